@@ -1,0 +1,1 @@
+email-sign-in-subject = Your sign-in link for { $newsroom }

@@ -1,0 +1,1 @@
+email-sign-in-subject = Посилання для входу до { $newsroom }

@@ -1,0 +1,88 @@
+//! The command line: `serve` (default), `migrate`, `staff add`, `version`.
+use clap::{Parser, Subcommand};
+
+use crate::clock::Clock;
+use crate::config::{Config, Settings};
+use crate::domain::{Email, Role};
+use crate::services::staff::{self, Actor};
+use crate::startup::{self, Application};
+use crate::telemetry;
+
+#[derive(Parser, Debug)]
+#[command(name = "patronage", version, about = "Reader membership, donations and topic voting for independent newsrooms")]
+pub struct Cli {
+    #[command(flatten)]
+    pub settings: Settings,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Serve the site (the default).
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Manage staff accounts.
+    Staff {
+        #[command(subcommand)]
+        command: StaffCommand,
+    },
+    /// Print the version.
+    Version,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum StaffCommand {
+    /// Create a staff account (or change an existing one's role) and print a one-time set-password link.
+    Add {
+        #[arg(long)]
+        email: String,
+        /// admin, editor or analyst
+        #[arg(long)]
+        role: String,
+    },
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let command = cli.command.unwrap_or(Command::Serve);
+    if let Command::Version = command {
+        println!("patronage {}", env!("CARGO_PKG_VERSION"));
+        return Ok(());
+    }
+    let config = Config::from_settings(cli.settings)?;
+    telemetry::init_logging(config.log_format);
+    match command {
+        Command::Serve => serve(config).await,
+        Command::Migrate => {
+            startup::open_context(&config, Clock::default()).await?;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::Staff { command: StaffCommand::Add { email, role } } => {
+            let email = Email::parse(&email).map_err(|e| anyhow::anyhow!("--email: {e}"))?;
+            let role: Role = role.parse().map_err(|e| anyhow::anyhow!("--role: {e}"))?;
+            let ctx = startup::open_context(&config, Clock::default()).await?;
+            let (user, link) = staff::invite(&ctx, &Actor::cli(), &email, role, true).await?;
+            println!("Staff account {} ({}). One-time link to set the password (valid 3 days):\n{link}", user.email, user.role);
+            Ok(())
+        }
+        Command::Version => Ok(()),
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let app = Application::build(config.clone()).await?;
+    let addr = app.local_addr();
+    let backend = if config.database_url.starts_with("sqlite:") { "SQLite" } else { "PostgreSQL" };
+    println!("Patronage is serving {} at {}  (listening on {addr}, {backend})", config.newsroom_name, config.public_url);
+    if let Some(link) = staff::setup_link_if_needed(app.context()).await? {
+        println!("No staff account exists yet. Create the first administrator here (link valid 24 hours):\n  {link}");
+    } else {
+        println!("Staff sign in at {}/admin/login  (new accounts: `patronage staff add --email E --role admin`)", config.public_url);
+    }
+    if config.smtp_url.is_none() {
+        println!("SMTP_URL is not set: emails (with their sign-in links) are written to this log.");
+    }
+    app.run_until_stopped(startup::shutdown_signal()).await
+}

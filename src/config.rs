@@ -1,0 +1,214 @@
+//! Configuration from the environment (12-factor), validated once at start-up.
+//! Every error names the variable and says what is expected.
+use std::fmt;
+use std::net::SocketAddr;
+
+use clap::ValueEnum;
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/patronage.db?mode=rwc";
+
+/// The raw settings as clap reads them from the environment (or flags).
+#[derive(clap::Args, Debug, Clone)]
+pub struct Settings {
+    /// sqlite://… or postgres://…
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true, hide_env_values = true)]
+    pub database_url: String,
+    /// Address and port to listen on.
+    #[arg(long, env = "BIND_ADDR", default_value = "127.0.0.1:8080", global = true)]
+    pub bind_addr: SocketAddr,
+    /// The address readers use, e.g. https://members.example.org (default: http://BIND_ADDR).
+    #[arg(long, env = "PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
+    /// At least 32 characters; when absent one is generated and kept in the database.
+    #[arg(long, env = "SECRET_KEY", global = true, hide_env_values = true)]
+    pub secret_key: Option<String>,
+    /// smtp://user:pass@host:587?tls=required or smtps://…; absent: mail goes to the log.
+    #[arg(long, env = "SMTP_URL", global = true, hide_env_values = true)]
+    pub smtp_url: Option<String>,
+    /// Sender of every email.
+    #[arg(long, env = "MAIL_FROM", default_value = "Patronage <patronage@localhost>", global = true)]
+    pub mail_from: String,
+    /// Comma-separated origins of the newsroom's website allowed to post the join form.
+    #[arg(long, env = "TRUSTED_ORIGINS", default_value = "", global = true)]
+    pub trusted_origins: String,
+    /// The newsroom's name, shown on every page and email.
+    #[arg(long, env = "NEWSROOM_NAME", default_value = "The Daily Patron", global = true)]
+    pub newsroom_name: String,
+    /// text or json.
+    #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
+    /// Take the client address from the last X-Forwarded-For entry (only behind a proxy you run).
+    #[arg(long, env = "TRUST_FORWARDED_FOR", default_value_t = false, global = true)]
+    pub trust_forwarded_for: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// A value that must never reach a log.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{variable}: {problem}")]
+    Invalid { variable: &'static str, problem: String },
+}
+
+fn invalid(variable: &'static str, problem: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid { variable, problem: problem.into() }
+}
+
+/// Validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database_url: String,
+    pub bind_addr: SocketAddr,
+    /// Origin only (`scheme://host[:port]`), no trailing slash.
+    pub public_url: String,
+    pub secret_key: Option<Secret>,
+    pub smtp_url: Option<Secret>,
+    pub mail_from: String,
+    pub trusted_origins: Vec<String>,
+    pub newsroom_name: String,
+    pub log_format: LogFormat,
+    pub trust_forwarded_for: bool,
+    /// Run background jobs in this process. Tests turn it off and drain queues themselves.
+    pub run_jobs: bool,
+}
+
+impl Config {
+    pub fn from_settings(s: Settings) -> Result<Self, ConfigError> {
+        let database_url = s.database_url.trim().to_string();
+        if !(database_url.starts_with("sqlite:") || database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")) {
+            return Err(invalid("DATABASE_URL", "expected a URL starting with sqlite:, postgres:// or postgresql://"));
+        }
+        let public_url = match s.public_url.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+            Some(url) => parse_origin(url).map_err(|p| invalid("PUBLIC_URL", p))?,
+            None => format!("http://{}", s.bind_addr),
+        };
+        let secret_key = match s.secret_key.filter(|k| !k.is_empty()) {
+            Some(k) if k.chars().count() < 32 => {
+                return Err(invalid("SECRET_KEY", "must be at least 32 characters (e.g. `openssl rand -hex 32`)"));
+            }
+            other => other.map(Secret::new),
+        };
+        let smtp_url = match s.smtp_url.filter(|u| !u.trim().is_empty()) {
+            Some(u) if !(u.starts_with("smtp://") || u.starts_with("smtps://")) => {
+                return Err(invalid("SMTP_URL", "expected smtp://host:port or smtps://host:port (with optional user:password@)"));
+            }
+            other => other.map(Secret::new),
+        };
+        if s.mail_from.parse::<lettre::message::Mailbox>().is_err() {
+            return Err(invalid("MAIL_FROM", "expected an address like `Newsroom <members@example.org>`"));
+        }
+        let trusted_origins = s
+            .trusted_origins
+            .split(',')
+            .map(str::trim)
+            .filter(|o| !o.is_empty())
+            .map(|o| parse_origin(o).map_err(|p| invalid("TRUSTED_ORIGINS", format!("{o:?}: {p}"))))
+            .collect::<Result<Vec<_>, _>>()?;
+        let newsroom_name = s.newsroom_name.trim().to_string();
+        if newsroom_name.is_empty() || newsroom_name.chars().count() > 100 {
+            return Err(invalid("NEWSROOM_NAME", "expected 1 to 100 characters"));
+        }
+        Ok(Self {
+            database_url,
+            bind_addr: s.bind_addr,
+            public_url,
+            secret_key,
+            smtp_url,
+            mail_from: s.mail_from,
+            trusted_origins,
+            newsroom_name,
+            log_format: s.log_format,
+            trust_forwarded_for: s.trust_forwarded_for,
+            run_jobs: true,
+        })
+    }
+
+    /// Cookies get `Secure` whenever readers reach us over https.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+}
+
+/// Accepts `scheme://host[:port]` with an optional trailing slash; returns it
+/// without the slash, lower-cased, as browsers send it in `Origin`.
+fn parse_origin(input: &str) -> Result<String, String> {
+    let trimmed = input.trim().trim_end_matches('/');
+    let (scheme, rest) = trimmed
+        .split_once("://")
+        .ok_or_else(|| "expected http://host or https://host".to_string())?;
+    let scheme = scheme.to_ascii_lowercase();
+    if scheme != "http" && scheme != "https" {
+        return Err("the scheme must be http or https".into());
+    }
+    if rest.is_empty() || rest.contains(['/', '?', '#', '@', ' ']) {
+        return Err("expected only scheme, host and optional port, with no path".into());
+    }
+    Ok(format!("{scheme}://{}", rest.to_ascii_lowercase()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Probe {
+        #[command(flatten)]
+        settings: Settings,
+    }
+
+    fn settings(args: &[&str]) -> Settings {
+        let mut argv = vec!["probe"];
+        argv.extend_from_slice(args);
+        Probe::try_parse_from(argv).expect("arguments parse").settings
+    }
+
+    #[test]
+    fn defaults_give_a_local_sqlite_site() {
+        let c = Config::from_settings(settings(&[])).expect("defaults are valid");
+        assert_eq!(c.public_url, "http://127.0.0.1:8080");
+        assert!(c.database_url.starts_with("sqlite:"));
+        assert!(!c.secure_cookies());
+    }
+
+    #[test]
+    fn wrong_values_name_the_variable() {
+        let e = Config::from_settings(settings(&["--public-url", "ftp://x"])).expect_err("ftp is refused");
+        assert!(e.to_string().starts_with("PUBLIC_URL:"), "{e}");
+        let e = Config::from_settings(settings(&["--secret-key", "short"])).expect_err("short key");
+        assert!(e.to_string().starts_with("SECRET_KEY:"), "{e}");
+        let e = Config::from_settings(settings(&["--trusted-origins", "https://ok.org, https://bad.org/path"])).expect_err("path");
+        assert!(e.to_string().starts_with("TRUSTED_ORIGINS:"), "{e}");
+        let e = Config::from_settings(settings(&["--database-url", "mysql://x"])).expect_err("mysql");
+        assert!(e.to_string().starts_with("DATABASE_URL:"), "{e}");
+    }
+
+    #[test]
+    fn origins_are_normalised_like_browsers_send_them() {
+        assert_eq!(parse_origin("https://News.Example.org/"), Ok("https://news.example.org".into()));
+        assert!(parse_origin("https://news.example.org/path").is_err());
+    }
+}

@@ -1,0 +1,145 @@
+use sqlx::{Any, Executor, FromRow};
+
+use super::{DbError, parse_stored};
+use crate::clock::Micros;
+use crate::domain::{Email, Locale, MemberId};
+
+#[derive(Clone, Debug)]
+pub struct Member {
+    pub id: MemberId,
+    /// `None` once the member deleted their account.
+    pub email: Option<Email>,
+    pub name: Option<String>,
+    pub locale: Locale,
+    pub created_at: Micros,
+    pub last_sign_in_at: Option<Micros>,
+    pub deleted_at: Option<Micros>,
+}
+
+#[derive(FromRow)]
+pub(crate) struct MemberRow {
+    id: String,
+    email: Option<String>,
+    name: Option<String>,
+    locale: String,
+    created_at: i64,
+    last_sign_in_at: Option<i64>,
+    deleted_at: Option<i64>,
+}
+
+
+impl TryFrom<MemberRow> for Member {
+    type Error = DbError;
+    fn try_from(r: MemberRow) -> Result<Self, DbError> {
+        Ok(Member {
+            id: parse_stored("member id", &r.id)?,
+            email: r.email.as_deref().map(|e| Email::parse(e).map_err(|_| DbError::other("stored member email cannot be read"))).transpose()?,
+            name: r.name,
+            locale: r.locale.parse().unwrap_or_default(),
+            created_at: r.created_at,
+            last_sign_in_at: r.last_sign_in_at,
+            deleted_at: r.deleted_at,
+        })
+    }
+}
+
+/// Inserts a member unless the address is already taken; true when inserted.
+pub async fn insert_if_absent<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    id: MemberId,
+    email: &Email,
+    name: Option<&str>,
+    locale: Locale,
+    now: Micros,
+) -> Result<bool, DbError> {
+    let done = sqlx::query(
+        "insert into members (id, email, name, locale, created_at) values ($1, $2, $3, $4, $5)
+         on conflict (email) do nothing",
+    )
+    .bind(id.to_string())
+    .bind(email.as_str())
+    .bind(name)
+    .bind(locale.as_str())
+    .bind(now)
+    .execute(ex)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn find_by_email<'e, E: Executor<'e, Database = Any>>(ex: E, email: &Email) -> Result<Option<Member>, DbError> {
+    let row: Option<MemberRow> = sqlx::query_as(
+        "select id, email, name, locale, created_at, last_sign_in_at, deleted_at from members where email = $1",
+    )
+    .bind(email.as_str())
+    .fetch_optional(ex)
+    .await?;
+    row.map(Member::try_from).transpose()
+}
+
+pub async fn find_by_id<'e, E: Executor<'e, Database = Any>>(ex: E, id: MemberId) -> Result<Option<Member>, DbError> {
+    let row: Option<MemberRow> = sqlx::query_as(
+        "select id, email, name, locale, created_at, last_sign_in_at, deleted_at from members where id = $1",
+    )
+    .bind(id.to_string())
+    .fetch_optional(ex)
+    .await?;
+    row.map(Member::try_from).transpose()
+}
+
+pub async fn update_profile<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    id: MemberId,
+    name: Option<&str>,
+    locale: Locale,
+) -> Result<(), DbError> {
+    let done = sqlx::query("update members set name = $2, locale = $3 where id = $1 and deleted_at is null")
+        .bind(id.to_string())
+        .bind(name)
+        .bind(locale.as_str())
+        .execute(ex)
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(DbError::NotFound);
+    }
+    Ok(())
+}
+
+pub async fn set_locale<'e, E: Executor<'e, Database = Any>>(ex: E, id: MemberId, locale: Locale) -> Result<(), DbError> {
+    sqlx::query("update members set locale = $2 where id = $1")
+        .bind(id.to_string())
+        .bind(locale.as_str())
+        .execute(ex)
+        .await?;
+    Ok(())
+}
+
+pub async fn touch_sign_in<'e, E: Executor<'e, Database = Any>>(ex: E, id: MemberId, now: Micros) -> Result<(), DbError> {
+    sqlx::query("update members set last_sign_in_at = $2 where id = $1")
+        .bind(id.to_string())
+        .bind(now)
+        .execute(ex)
+        .await?;
+    Ok(())
+}
+
+/// Erases what identifies the person; the row stays so accounting records that
+/// point at it keep their meaning.
+pub async fn anonymise<'e, E: Executor<'e, Database = Any>>(ex: E, id: MemberId, now: Micros) -> Result<(), DbError> {
+    let done = sqlx::query(
+        "update members set email = null, name = null, last_sign_in_at = null, deleted_at = $2
+         where id = $1 and deleted_at is null",
+    )
+    .bind(id.to_string())
+    .bind(now)
+    .execute(ex)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(DbError::NotFound);
+    }
+    Ok(())
+}
+
+pub async fn count<'e, E: Executor<'e, Database = Any>>(ex: E) -> Result<i64, DbError> {
+    let (n,): (i64,) = sqlx::query_as("select count(*) from members where deleted_at is null").fetch_one(ex).await?;
+    Ok(n)
+}

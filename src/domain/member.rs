@@ -1,0 +1,45 @@
+use std::fmt;
+use std::str::FromStr;
+
+/// Where a member stands. Derived from subscriptions once payments exist; until
+/// then every member is `Free`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MemberStatus {
+    Free,
+    Patron,
+    PastDue,
+    Lapsed,
+    Comped,
+}
+
+impl MemberStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Free => "free",
+            Self::Patron => "patron",
+            Self::PastDue => "past_due",
+            Self::Lapsed => "lapsed",
+            Self::Comped => "comped",
+        }
+    }
+}
+
+impl FromStr for MemberStatus {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(match s {
+            "free" => Self::Free,
+            "patron" => Self::Patron,
+            "past_due" => Self::PastDue,
+            "lapsed" => Self::Lapsed,
+            "comped" => Self::Comped,
+            other => return Err(format!("unknown member status {other:?}")),
+        })
+    }
+}
+
+impl fmt::Display for MemberStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}

@@ -1,0 +1,14 @@
+//! Domain types: parse, don't validate. No I/O, no dependencies on other modules.
+pub mod email;
+pub mod ids;
+pub mod locale;
+pub mod member;
+pub mod staff;
+pub mod text;
+
+pub use email::{Email, EmailError};
+pub use ids::{MemberId, StaffId};
+pub use locale::Locale;
+pub use member::MemberStatus;
+pub use staff::{Permission, Role};
+pub use text::{Password, PasswordError, PersonName, PersonNameError};

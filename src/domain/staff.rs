@@ -1,0 +1,83 @@
+use std::fmt;
+use std::str::FromStr;
+
+/// A staff member's role. What each role may do is listed once, in
+/// [`Role::allows`]; everything not listed is denied.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Role {
+    Admin,
+    Editor,
+    Analyst,
+}
+
+/// Things staff can do. Routes name the permission they need.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Permission {
+    ViewDashboard,
+    ManageStaff,
+    ViewAuditLog,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("Unknown role {0:?}; expected one of: admin, editor, analyst.")]
+pub struct UnknownRole(pub String);
+
+impl Role {
+    pub const ALL: [Role; 3] = [Role::Admin, Role::Editor, Role::Analyst];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Admin => "admin",
+            Self::Editor => "editor",
+            Self::Analyst => "analyst",
+        }
+    }
+
+    pub fn allows(self, permission: Permission) -> bool {
+        use Permission::*;
+        match self {
+            Self::Admin => true,
+            Self::Editor | Self::Analyst => matches!(permission, ViewDashboard),
+        }
+    }
+}
+
+impl FromStr for Role {
+    type Err = UnknownRole;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "admin" => Ok(Self::Admin),
+            "editor" => Ok(Self::Editor),
+            "analyst" => Ok(Self::Analyst),
+            _ => Err(UnknownRole(s.to_string())),
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_admins_manage_staff() {
+        assert!(Role::Admin.allows(Permission::ManageStaff));
+        assert!(!Role::Editor.allows(Permission::ManageStaff));
+        assert!(!Role::Analyst.allows(Permission::ManageStaff));
+        assert!(!Role::Analyst.allows(Permission::ViewAuditLog));
+        assert!(Role::Analyst.allows(Permission::ViewDashboard));
+    }
+
+    #[test]
+    fn roles_round_trip_through_text() {
+        for role in Role::ALL {
+            assert_eq!(role.as_str().parse::<Role>(), Ok(role));
+        }
+        assert!("owner".parse::<Role>().is_err());
+    }
+}

@@ -1,0 +1,111 @@
+//! The member's own account: profile, sign-out, data export, deletion.
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum_extra::extract::CookieJar;
+use serde::Deserialize;
+
+use super::error::AppError;
+use super::extract::{FieldErrors, Form, PageContext, SignedInMember};
+use super::session::{MEMBER_COOKIE, lang_cookie, removal};
+use super::state::AppState;
+use crate::clock::format_utc;
+use crate::db::members::Member;
+use crate::domain::{Locale, PersonName};
+use crate::services::{membership, sessions};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/account", get(show_account).post(update_account))
+        .route("/account/export", get(export_my_data))
+        .route("/account/delete", post(delete_account))
+        .route("/signout", post(sign_out))
+        .route("/signout/everywhere", post(sign_out_everywhere))
+        .route("/goodbye", get(show_goodbye))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ProfileForm {
+    name: String,
+    lang: String,
+}
+
+fn account_page(state: &AppState, page: &mut PageContext, member: &Member, name: &str, lang: &str, errors: &FieldErrors) -> Result<axum::response::Html<String>, AppError> {
+    page.insert("email", &member.email.as_ref().map(|e| e.to_string()))
+        .insert("form_name", name)
+        .insert("form_lang", lang)
+        .insert("joined", &format_utc(member.created_at))
+        .insert("errors", &errors.0);
+    page.render(state, "account/account.html")
+}
+
+async fn show_account(State(state): State<AppState>, SignedInMember(member): SignedInMember, mut page: PageContext) -> Result<Response, AppError> {
+    let name = member.name.clone().unwrap_or_default();
+    Ok(account_page(&state, &mut page, &member, &name, member.locale.as_str(), &FieldErrors::default())?.into_response())
+}
+
+#[tracing::instrument(skip_all, fields(member.id = %member.id))]
+async fn update_account(State(state): State<AppState>, SignedInMember(member): SignedInMember, jar: CookieJar, mut page: PageContext, Form(form): Form<ProfileForm>) -> Result<Response, AppError> {
+    let mut errors = FieldErrors::default();
+    let name = PersonName::parse_optional(&form.name).map_err(|e| errors.add("name", page.t(&state, e.message_key()))).ok();
+    let locale = form.lang.parse::<Locale>().map_err(|_| errors.add("lang", page.t(&state, "error-language"))).ok();
+    let (Some(name), Some(locale)) = (name, locale) else {
+        let html = account_page(&state, &mut page, &member, &form.name, &form.lang, &errors)?;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response());
+    };
+    membership::update_profile(&state.ctx, member.id, name.as_ref(), locale).await?;
+    let jar = jar.add(lang_cookie(&state, locale.as_str()));
+    Ok((jar, Redirect::to("/account")).into_response())
+}
+
+async fn sign_out(State(state): State<AppState>, jar: CookieJar) -> Result<Response, AppError> {
+    if let Some(cookie) = jar.get(MEMBER_COOKIE) {
+        sessions::end(&state.ctx, cookie.value()).await?;
+    }
+    let jar = jar.add(removal(&state, MEMBER_COOKIE, "/"));
+    Ok((jar, Redirect::to("/")).into_response())
+}
+
+async fn sign_out_everywhere(State(state): State<AppState>, SignedInMember(member): SignedInMember, jar: CookieJar) -> Result<Response, AppError> {
+    membership::sign_out_everywhere(&state.ctx, member.id).await?;
+    let jar = jar.add(removal(&state, MEMBER_COOKIE, "/"));
+    Ok((jar, Redirect::to("/")).into_response())
+}
+
+async fn export_my_data(State(state): State<AppState>, SignedInMember(member): SignedInMember) -> Result<Response, AppError> {
+    let export = membership::export(&state.ctx, member.id).await?;
+    let body = serde_json::to_string_pretty(&export).map_err(anyhow::Error::new)?;
+    let mut response = body.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    headers.insert(header::CONTENT_DISPOSITION, HeaderValue::from_static("attachment; filename=\"my-patronage-data.json\""));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct DeleteForm {
+    confirm: String,
+}
+
+#[tracing::instrument(skip_all, fields(member.id = %member.id))]
+async fn delete_account(State(state): State<AppState>, SignedInMember(member): SignedInMember, jar: CookieJar, mut page: PageContext, Form(form): Form<DeleteForm>) -> Result<Response, AppError> {
+    if form.confirm != "yes" {
+        let mut errors = FieldErrors::default();
+        errors.add("confirm", page.t(&state, "error-confirm-delete"));
+        let name = member.name.clone().unwrap_or_default();
+        let html = account_page(&state, &mut page, &member, &name, member.locale.as_str(), &errors)?;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response());
+    }
+    membership::delete_account(&state.ctx, member.id).await?;
+    let jar = jar.add(removal(&state, MEMBER_COOKIE, "/")).add(lang_cookie(&state, page.locale.as_str()));
+    Ok((jar, Redirect::to("/goodbye")).into_response())
+}
+
+async fn show_goodbye(State(state): State<AppState>, page: PageContext) -> Result<Response, AppError> {
+    Ok(page.render(&state, "account/goodbye.html")?.into_response())
+}

@@ -1,0 +1,54 @@
+//! The staff dashboard (a shell until revenue and voting land) and the audit log.
+use axum::Router;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde::Serialize;
+
+use super::{Authorized, ViewAuditLog, ViewDashboard, staff_page};
+use crate::clock::format_utc;
+use crate::db;
+use crate::http::error::AppError;
+use crate::http::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/admin", get(show_dashboard)).route("/admin/audit", get(show_audit_log))
+}
+
+async fn show_dashboard(State(state): State<AppState>, staff: Authorized<ViewDashboard>) -> Result<Response, AppError> {
+    let pool = state.ctx.db.pool();
+    let members = db::members::count(pool).await?;
+    let pending_mail = db::outbox::count_pending(pool).await?;
+    let failed_mail = db::outbox::count_failed(pool).await?;
+    let mut page = staff_page(&state, Some(&staff.user), "/admin");
+    page.insert("members", &members).insert("pending_mail", &pending_mail).insert("failed_mail", &failed_mail);
+    Ok(page.render(&state, "admin/dashboard.html")?.into_response())
+}
+
+#[derive(Serialize)]
+struct AuditRow {
+    at: String,
+    actor: String,
+    action: String,
+    target: String,
+    detail: String,
+    ip: String,
+}
+
+async fn show_audit_log(State(state): State<AppState>, staff: Authorized<ViewAuditLog>) -> Result<Response, AppError> {
+    let rows: Vec<AuditRow> = db::audit::list_recent(state.ctx.db.pool(), 200)
+        .await?
+        .into_iter()
+        .map(|e| AuditRow {
+            at: format_utc(e.created_at),
+            actor: e.actor_email.unwrap_or_default(),
+            action: e.action,
+            target: e.target.unwrap_or_default(),
+            detail: e.detail.unwrap_or_default(),
+            ip: e.ip.unwrap_or_default(),
+        })
+        .collect();
+    let mut page = staff_page(&state, Some(&staff.user), "/admin/audit");
+    page.insert("entries", &rows);
+    Ok(page.render(&state, "admin/audit.html")?.into_response())
+}

@@ -1,0 +1,78 @@
+//! Staff pages under /admin. Deny by default: the only way for a handler to get
+//! the signed-in staff user is [`Authorized<P>`], which names the permission the
+//! route needs and refuses everyone whose role lacks it.
+mod auth;
+mod dashboard;
+mod staff;
+
+use std::marker::PhantomData;
+
+use axum::Router;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum_extra::extract::CookieJar;
+
+use super::error::AppError;
+use super::session::STAFF_COOKIE;
+use super::state::AppState;
+use crate::db::staff::StaffUser;
+use crate::domain::Permission;
+use crate::services::sessions;
+
+pub fn router() -> Router<AppState> {
+    Router::new().merge(auth::router()).merge(dashboard::router()).merge(staff::router())
+}
+
+/// Names a [`Permission`] at the type level.
+pub trait Needs: Send + Sync + 'static {
+    const PERMISSION: Permission;
+}
+
+pub struct ViewDashboard;
+impl Needs for ViewDashboard {
+    const PERMISSION: Permission = Permission::ViewDashboard;
+}
+
+pub struct ManageStaff;
+impl Needs for ManageStaff {
+    const PERMISSION: Permission = Permission::ManageStaff;
+}
+
+pub struct ViewAuditLog;
+impl Needs for ViewAuditLog {
+    const PERMISSION: Permission = Permission::ViewAuditLog;
+}
+
+/// A signed-in staff user whose role allows `P`.
+pub struct Authorized<P: Needs> {
+    pub user: StaffUser,
+    pub cookie: String,
+    _permission: PhantomData<P>,
+}
+
+impl<P: Needs> FromRequestParts<AppState> for Authorized<P> {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let jar = CookieJar::from_headers(&parts.headers);
+        let cookie = jar.get(STAFF_COOKIE).map(|c| c.value().to_string()).ok_or(AppError::StaffSignInRequired)?;
+        let user = sessions::staff_for_cookie(&state.ctx, &cookie).await?.ok_or(AppError::StaffSignInRequired)?;
+        if !user.role.allows(P::PERMISSION) {
+            tracing::warn!(staff.id = %user.id, permission = ?P::PERMISSION, "staff action refused by role");
+            return Err(AppError::Forbidden);
+        }
+        Ok(Self { user, cookie, _permission: PhantomData })
+    }
+}
+
+/// A base context for staff pages (English only for now).
+pub fn staff_page(state: &AppState, user: Option<&StaffUser>, path: &str) -> super::extract::PageContext {
+    let mut page = super::extract::PageContext::anonymous(state, crate::domain::Locale::En, path);
+    if let Some(u) = user {
+        page.insert("staff_email", &u.email.to_string())
+            .insert("staff_role", u.role.as_str())
+            .insert("can_manage_staff", &u.role.allows(Permission::ManageStaff))
+            .insert("can_view_audit", &u.role.allows(Permission::ViewAuditLog));
+    }
+    page
+}

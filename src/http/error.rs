@@ -1,0 +1,186 @@
+//! One error type for every handler, mapped to a status in one place. The body is
+//! rendered by [`render_error_pages`], which knows the reader's language: a
+//! friendly page for people, JSON for `/api` and `/embed` callers.
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+
+use super::extract::{PageContext, resolve_locale};
+use super::state::AppState;
+use crate::db::DbError;
+use crate::services::membership::MembershipError;
+use crate::services::outbox::OutboxError;
+use crate::services::staff::StaffError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("not found")]
+    NotFound,
+    #[error("forbidden")]
+    Forbidden,
+    #[error("sign-in required")]
+    SignInRequired,
+    #[error("staff sign-in required")]
+    StaffSignInRequired,
+    /// The request cannot be understood; the key names a catalogue message.
+    #[error("bad request: {0}")]
+    BadRequest(&'static str),
+    #[error("payload too large")]
+    PayloadTooLarge,
+    #[error("rate limited")]
+    RateLimited { retry_after_secs: i64 },
+    #[error("invalid or expired link")]
+    InvalidLink,
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+/// Travels from the handler to [`render_error_pages`] in the response extensions.
+#[derive(Clone, Debug)]
+pub struct ErrorInfo {
+    pub code: &'static str,
+    pub message_key: &'static str,
+    pub internal: Option<Arc<anyhow::Error>>,
+}
+
+impl AppError {
+    fn parts(&self) -> (StatusCode, &'static str, &'static str) {
+        match self {
+            Self::NotFound => (StatusCode::NOT_FOUND, "not_found", "error-not-found"),
+            Self::Forbidden => (StatusCode::FORBIDDEN, "forbidden", "error-forbidden"),
+            Self::SignInRequired | Self::StaffSignInRequired => (StatusCode::SEE_OTHER, "sign_in_required", "error-sign-in-required"),
+            Self::BadRequest(key) => (StatusCode::BAD_REQUEST, "bad_request", key),
+            Self::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "error-too-large"),
+            Self::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited", "error-rate-limited"),
+            Self::InvalidLink => (StatusCode::GONE, "invalid_link", "error-invalid-link"),
+            Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal", "error-internal"),
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        match self {
+            Self::SignInRequired => return Redirect::to("/signin").into_response(),
+            Self::StaffSignInRequired => return Redirect::to("/admin/login").into_response(),
+            _ => {}
+        }
+        let (status, code, message_key) = self.parts();
+        let mut response = status.into_response();
+        if let Self::RateLimited { retry_after_secs } = &self {
+            if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
+                response.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+        }
+        let internal = match self {
+            Self::Internal(e) => Some(Arc::new(e)),
+            _ => None,
+        };
+        response.extensions_mut().insert(ErrorInfo { code, message_key, internal });
+        response
+    }
+}
+
+impl From<DbError> for AppError {
+    fn from(e: DbError) -> Self {
+        match e {
+            DbError::NotFound => Self::NotFound,
+            other => Self::Internal(anyhow::Error::new(other).context("database")),
+        }
+    }
+}
+
+impl From<OutboxError> for AppError {
+    fn from(e: OutboxError) -> Self {
+        Self::Internal(anyhow::Error::new(e))
+    }
+}
+
+impl From<MembershipError> for AppError {
+    fn from(e: MembershipError) -> Self {
+        match e {
+            MembershipError::RateLimited { retry_after_secs } => Self::RateLimited { retry_after_secs },
+            MembershipError::InvalidLink => Self::InvalidLink,
+            MembershipError::NotFound => Self::NotFound,
+            MembershipError::Outbox(e) => e.into(),
+            MembershipError::Db(e) => e.into(),
+        }
+    }
+}
+
+impl From<StaffError> for AppError {
+    fn from(e: StaffError) -> Self {
+        match e {
+            StaffError::RateLimited { retry_after_secs } => Self::RateLimited { retry_after_secs },
+            StaffError::InvalidLink | StaffError::SetupDone => Self::InvalidLink,
+            StaffError::NotFound => Self::NotFound,
+            StaffError::BadCredentials => Self::BadRequest("error-bad-credentials"),
+            StaffError::EmailTaken => Self::BadRequest("error-staff-email-taken"),
+            StaffError::LastAdmin => Self::BadRequest("error-last-admin"),
+            StaffError::Db(e) => e.into(),
+            e @ StaffError::Hashing(_) => Self::Internal(anyhow::Error::new(e)),
+        }
+    }
+}
+
+fn wants_json(path: &str) -> bool {
+    path.starts_with("/api/") || path.starts_with("/embed/") || path == "/webhooks" || path.starts_with("/webhooks/")
+}
+
+/// Gives every error response a body: logs internal errors once (with their cause
+/// chain) and renders a page in the reader's language, or JSON for API callers.
+/// Responses that already have a body type (a handler's own page) pass untouched.
+pub async fn render_error_pages(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_string();
+    let locale = resolve_locale(&request);
+    let response = next.run(request).await;
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) || response.headers().contains_key(header::CONTENT_TYPE) && response.extensions().get::<ErrorInfo>().is_none() {
+        return response;
+    }
+    let info = response.extensions().get::<ErrorInfo>().cloned().unwrap_or_else(|| fallback_info(status, &response));
+    if let Some(e) = &info.internal {
+        tracing::error!(error = %format!("{e:#}"), http.path = %path, "request failed");
+    }
+    let (mut parts, _) = response.into_parts();
+    let i18n = state.ctx.views.i18n();
+    let message = i18n.t(locale, info.message_key, &[]);
+    if wants_json(&path) {
+        let body = serde_json::json!({ "error": { "code": info.code, "message": message } }).to_string();
+        parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        parts.headers.remove(header::CONTENT_LENGTH);
+        return Response::from_parts(parts, body.into());
+    }
+    let mut page = PageContext::anonymous(&state, locale, &path);
+    page.insert("status", &status.as_u16());
+    page.insert("message", &message);
+    page.insert("title_key", &info.message_key);
+    let body = match page.render_string(&state, "errors/error.html") {
+        Ok(html) => html,
+        Err(e) => {
+            tracing::error!(error = %format!("{e:#}"), "error page failed to render");
+            message
+        }
+    };
+    parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, body.into())
+}
+
+/// Errors raised by layers rather than handlers (CSRF, body limit, timeout, 405).
+fn fallback_info(status: StatusCode, response: &Response) -> ErrorInfo {
+    let (code, message_key) = match status {
+        StatusCode::FORBIDDEN if response.extensions().get::<tower_http::csrf::ProtectionError>().is_some() => ("cross_site_request", "error-cross-site"),
+        StatusCode::FORBIDDEN => ("forbidden", "error-forbidden"),
+        StatusCode::NOT_FOUND => ("not_found", "error-not-found"),
+        StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "error-method"),
+        StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", "error-too-large"),
+        StatusCode::REQUEST_TIMEOUT | StatusCode::SERVICE_UNAVAILABLE | StatusCode::GATEWAY_TIMEOUT => ("unavailable", "error-unavailable"),
+        s if s.is_client_error() => ("bad_request", "error-bad-request"),
+        _ => ("internal", "error-internal"),
+    };
+    ErrorInfo { code, message_key, internal: None }
+}

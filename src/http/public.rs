@@ -1,0 +1,130 @@
+//! The landing page, joining, the language switcher and static files.
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum_extra::extract::CookieJar;
+use serde::Deserialize;
+
+use super::error::AppError;
+use super::extract::{ClientIp, FieldErrors, Form, PageContext};
+use super::session::lang_cookie;
+use super::state::AppState;
+use crate::assets::STATIC_FILES;
+use crate::domain::{Email, Locale, PersonName};
+use crate::services::membership;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(show_landing))
+        .route("/lang", post(switch_language))
+        .route("/static/{file}", get(serve_static))
+}
+
+/// Routes the newsroom's own website may post to from its article pages
+/// (origins in `TRUSTED_ORIGINS`).
+pub fn embeddable_forms_router() -> Router<AppState> {
+    Router::new().route("/join", get(show_join_form).post(submit_join))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct JoinForm {
+    pub email: String,
+    pub name: String,
+    /// Optional: lets a form on the newsroom's site choose the language.
+    pub lang: String,
+}
+
+fn join_page(state: &AppState, page: &mut PageContext, form: &JoinForm, errors: &FieldErrors, template: &str) -> Result<axum::response::Html<String>, AppError> {
+    page.insert("form_email", &form.email);
+    page.insert("form_name", &form.name);
+    page.insert("errors", &errors.0);
+    page.render(state, template)
+}
+
+#[tracing::instrument(skip_all)]
+async fn show_landing(State(state): State<AppState>, mut page: PageContext) -> Result<Response, AppError> {
+    Ok(join_page(&state, &mut page, &JoinForm::default(), &FieldErrors::default(), "public/landing.html")?.into_response())
+}
+
+async fn show_join_form(State(state): State<AppState>, mut page: PageContext) -> Result<Response, AppError> {
+    Ok(join_page(&state, &mut page, &JoinForm::default(), &FieldErrors::default(), "public/join.html")?.into_response())
+}
+
+#[tracing::instrument(skip_all)]
+async fn submit_join(State(state): State<AppState>, ClientIp(ip): ClientIp, mut page: PageContext, Form(form): Form<JoinForm>) -> Result<Response, AppError> {
+    let mut errors = FieldErrors::default();
+    let email = Email::parse(&form.email).map_err(|e| errors.add("email", page.t(&state, e.message_key()))).ok();
+    let name = PersonName::parse_optional(&form.name).map_err(|e| errors.add("name", page.t(&state, e.message_key()))).ok();
+    let (Some(email), Some(name)) = (email, name) else {
+        let html = join_page(&state, &mut page, &form, &errors, "public/join.html")?;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response());
+    };
+    let locale = form.lang.parse::<Locale>().unwrap_or(page.locale);
+    membership::join(&state.ctx, &email, name.as_ref(), locale, &ip).await?;
+    Ok(Redirect::to("/signin/sent").into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct LanguageForm {
+    lang: String,
+    next: String,
+}
+
+/// Only paths on this site: never an open redirect.
+pub fn local_path(next: &str) -> &str {
+    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') && !next.contains(['\r', '\n']) { next } else { "/" }
+}
+
+async fn switch_language(State(state): State<AppState>, page: PageContext, jar: CookieJar, Form(form): Form<LanguageForm>) -> Result<Response, AppError> {
+    let locale: Locale = form.lang.parse().map_err(|_| AppError::BadRequest("error-bad-request"))?;
+    if let Some(member) = &page.member {
+        membership::set_locale(&state.ctx, member.id, locale).await?;
+    }
+    let jar = jar.add(lang_cookie(&state, locale.as_str()));
+    Ok((jar, Redirect::to(local_path(&form.next))).into_response())
+}
+
+/// Static files are embedded in the binary. The stylesheet is linked with a
+/// content hash in its name, so it can be cached forever.
+async fn serve_static(State(state): State<AppState>, Path(file): Path<String>) -> Result<Response, AppError> {
+    let hashed = file == state.css_url.trim_start_matches("/static/");
+    let name = if hashed { "style.css" } else { file.as_str() };
+    let (_, content) = STATIC_FILES.iter().find(|(n, _)| *n == name).ok_or(AppError::NotFound)?;
+    let content_type = match name.rsplit('.').next() {
+        Some("css") => "text/css; charset=utf-8",
+        Some("svg") => "image/svg+xml",
+        Some("js") => "text/javascript; charset=utf-8",
+        _ => "text/plain; charset=utf-8",
+    };
+    let cache = if hashed { "public, max-age=31536000, immutable" } else { "public, max-age=3600" };
+    let mut response = (*content).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    Ok(response)
+}
+
+/// `/static/style.<hash>.css` for the embedded stylesheet.
+pub fn css_url() -> String {
+    use sha2::{Digest, Sha256};
+    let css = STATIC_FILES.iter().find(|(n, _)| *n == "style.css").map(|(_, c)| *c).unwrap_or_default();
+    let digest = crate::services::auth_tokens::hex(&Sha256::digest(css.as_bytes()));
+    format!("/static/style.{}.css", &digest[..12])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::local_path;
+
+    #[test]
+    fn redirects_stay_on_this_site() {
+        assert_eq!(local_path("/account"), "/account");
+        assert_eq!(local_path("//evil.example"), "/");
+        assert_eq!(local_path("https://evil.example"), "/");
+        assert_eq!(local_path("/\\evil.example"), "/");
+    }
+}

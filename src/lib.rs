@@ -1,0 +1,16 @@
+//! Patronage: reader membership, donations and topic voting for independent newsrooms.
+pub mod assets;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod i18n;
+pub mod jobs;
+pub mod mail;
+pub mod services;
+pub mod startup;
+pub mod telemetry;
+pub mod views;
+
+pub mod http;

@@ -1,0 +1,216 @@
+//! Readers: joining, passwordless sign-in, profile, data export and deletion.
+use serde::Serialize;
+
+use super::Context;
+use super::auth_tokens::{hash_token, is_well_formed, new_token};
+use super::outbox::{self, OutboxError};
+use super::rate_limit::{self, RateLimitError, SIGN_IN_PER_EMAIL, SIGN_IN_PER_IP};
+use super::sessions;
+use crate::clock::{MINUTE, Micros, format_rfc3339};
+use crate::db::login_tokens::Purpose;
+use crate::db::members::Member;
+use crate::db::sessions::Owner;
+use crate::db::{self, DbError};
+use crate::domain::{Email, Locale, MemberId, PersonName};
+
+/// Sign-in links work for this long.
+pub const SIGN_IN_LINK_TTL: Micros = 15 * MINUTE;
+
+#[derive(Debug, thiserror::Error)]
+pub enum MembershipError {
+    #[error("too many attempts; try again in {retry_after_secs} seconds")]
+    RateLimited { retry_after_secs: i64 },
+    #[error("this sign-in link is invalid, used or expired")]
+    InvalidLink,
+    #[error("member not found")]
+    NotFound,
+    #[error(transparent)]
+    Outbox(#[from] OutboxError),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl From<RateLimitError> for MembershipError {
+    fn from(e: RateLimitError) -> Self {
+        match e {
+            RateLimitError::Limited { retry_after_secs } => Self::RateLimited { retry_after_secs },
+            RateLimitError::Db(e) => Self::Db(e),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct SignInEmail<'a> {
+    link: String,
+    name: Option<&'a str>,
+    new_member: bool,
+    minutes: i64,
+}
+
+/// Creates a free member (or finds the existing one) and emails a sign-in link.
+/// The caller shows the same "check your inbox" page either way.
+#[tracing::instrument(skip_all)]
+pub async fn join(ctx: &Context, email: &Email, name: Option<&PersonName>, locale: Locale, ip: &str) -> Result<(), MembershipError> {
+    rate_limit::check(ctx, &[(SIGN_IN_PER_EMAIL, email.as_str()), (SIGN_IN_PER_IP, ip)]).await?;
+    let mut tx = ctx.db.begin_write().await?;
+    let id = MemberId::new();
+    let created = db::members::insert_if_absent(&mut *tx, id, email, name.map(PersonName::as_str), locale, ctx.clock.now()).await?;
+    let member = db::members::find_by_email(&mut *tx, email).await?.ok_or(DbError::NotFound)?;
+    send_sign_in_link(ctx, &mut tx, &member, created).await?;
+    tx.commit().await.map_err(DbError::from)?;
+    ctx.mail_wakeup.notify_one();
+    if created {
+        tracing::info!(member.id = %member.id, "member joined");
+    }
+    Ok(())
+}
+
+/// Emails a sign-in link if the address belongs to a member; does nothing
+/// otherwise, and the caller answers the same either way (no enumeration).
+#[tracing::instrument(skip_all)]
+pub async fn request_sign_in(ctx: &Context, email: &Email, ip: &str) -> Result<(), MembershipError> {
+    rate_limit::check(ctx, &[(SIGN_IN_PER_EMAIL, email.as_str()), (SIGN_IN_PER_IP, ip)]).await?;
+    let mut tx = ctx.db.begin_write().await?;
+    let Some(member) = db::members::find_by_email(&mut *tx, email).await? else {
+        return Ok(());
+    };
+    send_sign_in_link(ctx, &mut tx, &member, false).await?;
+    tx.commit().await.map_err(DbError::from)?;
+    ctx.mail_wakeup.notify_one();
+    Ok(())
+}
+
+async fn send_sign_in_link(ctx: &Context, tx: &mut db::Tx, member: &Member, new_member: bool) -> Result<(), MembershipError> {
+    let Some(email) = &member.email else { return Err(MembershipError::NotFound) };
+    let now = ctx.clock.now();
+    // A newer link replaces every older one.
+    db::login_tokens::supersede(&mut **tx, Purpose::MemberSignIn, Some(member.id), None, now).await?;
+    let token = new_token();
+    db::login_tokens::insert(&mut **tx, &hash_token(&token), Purpose::MemberSignIn, Some(member.id), None, now, now + SIGN_IN_LINK_TTL).await?;
+    let data = SignInEmail {
+        link: ctx.url(&format!("/signin/confirm?token={token}")),
+        name: member.name.as_deref(),
+        new_member,
+        minutes: SIGN_IN_LINK_TTL / MINUTE,
+    };
+    outbox::enqueue(ctx, tx, "sign_in", member.locale, email.as_str(), &data, None).await?;
+    Ok(())
+}
+
+/// Whether a sign-in link is still good, without using it up.
+pub async fn sign_in_link_is_valid(ctx: &Context, token: &str) -> Result<bool, MembershipError> {
+    if !is_well_formed(token) {
+        return Ok(false);
+    }
+    Ok(db::login_tokens::is_valid(ctx.db.pool(), &hash_token(token), Purpose::MemberSignIn, ctx.clock.now()).await?)
+}
+
+/// Uses up a sign-in link and opens a new session; returns the cookie value.
+#[tracing::instrument(skip_all)]
+pub async fn confirm_sign_in(ctx: &Context, token: &str, user_agent: Option<&str>) -> Result<(String, Member), MembershipError> {
+    if !is_well_formed(token) {
+        return Err(MembershipError::InvalidLink);
+    }
+    let now = ctx.clock.now();
+    let mut tx = ctx.db.begin_write().await?;
+    let owner = db::login_tokens::consume(&mut *tx, &hash_token(token), Purpose::MemberSignIn, now)
+        .await?
+        .ok_or(MembershipError::InvalidLink)?;
+    let member_id = owner.member_id.ok_or(MembershipError::InvalidLink)?;
+    let member = db::members::find_by_id(&mut *tx, member_id).await?.filter(|m| m.deleted_at.is_none()).ok_or(MembershipError::InvalidLink)?;
+    db::members::touch_sign_in(&mut *tx, member_id, now).await?;
+    let cookie = sessions::create(ctx, &mut tx, Owner::Member(member_id), user_agent).await?;
+    tx.commit().await.map_err(DbError::from)?;
+    tracing::info!(member.id = %member_id, "member signed in");
+    Ok((cookie, member))
+}
+
+pub async fn update_profile(ctx: &Context, member_id: MemberId, name: Option<&PersonName>, locale: Locale) -> Result<(), MembershipError> {
+    db::members::update_profile(ctx.db.pool(), member_id, name.map(PersonName::as_str), locale)
+        .await
+        .map_err(|e| match e {
+            DbError::NotFound => MembershipError::NotFound,
+            e => e.into(),
+        })
+}
+
+pub async fn set_locale(ctx: &Context, member_id: MemberId, locale: Locale) -> Result<(), MembershipError> {
+    Ok(db::members::set_locale(ctx.db.pool(), member_id, locale).await?)
+}
+
+/// Ends every session of the member (all devices).
+pub async fn sign_out_everywhere(ctx: &Context, member_id: MemberId) -> Result<u64, MembershipError> {
+    let n = db::sessions::delete_for_member(ctx.db.pool(), member_id).await?;
+    tracing::info!(member.id = %member_id, sessions = n, "member signed out everywhere");
+    Ok(n)
+}
+
+#[derive(Serialize)]
+pub struct MemberExport {
+    pub format: &'static str,
+    pub generated_at: String,
+    pub member: ExportedMember,
+    pub sessions: Vec<ExportedSession>,
+}
+
+#[derive(Serialize)]
+pub struct ExportedMember {
+    pub id: String,
+    pub email: Option<String>,
+    pub name: Option<String>,
+    pub language: String,
+    pub joined_at: String,
+    pub last_sign_in_at: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct ExportedSession {
+    pub signed_in_at: String,
+    pub last_seen_at: String,
+    pub expires_at: String,
+    pub browser: Option<String>,
+}
+
+/// Everything we hold about the member, for "download my data".
+pub async fn export(ctx: &Context, member_id: MemberId) -> Result<MemberExport, MembershipError> {
+    let member = db::members::find_by_id(ctx.db.pool(), member_id).await?.ok_or(MembershipError::NotFound)?;
+    let sessions = db::sessions::list_for_member(ctx.db.pool(), member_id).await?;
+    Ok(MemberExport {
+        format: "patronage-member-export/1",
+        generated_at: format_rfc3339(ctx.clock.now()),
+        member: ExportedMember {
+            id: member.id.to_string(),
+            email: member.email.map(|e| e.to_string()),
+            name: member.name,
+            language: member.locale.to_string(),
+            joined_at: format_rfc3339(member.created_at),
+            last_sign_in_at: member.last_sign_in_at.map(format_rfc3339),
+        },
+        sessions: sessions
+            .into_iter()
+            .map(|s| ExportedSession {
+                signed_in_at: format_rfc3339(s.created_at),
+                last_seen_at: format_rfc3339(s.last_seen_at),
+                expires_at: format_rfc3339(s.expires_at.min(s.idle_expires_at)),
+                browser: s.user_agent,
+            })
+            .collect(),
+    })
+}
+
+/// Erases the member's personal data in one transaction: email, name, sessions,
+/// sign-in links and queued mail go; the anonymous row stays for accounting.
+#[tracing::instrument(skip_all, fields(member.id = %member_id))]
+pub async fn delete_account(ctx: &Context, member_id: MemberId) -> Result<(), MembershipError> {
+    let mut tx = ctx.db.begin_write().await?;
+    let member = db::members::find_by_id(&mut *tx, member_id).await?.filter(|m| m.deleted_at.is_none()).ok_or(MembershipError::NotFound)?;
+    if let Some(email) = &member.email {
+        db::outbox::delete_for_address(&mut *tx, email.as_str()).await?;
+    }
+    db::sessions::delete_for_member(&mut *tx, member_id).await?;
+    db::login_tokens::delete_for_member(&mut *tx, member_id).await?;
+    db::members::anonymise(&mut *tx, member_id, ctx.clock.now()).await?;
+    tx.commit().await.map_err(DbError::from)?;
+    tracing::info!("member deleted their account");
+    Ok(())
+}

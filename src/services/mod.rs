@@ -1,0 +1,37 @@
+//! Use cases. Pure logic over `db` and the gateways (mail); no HTTP here.
+pub mod auth_tokens;
+pub mod membership;
+pub mod outbox;
+pub mod rate_limit;
+pub mod sessions;
+pub mod staff;
+
+use std::sync::Arc;
+
+use tokio::sync::Notify;
+
+use crate::clock::Clock;
+use crate::db::Db;
+use crate::views::Views;
+
+pub use auth_tokens::Keys;
+
+/// What every use case needs, cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Context {
+    pub db: Db,
+    pub clock: Clock,
+    pub views: Arc<Views>,
+    pub keys: Arc<Keys>,
+    /// Origin readers use, without trailing slash, for links in emails.
+    pub public_url: String,
+    pub newsroom_name: String,
+    /// Woken after a commit that enqueued mail, so this instance sends at once.
+    pub mail_wakeup: Arc<Notify>,
+}
+
+impl Context {
+    pub fn url(&self, path_and_query: &str) -> String {
+        format!("{}{}", self.public_url, path_and_query)
+    }
+}

@@ -1,0 +1,85 @@
+//! Sessions live in the database so every instance shares them. The cookie holds
+//! a random token; the table holds its SHA-256.
+use super::Context;
+use super::auth_tokens::{hash_token, is_well_formed, new_token};
+use crate::clock::{DAY, HOUR, MINUTE, Micros};
+use crate::db::members::Member;
+use crate::db::sessions::{self, Owner, Session};
+use crate::db::staff::StaffUser;
+use crate::db::{DbError, Tx};
+
+/// How long sessions live: idle (since last use) and absolute (since sign-in).
+#[derive(Clone, Copy, Debug)]
+pub struct Lifetime {
+    pub idle: Micros,
+    pub absolute: Micros,
+}
+
+pub const MEMBER: Lifetime = Lifetime { idle: 30 * DAY, absolute: 90 * DAY };
+pub const STAFF: Lifetime = Lifetime { idle: 12 * HOUR, absolute: 7 * DAY };
+
+/// Writing last-seen on every request would turn each page view into a write;
+/// once a minute is precise enough for idle expiry.
+const TOUCH_EVERY: Micros = MINUTE;
+
+/// Creates a session inside `tx` and returns the cookie value. Always a new id:
+/// signing in never reuses a session id that existed before (fixation).
+pub async fn create(ctx: &Context, tx: &mut Tx, owner: Owner, user_agent: Option<&str>) -> Result<String, DbError> {
+    let lifetime = match owner {
+        Owner::Member(_) => MEMBER,
+        Owner::Staff(_) => STAFF,
+    };
+    let now = ctx.clock.now();
+    let token = new_token();
+    let user_agent = user_agent.map(|ua| ua.chars().take(200).collect::<String>());
+    sessions::insert(
+        &mut **tx,
+        &hash_token(&token),
+        owner,
+        now,
+        now + lifetime.idle,
+        now + lifetime.absolute,
+        user_agent.as_deref(),
+    )
+    .await?;
+    Ok(token)
+}
+
+/// The member behind a cookie value, if the session is live.
+pub async fn member_for_cookie(ctx: &Context, cookie: &str) -> Result<Option<(Session, Member)>, DbError> {
+    if !is_well_formed(cookie) {
+        return Ok(None);
+    }
+    let now = ctx.clock.now();
+    let found = sessions::find_member_session(ctx.db.pool(), &hash_token(cookie), now).await?;
+    if let Some((session, _)) = &found {
+        if now - session.last_seen_at >= TOUCH_EVERY {
+            sessions::touch(ctx.db.pool(), &session.id, now, now + MEMBER.idle).await?;
+        }
+    }
+    Ok(found)
+}
+
+/// The staff user behind a cookie value, if the session is live.
+pub async fn staff_for_cookie(ctx: &Context, cookie: &str) -> Result<Option<StaffUser>, DbError> {
+    if !is_well_formed(cookie) {
+        return Ok(None);
+    }
+    let now = ctx.clock.now();
+    let id = hash_token(cookie);
+    let Some((user, last_seen, _)) = sessions::find_staff_session(&ctx.db, &id, now).await? else {
+        return Ok(None);
+    };
+    if now - last_seen >= TOUCH_EVERY {
+        sessions::touch(ctx.db.pool(), &id, now, now + STAFF.idle).await?;
+    }
+    Ok(Some(user))
+}
+
+/// Ends the session behind a cookie value.
+pub async fn end(ctx: &Context, cookie: &str) -> Result<(), DbError> {
+    if is_well_formed(cookie) {
+        sessions::delete(ctx.db.pool(), &hash_token(cookie)).await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,135 @@
+//! Building and running the application: what `patronage serve` and the tests run.
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio::sync::{Notify, watch};
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::db::{self, Db};
+use crate::http::{self, AppState};
+use crate::i18n::I18n;
+use crate::jobs;
+use crate::mail::Mailer;
+use crate::services::{self, Context, Keys};
+use crate::telemetry;
+use crate::views::Views;
+
+const SECRET_KEY_SETTING: &str = "secret_key";
+
+/// Connects, migrates and loads the secret key: everything the CLI commands share.
+pub async fn open_context(config: &Config, clock: Clock) -> anyhow::Result<Context> {
+    let db = Db::connect(&config.database_url).await.map_err(|e| anyhow::anyhow!("DATABASE_URL: cannot open the database: {e:#}"))?;
+    db.migrate().await?;
+    let secret = match &config.secret_key {
+        Some(secret) => secret.expose().to_string(),
+        None => load_or_create_secret(&db, &clock).await?,
+    };
+    let i18n = Arc::new(I18n::load()?);
+    let views = Arc::new(Views::load(i18n)?);
+    Ok(Context {
+        db,
+        clock,
+        views,
+        keys: Arc::new(Keys::new(&secret)),
+        public_url: config.public_url.clone(),
+        newsroom_name: config.newsroom_name.clone(),
+        mail_wakeup: Arc::new(Notify::new()),
+    })
+}
+
+/// The generated key is stored once; concurrent first starts agree on the winner.
+async fn load_or_create_secret(db: &Db, clock: &Clock) -> anyhow::Result<String> {
+    let candidate = services::auth_tokens::new_token();
+    if db::settings::insert_if_absent(db.pool(), SECRET_KEY_SETTING, &candidate, clock.now()).await? {
+        tracing::info!("generated a secret key and stored it in the database (set SECRET_KEY to manage it yourself)");
+    }
+    db::settings::get(db.pool(), SECRET_KEY_SETTING)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("the secret key setting vanished"))
+}
+
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+    mailer: Mailer,
+    run_jobs: bool,
+}
+
+impl Application {
+    /// Opens the database, applies migrations and binds the listener (so the port
+    /// is known, and connections queue, before `run_until_stopped`).
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        Self::build_with_clock(config, Clock::default()).await
+    }
+
+    pub async fn build_with_clock(config: Config, clock: Clock) -> anyhow::Result<Self> {
+        let ctx = open_context(&config, clock).await?;
+        let mailer = Mailer::from_config(config.smtp_url.as_ref().map(|s| s.expose()), &config.mail_from)?;
+        let listener = TcpListener::bind(config.bind_addr)
+            .await
+            .map_err(|e| anyhow::anyhow!("BIND_ADDR: cannot listen on {}: {e}", config.bind_addr))?;
+        let state = AppState {
+            ctx,
+            metrics: telemetry::metrics_handle(),
+            css_url: http::public::css_url().into(),
+            config: Arc::new(config.clone()),
+        };
+        Ok(Self { listener, state, mailer, run_jobs: config.run_jobs })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr().expect("a bound TCP listener has a local address")
+    }
+
+    pub fn context(&self) -> &Context {
+        &self.state.ctx
+    }
+
+    pub fn mailer(&self) -> &Mailer {
+        &self.mailer
+    }
+
+    /// Serves until `shutdown` resolves, then stops taking connections, finishes
+    /// in-flight requests and stops the background jobs cleanly.
+    pub async fn run_until_stopped(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let jobs = if self.run_jobs { jobs::spawn(self.state.ctx.clone(), self.mailer.clone(), stop_rx) } else { Vec::new() };
+        let db = self.state.ctx.db.clone();
+        let app = http::router(self.state)?;
+        axum::serve(self.listener, app.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(shutdown)
+            .await?;
+        let _ = stop_tx.send(true);
+        for job in jobs {
+            let _ = job.await;
+        }
+        db.close().await;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
