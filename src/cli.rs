@@ -72,8 +72,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {
-    let app = Application::build(config.clone()).await?;
+    let app = Application::build(config).await?;
     let addr = app.local_addr();
+    let config = app.config().clone();
     let backend = if config.database_url.starts_with("sqlite:") { "SQLite" } else { "PostgreSQL" };
     println!("Patronage is serving {} at {}  (listening on {addr}, {backend})", config.newsroom_name, config.public_url);
     if let Some(link) = staff::setup_link_if_needed(app.context()).await? {

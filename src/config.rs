@@ -84,6 +84,8 @@ pub struct Config {
     pub bind_addr: SocketAddr,
     /// Origin only (`scheme://host[:port]`), no trailing slash.
     pub public_url: String,
+    /// PUBLIC_URL was not given: it follows the address actually bound (port 0 included).
+    pub public_url_from_bind: bool,
     pub secret_key: Option<Secret>,
     pub smtp_url: Option<Secret>,
     pub mail_from: String,
@@ -101,7 +103,9 @@ impl Config {
         if !(database_url.starts_with("sqlite:") || database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")) {
             return Err(invalid("DATABASE_URL", "expected a URL starting with sqlite:, postgres:// or postgresql://"));
         }
-        let public_url = match s.public_url.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+        let given_public_url = s.public_url.as_deref().map(str::trim).filter(|v| !v.is_empty());
+        let public_url_from_bind = given_public_url.is_none();
+        let public_url = match given_public_url {
             Some(url) => parse_origin(url).map_err(|p| invalid("PUBLIC_URL", p))?,
             None => format!("http://{}", s.bind_addr),
         };
@@ -135,6 +139,7 @@ impl Config {
             database_url,
             bind_addr: s.bind_addr,
             public_url,
+            public_url_from_bind,
             secret_key,
             smtp_url,
             mail_from: s.mail_from,

@@ -64,19 +64,27 @@ impl Application {
         Self::build_with_clock(config, Clock::default()).await
     }
 
-    pub async fn build_with_clock(config: Config, clock: Clock) -> anyhow::Result<Self> {
-        let ctx = open_context(&config, clock).await?;
-        let mailer = Mailer::from_config(config.smtp_url.as_ref().map(|s| s.expose()), &config.mail_from)?;
+    pub async fn build_with_clock(mut config: Config, clock: Clock) -> anyhow::Result<Self> {
         let listener = TcpListener::bind(config.bind_addr)
             .await
             .map_err(|e| anyhow::anyhow!("BIND_ADDR: cannot listen on {}: {e}", config.bind_addr))?;
+        if config.public_url_from_bind {
+            config.public_url = format!("http://{}", listener.local_addr()?);
+        }
+        let ctx = open_context(&config, clock).await?;
+        let mailer = Mailer::from_config(config.smtp_url.as_ref().map(|s| s.expose()), &config.mail_from)?;
+        let run_jobs = config.run_jobs;
         let state = AppState {
             ctx,
             metrics: telemetry::metrics_handle(),
             css_url: http::public::css_url().into(),
-            config: Arc::new(config.clone()),
+            config: Arc::new(config),
         };
-        Ok(Self { listener, state, mailer, run_jobs: config.run_jobs })
+        Ok(Self { listener, state, mailer, run_jobs })
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.state.config
     }
 
     pub fn local_addr(&self) -> SocketAddr {

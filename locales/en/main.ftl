@@ -1,1 +1,114 @@
+# Reader-facing text, English. Every key here must exist in uk/main.ftl too
+# (a unit test checks). Staff pages are English-only for now.
+
+## Layout
+nav-home = Home
+nav-join = Become a patron
+nav-sign-in = Sign in
+nav-account = My account
+nav-sign-out = Sign out
+language-label = Language
+language-switch = Change
+skip-to-content = Skip to content
+footer-powered = Membership by Patronage. No trackers, no ads.
+
+## Landing
+landing-title = Support independent journalism
+landing-lead = For as little as the cost of one cup of coffee a month you can help — become a patron, become a co-creator and vote for the topics we should cover next.
+landing-why-title = Why become a patron?
+landing-why-1 = Our reporting is free to read for everyone. Patrons keep it that way.
+landing-why-2 = Patrons suggest topics and vote on what we cover next.
+landing-why-3 = When a story you voted for is published, we tell you.
+landing-tiers-title = Ways to support
+landing-tiers-note = Payments open soon. Join now for free and we will tell you when they do.
+tier-reader-name = Reader
+tier-reader-price = €3 a month
+tier-reader-desc = A cup of coffee a month. One vote on every ballot.
+tier-supporter-name = Supporter
+tier-supporter-price = €6 a month
+tier-supporter-desc = Two cups. Double vote weight.
+tier-cocreator-name = Co-creator
+tier-cocreator-price = €12 a month
+tier-cocreator-desc = Fund a story a year. Triple vote weight and suggest topics first.
+landing-join-title = Join for free
+landing-join-lead = Start with a free membership: no password, just your email.
+
+## Join form
+join-title = Join { $newsroom }
+join-email-label = Email address
+join-email-hint = We send you a link to sign in. No password needed.
+join-name-label = Name (optional)
+join-name-hint = How we greet you. You may use a pseudonym.
+join-submit = Join
+join-privacy = We keep only what membership needs and never share it.
+
+## Sign-in
+sign-in-title = Sign in
+sign-in-lead = Enter the email address of your membership and we will send you a sign-in link.
+sign-in-email-label = Email address
+sign-in-submit = Email me a sign-in link
+sign-in-not-member = Not a member yet?
+link-sent-title = Check your inbox
+link-sent-body = If this address belongs to a membership, a sign-in link is on its way. It works once, for { $minutes } minutes.
+link-sent-again = No email after a few minutes? Check your spam folder, or ask for a new link.
+confirm-title = Confirm sign-in
+confirm-body = Press the button to sign in on this device.
+confirm-submit = Sign in
+
+## Account
+account-title = My account
+account-email = Email
+account-joined = Member since
+account-status = Membership
+account-status-free = Free member
+account-profile-title = Your details
+account-name-label = Name
+account-name-hint = Shown only to the newsroom. You may use a pseudonym.
+account-language-label = Language for pages and email
+account-save = Save
+account-sessions-title = Signed-in devices
+account-sign-out-everywhere = Sign out everywhere
+account-sign-out-everywhere-hint = Ends every session, on all devices, including this one.
+account-data-title = Your data
+account-export = Download my data (JSON)
+account-delete-title = Delete my account
+account-delete-body = This erases your email, name and sessions. Records of payments stay, without your name, because the law requires us to keep accounts.
+account-delete-confirm = I understand, delete my account
+account-delete-submit = Delete my account
+goodbye-title = Your account is deleted
+goodbye-body = We erased your personal data. Thank you for having been with us — you are welcome back at any time.
+
+## Emails
 email-sign-in-subject = Your sign-in link for { $newsroom }
+email-sign-in-greeting = Hello { $name },
+email-sign-in-greeting-anonymous = Hello,
+email-sign-in-welcome = Welcome to { $newsroom }! Thank you for joining.
+email-sign-in-body = Use this link to sign in. It works once, for { $minutes } minutes:
+email-sign-in-button = Sign in
+email-sign-in-ignore = If you did not ask for this, ignore this email: nothing changes.
+email-footer = { $newsroom } · sent by Patronage
+
+## Errors
+error-title = Something went wrong
+error-back-home = Back to the home page
+error-not-found = We could not find that page.
+error-forbidden = You do not have access to this page.
+error-sign-in-required = Please sign in first.
+error-bad-request = We could not understand that request. Please try again from the form.
+error-too-large = That was more data than we accept.
+error-rate-limited = Too many attempts. Please wait a few minutes and try again.
+error-invalid-link = This link has expired or was already used. Ask for a new one.
+error-internal = Something broke on our side. Please try again in a moment.
+error-cross-site = This form was sent from another site, so we ignored it for your safety.
+error-method = That action is not available here.
+error-unavailable = We are busy right now. Please try again in a moment.
+error-email-empty = Enter your email address.
+error-email-too-long = That email address is too long.
+error-email-invalid = Enter an email address like name@example.org.
+error-name-too-long = Names can be at most 100 characters long.
+error-name-control = Names cannot contain control characters.
+error-language = Choose a language from the list.
+error-confirm-delete = Tick the box to confirm that you want to delete your account.
+error-bad-credentials = Wrong email or password.
+error-staff-email-taken = A staff account with this email exists already.
+error-last-admin = The last active administrator cannot be demoted or disabled.

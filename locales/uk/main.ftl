@@ -1,1 +1,113 @@
+# Текст для читачів, українською.
+
+## Layout
+nav-home = Головна
+nav-join = Стати патроном
+nav-sign-in = Увійти
+nav-account = Мій профіль
+nav-sign-out = Вийти
+language-label = Мова
+language-switch = Змінити
+skip-to-content = Перейти до змісту
+footer-powered = Членство на Patronage. Без трекерів і реклами.
+
+## Landing
+landing-title = Підтримайте незалежну журналістику
+landing-lead = За ціну однієї чашки кави на місяць ви можете допомогти — станьте патроном, співтворцем і голосуйте за теми, про які нам варто писати далі.
+landing-why-title = Навіщо ставати патроном?
+landing-why-1 = Наші матеріали безкоштовні для всіх. Патрони роблять це можливим.
+landing-why-2 = Патрони пропонують теми й голосують за те, про що ми пишемо далі.
+landing-why-3 = Коли вийде матеріал, за який ви голосували, ми вам повідомимо.
+landing-tiers-title = Як підтримати
+landing-tiers-note = Платежі незабаром запрацюють. Приєднуйтеся безкоштовно — ми повідомимо, коли це станеться.
+tier-reader-name = Читач
+tier-reader-price = 3 € на місяць
+tier-reader-desc = Чашка кави на місяць. Один голос у кожному голосуванні.
+tier-supporter-name = Прихильник
+tier-supporter-price = 6 € на місяць
+tier-supporter-desc = Дві чашки. Подвійна вага голосу.
+tier-cocreator-name = Співтворець
+tier-cocreator-price = 12 € на місяць
+tier-cocreator-desc = Фінансуйте один матеріал на рік. Потрійна вага голосу й першочергові пропозиції тем.
+landing-join-title = Приєднатися безкоштовно
+landing-join-lead = Почніть із безкоштовного членства: без пароля, лише ваша пошта.
+
+## Join form
+join-title = Приєднатися до { $newsroom }
+join-email-label = Електронна пошта
+join-email-hint = Ми надішлемо посилання для входу. Пароль не потрібен.
+join-name-label = Ім’я (необов’язково)
+join-name-hint = Як до вас звертатися. Можна псевдонім.
+join-submit = Приєднатися
+join-privacy = Ми зберігаємо лише те, що потрібно для членства, і ніколи ним не ділимося.
+
+## Sign-in
+sign-in-title = Вхід
+sign-in-lead = Введіть пошту, з якою ви зареєструвалися, і ми надішлемо посилання для входу.
+sign-in-email-label = Електронна пошта
+sign-in-submit = Надіслати посилання для входу
+sign-in-not-member = Ще не з нами?
+link-sent-title = Перевірте пошту
+link-sent-body = Якщо ця адреса належить учасникові, посилання для входу вже в дорозі. Воно діє один раз, { $minutes } хвилин.
+link-sent-again = Лист не прийшов за кілька хвилин? Перевірте теку «Спам» або попросіть нове посилання.
+confirm-title = Підтвердіть вхід
+confirm-body = Натисніть кнопку, щоб увійти на цьому пристрої.
+confirm-submit = Увійти
+
+## Account
+account-title = Мій профіль
+account-email = Пошта
+account-joined = З нами з
+account-status = Членство
+account-status-free = Безкоштовне членство
+account-profile-title = Ваші дані
+account-name-label = Ім’я
+account-name-hint = Бачить лише редакція. Можна псевдонім.
+account-language-label = Мова сторінок і листів
+account-save = Зберегти
+account-sessions-title = Пристрої, на яких ви увійшли
+account-sign-out-everywhere = Вийти на всіх пристроях
+account-sign-out-everywhere-hint = Завершує всі сеанси на всіх пристроях, включно з цим.
+account-data-title = Ваші дані
+account-export = Завантажити мої дані (JSON)
+account-delete-title = Видалити профіль
+account-delete-body = Це зітре вашу пошту, ім’я та сеанси. Записи про платежі залишаться без вашого імені, бо закон вимагає вести облік.
+account-delete-confirm = Я розумію, видаліть мій профіль
+account-delete-submit = Видалити профіль
+goodbye-title = Ваш профіль видалено
+goodbye-body = Ми стерли ваші персональні дані. Дякуємо, що були з нами — повертайтеся будь-коли.
+
+## Emails
 email-sign-in-subject = Посилання для входу до { $newsroom }
+email-sign-in-greeting = Вітаємо, { $name }!
+email-sign-in-greeting-anonymous = Вітаємо!
+email-sign-in-welcome = Ласкаво просимо до { $newsroom }! Дякуємо, що приєдналися.
+email-sign-in-body = Скористайтеся цим посиланням, щоб увійти. Воно діє один раз, { $minutes } хвилин:
+email-sign-in-button = Увійти
+email-sign-in-ignore = Якщо ви цього не просили, просто проігноруйте лист: нічого не зміниться.
+email-footer = { $newsroom } · надіслано через Patronage
+
+## Errors
+error-title = Щось пішло не так
+error-back-home = На головну
+error-not-found = Ми не знайшли цієї сторінки.
+error-forbidden = У вас немає доступу до цієї сторінки.
+error-sign-in-required = Спершу увійдіть.
+error-bad-request = Ми не зрозуміли цей запит. Спробуйте ще раз із форми.
+error-too-large = Це більше даних, ніж ми приймаємо.
+error-rate-limited = Забагато спроб. Зачекайте кілька хвилин і спробуйте знову.
+error-invalid-link = Термін дії посилання минув або його вже використано. Попросіть нове.
+error-internal = У нас щось зламалося. Спробуйте ще раз за мить.
+error-cross-site = Цю форму надіслано з іншого сайту, тож ми її проігнорували заради вашої безпеки.
+error-method = Ця дія тут недоступна.
+error-unavailable = Зараз ми перевантажені. Спробуйте ще раз за мить.
+error-email-empty = Введіть адресу електронної пошти.
+error-email-too-long = Ця адреса задовга.
+error-email-invalid = Введіть адресу на зразок name@example.org.
+error-name-too-long = Ім’я може мати щонайбільше 100 символів.
+error-name-control = Ім’я не може містити керівних символів.
+error-language = Виберіть мову зі списку.
+error-confirm-delete = Поставте позначку, щоб підтвердити видалення профілю.
+error-bad-credentials = Неправильна пошта або пароль.
+error-staff-email-taken = Обліковий запис працівника з цією поштою вже існує.
+error-last-admin = Останнього активного адміністратора не можна понизити чи вимкнути.

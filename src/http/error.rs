@@ -132,13 +132,18 @@ fn wants_json(path: &str) -> bool {
 
 /// Gives every error response a body: logs internal errors once (with their cause
 /// chain) and renders a page in the reader's language, or JSON for API callers.
-/// Responses that already have a body type (a handler's own page) pass untouched.
+/// Responses that already are a page or JSON (a handler's own form page) pass untouched.
 pub async fn render_error_pages(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let path = request.uri().path().to_string();
     let locale = resolve_locale(&request);
     let response = next.run(request).await;
     let status = response.status();
-    if !(status.is_client_error() || status.is_server_error()) || response.headers().contains_key(header::CONTENT_TYPE) && response.extensions().get::<ErrorInfo>().is_none() {
+    let has_own_body = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("text/html") || ct.starts_with("application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || has_own_body && response.extensions().get::<ErrorInfo>().is_none() {
         return response;
     }
     let info = response.extensions().get::<ErrorInfo>().cloned().unwrap_or_else(|| fallback_info(status, &response));

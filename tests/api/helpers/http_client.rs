@@ -165,6 +165,12 @@ impl RequestBuilder<'_> {
         self
     }
 
+    /// Drops a default header (e.g. `sec-fetch-site`, to act like an older browser).
+    pub fn without_default(mut self, name: &str) -> Self {
+        self.defaults.retain(|(n, _)| !n.as_str().eq_ignore_ascii_case(name));
+        self
+    }
+
     pub async fn send(self) -> TestResponse {
         let request_line = format!("{} {}", self.method, self.url);
 

@@ -1,0 +1,244 @@
+//! The test harness: the real application on 127.0.0.1:0 with a fresh database
+//! (SQLite temp file, or a fresh PostgreSQL database when TEST_DATABASE_URL is
+//! set), a real SMTP sink, and an HTTP client with a cookie jar.
+#![allow(dead_code)]
+pub mod http_client;
+pub mod smtp_sink;
+mod test_db;
+
+use std::time::Duration;
+
+use patronage::clock::{Clock, Micros};
+use patronage::config::{Config, LogFormat, Settings};
+use patronage::db::{self, Db};
+
+use patronage::domain::{Email, Role};
+use patronage::mail::Mailer;
+use patronage::services::Context;
+use patronage::services::staff::{self, Actor};
+use patronage::startup::Application;
+use tokio::sync::oneshot;
+
+pub use http_client::{TestClient, TestResponse};
+pub use smtp_sink::{ReceivedMail, SmtpSink};
+use test_db::TestDb;
+
+pub const STAFF_PASSWORD: &str = "correct horse battery staple";
+
+pub struct TestAppBuilder {
+    trusted_origins: Vec<String>,
+    run_jobs: bool,
+    public_url: Option<String>,
+}
+
+pub struct TestApp {
+    pub base_url: String,
+    /// A browser: cookie jar, same-origin form posts.
+    pub client: TestClient,
+    pub smtp: SmtpSink,
+    pub ctx: Context,
+    pub config: Config,
+    mailer: Mailer,
+    worker: String,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    test_db: Option<TestDb>,
+    allow_pending_mail: bool,
+}
+
+impl TestAppBuilder {
+    pub fn trusted_origin(mut self, origin: &str) -> Self {
+        self.trusted_origins.push(origin.to_string());
+        self
+    }
+
+    /// Runs the background job loops, as `patronage serve` does.
+    pub fn with_background_jobs(mut self) -> Self {
+        self.run_jobs = true;
+        self
+    }
+
+    pub fn public_url(mut self, url: &str) -> Self {
+        self.public_url = Some(url.to_string());
+        self
+    }
+
+    pub async fn spawn(self) -> TestApp {
+        patronage::telemetry::init_logging(LogFormat::Text);
+        let test_db = TestDb::create().await;
+        let smtp = SmtpSink::start().await;
+        let settings = Settings {
+            database_url: test_db.url.clone(),
+            bind_addr: "127.0.0.1:0".parse().expect("a valid socket address"),
+            public_url: self.public_url,
+            secret_key: Some("test-secret-key-test-secret-key-0123456789".into()),
+            smtp_url: Some(smtp.url()),
+            mail_from: "Test Newsroom <members@news.test>".into(),
+            trusted_origins: self.trusted_origins.join(","),
+            newsroom_name: "The Test Gazette".into(),
+            log_format: LogFormat::Text,
+            trust_forwarded_for: false,
+        };
+        let mut config = Config::from_settings(settings).expect("the test configuration is valid");
+        config.run_jobs = self.run_jobs;
+        let app = Application::build_with_clock(config, Clock::default()).await.expect("the application builds");
+        let base_url = format!("http://{}", app.local_addr());
+        let ctx = app.context().clone();
+        let mailer = app.mailer().clone();
+        let config = app.config().clone();
+        let (tx, rx) = oneshot::channel::<()>();
+        let server = tokio::spawn(app.run_until_stopped(async move {
+            let _ = rx.await;
+        }));
+        TestApp {
+            client: TestClient::new(&base_url),
+            base_url,
+            smtp,
+            ctx,
+            config,
+            mailer,
+            worker: patronage::jobs::worker_id(),
+            shutdown: Some(tx),
+            server: Some(server),
+            test_db: Some(test_db),
+            allow_pending_mail: false,
+        }
+    }
+}
+
+impl TestApp {
+    pub fn builder() -> TestAppBuilder {
+        TestAppBuilder { trusted_origins: Vec::new(), run_jobs: false, public_url: None }
+    }
+
+    pub async fn spawn() -> TestApp {
+        Self::builder().spawn().await
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.ctx.db
+    }
+
+    pub fn clock(&self) -> &Clock {
+        &self.ctx.clock
+    }
+
+    pub fn advance_clock(&self, by: Micros) {
+        self.ctx.clock.advance(by);
+    }
+
+    /// A second browser with its own cookies.
+    pub fn new_browser(&self) -> TestClient {
+        self.client.fork_without_cookies()
+    }
+
+    /// Runs every queue (the mail outbox) until nothing is due.
+    pub async fn drain_jobs(&self) -> usize {
+        patronage::jobs::drain(&self.ctx, &self.mailer, &self.worker).await.expect("jobs run")
+    }
+
+    /// Drains the queues and returns the mail that arrived at the sink since `before`.
+    pub async fn deliver_mail(&self) -> Vec<ReceivedMail> {
+        let before = self.smtp.count();
+        self.drain_jobs().await;
+        self.smtp.received().into_iter().skip(before).collect()
+    }
+
+    /// Stops the app as SIGTERM would: no new connections, requests in flight and the
+    /// background jobs' current work finish first.
+    pub async fn stop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(server) = self.server.take() {
+            let finished = tokio::time::timeout(WAIT, server).await.expect("the app stops within the wait");
+            finished.expect("the server task did not panic").expect("the server stopped cleanly");
+        }
+    }
+
+    /// The test ends with mail still queued on purpose (e.g. the mail server is down).
+    pub fn allow_pending_mail(&mut self) {
+        self.allow_pending_mail = true;
+    }
+
+    pub async fn post_join(&self, browser: &TestClient, email: &str, name: &str) -> TestResponse {
+        browser.post_form("/join", &[("email", email), ("name", name)]).send().await
+    }
+
+    /// Joins (or signs in) with `email` through the real pages and the real email,
+    /// leaving `browser` signed in.
+    pub async fn sign_in_member(&self, browser: &TestClient, email: &str) -> TestResponse {
+        self.post_join(browser, email, "").await.assert_status(303);
+        let mail = self.deliver_mail().await;
+        let mail = mail.iter().rev().find(|m| m.to.iter().any(|t| t.eq_ignore_ascii_case(email))).expect("a sign-in email arrived");
+        let link = mail.first_link_containing("/signin/confirm").expect("the email has a sign-in link");
+        let token = token_of(&link);
+        browser.get(&link).send().await.assert_status(200);
+        let response = browser.post_form("/signin/confirm", &[("token", &token)]).send().await;
+        response.assert_status(303);
+        assert_eq!(response.location().as_deref(), Some("/account"));
+        response
+    }
+
+    /// Creates a staff account with a password and signs `browser` in with it.
+    pub async fn sign_in_staff(&self, browser: &TestClient, email: &str, role: Role) {
+        let parsed = Email::parse(email).expect("a valid test email");
+        let (user, _link) = staff::invite(&self.ctx, &Actor::cli(), &parsed, role, true).await.expect("staff invited");
+        let hash = staff::hash_password(&patronage::domain::Password::parse(STAFF_PASSWORD).expect("long enough")).await.expect("hashed");
+        db::staff::set_password_hash(self.db().pool(), user.id, &hash).await.expect("password stored");
+        browser
+            .post_form("/admin/login", &[("email", email), ("password", STAFF_PASSWORD)])
+            .send()
+            .await
+            .assert_status(303);
+    }
+
+    pub async fn count(&self, sql: &'static str) -> i64 {
+        let (n,): (i64,) = sqlx::query_as(sql).fetch_one(self.db().pool()).await.expect("count query runs");
+        n
+    }
+
+    pub async fn member_count(&self) -> i64 {
+        self.count("select count(*) from members").await
+    }
+
+    pub async fn outbox_count(&self) -> i64 {
+        self.count("select count(*) from email_outbox").await
+    }
+}
+
+/// The `token` query parameter of a link.
+pub fn token_of(link: &str) -> String {
+    link.split("token=").nth(1).map(|t| t.split('&').next().unwrap_or(t).to_string()).expect("the link carries a token")
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.abort();
+        }
+        let test_db = self.test_db.take();
+        let check_leftovers = !std::thread::panicking() && !self.allow_pending_mail;
+        // Dropped inside the test's (blocked) runtime: the app's pool belongs to it, so
+        // check and clean up over a fresh connection on a runtime of our own.
+        let outcome = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime for cleanup");
+            rt.block_on(async move {
+                let test_db = test_db?;
+                let pending = if check_leftovers { test_db.count_pending_mail().await } else { None };
+                test_db.drop_database().await;
+                pending
+            })
+        })
+        .join();
+        if let Ok(Some(pending)) = outcome {
+            assert_eq!(pending, 0, "the test left {pending} email(s) in the outbox: drain them (app.deliver_mail()) or call allow_pending_mail()");
+        }
+    }
+}
+
+/// How long to wait for something that happens in the background.
+pub const WAIT: Duration = Duration::from_secs(10);

@@ -1,0 +1,11 @@
+//! One integration-test binary: every test drives the real app over HTTP.
+mod helpers;
+
+mod account;
+mod csrf;
+mod health;
+mod join;
+mod languages;
+mod mail;
+mod sign_in;
+mod staff;

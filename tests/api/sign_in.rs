@@ -1,0 +1,219 @@
+use patronage::clock::MINUTE;
+
+use crate::helpers::{TestApp, token_of};
+
+#[tokio::test]
+async fn sign_in_link_request_mail_confirm_and_account_page() {
+    let app = TestApp::spawn().await;
+    app.post_join(&app.new_browser(), "reader@example.org", "Reader One").await.assert_status(303);
+    app.deliver_mail().await;
+
+    let browser = app.new_browser();
+    let r = browser.post_form("/signin", &[("email", "Reader@example.org")]).send().await;
+    r.assert_status(303);
+    assert_eq!(r.location().as_deref(), Some("/signin/sent"));
+    browser.get("/signin/sent").send().await.assert_status(200).assert_contains("Check your inbox");
+
+    let mail = app.deliver_mail().await;
+    assert_eq!(mail.len(), 1);
+    let link = mail[0].first_link_containing("/signin/confirm").expect("a link");
+    assert!(link.starts_with(&app.base_url), "links point at PUBLIC_URL: {link}");
+    let token = token_of(&link);
+    assert_eq!(token.len(), 64, "256-bit tokens");
+
+    // Opening the link (as a mail scanner would) does not sign in or use it up.
+    let confirm = browser.get(&link).send().await;
+    confirm.assert_status(200).assert_contains("method=\"post\" action=\"/signin/confirm\"");
+    browser.get("/account").send().await.assert_status(303);
+    browser.get(&link).send().await.assert_status(200);
+
+    let r = browser.post_form("/signin/confirm", &[("token", &token)]).send().await;
+    r.assert_status(303);
+    let cookie = r.header("set-cookie").expect("a session cookie");
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && cookie.contains("Path=/"), "{cookie}");
+    assert!(!cookie.contains("Secure"), "plain http in local development");
+    assert!(!cookie.contains(&token), "the session id is not the link token");
+
+    let account = browser.get("/account").send().await;
+    account.assert_status(200).assert_contains("reader@example.org").assert_contains("value=\"Reader One\"");
+    let (stored,): (String,) = sqlx::query_as("select id from sessions").fetch_one(app.db().pool()).await.expect("a session");
+    assert_ne!(stored, browser.cookie("patronage_session").expect("cookie kept"), "only a hash of the cookie is stored");
+}
+
+#[tokio::test]
+async fn a_sign_in_link_works_only_once() {
+    let app = TestApp::spawn().await;
+    app.post_join(&app.client, "once@example.org", "").await;
+    let link = app.deliver_mail().await[0].first_link_containing("/signin/confirm").expect("link");
+    let token = token_of(&link);
+    app.client.post_form("/signin/confirm", &[("token", &token)]).send().await.assert_status(303);
+
+    let other = app.new_browser();
+    other.get(&link).send().await.assert_status(410).assert_contains("expired or was already used");
+    other.post_form("/signin/confirm", &[("token", &token)]).send().await.assert_status(410);
+    assert!(other.cookie("patronage_session").is_none());
+    assert_eq!(app.count("select count(*) from sessions").await, 1);
+}
+
+#[tokio::test]
+async fn a_sign_in_link_expires_after_fifteen_minutes() {
+    let app = TestApp::spawn().await;
+    app.post_join(&app.client, "late@example.org", "").await;
+    let link = app.deliver_mail().await[0].first_link_containing("/signin/confirm").expect("link");
+    app.advance_clock(15 * MINUTE + 1);
+    app.client.get(&link).send().await.assert_status(410);
+    app.client.post_form("/signin/confirm", &[("token", &token_of(&link))]).send().await.assert_status(410);
+    assert_eq!(app.count("select count(*) from sessions").await, 0);
+}
+
+#[tokio::test]
+async fn a_link_still_works_just_before_expiry() {
+    let app = TestApp::spawn().await;
+    app.post_join(&app.client, "prompt@example.org", "").await;
+    let link = app.deliver_mail().await[0].first_link_containing("/signin/confirm").expect("link");
+    app.advance_clock(14 * MINUTE);
+    app.client.post_form("/signin/confirm", &[("token", &token_of(&link))]).send().await.assert_status(303);
+}
+
+#[tokio::test]
+async fn a_newer_link_invalidates_older_ones() {
+    let app = TestApp::spawn().await;
+    app.post_join(&app.client, "twice@example.org", "").await;
+    let older = app.deliver_mail().await[0].first_link_containing("/signin/confirm").expect("link");
+    app.client.post_form("/signin", &[("email", "twice@example.org")]).send().await.assert_status(303);
+    let newer = app.deliver_mail().await[0].first_link_containing("/signin/confirm").expect("link");
+    assert_ne!(older, newer);
+    app.client.post_form("/signin/confirm", &[("token", &token_of(&older))]).send().await.assert_status(410);
+    app.client.post_form("/signin/confirm", &[("token", &token_of(&newer))]).send().await.assert_status(303);
+}
+
+#[tokio::test]
+async fn unknown_address_gets_the_same_answer_and_no_mail() {
+    let app = TestApp::spawn().await;
+    app.post_join(&app.new_browser(), "known@example.org", "").await;
+    app.deliver_mail().await;
+    let known = app.client.post_form("/signin", &[("email", "known@example.org")]).send().await;
+    let unknown = app.client.post_form("/signin", &[("email", "nobody@example.org")]).send().await;
+    assert_eq!(known.status, unknown.status);
+    assert_eq!(known.location(), unknown.location());
+    assert_eq!(known.body, unknown.body);
+    let mail = app.deliver_mail().await;
+    assert_eq!(mail.len(), 1);
+    assert_eq!(mail[0].to, vec!["known@example.org".to_string()]);
+    assert_eq!(app.member_count().await, 1, "signing in never creates members");
+}
+
+#[tokio::test]
+async fn sign_in_requests_are_rate_limited_per_address() {
+    let app = TestApp::spawn().await;
+    app.post_join(&app.client, "busy@example.org", "").await.assert_status(303);
+    for _ in 0..4 {
+        app.client.post_form("/signin", &[("email", "busy@example.org")]).send().await.assert_status(303);
+    }
+    let limited = app.client.post_form("/signin", &[("email", "busy@example.org")]).send().await;
+    limited.assert_status(429).assert_contains("Too many attempts");
+    assert!(limited.header("retry-after").is_some_and(|s| s.parse::<i64>().is_ok_and(|n| n > 0)));
+    // Unknown addresses are limited the same way, so the limit reveals nothing.
+    for _ in 0..5 {
+        app.client.post_form("/signin", &[("email", "ghost@example.org")]).send().await.assert_status(303);
+    }
+    app.client.post_form("/signin", &[("email", "ghost@example.org")]).send().await.assert_status(429);
+    assert_eq!(app.deliver_mail().await.len(), 5, "1 join + 4 sign-in links; refused requests send nothing");
+    // The window passes and the address may ask again.
+    app.advance_clock(16 * MINUTE);
+    app.client.post_form("/signin", &[("email", "busy@example.org")]).send().await.assert_status(303);
+    app.deliver_mail().await;
+}
+
+#[tokio::test]
+async fn sign_in_requests_are_rate_limited_per_ip_across_addresses() {
+    let app = TestApp::spawn().await;
+    for i in 0..30 {
+        app.client.post_form("/signin", &[("email", &format!("probe{i}@example.org"))]).send().await.assert_status(303);
+    }
+    app.client.post_form("/signin", &[("email", "one-more@example.org")]).send().await.assert_status(429);
+    let (hits,): (i64,) = sqlx::query_as("select cast(max(hits) as bigint) from rate_limits where bucket like 'sign-in-ip:%'")
+        .fetch_one(app.db().pool())
+        .await
+        .expect("counters live in the database");
+    assert_eq!(hits, 31);
+}
+
+#[tokio::test]
+async fn malformed_tokens_are_refused_without_touching_the_database() {
+    let app = TestApp::spawn().await;
+    app.client.get("/signin/confirm?token=%27%20or%201%3D1%20--").send().await.assert_status(410);
+    app.client.get("/signin/confirm").send().await.assert_status(410);
+    app.client.post_form("/signin/confirm", &[("token", "short")]).send().await.assert_status(410);
+}
+
+#[tokio::test]
+async fn sign_out_ends_the_session_and_the_old_cookie_no_longer_works() {
+    let app = TestApp::spawn().await;
+    app.sign_in_member(&app.client, "leaver@example.org").await;
+    let old_cookie = app.client.cookie("patronage_session").expect("signed in");
+    app.client.get("/account").send().await.assert_status(200);
+
+    let r = app.client.post_form("/signout", &[]).send().await;
+    r.assert_status(303);
+    assert!(app.client.cookie("patronage_session").is_none(), "the cookie is removed");
+
+    let replay = app.new_browser();
+    replay.set_cookie("patronage_session", &old_cookie);
+    let r = replay.get("/account").send().await;
+    r.assert_status(303);
+    assert_eq!(r.location().as_deref(), Some("/signin"));
+    assert_eq!(app.count("select count(*) from sessions").await, 0);
+}
+
+#[tokio::test]
+async fn sign_out_everywhere_ends_every_session_of_the_member() {
+    let app = TestApp::spawn().await;
+    let phone = app.new_browser();
+    app.sign_in_member(&app.client, "many@example.org").await;
+    app.sign_in_member(&phone, "many@example.org").await;
+    let other = app.new_browser();
+    app.sign_in_member(&other, "someone-else@example.org").await;
+    assert_eq!(app.count("select count(*) from sessions").await, 3);
+
+    app.client.post_form("/signout/everywhere", &[]).send().await.assert_status(303);
+    phone.get("/account").send().await.assert_status(303);
+    app.client.get("/account").send().await.assert_status(303);
+    other.get("/account").send().await.assert_status(200);
+}
+
+#[tokio::test]
+async fn sessions_expire_when_idle() {
+    let app = TestApp::spawn().await;
+    app.sign_in_member(&app.client, "idle@example.org").await;
+    app.advance_clock(29 * 24 * 60 * MINUTE);
+    app.client.get("/account").send().await.assert_status(200);
+    // Activity slid the idle window forward.
+    app.advance_clock(29 * 24 * 60 * MINUTE);
+    app.client.get("/account").send().await.assert_status(200);
+    app.advance_clock(31 * 24 * 60 * MINUTE);
+    app.client.get("/account").send().await.assert_status(303);
+}
+
+#[tokio::test]
+async fn sessions_expire_absolutely_even_when_used() {
+    let app = TestApp::spawn().await;
+    app.sign_in_member(&app.client, "steady@example.org").await;
+    for _ in 0..4 {
+        app.advance_clock(20 * 24 * 60 * MINUTE);
+        app.client.get("/account").send().await.assert_status(200);
+    }
+    app.advance_clock(11 * 24 * 60 * MINUTE);
+    app.client.get("/account").send().await.assert_status(303);
+}
+
+#[tokio::test]
+async fn signing_in_again_replaces_the_browsers_session() {
+    let app = TestApp::spawn().await;
+    app.sign_in_member(&app.client, "fixate@example.org").await;
+    let first = app.client.cookie("patronage_session").expect("cookie");
+    app.sign_in_member(&app.client, "fixate@example.org").await;
+    let second = app.client.cookie("patronage_session").expect("cookie");
+    assert_ne!(first, second);
+    assert_eq!(app.count("select count(*) from sessions").await, 1, "the old session ended");
+}
