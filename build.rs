@@ -26,11 +26,7 @@ fn embed(root: &str, const_name: &str, code: &mut String) {
     files.sort();
     writeln!(code, "pub const {const_name}: &[(&str, &str)] = &[").expect("write to String");
     for file in files {
-        let name = file
-            .strip_prefix(&base)
-            .expect("file is under its root")
-            .to_string_lossy()
-            .replace('\\', "/");
+        let name = file.strip_prefix(&base).expect("file is under its root").to_string_lossy().replace('\\', "/");
         writeln!(code, "    ({name:?}, include_str!({:?})),", file.display().to_string()).expect("write to String");
     }
     writeln!(code, "];").expect("write to String");

@@ -9,7 +9,11 @@ use crate::startup::{self, Application};
 use crate::telemetry;
 
 #[derive(Parser, Debug)]
-#[command(name = "patronage", version, about = "Reader membership, donations and topic voting for independent newsrooms")]
+#[command(
+    name = "patronage",
+    version,
+    about = "Reader membership, donations and topic voting for independent newsrooms"
+)]
 pub struct Cli {
     #[command(flatten)]
     pub settings: Settings,
@@ -64,7 +68,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let role: Role = role.parse().map_err(|e| anyhow::anyhow!("--role: {e}"))?;
             let ctx = startup::open_context(&config, Clock::default()).await?;
             let (user, link) = staff::invite(&ctx, &Actor::cli(), &email, role, true).await?;
-            println!("Staff account {} ({}). One-time link to set the password (valid 3 days):\n{link}", user.email, user.role);
+            println!(
+                "Staff account {} ({}). One-time link to set the password (valid 3 days):\n{link}",
+                user.email, user.role
+            );
             Ok(())
         }
         Command::Version => Ok(()),
@@ -76,11 +83,17 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let addr = app.local_addr();
     let config = app.config().clone();
     let backend = if config.database_url.starts_with("sqlite:") { "SQLite" } else { "PostgreSQL" };
-    println!("Patronage is serving {} at {}  (listening on {addr}, {backend})", config.newsroom_name, config.public_url);
+    println!(
+        "Patronage is serving {} at {}  (listening on {addr}, {backend})",
+        config.newsroom_name, config.public_url
+    );
     if let Some(link) = staff::setup_link_if_needed(app.context()).await? {
         println!("No staff account exists yet. Create the first administrator here (link valid 24 hours):\n  {link}");
     } else {
-        println!("Staff sign in at {}/admin/login  (new accounts: `patronage staff add --email E --role admin`)", config.public_url);
+        println!(
+            "Staff sign in at {}/admin/login  (new accounts: `patronage staff add --email E --role admin`)",
+            config.public_url
+        );
     }
     if config.smtp_url.is_none() {
         println!("SMTP_URL is not set: emails (with their sign-in links) are written to this log.");

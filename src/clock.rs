@@ -30,8 +30,7 @@ impl Clock {
 }
 
 pub fn to_datetime(micros: Micros) -> OffsetDateTime {
-    OffsetDateTime::from_unix_timestamp_nanos(i128::from(micros) * 1_000)
-        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(micros) * 1_000).unwrap_or(OffsetDateTime::UNIX_EPOCH)
 }
 
 /// `2026-11-27 07:18 UTC`: the form staff and readers see.
@@ -42,7 +41,5 @@ pub fn format_utc(micros: Micros) -> String {
 
 /// RFC 3339, for exports.
 pub fn format_rfc3339(micros: Micros) -> String {
-    to_datetime(micros)
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
+    to_datetime(micros).format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
 }

@@ -100,7 +100,10 @@ pub struct Config {
 impl Config {
     pub fn from_settings(s: Settings) -> Result<Self, ConfigError> {
         let database_url = s.database_url.trim().to_string();
-        if !(database_url.starts_with("sqlite:") || database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")) {
+        if !(database_url.starts_with("sqlite:")
+            || database_url.starts_with("postgres://")
+            || database_url.starts_with("postgresql://"))
+        {
             return Err(invalid("DATABASE_URL", "expected a URL starting with sqlite:, postgres:// or postgresql://"));
         }
         let given_public_url = s.public_url.as_deref().map(str::trim).filter(|v| !v.is_empty());
@@ -117,7 +120,10 @@ impl Config {
         };
         let smtp_url = match s.smtp_url.filter(|u| !u.trim().is_empty()) {
             Some(u) if !(u.starts_with("smtp://") || u.starts_with("smtps://")) => {
-                return Err(invalid("SMTP_URL", "expected smtp://host:port or smtps://host:port (with optional user:password@)"));
+                return Err(invalid(
+                    "SMTP_URL",
+                    "expected smtp://host:port or smtps://host:port (with optional user:password@)",
+                ));
             }
             other => other.map(Secret::new),
         };
@@ -161,9 +167,7 @@ impl Config {
 /// without the slash, lower-cased, as browsers send it in `Origin`.
 fn parse_origin(input: &str) -> Result<String, String> {
     let trimmed = input.trim().trim_end_matches('/');
-    let (scheme, rest) = trimmed
-        .split_once("://")
-        .ok_or_else(|| "expected http://host or https://host".to_string())?;
+    let (scheme, rest) = trimmed.split_once("://").ok_or_else(|| "expected http://host or https://host".to_string())?;
     let scheme = scheme.to_ascii_lowercase();
     if scheme != "http" && scheme != "https" {
         return Err("the scheme must be http or https".into());
@@ -205,7 +209,8 @@ mod tests {
         assert!(e.to_string().starts_with("PUBLIC_URL:"), "{e}");
         let e = Config::from_settings(settings(&["--secret-key", "short"])).expect_err("short key");
         assert!(e.to_string().starts_with("SECRET_KEY:"), "{e}");
-        let e = Config::from_settings(settings(&["--trusted-origins", "https://ok.org, https://bad.org/path"])).expect_err("path");
+        let e = Config::from_settings(settings(&["--trusted-origins", "https://ok.org, https://bad.org/path"]))
+            .expect_err("path");
         assert!(e.to_string().starts_with("TRUSTED_ORIGINS:"), "{e}");
         let e = Config::from_settings(settings(&["--database-url", "mysql://x"])).expect_err("mysql");
         assert!(e.to_string().starts_with("DATABASE_URL:"), "{e}");

@@ -29,10 +29,7 @@ impl I18n {
     pub fn load() -> anyhow::Result<Self> {
         let mut bundles = HashMap::new();
         for locale in Locale::ALL {
-            let lang_id = locale
-                .as_str()
-                .parse()
-                .map_err(|e| anyhow::anyhow!("language id {locale}: {e:?}"))?;
+            let lang_id = locale.as_str().parse().map_err(|e| anyhow::anyhow!("language id {locale}: {e:?}"))?;
             let mut bundle = FluentBundle::new_concurrent(vec![lang_id]);
             // Isolation marks (U+2068/U+2069) around arguments would end up inside
             // URLs and email subjects.
@@ -41,9 +38,7 @@ impl I18n {
             for (name, source) in LOCALES.iter().filter(|(name, _)| name.starts_with(&prefix)) {
                 let resource = FluentResource::try_new((*source).to_string())
                     .map_err(|(_, errors)| anyhow::anyhow!("locales/{name}: {errors:?}"))?;
-                bundle
-                    .add_resource(resource)
-                    .map_err(|errors| anyhow::anyhow!("locales/{name}: {errors:?}"))?;
+                bundle.add_resource(resource).map_err(|errors| anyhow::anyhow!("locales/{name}: {errors:?}"))?;
             }
             bundles.insert(locale, bundle);
         }

@@ -20,7 +20,9 @@ const SECRET_KEY_SETTING: &str = "secret_key";
 
 /// Connects, migrates and loads the secret key: everything the CLI commands share.
 pub async fn open_context(config: &Config, clock: Clock) -> anyhow::Result<Context> {
-    let db = Db::connect(&config.database_url).await.map_err(|e| anyhow::anyhow!("DATABASE_URL: cannot open the database: {e:#}"))?;
+    let db = Db::connect(&config.database_url)
+        .await
+        .map_err(|e| anyhow::anyhow!("DATABASE_URL: cannot open the database: {e:#}"))?;
     db.migrate().await?;
     let secret = match &config.secret_key {
         Some(secret) => secret.expose().to_string(),
@@ -101,9 +103,13 @@ impl Application {
 
     /// Serves until `shutdown` resolves, then stops taking connections, finishes
     /// in-flight requests and stops the background jobs cleanly.
-    pub async fn run_until_stopped(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
         let (stop_tx, stop_rx) = watch::channel(false);
-        let jobs = if self.run_jobs { jobs::spawn(self.state.ctx.clone(), self.mailer.clone(), stop_rx) } else { Vec::new() };
+        let jobs =
+            if self.run_jobs { jobs::spawn(self.state.ctx.clone(), self.mailer.clone(), stop_rx) } else { Vec::new() };
         let db = self.state.ctx.db.clone();
         let app = http::router(self.state)?;
         axum::serve(self.listener, app.into_make_service_with_connect_info::<SocketAddr>())

@@ -57,13 +57,21 @@ impl Views {
 
     /// Renders `templates/emails/<name>.txt` and `.html` with the subject from the
     /// catalogue key `email-<name>-subject` (underscores in the name become dashes).
-    pub fn render_email<C: Serialize>(&self, name: &str, locale: Locale, newsroom: &str, data: &C) -> anyhow::Result<RenderedEmail> {
+    pub fn render_email<C: Serialize>(
+        &self,
+        name: &str,
+        locale: Locale,
+        newsroom: &str,
+        data: &C,
+    ) -> anyhow::Result<RenderedEmail> {
         let mut context = Context::from_serialize(data).map_err(|e| anyhow::anyhow!("email context: {e:?}"))?;
         context.insert("lang", locale.as_str());
         context.insert("newsroom", newsroom);
-        let subject = self
-            .i18n
-            .t(locale, &format!("email-{}-subject", name.replace('_', "-")), &[("newsroom", Arg::Str(newsroom))]);
+        let subject = self.i18n.t(
+            locale,
+            &format!("email-{}-subject", name.replace('_', "-")),
+            &[("newsroom", Arg::Str(newsroom))],
+        );
         Ok(RenderedEmail {
             subject,
             text: self.render(&format!("emails/{name}.txt"), &context)?,

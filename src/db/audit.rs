@@ -26,7 +26,11 @@ pub struct AuditEntry {
     pub created_at: i64,
 }
 
-pub async fn insert<'e, E: Executor<'e, Database = Any>>(ex: E, entry: &NewAuditEntry, now: Micros) -> Result<(), DbError> {
+pub async fn insert<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    entry: &NewAuditEntry,
+    now: Micros,
+) -> Result<(), DbError> {
     sqlx::query(
         "insert into audit_log (id, staff_id, actor_email, action, target, detail, ip, created_at)
          values ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -56,9 +60,7 @@ pub async fn list_recent<'e, E: Executor<'e, Database = Any>>(ex: E, limit: i64)
 }
 
 pub async fn count_action<'e, E: Executor<'e, Database = Any>>(ex: E, action: &str) -> Result<i64, DbError> {
-    let (n,): (i64,) = sqlx::query_as("select count(*) from audit_log where action = $1")
-        .bind(action)
-        .fetch_one(ex)
-        .await?;
+    let (n,): (i64,) =
+        sqlx::query_as("select count(*) from audit_log where action = $1").bind(action).fetch_one(ex).await?;
     Ok(n)
 }

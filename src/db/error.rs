@@ -66,6 +66,9 @@ mod tests {
             sqlite_constraint("UNIQUE constraint failed: votes.member_id, votes.topic_id").as_deref(),
             Some("votes_member_id_topic_id_key")
         );
-        assert_eq!(sqlite_constraint("CHECK constraint failed: staff_users_role_check").as_deref(), Some("staff_users_role_check"));
+        assert_eq!(
+            sqlite_constraint("CHECK constraint failed: staff_users_role_check").as_deref(),
+            Some("staff_users_role_check")
+        );
     }
 }

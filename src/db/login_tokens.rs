@@ -135,10 +135,7 @@ pub async fn is_valid<'e, E: Executor<'e, Database = Any>>(
 }
 
 pub async fn delete_for_member<'e, E: Executor<'e, Database = Any>>(ex: E, member_id: MemberId) -> Result<(), DbError> {
-    sqlx::query("delete from login_tokens where member_id = $1")
-        .bind(member_id.to_string())
-        .execute(ex)
-        .await?;
+    sqlx::query("delete from login_tokens where member_id = $1").bind(member_id.to_string()).execute(ex).await?;
     Ok(())
 }
 

@@ -27,13 +27,16 @@ pub(crate) struct MemberRow {
     deleted_at: Option<i64>,
 }
 
-
 impl TryFrom<MemberRow> for Member {
     type Error = DbError;
     fn try_from(r: MemberRow) -> Result<Self, DbError> {
         Ok(Member {
             id: parse_stored("member id", &r.id)?,
-            email: r.email.as_deref().map(|e| Email::parse(e).map_err(|_| DbError::other("stored member email cannot be read"))).transpose()?,
+            email: r
+                .email
+                .as_deref()
+                .map(|e| Email::parse(e).map_err(|_| DbError::other("stored member email cannot be read")))
+                .transpose()?,
             name: r.name,
             locale: r.locale.parse().unwrap_or_default(),
             created_at: r.created_at,
@@ -66,7 +69,10 @@ pub async fn insert_if_absent<'e, E: Executor<'e, Database = Any>>(
     Ok(done.rows_affected() == 1)
 }
 
-pub async fn find_by_email<'e, E: Executor<'e, Database = Any>>(ex: E, email: &Email) -> Result<Option<Member>, DbError> {
+pub async fn find_by_email<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    email: &Email,
+) -> Result<Option<Member>, DbError> {
     let row: Option<MemberRow> = sqlx::query_as(
         "select id, email, name, locale, created_at, last_sign_in_at, deleted_at from members where email = $1",
     )
@@ -104,7 +110,11 @@ pub async fn update_profile<'e, E: Executor<'e, Database = Any>>(
     Ok(())
 }
 
-pub async fn set_locale<'e, E: Executor<'e, Database = Any>>(ex: E, id: MemberId, locale: Locale) -> Result<(), DbError> {
+pub async fn set_locale<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    id: MemberId,
+    locale: Locale,
+) -> Result<(), DbError> {
     sqlx::query("update members set locale = $2 where id = $1")
         .bind(id.to_string())
         .bind(locale.as_str())
@@ -113,7 +123,11 @@ pub async fn set_locale<'e, E: Executor<'e, Database = Any>>(ex: E, id: MemberId
     Ok(())
 }
 
-pub async fn touch_sign_in<'e, E: Executor<'e, Database = Any>>(ex: E, id: MemberId, now: Micros) -> Result<(), DbError> {
+pub async fn touch_sign_in<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    id: MemberId,
+    now: Micros,
+) -> Result<(), DbError> {
     sqlx::query("update members set last_sign_in_at = $2 where id = $1")
         .bind(id.to_string())
         .bind(now)

@@ -48,11 +48,11 @@ impl Db {
     pub async fn connect(url: &str) -> Result<Self, DbError> {
         install_default_drivers();
         let backend = if url.starts_with("sqlite:") { Backend::Sqlite } else { Backend::Postgres };
-        if backend == Backend::Sqlite {
-            if let Some(dir) = sqlite_parent_dir(url) {
-                std::fs::create_dir_all(&dir)
-                    .map_err(|e| DbError::other(format!("cannot create the database directory {}: {e}", dir.display())))?;
-            }
+        if backend == Backend::Sqlite
+            && let Some(dir) = sqlite_parent_dir(url)
+        {
+            std::fs::create_dir_all(&dir)
+                .map_err(|e| DbError::other(format!("cannot create the database directory {}: {e}", dir.display())))?;
         }
         if !is_sqlite_memory(url) && !Any::database_exists(url).await? {
             Any::create_database(url).await?;

@@ -28,7 +28,11 @@ pub struct OutboxMessage {
 }
 
 /// Enqueues; false when a message with the same dedupe key exists already.
-pub async fn enqueue<'e, E: Executor<'e, Database = Any>>(ex: E, email: &NewEmail, now: Micros) -> Result<bool, DbError> {
+pub async fn enqueue<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    email: &NewEmail,
+    now: Micros,
+) -> Result<bool, DbError> {
     let done = sqlx::query(
         "insert into email_outbox (id, to_address, template, subject, body_text, body_html, dedupe_key, created_at, due_at)
          values ($1, $2, $3, $4, $5, $6, $7, $8, $8)
@@ -118,9 +122,8 @@ pub async fn count_pending<'e, E: Executor<'e, Database = Any>>(ex: E) -> Result
 
 /// Messages given up on after every retry.
 pub async fn count_failed<'e, E: Executor<'e, Database = Any>>(ex: E) -> Result<i64, DbError> {
-    let (n,): (i64,) = sqlx::query_as("select count(*) from email_outbox where failed_at is not null")
-        .fetch_one(ex)
-        .await?;
+    let (n,): (i64,) =
+        sqlx::query_as("select count(*) from email_outbox where failed_at is not null").fetch_one(ex).await?;
     Ok(n)
 }
 
@@ -131,7 +134,10 @@ pub async fn delete_for_address<'e, E: Executor<'e, Database = Any>>(ex: E, to: 
 }
 
 /// Retention: sent or abandoned messages older than `before`.
-pub async fn delete_finished_before<'e, E: Executor<'e, Database = Any>>(ex: E, before: Micros) -> Result<u64, DbError> {
+pub async fn delete_finished_before<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    before: Micros,
+) -> Result<u64, DbError> {
     let done = sqlx::query(
         "delete from email_outbox where (sent_at is not null and sent_at < $1) or (failed_at is not null and failed_at < $1)",
     )

@@ -6,7 +6,11 @@ use crate::clock::Micros;
 
 /// Counts one hit in `bucket`'s window and returns the hits so far, in one
 /// statement (an upsert), so concurrent hits are all counted.
-pub async fn hit<'e, E: Executor<'e, Database = Any>>(ex: E, bucket: &str, window_start: Micros) -> Result<i64, DbError> {
+pub async fn hit<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    bucket: &str,
+    window_start: Micros,
+) -> Result<i64, DbError> {
     let (hits,): (i64,) = sqlx::query_as(
         "insert into rate_limits (bucket, window_start, hits) values ($1, $2, 1)
          on conflict (bucket, window_start) do update set hits = rate_limits.hits + 1

@@ -172,23 +172,23 @@ pub async fn delete<'e, E: Executor<'e, Database = Any>>(ex: E, id_hash: &str) -
     Ok(())
 }
 
-pub async fn delete_for_member<'e, E: Executor<'e, Database = Any>>(ex: E, member_id: MemberId) -> Result<u64, DbError> {
-    let done = sqlx::query("delete from sessions where member_id = $1")
-        .bind(member_id.to_string())
-        .execute(ex)
-        .await?;
+pub async fn delete_for_member<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    member_id: MemberId,
+) -> Result<u64, DbError> {
+    let done = sqlx::query("delete from sessions where member_id = $1").bind(member_id.to_string()).execute(ex).await?;
     Ok(done.rows_affected())
 }
 
 pub async fn delete_for_staff<'e, E: Executor<'e, Database = Any>>(ex: E, staff_id: StaffId) -> Result<u64, DbError> {
-    let done = sqlx::query("delete from sessions where staff_id = $1")
-        .bind(staff_id.to_string())
-        .execute(ex)
-        .await?;
+    let done = sqlx::query("delete from sessions where staff_id = $1").bind(staff_id.to_string()).execute(ex).await?;
     Ok(done.rows_affected())
 }
 
-pub async fn list_for_member<'e, E: Executor<'e, Database = Any>>(ex: E, member_id: MemberId) -> Result<Vec<Session>, DbError> {
+pub async fn list_for_member<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    member_id: MemberId,
+) -> Result<Vec<Session>, DbError> {
     let rows: Vec<SessionRow> = sqlx::query_as(
         "select id, created_at, last_seen_at, idle_expires_at, expires_at, user_agent
          from sessions where member_id = $1 order by created_at",

@@ -5,21 +5,25 @@ use super::DbError;
 use crate::clock::Micros;
 
 pub async fn get<'e, E: Executor<'e, Database = Any>>(ex: E, key: &str) -> Result<Option<String>, DbError> {
-    let row: Option<(String,)> = sqlx::query_as("select value from settings where key = $1")
-        .bind(key)
-        .fetch_optional(ex)
-        .await?;
+    let row: Option<(String,)> =
+        sqlx::query_as("select value from settings where key = $1").bind(key).fetch_optional(ex).await?;
     Ok(row.map(|(v,)| v))
 }
 
 /// Stores `value` unless the key exists; true when stored. Two instances starting
 /// at once both end up reading the one value that won.
-pub async fn insert_if_absent<'e, E: Executor<'e, Database = Any>>(ex: E, key: &str, value: &str, now: Micros) -> Result<bool, DbError> {
-    let done = sqlx::query("insert into settings (key, value, updated_at) values ($1, $2, $3) on conflict (key) do nothing")
-        .bind(key)
-        .bind(value)
-        .bind(now)
-        .execute(ex)
-        .await?;
+pub async fn insert_if_absent<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    key: &str,
+    value: &str,
+    now: Micros,
+) -> Result<bool, DbError> {
+    let done =
+        sqlx::query("insert into settings (key, value, updated_at) values ($1, $2, $3) on conflict (key) do nothing")
+            .bind(key)
+            .bind(value)
+            .bind(now)
+            .execute(ex)
+            .await?;
     Ok(done.rows_affected() == 1)
 }

@@ -63,7 +63,10 @@ pub async fn insert<'e, E: Executor<'e, Database = Any>>(
     Ok(())
 }
 
-pub async fn find_by_email<'e, E: Executor<'e, Database = Any>>(ex: E, email: &Email) -> Result<Option<StaffUser>, DbError> {
+pub async fn find_by_email<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    email: &Email,
+) -> Result<Option<StaffUser>, DbError> {
     let row: Option<StaffRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} where email = $1")))
         .bind(email.as_str())
         .fetch_optional(ex)
@@ -80,9 +83,8 @@ pub async fn find_by_id<'e, E: Executor<'e, Database = Any>>(ex: E, id: StaffId)
 }
 
 pub async fn list<'e, E: Executor<'e, Database = Any>>(ex: E) -> Result<Vec<StaffUser>, DbError> {
-    let rows: Vec<StaffRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} order by created_at")))
-        .fetch_all(ex)
-        .await?;
+    let rows: Vec<StaffRow> =
+        sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} order by created_at"))).fetch_all(ex).await?;
     rows.into_iter().map(StaffUser::try_from).collect()
 }
 
@@ -98,7 +100,11 @@ pub async fn count_active_admins<'e, E: Executor<'e, Database = Any>>(ex: E) -> 
     Ok(n)
 }
 
-pub async fn set_password_hash<'e, E: Executor<'e, Database = Any>>(ex: E, id: StaffId, hash: &str) -> Result<(), DbError> {
+pub async fn set_password_hash<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    id: StaffId,
+    hash: &str,
+) -> Result<(), DbError> {
     sqlx::query("update staff_users set password_hash = $2 where id = $1")
         .bind(id.to_string())
         .bind(hash)
@@ -120,7 +126,11 @@ pub async fn set_role<'e, E: Executor<'e, Database = Any>>(ex: E, id: StaffId, r
 }
 
 /// `Some(now)` disables the account, `None` enables it again.
-pub async fn set_disabled<'e, E: Executor<'e, Database = Any>>(ex: E, id: StaffId, at: Option<Micros>) -> Result<(), DbError> {
+pub async fn set_disabled<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    id: StaffId,
+    at: Option<Micros>,
+) -> Result<(), DbError> {
     let done = sqlx::query("update staff_users set disabled_at = $2 where id = $1")
         .bind(id.to_string())
         .bind(at)
@@ -132,7 +142,11 @@ pub async fn set_disabled<'e, E: Executor<'e, Database = Any>>(ex: E, id: StaffI
     Ok(())
 }
 
-pub async fn touch_sign_in<'e, E: Executor<'e, Database = Any>>(ex: E, id: StaffId, now: Micros) -> Result<(), DbError> {
+pub async fn touch_sign_in<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    id: StaffId,
+    now: Micros,
+) -> Result<(), DbError> {
     sqlx::query("update staff_users set last_sign_in_at = $2 where id = $1")
         .bind(id.to_string())
         .bind(now)

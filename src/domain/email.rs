@@ -84,7 +84,20 @@ mod tests {
 
     #[test]
     fn rejects_malformed_addresses() {
-        for bad in ["", "   ", "plain", "@example.org", "a@", "a@b", "a@@b.org", "a b@c.org", "a@-b.org", "a..b@c.org", "<a@b.org>", "a@b.org\r\nBcc: x@y.org"] {
+        for bad in [
+            "",
+            "   ",
+            "plain",
+            "@example.org",
+            "a@",
+            "a@b",
+            "a@@b.org",
+            "a b@c.org",
+            "a@-b.org",
+            "a..b@c.org",
+            "<a@b.org>",
+            "a@b.org\r\nBcc: x@y.org",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad:?} should be rejected");
         }
         assert_eq!(Email::parse(""), Err(EmailError::Empty));

@@ -33,7 +33,14 @@ struct ProfileForm {
     lang: String,
 }
 
-fn account_page(state: &AppState, page: &mut PageContext, member: &Member, name: &str, lang: &str, errors: &FieldErrors) -> Result<axum::response::Html<String>, AppError> {
+fn account_page(
+    state: &AppState,
+    page: &mut PageContext,
+    member: &Member,
+    name: &str,
+    lang: &str,
+    errors: &FieldErrors,
+) -> Result<axum::response::Html<String>, AppError> {
     page.insert("email", &member.email.as_ref().map(|e| e.to_string()))
         .insert("form_name", name)
         .insert("form_lang", lang)
@@ -42,15 +49,27 @@ fn account_page(state: &AppState, page: &mut PageContext, member: &Member, name:
     page.render(state, "account/account.html")
 }
 
-async fn show_account(State(state): State<AppState>, SignedInMember(member): SignedInMember, mut page: PageContext) -> Result<Response, AppError> {
+async fn show_account(
+    State(state): State<AppState>,
+    SignedInMember(member): SignedInMember,
+    mut page: PageContext,
+) -> Result<Response, AppError> {
     let name = member.name.clone().unwrap_or_default();
-    Ok(account_page(&state, &mut page, &member, &name, member.locale.as_str(), &FieldErrors::default())?.into_response())
+    Ok(account_page(&state, &mut page, &member, &name, member.locale.as_str(), &FieldErrors::default())?
+        .into_response())
 }
 
 #[tracing::instrument(skip_all, fields(member.id = %member.id))]
-async fn update_account(State(state): State<AppState>, SignedInMember(member): SignedInMember, jar: CookieJar, mut page: PageContext, Form(form): Form<ProfileForm>) -> Result<Response, AppError> {
+async fn update_account(
+    State(state): State<AppState>,
+    SignedInMember(member): SignedInMember,
+    jar: CookieJar,
+    mut page: PageContext,
+    Form(form): Form<ProfileForm>,
+) -> Result<Response, AppError> {
     let mut errors = FieldErrors::default();
-    let name = PersonName::parse_optional(&form.name).map_err(|e| errors.add("name", page.t(&state, e.message_key()))).ok();
+    let name =
+        PersonName::parse_optional(&form.name).map_err(|e| errors.add("name", page.t(&state, e.message_key()))).ok();
     let locale = form.lang.parse::<Locale>().map_err(|_| errors.add("lang", page.t(&state, "error-language"))).ok();
     let (Some(name), Some(locale)) = (name, locale) else {
         let html = account_page(&state, &mut page, &member, &form.name, &form.lang, &errors)?;
@@ -69,19 +88,29 @@ async fn sign_out(State(state): State<AppState>, jar: CookieJar) -> Result<Respo
     Ok((jar, Redirect::to("/")).into_response())
 }
 
-async fn sign_out_everywhere(State(state): State<AppState>, SignedInMember(member): SignedInMember, jar: CookieJar) -> Result<Response, AppError> {
+async fn sign_out_everywhere(
+    State(state): State<AppState>,
+    SignedInMember(member): SignedInMember,
+    jar: CookieJar,
+) -> Result<Response, AppError> {
     membership::sign_out_everywhere(&state.ctx, member.id).await?;
     let jar = jar.add(removal(&state, MEMBER_COOKIE, "/"));
     Ok((jar, Redirect::to("/")).into_response())
 }
 
-async fn export_my_data(State(state): State<AppState>, SignedInMember(member): SignedInMember) -> Result<Response, AppError> {
+async fn export_my_data(
+    State(state): State<AppState>,
+    SignedInMember(member): SignedInMember,
+) -> Result<Response, AppError> {
     let export = membership::export(&state.ctx, member.id).await?;
     let body = serde_json::to_string_pretty(&export).map_err(anyhow::Error::new)?;
     let mut response = body.into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    headers.insert(header::CONTENT_DISPOSITION, HeaderValue::from_static("attachment; filename=\"my-patronage-data.json\""));
+    headers.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_static("attachment; filename=\"my-patronage-data.json\""),
+    );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
 }
@@ -93,7 +122,13 @@ struct DeleteForm {
 }
 
 #[tracing::instrument(skip_all, fields(member.id = %member.id))]
-async fn delete_account(State(state): State<AppState>, SignedInMember(member): SignedInMember, jar: CookieJar, mut page: PageContext, Form(form): Form<DeleteForm>) -> Result<Response, AppError> {
+async fn delete_account(
+    State(state): State<AppState>,
+    SignedInMember(member): SignedInMember,
+    jar: CookieJar,
+    mut page: PageContext,
+    Form(form): Form<DeleteForm>,
+) -> Result<Response, AppError> {
     if form.confirm != "yes" {
         let mut errors = FieldErrors::default();
         errors.add("confirm", page.t(&state, "error-confirm-delete"));

@@ -51,7 +51,9 @@ impl AppError {
         match self {
             Self::NotFound => (StatusCode::NOT_FOUND, "not_found", "error-not-found"),
             Self::Forbidden => (StatusCode::FORBIDDEN, "forbidden", "error-forbidden"),
-            Self::SignInRequired | Self::StaffSignInRequired => (StatusCode::SEE_OTHER, "sign_in_required", "error-sign-in-required"),
+            Self::SignInRequired | Self::StaffSignInRequired => {
+                (StatusCode::SEE_OTHER, "sign_in_required", "error-sign-in-required")
+            }
             Self::BadRequest(key) => (StatusCode::BAD_REQUEST, "bad_request", key),
             Self::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "error-too-large"),
             Self::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited", "error-rate-limited"),
@@ -70,10 +72,10 @@ impl IntoResponse for AppError {
         }
         let (status, code, message_key) = self.parts();
         let mut response = status.into_response();
-        if let Self::RateLimited { retry_after_secs } = &self {
-            if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
-                response.headers_mut().insert(header::RETRY_AFTER, v);
-            }
+        if let Self::RateLimited { retry_after_secs } = &self
+            && let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string())
+        {
+            response.headers_mut().insert(header::RETRY_AFTER, v);
         }
         let internal = match self {
             Self::Internal(e) => Some(Arc::new(e)),
@@ -143,7 +145,9 @@ pub async fn render_error_pages(State(state): State<AppState>, request: Request,
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|ct| ct.starts_with("text/html") || ct.starts_with("application/json"));
-    if !(status.is_client_error() || status.is_server_error()) || has_own_body && response.extensions().get::<ErrorInfo>().is_none() {
+    if !(status.is_client_error() || status.is_server_error())
+        || has_own_body && response.extensions().get::<ErrorInfo>().is_none()
+    {
         return response;
     }
     let info = response.extensions().get::<ErrorInfo>().cloned().unwrap_or_else(|| fallback_info(status, &response));
@@ -178,12 +182,16 @@ pub async fn render_error_pages(State(state): State<AppState>, request: Request,
 /// Errors raised by layers rather than handlers (CSRF, body limit, timeout, 405).
 fn fallback_info(status: StatusCode, response: &Response) -> ErrorInfo {
     let (code, message_key) = match status {
-        StatusCode::FORBIDDEN if response.extensions().get::<tower_http::csrf::ProtectionError>().is_some() => ("cross_site_request", "error-cross-site"),
+        StatusCode::FORBIDDEN if response.extensions().get::<tower_http::csrf::ProtectionError>().is_some() => {
+            ("cross_site_request", "error-cross-site")
+        }
         StatusCode::FORBIDDEN => ("forbidden", "error-forbidden"),
         StatusCode::NOT_FOUND => ("not_found", "error-not-found"),
         StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "error-method"),
         StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", "error-too-large"),
-        StatusCode::REQUEST_TIMEOUT | StatusCode::SERVICE_UNAVAILABLE | StatusCode::GATEWAY_TIMEOUT => ("unavailable", "error-unavailable"),
+        StatusCode::REQUEST_TIMEOUT | StatusCode::SERVICE_UNAVAILABLE | StatusCode::GATEWAY_TIMEOUT => {
+            ("unavailable", "error-unavailable")
+        }
         s if s.is_client_error() => ("bad_request", "error-bad-request"),
         _ => ("internal", "error-internal"),
     };

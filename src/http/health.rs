@@ -8,10 +8,7 @@ use axum::routing::get;
 use super::state::AppState;
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics))
+    Router::new().route("/healthz", get(healthz)).route("/readyz", get(readyz)).route("/metrics", get(metrics))
 }
 
 /// The process is up.
@@ -22,8 +19,13 @@ async fn healthz() -> &'static str {
 /// The database answers and every migration this binary knows is applied.
 async fn readyz(State(state): State<AppState>) -> Response {
     let (status, body) = match state.ctx.db.migrations_current().await {
-        Ok(true) => (StatusCode::OK, serde_json::json!({ "status": "ready", "database": "ok", "migrations": "current" })),
-        Ok(false) => (StatusCode::SERVICE_UNAVAILABLE, serde_json::json!({ "status": "not ready", "database": "ok", "migrations": "pending" })),
+        Ok(true) => {
+            (StatusCode::OK, serde_json::json!({ "status": "ready", "database": "ok", "migrations": "current" }))
+        }
+        Ok(false) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            serde_json::json!({ "status": "not ready", "database": "ok", "migrations": "pending" }),
+        ),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check: database unreachable");
             (StatusCode::SERVICE_UNAVAILABLE, serde_json::json!({ "status": "not ready", "database": "unreachable" }))

@@ -48,7 +48,8 @@ fn csrf_layer(public_url: &str, extra: &[String]) -> anyhow::Result<CsrfLayer> {
 pub fn router(state: AppState) -> anyhow::Result<Router> {
     // The newsroom's website may post the join form from its article pages; every
     // other form only from our own pages.
-    let embeddable = public::embeddable_forms_router().route_layer(csrf_layer(&state.config.public_url, &state.config.trusted_origins)?);
+    let embeddable = public::embeddable_forms_router()
+        .route_layer(csrf_layer(&state.config.public_url, &state.config.trusted_origins)?);
     let own = Router::new()
         .merge(public::router())
         .merge(signin::router())
@@ -72,8 +73,14 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
         .layer(CompressionLayer::new())
         .layer(SetResponseHeaderLayer::if_not_present(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP)))
         .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
-        .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("strict-origin-when-cross-origin")))
-        .layer(SetResponseHeaderLayer::if_not_present(HeaderName::from_static("x-frame-options"), HeaderValue::from_static("DENY")))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("strict-origin-when-cross-origin"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            HeaderName::from_static("x-frame-options"),
+            HeaderValue::from_static("DENY"),
+        ))
         .layer(CatchPanicLayer::new())
         .layer(TraceLayer::new_for_http().make_span_with(|request: &Request| {
             let route = request.extensions().get::<MatchedPath>().map_or("unmatched", |p| p.as_str());
@@ -89,7 +96,8 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
 /// Request count and latency by route template and status, for /metrics.
 async fn record_metrics(request: Request, next: Next) -> Response {
     let started = Instant::now();
-    let route = request.extensions().get::<MatchedPath>().map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
+    let route =
+        request.extensions().get::<MatchedPath>().map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
     let method = request.method().to_string();
     let response = next.run(request).await;
     let status = response.status().as_u16().to_string();

@@ -37,7 +37,13 @@ pub struct JoinForm {
     pub lang: String,
 }
 
-fn join_page(state: &AppState, page: &mut PageContext, form: &JoinForm, errors: &FieldErrors, template: &str) -> Result<axum::response::Html<String>, AppError> {
+fn join_page(
+    state: &AppState,
+    page: &mut PageContext,
+    form: &JoinForm,
+    errors: &FieldErrors,
+    template: &str,
+) -> Result<axum::response::Html<String>, AppError> {
     page.insert("form_email", &form.email);
     page.insert("form_name", &form.name);
     page.insert("errors", &errors.0);
@@ -46,7 +52,8 @@ fn join_page(state: &AppState, page: &mut PageContext, form: &JoinForm, errors: 
 
 #[tracing::instrument(skip_all)]
 async fn show_landing(State(state): State<AppState>, mut page: PageContext) -> Result<Response, AppError> {
-    Ok(join_page(&state, &mut page, &JoinForm::default(), &FieldErrors::default(), "public/landing.html")?.into_response())
+    Ok(join_page(&state, &mut page, &JoinForm::default(), &FieldErrors::default(), "public/landing.html")?
+        .into_response())
 }
 
 async fn show_join_form(State(state): State<AppState>, mut page: PageContext) -> Result<Response, AppError> {
@@ -54,10 +61,16 @@ async fn show_join_form(State(state): State<AppState>, mut page: PageContext) ->
 }
 
 #[tracing::instrument(skip_all)]
-async fn submit_join(State(state): State<AppState>, ClientIp(ip): ClientIp, mut page: PageContext, Form(form): Form<JoinForm>) -> Result<Response, AppError> {
+async fn submit_join(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    mut page: PageContext,
+    Form(form): Form<JoinForm>,
+) -> Result<Response, AppError> {
     let mut errors = FieldErrors::default();
     let email = Email::parse(&form.email).map_err(|e| errors.add("email", page.t(&state, e.message_key()))).ok();
-    let name = PersonName::parse_optional(&form.name).map_err(|e| errors.add("name", page.t(&state, e.message_key()))).ok();
+    let name =
+        PersonName::parse_optional(&form.name).map_err(|e| errors.add("name", page.t(&state, e.message_key()))).ok();
     let (Some(email), Some(name)) = (email, name) else {
         let html = join_page(&state, &mut page, &form, &errors, "public/join.html")?;
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response());
@@ -76,10 +89,19 @@ struct LanguageForm {
 
 /// Only paths on this site: never an open redirect.
 pub fn local_path(next: &str) -> &str {
-    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') && !next.contains(['\r', '\n']) { next } else { "/" }
+    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') && !next.contains(['\r', '\n']) {
+        next
+    } else {
+        "/"
+    }
 }
 
-async fn switch_language(State(state): State<AppState>, page: PageContext, jar: CookieJar, Form(form): Form<LanguageForm>) -> Result<Response, AppError> {
+async fn switch_language(
+    State(state): State<AppState>,
+    page: PageContext,
+    jar: CookieJar,
+    Form(form): Form<LanguageForm>,
+) -> Result<Response, AppError> {
     let locale: Locale = form.lang.parse().map_err(|_| AppError::BadRequest("error-bad-request"))?;
     if let Some(member) = &page.member {
         membership::set_locale(&state.ctx, member.id, locale).await?;

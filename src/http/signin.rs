@@ -37,7 +37,12 @@ async fn show_sign_in_form(State(state): State<AppState>, mut page: PageContext)
 }
 
 #[tracing::instrument(skip_all)]
-async fn request_sign_in_link(State(state): State<AppState>, ClientIp(ip): ClientIp, mut page: PageContext, Form(form): Form<SignInForm>) -> Result<Response, AppError> {
+async fn request_sign_in_link(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    mut page: PageContext,
+    Form(form): Form<SignInForm>,
+) -> Result<Response, AppError> {
     let email = match Email::parse(&form.email) {
         Ok(email) => email,
         Err(e) => {
@@ -61,7 +66,11 @@ struct TokenParam {
     token: String,
 }
 
-async fn show_confirm(State(state): State<AppState>, mut page: PageContext, Query(q): Query<TokenParam>) -> Result<Response, AppError> {
+async fn show_confirm(
+    State(state): State<AppState>,
+    mut page: PageContext,
+    Query(q): Query<TokenParam>,
+) -> Result<Response, AppError> {
     if !membership::sign_in_link_is_valid(&state.ctx, &q.token).await? {
         return Err(AppError::InvalidLink);
     }
@@ -70,7 +79,12 @@ async fn show_confirm(State(state): State<AppState>, mut page: PageContext, Quer
 }
 
 #[tracing::instrument(skip_all)]
-async fn confirm_sign_in(State(state): State<AppState>, jar: CookieJar, UserAgent(ua): UserAgent, Form(form): Form<TokenParam>) -> Result<Response, AppError> {
+async fn confirm_sign_in(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    UserAgent(ua): UserAgent,
+    Form(form): Form<TokenParam>,
+) -> Result<Response, AppError> {
     // Whatever session this browser had ends here: sign-in always starts a new one.
     if let Some(old) = jar.get(MEMBER_COOKIE) {
         sessions::end(&state.ctx, old.value()).await?;

@@ -31,7 +31,14 @@ pub async fn send_next(ctx: &Context, mailer: &Mailer, worker: &str) -> anyhow::
         Err(e) => {
             let now = ctx.clock.now();
             let give_up = (message.attempts >= MAX_ATTEMPTS).then_some(now);
-            db::outbox::mark_failed_attempt(ctx.db.pool(), &message.id, &e.to_string(), now + backoff(message.attempts), give_up).await?;
+            db::outbox::mark_failed_attempt(
+                ctx.db.pool(),
+                &message.id,
+                &e.to_string(),
+                now + backoff(message.attempts),
+                give_up,
+            )
+            .await?;
             metrics::counter!("mail_failures_total").increment(1);
             tracing::warn!(mail.id = %message.id, mail.attempts = message.attempts, error = %e, gave_up = give_up.is_some(), "email not sent");
             Ok(Some(false))

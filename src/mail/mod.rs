@@ -16,7 +16,10 @@ pub enum MailError {
 pub enum Mailer {
     /// Local development: the message, with its links, goes to the log.
     Log,
-    Smtp { transport: AsyncSmtpTransport<Tokio1Executor>, from: Mailbox },
+    Smtp {
+        transport: AsyncSmtpTransport<Tokio1Executor>,
+        from: Mailbox,
+    },
 }
 
 impl std::fmt::Debug for Mailer {
@@ -52,7 +55,8 @@ impl Mailer {
                 Ok(())
             }
             Self::Smtp { transport, from } => {
-                let to: Mailbox = message.to_address.parse().map_err(|e| MailError::Build(format!("recipient: {e}")))?;
+                let to: Mailbox =
+                    message.to_address.parse().map_err(|e| MailError::Build(format!("recipient: {e}")))?;
                 let email = Message::builder()
                     .from(from.clone())
                     .to(to)

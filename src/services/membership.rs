@@ -50,11 +50,19 @@ struct SignInEmail<'a> {
 /// Creates a free member (or finds the existing one) and emails a sign-in link.
 /// The caller shows the same "check your inbox" page either way.
 #[tracing::instrument(skip_all)]
-pub async fn join(ctx: &Context, email: &Email, name: Option<&PersonName>, locale: Locale, ip: &str) -> Result<(), MembershipError> {
+pub async fn join(
+    ctx: &Context,
+    email: &Email,
+    name: Option<&PersonName>,
+    locale: Locale,
+    ip: &str,
+) -> Result<(), MembershipError> {
     rate_limit::check(ctx, &[(SIGN_IN_PER_EMAIL, email.as_str()), (SIGN_IN_PER_IP, ip)]).await?;
     let mut tx = ctx.db.begin_write().await?;
     let id = MemberId::new();
-    let created = db::members::insert_if_absent(&mut *tx, id, email, name.map(PersonName::as_str), locale, ctx.clock.now()).await?;
+    let created =
+        db::members::insert_if_absent(&mut *tx, id, email, name.map(PersonName::as_str), locale, ctx.clock.now())
+            .await?;
     let member = db::members::find_by_email(&mut *tx, email).await?.ok_or(DbError::NotFound)?;
     send_sign_in_link(ctx, &mut tx, &member, created).await?;
     tx.commit().await.map_err(DbError::from)?;
@@ -80,13 +88,27 @@ pub async fn request_sign_in(ctx: &Context, email: &Email, ip: &str) -> Result<(
     Ok(())
 }
 
-async fn send_sign_in_link(ctx: &Context, tx: &mut db::Tx, member: &Member, new_member: bool) -> Result<(), MembershipError> {
+async fn send_sign_in_link(
+    ctx: &Context,
+    tx: &mut db::Tx,
+    member: &Member,
+    new_member: bool,
+) -> Result<(), MembershipError> {
     let Some(email) = &member.email else { return Err(MembershipError::NotFound) };
     let now = ctx.clock.now();
     // A newer link replaces every older one.
     db::login_tokens::supersede(&mut **tx, Purpose::MemberSignIn, Some(member.id), None, now).await?;
     let token = new_token();
-    db::login_tokens::insert(&mut **tx, &hash_token(&token), Purpose::MemberSignIn, Some(member.id), None, now, now + SIGN_IN_LINK_TTL).await?;
+    db::login_tokens::insert(
+        &mut **tx,
+        &hash_token(&token),
+        Purpose::MemberSignIn,
+        Some(member.id),
+        None,
+        now,
+        now + SIGN_IN_LINK_TTL,
+    )
+    .await?;
     let data = SignInEmail {
         link: ctx.url(&format!("/signin/confirm?token={token}")),
         name: member.name.as_deref(),
@@ -107,7 +129,11 @@ pub async fn sign_in_link_is_valid(ctx: &Context, token: &str) -> Result<bool, M
 
 /// Uses up a sign-in link and opens a new session; returns the cookie value.
 #[tracing::instrument(skip_all)]
-pub async fn confirm_sign_in(ctx: &Context, token: &str, user_agent: Option<&str>) -> Result<(String, Member), MembershipError> {
+pub async fn confirm_sign_in(
+    ctx: &Context,
+    token: &str,
+    user_agent: Option<&str>,
+) -> Result<(String, Member), MembershipError> {
     if !is_well_formed(token) {
         return Err(MembershipError::InvalidLink);
     }
@@ -117,7 +143,10 @@ pub async fn confirm_sign_in(ctx: &Context, token: &str, user_agent: Option<&str
         .await?
         .ok_or(MembershipError::InvalidLink)?;
     let member_id = owner.member_id.ok_or(MembershipError::InvalidLink)?;
-    let member = db::members::find_by_id(&mut *tx, member_id).await?.filter(|m| m.deleted_at.is_none()).ok_or(MembershipError::InvalidLink)?;
+    let member = db::members::find_by_id(&mut *tx, member_id)
+        .await?
+        .filter(|m| m.deleted_at.is_none())
+        .ok_or(MembershipError::InvalidLink)?;
     db::members::touch_sign_in(&mut *tx, member_id, now).await?;
     let cookie = sessions::create(ctx, &mut tx, Owner::Member(member_id), user_agent).await?;
     tx.commit().await.map_err(DbError::from)?;
@@ -125,13 +154,18 @@ pub async fn confirm_sign_in(ctx: &Context, token: &str, user_agent: Option<&str
     Ok((cookie, member))
 }
 
-pub async fn update_profile(ctx: &Context, member_id: MemberId, name: Option<&PersonName>, locale: Locale) -> Result<(), MembershipError> {
-    db::members::update_profile(ctx.db.pool(), member_id, name.map(PersonName::as_str), locale)
-        .await
-        .map_err(|e| match e {
+pub async fn update_profile(
+    ctx: &Context,
+    member_id: MemberId,
+    name: Option<&PersonName>,
+    locale: Locale,
+) -> Result<(), MembershipError> {
+    db::members::update_profile(ctx.db.pool(), member_id, name.map(PersonName::as_str), locale).await.map_err(|e| {
+        match e {
             DbError::NotFound => MembershipError::NotFound,
             e => e.into(),
-        })
+        }
+    })
 }
 
 pub async fn set_locale(ctx: &Context, member_id: MemberId, locale: Locale) -> Result<(), MembershipError> {
@@ -203,7 +237,10 @@ pub async fn export(ctx: &Context, member_id: MemberId) -> Result<MemberExport, 
 #[tracing::instrument(skip_all, fields(member.id = %member_id))]
 pub async fn delete_account(ctx: &Context, member_id: MemberId) -> Result<(), MembershipError> {
     let mut tx = ctx.db.begin_write().await?;
-    let member = db::members::find_by_id(&mut *tx, member_id).await?.filter(|m| m.deleted_at.is_none()).ok_or(MembershipError::NotFound)?;
+    let member = db::members::find_by_id(&mut *tx, member_id)
+        .await?
+        .filter(|m| m.deleted_at.is_none())
+        .ok_or(MembershipError::NotFound)?;
     if let Some(email) = &member.email {
         db::outbox::delete_for_address(&mut *tx, email.as_str()).await?;
     }

@@ -25,10 +25,7 @@ pub async fn enqueue<C: Serialize>(
     data: &C,
     dedupe_key: Option<String>,
 ) -> Result<bool, OutboxError> {
-    let rendered = ctx
-        .views
-        .render_email(template, locale, &ctx.newsroom_name, data)
-        .map_err(OutboxError::Render)?;
+    let rendered = ctx.views.render_email(template, locale, &ctx.newsroom_name, data).map_err(OutboxError::Render)?;
     let email = NewEmail {
         to: to.to_string(),
         template: template.to_string(),

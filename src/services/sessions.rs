@@ -52,10 +52,10 @@ pub async fn member_for_cookie(ctx: &Context, cookie: &str) -> Result<Option<(Se
     }
     let now = ctx.clock.now();
     let found = sessions::find_member_session(ctx.db.pool(), &hash_token(cookie), now).await?;
-    if let Some((session, _)) = &found {
-        if now - session.last_seen_at >= TOUCH_EVERY {
-            sessions::touch(ctx.db.pool(), &session.id, now, now + MEMBER.idle).await?;
-        }
+    if let Some((session, _)) = &found
+        && now - session.last_seen_at >= TOUCH_EVERY
+    {
+        sessions::touch(ctx.db.pool(), &session.id, now, now + MEMBER.idle).await?;
     }
     Ok(found)
 }

@@ -70,7 +70,14 @@ impl Actor {
     }
 }
 
-pub async fn audit(ctx: &Context, tx: &mut Tx, actor: &Actor, action: &'static str, target: Option<String>, detail: Option<String>) -> Result<(), DbError> {
+pub async fn audit(
+    ctx: &Context,
+    tx: &mut Tx,
+    actor: &Actor,
+    action: &'static str,
+    target: Option<String>,
+    detail: Option<String>,
+) -> Result<(), DbError> {
     let entry = NewAuditEntry {
         staff_id: actor.staff_id,
         actor_email: actor.email.clone(),
@@ -108,12 +115,19 @@ async fn verify_password(candidate: String, stored: Option<String>) -> bool {
 }
 
 /// Argon2id hash of a random string nobody knows.
-const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$0vFYc7jB2fQ1vN8fJmW1aFv2Zx0m0HCQyVb3o1t7kJE";
+const DUMMY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$0vFYc7jB2fQ1vN8fJmW1aFv2Zx0m0HCQyVb3o1t7kJE";
 
 /// Creates a staff account (or, for an existing one, sets its role) and returns a
 /// one-time set-password link. Used by `patronage staff add` and by admins.
 #[tracing::instrument(skip_all, fields(staff.role = %role))]
-pub async fn invite(ctx: &Context, actor: &Actor, email: &Email, role: Role, allow_existing: bool) -> Result<(StaffUser, String), StaffError> {
+pub async fn invite(
+    ctx: &Context,
+    actor: &Actor,
+    email: &Email,
+    role: Role,
+    allow_existing: bool,
+) -> Result<(StaffUser, String), StaffError> {
     let now = ctx.clock.now();
     let mut tx = ctx.db.begin_write().await?;
     let existing = db::staff::find_by_email(&mut *tx, email).await?;
@@ -137,7 +151,16 @@ pub async fn invite(ctx: &Context, actor: &Actor, email: &Email, role: Role, all
     };
     db::login_tokens::supersede(&mut *tx, Purpose::StaffPassword, None, Some(user.id), now).await?;
     let token = new_token();
-    db::login_tokens::insert(&mut *tx, &hash_token(&token), Purpose::StaffPassword, None, Some(user.id), now, now + PASSWORD_LINK_TTL).await?;
+    db::login_tokens::insert(
+        &mut *tx,
+        &hash_token(&token),
+        Purpose::StaffPassword,
+        None,
+        Some(user.id),
+        now,
+        now + PASSWORD_LINK_TTL,
+    )
+    .await?;
     audit(ctx, &mut tx, actor, "staff.invite", Some(user.email.to_string()), Some(format!("role={role}"))).await?;
     tx.commit().await.map_err(DbError::from)?;
     Ok((user, ctx.url(&format!("/admin/password?token={token}"))))
@@ -153,7 +176,8 @@ pub async fn setup_link_if_needed(ctx: &Context) -> Result<Option<String>, Staff
     let now = ctx.clock.now();
     db::login_tokens::supersede(&mut *tx, Purpose::StaffSetup, None, None, now).await?;
     let token = new_token();
-    db::login_tokens::insert(&mut *tx, &hash_token(&token), Purpose::StaffSetup, None, None, now, now + SETUP_LINK_TTL).await?;
+    db::login_tokens::insert(&mut *tx, &hash_token(&token), Purpose::StaffSetup, None, None, now, now + SETUP_LINK_TTL)
+        .await?;
     tx.commit().await.map_err(DbError::from)?;
     Ok(Some(ctx.url(&format!("/admin/setup?token={token}"))))
 }
@@ -167,7 +191,14 @@ pub async fn link_is_valid(ctx: &Context, token: &str, purpose: Purpose) -> Resu
 
 /// Creates the first administrator from the set-up link; returns the session cookie.
 #[tracing::instrument(skip_all)]
-pub async fn complete_setup(ctx: &Context, token: &str, email: &Email, password: &Password, ip: &str, user_agent: Option<&str>) -> Result<(StaffUser, String), StaffError> {
+pub async fn complete_setup(
+    ctx: &Context,
+    token: &str,
+    email: &Email,
+    password: &Password,
+    ip: &str,
+    user_agent: Option<&str>,
+) -> Result<(StaffUser, String), StaffError> {
     if !is_well_formed(token) {
         return Err(StaffError::InvalidLink);
     }
@@ -177,7 +208,9 @@ pub async fn complete_setup(ctx: &Context, token: &str, email: &Email, password:
     if db::staff::count(&mut *tx).await? > 0 {
         return Err(StaffError::SetupDone);
     }
-    db::login_tokens::consume(&mut *tx, &hash_token(token), Purpose::StaffSetup, now).await?.ok_or(StaffError::InvalidLink)?;
+    db::login_tokens::consume(&mut *tx, &hash_token(token), Purpose::StaffSetup, now)
+        .await?
+        .ok_or(StaffError::InvalidLink)?;
     let id = StaffId::new();
     db::staff::insert(&mut *tx, id, email, Role::Admin, Some(&hash), now).await?;
     db::staff::touch_sign_in(&mut *tx, id, now).await?;
@@ -191,16 +224,27 @@ pub async fn complete_setup(ctx: &Context, token: &str, email: &Email, password:
 /// Sets a password from a set-password link, ends the account's other sessions and
 /// signs this browser in; returns the session cookie.
 #[tracing::instrument(skip_all)]
-pub async fn set_password(ctx: &Context, token: &str, password: &Password, ip: &str, user_agent: Option<&str>) -> Result<(StaffUser, String), StaffError> {
+pub async fn set_password(
+    ctx: &Context,
+    token: &str,
+    password: &Password,
+    ip: &str,
+    user_agent: Option<&str>,
+) -> Result<(StaffUser, String), StaffError> {
     if !is_well_formed(token) {
         return Err(StaffError::InvalidLink);
     }
     let hash = hash_password(password).await?;
     let now = ctx.clock.now();
     let mut tx = ctx.db.begin_write().await?;
-    let owner = db::login_tokens::consume(&mut *tx, &hash_token(token), Purpose::StaffPassword, now).await?.ok_or(StaffError::InvalidLink)?;
+    let owner = db::login_tokens::consume(&mut *tx, &hash_token(token), Purpose::StaffPassword, now)
+        .await?
+        .ok_or(StaffError::InvalidLink)?;
     let staff_id = owner.staff_id.ok_or(StaffError::InvalidLink)?;
-    let user = db::staff::find_by_id(&mut *tx, staff_id).await?.filter(|u| u.disabled_at.is_none()).ok_or(StaffError::InvalidLink)?;
+    let user = db::staff::find_by_id(&mut *tx, staff_id)
+        .await?
+        .filter(|u| u.disabled_at.is_none())
+        .ok_or(StaffError::InvalidLink)?;
     db::staff::set_password_hash(&mut *tx, staff_id, &hash).await?;
     db::sessions::delete_for_staff(&mut *tx, staff_id).await?;
     db::staff::touch_sign_in(&mut *tx, staff_id, now).await?;
@@ -212,7 +256,13 @@ pub async fn set_password(ctx: &Context, token: &str, password: &Password, ip: &
 
 /// Password sign-in; returns the session cookie.
 #[tracing::instrument(skip_all)]
-pub async fn sign_in(ctx: &Context, email: &Email, password: &str, ip: &str, user_agent: Option<&str>) -> Result<(StaffUser, String), StaffError> {
+pub async fn sign_in(
+    ctx: &Context,
+    email: &Email,
+    password: &str,
+    ip: &str,
+    user_agent: Option<&str>,
+) -> Result<(StaffUser, String), StaffError> {
     rate_limit::check(ctx, &[(STAFF_LOGIN_PER_EMAIL, email.as_str()), (STAFF_LOGIN_PER_IP, ip)]).await?;
     let user = db::staff::find_by_email(ctx.db.pool(), email).await?;
     let stored = user.as_ref().and_then(|u| u.password_hash.clone());
@@ -243,8 +293,15 @@ pub async fn sign_out(ctx: &Context, user: &StaffUser, cookie: &str, ip: &str) -
 }
 
 /// Refuses a change that would leave no active administrator.
-async fn ensure_admin_remains(tx: &mut Tx, target: &StaffUser, new_role: Option<Role>, disabling: bool) -> Result<(), StaffError> {
-    let loses_admin = target.role == Role::Admin && target.disabled_at.is_none() && (disabling || new_role.is_some_and(|r| r != Role::Admin));
+async fn ensure_admin_remains(
+    tx: &mut Tx,
+    target: &StaffUser,
+    new_role: Option<Role>,
+    disabling: bool,
+) -> Result<(), StaffError> {
+    let loses_admin = target.role == Role::Admin
+        && target.disabled_at.is_none()
+        && (disabling || new_role.is_some_and(|r| r != Role::Admin));
     if loses_admin && db::staff::count_active_admins(&mut **tx).await? <= 1 {
         return Err(StaffError::LastAdmin);
     }
@@ -256,7 +313,15 @@ pub async fn change_role(ctx: &Context, actor: &Actor, target: StaffId, role: Ro
     let user = db::staff::find_by_id(&mut *tx, target).await?.ok_or(StaffError::NotFound)?;
     ensure_admin_remains(&mut tx, &user, Some(role), false).await?;
     db::staff::set_role(&mut *tx, target, role).await?;
-    audit(ctx, &mut tx, actor, "staff.change_role", Some(user.email.to_string()), Some(format!("{} -> {role}", user.role))).await?;
+    audit(
+        ctx,
+        &mut tx,
+        actor,
+        "staff.change_role",
+        Some(user.email.to_string()),
+        Some(format!("{} -> {role}", user.role)),
+    )
+    .await?;
     tx.commit().await.map_err(DbError::from)?;
     Ok(())
 }

@@ -17,7 +17,10 @@ async fn members_update_name_and_language() {
     let r = app.client.post_form("/account", &[("name", "Mykola"), ("lang", "uk")]).send().await;
     r.assert_status(303);
     let page = app.client.get("/account").send().await;
-    page.assert_status(200).assert_contains("value=\"Mykola\"").assert_contains("<html lang=\"uk\">").assert_contains("Мій профіль");
+    page.assert_status(200)
+        .assert_contains("value=\"Mykola\"")
+        .assert_contains("<html lang=\"uk\">")
+        .assert_contains("Мій профіль");
 }
 
 #[tokio::test]
@@ -29,7 +32,8 @@ async fn invalid_profile_changes_show_errors_and_change_nothing() {
     let r = app.client.post_form("/account", &[("name", &long), ("lang", "en")]).send().await;
     r.assert_status(422).assert_contains("at most 100 characters").assert_contains(&long);
     app.client.post_form("/account", &[("name", "Other"), ("lang", "klingon")]).send().await.assert_status(422);
-    let (name, locale): (String, String) = sqlx::query_as("select name, locale from members").fetch_one(app.db().pool()).await.expect("member");
+    let (name, locale): (String, String) =
+        sqlx::query_as("select name, locale from members").fetch_one(app.db().pool()).await.expect("member");
     assert_eq!((name.as_str(), locale.as_str()), ("Good Name", "en"));
 }
 
@@ -67,7 +71,10 @@ async fn deleting_the_account_erases_personal_data_and_keeps_an_anonymous_row() 
     app.client.get("/goodbye").send().await.assert_status(200).assert_contains("Your account is deleted");
 
     let (id, email, name, deleted): (String, Option<String>, Option<String>, Option<i64>) =
-        sqlx::query_as("select id, email, name, deleted_at from members").fetch_one(app.db().pool()).await.expect("row kept");
+        sqlx::query_as("select id, email, name, deleted_at from members")
+            .fetch_one(app.db().pool())
+            .await
+            .expect("row kept");
     assert!(!id.is_empty());
     assert_eq!((email, name), (None, None));
     assert!(deleted.is_some());
@@ -88,6 +95,7 @@ async fn deleting_without_confirmation_changes_nothing() {
     app.sign_in_member(&app.client, "keep@example.org").await;
     app.client.post_form("/account/delete", &[]).send().await.assert_status(422).assert_contains("Tick the box");
     app.client.get("/account").send().await.assert_status(200);
-    let (email,): (Option<String>,) = sqlx::query_as("select email from members").fetch_one(app.db().pool()).await.expect("member");
+    let (email,): (Option<String>,) =
+        sqlx::query_as("select email from members").fetch_one(app.db().pool()).await.expect("member");
     assert_eq!(email.as_deref(), Some("keep@example.org"));
 }

@@ -12,7 +12,13 @@ async fn cross_site_posts_are_refused_and_change_nothing() {
         ("/join", &[("email", "spam@example.org")]),
     ];
     for (path, fields) in attempts {
-        let by_fetch_metadata = app.client.post_form(path, fields).header("sec-fetch-site", "cross-site").header("origin", "https://evil.example").send().await;
+        let by_fetch_metadata = app
+            .client
+            .post_form(path, fields)
+            .header("sec-fetch-site", "cross-site")
+            .header("origin", "https://evil.example")
+            .send()
+            .await;
         by_fetch_metadata.assert_status(403).assert_contains("sent from another site");
         // Older browsers send only Origin.
         app.client
@@ -23,7 +29,8 @@ async fn cross_site_posts_are_refused_and_change_nothing() {
             .await
             .assert_status(403);
     }
-    let (email, name): (Option<String>, Option<String>) = sqlx::query_as("select email, name from members").fetch_one(app.db().pool()).await.expect("member");
+    let (email, name): (Option<String>, Option<String>) =
+        sqlx::query_as("select email, name from members").fetch_one(app.db().pool()).await.expect("member");
     assert_eq!((email.as_deref(), name), (Some("victim@example.org"), None));
     assert_eq!(app.member_count().await, 1);
     app.client.get("/account").send().await.assert_status(200);

@@ -37,11 +37,15 @@ async fn metrics_count_requests_by_route_and_status() {
     assert!(r.header("content-type").unwrap_or_default().starts_with("text/plain"));
     let lines: Vec<&str> = r.body.lines().collect();
     assert!(
-        lines.iter().any(|l| l.starts_with("http_requests_total{") && l.contains("route=\"/signin\"") && l.contains("status=\"200\"")),
+        lines.iter().any(|l| l.starts_with("http_requests_total{")
+            && l.contains("route=\"/signin\"")
+            && l.contains("status=\"200\"")),
         "{}",
         r.body
     );
-    assert!(lines.iter().any(|l| l.starts_with("http_request_duration_seconds_bucket{") && l.contains("route=\"/signin\"")));
+    assert!(
+        lines.iter().any(|l| l.starts_with("http_request_duration_seconds_bucket{") && l.contains("route=\"/signin\""))
+    );
     assert!(lines.iter().any(|l| l.starts_with("http_requests_total{") && l.contains("status=\"404\"")));
     assert!(lines.iter().any(|l| l.starts_with("db_pool_connections")), "{}", r.body);
 }
@@ -52,7 +56,10 @@ async fn responses_carry_security_headers_and_a_request_id() {
     let r = app.client.get("/").send().await;
     r.assert_status(200);
     let csp = r.header("content-security-policy").expect("a CSP");
-    assert!(csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'") && !csp.contains("unsafe-inline"), "{csp}");
+    assert!(
+        csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'") && !csp.contains("unsafe-inline"),
+        "{csp}"
+    );
     assert_eq!(r.header("x-content-type-options").as_deref(), Some("nosniff"));
     assert!(r.header("referrer-policy").is_some());
     assert!(r.header("x-request-id").is_some_and(|v| v.len() >= 32));
@@ -62,7 +69,12 @@ async fn responses_carry_security_headers_and_a_request_id() {
 async fn the_stylesheet_is_served_with_long_cache_headers() {
     let app = TestApp::spawn().await;
     let page = app.client.get("/").send().await;
-    let href = page.body.split("href=\"/static/").nth(1).and_then(|s| s.split('"').next()).expect("the layout links a stylesheet");
+    let href = page
+        .body
+        .split("href=\"/static/")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("the layout links a stylesheet");
     let css = app.client.get(&format!("/static/{href}")).send().await;
     css.assert_status(200);
     assert!(css.header("content-type").unwrap_or_default().starts_with("text/css"));

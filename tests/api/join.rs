@@ -5,7 +5,9 @@ async fn landing_page_explains_membership_and_offers_the_join_form() {
     let app = TestApp::spawn().await;
     let r = app.client.get("/").send().await;
     r.assert_status(200);
-    r.assert_contains("cost of one cup of coffee a month").assert_contains("action=\"/join\"").assert_contains("The Test Gazette");
+    r.assert_contains("cost of one cup of coffee a month")
+        .assert_contains("action=\"/join\"")
+        .assert_contains("The Test Gazette");
 }
 
 #[tokio::test]
@@ -14,10 +16,8 @@ async fn join_creates_a_free_member_and_emails_a_sign_in_link() {
     let r = app.post_join(&app.client, "  Olena@Example.ORG ", "Olena").await;
     r.assert_status(303);
     assert_eq!(r.location().as_deref(), Some("/signin/sent"));
-    let (email, name, locale): (String, String, String) = sqlx::query_as("select email, name, locale from members")
-        .fetch_one(app.db().pool())
-        .await
-        .expect("one member");
+    let (email, name, locale): (String, String, String) =
+        sqlx::query_as("select email, name, locale from members").fetch_one(app.db().pool()).await.expect("one member");
     assert_eq!((email.as_str(), name.as_str(), locale.as_str()), ("olena@example.org", "Olena", "en"));
 
     let mail = app.deliver_mail().await;
@@ -38,7 +38,8 @@ async fn joining_twice_keeps_one_member_and_answers_the_same() {
     assert_eq!(first.status, second.status);
     assert_eq!(first.location(), second.location());
     assert_eq!(app.member_count().await, 1);
-    let (name,): (Option<String>,) = sqlx::query_as("select name from members").fetch_one(app.db().pool()).await.expect("member");
+    let (name,): (Option<String>,) =
+        sqlx::query_as("select name from members").fetch_one(app.db().pool()).await.expect("member");
     assert_eq!(name, None, "a second join must not change the stored member");
     assert_eq!(app.deliver_mail().await.len(), 2);
 }
@@ -59,8 +60,14 @@ async fn join_with_invalid_email_shows_error_and_stores_nothing() {
 async fn join_with_overlong_name_or_control_characters_is_refused() {
     let app = TestApp::spawn().await;
     let long = "n".repeat(101);
-    app.post_join(&app.client, "a@example.org", &long).await.assert_status(422).assert_contains("at most 100 characters");
-    app.post_join(&app.client, "a@example.org", "bad\u{0007}name").await.assert_status(422).assert_contains("control characters");
+    app.post_join(&app.client, "a@example.org", &long)
+        .await
+        .assert_status(422)
+        .assert_contains("at most 100 characters");
+    app.post_join(&app.client, "a@example.org", "bad\u{0007}name")
+        .await
+        .assert_status(422)
+        .assert_contains("control characters");
     assert_eq!(app.member_count().await, 0);
 }
 
@@ -102,7 +109,8 @@ async fn the_newsrooms_site_may_post_the_join_form_when_trusted() {
         .send()
         .await;
     r.assert_status(303);
-    let (locale,): (String,) = sqlx::query_as("select locale from members").fetch_one(app.db().pool()).await.expect("member");
+    let (locale,): (String,) =
+        sqlx::query_as("select locale from members").fetch_one(app.db().pool()).await.expect("member");
     assert_eq!(locale, "uk");
     let mail = app.deliver_mail().await;
     assert_eq!(mail[0].subject().as_deref(), Some("Посилання для входу до The Test Gazette"));

@@ -37,10 +37,25 @@ async fn the_whole_journey_works_in_ukrainian() {
     assert!(text.contains("Вітаємо, Оксана!") && text.contains("15 хвилин"), "{text}");
     let link = mail[0].first_link_containing("/signin/confirm").expect("link");
     browser.get(&link).send().await.assert_contains("Підтвердіть вхід");
-    browser.post_form("/signin/confirm", &[("token", &crate::helpers::token_of(&link))]).send().await.assert_status(303);
-    browser.get("/account").send().await.assert_status(200).assert_contains("Мій профіль").assert_contains("oksana@example.org");
+    browser
+        .post_form("/signin/confirm", &[("token", &crate::helpers::token_of(&link))])
+        .send()
+        .await
+        .assert_status(303);
+    browser
+        .get("/account")
+        .send()
+        .await
+        .assert_status(200)
+        .assert_contains("Мій профіль")
+        .assert_contains("oksana@example.org");
     browser.post_form("/signout", &[]).send().await.assert_status(303);
-    browser.post_form("/signin/confirm", &[("token", &crate::helpers::token_of(&link))]).send().await.assert_status(410).assert_contains("Термін дії посилання минув");
+    browser
+        .post_form("/signin/confirm", &[("token", &crate::helpers::token_of(&link))])
+        .send()
+        .await
+        .assert_status(410)
+        .assert_contains("Термін дії посилання минув");
 }
 
 #[tokio::test]

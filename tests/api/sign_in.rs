@@ -36,8 +36,13 @@ async fn sign_in_link_request_mail_confirm_and_account_page() {
 
     let account = browser.get("/account").send().await;
     account.assert_status(200).assert_contains("reader@example.org").assert_contains("value=\"Reader One\"");
-    let (stored,): (String,) = sqlx::query_as("select id from sessions").fetch_one(app.db().pool()).await.expect("a session");
-    assert_ne!(stored, browser.cookie("patronage_session").expect("cookie kept"), "only a hash of the cookie is stored");
+    let (stored,): (String,) =
+        sqlx::query_as("select id from sessions").fetch_one(app.db().pool()).await.expect("a session");
+    assert_ne!(
+        stored,
+        browser.cookie("patronage_session").expect("cookie kept"),
+        "only a hash of the cookie is stored"
+    );
 }
 
 #[tokio::test]
@@ -132,10 +137,11 @@ async fn sign_in_requests_are_rate_limited_per_ip_across_addresses() {
         app.client.post_form("/signin", &[("email", &format!("probe{i}@example.org"))]).send().await.assert_status(303);
     }
     app.client.post_form("/signin", &[("email", "one-more@example.org")]).send().await.assert_status(429);
-    let (hits,): (i64,) = sqlx::query_as("select cast(max(hits) as bigint) from rate_limits where bucket like 'sign-in-ip:%'")
-        .fetch_one(app.db().pool())
-        .await
-        .expect("counters live in the database");
+    let (hits,): (i64,) =
+        sqlx::query_as("select cast(max(hits) as bigint) from rate_limits where bucket like 'sign-in-ip:%'")
+            .fetch_one(app.db().pool())
+            .await
+            .expect("counters live in the database");
     assert_eq!(hits, 31);
 }
 

@@ -12,7 +12,10 @@ async fn first_start_offers_a_one_time_admin_setup_link() {
 
     // Bad input re-renders with errors and creates nothing.
     app.client
-        .post_form("/admin/setup", &[("token", &token), ("email", "boss@news.test"), ("password", "short"), ("password_again", "short")])
+        .post_form(
+            "/admin/setup",
+            &[("token", &token), ("email", "boss@news.test"), ("password", "short"), ("password_again", "short")],
+        )
         .send()
         .await
         .assert_status(422)
@@ -22,17 +25,35 @@ async fn first_start_offers_a_one_time_admin_setup_link() {
 
     let r = app
         .client
-        .post_form("/admin/setup", &[("token", &token), ("email", "boss@news.test"), ("password", STAFF_PASSWORD), ("password_again", STAFF_PASSWORD)])
+        .post_form(
+            "/admin/setup",
+            &[
+                ("token", &token),
+                ("email", "boss@news.test"),
+                ("password", STAFF_PASSWORD),
+                ("password_again", STAFF_PASSWORD),
+            ],
+        )
         .send()
         .await;
     r.assert_status(303);
-    assert!(r.header("set-cookie").is_some_and(|c| c.contains("patronage_staff=") && c.contains("Path=/admin") && c.contains("HttpOnly")));
-    app.client.get("/admin").send().await.assert_status(200).assert_contains("Dashboard").assert_contains("boss@news.test (admin)");
+    assert!(
+        r.header("set-cookie")
+            .is_some_and(|c| c.contains("patronage_staff=") && c.contains("Path=/admin") && c.contains("HttpOnly"))
+    );
+    app.client
+        .get("/admin")
+        .send()
+        .await
+        .assert_status(200)
+        .assert_contains("Dashboard")
+        .assert_contains("boss@news.test (admin)");
 
     // The link is used up, and no new one is offered now that an admin exists.
     app.new_browser().get(&link).send().await.assert_status(410);
     assert!(staff::setup_link_if_needed(&app.ctx).await.expect("works").is_none());
-    let (hash,): (String,) = sqlx::query_as("select password_hash from staff_users").fetch_one(app.db().pool()).await.expect("admin");
+    let (hash,): (String,) =
+        sqlx::query_as("select password_hash from staff_users").fetch_one(app.db().pool()).await.expect("admin");
     assert!(hash.starts_with("$argon2id$"), "{hash}");
     assert_eq!(app.count("select count(*) from audit_log where action = 'staff.setup'").await, 1);
 }
@@ -55,13 +76,19 @@ async fn staff_add_prints_a_set_password_link_that_signs_in() {
     let token = token_of(&link);
     app.client.get(&link).send().await.assert_status(200);
     app.client
-        .post_form("/admin/password", &[("token", &token), ("password", STAFF_PASSWORD), ("password_again", "different password!!")])
+        .post_form(
+            "/admin/password",
+            &[("token", &token), ("password", STAFF_PASSWORD), ("password_again", "different password!!")],
+        )
         .send()
         .await
         .assert_status(422)
         .assert_contains("differ");
     app.client
-        .post_form("/admin/password", &[("token", &token), ("password", STAFF_PASSWORD), ("password_again", STAFF_PASSWORD)])
+        .post_form(
+            "/admin/password",
+            &[("token", &token), ("password", STAFF_PASSWORD), ("password_again", STAFF_PASSWORD)],
+        )
         .send()
         .await
         .assert_status(303);
@@ -76,9 +103,13 @@ async fn staff_sign_in_with_password_and_out() {
     app.client.get("/admin").send().await.assert_status(200);
 
     let wrong = app.new_browser();
-    let r = wrong.post_form("/admin/login", &[("email", "admin@news.test"), ("password", "not the password")]).send().await;
+    let r =
+        wrong.post_form("/admin/login", &[("email", "admin@news.test"), ("password", "not the password")]).send().await;
     r.assert_status(422).assert_contains("Wrong email or password").assert_contains("value=\"admin@news.test\"");
-    let unknown = wrong.post_form("/admin/login", &[("email", "nobody@news.test"), ("password", "not the password")]).send().await;
+    let unknown = wrong
+        .post_form("/admin/login", &[("email", "nobody@news.test"), ("password", "not the password")])
+        .send()
+        .await;
     unknown.assert_status(422).assert_contains("Wrong email or password");
     assert!(wrong.cookie("patronage_staff").is_none());
     assert_eq!(app.count("select count(*) from audit_log where action = 'staff.sign_in_failed'").await, 2);
@@ -87,7 +118,10 @@ async fn staff_sign_in_with_password_and_out() {
     let r = app.client.get("/admin").send().await;
     r.assert_status(303);
     assert_eq!(r.location().as_deref(), Some("/admin/login"));
-    assert_eq!(app.count("select count(*) from audit_log where action in ('staff.sign_in', 'staff.sign_out')").await, 2);
+    assert_eq!(
+        app.count("select count(*) from audit_log where action in ('staff.sign_in', 'staff.sign_out')").await,
+        2
+    );
 }
 
 #[tokio::test]
@@ -122,7 +156,11 @@ async fn analysts_and_editors_cannot_do_admin_only_actions() {
             .assert_contains("do not have access");
     }
     assert_eq!(app.count("select count(*) from staff_users where email = 'intruder@news.test'").await, 0);
-    assert_eq!(app.count("select count(*) from audit_log where action = 'staff.invite' and target = 'intruder@news.test'").await, 0);
+    assert_eq!(
+        app.count("select count(*) from audit_log where action = 'staff.invite' and target = 'intruder@news.test'")
+            .await,
+        0
+    );
 }
 
 #[tokio::test]
@@ -137,28 +175,55 @@ async fn admins_invite_change_roles_and_disable_staff_with_an_audit_trail() {
         .await
         .assert_status(422)
         .assert_contains("exists already");
-    app.client.post_form("/admin/staff", &[("email", "x@news.test"), ("role", "owner")]).send().await.assert_status(422);
+    app.client
+        .post_form("/admin/staff", &[("email", "x@news.test"), ("role", "owner")])
+        .send()
+        .await
+        .assert_status(422);
 
-    let (id,): (String,) = sqlx::query_as("select id from staff_users where email = 'new.person@news.test'").fetch_one(app.db().pool()).await.expect("invited");
+    let (id,): (String,) = sqlx::query_as("select id from staff_users where email = 'new.person@news.test'")
+        .fetch_one(app.db().pool())
+        .await
+        .expect("invited");
     app.client.post_form(&format!("/admin/staff/{id}/role"), &[("role", "analyst")]).send().await.assert_status(303);
     app.client.post_form(&format!("/admin/staff/{id}/disable"), &[]).send().await.assert_status(303);
-    let (role, disabled): (String, Option<i64>) = sqlx::query_as("select role, disabled_at from staff_users where id = $1").bind(&id).fetch_one(app.db().pool()).await.expect("row");
+    let (role, disabled): (String, Option<i64>) =
+        sqlx::query_as("select role, disabled_at from staff_users where id = $1")
+            .bind(&id)
+            .fetch_one(app.db().pool())
+            .await
+            .expect("row");
     assert_eq!(role, "analyst");
     assert!(disabled.is_some());
 
     let audit = app.client.get("/admin/audit").send().await;
-    audit.assert_status(200).assert_contains("staff.invite").assert_contains("staff.change_role").assert_contains("staff.disable");
-    assert_eq!(app.count("select count(*) from audit_log where actor_email = 'admin@news.test'").await, 4, "sign-in, invite, role, disable");
+    audit
+        .assert_status(200)
+        .assert_contains("staff.invite")
+        .assert_contains("staff.change_role")
+        .assert_contains("staff.disable");
+    assert_eq!(
+        app.count("select count(*) from audit_log where actor_email = 'admin@news.test'").await,
+        4,
+        "sign-in, invite, role, disable"
+    );
 }
 
 #[tokio::test]
 async fn the_last_admin_cannot_be_demoted_or_disabled() {
     let app = TestApp::spawn().await;
     app.sign_in_staff(&app.client, "only@news.test", Role::Admin).await;
-    let (id,): (String,) = sqlx::query_as("select id from staff_users").fetch_one(app.db().pool()).await.expect("admin");
-    app.client.post_form(&format!("/admin/staff/{id}/role"), &[("role", "analyst")]).send().await.assert_status(400).assert_contains("last active administrator");
+    let (id,): (String,) =
+        sqlx::query_as("select id from staff_users").fetch_one(app.db().pool()).await.expect("admin");
+    app.client
+        .post_form(&format!("/admin/staff/{id}/role"), &[("role", "analyst")])
+        .send()
+        .await
+        .assert_status(400)
+        .assert_contains("last active administrator");
     app.client.post_form(&format!("/admin/staff/{id}/disable"), &[]).send().await.assert_status(400);
-    let (role,): (String,) = sqlx::query_as("select role from staff_users").fetch_one(app.db().pool()).await.expect("admin");
+    let (role,): (String,) =
+        sqlx::query_as("select role from staff_users").fetch_one(app.db().pool()).await.expect("admin");
     assert_eq!(role, "admin");
 }
 
@@ -168,17 +233,32 @@ async fn disabled_staff_lose_their_sessions_and_cannot_sign_in() {
     app.sign_in_staff(&app.client, "admin@news.test", Role::Admin).await;
     let editor = app.new_browser();
     app.sign_in_staff(&editor, "editor@news.test", Role::Editor).await;
-    let (id,): (String,) = sqlx::query_as("select id from staff_users where email = 'editor@news.test'").fetch_one(app.db().pool()).await.expect("editor");
+    let (id,): (String,) = sqlx::query_as("select id from staff_users where email = 'editor@news.test'")
+        .fetch_one(app.db().pool())
+        .await
+        .expect("editor");
     app.client.post_form(&format!("/admin/staff/{id}/disable"), &[]).send().await.assert_status(303);
     editor.get("/admin").send().await.assert_status(303);
-    editor.post_form("/admin/login", &[("email", "editor@news.test"), ("password", STAFF_PASSWORD)]).send().await.assert_status(422);
+    editor
+        .post_form("/admin/login", &[("email", "editor@news.test"), ("password", STAFF_PASSWORD)])
+        .send()
+        .await
+        .assert_status(422);
 }
 
 #[tokio::test]
 async fn staff_sign_in_is_rate_limited() {
     let app = TestApp::spawn().await;
     for _ in 0..10 {
-        app.client.post_form("/admin/login", &[("email", "guess@news.test"), ("password", "guess guess guess")]).send().await.assert_status(422);
+        app.client
+            .post_form("/admin/login", &[("email", "guess@news.test"), ("password", "guess guess guess")])
+            .send()
+            .await
+            .assert_status(422);
     }
-    app.client.post_form("/admin/login", &[("email", "guess@news.test"), ("password", "guess guess guess")]).send().await.assert_status(429);
+    app.client
+        .post_form("/admin/login", &[("email", "guess@news.test"), ("password", "guess guess guess")])
+        .send()
+        .await
+        .assert_status(429);
 }

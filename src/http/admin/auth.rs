@@ -42,8 +42,16 @@ async fn show_login(State(state): State<AppState>) -> Result<Response, AppError>
 }
 
 #[tracing::instrument(skip_all)]
-async fn submit_login(State(state): State<AppState>, ClientIp(ip): ClientIp, UserAgent(ua): UserAgent, jar: CookieJar, Form(form): Form<LoginForm>) -> Result<Response, AppError> {
-    let refuse = |message: &str| -> Result<Response, AppError> { Ok((StatusCode::UNPROCESSABLE_ENTITY, login_page(&state, &form.email, Some(message))?).into_response()) };
+async fn submit_login(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    UserAgent(ua): UserAgent,
+    jar: CookieJar,
+    Form(form): Form<LoginForm>,
+) -> Result<Response, AppError> {
+    let refuse = |message: &str| -> Result<Response, AppError> {
+        Ok((StatusCode::UNPROCESSABLE_ENTITY, login_page(&state, &form.email, Some(message))?).into_response())
+    };
     let Ok(email) = Email::parse(&form.email) else {
         return refuse("Enter the email address of your staff account.");
     };
@@ -54,7 +62,12 @@ async fn submit_login(State(state): State<AppState>, ClientIp(ip): ClientIp, Use
     }
 }
 
-async fn logout(State(state): State<AppState>, ClientIp(ip): ClientIp, staff_user: Authorized<ViewDashboard>, jar: CookieJar) -> Result<Response, AppError> {
+async fn logout(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    staff_user: Authorized<ViewDashboard>,
+    jar: CookieJar,
+) -> Result<Response, AppError> {
     staff::sign_out(&state.ctx, &staff_user.user, &staff_user.cookie, &ip).await?;
     Ok((jar.add(removal(&state, STAFF_COOKIE, "/admin")), Redirect::to("/admin/login")).into_response())
 }
@@ -74,7 +87,12 @@ struct PasswordForm {
     password_again: String,
 }
 
-fn password_page(state: &AppState, template: &str, form: &PasswordForm, errors: &FieldErrors) -> Result<axum::response::Html<String>, AppError> {
+fn password_page(
+    state: &AppState,
+    template: &str,
+    form: &PasswordForm,
+    errors: &FieldErrors,
+) -> Result<axum::response::Html<String>, AppError> {
     let mut page = staff_page(state, None, "/admin");
     page.insert("token", &form.token).insert("form_email", &form.email).insert("errors", &errors.0);
     page.render(state, template)
@@ -103,12 +121,19 @@ async fn show_setup(State(state): State<AppState>, Query(q): Query<TokenParam>) 
 }
 
 #[tracing::instrument(skip_all)]
-async fn submit_setup(State(state): State<AppState>, ClientIp(ip): ClientIp, UserAgent(ua): UserAgent, jar: CookieJar, Form(form): Form<PasswordForm>) -> Result<Response, AppError> {
+async fn submit_setup(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    UserAgent(ua): UserAgent,
+    jar: CookieJar,
+    Form(form): Form<PasswordForm>,
+) -> Result<Response, AppError> {
     let mut errors = FieldErrors::default();
     let email = Email::parse(&form.email).map_err(|e| errors.add("email", e.to_string())).ok();
     let password = check_password(&form, &mut errors);
     let (Some(email), Some(password)) = (email, password) else {
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, password_page(&state, "admin/setup.html", &form, &errors)?).into_response());
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, password_page(&state, "admin/setup.html", &form, &errors)?)
+            .into_response());
     };
     let (_, cookie) = staff::complete_setup(&state.ctx, &form.token, &email, &password, &ip, ua.as_deref()).await?;
     Ok((jar.add(staff_cookie(&state, cookie)), Redirect::to("/admin")).into_response())
@@ -123,10 +148,20 @@ async fn show_set_password(State(state): State<AppState>, Query(q): Query<TokenP
 }
 
 #[tracing::instrument(skip_all)]
-async fn submit_set_password(State(state): State<AppState>, ClientIp(ip): ClientIp, UserAgent(ua): UserAgent, jar: CookieJar, Form(form): Form<PasswordForm>) -> Result<Response, AppError> {
+async fn submit_set_password(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    UserAgent(ua): UserAgent,
+    jar: CookieJar,
+    Form(form): Form<PasswordForm>,
+) -> Result<Response, AppError> {
     let mut errors = FieldErrors::default();
     let Some(password) = check_password(&form, &mut errors) else {
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, password_page(&state, "admin/set_password.html", &form, &errors)?).into_response());
+        return Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            password_page(&state, "admin/set_password.html", &form, &errors)?,
+        )
+            .into_response());
     };
     let (_, cookie) = staff::set_password(&state.ctx, &form.token, &password, &ip, ua.as_deref()).await?;
     Ok((jar.add(staff_cookie(&state, cookie)), Redirect::to("/admin")).into_response())

@@ -39,7 +39,13 @@ struct InviteForm {
     role: String,
 }
 
-async fn staff_list_page(state: &AppState, staff: &Authorized<ManageStaff>, form: &InviteForm, errors: &FieldErrors, link: Option<&str>) -> Result<axum::response::Html<String>, AppError> {
+async fn staff_list_page(
+    state: &AppState,
+    staff: &Authorized<ManageStaff>,
+    form: &InviteForm,
+    errors: &FieldErrors,
+    link: Option<&str>,
+) -> Result<axum::response::Html<String>, AppError> {
     let rows: Vec<StaffRow> = db::staff::list(state.ctx.db.pool())
         .await?
         .into_iter()
@@ -73,17 +79,26 @@ async fn list_staff(State(state): State<AppState>, staff: Authorized<ManageStaff
 }
 
 #[tracing::instrument(skip_all)]
-async fn invite_staff(State(state): State<AppState>, ClientIp(ip): ClientIp, staff: Authorized<ManageStaff>, Form(form): Form<InviteForm>) -> Result<Response, AppError> {
+async fn invite_staff(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    staff: Authorized<ManageStaff>,
+    Form(form): Form<InviteForm>,
+) -> Result<Response, AppError> {
     let mut errors = FieldErrors::default();
     let email = Email::parse(&form.email).map_err(|e| errors.add("email", e.to_string())).ok();
     let role = form.role.parse::<Role>().map_err(|e| errors.add("role", e.to_string())).ok();
     if let (Some(email), Some(role)) = (email, role) {
         match staff_service::invite(&state.ctx, &Actor::staff(&staff.user, &ip), &email, role, false).await {
             Ok((_, link)) => {
-                let html = staff_list_page(&state, &staff, &InviteForm::default(), &FieldErrors::default(), Some(&link)).await?;
+                let html =
+                    staff_list_page(&state, &staff, &InviteForm::default(), &FieldErrors::default(), Some(&link))
+                        .await?;
                 return Ok(html.into_response());
             }
-            Err(StaffError::EmailTaken) => errors.add("email", "A staff account with this email exists already.".into()),
+            Err(StaffError::EmailTaken) => {
+                errors.add("email", "A staff account with this email exists already.".into())
+            }
             Err(e) => return Err(e.into()),
         }
     }
@@ -101,18 +116,34 @@ struct RoleForm {
     role: String,
 }
 
-async fn change_role(State(state): State<AppState>, ClientIp(ip): ClientIp, staff: Authorized<ManageStaff>, Path(id): Path<String>, Form(form): Form<RoleForm>) -> Result<Response, AppError> {
+async fn change_role(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    staff: Authorized<ManageStaff>,
+    Path(id): Path<String>,
+    Form(form): Form<RoleForm>,
+) -> Result<Response, AppError> {
     let role: Role = form.role.parse().map_err(|_| AppError::BadRequest("error-bad-request"))?;
     staff_service::change_role(&state.ctx, &Actor::staff(&staff.user, &ip), parse_id(&id)?, role).await?;
     Ok(Redirect::to("/admin/staff").into_response())
 }
 
-async fn disable_staff(State(state): State<AppState>, ClientIp(ip): ClientIp, staff: Authorized<ManageStaff>, Path(id): Path<String>) -> Result<Response, AppError> {
+async fn disable_staff(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    staff: Authorized<ManageStaff>,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
     staff_service::set_disabled(&state.ctx, &Actor::staff(&staff.user, &ip), parse_id(&id)?, true).await?;
     Ok(Redirect::to("/admin/staff").into_response())
 }
 
-async fn enable_staff(State(state): State<AppState>, ClientIp(ip): ClientIp, staff: Authorized<ManageStaff>, Path(id): Path<String>) -> Result<Response, AppError> {
+async fn enable_staff(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    staff: Authorized<ManageStaff>,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
     staff_service::set_disabled(&state.ctx, &Actor::staff(&staff.user, &ip), parse_id(&id)?, false).await?;
     Ok(Redirect::to("/admin/staff").into_response())
 }

@@ -42,10 +42,7 @@ impl TestClient {
     /// A second "browser" against the same app (sharing the connection pool)
     /// that starts with no cookies.
     pub fn fork_without_cookies(&self) -> Self {
-        Self {
-            jar: Arc::default(),
-            ..self.clone()
-        }
+        Self { jar: Arc::default(), ..self.clone() }
     }
 
     /// Returns a client that sends `name: value` with every request.
@@ -106,9 +103,7 @@ impl TestClient {
     }
 
     fn jar(&self) -> MutexGuard<'_, BTreeMap<String, String>> {
-        self.jar
-            .lock()
-            .expect("cookie jar mutex poisoned by a panicking test thread")
+        self.jar.lock().expect("cookie jar mutex poisoned by a panicking test thread")
     }
 
     fn url_for(&self, path: &str) -> String {
@@ -126,21 +121,14 @@ impl TestClient {
         if jar.is_empty() {
             return None;
         }
-        let joined = jar
-            .iter()
-            .map(|(name, value)| format!("{name}={value}"))
-            .collect::<Vec<_>>()
-            .join("; ");
-        let value = HeaderValue::from_str(&joined).unwrap_or_else(|err| {
-            panic!("cookie jar holds an invalid header value {joined:?}: {err}")
-        });
+        let joined = jar.iter().map(|(name, value)| format!("{name}={value}")).collect::<Vec<_>>().join("; ");
+        let value = HeaderValue::from_str(&joined)
+            .unwrap_or_else(|err| panic!("cookie jar holds an invalid header value {joined:?}: {err}"));
         Some(value)
     }
 
     fn store_cookies(&self, headers: &HeaderMap) {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |elapsed| elapsed.as_secs() as i64);
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |elapsed| elapsed.as_secs() as i64);
         let mut jar = self.jar();
         for value in headers.get_all(header::SET_COOKIE) {
             apply_set_cookie(&mut jar, &String::from_utf8_lossy(value.as_bytes()), now);
@@ -199,12 +187,7 @@ impl RequestBuilder<'_> {
         let body = body
             .collect()
             .await
-            .unwrap_or_else(|err| {
-                panic!(
-                    "{request_line}: reading the response body failed: {}",
-                    error_chain(&err)
-                )
-            })
+            .unwrap_or_else(|err| panic!("{request_line}: reading the response body failed: {}", error_chain(&err)))
             .to_bytes();
 
         self.client.store_cookies(&parts.headers);
@@ -229,9 +212,7 @@ pub struct TestResponse {
 impl TestResponse {
     /// The first value of header `name` (case-insensitive).
     pub fn header(&self, name: &str) -> Option<String> {
-        self.headers
-            .get(name)
-            .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned())
+        self.headers.get(name).map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned())
     }
 
     pub fn location(&self) -> Option<String> {
@@ -254,10 +235,7 @@ impl TestResponse {
     #[track_caller]
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.body).unwrap_or_else(|err| {
-            panic!(
-                "{}: response (status {}) is not JSON ({err}); body:\n{}",
-                self.request_line, self.status, self.body
-            )
+            panic!("{}: response (status {}) is not JSON ({err}); body:\n{}", self.request_line, self.status, self.body)
         })
     }
 
@@ -288,19 +266,16 @@ impl TestResponse {
 
 #[track_caller]
 fn parse_header(name: &str, value: &str) -> (HeaderName, HeaderValue) {
-    let parsed_name = HeaderName::from_bytes(name.as_bytes())
-        .unwrap_or_else(|err| panic!("invalid header name {name:?}: {err}"));
-    let parsed_value = HeaderValue::from_str(value)
-        .unwrap_or_else(|err| panic!("invalid value for header {name}: {value:?}: {err}"));
+    let parsed_name =
+        HeaderName::from_bytes(name.as_bytes()).unwrap_or_else(|err| panic!("invalid header name {name:?}: {err}"));
+    let parsed_value =
+        HeaderValue::from_str(value).unwrap_or_else(|err| panic!("invalid value for header {name}: {value:?}: {err}"));
     (parsed_name, parsed_value)
 }
 
 /// Replaces every existing value of each name in `overrides`, while keeping
 /// repeated names within `overrides` itself.
-fn override_headers(
-    headers: &mut HeaderMap,
-    overrides: impl IntoIterator<Item = (HeaderName, HeaderValue)>,
-) {
+fn override_headers(headers: &mut HeaderMap, overrides: impl IntoIterator<Item = (HeaderName, HeaderValue)>) {
     let mut replaced = HashSet::new();
     for (name, value) in overrides {
         if replaced.insert(name.clone()) {
@@ -363,21 +338,14 @@ fn apply_set_cookie(jar: &mut BTreeMap<String, String>, set_cookie: &str, now: i
 /// asctime, all assumed GMT) into Unix seconds, by picking out the fields
 /// rather than matching one exact layout.
 fn parse_http_date(text: &str) -> Option<i64> {
-    const MONTHS: [&str; 12] = [
-        "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
-    ];
+    const MONTHS: [&str; 12] = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
     let (mut day, mut month, mut year, mut time) = (None, None, None, None);
-    for token in text
-        .split(|c: char| c.is_whitespace() || c == ',' || c == '-')
-        .filter(|token| !token.is_empty())
-    {
+    for token in text.split(|c: char| c.is_whitespace() || c == ',' || c == '-').filter(|token| !token.is_empty()) {
         if token.contains(':') {
             time = Some(token);
-        } else if let Some(index) = MONTHS.iter().position(|name| {
-            token
-                .get(..3)
-                .is_some_and(|prefix| prefix.eq_ignore_ascii_case(name))
-        }) {
+        } else if let Some(index) =
+            MONTHS.iter().position(|name| token.get(..3).is_some_and(|prefix| prefix.eq_ignore_ascii_case(name)))
+        {
             month = Some(index as i64 + 1);
         } else if let Ok(number) = token.parse::<i64>() {
             if day.is_none() && token.len() <= 2 {

@@ -170,7 +170,11 @@ impl TestApp {
     pub async fn sign_in_member(&self, browser: &TestClient, email: &str) -> TestResponse {
         self.post_join(browser, email, "").await.assert_status(303);
         let mail = self.deliver_mail().await;
-        let mail = mail.iter().rev().find(|m| m.to.iter().any(|t| t.eq_ignore_ascii_case(email))).expect("a sign-in email arrived");
+        let mail = mail
+            .iter()
+            .rev()
+            .find(|m| m.to.iter().any(|t| t.eq_ignore_ascii_case(email)))
+            .expect("a sign-in email arrived");
         let link = mail.first_link_containing("/signin/confirm").expect("the email has a sign-in link");
         let token = token_of(&link);
         browser.get(&link).send().await.assert_status(200);
@@ -184,7 +188,9 @@ impl TestApp {
     pub async fn sign_in_staff(&self, browser: &TestClient, email: &str, role: Role) {
         let parsed = Email::parse(email).expect("a valid test email");
         let (user, _link) = staff::invite(&self.ctx, &Actor::cli(), &parsed, role, true).await.expect("staff invited");
-        let hash = staff::hash_password(&patronage::domain::Password::parse(STAFF_PASSWORD).expect("long enough")).await.expect("hashed");
+        let hash = staff::hash_password(&patronage::domain::Password::parse(STAFF_PASSWORD).expect("long enough"))
+            .await
+            .expect("hashed");
         db::staff::set_password_hash(self.db().pool(), user.id, &hash).await.expect("password stored");
         browser
             .post_form("/admin/login", &[("email", email), ("password", STAFF_PASSWORD)])
@@ -235,7 +241,10 @@ impl Drop for TestApp {
         })
         .join();
         if let Ok(Some(pending)) = outcome {
-            assert_eq!(pending, 0, "the test left {pending} email(s) in the outbox: drain them (app.deliver_mail()) or call allow_pending_mail()");
+            assert_eq!(
+                pending, 0,
+                "the test left {pending} email(s) in the outbox: drain them (app.deliver_mail()) or call allow_pending_mail()"
+            );
         }
     }
 }

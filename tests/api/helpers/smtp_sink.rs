@@ -42,12 +42,8 @@ impl ReceivedMail {
     /// caller wants to assert on the text and an empty string would only make
     /// that assertion fail further away from the cause.
     pub fn text_body(&self) -> String {
-        self.body_of_type("text/plain").unwrap_or_else(|| {
-            panic!(
-                "mail to {:?} has no text/plain part; raw DATA:\n{}",
-                self.to, self.data
-            )
-        })
+        self.body_of_type("text/plain")
+            .unwrap_or_else(|| panic!("mail to {:?} has no text/plain part; raw DATA:\n{}", self.to, self.data))
     }
 
     /// The decoded `text/html` part with line endings normalised to `\n`.
@@ -67,10 +63,7 @@ impl ReceivedMail {
     fn body_of_type(&self, mime_type: &str) -> Option<String> {
         let mut leaves = Vec::new();
         collect_leaves(&self.data, &mut leaves);
-        leaves
-            .into_iter()
-            .find(|leaf| leaf.mime_type == mime_type && !leaf.is_attachment)
-            .map(|leaf| leaf.decode())
+        leaves.into_iter().find(|leaf| leaf.mime_type == mime_type && !leaf.is_attachment).map(|leaf| leaf.decode())
     }
 }
 
@@ -93,23 +86,11 @@ struct Shared {
 
 impl SmtpSink {
     pub async fn start() -> SmtpSink {
-        let listener = TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("SmtpSink: binding 127.0.0.1:0 failed");
-        let port = listener
-            .local_addr()
-            .expect("SmtpSink: reading the bound address failed")
-            .port();
-        let shared = Arc::new(Shared {
-            mails: watch::Sender::new(Vec::new()),
-            failing: AtomicBool::new(false),
-        });
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("SmtpSink: binding 127.0.0.1:0 failed");
+        let port = listener.local_addr().expect("SmtpSink: reading the bound address failed").port();
+        let shared = Arc::new(Shared { mails: watch::Sender::new(Vec::new()), failing: AtomicBool::new(false) });
         let accept_loop = tokio::spawn(accept_loop(listener, Arc::clone(&shared)));
-        SmtpSink {
-            port,
-            shared,
-            accept_loop,
-        }
+        SmtpSink { port, shared, accept_loop }
     }
 
     /// A URL that lettre's `AsyncSmtpTransport::from_url` accepts (plain SMTP,
@@ -140,10 +121,8 @@ impl SmtpSink {
             Ok(Err(_)) => unreachable!("SmtpSink: mail channel closed while the sink is alive"),
             Err(_) => {
                 let received = self.received();
-                let summary: Vec<String> = received
-                    .iter()
-                    .map(|mail| format!("{:?} -> {:?}", mail.subject(), mail.to))
-                    .collect();
+                let summary: Vec<String> =
+                    received.iter().map(|mail| format!("{:?} -> {:?}", mail.subject(), mail.to)).collect();
                 panic!(
                     "SmtpSink: expected at least {n} mail(s) within {timeout:?}, \
                      but received {}: {summary:#?}",
@@ -205,19 +184,13 @@ async fn serve_connection(stream: TcpStream, shared: Arc<Shared>) -> io::Result<
         }
         let text = String::from_utf8_lossy(&line);
         let command = text.trim_end_matches(['\r', '\n']);
-        let (verb, args) = command
-            .split_once(|c: char| c.is_ascii_whitespace())
-            .unwrap_or((command, ""));
+        let (verb, args) = command.split_once(|c: char| c.is_ascii_whitespace()).unwrap_or((command, ""));
 
         match verb.to_ascii_uppercase().as_str() {
             "EHLO" => {
                 envelope = Envelope::default();
                 // Deliberately no STARTTLS or AUTH: lettre must talk plain SMTP.
-                reply(
-                    &mut writer,
-                    "250-localhost\r\n250-ENHANCEDSTATUSCODES\r\n250 8BITMIME",
-                )
-                .await?;
+                reply(&mut writer, "250-localhost\r\n250-ENHANCEDSTATUSCODES\r\n250 8BITMIME").await?;
             }
             "HELO" => {
                 envelope = Envelope::default();
@@ -255,11 +228,7 @@ async fn serve_connection(stream: TcpStream, shared: Arc<Shared>) -> io::Result<
                 // A connection dropped mid-DATA loses the message, as on a real server.
                 let data = read_data(&mut reader).await?;
                 let Envelope { from, to } = std::mem::take(&mut envelope);
-                let mail = ReceivedMail {
-                    from: from.unwrap_or_default(),
-                    to,
-                    data,
-                };
+                let mail = ReceivedMail { from: from.unwrap_or_default(), to, data };
                 // Stored before answering so a client that saw the 250 can
                 // immediately find the mail through `received()`.
                 shared.mails.send_modify(|mails| mails.push(mail));
@@ -290,10 +259,7 @@ async fn read_data(reader: &mut BufReader<OwnedReadHalf>) -> io::Result<String> 
     loop {
         line.clear();
         if reader.read_until(b'\n', &mut line).await? == 0 {
-            return Err(io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                "connection closed during DATA",
-            ));
+            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "connection closed during DATA"));
         }
         if line == b".\r\n" || line == b".\n" {
             return Ok(String::from_utf8_lossy(&data).into_owned());
@@ -315,11 +281,7 @@ fn parse_path(args: &str, keyword: &str) -> Option<String> {
     match rest.strip_prefix('<') {
         Some(bracketed) => bracketed.split_once('>').map(|(addr, _)| addr.to_owned()),
         // Some clients omit the brackets; accept the bare address.
-        None => rest
-            .split_whitespace()
-            .next()
-            .filter(|addr| !addr.is_empty())
-            .map(str::to_owned),
+        None => rest.split_whitespace().next().filter(|addr| !addr.is_empty()).map(str::to_owned),
     }
 }
 
@@ -359,12 +321,7 @@ fn collect_leaves<'a>(entity: &'a str, leaves: &mut Vec<Leaf<'a>>) {
         Some(value) => parse_content_type(value),
         None => ("text/plain".to_owned(), Vec::new()),
     };
-    let param = |name: &str| {
-        params
-            .iter()
-            .find(|(key, _)| key == name)
-            .map(|(_, value)| value.clone())
-    };
+    let param = |name: &str| params.iter().find(|(key, _)| key == name).map(|(_, value)| value.clone());
 
     if mime_type.starts_with("multipart/")
         && let Some(boundary) = param("boundary")
@@ -375,22 +332,12 @@ fn collect_leaves<'a>(entity: &'a str, leaves: &mut Vec<Leaf<'a>>) {
         return;
     }
 
-    let is_attachment = find_header(&headers, "Content-Disposition").is_some_and(|value| {
-        value
-            .trim_start()
-            .to_ascii_lowercase()
-            .starts_with("attachment")
-    });
+    let is_attachment = find_header(&headers, "Content-Disposition")
+        .is_some_and(|value| value.trim_start().to_ascii_lowercase().starts_with("attachment"));
     let transfer_encoding = find_header(&headers, "Content-Transfer-Encoding")
         .map(|value| value.trim().to_ascii_lowercase())
         .unwrap_or_else(|| "7bit".to_owned());
-    leaves.push(Leaf {
-        charset: param("charset"),
-        mime_type,
-        transfer_encoding,
-        is_attachment,
-        body,
-    });
+    leaves.push(Leaf { charset: param("charset"), mime_type, transfer_encoding, is_attachment, body });
 }
 
 /// Splits at the first empty line; an entity without one is all header.
@@ -422,21 +369,14 @@ fn parse_headers(head: &str) -> Vec<(String, String)> {
 }
 
 fn find_header<'h>(headers: &'h [(String, String)], name: &str) -> Option<&'h str> {
-    headers
-        .iter()
-        .find(|(key, _)| key.eq_ignore_ascii_case(name))
-        .map(|(_, value)| value.trim_end())
+    headers.iter().find(|(key, _)| key.eq_ignore_ascii_case(name)).map(|(_, value)| value.trim_end())
 }
 
 /// Returns the lowercased media type and its parameters (names lowercased,
 /// values unquoted).
 fn parse_content_type(value: &str) -> (String, Vec<(String, String)>) {
     let mut segments = split_unquoted(value, ';').into_iter();
-    let mime_type = segments
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase();
+    let mime_type = segments.next().unwrap_or_default().trim().to_ascii_lowercase();
     let params = segments
         .filter_map(|segment| {
             let (name, value) = segment.split_once('=')?;
@@ -469,10 +409,7 @@ fn split_unquoted(value: &str, separator: char) -> Vec<&str> {
 }
 
 fn unquote(value: &str) -> String {
-    let Some(inner) = value
-        .strip_prefix('"')
-        .and_then(|rest| rest.strip_suffix('"'))
-    else {
+    let Some(inner) = value.strip_prefix('"').and_then(|rest| rest.strip_suffix('"')) else {
         return value.to_owned();
     };
     let mut out = String::with_capacity(inner.len());
@@ -517,9 +454,7 @@ fn split_multipart<'a>(body: &'a str, boundary: &str) -> Vec<&'a str> {
 }
 
 fn strip_line_break(text: &str) -> &str {
-    text.strip_suffix("\r\n")
-        .or_else(|| text.strip_suffix('\n'))
-        .unwrap_or(text)
+    text.strip_suffix("\r\n").or_else(|| text.strip_suffix('\n')).unwrap_or(text)
 }
 
 /// Decodes RFC 2047 encoded words (`=?charset?B|Q?text?=`) in a header value.
@@ -593,12 +528,7 @@ fn parse_encoded_word(text: &str, start: usize) -> Option<EncodedWord> {
     let end = start + "=?".len() + charset.len() + 1 + encoding.len() + 1 + encoded.len() + 2;
     // RFC 2231 allows a language suffix: `utf-8*uk`.
     let charset = charset.split('*').next().unwrap_or(charset).to_owned();
-    Some(EncodedWord {
-        start,
-        end,
-        charset,
-        bytes,
-    })
+    Some(EncodedWord { start, end, charset, bytes })
 }
 
 /// The RFC 2047 "Q" encoding: quoted-printable where `_` stands for a space.
@@ -634,9 +564,7 @@ fn decode_quoted_printable(body: &str) -> Vec<u8> {
 fn unescape_hex(bytes: &[u8], underscore_is_space: bool, out: &mut Vec<u8>) {
     let mut index = 0;
     while index < bytes.len() {
-        let escaped = (bytes[index] == b'=')
-            .then(|| bytes.get(index + 1..index + 3).and_then(hex_pair))
-            .flatten();
+        let escaped = (bytes[index] == b'=').then(|| bytes.get(index + 1..index + 3).and_then(hex_pair)).flatten();
         match (escaped, bytes[index]) {
             (Some(byte), _) => {
                 out.push(byte);
@@ -704,10 +632,7 @@ fn extract_links(text: &str) -> Vec<String> {
     let mut links = Vec::new();
     let mut rest = text;
     loop {
-        let start = [rest.find("http://"), rest.find("https://")]
-            .into_iter()
-            .flatten()
-            .min();
+        let start = [rest.find("http://"), rest.find("https://")].into_iter().flatten().min();
         let Some(start) = start else {
             return links;
         };
@@ -725,13 +650,9 @@ fn extract_links(text: &str) -> Vec<String> {
 
 fn trim_link_end(mut link: &str) -> &str {
     loop {
-        let unbalanced = |open: char, close: char| {
-            link.ends_with(close) && link.matches(close).count() > link.matches(open).count()
-        };
-        if link.ends_with(['.', ',', ';', ':', '!', '?'])
-            || unbalanced('(', ')')
-            || unbalanced('[', ']')
-        {
+        let unbalanced =
+            |open: char, close: char| link.ends_with(close) && link.matches(close).count() > link.matches(open).count();
+        if link.ends_with(['.', ',', ';', ':', '!', '?']) || unbalanced('(', ')') || unbalanced('[', ']') {
             link = &link[..link.len() - 1];
         } else {
             return link;

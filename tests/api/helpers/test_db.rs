@@ -23,9 +23,9 @@ impl TestDb {
                 let name = format!("patronage_test_{id}");
                 let url = replace_database(&server_url, &name);
                 // Under CI a missing PostgreSQL must fail the run, never skip it.
-                Any::create_database(&url)
-                    .await
-                    .unwrap_or_else(|e| panic!("TEST_DATABASE_URL is set but PostgreSQL could not create a database: {e}"));
+                Any::create_database(&url).await.unwrap_or_else(|e| {
+                    panic!("TEST_DATABASE_URL is set but PostgreSQL could not create a database: {e}")
+                });
                 TestDb { url, kind: Kind::Postgres { server_url, name } }
             }
             None => {
@@ -40,10 +40,11 @@ impl TestDb {
     /// Unsent mail, read over a connection of its own.
     pub async fn count_pending_mail(&self) -> Option<i64> {
         let mut conn = sqlx::AnyConnection::connect(&self.url).await.ok()?;
-        let row: Option<(i64,)> = sqlx::query_as("select count(*) from email_outbox where sent_at is null and failed_at is null")
-            .fetch_one(&mut conn)
-            .await
-            .ok();
+        let row: Option<(i64,)> =
+            sqlx::query_as("select count(*) from email_outbox where sent_at is null and failed_at is null")
+                .fetch_one(&mut conn)
+                .await
+                .ok();
         let _ = conn.close().await;
         row.map(|(n,)| n)
     }
@@ -59,7 +60,9 @@ impl TestDb {
             }
             Kind::Postgres { server_url, name } => {
                 if let Ok(mut conn) = sqlx::AnyConnection::connect(&server_url).await {
-                    let _ = sqlx::query(sqlx::AssertSqlSafe(format!("drop database if exists {name} with (force)"))).execute(&mut conn).await;
+                    let _ = sqlx::query(sqlx::AssertSqlSafe(format!("drop database if exists {name} with (force)")))
+                        .execute(&mut conn)
+                        .await;
                     let _ = conn.close().await;
                 }
             }
