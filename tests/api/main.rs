@@ -2,6 +2,7 @@
 mod helpers;
 
 mod account;
+mod cli;
 mod csrf;
 mod health;
 mod join;
