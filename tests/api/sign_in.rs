@@ -223,3 +223,15 @@ async fn signing_in_again_replaces_the_browsers_session() {
     assert_ne!(first, second);
     assert_eq!(app.count("select count(*) from sessions").await, 1, "the old session ended");
 }
+
+#[tokio::test]
+async fn cookies_are_secure_when_the_public_url_is_https() {
+    let app = TestApp::builder().public_url("https://members.example.org").spawn().await;
+    app.post_join(&app.client, "tls@example.org", "").await.assert_status(303);
+    let link = app.deliver_mail().await[0].first_link_containing("/signin/confirm").expect("link");
+    assert!(link.starts_with("https://members.example.org/signin/confirm?token="), "{link}");
+    let r = app.client.post_form("/signin/confirm", &[("token", &token_of(&link))]).send().await;
+    r.assert_status(303);
+    let cookie = r.header("set-cookie").expect("session cookie");
+    assert!(cookie.contains("Secure") && cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
+}

@@ -112,12 +112,17 @@ fn check_password(form: &PasswordForm, errors: &mut FieldErrors) -> Option<Passw
     }
 }
 
-async fn show_setup(State(state): State<AppState>, Query(q): Query<TokenParam>) -> Result<Response, AppError> {
-    if !staff::link_is_valid(&state.ctx, &q.token, Purpose::StaffSetup).await? {
+/// The form behind a one-time link, if the link is still good.
+async fn show_link_form(state: &AppState, token: String, purpose: Purpose, template: &str) -> Result<Response, AppError> {
+    if !staff::link_is_valid(&state.ctx, &token, purpose).await? {
         return Err(AppError::InvalidLink);
     }
-    let form = PasswordForm { token: q.token, ..Default::default() };
-    Ok(password_page(&state, "admin/setup.html", &form, &FieldErrors::default())?.into_response())
+    let form = PasswordForm { token, ..Default::default() };
+    Ok(password_page(state, template, &form, &FieldErrors::default())?.into_response())
+}
+
+async fn show_setup(State(state): State<AppState>, Query(q): Query<TokenParam>) -> Result<Response, AppError> {
+    show_link_form(&state, q.token, Purpose::StaffSetup, "admin/setup.html").await
 }
 
 #[tracing::instrument(skip_all)]
@@ -140,11 +145,7 @@ async fn submit_setup(
 }
 
 async fn show_set_password(State(state): State<AppState>, Query(q): Query<TokenParam>) -> Result<Response, AppError> {
-    if !staff::link_is_valid(&state.ctx, &q.token, Purpose::StaffPassword).await? {
-        return Err(AppError::InvalidLink);
-    }
-    let form = PasswordForm { token: q.token, ..Default::default() };
-    Ok(password_page(&state, "admin/set_password.html", &form, &FieldErrors::default())?.into_response())
+    show_link_form(&state, q.token, Purpose::StaffPassword, "admin/set_password.html").await
 }
 
 #[tracing::instrument(skip_all)]
