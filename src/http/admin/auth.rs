@@ -113,7 +113,12 @@ fn check_password(form: &PasswordForm, errors: &mut FieldErrors) -> Option<Passw
 }
 
 /// The form behind a one-time link, if the link is still good.
-async fn show_link_form(state: &AppState, token: String, purpose: Purpose, template: &str) -> Result<Response, AppError> {
+async fn show_link_form(
+    state: &AppState,
+    token: String,
+    purpose: Purpose,
+    template: &str,
+) -> Result<Response, AppError> {
     if !staff::link_is_valid(&state.ctx, &token, purpose).await? {
         return Err(AppError::InvalidLink);
     }
