@@ -8,6 +8,7 @@ pub mod domain;
 pub mod i18n;
 pub mod jobs;
 pub mod mail;
+pub mod payments;
 pub mod services;
 pub mod startup;
 pub mod telemetry;

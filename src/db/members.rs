@@ -157,3 +157,46 @@ pub async fn count<'e, E: Executor<'e, Database = Any>>(ex: E) -> Result<i64, Db
     let (n,): (i64,) = sqlx::query_as("select count(*) from members where deleted_at is null").fetch_one(ex).await?;
     Ok(n)
 }
+
+/// The member's payment-provider customer id, if one was created.
+pub async fn customer_id<'e, E: Executor<'e, Database = Any>>(ex: E, id: MemberId) -> Result<Option<String>, DbError> {
+    let row: Option<(Option<String>,)> = sqlx::query_as("select stripe_customer_id from members where id = $1")
+        .bind(id.to_string())
+        .fetch_optional(ex)
+        .await?;
+    Ok(row.and_then(|(c,)| c))
+}
+
+/// Links a customer id unless the member has one already; the unique index
+/// guarantees one member per customer.
+pub async fn link_customer<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    id: MemberId,
+    customer_id: &str,
+) -> Result<bool, DbError> {
+    let done = sqlx::query("update members set stripe_customer_id = $2 where id = $1 and stripe_customer_id is null")
+        .bind(id.to_string())
+        .bind(customer_id)
+        .execute(ex)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn find_by_customer_id<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    customer_id: &str,
+) -> Result<Option<MemberId>, DbError> {
+    let row: Option<(String,)> = sqlx::query_as("select id from members where stripe_customer_id = $1")
+        .bind(customer_id)
+        .fetch_optional(ex)
+        .await?;
+    row.map(|(id,)| parse_stored("member id", &id)).transpose()
+}
+
+pub async fn comped_until<'e, E: Executor<'e, Database = Any>>(ex: E, id: MemberId) -> Result<Option<Micros>, DbError> {
+    let row: Option<(Option<i64>,)> = sqlx::query_as("select comped_until from members where id = $1")
+        .bind(id.to_string())
+        .fetch_optional(ex)
+        .await?;
+    Ok(row.and_then(|(c,)| c))
+}

@@ -10,10 +10,13 @@ pub mod error;
 pub mod login_tokens;
 pub mod members;
 pub mod outbox;
+pub mod payments;
 pub mod rate_limits;
 pub mod sessions;
 pub mod settings;
 pub mod staff;
+pub mod subscriptions;
+pub mod tiers;
 
 use std::str::FromStr;
 use std::time::Duration;

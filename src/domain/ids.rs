@@ -45,3 +45,7 @@ id_type!(
     /// A newsroom staff account.
     StaffId
 );
+id_type!(
+    /// A membership tier (Reader, Supporter, …).
+    TierId
+);

@@ -1,14 +1,18 @@
 //! Domain types: parse, don't validate. No I/O, no dependencies on other modules.
+pub mod billing;
 pub mod email;
 pub mod ids;
 pub mod locale;
 pub mod member;
+pub mod money;
 pub mod staff;
 pub mod text;
 
+pub use billing::{Interval, MrrMovementKind, SubscriptionStatus};
 pub use email::{Email, EmailError};
-pub use ids::{MemberId, StaffId};
+pub use ids::{MemberId, StaffId, TierId};
 pub use locale::Locale;
 pub use member::MemberStatus;
+pub use money::{Currency, Money, MoneyError};
 pub use staff::{Permission, Role};
 pub use text::{Password, PasswordError, PersonName, PersonNameError};

@@ -12,8 +12,10 @@ use super::extract::{FieldErrors, Form, PageContext, SignedInMember};
 use super::session::{MEMBER_COOKIE, lang_cookie, removal};
 use super::state::AppState;
 use crate::clock::format_utc;
+use crate::db;
 use crate::db::members::Member;
-use crate::domain::{Locale, PersonName};
+use crate::domain::{Currency, Locale, MemberStatus, Money, PersonName};
+use crate::services::billing;
 use crate::services::{membership, sessions};
 
 pub fn router() -> Router<AppState> {
@@ -33,7 +35,43 @@ struct ProfileForm {
     lang: String,
 }
 
-fn account_page(
+#[derive(serde::Serialize)]
+struct PaymentView {
+    date: String,
+    kind_key: String,
+    amount: String,
+    description: String,
+}
+
+/// The membership part of the account page: standing, renewal, payment history.
+async fn insert_billing(state: &AppState, page: &mut PageContext, member: &Member) -> Result<(), AppError> {
+    let standing = billing::standing(&state.ctx, member.id).await.map_err(anyhow::Error::new)?;
+    let sub = standing.subscription.as_ref();
+    let renewal = sub.and_then(|s| s.current_period_end).map(format_utc);
+    let ending = sub.is_some_and(|s| s.cancel_at_period_end || s.status.is_terminal());
+    let payments: Vec<PaymentView> = db::payments::list_for_member(state.ctx.db.pool(), member.id, 50)
+        .await?
+        .into_iter()
+        .map(|p| PaymentView {
+            date: format_utc(p.occurred_at),
+            kind_key: format!("payment-kind-{}", p.kind),
+            amount: Money::new(p.gross_minor, Currency::parse(&p.currency).unwrap_or(Currency::EUR)).display(),
+            description: p.description.unwrap_or_default(),
+        })
+        .collect();
+    let tier_price =
+        sub.map(|s| super::patron::price_label(state, page.locale, Money::new(s.amount_minor, s.currency), s.interval));
+    page.insert("status_key", &format!("account-status-{}", standing.status.as_str()))
+        .insert("is_free", &(standing.status == MemberStatus::Free))
+        .insert("tier_name", &standing.tier.as_ref().map(|t| t.name.clone()))
+        .insert("tier_price", &tier_price)
+        .insert("period_end", &renewal)
+        .insert("ending", &ending)
+        .insert("payments", &payments);
+    Ok(())
+}
+
+async fn account_page(
     state: &AppState,
     page: &mut PageContext,
     member: &Member,
@@ -41,6 +79,7 @@ fn account_page(
     lang: &str,
     errors: &FieldErrors,
 ) -> Result<axum::response::Html<String>, AppError> {
+    insert_billing(state, page, member).await?;
     page.insert("email", &member.email.as_ref().map(|e| e.to_string()))
         .insert("form_name", name)
         .insert("form_lang", lang)
@@ -55,7 +94,8 @@ async fn show_account(
     mut page: PageContext,
 ) -> Result<Response, AppError> {
     let name = member.name.clone().unwrap_or_default();
-    Ok(account_page(&state, &mut page, &member, &name, member.locale.as_str(), &FieldErrors::default())?
+    Ok(account_page(&state, &mut page, &member, &name, member.locale.as_str(), &FieldErrors::default())
+        .await?
         .into_response())
 }
 
@@ -72,7 +112,7 @@ async fn update_account(
         PersonName::parse_optional(&form.name).map_err(|e| errors.add("name", page.t(&state, e.message_key()))).ok();
     let locale = form.lang.parse::<Locale>().map_err(|_| errors.add("lang", page.t(&state, "error-language"))).ok();
     let (Some(name), Some(locale)) = (name, locale) else {
-        let html = account_page(&state, &mut page, &member, &form.name, &form.lang, &errors)?;
+        let html = account_page(&state, &mut page, &member, &form.name, &form.lang, &errors).await?;
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response());
     };
     membership::update_profile(&state.ctx, member.id, name.as_ref(), locale).await?;
@@ -133,7 +173,7 @@ async fn delete_account(
         let mut errors = FieldErrors::default();
         errors.add("confirm", page.t(&state, "error-confirm-delete"));
         let name = member.name.clone().unwrap_or_default();
-        let html = account_page(&state, &mut page, &member, &name, member.locale.as_str(), &errors)?;
+        let html = account_page(&state, &mut page, &member, &name, member.locale.as_str(), &errors).await?;
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response());
     }
     membership::delete_account(&state.ctx, member.id).await?;

@@ -11,6 +11,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use super::extract::{PageContext, resolve_locale};
 use super::state::AppState;
 use crate::db::DbError;
+use crate::services::billing::BillingError;
+use crate::services::checkout::CheckoutError;
 use crate::services::membership::MembershipError;
 use crate::services::outbox::OutboxError;
 use crate::services::staff::StaffError;
@@ -109,6 +111,20 @@ impl From<MembershipError> for AppError {
             MembershipError::NotFound => Self::NotFound,
             MembershipError::Outbox(e) => e.into(),
             MembershipError::Db(e) => e.into(),
+        }
+    }
+}
+
+impl From<CheckoutError> for AppError {
+    fn from(e: CheckoutError) -> Self {
+        match e {
+            CheckoutError::RateLimited { retry_after_secs } => Self::RateLimited { retry_after_secs },
+            CheckoutError::UnknownPrice | CheckoutError::BelowMinimum | CheckoutError::AmountOutOfRange => {
+                Self::BadRequest("error-bad-request")
+            }
+            CheckoutError::Membership(e) => e.into(),
+            CheckoutError::Db(e) => e.into(),
+            CheckoutError::Billing(BillingError::Db(e)) => e.into(),
         }
     }
 }

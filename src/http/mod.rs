@@ -4,6 +4,7 @@ pub mod admin;
 pub mod error;
 pub mod extract;
 pub mod health;
+pub mod patron;
 pub mod public;
 pub mod session;
 pub mod signin;
@@ -56,6 +57,7 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
         .merge(public::router())
         .merge(signin::router())
         .merge(account::router())
+        .merge(patron::router())
         .merge(admin::router())
         .route_layer(csrf_layer(&state.config.public_url, &[])?);
 

@@ -52,6 +52,7 @@ fn join_page(
 
 #[tracing::instrument(skip_all)]
 async fn show_landing(State(state): State<AppState>, mut page: PageContext) -> Result<Response, AppError> {
+    super::patron::patron_form_context(&state, &mut page, &Default::default(), &FieldErrors::default()).await?;
     Ok(join_page(&state, &mut page, &JoinForm::default(), &FieldErrors::default(), "public/landing.html")?
         .into_response())
 }

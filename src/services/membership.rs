@@ -88,7 +88,7 @@ pub async fn request_sign_in(ctx: &Context, email: &Email, ip: &str) -> Result<(
     Ok(())
 }
 
-async fn send_sign_in_link(
+pub(crate) async fn send_sign_in_link(
     ctx: &Context,
     tx: &mut db::Tx,
     member: &Member,

@@ -1,5 +1,7 @@
 //! Use cases. Pure logic over `db` and the gateways (mail); no HTTP here.
 pub mod auth_tokens;
+pub mod billing;
+pub mod checkout;
 pub mod membership;
 pub mod outbox;
 pub mod rate_limit;

@@ -1,0 +1,136 @@
+//! The payment ledger and MRR movements. Rows are unique by what they stand for,
+//! so recording the same Stripe object twice changes nothing.
+use sqlx::{Any, Executor, FromRow};
+
+use super::DbError;
+use crate::clock::Micros;
+use crate::domain::{MemberId, MrrMovementKind};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PaymentKind {
+    Subscription,
+    Donation,
+    Refund,
+    Dispute,
+    DisputeWon,
+}
+
+impl PaymentKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Subscription => "subscription",
+            Self::Donation => "donation",
+            Self::Refund => "refund",
+            Self::Dispute => "dispute",
+            Self::DisputeWon => "dispute_won",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct NewPayment {
+    pub kind: PaymentKind,
+    pub provider_id: String,
+    pub member_id: Option<MemberId>,
+    /// Our subscription row id.
+    pub subscription_id: Option<String>,
+    pub gross_minor: i64,
+    pub fee_minor: i64,
+    pub net_minor: i64,
+    pub currency: String,
+    pub settlement_currency: Option<String>,
+    pub settlement_net_minor: Option<i64>,
+    pub charge_id: Option<String>,
+    pub description: Option<String>,
+    pub occurred_at: Micros,
+}
+
+/// Records a ledger row once; false when it was recorded before.
+pub async fn insert<'e, E: Executor<'e, Database = Any>>(ex: E, p: &NewPayment, now: Micros) -> Result<bool, DbError> {
+    let done = sqlx::query(
+        "insert into payments (id, kind, provider_id, member_id, subscription_id, gross_minor, fee_minor, net_minor, currency,
+             settlement_currency, settlement_net_minor, charge_id, description, occurred_at, created_at)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+         on conflict (kind, provider_id) do nothing",
+    )
+    .bind(uuid::Uuid::now_v7().to_string())
+    .bind(p.kind.as_str())
+    .bind(&p.provider_id)
+    .bind(p.member_id.map(|m| m.to_string()))
+    .bind(p.subscription_id.as_deref())
+    .bind(p.gross_minor)
+    .bind(p.fee_minor)
+    .bind(p.net_minor)
+    .bind(&p.currency)
+    .bind(p.settlement_currency.as_deref())
+    .bind(p.settlement_net_minor)
+    .bind(p.charge_id.as_deref())
+    .bind(p.description.as_deref())
+    .bind(p.occurred_at)
+    .bind(now)
+    .execute(ex)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+#[derive(Clone, Debug, FromRow)]
+pub struct PaymentRow {
+    pub kind: String,
+    pub provider_id: String,
+    pub gross_minor: i64,
+    pub fee_minor: i64,
+    pub net_minor: i64,
+    pub currency: String,
+    pub description: Option<String>,
+    pub occurred_at: i64,
+}
+
+pub async fn list_for_member<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    member: MemberId,
+    limit: i64,
+) -> Result<Vec<PaymentRow>, DbError> {
+    let rows = sqlx::query_as(
+        "select kind, provider_id, gross_minor, fee_minor, net_minor, currency, description, occurred_at
+         from payments where member_id = $1 order by occurred_at desc, id desc limit $2",
+    )
+    .bind(member.to_string())
+    .bind(limit)
+    .fetch_all(ex)
+    .await?;
+    Ok(rows)
+}
+
+#[derive(Clone, Debug)]
+pub struct NewMrrMovement {
+    pub subscription_id: String,
+    pub member_id: Option<MemberId>,
+    pub kind: MrrMovementKind,
+    pub delta_minor: i64,
+    pub mrr_after_minor: i64,
+    pub currency: String,
+    pub occurred_at: Micros,
+}
+
+pub async fn insert_mrr_movement<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    m: &NewMrrMovement,
+    now: Micros,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "insert into mrr_movements (id, subscription_id, member_id, kind, delta_minor, mrr_after_minor, currency, occurred_at, created_at)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(uuid::Uuid::now_v7().to_string())
+    .bind(&m.subscription_id)
+    .bind(m.member_id.map(|x| x.to_string()))
+    .bind(m.kind.as_str())
+    .bind(m.delta_minor)
+    .bind(m.mrr_after_minor)
+    .bind(&m.currency)
+    .bind(m.occurred_at)
+    .bind(now)
+    .execute(ex)
+    .await?;
+    Ok(())
+}

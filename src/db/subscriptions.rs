@@ -1,0 +1,171 @@
+//! Our mirror of each subscription (Stripe's, or the demo gateway's).
+use sqlx::{Any, Executor, FromRow};
+
+use super::{DbError, parse_stored};
+use crate::clock::Micros;
+use crate::domain::{Currency, Interval, MemberId, SubscriptionStatus, TierId};
+
+#[derive(Clone, Debug)]
+pub struct Subscription {
+    pub id: String,
+    pub provider_id: String,
+    pub member_id: Option<MemberId>,
+    pub customer_id: String,
+    pub tier_id: Option<TierId>,
+    pub price_id: Option<String>,
+    pub status: SubscriptionStatus,
+    pub interval: Interval,
+    pub amount_minor: i64,
+    pub currency: Currency,
+    pub current_period_end: Option<Micros>,
+    pub cancel_at_period_end: bool,
+    pub started_at: Option<Micros>,
+    pub canceled_at: Option<Micros>,
+    pub ended_at: Option<Micros>,
+    pub past_due_since: Option<Micros>,
+    pub first_paid_at: Option<Micros>,
+    pub mrr_minor: i64,
+}
+
+#[derive(FromRow)]
+struct Row {
+    id: String,
+    provider_id: String,
+    member_id: Option<String>,
+    customer_id: String,
+    tier_id: Option<String>,
+    price_id: Option<String>,
+    status: String,
+    interval: String,
+    amount_minor: i64,
+    currency: String,
+    current_period_end: Option<i64>,
+    cancel_at_period_end: i64,
+    started_at: Option<i64>,
+    canceled_at: Option<i64>,
+    ended_at: Option<i64>,
+    past_due_since: Option<i64>,
+    first_paid_at: Option<i64>,
+    mrr_minor: i64,
+}
+
+impl TryFrom<Row> for Subscription {
+    type Error = DbError;
+    fn try_from(r: Row) -> Result<Self, DbError> {
+        Ok(Subscription {
+            id: r.id,
+            provider_id: r.provider_id,
+            member_id: r.member_id.as_deref().map(|m| parse_stored("member id", m)).transpose()?,
+            customer_id: r.customer_id,
+            tier_id: r.tier_id.as_deref().map(|t| parse_stored("tier id", t)).transpose()?,
+            price_id: r.price_id,
+            status: parse_stored("subscription status", &r.status)?,
+            interval: parse_stored("interval", &r.interval)?,
+            amount_minor: r.amount_minor,
+            currency: parse_stored("currency", &r.currency)?,
+            current_period_end: r.current_period_end,
+            cancel_at_period_end: r.cancel_at_period_end != 0,
+            started_at: r.started_at,
+            canceled_at: r.canceled_at,
+            ended_at: r.ended_at,
+            past_due_since: r.past_due_since,
+            first_paid_at: r.first_paid_at,
+            mrr_minor: r.mrr_minor,
+        })
+    }
+}
+
+const COLUMNS: &str = "id, provider_id, member_id, customer_id, tier_id, price_id, status, interval, amount_minor, currency, \
+    current_period_end, cancel_at_period_end, started_at, canceled_at, ended_at, past_due_since, first_paid_at, mrr_minor";
+
+pub async fn find_by_provider_id<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    provider_id: &str,
+) -> Result<Option<Subscription>, DbError> {
+    let row: Option<Row> =
+        sqlx::query_as(sqlx::AssertSqlSafe(format!("select {COLUMNS} from subscriptions where provider_id = $1")))
+            .bind(provider_id)
+            .fetch_optional(ex)
+            .await?;
+    row.map(Subscription::try_from).transpose()
+}
+
+pub async fn list_for_member<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    member: MemberId,
+) -> Result<Vec<Subscription>, DbError> {
+    let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {COLUMNS} from subscriptions where member_id = $1 order by created_at desc"
+    )))
+    .bind(member.to_string())
+    .fetch_all(ex)
+    .await?;
+    rows.into_iter().map(Subscription::try_from).collect()
+}
+
+/// Inserts or replaces our mirror of a subscription (keyed by the provider's id).
+pub async fn upsert<'e, E: Executor<'e, Database = Any>>(ex: E, s: &Subscription, now: Micros) -> Result<(), DbError> {
+    sqlx::query(
+        "insert into subscriptions (id, provider_id, member_id, customer_id, tier_id, price_id, status, interval, amount_minor,
+             currency, current_period_end, cancel_at_period_end, started_at, canceled_at, ended_at, past_due_since,
+             first_paid_at, mrr_minor, created_at, updated_at)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19)
+         on conflict (provider_id) do update set
+             member_id = coalesce(excluded.member_id, subscriptions.member_id), customer_id = excluded.customer_id,
+             tier_id = excluded.tier_id, price_id = excluded.price_id, status = excluded.status,
+             interval = excluded.interval, amount_minor = excluded.amount_minor, currency = excluded.currency,
+             current_period_end = excluded.current_period_end, cancel_at_period_end = excluded.cancel_at_period_end,
+             started_at = excluded.started_at, canceled_at = excluded.canceled_at, ended_at = excluded.ended_at,
+             past_due_since = excluded.past_due_since,
+             first_paid_at = coalesce(subscriptions.first_paid_at, excluded.first_paid_at),
+             mrr_minor = excluded.mrr_minor, updated_at = excluded.updated_at",
+    )
+    .bind(&s.id)
+    .bind(&s.provider_id)
+    .bind(s.member_id.map(|m| m.to_string()))
+    .bind(&s.customer_id)
+    .bind(s.tier_id.map(|t| t.to_string()))
+    .bind(s.price_id.as_deref())
+    .bind(s.status.as_str())
+    .bind(s.interval.as_str())
+    .bind(s.amount_minor)
+    .bind(s.currency.as_str())
+    .bind(s.current_period_end)
+    .bind(i64::from(s.cancel_at_period_end))
+    .bind(s.started_at)
+    .bind(s.canceled_at)
+    .bind(s.ended_at)
+    .bind(s.past_due_since)
+    .bind(s.first_paid_at)
+    .bind(s.mrr_minor)
+    .bind(now)
+    .execute(ex)
+    .await?;
+    Ok(())
+}
+
+/// Records the first cleared payment (only the first one counts).
+pub async fn mark_first_paid<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    provider_id: &str,
+    at: Micros,
+) -> Result<(), DbError> {
+    sqlx::query("update subscriptions set first_paid_at = $2 where provider_id = $1 and first_paid_at is null")
+        .bind(provider_id)
+        .bind(at)
+        .execute(ex)
+        .await?;
+    Ok(())
+}
+
+/// Whether the member ever contributed recurring revenue (for "reactivation").
+pub async fn member_ever_had_mrr<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    member: MemberId,
+) -> Result<bool, DbError> {
+    let (n,): (i64,) = sqlx::query_as("select count(*) from mrr_movements where member_id = $1")
+        .bind(member.to_string())
+        .fetch_one(ex)
+        .await?;
+    Ok(n > 0)
+}

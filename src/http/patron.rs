@@ -1,0 +1,374 @@
+//! Becoming a patron, giving once, and the demo checkout and billing portal.
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum_extra::extract::CookieJar;
+use serde::{Deserialize, Serialize};
+
+use super::error::AppError;
+use super::extract::{ClientIp, FieldErrors, Form, PageContext, SignedInMember, UserAgent};
+use super::session::member_cookie;
+use super::state::AppState;
+use crate::clock::format_utc;
+use crate::db;
+use crate::domain::{Currency, Email, Locale, Money, PersonName};
+use crate::payments::demo::{CheckoutKind, DemoCheckout};
+use crate::services::checkout::{
+    self, CheckoutError, CheckoutStart, DONATION_CURRENCIES, DONATION_PRESETS, DemoOutcome, DemoResult, PortalAction,
+};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/demo/checkout", get(show_demo_checkout).post(complete_demo_checkout))
+        .route("/patron/welcome", get(show_welcome))
+        .route("/patron/failed", get(show_failed))
+        .route("/donate/thanks", get(show_donation_thanks))
+        .route("/account/billing", post(open_billing_portal))
+        .route("/demo/portal", get(show_demo_portal).post(submit_demo_portal))
+}
+
+/// Forms the newsroom's own website may post (origins in `TRUSTED_ORIGINS`).
+pub fn embeddable_forms_router() -> Router<AppState> {
+    Router::new()
+        .route("/patron", get(show_patron_form).post(submit_patron))
+        .route("/donate", get(show_donation_form).post(submit_donation))
+}
+
+#[derive(Serialize)]
+struct PriceOption {
+    id: String,
+    label: String,
+    flexible: bool,
+}
+
+#[derive(Serialize)]
+struct TierView {
+    name: String,
+    description: String,
+    benefits: Vec<String>,
+    vote_weight: i64,
+    prices: Vec<PriceOption>,
+}
+
+/// "€3.00 a month".
+pub fn price_label(state: &AppState, locale: Locale, amount: Money, interval: crate::domain::Interval) -> String {
+    let per = state.ctx.views.i18n().t(locale, &format!("per-{interval}"), &[]);
+    format!("{} {per}", amount.display())
+}
+
+/// Active tiers with their live prices, for the patron form.
+async fn tier_views(state: &AppState, locale: Locale) -> Result<Vec<TierView>, AppError> {
+    let tiers = db::tiers::list_active(state.ctx.db.pool()).await?;
+    let prices = db::tiers::list_live_prices(state.ctx.db.pool()).await?;
+    Ok(tiers
+        .into_iter()
+        .map(|t| TierView {
+            prices: prices
+                .iter()
+                .filter(|p| p.tier_id == t.id)
+                .map(|p| PriceOption {
+                    id: p.id.clone(),
+                    label: price_label(state, locale, p.amount, p.interval),
+                    flexible: p.flexible,
+                })
+                .collect(),
+            name: t.name,
+            description: t.description,
+            benefits: t.benefits,
+            vote_weight: t.vote_weight,
+        })
+        .collect())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct PatronForm {
+    pub price: String,
+    pub email: String,
+    pub name: String,
+    /// Pay what you want (flexible prices only), in major units.
+    pub amount: String,
+    pub lang: String,
+}
+
+pub async fn patron_form_context(
+    state: &AppState,
+    page: &mut PageContext,
+    form: &PatronForm,
+    errors: &FieldErrors,
+) -> Result<(), AppError> {
+    let tiers = tier_views(state, page.locale).await?;
+    page.insert("tiers", &tiers)
+        .insert("patron_price", &form.price)
+        .insert("patron_email", &form.email)
+        .insert("patron_name", &form.name)
+        .insert("patron_amount", &form.amount)
+        .insert("patron_errors", &errors.0);
+    Ok(())
+}
+
+async fn show_patron_form(State(state): State<AppState>, mut page: PageContext) -> Result<Response, AppError> {
+    patron_form_context(&state, &mut page, &PatronForm::default(), &FieldErrors::default()).await?;
+    Ok(page.render(&state, "patron/patron.html")?.into_response())
+}
+
+#[tracing::instrument(skip_all)]
+async fn submit_patron(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    mut page: PageContext,
+    Form(form): Form<PatronForm>,
+) -> Result<Response, AppError> {
+    let mut errors = FieldErrors::default();
+    let signed_in_email = page.member.as_ref().and_then(|m| m.email.clone());
+    let email = match &signed_in_email {
+        Some(e) => Some(e.clone()),
+        None => Email::parse(&form.email).map_err(|e| errors.add("email", page.t(&state, e.message_key()))).ok(),
+    };
+    let name =
+        PersonName::parse_optional(&form.name).map_err(|e| errors.add("name", page.t(&state, e.message_key()))).ok();
+    let price = match checkout::offered_price(&state.ctx, form.price.trim()).await {
+        Ok(p) => Some(p),
+        Err(CheckoutError::UnknownPrice) => {
+            errors.add("price", page.t(&state, "error-choose-tier"));
+            None
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let amount = match &price {
+        Some(p) if p.flexible && !form.amount.trim().is_empty() => {
+            match Money::parse_major(&form.amount, p.amount.currency) {
+                Ok(m) => match checkout::amount_for(p, Some(m)) {
+                    Ok(m) => Some(m),
+                    Err(_) => {
+                        errors.add("amount", page.t(&state, "error-below-minimum"));
+                        None
+                    }
+                },
+                Err(e) => {
+                    errors.add("amount", page.t(&state, e.message_key()));
+                    None
+                }
+            }
+        }
+        Some(p) => Some(p.amount),
+        None => None,
+    };
+    let (Some(email), Some(name), Some(price), Some(amount), true) = (email, name, price, amount, errors.is_empty())
+    else {
+        patron_form_context(&state, &mut page, &form, &errors).await?;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page.render(&state, "patron/patron.html")?).into_response());
+    };
+    let locale = form.lang.parse::<Locale>().unwrap_or(page.locale);
+    match checkout::start_patron_checkout(&state.ctx, &email, name.as_ref(), locale, &price, amount, &ip).await? {
+        CheckoutStart::Redirect(url) => Ok(Redirect::to(&url).into_response()),
+        CheckoutStart::AlreadyPatron => Ok(Redirect::to("/signin/sent").into_response()),
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct DonationForm {
+    currency: String,
+    preset: String,
+    amount: String,
+    name: String,
+    anonymous: String,
+    cover_fee: String,
+}
+
+#[derive(Serialize)]
+struct PresetView {
+    value: String,
+    label: String,
+}
+
+fn donation_page(
+    state: &AppState,
+    page: &mut PageContext,
+    form: &DonationForm,
+    errors: &FieldErrors,
+) -> Result<axum::response::Html<String>, AppError> {
+    let currencies: Vec<String> = DONATION_CURRENCIES.iter().map(|c| c.code()).collect();
+    let currency =
+        Currency::parse(&form.currency).ok().filter(|c| DONATION_CURRENCIES.contains(c)).unwrap_or(Currency::EUR);
+    let presets: Vec<PresetView> = DONATION_PRESETS
+        .iter()
+        .map(|p| PresetView {
+            value: p.to_string(),
+            label: Money::new(p * 10_i64.pow(currency.exponent()), currency).display(),
+        })
+        .collect();
+    page.insert("currencies", &currencies)
+        .insert("form_currency", &currency.code())
+        .insert("presets", &presets)
+        .insert("form_preset", &form.preset)
+        .insert("form_amount", &form.amount)
+        .insert("form_name", &form.name)
+        .insert("form_anonymous", &(form.anonymous == "yes"))
+        .insert("form_cover_fee", &(form.cover_fee == "yes"))
+        .insert("min_amount", &checkout::DONATION_MIN_MAJOR)
+        .insert("max_amount", &checkout::DONATION_MAX_MAJOR)
+        .insert("errors", &errors.0);
+    page.render(state, "patron/donate.html")
+}
+
+async fn show_donation_form(State(state): State<AppState>, mut page: PageContext) -> Result<Response, AppError> {
+    let form = DonationForm { preset: "10".into(), ..Default::default() };
+    Ok(donation_page(&state, &mut page, &form, &FieldErrors::default())?.into_response())
+}
+
+#[tracing::instrument(skip_all)]
+async fn submit_donation(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    mut page: PageContext,
+    Form(form): Form<DonationForm>,
+) -> Result<Response, AppError> {
+    let mut errors = FieldErrors::default();
+    let currency = Currency::parse(&form.currency).ok().filter(|c| DONATION_CURRENCIES.contains(c));
+    if currency.is_none() {
+        errors.add("currency", page.t(&state, "error-currency"));
+    }
+    let typed = if form.amount.trim().is_empty() { form.preset.as_str() } else { form.amount.as_str() };
+    let amount = currency.and_then(|c| match Money::parse_major(typed, c) {
+        Ok(m) => Some(m),
+        Err(e) => {
+            errors.add("amount", page.t(&state, e.message_key()));
+            None
+        }
+    });
+    let anonymous = form.anonymous == "yes";
+    let name =
+        PersonName::parse_optional(&form.name).map_err(|e| errors.add("name", page.t(&state, e.message_key()))).ok();
+    let (Some(amount), Some(name), true) = (amount, name, errors.is_empty()) else {
+        return Ok(
+            (StatusCode::UNPROCESSABLE_ENTITY, donation_page(&state, &mut page, &form, &errors)?).into_response()
+        );
+    };
+    let donor = if anonymous { None } else { page.member.as_ref().map(|m| m.id) };
+    let name = if anonymous { None } else { name };
+    match checkout::start_donation_checkout(&state.ctx, amount, donor, name.as_ref(), form.cover_fee == "yes", &ip)
+        .await
+    {
+        Ok(CheckoutStart::Redirect(url)) => Ok(Redirect::to(&url).into_response()),
+        Ok(CheckoutStart::AlreadyPatron) => Ok(Redirect::to("/donate").into_response()),
+        Err(CheckoutError::AmountOutOfRange) => {
+            errors.add("amount", page.t(&state, "error-donation-range"));
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, donation_page(&state, &mut page, &form, &errors)?).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct DemoCheckoutParams {
+    c: String,
+    s: String,
+    outcome: String,
+}
+
+fn open_checkout(state: &AppState, params: &DemoCheckoutParams) -> Result<DemoCheckout, AppError> {
+    DemoCheckout::open(&state.ctx.keys, &params.c, &params.s, state.ctx.clock.now()).map_err(|_| AppError::InvalidLink)
+}
+
+async fn show_demo_checkout(
+    State(state): State<AppState>,
+    mut page: PageContext,
+    Query(params): Query<DemoCheckoutParams>,
+) -> Result<Response, AppError> {
+    let checkout = open_checkout(&state, &params)?;
+    let what = match (&checkout.kind, checkout.price_id.as_deref()) {
+        (CheckoutKind::Subscription, Some(price_id)) => {
+            let price = db::tiers::find_price(state.ctx.db.pool(), price_id).await?.ok_or(AppError::InvalidLink)?;
+            let tier = db::tiers::find(state.ctx.db.pool(), price.tier_id).await?.ok_or(AppError::InvalidLink)?;
+            format!("{} — {}", tier.name, price_label(&state, page.locale, checkout.amount(), price.interval))
+        }
+        _ => page.t(&state, "donate-title"),
+    };
+    page.insert("what", &what)
+        .insert("amount", &checkout.amount().display())
+        .insert("c", &params.c)
+        .insert("s", &params.s);
+    Ok(page.render(&state, "patron/demo_checkout.html")?.into_response())
+}
+
+async fn complete_demo_checkout(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    UserAgent(ua): UserAgent,
+    Form(params): Form<DemoCheckoutParams>,
+) -> Result<Response, AppError> {
+    let checkout = open_checkout(&state, &params)?;
+    let outcome = match params.outcome.as_str() {
+        "succeed" => DemoOutcome::Succeed,
+        "fail" => DemoOutcome::Fail,
+        "cancel" => DemoOutcome::Cancel,
+        _ => return Err(AppError::BadRequest("error-bad-request")),
+    };
+    let back = if checkout.kind == CheckoutKind::Donation { "/donate" } else { "/patron" };
+    Ok(match checkout::complete_demo_checkout(&state.ctx, &checkout, outcome, ua.as_deref()).await? {
+        DemoResult::Subscribed { cookie: Some(cookie), .. } => {
+            (jar.add(member_cookie(&state, cookie)), Redirect::to("/patron/welcome")).into_response()
+        }
+        DemoResult::Subscribed { cookie: None, .. } => Redirect::to("/patron/welcome").into_response(),
+        DemoResult::Donated => Redirect::to("/donate/thanks").into_response(),
+        DemoResult::Failed => Redirect::to("/patron/failed").into_response(),
+        DemoResult::Canceled => Redirect::to(back).into_response(),
+    })
+}
+
+async fn show_welcome(State(state): State<AppState>, page: PageContext) -> Result<Response, AppError> {
+    Ok(page.render(&state, "patron/welcome.html")?.into_response())
+}
+
+async fn show_failed(State(state): State<AppState>, page: PageContext) -> Result<Response, AppError> {
+    Ok(page.render(&state, "patron/failed.html")?.into_response())
+}
+
+async fn show_donation_thanks(State(state): State<AppState>, page: PageContext) -> Result<Response, AppError> {
+    Ok(page.render(&state, "patron/donation_thanks.html")?.into_response())
+}
+
+/// "Manage billing": Stripe's Customer Portal, or the demo stand-in.
+async fn open_billing_portal(SignedInMember(_member): SignedInMember) -> Result<Response, AppError> {
+    Ok(Redirect::to("/demo/portal").into_response())
+}
+
+async fn show_demo_portal(
+    State(state): State<AppState>,
+    SignedInMember(member): SignedInMember,
+    mut page: PageContext,
+) -> Result<Response, AppError> {
+    let standing = crate::services::billing::standing(&state.ctx, member.id).await.map_err(anyhow::Error::new)?;
+    let sub = standing.subscription.filter(|s| !s.status.is_terminal());
+    page.insert("has_subscription", &sub.is_some())
+        .insert("cancel_at_period_end", &sub.as_ref().is_some_and(|s| s.cancel_at_period_end))
+        .insert("tier", &standing.tier.map(|t| t.name))
+        .insert("period_end", &sub.and_then(|s| s.current_period_end).map(format_utc));
+    Ok(page.render(&state, "patron/demo_portal.html")?.into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct PortalForm {
+    action: String,
+}
+
+async fn submit_demo_portal(
+    State(state): State<AppState>,
+    SignedInMember(member): SignedInMember,
+    Form(form): Form<PortalForm>,
+) -> Result<Response, AppError> {
+    let action = match form.action.as_str() {
+        "cancel_at_period_end" => PortalAction::CancelAtPeriodEnd,
+        "resume" => PortalAction::Resume,
+        "cancel_now" => PortalAction::CancelNow,
+        _ => return Err(AppError::BadRequest("error-bad-request")),
+    };
+    checkout::demo_portal_action(&state.ctx, member.id, action).await?;
+    Ok(Redirect::to("/account").into_response())
+}

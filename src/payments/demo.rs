@@ -1,0 +1,133 @@
+//! Demo payments: a local checkout page (succeed / fail / cancel) instead of Stripe.
+//! A checkout is a signed, expiring description in the URL, so it needs no table
+//! and cannot be altered by the visitor; its nonce makes the provider ids it
+//! produces unique, so submitting it twice records one payment.
+use serde::{Deserialize, Serialize};
+
+use crate::clock::{HOUR, Micros};
+use crate::domain::{Currency, Money};
+use crate::services::Keys;
+use crate::services::auth_tokens::{hex, new_token};
+
+const LABEL: &str = "demo-checkout";
+pub const CHECKOUT_TTL: Micros = HOUR;
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckoutKind {
+    Subscription,
+    Donation,
+}
+
+/// What the visitor is paying for.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct DemoCheckout {
+    pub kind: CheckoutKind,
+    pub nonce: String,
+    /// Member paying (subscriptions always; donations when known).
+    pub member_id: Option<String>,
+    /// Our tier price id, for subscriptions.
+    pub price_id: Option<String>,
+    pub amount_minor: i64,
+    pub currency: String,
+    pub created_at: Micros,
+    /// Donations: shown in the ledger description.
+    pub donor_name: Option<String>,
+    pub cover_fee: bool,
+    /// The member was created by this checkout (see `services::checkout`).
+    pub new_member: bool,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum DemoError {
+    #[error("the demo checkout link is malformed or was altered")]
+    Invalid,
+    #[error("the demo checkout link expired")]
+    Expired,
+}
+
+impl DemoCheckout {
+    pub fn new(kind: CheckoutKind, amount: Money, now: Micros) -> Self {
+        Self {
+            kind,
+            nonce: new_token()[..24].to_string(),
+            member_id: None,
+            price_id: None,
+            amount_minor: amount.minor,
+            currency: amount.currency.as_str().to_string(),
+            created_at: now,
+            donor_name: None,
+            cover_fee: false,
+            new_member: false,
+        }
+    }
+
+    pub fn amount(&self) -> Money {
+        Money::new(self.amount_minor, Currency::parse(&self.currency).unwrap_or(Currency::EUR))
+    }
+
+    /// `(payload, signature)` for the checkout URL.
+    pub fn seal(&self, keys: &Keys) -> (String, String) {
+        let json = serde_json::to_string(self).unwrap_or_default();
+        let payload = hex(json.as_bytes());
+        let signature = keys.keyed_hash(LABEL, &payload);
+        (payload, signature)
+    }
+
+    pub fn open(keys: &Keys, payload: &str, signature: &str, now: Micros) -> Result<Self, DemoError> {
+        let expected = keys.keyed_hash(LABEL, payload);
+        if !constant_time_eq(expected.as_bytes(), signature.as_bytes()) {
+            return Err(DemoError::Invalid);
+        }
+        let bytes = unhex(payload).ok_or(DemoError::Invalid)?;
+        let checkout: DemoCheckout = serde_json::from_slice(&bytes).map_err(|_| DemoError::Invalid)?;
+        if now - checkout.created_at > CHECKOUT_TTL {
+            return Err(DemoError::Expired);
+        }
+        Ok(checkout)
+    }
+}
+
+/// A Stripe-like processing fee for demo ledger rows: 1.5 % plus 0.25 (in
+/// two-decimal currencies), so reports show gross, fee and net.
+pub fn simulated_fee(amount: Money) -> i64 {
+    let percent = (amount.minor * 15 + 500) / 1000;
+    let fixed = if amount.currency.exponent() == 2 { 25 } else { 0 };
+    percent + fixed
+}
+
+fn unhex(s: &str) -> Option<Vec<u8>> {
+    if s.len() % 2 != 0 {
+        return None;
+    }
+    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok()).collect()
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sealed_checkouts_open_only_unaltered_and_unexpired() {
+        let keys = Keys::new("k-k-k-k-k-k-k-k-k-k-k-k-k-k-k-k-k-k");
+        let checkout = DemoCheckout::new(CheckoutKind::Donation, Money::new(500, Currency::EUR), 1_000);
+        let (payload, sig) = checkout.seal(&keys);
+        assert_eq!(DemoCheckout::open(&keys, &payload, &sig, 2_000), Ok(checkout.clone()));
+        assert_eq!(DemoCheckout::open(&keys, &payload, &sig, 1_000 + CHECKOUT_TTL + 1), Err(DemoError::Expired));
+        // Raise the amount: "500" → "900" inside the hex-encoded JSON.
+        let tampered = payload.replace(&hex(b"500"), &hex(b"900"));
+        assert_ne!(tampered, payload);
+        assert_eq!(DemoCheckout::open(&keys, &tampered, &sig, 2_000), Err(DemoError::Invalid));
+        assert_eq!(DemoCheckout::open(&keys, "zz", &sig, 2_000), Err(DemoError::Invalid));
+    }
+
+    #[test]
+    fn demo_fees_look_like_card_fees() {
+        assert_eq!(simulated_fee(Money::new(300, Currency::EUR)), 30);
+        assert_eq!(simulated_fee(Money::new(500, Currency::JPY)), 8);
+    }
+}

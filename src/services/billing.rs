@@ -1,0 +1,191 @@
+//! Billing: applying what the payment provider reports (subscriptions, payments)
+//! to our records — the same code for Stripe and for demo payments — and deriving
+//! each member's standing from it. Every function runs inside the caller's
+//! transaction, so a subscription change, its ledger row and its MRR movement are
+//! stored together or not at all.
+use super::Context;
+use crate::clock::{DAY, Micros};
+use crate::db::payments::{NewMrrMovement, NewPayment, PaymentKind};
+use crate::db::subscriptions::Subscription;
+use crate::db::tiers::Tier;
+use crate::db::{self, DbError, Tx};
+use crate::domain::{Currency, Interval, MemberId, MemberStatus, MrrMovementKind, SubscriptionStatus};
+
+/// A member whose renewal failed keeps patron access this long.
+pub const PAST_DUE_GRACE: Micros = 14 * DAY;
+
+#[derive(Debug, thiserror::Error)]
+pub enum BillingError {
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+/// A subscription as the provider reports it now.
+#[derive(Clone, Debug)]
+pub struct SubscriptionState {
+    pub provider_id: String,
+    pub customer_id: String,
+    /// From our metadata / `client_reference_id`, when present.
+    pub member_hint: Option<MemberId>,
+    /// The provider's price id (or, for demo payments, ours).
+    pub price_ref: Option<String>,
+    pub status: SubscriptionStatus,
+    pub interval: Interval,
+    /// Per interval, in minor units.
+    pub amount_minor: i64,
+    pub currency: Currency,
+    pub current_period_end: Option<Micros>,
+    pub cancel_at_period_end: bool,
+    pub started_at: Option<Micros>,
+    pub canceled_at: Option<Micros>,
+    pub ended_at: Option<Micros>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Applied {
+    /// Our records now match the provider's.
+    Applied { member_id: MemberId },
+    /// Not one of our prices: another product on the same account.
+    NotOurs,
+    /// No member can be found for it (yet).
+    Unmatched,
+}
+
+/// Brings our mirror of a subscription in line with `state`, recording the MRR
+/// movement the change implies. Idempotent: applying the same state twice
+/// changes nothing the second time.
+pub async fn apply_subscription(
+    ctx: &Context,
+    tx: &mut Tx,
+    state: &SubscriptionState,
+) -> Result<Applied, BillingError> {
+    let now = ctx.clock.now();
+    let Some(price_ref) = state.price_ref.as_deref() else { return Ok(Applied::NotOurs) };
+    let Some(price) = db::tiers::find_price(&mut **tx, price_ref).await? else { return Ok(Applied::NotOurs) };
+    let by_customer = db::members::find_by_customer_id(&mut **tx, &state.customer_id).await?;
+    let member_id = match (by_customer, state.member_hint) {
+        (Some(m), _) => m,
+        (None, Some(hint)) if db::members::find_by_id(&mut **tx, hint).await?.is_some() => {
+            db::members::link_customer(&mut **tx, hint, &state.customer_id).await?;
+            hint
+        }
+        _ => return Ok(Applied::Unmatched),
+    };
+    let existing = db::subscriptions::find_by_provider_id(&mut **tx, &state.provider_id).await?;
+    let mut status = state.status;
+    // A stale report never brings an ended subscription back.
+    if let Some(old) = &existing
+        && old.status.is_terminal()
+        && !status.is_terminal()
+    {
+        status = old.status;
+    }
+    let mrr_after = if status.counts_for_mrr() { state.interval.monthly(state.amount_minor) } else { 0 };
+    let mrr_before = existing.as_ref().map_or(0, |s| s.mrr_minor);
+    let past_due_since = match status {
+        SubscriptionStatus::PastDue => Some(existing.as_ref().and_then(|s| s.past_due_since).unwrap_or(now)),
+        _ => None,
+    };
+    let row = Subscription {
+        id: existing.as_ref().map_or_else(|| uuid::Uuid::now_v7().to_string(), |s| s.id.clone()),
+        provider_id: state.provider_id.clone(),
+        member_id: Some(member_id),
+        customer_id: state.customer_id.clone(),
+        tier_id: Some(price.tier_id),
+        price_id: Some(price.id.clone()),
+        status,
+        interval: state.interval,
+        amount_minor: state.amount_minor,
+        currency: state.currency,
+        current_period_end: state.current_period_end,
+        cancel_at_period_end: state.cancel_at_period_end,
+        started_at: state.started_at,
+        canceled_at: state.canceled_at,
+        ended_at: state.ended_at,
+        past_due_since,
+        first_paid_at: existing.as_ref().and_then(|s| s.first_paid_at),
+        mrr_minor: mrr_after,
+    };
+    let ever_paid = db::subscriptions::member_ever_had_mrr(&mut **tx, member_id).await?;
+    db::subscriptions::upsert(&mut **tx, &row, now).await?;
+    if let Some(kind) = MrrMovementKind::classify(mrr_before, mrr_after, ever_paid) {
+        let movement = NewMrrMovement {
+            subscription_id: row.id.clone(),
+            member_id: Some(member_id),
+            kind,
+            delta_minor: mrr_after - mrr_before,
+            mrr_after_minor: mrr_after,
+            currency: state.currency.as_str().to_string(),
+            occurred_at: now,
+        };
+        db::payments::insert_mrr_movement(&mut **tx, &movement, now).await?;
+        tracing::info!(member.id = %member_id, mrr.kind = kind.as_str(), mrr.delta = movement.delta_minor, "MRR movement");
+    }
+    Ok(Applied::Applied { member_id })
+}
+
+/// Records a ledger row once (true the first time). A paid subscription invoice
+/// also marks the subscription's first cleared payment.
+pub async fn record_payment(
+    ctx: &Context,
+    tx: &mut Tx,
+    payment: &NewPayment,
+    subscription_provider_id: Option<&str>,
+) -> Result<bool, BillingError> {
+    let now = ctx.clock.now();
+    let mut payment = payment.clone();
+    if let Some(sub) = subscription_provider_id
+        && let Some(row) = db::subscriptions::find_by_provider_id(&mut **tx, sub).await?
+    {
+        payment.subscription_id = Some(row.id.clone());
+        payment.member_id = payment.member_id.or(row.member_id);
+        if payment.kind == PaymentKind::Subscription && payment.gross_minor > 0 {
+            db::subscriptions::mark_first_paid(&mut **tx, sub, payment.occurred_at).await?;
+        }
+    }
+    Ok(db::payments::insert(&mut **tx, &payment, now).await?)
+}
+
+/// Where a member stands, for pages and for voting rights.
+#[derive(Clone, Debug)]
+pub struct Standing {
+    pub status: MemberStatus,
+    /// Patron-level access now (patron, within the past-due grace, or comped).
+    pub has_access: bool,
+    pub tier: Option<Tier>,
+    pub subscription: Option<Subscription>,
+    pub comped_until: Option<Micros>,
+}
+
+/// Derives the member's status from their subscriptions (and any comp).
+pub async fn standing(ctx: &Context, member_id: MemberId) -> Result<Standing, BillingError> {
+    let now = ctx.clock.now();
+    let pool = ctx.db.pool();
+    let subscriptions = db::subscriptions::list_for_member(pool, member_id).await?;
+    let comped_until = db::members::comped_until(pool, member_id).await?.filter(|until| *until > now);
+    let rank = |s: &Subscription| match s.status {
+        SubscriptionStatus::Active | SubscriptionStatus::Trialing => 0,
+        SubscriptionStatus::PastDue => 1,
+        _ if s.first_paid_at.is_some() => 2,
+        _ => 3,
+    };
+    let best = subscriptions.iter().min_by_key(|s| rank(s)).cloned();
+    let status = match &best {
+        _ if comped_until.is_some() => MemberStatus::Comped,
+        Some(s) if rank(s) == 0 => MemberStatus::Patron,
+        Some(s)
+            if s.status == SubscriptionStatus::PastDue
+                && s.past_due_since.is_some_and(|t| now - t < PAST_DUE_GRACE) =>
+        {
+            MemberStatus::PastDue
+        }
+        Some(s) if s.status == SubscriptionStatus::PastDue || s.first_paid_at.is_some() => MemberStatus::Lapsed,
+        _ => MemberStatus::Free,
+    };
+    let has_access = matches!(status, MemberStatus::Patron | MemberStatus::PastDue | MemberStatus::Comped);
+    let tier = match best.as_ref().and_then(|s| s.tier_id) {
+        Some(id) if status != MemberStatus::Free => db::tiers::find(pool, id).await?,
+        _ => None,
+    };
+    Ok(Standing { status, has_access, tier, subscription: best.filter(|_| status != MemberStatus::Free), comped_until })
+}

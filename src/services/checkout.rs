@@ -1,0 +1,332 @@
+//! Becoming a patron and giving once: starting a checkout with the payment
+//! provider, and (for demo payments) completing it.
+use super::billing::{self, Applied, BillingError, SubscriptionState};
+use super::membership::{self, MembershipError};
+use super::rate_limit::{self, Limit, RateLimitError};
+use super::{Context, sessions};
+use crate::clock::{DAY, MINUTE};
+use crate::db::payments::{NewPayment, PaymentKind};
+use crate::db::sessions::Owner;
+use crate::db::tiers::TierPrice;
+use crate::db::{self, DbError};
+use crate::domain::{Currency, Email, Interval, Locale, MemberId, Money, PersonName, SubscriptionStatus};
+use crate::payments::demo::{CheckoutKind, DemoCheckout, simulated_fee};
+
+pub const CHECKOUT_PER_IP: Limit = Limit { name: "checkout-ip", max: 30, window: 15 * MINUTE };
+
+/// Suggested one-time amounts (major units) and the custom-amount bounds.
+pub const DONATION_PRESETS: [i64; 4] = [5, 10, 25, 50];
+pub const DONATION_MIN_MAJOR: i64 = 1;
+pub const DONATION_MAX_MAJOR: i64 = 10_000;
+/// Currencies the donation form offers.
+pub const DONATION_CURRENCIES: [Currency; 2] = [Currency::EUR, Currency::USD];
+
+#[derive(Debug, thiserror::Error)]
+pub enum CheckoutError {
+    #[error("this price is not on offer")]
+    UnknownPrice,
+    #[error("the amount is below the tier's minimum")]
+    BelowMinimum,
+    #[error("the amount is outside the accepted range")]
+    AmountOutOfRange,
+    #[error("too many attempts; try again in {retry_after_secs} seconds")]
+    RateLimited { retry_after_secs: i64 },
+    #[error(transparent)]
+    Membership(#[from] MembershipError),
+    #[error(transparent)]
+    Billing(#[from] BillingError),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl From<RateLimitError> for CheckoutError {
+    fn from(e: RateLimitError) -> Self {
+        match e {
+            RateLimitError::Limited { retry_after_secs } => Self::RateLimited { retry_after_secs },
+            RateLimitError::Db(e) => Self::Db(e),
+        }
+    }
+}
+
+/// Where to send the visitor next.
+#[derive(Debug, PartialEq, Eq)]
+pub enum CheckoutStart {
+    /// To the provider's checkout page.
+    Redirect(String),
+    /// The address already has an active patronage: a sign-in link was emailed instead.
+    AlreadyPatron,
+}
+
+/// A live price of an active tier, or an error.
+pub async fn offered_price(ctx: &Context, price_id: &str) -> Result<TierPrice, CheckoutError> {
+    let price = db::tiers::find_price(ctx.db.pool(), price_id).await?.ok_or(CheckoutError::UnknownPrice)?;
+    let live = db::tiers::list_live_prices(ctx.db.pool()).await?;
+    if !live.iter().any(|p| p.id == price.id) {
+        return Err(CheckoutError::UnknownPrice);
+    }
+    Ok(price)
+}
+
+/// The amount to charge per interval: the tier's price, or (pay what you want)
+/// the visitor's amount if at least the price.
+pub fn amount_for(price: &TierPrice, chosen: Option<Money>) -> Result<Money, CheckoutError> {
+    match chosen {
+        Some(m) if price.flexible => {
+            if m.currency != price.amount.currency {
+                return Err(CheckoutError::UnknownPrice);
+            }
+            if m.minor < price.amount.minor {
+                return Err(CheckoutError::BelowMinimum);
+            }
+            if m.minor > Money::MAX_MAJOR * 10_i64.pow(m.currency.exponent()) {
+                return Err(CheckoutError::AmountOutOfRange);
+            }
+            Ok(m)
+        }
+        _ => Ok(price.amount),
+    }
+}
+
+/// Starts the patron checkout for `email` (creating a free member when new).
+#[tracing::instrument(skip_all, fields(price.id = %price.id))]
+pub async fn start_patron_checkout(
+    ctx: &Context,
+    email: &Email,
+    name: Option<&PersonName>,
+    locale: Locale,
+    price: &TierPrice,
+    amount: Money,
+    ip: &str,
+) -> Result<CheckoutStart, CheckoutError> {
+    rate_limit::check(ctx, &[(CHECKOUT_PER_IP, ip)]).await?;
+    let mut tx = ctx.db.begin_write().await?;
+    let created = db::members::insert_if_absent(
+        &mut *tx,
+        MemberId::new(),
+        email,
+        name.map(PersonName::as_str),
+        locale,
+        ctx.clock.now(),
+    )
+    .await?;
+    let member = db::members::find_by_email(&mut *tx, email).await?.ok_or(DbError::NotFound)?;
+    tx.commit().await.map_err(DbError::from)?;
+    if billing::standing(ctx, member.id).await?.has_access {
+        let mut tx = ctx.db.begin_write().await?;
+        membership::send_sign_in_link(ctx, &mut tx, &member, false).await?;
+        tx.commit().await.map_err(DbError::from)?;
+        ctx.mail_wakeup.notify_one();
+        return Ok(CheckoutStart::AlreadyPatron);
+    }
+    let mut checkout = DemoCheckout::new(CheckoutKind::Subscription, amount, ctx.clock.now());
+    checkout.member_id = Some(member.id.to_string());
+    checkout.price_id = Some(price.id.clone());
+    // Signing in straight from the success page is only safe for an account this
+    // very checkout created; anyone else gets a sign-in link by email.
+    checkout.new_member = created;
+    Ok(CheckoutStart::Redirect(demo_url(ctx, &checkout)))
+}
+
+/// Starts a one-time donation checkout.
+pub async fn start_donation_checkout(
+    ctx: &Context,
+    amount: Money,
+    donor: Option<MemberId>,
+    donor_name: Option<&PersonName>,
+    cover_fee: bool,
+    ip: &str,
+) -> Result<CheckoutStart, CheckoutError> {
+    rate_limit::check(ctx, &[(CHECKOUT_PER_IP, ip)]).await?;
+    let unit = 10_i64.pow(amount.currency.exponent());
+    if amount.minor < DONATION_MIN_MAJOR * unit || amount.minor > DONATION_MAX_MAJOR * unit {
+        return Err(CheckoutError::AmountOutOfRange);
+    }
+    let total = if cover_fee { Money::new(amount.minor + simulated_fee(amount), amount.currency) } else { amount };
+    let mut checkout = DemoCheckout::new(CheckoutKind::Donation, total, ctx.clock.now());
+    checkout.member_id = donor.map(|m| m.to_string());
+    checkout.donor_name = donor_name.map(|n| n.to_string());
+    checkout.cover_fee = cover_fee;
+    Ok(CheckoutStart::Redirect(demo_url(ctx, &checkout)))
+}
+
+fn demo_url(ctx: &Context, checkout: &DemoCheckout) -> String {
+    let (payload, signature) = checkout.seal(&ctx.keys);
+    format!("/demo/checkout?c={payload}&s={signature}")
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DemoOutcome {
+    Succeed,
+    Fail,
+    Cancel,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum DemoResult {
+    /// The subscription is active; `cookie` is a new session when the checkout
+    /// created the account and this is its first completion.
+    Subscribed {
+        member_id: MemberId,
+        cookie: Option<String>,
+    },
+    Donated,
+    Failed,
+    Canceled,
+}
+
+/// Completes a demo checkout through the same billing code Stripe events use.
+#[tracing::instrument(skip_all, fields(checkout.kind = ?checkout.kind))]
+pub async fn complete_demo_checkout(
+    ctx: &Context,
+    checkout: &DemoCheckout,
+    outcome: DemoOutcome,
+    user_agent: Option<&str>,
+) -> Result<DemoResult, CheckoutError> {
+    if outcome == DemoOutcome::Cancel {
+        return Ok(DemoResult::Canceled);
+    }
+    let now = ctx.clock.now();
+    let amount = checkout.amount();
+    let member_id: Option<MemberId> = checkout.member_id.as_deref().and_then(|m| m.parse().ok());
+    let mut tx = ctx.db.begin_write().await?;
+    let result = match checkout.kind {
+        CheckoutKind::Subscription => {
+            let (Some(member_id), Some(price_id)) = (member_id, checkout.price_id.as_deref()) else {
+                return Err(CheckoutError::UnknownPrice);
+            };
+            let price = db::tiers::find_price(&mut *tx, price_id).await?.ok_or(CheckoutError::UnknownPrice)?;
+            let succeeded = outcome == DemoOutcome::Succeed;
+            let state = SubscriptionState {
+                provider_id: format!("demo_sub_{}", checkout.nonce),
+                customer_id: format!("demo_cus_{member_id}"),
+                member_hint: Some(member_id),
+                price_ref: Some(price.id.clone()),
+                status: if succeeded { SubscriptionStatus::Active } else { SubscriptionStatus::Incomplete },
+                interval: price.interval,
+                amount_minor: amount.minor,
+                currency: amount.currency,
+                current_period_end: Some(now + period(price.interval)),
+                cancel_at_period_end: false,
+                started_at: Some(now),
+                canceled_at: None,
+                ended_at: None,
+            };
+            let applied = billing::apply_subscription(ctx, &mut tx, &state).await?;
+            if !matches!(applied, Applied::Applied { .. }) {
+                return Err(CheckoutError::UnknownPrice);
+            }
+            if !succeeded {
+                tx.commit().await.map_err(DbError::from)?;
+                return Ok(DemoResult::Failed);
+            }
+            let fee = simulated_fee(amount);
+            let payment = NewPayment {
+                kind: PaymentKind::Subscription,
+                provider_id: format!("demo_in_{}", checkout.nonce),
+                member_id: Some(member_id),
+                subscription_id: None,
+                gross_minor: amount.minor,
+                fee_minor: fee,
+                net_minor: amount.minor - fee,
+                currency: amount.currency.as_str().to_string(),
+                settlement_currency: Some(amount.currency.as_str().to_string()),
+                settlement_net_minor: Some(amount.minor - fee),
+                charge_id: Some(format!("demo_ch_{}", checkout.nonce)),
+                description: Some("Demo subscription payment".into()),
+                occurred_at: now,
+            };
+            let first = billing::record_payment(ctx, &mut tx, &payment, Some(&state.provider_id)).await?;
+            let cookie = if first && checkout.new_member {
+                Some(sessions::create(ctx, &mut tx, Owner::Member(member_id), user_agent).await?)
+            } else {
+                None
+            };
+            DemoResult::Subscribed { member_id, cookie }
+        }
+        CheckoutKind::Donation => {
+            if outcome == DemoOutcome::Fail {
+                return Ok(DemoResult::Failed);
+            }
+            let fee = simulated_fee(amount);
+            let description = match &checkout.donor_name {
+                Some(name) => format!("Donation from {name}"),
+                None => "Anonymous donation".to_string(),
+            };
+            let payment = NewPayment {
+                kind: PaymentKind::Donation,
+                provider_id: format!("demo_ch_{}", checkout.nonce),
+                member_id,
+                subscription_id: None,
+                gross_minor: amount.minor,
+                fee_minor: fee,
+                net_minor: amount.minor - fee,
+                currency: amount.currency.as_str().to_string(),
+                settlement_currency: Some(amount.currency.as_str().to_string()),
+                settlement_net_minor: Some(amount.minor - fee),
+                charge_id: Some(format!("demo_ch_{}", checkout.nonce)),
+                description: Some(description),
+                occurred_at: now,
+            };
+            billing::record_payment(ctx, &mut tx, &payment, None).await?;
+            DemoResult::Donated
+        }
+    };
+    tx.commit().await.map_err(DbError::from)?;
+    Ok(result)
+}
+
+fn period(interval: Interval) -> crate::clock::Micros {
+    match interval {
+        Interval::Month => 30 * DAY,
+        Interval::Year => 365 * DAY,
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PortalAction {
+    CancelAtPeriodEnd,
+    Resume,
+    CancelNow,
+}
+
+/// The demo stand-in for Stripe's Customer Portal: changes the member's current
+/// subscription through the same billing code.
+pub async fn demo_portal_action(ctx: &Context, member_id: MemberId, action: PortalAction) -> Result<(), CheckoutError> {
+    let standing = billing::standing(ctx, member_id).await?;
+    let Some(sub) = standing.subscription.filter(|s| !s.status.is_terminal()) else { return Ok(()) };
+    let now = ctx.clock.now();
+    let mut state = SubscriptionState {
+        provider_id: sub.provider_id.clone(),
+        customer_id: sub.customer_id.clone(),
+        member_hint: Some(member_id),
+        price_ref: sub.price_id.clone(),
+        status: sub.status,
+        interval: sub.interval,
+        amount_minor: sub.amount_minor,
+        currency: sub.currency,
+        current_period_end: sub.current_period_end,
+        cancel_at_period_end: sub.cancel_at_period_end,
+        started_at: sub.started_at,
+        canceled_at: sub.canceled_at,
+        ended_at: sub.ended_at,
+    };
+    match action {
+        PortalAction::CancelAtPeriodEnd => {
+            state.cancel_at_period_end = true;
+            state.canceled_at = Some(now);
+        }
+        PortalAction::Resume => {
+            state.cancel_at_period_end = false;
+            state.canceled_at = None;
+        }
+        PortalAction::CancelNow => {
+            state.status = SubscriptionStatus::Canceled;
+            state.canceled_at = Some(now);
+            state.ended_at = Some(now);
+        }
+    }
+    let mut tx = ctx.db.begin_write().await?;
+    billing::apply_subscription(ctx, &mut tx, &state).await?;
+    tx.commit().await.map_err(DbError::from)?;
+    Ok(())
+}
