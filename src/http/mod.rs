@@ -52,6 +52,7 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
     // The newsroom's website may post the join form from its article pages; every
     // other form only from our own pages.
     let embeddable = public::embeddable_forms_router()
+        .merge(patron::embeddable_forms_router())
         .route_layer(csrf_layer(&state.config.public_url, &state.config.trusted_origins)?);
     let own = Router::new()
         .merge(public::router())
