@@ -34,6 +34,15 @@ pub struct Settings {
     /// The newsroom's name, shown on every page and email.
     #[arg(long, env = "NEWSROOM_NAME", default_value = "The Daily Patron", global = true)]
     pub newsroom_name: String,
+    /// Stripe secret key (sk_live_…/sk_test_…); absent: demo payments.
+    #[arg(long, env = "STRIPE_SECRET_KEY", global = true, hide_env_values = true)]
+    pub stripe_secret_key: Option<String>,
+    /// Webhook signing secret(s) (whsec_…), comma-separated while rotating.
+    #[arg(long, env = "STRIPE_WEBHOOK_SECRET", global = true, hide_env_values = true)]
+    pub stripe_webhook_secret: Option<String>,
+    /// Stripe's API address; tests point it at a local mock.
+    #[arg(long, env = "STRIPE_API_BASE", global = true)]
+    pub stripe_api_base: Option<String>,
     /// text or json.
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
     pub log_format: LogFormat,
@@ -67,6 +76,15 @@ impl fmt::Debug for Secret {
     }
 }
 
+/// Stripe settings; present only when `STRIPE_SECRET_KEY` is set.
+#[derive(Debug, Clone)]
+pub struct StripeConfig {
+    pub secret_key: Secret,
+    /// Every secret that may have signed a webhook (more than one while rotating).
+    pub webhook_secrets: Vec<Secret>,
+    pub api_base: Option<String>,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("{variable}: {problem}")]
@@ -93,6 +111,7 @@ pub struct Config {
     pub newsroom_name: String,
     pub log_format: LogFormat,
     pub trust_forwarded_for: bool,
+    pub stripe: Option<StripeConfig>,
     /// Run background jobs in this process. Tests turn it off and drain queues themselves.
     pub run_jobs: bool,
 }
@@ -137,6 +156,37 @@ impl Config {
             .filter(|o| !o.is_empty())
             .map(|o| parse_origin(o).map_err(|p| invalid("TRUSTED_ORIGINS", format!("{o:?}: {p}"))))
             .collect::<Result<Vec<_>, _>>()?;
+        let stripe = match s.stripe_secret_key.as_deref().map(str::trim).filter(|k| !k.is_empty()) {
+            None => None,
+            Some(key) => {
+                if !(key.starts_with("sk_") || key.starts_with("rk_")) {
+                    return Err(invalid("STRIPE_SECRET_KEY", "expected a secret key starting with sk_ (or a restricted rk_ key)"));
+                }
+                let webhook_secrets: Vec<Secret> = s
+                    .stripe_webhook_secret
+                    .as_deref()
+                    .unwrap_or("")
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|w| !w.is_empty())
+                    .map(Secret::new)
+                    .collect();
+                if webhook_secrets.is_empty() || webhook_secrets.iter().any(|w| !w.expose().starts_with("whsec_")) {
+                    return Err(invalid(
+                        "STRIPE_WEBHOOK_SECRET",
+                        "required with STRIPE_SECRET_KEY: the endpoint's signing secret(s), whsec_…, comma-separated",
+                    ));
+                }
+                let api_base = match s.stripe_api_base.as_deref().map(str::trim).filter(|b| !b.is_empty()) {
+                    Some(base) if !(base.starts_with("http://") || base.starts_with("https://")) => {
+                        return Err(invalid("STRIPE_API_BASE", "expected an http:// or https:// URL"));
+                    }
+                    Some(base) => Some(if base.ends_with('/') { base.to_string() } else { format!("{base}/") }),
+                    None => None,
+                };
+                Some(StripeConfig { secret_key: Secret::new(key), webhook_secrets, api_base })
+            }
+        };
         let newsroom_name = s.newsroom_name.trim().to_string();
         if newsroom_name.is_empty() || newsroom_name.chars().count() > 100 {
             return Err(invalid("NEWSROOM_NAME", "expected 1 to 100 characters"));
@@ -153,6 +203,7 @@ impl Config {
             newsroom_name,
             log_format: s.log_format,
             trust_forwarded_for: s.trust_forwarded_for,
+            stripe,
             run_jobs: true,
         })
     }
@@ -212,6 +263,22 @@ mod tests {
         let e = Config::from_settings(settings(&["--trusted-origins", "https://ok.org, https://bad.org/path"]))
             .expect_err("path");
         assert!(e.to_string().starts_with("TRUSTED_ORIGINS:"), "{e}");
+        let e = Config::from_settings(settings(&["--stripe-secret-key", "sk_test_1"])).expect_err("no webhook secret");
+        assert!(e.to_string().starts_with("STRIPE_WEBHOOK_SECRET:"), "{e}");
+        let e = Config::from_settings(settings(&["--stripe-secret-key", "pk_test_1"])).expect_err("publishable key");
+        assert!(e.to_string().starts_with("STRIPE_SECRET_KEY:"), "{e}");
+        let c = Config::from_settings(settings(&[
+            "--stripe-secret-key",
+            "sk_test_1",
+            "--stripe-webhook-secret",
+            "whsec_a, whsec_b",
+            "--stripe-api-base",
+            "http://127.0.0.1:9",
+        ]))
+        .expect("valid stripe settings");
+        let stripe = c.stripe.expect("stripe configured");
+        assert_eq!(stripe.webhook_secrets.len(), 2);
+        assert_eq!(stripe.api_base.as_deref(), Some("http://127.0.0.1:9/"));
         let e = Config::from_settings(settings(&["--database-url", "mysql://x"])).expect_err("mysql");
         assert!(e.to_string().starts_with("DATABASE_URL:"), "{e}");
     }

@@ -12,6 +12,7 @@ use crate::http::{self, AppState};
 use crate::i18n::I18n;
 use crate::jobs;
 use crate::mail::Mailer;
+use crate::payments::Payments;
 use crate::services::{self, Context, Keys};
 use crate::telemetry;
 use crate::views::Views;
@@ -38,6 +39,7 @@ pub async fn open_context(config: &Config, clock: Clock) -> anyhow::Result<Conte
         public_url: config.public_url.clone(),
         newsroom_name: config.newsroom_name.clone(),
         mail_wakeup: Arc::new(Notify::new()),
+        payments: Payments::from_config(config.stripe.as_ref()).map_err(|e| anyhow::anyhow!("STRIPE_SECRET_KEY: {e}"))?,
     })
 }
 

@@ -36,6 +36,9 @@ pub enum AppError {
     RateLimited { retry_after_secs: i64 },
     #[error("invalid or expired link")]
     InvalidLink,
+    /// The payment provider failed or could not be reached.
+    #[error("payment provider: {0}")]
+    PaymentProvider(String),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -60,6 +63,7 @@ impl AppError {
             Self::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "error-too-large"),
             Self::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited", "error-rate-limited"),
             Self::InvalidLink => (StatusCode::GONE, "invalid_link", "error-invalid-link"),
+            Self::PaymentProvider(_) => (StatusCode::BAD_GATEWAY, "payment_provider", "error-payment-provider"),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal", "error-internal"),
         }
     }
@@ -121,6 +125,10 @@ impl From<CheckoutError> for AppError {
             CheckoutError::RateLimited { retry_after_secs } => Self::RateLimited { retry_after_secs },
             CheckoutError::UnknownPrice | CheckoutError::BelowMinimum | CheckoutError::AmountOutOfRange => {
                 Self::BadRequest("error-bad-request")
+            }
+            CheckoutError::Gateway(e) => {
+                tracing::error!(error = %e, "payment provider call failed");
+                Self::PaymentProvider(e.to_string())
             }
             CheckoutError::Membership(e) => e.into(),
             CheckoutError::Db(e) => e.into(),

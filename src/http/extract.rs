@@ -144,8 +144,8 @@ impl PageContext {
             context.insert("member_name", &m.name);
         }
         context.insert("signed_in", &member.is_some());
-        // Until Stripe is configured every payment is simulated; pages say so.
-        context.insert("demo_payments", &true);
+        // Without Stripe every payment is simulated; pages say so.
+        context.insert("demo_payments", &state.ctx.payments.is_demo());
         Self { locale, member, context }
     }
 

@@ -36,7 +36,7 @@ pub const BODY_LIMIT_BYTES: usize = 64 * 1024;
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
-                   form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
+                   form-action 'self' https://checkout.stripe.com https://billing.stripe.com; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
 
 /// Cross-site request forgery protection by `Sec-Fetch-Site` / `Origin` (no token
 /// state, so it works across instances). `extra` origins are trusted as well.

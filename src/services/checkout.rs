@@ -10,7 +10,10 @@ use crate::db::sessions::Owner;
 use crate::db::tiers::TierPrice;
 use crate::db::{self, DbError};
 use crate::domain::{Currency, Email, Interval, Locale, MemberId, Money, PersonName, SubscriptionStatus};
+use crate::db::members::Member;
+use crate::payments::Payments;
 use crate::payments::demo::{CheckoutKind, DemoCheckout, simulated_fee};
+use crate::payments::stripe::{GatewayError, StripeGateway};
 
 pub const CHECKOUT_PER_IP: Limit = Limit { name: "checkout-ip", max: 30, window: 15 * MINUTE };
 
@@ -31,6 +34,8 @@ pub enum CheckoutError {
     AmountOutOfRange,
     #[error("too many attempts; try again in {retry_after_secs} seconds")]
     RateLimited { retry_after_secs: i64 },
+    #[error("the payment provider failed: {0}")]
+    Gateway(#[from] GatewayError),
     #[error(transparent)]
     Membership(#[from] MembershipError),
     #[error(transparent)]
@@ -118,6 +123,25 @@ pub async fn start_patron_checkout(
         ctx.mail_wakeup.notify_one();
         return Ok(CheckoutStart::AlreadyPatron);
     }
+    if let Payments::Stripe { gateway, .. } = &ctx.payments {
+        let customer = stripe_customer(ctx, gateway, &member).await?;
+        let (product, stripe_price) = stripe_price(ctx, gateway, price).await?;
+        let custom = (amount != price.amount).then_some((amount, price.interval));
+        let url = gateway
+            .subscription_checkout(
+                &uuid::Uuid::now_v7().to_string(),
+                &customer,
+                member.id,
+                &stripe_price,
+                &product,
+                custom,
+                &price.id,
+                &ctx.url("/patron/welcome?session_id={CHECKOUT_SESSION_ID}"),
+                &ctx.url("/patron"),
+            )
+            .await?;
+        return Ok(CheckoutStart::Redirect(url));
+    }
     let mut checkout = DemoCheckout::new(CheckoutKind::Subscription, amount, ctx.clock.now());
     checkout.member_id = Some(member.id.to_string());
     checkout.price_id = Some(price.id.clone());
@@ -142,11 +166,76 @@ pub async fn start_donation_checkout(
         return Err(CheckoutError::AmountOutOfRange);
     }
     let total = if cover_fee { Money::new(amount.minor + simulated_fee(amount), amount.currency) } else { amount };
+    if let Payments::Stripe { gateway, .. } = &ctx.payments {
+        let customer = match donor {
+            Some(member) => db::members::customer_id(ctx.db.pool(), member).await?,
+            None => None,
+        };
+        let description = format!("One-time gift to {}", ctx.newsroom_name);
+        let url = gateway
+            .donation_checkout(
+                &uuid::Uuid::now_v7().to_string(),
+                total,
+                customer.as_deref(),
+                donor,
+                &description,
+                &ctx.url("/donate/thanks"),
+                &ctx.url("/donate"),
+            )
+            .await?;
+        return Ok(CheckoutStart::Redirect(url));
+    }
     let mut checkout = DemoCheckout::new(CheckoutKind::Donation, total, ctx.clock.now());
     checkout.member_id = donor.map(|m| m.to_string());
     checkout.donor_name = donor_name.map(|n| n.to_string());
     checkout.cover_fee = cover_fee;
     Ok(CheckoutStart::Redirect(demo_url(ctx, &checkout)))
+}
+
+/// The member's Stripe customer, created once: never a second customer for a member.
+async fn stripe_customer(ctx: &Context, gateway: &StripeGateway, member: &Member) -> Result<String, CheckoutError> {
+    if let Some(id) = db::members::customer_id(ctx.db.pool(), member.id).await? {
+        return Ok(id);
+    }
+    let email = member.email.as_ref().map(|e| e.to_string()).unwrap_or_default();
+    let created = gateway.create_customer(member.id, &email, member.name.as_deref()).await?;
+    db::members::link_customer(ctx.db.pool(), member.id, &created).await?;
+    // Another request may have linked one first; the stored one wins.
+    Ok(db::members::customer_id(ctx.db.pool(), member.id).await?.unwrap_or(created))
+}
+
+/// The Stripe product and price behind one of our tier prices, created on first use.
+async fn stripe_price(ctx: &Context, gateway: &StripeGateway, price: &TierPrice) -> Result<(String, String), CheckoutError> {
+    let pool = ctx.db.pool();
+    let tier = db::tiers::find(pool, price.tier_id).await?.ok_or(CheckoutError::UnknownPrice)?;
+    let product = match tier.stripe_product_id {
+        Some(p) => p,
+        None => {
+            let created = gateway.create_product(&tier.id.to_string(), &tier.name).await?;
+            db::tiers::set_stripe_product(pool, tier.id, &created).await?;
+            db::tiers::find(pool, tier.id).await?.and_then(|t| t.stripe_product_id).unwrap_or(created)
+        }
+    };
+    let stripe_price = match &price.stripe_price_id {
+        Some(p) => p.clone(),
+        None => {
+            let created = gateway.create_price(&price.id, &product, price.amount, price.interval).await?;
+            db::tiers::set_stripe_price(pool, &price.id, &created).await?;
+            db::tiers::find_price(pool, &price.id).await?.and_then(|p| p.stripe_price_id).unwrap_or(created)
+        }
+    };
+    Ok((product, stripe_price))
+}
+
+/// Where "Manage billing" goes: Stripe's Customer Portal, or the demo stand-in.
+pub async fn billing_portal_url(ctx: &Context, member: MemberId) -> Result<String, CheckoutError> {
+    match &ctx.payments {
+        Payments::Demo => Ok("/demo/portal".to_string()),
+        Payments::Stripe { gateway, .. } => match db::members::customer_id(ctx.db.pool(), member).await? {
+            Some(customer) => Ok(gateway.portal(&customer, &ctx.url("/account")).await?),
+            None => Ok("/account".to_string()),
+        },
+    }
 }
 
 fn demo_url(ctx: &Context, checkout: &DemoCheckout) -> String {

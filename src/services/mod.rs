@@ -14,6 +14,7 @@ use tokio::sync::Notify;
 
 use crate::clock::Clock;
 use crate::db::Db;
+use crate::payments::Payments;
 use crate::views::Views;
 
 pub use auth_tokens::Keys;
@@ -30,6 +31,7 @@ pub struct Context {
     pub newsroom_name: String,
     /// Woken after a commit that enqueued mail, so this instance sends at once.
     pub mail_wakeup: Arc<Notify>,
+    pub payments: Payments,
 }
 
 impl Context {

@@ -161,7 +161,7 @@ async fn paying_for_an_existing_free_account_does_not_sign_the_payer_in() {
     let done = become_patron(&app, &stranger, "owner@example.org", "reader", "month").await;
     assert_eq!(done.location().as_deref(), Some("/patron/welcome"));
     assert!(stranger.cookie("patronage_session").is_none(), "no session for someone else's account");
-    stranger.get("/patron/welcome").send().await.assert_contains("sign-in link");
+    stranger.get("/patron/welcome").send().await.assert_contains("Sign in with your email");
 }
 
 #[tokio::test]

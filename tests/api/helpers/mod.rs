@@ -78,6 +78,9 @@ impl TestAppBuilder {
             newsroom_name: "The Test Gazette".into(),
             log_format: LogFormat::Text,
             trust_forwarded_for: false,
+            stripe_secret_key: None,
+            stripe_webhook_secret: None,
+            stripe_api_base: None,
         };
         let mut config = Config::from_settings(settings).expect("the test configuration is valid");
         config.run_jobs = self.run_jobs;

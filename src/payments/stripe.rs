@@ -1,0 +1,251 @@
+//! Stripe through async-stripe. Every call takes an idempotency key derived from
+//! our own ids where a retry could otherwise create a second object.
+use std::collections::HashMap;
+use std::str::FromStr;
+use std::time::Duration;
+
+use stripe::{Client, ClientBuilder, IdempotencyKey, RequestStrategy, StripeRequest};
+use stripe_billing::billing_portal_session::CreateBillingPortalSession;
+use stripe_billing::subscription::RetrieveSubscription;
+use stripe_checkout::CheckoutSessionMode;
+use stripe_checkout::checkout_session::{
+    CreateCheckoutSession, CreateCheckoutSessionLineItems, CreateCheckoutSessionLineItemsPriceData,
+    CreateCheckoutSessionLineItemsPriceDataRecurring, CreateCheckoutSessionLineItemsPriceDataRecurringInterval,
+    CreateCheckoutSessionSubscriptionData, ProductData,
+};
+use stripe_core::customer::CreateCustomer;
+use stripe_product::price::{CreatePrice, CreatePriceRecurring, CreatePriceRecurringInterval};
+use stripe_product::product::CreateProduct;
+
+use crate::domain::{Currency, Interval, MemberId, Money, SubscriptionStatus};
+use crate::services::billing::SubscriptionState;
+
+/// Metadata key on every Stripe object we create: only those count as ours.
+pub const OWNER_KEY: &str = "patronage";
+
+#[derive(Debug, thiserror::Error)]
+pub enum GatewayError {
+    #[error("Stripe: {0}")]
+    Stripe(String),
+    #[error("Stripe returned something we cannot use: {0}")]
+    Unexpected(String),
+}
+
+impl From<stripe::StripeError> for GatewayError {
+    fn from(e: stripe::StripeError) -> Self {
+        Self::Stripe(e.to_string())
+    }
+}
+
+#[derive(Clone)]
+pub struct StripeGateway {
+    client: Client,
+}
+
+impl std::fmt::Debug for StripeGateway {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("StripeGateway")
+    }
+}
+
+fn key(value: String) -> Result<RequestStrategy, GatewayError> {
+    let key = IdempotencyKey::new(value).map_err(|e| GatewayError::Unexpected(format!("idempotency key: {e:?}")))?;
+    Ok(RequestStrategy::Idempotent(key))
+}
+
+fn stripe_currency(currency: Currency) -> Result<stripe_types::Currency, GatewayError> {
+    stripe_types::Currency::from_str(currency.as_str()).map_err(|_| GatewayError::Unexpected(format!("currency {currency}")))
+}
+
+fn ours() -> HashMap<String, String> {
+    HashMap::from([(OWNER_KEY.to_string(), "1".to_string())])
+}
+
+/// Unix seconds → our microseconds.
+fn micros(seconds: i64) -> i64 {
+    seconds.saturating_mul(1_000_000)
+}
+
+impl StripeGateway {
+    pub fn new(secret_key: &str, api_base: Option<&str>) -> Result<Self, GatewayError> {
+        let mut builder = ClientBuilder::new(secret_key).timeout(Duration::from_secs(20));
+        if let Some(base) = api_base {
+            builder = builder.url(base);
+        }
+        Ok(Self { client: builder.build()? })
+    }
+
+    /// Creates the member's Stripe customer; the key makes a retry return the same one.
+    pub async fn create_customer(&self, member: MemberId, email: &str, name: Option<&str>) -> Result<String, GatewayError> {
+        let mut metadata = ours();
+        metadata.insert("member_id".into(), member.to_string());
+        let mut request = CreateCustomer::new().email(email).metadata(metadata);
+        if let Some(name) = name {
+            request = request.name(name);
+        }
+        let customer = request.customize().request_strategy(key(format!("customer-{member}"))?).send(&self.client).await?;
+        Ok(customer.id.to_string())
+    }
+
+    /// The Stripe product for a tier (created once, keyed by our tier id).
+    pub async fn create_product(&self, tier_id: &str, name: &str) -> Result<String, GatewayError> {
+        let mut metadata = ours();
+        metadata.insert("tier_id".into(), tier_id.to_string());
+        let product = CreateProduct::new(name)
+            .metadata(metadata)
+            .customize()
+            .request_strategy(key(format!("product-{tier_id}"))?)
+            .send(&self.client)
+            .await?;
+        Ok(product.id.to_string())
+    }
+
+    /// A recurring Stripe price for one of our tier prices (created once, keyed by its id).
+    pub async fn create_price(&self, price_id: &str, product: &str, amount: Money, interval: Interval) -> Result<String, GatewayError> {
+        let mut metadata = ours();
+        metadata.insert("price_id".into(), price_id.to_string());
+        let interval = match interval {
+            Interval::Month => CreatePriceRecurringInterval::Month,
+            Interval::Year => CreatePriceRecurringInterval::Year,
+        };
+        let price = CreatePrice::new(stripe_currency(amount.currency)?)
+            .product(product)
+            .unit_amount(amount.minor)
+            .recurring(CreatePriceRecurring::new(interval))
+            .metadata(metadata)
+            .customize()
+            .request_strategy(key(format!("price-{price_id}"))?)
+            .send(&self.client)
+            .await?;
+        Ok(price.id.to_string())
+    }
+
+    /// A Checkout Session in subscription mode. `stripe_price` is used as is; a
+    /// pay-what-you-want amount above it goes in as inline price data.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn subscription_checkout(
+        &self,
+        attempt: &str,
+        customer: &str,
+        member: MemberId,
+        stripe_price: &str,
+        product: &str,
+        custom: Option<(Money, Interval)>,
+        our_price_id: &str,
+        success_url: &str,
+        cancel_url: &str,
+    ) -> Result<String, GatewayError> {
+        let mut item = CreateCheckoutSessionLineItems::new();
+        item.quantity = Some(1);
+        match custom {
+            Some((amount, interval)) => {
+                let mut data = CreateCheckoutSessionLineItemsPriceData::new(stripe_currency(amount.currency)?);
+                data.unit_amount = Some(amount.minor);
+                data.product = Some(product.to_string());
+                data.recurring = Some(CreateCheckoutSessionLineItemsPriceDataRecurring::new(match interval {
+                    Interval::Month => CreateCheckoutSessionLineItemsPriceDataRecurringInterval::Month,
+                    Interval::Year => CreateCheckoutSessionLineItemsPriceDataRecurringInterval::Year,
+                }));
+                item.price_data = Some(data);
+            }
+            None => item.price = Some(stripe_price.to_string()),
+        }
+        let mut metadata = ours();
+        metadata.insert("member_id".into(), member.to_string());
+        metadata.insert("price_id".into(), our_price_id.to_string());
+        let mut subscription_data = CreateCheckoutSessionSubscriptionData::new();
+        subscription_data.metadata = Some(metadata.clone());
+        let session = CreateCheckoutSession::new()
+            .mode(CheckoutSessionMode::Subscription)
+            .customer(customer)
+            .client_reference_id(member.to_string())
+            .line_items(vec![item])
+            .metadata(metadata)
+            .subscription_data(subscription_data)
+            .success_url(success_url)
+            .cancel_url(cancel_url)
+            .customize()
+            .request_strategy(key(format!("checkout-{attempt}"))?)
+            .send(&self.client)
+            .await?;
+        session.url.ok_or_else(|| GatewayError::Unexpected("checkout session without url".into()))
+    }
+
+    /// A Checkout Session in payment mode for a one-time gift.
+    pub async fn donation_checkout(
+        &self,
+        attempt: &str,
+        amount: Money,
+        customer: Option<&str>,
+        donor: Option<MemberId>,
+        description: &str,
+        success_url: &str,
+        cancel_url: &str,
+    ) -> Result<String, GatewayError> {
+        let mut data = CreateCheckoutSessionLineItemsPriceData::new(stripe_currency(amount.currency)?);
+        data.unit_amount = Some(amount.minor);
+        data.product_data = Some(ProductData::new(description));
+        let mut item = CreateCheckoutSessionLineItems::new();
+        item.price_data = Some(data);
+        item.quantity = Some(1);
+        let mut metadata = ours();
+        metadata.insert("kind".into(), "donation".into());
+        if let Some(member) = donor {
+            metadata.insert("member_id".into(), member.to_string());
+        }
+        let mut request = CreateCheckoutSession::new()
+            .mode(CheckoutSessionMode::Payment)
+            .line_items(vec![item])
+            .metadata(metadata)
+            .success_url(success_url)
+            .cancel_url(cancel_url);
+        if let Some(customer) = customer {
+            request = request.customer(customer);
+        }
+        let session = request.customize().request_strategy(key(format!("donation-{attempt}"))?).send(&self.client).await?;
+        session.url.ok_or_else(|| GatewayError::Unexpected("checkout session without url".into()))
+    }
+
+    /// A Customer Portal session (change plan, card, cancel, resume).
+    pub async fn portal(&self, customer: &str, return_url: &str) -> Result<String, GatewayError> {
+        let session = CreateBillingPortalSession::new().customer(customer).return_url(return_url).send(&self.client).await?;
+        Ok(session.url)
+    }
+
+    /// The subscription as Stripe has it now.
+    pub async fn subscription(&self, id: &str) -> Result<SubscriptionState, GatewayError> {
+        let sub = RetrieveSubscription::new(id).send(&self.client).await?;
+        let item = sub.items.data.first().ok_or_else(|| GatewayError::Unexpected("subscription without items".into()))?;
+        let price = &item.price;
+        let interval = match price.recurring.as_ref().map(|r| r.interval.clone()) {
+            Some(stripe_product::RecurringInterval::Year) => Interval::Year,
+            _ => Interval::Month,
+        };
+        let quantity = i64::try_from(item.quantity.unwrap_or(1)).unwrap_or(1);
+        let amount_minor = price.unit_amount.unwrap_or(0).saturating_mul(quantity);
+        let currency = Currency::parse(&price.currency.to_string()).map_err(|_| GatewayError::Unexpected("currency".into()))?;
+        let status = SubscriptionStatus::from_str(sub.status.as_str()).map_err(GatewayError::Unexpected)?;
+        let member_hint = sub.metadata.get("member_id").and_then(|m| m.parse().ok());
+        // Prices made inline (pay what you want) are not ours by id; the metadata says which of ours it stands for.
+        let price_ref = if sub.metadata.get(OWNER_KEY).is_some() {
+            sub.metadata.get("price_id").cloned().or_else(|| Some(price.id.to_string()))
+        } else {
+            Some(price.id.to_string())
+        };
+        Ok(SubscriptionState {
+            provider_id: sub.id.to_string(),
+            customer_id: sub.customer.id().to_string(),
+            member_hint,
+            price_ref,
+            status,
+            interval,
+            amount_minor,
+            currency,
+            current_period_end: Some(micros(item.current_period_end)),
+            cancel_at_period_end: sub.cancel_at_period_end,
+            started_at: Some(micros(sub.start_date)),
+            canceled_at: sub.canceled_at.map(micros),
+            ended_at: sub.ended_at.map(micros),
+        })
+    }
+}
