@@ -160,7 +160,10 @@ impl Config {
             None => None,
             Some(key) => {
                 if !(key.starts_with("sk_") || key.starts_with("rk_")) {
-                    return Err(invalid("STRIPE_SECRET_KEY", "expected a secret key starting with sk_ (or a restricted rk_ key)"));
+                    return Err(invalid(
+                        "STRIPE_SECRET_KEY",
+                        "expected a secret key starting with sk_ (or a restricted rk_ key)",
+                    ));
                 }
                 let webhook_secrets: Vec<Secret> = s
                     .stripe_webhook_secret

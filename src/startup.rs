@@ -39,7 +39,8 @@ pub async fn open_context(config: &Config, clock: Clock) -> anyhow::Result<Conte
         public_url: config.public_url.clone(),
         newsroom_name: config.newsroom_name.clone(),
         mail_wakeup: Arc::new(Notify::new()),
-        payments: Payments::from_config(config.stripe.as_ref()).map_err(|e| anyhow::anyhow!("STRIPE_SECRET_KEY: {e}"))?,
+        payments: Payments::from_config(config.stripe.as_ref())
+            .map_err(|e| anyhow::anyhow!("STRIPE_SECRET_KEY: {e}"))?,
     })
 }
 
@@ -82,6 +83,7 @@ impl Application {
             ctx,
             metrics: telemetry::metrics_handle(),
             css_url: http::public::css_url().into(),
+            worker_id: jobs::worker_id().into(),
             config: Arc::new(config),
         };
         Ok(Self { listener, state, mailer, run_jobs })

@@ -15,6 +15,7 @@ pub mod rate_limits;
 pub mod sessions;
 pub mod settings;
 pub mod staff;
+pub mod stripe_events;
 pub mod subscriptions;
 pub mod tiers;
 

@@ -9,6 +9,7 @@ pub mod public;
 pub mod session;
 pub mod signin;
 pub mod state;
+pub mod webhooks;
 
 use std::time::{Duration, Instant};
 
@@ -53,25 +54,27 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
     // other form only from our own pages.
     let embeddable = public::embeddable_forms_router()
         .merge(patron::embeddable_forms_router())
-        .route_layer(csrf_layer(&state.config.public_url, &state.config.trusted_origins)?);
+        .route_layer(csrf_layer(&state.config.public_url, &state.config.trusted_origins)?)
+        .route_layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES));
     let own = Router::new()
         .merge(public::router())
         .merge(signin::router())
         .merge(account::router())
         .merge(patron::router())
         .merge(admin::router())
-        .route_layer(csrf_layer(&state.config.public_url, &[])?);
+        .route_layer(csrf_layer(&state.config.public_url, &[])?)
+        .route_layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES));
 
     let x_request_id = HeaderName::from_static("x-request-id");
     let router = Router::new()
         .merge(embeddable)
         .merge(own)
         .merge(health::router())
+        .merge(webhooks::router())
         .fallback(|| async { AppError::NotFound })
-        // Innermost first: limits and timeouts produce bare errors that the
-        // error-page layer then renders in the reader's language.
+        // Innermost first: body limits (per route group, above), timeouts and CSRF
+        // produce bare errors that the error-page layer renders in the reader's language.
         .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, REQUEST_TIMEOUT))
-        .layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES))
         .layer(middleware::from_fn_with_state(state.clone(), error::render_error_pages))
         .layer(middleware::from_fn_with_state(state.clone(), session::load_member))
         .layer(middleware::from_fn(record_metrics))

@@ -334,7 +334,10 @@ async fn show_donation_thanks(State(state): State<AppState>, page: PageContext) 
 }
 
 /// "Manage billing": Stripe's Customer Portal, or the demo stand-in.
-async fn open_billing_portal(State(state): State<AppState>, SignedInMember(member): SignedInMember) -> Result<Response, AppError> {
+async fn open_billing_portal(
+    State(state): State<AppState>,
+    SignedInMember(member): SignedInMember,
+) -> Result<Response, AppError> {
     let url = checkout::billing_portal_url(&state.ctx, member.id).await?;
     Ok(Redirect::to(&url).into_response())
 }

@@ -13,4 +13,6 @@ pub struct AppState {
     pub metrics: PrometheusHandle,
     /// `/static/style.<hash>.css`: the hash busts caches when the file changes.
     pub css_url: Arc<str>,
+    /// This process's name in job leases.
+    pub worker_id: Arc<str>,
 }

@@ -6,13 +6,17 @@ use std::time::Duration;
 
 use stripe::{Client, ClientBuilder, IdempotencyKey, RequestStrategy, StripeRequest};
 use stripe_billing::billing_portal_session::CreateBillingPortalSession;
+use stripe_billing::invoice::RetrieveInvoice;
 use stripe_billing::subscription::RetrieveSubscription;
 use stripe_checkout::CheckoutSessionMode;
+use stripe_checkout::checkout_session::RetrieveCheckoutSession;
 use stripe_checkout::checkout_session::{
     CreateCheckoutSession, CreateCheckoutSessionLineItems, CreateCheckoutSessionLineItemsPriceData,
     CreateCheckoutSessionLineItemsPriceDataRecurring, CreateCheckoutSessionLineItemsPriceDataRecurringInterval,
     CreateCheckoutSessionSubscriptionData, ProductData,
 };
+use stripe_core::balance_transaction::RetrieveBalanceTransaction;
+use stripe_core::charge::RetrieveCharge;
 use stripe_core::customer::CreateCustomer;
 use stripe_product::price::{CreatePrice, CreatePriceRecurring, CreatePriceRecurringInterval};
 use stripe_product::product::CreateProduct;
@@ -54,7 +58,8 @@ fn key(value: String) -> Result<RequestStrategy, GatewayError> {
 }
 
 fn stripe_currency(currency: Currency) -> Result<stripe_types::Currency, GatewayError> {
-    stripe_types::Currency::from_str(currency.as_str()).map_err(|_| GatewayError::Unexpected(format!("currency {currency}")))
+    stripe_types::Currency::from_str(currency.as_str())
+        .map_err(|_| GatewayError::Unexpected(format!("currency {currency}")))
 }
 
 fn ours() -> HashMap<String, String> {
@@ -76,14 +81,20 @@ impl StripeGateway {
     }
 
     /// Creates the member's Stripe customer; the key makes a retry return the same one.
-    pub async fn create_customer(&self, member: MemberId, email: &str, name: Option<&str>) -> Result<String, GatewayError> {
+    pub async fn create_customer(
+        &self,
+        member: MemberId,
+        email: &str,
+        name: Option<&str>,
+    ) -> Result<String, GatewayError> {
         let mut metadata = ours();
         metadata.insert("member_id".into(), member.to_string());
         let mut request = CreateCustomer::new().email(email).metadata(metadata);
         if let Some(name) = name {
             request = request.name(name);
         }
-        let customer = request.customize().request_strategy(key(format!("customer-{member}"))?).send(&self.client).await?;
+        let customer =
+            request.customize().request_strategy(key(format!("customer-{member}"))?).send(&self.client).await?;
         Ok(customer.id.to_string())
     }
 
@@ -101,7 +112,13 @@ impl StripeGateway {
     }
 
     /// A recurring Stripe price for one of our tier prices (created once, keyed by its id).
-    pub async fn create_price(&self, price_id: &str, product: &str, amount: Money, interval: Interval) -> Result<String, GatewayError> {
+    pub async fn create_price(
+        &self,
+        price_id: &str,
+        product: &str,
+        amount: Money,
+        interval: Interval,
+    ) -> Result<String, GatewayError> {
         let mut metadata = ours();
         metadata.insert("price_id".into(), price_id.to_string());
         let interval = match interval {
@@ -202,20 +219,23 @@ impl StripeGateway {
         if let Some(customer) = customer {
             request = request.customer(customer);
         }
-        let session = request.customize().request_strategy(key(format!("donation-{attempt}"))?).send(&self.client).await?;
+        let session =
+            request.customize().request_strategy(key(format!("donation-{attempt}"))?).send(&self.client).await?;
         session.url.ok_or_else(|| GatewayError::Unexpected("checkout session without url".into()))
     }
 
     /// A Customer Portal session (change plan, card, cancel, resume).
     pub async fn portal(&self, customer: &str, return_url: &str) -> Result<String, GatewayError> {
-        let session = CreateBillingPortalSession::new().customer(customer).return_url(return_url).send(&self.client).await?;
+        let session =
+            CreateBillingPortalSession::new().customer(customer).return_url(return_url).send(&self.client).await?;
         Ok(session.url)
     }
 
     /// The subscription as Stripe has it now.
     pub async fn subscription(&self, id: &str) -> Result<SubscriptionState, GatewayError> {
         let sub = RetrieveSubscription::new(id).send(&self.client).await?;
-        let item = sub.items.data.first().ok_or_else(|| GatewayError::Unexpected("subscription without items".into()))?;
+        let item =
+            sub.items.data.first().ok_or_else(|| GatewayError::Unexpected("subscription without items".into()))?;
         let price = &item.price;
         let interval = match price.recurring.as_ref().map(|r| r.interval.clone()) {
             Some(stripe_product::RecurringInterval::Year) => Interval::Year,
@@ -223,7 +243,8 @@ impl StripeGateway {
         };
         let quantity = i64::try_from(item.quantity.unwrap_or(1)).unwrap_or(1);
         let amount_minor = price.unit_amount.unwrap_or(0).saturating_mul(quantity);
-        let currency = Currency::parse(&price.currency.to_string()).map_err(|_| GatewayError::Unexpected("currency".into()))?;
+        let currency =
+            Currency::parse(&price.currency.to_string()).map_err(|_| GatewayError::Unexpected("currency".into()))?;
         let status = SubscriptionStatus::from_str(sub.status.as_str()).map_err(GatewayError::Unexpected)?;
         let member_hint = sub.metadata.get("member_id").and_then(|m| m.parse().ok());
         // Prices made inline (pay what you want) are not ours by id; the metadata says which of ours it stands for.
@@ -248,4 +269,88 @@ impl StripeGateway {
             ended_at: sub.ended_at.map(micros),
         })
     }
+
+    /// What a completed Checkout Session tells us.
+    pub async fn checkout_session(&self, id: &str) -> Result<CheckoutInfo, GatewayError> {
+        let session = RetrieveCheckoutSession::new(id).send(&self.client).await?;
+        let metadata = session.metadata.unwrap_or_default();
+        Ok(CheckoutInfo {
+            subscription_mode: session.mode == CheckoutSessionMode::Subscription,
+            subscription_id: session.subscription.map(|s| s.id().to_string()),
+            customer_id: session.customer.map(|c| c.id().to_string()),
+            member_hint: session
+                .client_reference_id
+                .or_else(|| metadata.get("member_id").cloned())
+                .and_then(|m| m.parse().ok()),
+            ours: metadata.contains_key(OWNER_KEY),
+            payment_intent: session.payment_intent.map(|p| p.id().to_string()),
+            paid: session.payment_status.as_str() == "paid" || session.payment_status.as_str() == "no_payment_required",
+        })
+    }
+
+    /// An invoice, with the charge that paid it.
+    pub async fn invoice(&self, id: &str) -> Result<InvoiceInfo, GatewayError> {
+        let invoice = RetrieveInvoice::new(id).expand(vec!["payments".to_string()]).send(&self.client).await?;
+        let subscription_id = invoice
+            .parent
+            .as_ref()
+            .and_then(|p| p.subscription_details.as_ref())
+            .map(|d| d.subscription.id().to_string());
+        let charge_id = invoice
+            .payments
+            .as_ref()
+            .and_then(|list| list.data.iter().find_map(|p| p.payment.charge.as_ref().map(|c| c.id().to_string())));
+        Ok(InvoiceInfo {
+            id: invoice.id.map(|i| i.to_string()).unwrap_or_else(|| id.to_string()),
+            subscription_id,
+            customer_id: invoice.customer.map(|c| c.id().to_string()),
+            amount_paid: invoice.amount_paid,
+            currency: invoice.currency.to_string(),
+            paid: invoice.status.as_ref().is_some_and(|s| s.as_str() == "paid"),
+            charge_id,
+            paid_at: invoice.status_transitions.paid_at.map(micros),
+        })
+    }
+
+    /// Fee, net and settlement currency of a charge, from its balance transaction.
+    pub async fn charge_settlement(&self, charge_id: &str) -> Result<Settlement, GatewayError> {
+        let charge = RetrieveCharge::new(charge_id).send(&self.client).await?;
+        let Some(txn) = charge.balance_transaction.as_ref().map(|b| b.id().to_string()) else {
+            return Ok(Settlement { fee: 0, net: charge.amount, currency: charge.currency.to_string() });
+        };
+        let txn = RetrieveBalanceTransaction::new(txn.as_str()).send(&self.client).await?;
+        Ok(Settlement { fee: txn.fee, net: txn.net, currency: txn.currency.to_string() })
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct CheckoutInfo {
+    pub subscription_mode: bool,
+    pub subscription_id: Option<String>,
+    pub customer_id: Option<String>,
+    pub member_hint: Option<MemberId>,
+    /// Created by Patronage (our metadata), not by another integration.
+    pub ours: bool,
+    pub payment_intent: Option<String>,
+    pub paid: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct InvoiceInfo {
+    pub id: String,
+    pub subscription_id: Option<String>,
+    pub customer_id: Option<String>,
+    pub amount_paid: i64,
+    pub currency: String,
+    pub paid: bool,
+    pub charge_id: Option<String>,
+    pub paid_at: Option<i64>,
+}
+
+/// What Stripe kept (fee) and paid out (net), in the settlement currency.
+#[derive(Clone, Debug)]
+pub struct Settlement {
+    pub fee: i64,
+    pub net: i64,
+    pub currency: String,
 }

@@ -5,12 +5,12 @@ use super::membership::{self, MembershipError};
 use super::rate_limit::{self, Limit, RateLimitError};
 use super::{Context, sessions};
 use crate::clock::{DAY, MINUTE};
+use crate::db::members::Member;
 use crate::db::payments::{NewPayment, PaymentKind};
 use crate::db::sessions::Owner;
 use crate::db::tiers::TierPrice;
 use crate::db::{self, DbError};
 use crate::domain::{Currency, Email, Interval, Locale, MemberId, Money, PersonName, SubscriptionStatus};
-use crate::db::members::Member;
 use crate::payments::Payments;
 use crate::payments::demo::{CheckoutKind, DemoCheckout, simulated_fee};
 use crate::payments::stripe::{GatewayError, StripeGateway};
@@ -205,7 +205,11 @@ async fn stripe_customer(ctx: &Context, gateway: &StripeGateway, member: &Member
 }
 
 /// The Stripe product and price behind one of our tier prices, created on first use.
-async fn stripe_price(ctx: &Context, gateway: &StripeGateway, price: &TierPrice) -> Result<(String, String), CheckoutError> {
+async fn stripe_price(
+    ctx: &Context,
+    gateway: &StripeGateway,
+    price: &TierPrice,
+) -> Result<(String, String), CheckoutError> {
     let pool = ctx.db.pool();
     let tier = db::tiers::find(pool, price.tier_id).await?.ok_or(CheckoutError::UnknownPrice)?;
     let product = match tier.stripe_product_id {

@@ -7,6 +7,7 @@ pub mod outbox;
 pub mod rate_limit;
 pub mod sessions;
 pub mod staff;
+pub mod stripe_events;
 
 use std::sync::Arc;
 

@@ -1,0 +1,168 @@
+//! The Stripe event log: every verified event, stored before it is applied.
+use sqlx::{Any, Executor, FromRow};
+
+use super::DbError;
+use crate::clock::Micros;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EventStatus {
+    /// Stored, not applied yet (or waiting to be retried).
+    Pending,
+    Applied,
+    /// Not something we act on (unknown type, another product's object).
+    Ignored,
+    /// No member could be found for it after every retry; staff should look.
+    Unmatched,
+    /// Applying failed after every retry.
+    Failed,
+    /// Signed correctly but our types cannot read it (e.g. a newer API version).
+    Unreadable,
+}
+
+impl EventStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Applied => "applied",
+            Self::Ignored => "ignored",
+            Self::Unmatched => "unmatched",
+            Self::Failed => "failed",
+            Self::Unreadable => "unreadable",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct NewEvent<'a> {
+    pub id: &'a str,
+    pub event_type: &'a str,
+    pub object_id: Option<&'a str>,
+    pub api_version: Option<&'a str>,
+    pub payload: &'a str,
+    pub status: EventStatus,
+    pub stripe_created_at: Option<Micros>,
+}
+
+/// Stores an event unless its id is known; true when stored now.
+pub async fn insert_if_absent<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    e: &NewEvent<'_>,
+    now: Micros,
+) -> Result<bool, DbError> {
+    let done = sqlx::query(
+        "insert into stripe_events (id, type, object_id, api_version, payload, status, attempts, due_at, stripe_created_at, received_at)
+         values ($1, $2, $3, $4, $5, $6, 0, $7, $8, $7)
+         on conflict (id) do nothing",
+    )
+    .bind(e.id)
+    .bind(e.event_type)
+    .bind(e.object_id)
+    .bind(e.api_version)
+    .bind(e.payload)
+    .bind(e.status.as_str())
+    .bind(now)
+    .bind(e.stripe_created_at)
+    .execute(ex)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+#[derive(Clone, Debug, FromRow)]
+pub struct StoredEvent {
+    pub id: String,
+    #[sqlx(rename = "type")]
+    pub event_type: String,
+    pub object_id: Option<String>,
+    pub status: String,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub received_at: i64,
+    pub applied_at: Option<i64>,
+}
+
+const COLUMNS: &str = "id, type, object_id, status, attempts, last_error, received_at, applied_at";
+
+pub async fn find<'e, E: Executor<'e, Database = Any>>(ex: E, id: &str) -> Result<Option<StoredEvent>, DbError> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!("select {COLUMNS} from stripe_events where id = $1")))
+        .bind(id)
+        .fetch_optional(ex)
+        .await?)
+}
+
+/// Takes a due pending event with a lease (one conditional statement).
+pub async fn claim<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    id: Option<&str>,
+    now: Micros,
+    lease_until: Micros,
+    worker: &str,
+) -> Result<Option<StoredEvent>, DbError> {
+    let row = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "update stripe_events set locked_until = $2, locked_by = $3, attempts = attempts + 1
+         where id = (select id from stripe_events
+                     where status = 'pending' and due_at <= $1 and (locked_until is null or locked_until < $1)
+                       and ($4 = '' or id = $4)
+                     order by due_at, received_at limit 1)
+           and status = 'pending' and (locked_until is null or locked_until < $1)
+         returning {COLUMNS}"
+    )))
+    .bind(now)
+    .bind(lease_until)
+    .bind(worker)
+    .bind(id.unwrap_or(""))
+    .fetch_optional(ex)
+    .await?;
+    Ok(row)
+}
+
+/// Records the outcome of an attempt. `retry_at` keeps it pending for another try.
+pub async fn finish<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    id: &str,
+    status: EventStatus,
+    error: Option<&str>,
+    retry_at: Option<Micros>,
+    now: Micros,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "update stripe_events set status = $2, last_error = $3, due_at = $4, locked_until = null, locked_by = null,
+             applied_at = case when $2 = 'applied' then $5 else applied_at end
+         where id = $1",
+    )
+    .bind(id)
+    .bind(status.as_str())
+    .bind(error)
+    .bind(retry_at)
+    .bind(now)
+    .execute(ex)
+    .await?;
+    Ok(())
+}
+
+/// Puts an event back in the queue (staff's retry button).
+pub async fn requeue<'e, E: Executor<'e, Database = Any>>(ex: E, id: &str, now: Micros) -> Result<bool, DbError> {
+    let done = sqlx::query(
+        "update stripe_events set status = 'pending', due_at = $2, attempts = 0, locked_until = null
+         where id = $1 and status in ('failed', 'unmatched', 'pending')",
+    )
+    .bind(id)
+    .bind(now)
+    .execute(ex)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn list_recent<'e, E: Executor<'e, Database = Any>>(ex: E, limit: i64) -> Result<Vec<StoredEvent>, DbError> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {COLUMNS} from stripe_events order by received_at desc, id desc limit $1"
+    )))
+    .bind(limit)
+    .fetch_all(ex)
+    .await?)
+}
+
+pub async fn count_pending<'e, E: Executor<'e, Database = Any>>(ex: E) -> Result<i64, DbError> {
+    let (n,): (i64,) =
+        sqlx::query_as("select count(*) from stripe_events where status = 'pending'").fetch_one(ex).await?;
+    Ok(n)
+}

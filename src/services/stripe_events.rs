@@ -1,0 +1,228 @@
+//! Stripe webhooks: verify, store, apply once. Applying never trusts the event's
+//! copy of an object: it re-reads the subscription / invoice / session from
+//! Stripe, so events may arrive in any order, any number of times.
+use stripe_webhook::{Webhook, WebhookError};
+
+use super::Context;
+use super::billing::{self, Applied};
+use crate::clock::{HOUR, MINUTE, Micros, SECOND};
+use crate::db::payments::{NewPayment, PaymentKind};
+use crate::db::stripe_events::{EventStatus, NewEvent, StoredEvent};
+use crate::db::{self, DbError};
+use crate::payments::Payments;
+use crate::payments::stripe::{GatewayError, StripeGateway};
+
+/// Largest webhook body we read; Stripe's events are far smaller.
+pub const MAX_BODY_BYTES: usize = 512 * 1024;
+/// Attempts before an event that cannot be applied is set aside for staff.
+pub const MAX_ATTEMPTS: i64 = 8;
+const LEASE: Micros = 2 * MINUTE;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReceiveError {
+    #[error("Stripe payments are not configured")]
+    NotConfigured,
+    #[error("missing Stripe-Signature header")]
+    MissingSignature,
+    #[error("the signature does not match any configured secret, or is too old")]
+    BadSignature,
+    #[error("the body is not a JSON event")]
+    NotJson,
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Received {
+    /// Stored now (and applied, or queued for another try).
+    Stored(EventStatus),
+    /// Seen before: nothing done.
+    Duplicate,
+}
+
+/// Verifies, stores and (when possible) applies one webhook delivery.
+#[tracing::instrument(skip_all, fields(stripe.event_id))]
+pub async fn receive(
+    ctx: &Context,
+    body: &str,
+    signature: Option<&str>,
+    worker: &str,
+) -> Result<Received, ReceiveError> {
+    let Payments::Stripe { webhook_secrets, .. } = &ctx.payments else { return Err(ReceiveError::NotConfigured) };
+    let signature = signature.ok_or(ReceiveError::MissingSignature)?;
+    let now_secs = ctx.clock.now() / SECOND;
+    // Any configured secret may have signed it (secret rotation); our types may
+    // or may not be able to read the payload.
+    let mut readable = None;
+    for secret in webhook_secrets {
+        match Webhook::construct_event_with_timestamp(body, signature, secret.expose(), now_secs) {
+            Ok(_) => readable = Some(true),
+            Err(WebhookError::BadParse(_)) => readable = Some(false),
+            Err(_) => continue,
+        }
+        break;
+    }
+    let readable = readable.ok_or(ReceiveError::BadSignature)?;
+    let json: serde_json::Value = serde_json::from_str(body).map_err(|_| ReceiveError::NotJson)?;
+    let id =
+        json.get("id").and_then(|v| v.as_str()).filter(|id| id.starts_with("evt_")).ok_or(ReceiveError::NotJson)?;
+    tracing::Span::current().record("stripe.event_id", id);
+    let event_type = json.get("type").and_then(|v| v.as_str()).unwrap_or("unknown");
+    let object_id = json.pointer("/data/object/id").and_then(|v| v.as_str());
+    let event = NewEvent {
+        id,
+        event_type,
+        object_id,
+        api_version: json.get("api_version").and_then(|v| v.as_str()),
+        payload: body,
+        status: if readable { EventStatus::Pending } else { EventStatus::Unreadable },
+        stripe_created_at: json.get("created").and_then(|v| v.as_i64()).map(|s| s * SECOND),
+    };
+    if !db::stripe_events::insert_if_absent(ctx.db.pool(), &event, ctx.clock.now()).await? {
+        return Ok(Received::Duplicate);
+    }
+    if !readable {
+        tracing::warn!(stripe.event_type = event_type, "stored an event our types cannot read; flagged for staff");
+        return Ok(Received::Stored(EventStatus::Unreadable));
+    }
+    // Apply now, so patrons see the change at once; the job retries failures.
+    let status = match process(ctx, Some(id), worker).await {
+        Ok(Some(status)) => status,
+        Ok(None) => EventStatus::Pending,
+        Err(e) => {
+            tracing::error!(error = %e, "applying the event failed; it stays queued");
+            EventStatus::Pending
+        }
+    };
+    Ok(Received::Stored(status))
+}
+
+/// Takes one due event (or the given one) with a lease and applies it.
+pub async fn process(ctx: &Context, only: Option<&str>, worker: &str) -> Result<Option<EventStatus>, DbError> {
+    let Payments::Stripe { gateway, .. } = &ctx.payments else { return Ok(None) };
+    let now = ctx.clock.now();
+    let Some(event) = db::stripe_events::claim(ctx.db.pool(), only, now, now + LEASE, worker).await? else {
+        return Ok(None);
+    };
+    let outcome = apply(ctx, gateway, &event).await;
+    let now = ctx.clock.now();
+    let (status, error, retry_at) = match outcome {
+        Ok(Outcome::Applied) => (EventStatus::Applied, None, None),
+        Ok(Outcome::Ignored) => (EventStatus::Ignored, None, None),
+        Ok(Outcome::NotYet(reason)) if event.attempts < MAX_ATTEMPTS => {
+            (EventStatus::Pending, Some(reason), Some(now + backoff(event.attempts)))
+        }
+        Ok(Outcome::NotYet(reason)) => (EventStatus::Unmatched, Some(reason), None),
+        Err(e) if event.attempts < MAX_ATTEMPTS => {
+            (EventStatus::Pending, Some(e.to_string()), Some(now + backoff(event.attempts)))
+        }
+        Err(e) => (EventStatus::Failed, Some(e.to_string()), None),
+    };
+    db::stripe_events::finish(ctx.db.pool(), &event.id, status, error.as_deref(), retry_at, now).await?;
+    tracing::info!(stripe.event_id = %event.id, stripe.event_type = %event.event_type, status = status.as_str(), "stripe event processed");
+    Ok(Some(status))
+}
+
+/// Applies every due event; returns how many were taken.
+pub async fn drain(ctx: &Context, worker: &str) -> Result<usize, DbError> {
+    let mut n = 0;
+    while process(ctx, None, worker).await?.is_some() {
+        n += 1;
+    }
+    Ok(n)
+}
+
+/// 30 s, 1 min, 2 min … capped at 6 hours.
+fn backoff(attempts: i64) -> Micros {
+    let exp = attempts.clamp(1, 20) - 1;
+    (30 * SECOND).saturating_mul(1_i64 << exp).min(6 * HOUR)
+}
+
+enum Outcome {
+    Applied,
+    Ignored,
+    /// Cannot be applied yet (e.g. no member linked to the customer yet).
+    NotYet(String),
+}
+
+#[derive(Debug, thiserror::Error)]
+enum ApplyError {
+    #[error(transparent)]
+    Gateway(#[from] GatewayError),
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error(transparent)]
+    Billing(#[from] billing::BillingError),
+}
+
+async fn apply(ctx: &Context, gateway: &StripeGateway, event: &StoredEvent) -> Result<Outcome, ApplyError> {
+    let Some(object_id) = event.object_id.as_deref() else { return Ok(Outcome::Ignored) };
+    match event.event_type.as_str() {
+        t if t.starts_with("customer.subscription.") => sync_subscription(ctx, gateway, object_id).await,
+        "checkout.session.completed" | "checkout.session.async_payment_succeeded" => {
+            let session = gateway.checkout_session(object_id).await?;
+            if !session.ours {
+                return Ok(Outcome::Ignored);
+            }
+            if let (Some(member), Some(customer)) = (session.member_hint, session.customer_id.as_deref()) {
+                db::members::link_customer(ctx.db.pool(), member, customer).await?;
+            }
+            match session.subscription_id.as_deref() {
+                Some(sub) if session.subscription_mode => sync_subscription(ctx, gateway, sub).await,
+                _ => Ok(Outcome::Ignored),
+            }
+        }
+        "invoice.paid" | "invoice.payment_succeeded" | "invoice.payment_failed" => {
+            let invoice = gateway.invoice(object_id).await?;
+            let Some(sub) = invoice.subscription_id.as_deref() else { return Ok(Outcome::Ignored) };
+            match sync_subscription(ctx, gateway, sub).await? {
+                Outcome::Applied => {}
+                other => return Ok(other),
+            }
+            if invoice.paid && invoice.amount_paid > 0 {
+                let settlement = match invoice.charge_id.as_deref() {
+                    Some(charge) => Some(gateway.charge_settlement(charge).await?),
+                    None => None,
+                };
+                let payment = NewPayment {
+                    kind: PaymentKind::Subscription,
+                    provider_id: invoice.id.clone(),
+                    member_id: None,
+                    subscription_id: None,
+                    gross_minor: invoice.amount_paid,
+                    fee_minor: settlement.as_ref().map_or(0, |s| s.fee),
+                    net_minor: settlement.as_ref().map_or(invoice.amount_paid, |s| s.net),
+                    currency: invoice.currency.clone(),
+                    settlement_currency: settlement.as_ref().map(|s| s.currency.clone()),
+                    settlement_net_minor: settlement.as_ref().map(|s| s.net),
+                    charge_id: invoice.charge_id.clone(),
+                    description: Some("Membership".into()),
+                    occurred_at: invoice.paid_at.unwrap_or_else(|| ctx.clock.now()),
+                };
+                let mut tx = ctx.db.begin_write().await?;
+                billing::record_payment(ctx, &mut tx, &payment, Some(sub)).await?;
+                tx.commit().await.map_err(DbError::from)?;
+            }
+            Ok(Outcome::Applied)
+        }
+        // Nothing of ours changes; recorded for the log.
+        "checkout.session.async_payment_failed"
+        | "checkout.session.expired"
+        | "customer.updated"
+        | "customer.deleted" => Ok(Outcome::Applied),
+        _ => Ok(Outcome::Ignored),
+    }
+}
+
+/// Re-reads the subscription from Stripe and applies that, whatever the event said.
+async fn sync_subscription(ctx: &Context, gateway: &StripeGateway, id: &str) -> Result<Outcome, ApplyError> {
+    let state = gateway.subscription(id).await?;
+    let mut tx = ctx.db.begin_write().await?;
+    let applied = billing::apply_subscription(ctx, &mut tx, &state).await?;
+    tx.commit().await.map_err(DbError::from)?;
+    Ok(match applied {
+        Applied::Applied { .. } => Outcome::Applied,
+        Applied::NotOurs => Outcome::Ignored,
+        Applied::Unmatched => Outcome::NotYet(format!("no member for customer {}", state.customer_id)),
+    })
+}
