@@ -48,6 +48,14 @@ pub enum StaffCommand {
     },
 }
 
+/// Prints a banner line; a closed stdout (e.g. piped into `head`) must not stop the server.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let command = cli.command.unwrap_or(Command::Serve);
     if let Command::Version = command {
@@ -83,20 +91,17 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let addr = app.local_addr();
     let config = app.config().clone();
     let backend = if config.database_url.starts_with("sqlite:") { "SQLite" } else { "PostgreSQL" };
-    println!(
-        "Patronage is serving {} at {}  (listening on {addr}, {backend})",
-        config.newsroom_name, config.public_url
-    );
+    say!("Patronage is serving {} at {}  (listening on {addr}, {backend})", config.newsroom_name, config.public_url);
     if let Some(link) = staff::setup_link_if_needed(app.context()).await? {
-        println!("No staff account exists yet. Create the first administrator here (link valid 24 hours):\n  {link}");
+        say!("No staff account exists yet. Create the first administrator here (link valid 24 hours):\n  {link}");
     } else {
-        println!(
+        say!(
             "Staff sign in at {}/admin/login  (new accounts: `patronage staff add --email E --role admin`)",
             config.public_url
         );
     }
     if config.smtp_url.is_none() {
-        println!("SMTP_URL is not set: emails (with their sign-in links) are written to this log.");
+        say!("SMTP_URL is not set: emails (with their sign-in links) are written to this log.");
     }
     app.run_until_stopped(startup::shutdown_signal()).await
 }

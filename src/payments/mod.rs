@@ -10,7 +10,7 @@ use crate::config::{Secret, StripeConfig};
 #[derive(Clone, Debug)]
 pub enum Payments {
     Demo,
-    Stripe { gateway: stripe::StripeGateway, webhook_secrets: Vec<Secret> },
+    Stripe { gateway: Box<stripe::StripeGateway>, webhook_secrets: Vec<Secret> },
 }
 
 impl Payments {
@@ -18,7 +18,7 @@ impl Payments {
         Ok(match config {
             None => Self::Demo,
             Some(c) => Self::Stripe {
-                gateway: stripe::StripeGateway::new(c.secret_key.expose(), c.api_base.as_deref())?,
+                gateway: Box::new(stripe::StripeGateway::new(c.secret_key.expose(), c.api_base.as_deref())?),
                 webhook_secrets: c.webhook_secrets.clone(),
             },
         })

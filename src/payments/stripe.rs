@@ -189,6 +189,7 @@ impl StripeGateway {
     }
 
     /// A Checkout Session in payment mode for a one-time gift.
+    #[allow(clippy::too_many_arguments)]
     pub async fn donation_checkout(
         &self,
         attempt: &str,
@@ -248,7 +249,7 @@ impl StripeGateway {
         let status = SubscriptionStatus::from_str(sub.status.as_str()).map_err(GatewayError::Unexpected)?;
         let member_hint = sub.metadata.get("member_id").and_then(|m| m.parse().ok());
         // Prices made inline (pay what you want) are not ours by id; the metadata says which of ours it stands for.
-        let price_ref = if sub.metadata.get(OWNER_KEY).is_some() {
+        let price_ref = if sub.metadata.contains_key(OWNER_KEY) {
             sub.metadata.get("price_id").cloned().or_else(|| Some(price.id.to_string()))
         } else {
             Some(price.id.to_string())

@@ -71,20 +71,25 @@ async fn serve_starts_on_a_fresh_machine_prints_the_setup_link_and_stops_on_sigt
         .spawn()
         .expect("the binary starts");
     let stdout = child.stdout.take().expect("piped stdout");
-    // Read the start-up banner until the set-up link (lines arrive as the server starts).
-    let lines = tokio::task::spawn_blocking(move || {
+    // Read the start-up banner until the set-up link (lines arrive as the server
+    // starts), then keep draining stdout so the server never writes to a closed pipe.
+    let (tx, rx) = tokio::sync::oneshot::channel::<Vec<String>>();
+    std::thread::spawn(move || {
         let mut seen = Vec::new();
+        let mut tx = Some(tx);
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let done = line.contains("/admin/setup?token=");
-            seen.push(line);
-            if done {
-                break;
+            if let Some(sender) = tx.take() {
+                let done = line.contains("/admin/setup?token=");
+                seen.push(line);
+                if done {
+                    let _ = sender.send(std::mem::take(&mut seen));
+                } else {
+                    tx = Some(sender);
+                }
             }
         }
-        seen
-    })
-    .await
-    .expect("reader thread");
+    });
+    let lines = rx.await.expect("the banner includes the set-up link");
     let banner = lines.join("\n");
     let base = banner
         .split_whitespace()

@@ -11,3 +11,4 @@ mod languages;
 mod mail;
 mod sign_in;
 mod staff;
+mod stripe;

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 pub mod http_client;
 pub mod smtp_sink;
+pub mod stripe_mock;
 mod test_db;
 
 use std::time::Duration;
@@ -21,14 +22,17 @@ use tokio::sync::oneshot;
 
 pub use http_client::{TestClient, TestResponse};
 pub use smtp_sink::{ReceivedMail, SmtpSink};
+pub use stripe_mock::StripeMock;
 use test_db::TestDb;
 
 pub const STAFF_PASSWORD: &str = "correct horse battery staple";
+pub const WEBHOOK_SECRET: &str = "whsec_test_secret_for_patronage";
 
 pub struct TestAppBuilder {
     trusted_origins: Vec<String>,
     run_jobs: bool,
     public_url: Option<String>,
+    stripe: bool,
 }
 
 pub struct TestApp {
@@ -38,6 +42,8 @@ pub struct TestApp {
     pub smtp: SmtpSink,
     pub ctx: Context,
     pub config: Config,
+    /// The Stripe mock, when the app was built `with_stripe()`.
+    pub stripe: Option<StripeMock>,
     mailer: Mailer,
     worker: String,
     shutdown: Option<oneshot::Sender<()>>,
@@ -58,6 +64,12 @@ impl TestAppBuilder {
         self
     }
 
+    /// Real Stripe code paths, pointed at a loopback mock.
+    pub fn with_stripe(mut self) -> Self {
+        self.stripe = true;
+        self
+    }
+
     pub fn public_url(mut self, url: &str) -> Self {
         self.public_url = Some(url.to_string());
         self
@@ -67,6 +79,7 @@ impl TestAppBuilder {
         patronage::telemetry::init_logging(LogFormat::Text);
         let test_db = TestDb::create().await;
         let smtp = SmtpSink::start().await;
+        let stripe = if self.stripe { Some(StripeMock::start().await) } else { None };
         let settings = Settings {
             database_url: test_db.url.clone(),
             bind_addr: "127.0.0.1:0".parse().expect("a valid socket address"),
@@ -78,9 +91,9 @@ impl TestAppBuilder {
             newsroom_name: "The Test Gazette".into(),
             log_format: LogFormat::Text,
             trust_forwarded_for: false,
-            stripe_secret_key: None,
-            stripe_webhook_secret: None,
-            stripe_api_base: None,
+            stripe_secret_key: stripe.as_ref().map(|_| "sk_test_patronage".to_string()),
+            stripe_webhook_secret: stripe.as_ref().map(|_| WEBHOOK_SECRET.to_string()),
+            stripe_api_base: stripe.as_ref().map(|m| m.base_url.clone()),
         };
         let mut config = Config::from_settings(settings).expect("the test configuration is valid");
         config.run_jobs = self.run_jobs;
@@ -99,6 +112,7 @@ impl TestAppBuilder {
             smtp,
             ctx,
             config,
+            stripe,
             mailer,
             worker: patronage::jobs::worker_id(),
             shutdown: Some(tx),
@@ -111,7 +125,7 @@ impl TestAppBuilder {
 
 impl TestApp {
     pub fn builder() -> TestAppBuilder {
-        TestAppBuilder { trusted_origins: Vec::new(), run_jobs: false, public_url: None }
+        TestAppBuilder { trusted_origins: Vec::new(), run_jobs: false, public_url: None, stripe: false }
     }
 
     pub async fn spawn() -> TestApp {
@@ -202,6 +216,31 @@ impl TestApp {
             .assert_status(303);
     }
 
+    pub fn stripe(&self) -> &StripeMock {
+        self.stripe.as_ref().expect("the app was built with_stripe()")
+    }
+
+    /// Delivers a Stripe event signed with the real scheme (HMAC-SHA256 over
+    /// `"<t>.<body>"`), as Stripe's servers would.
+    pub async fn send_stripe_event(&self, event_type: &str, object: serde_json::Value) -> (String, TestResponse) {
+        let (id, body) = stripe_event(event_type, object);
+        let header = stripe_signature(&body, WEBHOOK_SECRET, self.clock().now() / 1_000_000);
+        let r = self.post_webhook(&body, Some(&header)).await;
+        (id, r)
+    }
+
+    pub async fn post_webhook(&self, body: &str, signature: Option<&str>) -> TestResponse {
+        let stripe = self.new_browser();
+        let mut request = stripe
+            .post_raw("/webhooks/stripe", "application/json", body.as_bytes().to_vec())
+            .without_default("origin")
+            .without_default("sec-fetch-site");
+        if let Some(sig) = signature {
+            request = request.header("stripe-signature", sig);
+        }
+        request.send().await
+    }
+
     pub async fn count(&self, sql: &'static str) -> i64 {
         let (n,): (i64,) = sqlx::query_as(sql).fetch_one(self.db().pool()).await.expect("count query runs");
         n
@@ -214,6 +253,29 @@ impl TestApp {
     pub async fn outbox_count(&self) -> i64 {
         self.count("select count(*) from email_outbox").await
     }
+}
+
+/// A Stripe event envelope (Stripe's own example) around `object`; returns its id and JSON.
+pub fn stripe_event(event_type: &str, object: serde_json::Value) -> (String, String) {
+    let id = format!("evt_test{}", uuid::Uuid::new_v4().simple());
+    let mut event = stripe_mock::fixture("event");
+    event["id"] = serde_json::json!(id);
+    event["type"] = serde_json::json!(event_type);
+    event["created"] = serde_json::json!(1_790_000_000);
+    event["data"] = serde_json::json!({ "object": object });
+    (id, event.to_string())
+}
+
+/// `t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`.
+pub fn stripe_signature(body: &str, secret: &str, timestamp: i64) -> String {
+    format!("t={timestamp},v1={}", stripe_v1(body, secret, timestamp))
+}
+
+pub fn stripe_v1(body: &str, secret: &str, timestamp: i64) -> String {
+    use hmac::{Hmac, KeyInit, Mac};
+    let mut mac = <Hmac<sha2::Sha256> as KeyInit>::new_from_slice(secret.as_bytes()).expect("any key length");
+    mac.update(format!("{timestamp}.{body}").as_bytes());
+    patronage::services::auth_tokens::hex(&mac.finalize().into_bytes())
 }
 
 /// The `token` query parameter of a link.

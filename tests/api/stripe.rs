@@ -1,0 +1,458 @@
+//! Real Stripe code paths against the loopback Stripe mock: checkout and portal
+//! requests, webhook verification, and applying events exactly once.
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, WEBHOOK_SECRET, stripe_event, stripe_signature, stripe_v1};
+
+async fn price_id(app: &TestApp, slug: &str, interval: &str, currency: &str) -> String {
+    let (id,): (String,) = sqlx::query_as(
+        "select p.id from tier_prices p join tiers t on t.id = p.tier_id
+         where t.slug = $1 and p.interval = $2 and p.currency = $3 and p.archived_at is null",
+    )
+    .bind(slug)
+    .bind(interval)
+    .bind(currency)
+    .fetch_one(app.db().pool())
+    .await
+    .expect("a seeded price");
+    id
+}
+
+struct Patron {
+    member_id: String,
+    customer: String,
+    session: String,
+    stripe_price: String,
+    our_price: String,
+}
+
+/// Starts a real checkout (customer, product, price and session at the mock).
+async fn start_checkout(app: &TestApp, email: &str) -> Patron {
+    let our_price = price_id(app, "supporter", "month", "eur").await;
+    let r = app.client.post_form("/patron", &[("price", &our_price), ("email", email)]).send().await;
+    r.assert_status(303);
+    let location = r.location().expect("redirect");
+    assert!(location.starts_with("https://checkout.stripe.com/c/pay/cs_mock"), "{location}");
+    let session = location.rsplit('/').next().expect("session id").to_string();
+    let (member_id, customer): (String, Option<String>) =
+        sqlx::query_as("select id, stripe_customer_id from members where email = $1")
+            .bind(email)
+            .fetch_one(app.db().pool())
+            .await
+            .expect("member");
+    let (stripe_price,): (Option<String>,) = sqlx::query_as("select stripe_price_id from tier_prices where id = $1")
+        .bind(&our_price)
+        .fetch_one(app.db().pool())
+        .await
+        .expect("price");
+    Patron {
+        member_id,
+        customer: customer.expect("customer linked"),
+        session,
+        stripe_price: stripe_price.expect("price synced"),
+        our_price,
+    }
+}
+
+/// What Stripe holds once the reader paid: an active subscription and a complete session.
+fn complete_checkout(app: &TestApp, p: &Patron, sub_id: &str, status: &str) -> Value {
+    let mock = app.stripe();
+    let metadata = json!({ "patronage": "1", "member_id": p.member_id, "price_id": p.our_price });
+    mock.put(mock.subscription(sub_id, &p.customer, &p.stripe_price, 600, "eur", "month", status, metadata));
+    let mut session = mock.get(&p.session).expect("session stored by the mock");
+    session["subscription"] = json!(sub_id);
+    session["status"] = json!("complete");
+    session["payment_status"] = json!("paid");
+    mock.put(session.clone());
+    session
+}
+
+#[tokio::test]
+async fn checkout_sends_stripe_what_it_expects_and_reuses_the_customer() {
+    let app = TestApp::builder().with_stripe().spawn().await;
+    let p = start_checkout(&app, "stripe.reader@example.org").await;
+    let mock = app.stripe();
+
+    let customers = mock.requests_to("POST", "/v1/customers");
+    assert_eq!(customers.len(), 1);
+    assert_eq!(customers[0].field("email"), Some("stripe.reader@example.org"));
+    assert_eq!(customers[0].field("metadata[member_id]"), Some(p.member_id.as_str()));
+    assert_eq!(customers[0].idempotency_key.as_deref(), Some(format!("customer-{}", p.member_id).as_str()));
+    assert_eq!(customers[0].authorization.as_deref(), Some("Bearer sk_test_patronage"));
+
+    let products = mock.requests_to("POST", "/v1/products");
+    assert_eq!(products.len(), 1);
+    assert_eq!(products[0].field("name"), Some("Supporter"));
+    assert_eq!(products[0].field("metadata[patronage]"), Some("1"));
+    let prices = mock.requests_to("POST", "/v1/prices");
+    assert_eq!(prices.len(), 1);
+    assert_eq!(prices[0].field("currency"), Some("eur"));
+    assert_eq!(prices[0].field("unit_amount"), Some("600"));
+    assert_eq!(prices[0].field("recurring[interval]"), Some("month"));
+
+    let sessions = mock.requests_to("POST", "/v1/checkout/sessions");
+    assert_eq!(sessions.len(), 1);
+    let s = &sessions[0];
+    assert_eq!(s.field("mode"), Some("subscription"));
+    assert_eq!(s.field("customer"), Some(p.customer.as_str()));
+    assert_eq!(s.field("client_reference_id"), Some(p.member_id.as_str()));
+    assert_eq!(s.field("line_items[0][price]"), Some(p.stripe_price.as_str()));
+    assert_eq!(s.field("line_items[0][quantity]"), Some("1"));
+    assert_eq!(s.field("subscription_data[metadata][member_id]"), Some(p.member_id.as_str()));
+    assert!(s.field("success_url").is_some_and(
+        |u| u.starts_with(&app.base_url) && u.ends_with("/patron/welcome?session_id={CHECKOUT_SESSION_ID}")
+    ));
+    assert!(s.idempotency_key.as_deref().is_some_and(|k| k.starts_with("checkout-")));
+
+    // Starting again (the reader came back): same customer, product and price.
+    start_checkout(&app, "stripe.reader@example.org").await;
+    assert_eq!(mock.requests_to("POST", "/v1/customers").len(), 1, "never a second customer for one member");
+    assert_eq!(mock.requests_to("POST", "/v1/products").len(), 1);
+    assert_eq!(mock.requests_to("POST", "/v1/prices").len(), 1);
+    assert_eq!(mock.requests_to("POST", "/v1/checkout/sessions").len(), 2);
+}
+
+#[tokio::test]
+async fn pay_what_you_want_goes_to_stripe_as_inline_price_data() {
+    let app = TestApp::builder().with_stripe().spawn().await;
+    let price = price_id(&app, "reader", "month", "eur").await;
+    app.client
+        .post_form("/patron", &[("price", &price), ("email", "generous@example.org"), ("amount", "7")])
+        .send()
+        .await
+        .assert_status(303);
+    let s = &app.stripe().requests_to("POST", "/v1/checkout/sessions")[0];
+    assert_eq!(s.field("line_items[0][price_data][unit_amount]"), Some("700"));
+    assert_eq!(s.field("line_items[0][price_data][currency]"), Some("eur"));
+    assert_eq!(s.field("line_items[0][price_data][recurring][interval]"), Some("month"));
+    assert!(s.field("line_items[0][price]").is_none());
+}
+
+#[tokio::test]
+async fn a_failing_stripe_gives_a_clear_error_page() {
+    let app = TestApp::builder().with_stripe().spawn().await;
+    app.stripe().fail_next(10);
+    let price = price_id(&app, "reader", "month", "eur").await;
+    let r = app.client.post_form("/patron", &[("price", &price), ("email", "unlucky@example.org")]).send().await;
+    r.assert_status(502).assert_contains("payment provider did not answer");
+    assert_eq!(app.count("select count(*) from subscriptions").await, 0);
+}
+
+#[tokio::test]
+async fn donations_create_a_payment_mode_checkout() {
+    let app = TestApp::builder().with_stripe().spawn().await;
+    let r = app.client.post_form("/donate", &[("currency", "EUR"), ("preset", "25")]).send().await;
+    r.assert_status(303);
+    let s = &app.stripe().requests_to("POST", "/v1/checkout/sessions")[0];
+    assert_eq!(s.field("mode"), Some("payment"));
+    assert_eq!(s.field("line_items[0][price_data][unit_amount]"), Some("2500"));
+    assert_eq!(s.field("metadata[kind]"), Some("donation"));
+}
+
+#[tokio::test]
+async fn a_checkout_webhook_makes_a_patron_by_reading_stripe() {
+    let app = TestApp::builder().with_stripe().spawn().await;
+    let p = start_checkout(&app, "paid@example.org").await;
+    let session = complete_checkout(&app, &p, "sub_paid1", "active");
+    let (id, r) = app.send_stripe_event("checkout.session.completed", session).await;
+    r.assert_status(200);
+    assert_eq!(r.json()["status"], "applied");
+    let (status, mrr): (String, i64) =
+        sqlx::query_as("select status, mrr_minor from subscriptions where provider_id = 'sub_paid1'")
+            .fetch_one(app.db().pool())
+            .await
+            .expect("mirrored");
+    assert_eq!((status.as_str(), mrr), ("active", 600));
+    assert!(
+        app.stripe().requests_to("GET", "/v1/subscriptions/sub_paid1").len() == 1,
+        "the subscription was re-read from Stripe"
+    );
+    let (event_status,): (String,) = sqlx::query_as("select status from stripe_events where id = $1")
+        .bind(&id)
+        .fetch_one(app.db().pool())
+        .await
+        .expect("stored");
+    assert_eq!(event_status, "applied");
+
+    // Manage billing opens Stripe's Customer Portal for this customer.
+    app.sign_in_member(&app.client, "paid@example.org").await;
+    app.client.get("/account").send().await.assert_contains(">Patron<").assert_contains("Supporter");
+    let portal = app.client.post_form("/account/billing", &[]).send().await;
+    portal.assert_status(303);
+    assert!(portal.location().is_some_and(|l| l.starts_with("https://billing.stripe.com/")));
+    let req = &app.stripe().requests_to("POST", "/v1/billing_portal/sessions")[0];
+    assert_eq!(req.field("customer"), Some(p.customer.as_str()));
+    assert_eq!(req.field("return_url"), Some(format!("{}/account", app.base_url).as_str()));
+}
+
+#[tokio::test]
+async fn duplicate_deliveries_apply_once_sequentially_and_concurrently() {
+    let app = TestApp::builder().with_stripe().spawn().await;
+    let p = start_checkout(&app, "dupe@example.org").await;
+    let session = complete_checkout(&app, &p, "sub_dupe", "active");
+    let (_, body) = stripe_event("checkout.session.completed", session);
+    let sig = stripe_signature(&body, WEBHOOK_SECRET, app.clock().now() / 1_000_000);
+    app.post_webhook(&body, Some(&sig)).await.assert_status(200);
+    let again = app.post_webhook(&body, Some(&sig)).await;
+    again.assert_status(200);
+    assert_eq!(again.json()["status"], "duplicate");
+
+    let (_, body2) = stripe_event("customer.subscription.created", app.stripe().get("sub_dupe").expect("sub"));
+    let sig2 = stripe_signature(&body2, WEBHOOK_SECRET, app.clock().now() / 1_000_000);
+    let deliveries = (0..8).map(|_| app.post_webhook(&body2, Some(&sig2)));
+    for r in futures_join_all(deliveries).await {
+        r.assert_status(200);
+    }
+    assert_eq!(app.count("select count(*) from stripe_events").await, 2);
+    assert_eq!(
+        app.count("select count(*) from mrr_movements").await,
+        1,
+        "one 'new' movement, however often Stripe delivers"
+    );
+    assert_eq!(app.count("select count(*) from subscriptions").await, 1);
+}
+
+async fn futures_join_all<F: std::future::Future>(futures: impl Iterator<Item = F>) -> Vec<F::Output> {
+    let handles: Vec<_> = futures.collect();
+    let mut out = Vec::new();
+    // Drive them all at once on this task.
+    let mut pinned: Vec<std::pin::Pin<Box<F>>> = handles.into_iter().map(Box::pin).collect();
+    let results = std::future::poll_fn(|cx| {
+        let mut done = true;
+        for (i, f) in pinned.iter_mut().enumerate() {
+            if out.len() <= i {
+                out.resize_with(i + 1, || None);
+            }
+            if out[i].is_none() {
+                match f.as_mut().poll(cx) {
+                    std::task::Poll::Ready(v) => out[i] = Some(v),
+                    std::task::Poll::Pending => done = false,
+                }
+            }
+        }
+        if done { std::task::Poll::Ready(()) } else { std::task::Poll::Pending }
+    });
+    results.await;
+    out.into_iter().map(|o| o.expect("every future finished")).collect()
+}
+
+#[tokio::test]
+async fn a_stale_event_never_resurrects_a_canceled_subscription() {
+    let app = TestApp::builder().with_stripe().spawn().await;
+    let p = start_checkout(&app, "gone@example.org").await;
+    let session = complete_checkout(&app, &p, "sub_gone", "active");
+    let created_copy = app.stripe().get("sub_gone").expect("sub");
+    app.send_stripe_event("checkout.session.completed", session).await.1.assert_status(200);
+    // Stripe now says canceled; the deletion event arrives first, the stale "updated" after.
+    let mut canceled = created_copy.clone();
+    canceled["status"] = json!("canceled");
+    canceled["ended_at"] = json!(1_790_000_100);
+    app.stripe().put(canceled.clone());
+    app.send_stripe_event("customer.subscription.deleted", canceled).await.1.assert_status(200);
+    app.send_stripe_event("customer.subscription.updated", created_copy).await.1.assert_status(200);
+    let (status, mrr): (String, i64) =
+        sqlx::query_as("select status, mrr_minor from subscriptions").fetch_one(app.db().pool()).await.expect("sub");
+    assert_eq!((status.as_str(), mrr), ("canceled", 0));
+    let kinds: Vec<(String,)> = sqlx::query_as("select kind from mrr_movements order by created_at, id")
+        .fetch_all(app.db().pool())
+        .await
+        .expect("movements");
+    assert_eq!(kinds.into_iter().map(|k| k.0).collect::<Vec<_>>(), vec!["new", "churn"]);
+}
+
+#[tokio::test]
+async fn bad_signatures_are_refused_and_nothing_is_stored() {
+    let app = TestApp::builder().with_stripe().spawn().await;
+    let (_, body) = stripe_event("customer.subscription.updated", json!({ "id": "sub_x", "object": "subscription" }));
+    let now = app.clock().now() / 1_000_000;
+    let cases = vec![
+        ("wrong secret", Some(stripe_signature(&body, "whsec_wrong", now)), body.clone()),
+        (
+            "body changed after signing",
+            Some(stripe_signature(&body, WEBHOOK_SECRET, now)),
+            body.replace("sub_x", "sub_y"),
+        ),
+        ("stale timestamp", Some(stripe_signature(&body, WEBHOOK_SECRET, now - 301)), body.clone()),
+        ("future timestamp", Some(stripe_signature(&body, WEBHOOK_SECRET, now + 301)), body.clone()),
+        ("garbage header", Some("t=abc,v1=zz".to_string()), body.clone()),
+        ("missing header", None, body.clone()),
+    ];
+    for (what, sig, sent) in cases {
+        let r = app.post_webhook(&sent, sig.as_deref()).await;
+        assert_eq!(r.status, 400, "{what}: {}", r.body);
+    }
+    assert_eq!(app.count("select count(*) from stripe_events").await, 0);
+}
+
+#[tokio::test]
+async fn any_of_several_v1_signatures_may_match_during_secret_rotation() {
+    let app = TestApp::builder().with_stripe().spawn().await;
+    let (_, body) = stripe_event("some_future.thing_happened", json!({ "id": "thing_1", "object": "thing" }));
+    let now = app.clock().now() / 1_000_000;
+    let header = format!(
+        "t={now},v1={},v1={}",
+        stripe_v1(&body, "whsec_old_secret", now),
+        stripe_v1(&body, WEBHOOK_SECRET, now)
+    );
+    let r = app.post_webhook(&body, Some(&header)).await;
+    r.assert_status(200);
+    assert_eq!(r.json()["status"], "ignored", "unknown types are stored and ignored");
+}
+
+#[tokio::test]
+async fn signed_bodies_that_are_not_json_or_unreadable_are_handled() {
+    let app = TestApp::builder().with_stripe().spawn().await;
+    let now = app.clock().now() / 1_000_000;
+    let not_json = "this is not json";
+    app.post_webhook(not_json, Some(&stripe_signature(not_json, WEBHOOK_SECRET, now))).await.assert_status(400);
+    assert_eq!(app.count("select count(*) from stripe_events").await, 0);
+
+    // JSON our types cannot read (say, a newer API version): stored raw, 2xx, flagged.
+    let odd = json!({ "id": "evt_newer1", "object": "event", "type": "customer.subscription.updated", "created": 1, "data": { "object": { "id": "sub_1", "status": 42 } } }).to_string();
+    let r = app.post_webhook(&odd, Some(&stripe_signature(&odd, WEBHOOK_SECRET, now))).await;
+    r.assert_status(200);
+    assert_eq!(r.json()["status"], "unreadable");
+    let (payload,): (String,) = sqlx::query_as("select payload from stripe_events where id = 'evt_newer1'")
+        .fetch_one(app.db().pool())
+        .await
+        .expect("stored raw");
+    assert_eq!(payload, odd);
+}
+
+#[tokio::test]
+async fn oversized_webhook_bodies_get_413_before_parsing() {
+    let app = TestApp::builder().with_stripe().spawn().await;
+    let body = format!("{{\"id\":\"evt_big\",\"pad\":\"{}\"}}", "x".repeat(600 * 1024));
+    let r =
+        app.post_webhook(&body, Some(&stripe_signature(&body, WEBHOOK_SECRET, app.clock().now() / 1_000_000))).await;
+    r.assert_status(413);
+    assert_eq!(app.count("select count(*) from stripe_events").await, 0);
+}
+
+#[tokio::test]
+async fn events_for_unknown_customers_wait_then_are_set_aside_as_unmatched() {
+    let app = TestApp::builder().with_stripe().spawn().await;
+    let our_price = price_id(&app, "reader", "month", "eur").await;
+    // A price of ours (so the subscription is ours) but a customer we never linked.
+    sqlx::query("update tier_prices set stripe_price_id = 'price_known' where id = $1")
+        .bind(&our_price)
+        .execute(app.db().pool())
+        .await
+        .expect("link");
+    let mock = app.stripe();
+    let sub =
+        mock.subscription("sub_stranger", "cus_stranger", "price_known", 300, "eur", "month", "active", json!({}));
+    mock.put(sub.clone());
+    let (id, r) = app.send_stripe_event("customer.subscription.created", sub).await;
+    r.assert_status(200);
+    assert_eq!(r.json()["status"], "pending");
+    for _ in 0..10 {
+        app.advance_clock(7 * 3600 * 1_000_000);
+        app.drain_jobs().await;
+    }
+    let (status, error): (String, Option<String>) =
+        sqlx::query_as("select status, last_error from stripe_events where id = $1")
+            .bind(&id)
+            .fetch_one(app.db().pool())
+            .await
+            .expect("event");
+    assert_eq!(status, "unmatched");
+    assert!(error.is_some_and(|e| e.contains("cus_stranger")));
+    assert_eq!(app.count("select count(*) from subscriptions").await, 0);
+}
+
+#[tokio::test]
+async fn other_products_on_the_account_never_make_patrons() {
+    let app = TestApp::builder().with_stripe().spawn().await;
+    let p = start_checkout(&app, "shop@example.org").await;
+    let mock = app.stripe();
+    let foreign = mock.subscription(
+        "sub_shop",
+        &p.customer,
+        "price_of_the_newsroom_shop",
+        999,
+        "eur",
+        "month",
+        "active",
+        json!({}),
+    );
+    mock.put(foreign.clone());
+    let (_, r) = app.send_stripe_event("customer.subscription.created", foreign).await;
+    assert_eq!(r.json()["status"], "ignored");
+    assert_eq!(app.count("select count(*) from subscriptions").await, 0);
+    assert_eq!(app.count("select count(*) from mrr_movements").await, 0);
+}
+
+#[tokio::test]
+async fn a_failing_refetch_leaves_the_event_queued_until_stripe_answers() {
+    let app = TestApp::builder().with_stripe().spawn().await;
+    let p = start_checkout(&app, "patient.stripe@example.org").await;
+    let session = complete_checkout(&app, &p, "sub_later", "active");
+    app.stripe().fail_next(1);
+    let (id, r) = app.send_stripe_event("checkout.session.completed", session).await;
+    r.assert_status(200);
+    assert_eq!(r.json()["status"], "pending");
+    assert_eq!(app.count("select count(*) from subscriptions").await, 0);
+    app.advance_clock(60 * 1_000_000);
+    app.drain_jobs().await;
+    let (status,): (String,) = sqlx::query_as("select status from stripe_events where id = $1")
+        .bind(&id)
+        .fetch_one(app.db().pool())
+        .await
+        .expect("event");
+    assert_eq!(status, "applied");
+    assert_eq!(app.count("select count(*) from subscriptions").await, 1);
+}
+
+#[tokio::test]
+async fn invoice_paid_records_gross_fee_and_net_from_the_balance_transaction_once() {
+    let app = TestApp::builder().with_stripe().spawn().await;
+    let p = start_checkout(&app, "invoiced@example.org").await;
+    let session = complete_checkout(&app, &p, "sub_inv", "active");
+    app.send_stripe_event("checkout.session.completed", session).await.1.assert_status(200);
+
+    let mock = app.stripe();
+    let mut txn = crate::helpers::stripe_mock::fixture("balance_transaction");
+    txn["id"] = json!("txn_inv1");
+    txn["amount"] = json!(600);
+    txn["fee"] = json!(34);
+    txn["net"] = json!(566);
+    txn["currency"] = json!("eur");
+    mock.put(txn);
+    let mut charge = crate::helpers::stripe_mock::fixture("charge");
+    charge["id"] = json!("ch_inv1");
+    charge["amount"] = json!(600);
+    charge["currency"] = json!("eur");
+    charge["balance_transaction"] = json!("txn_inv1");
+    mock.put(charge);
+    let mut payment = crate::helpers::stripe_mock::fixture("invoice_payment");
+    payment["invoice"] = json!("in_paid1");
+    payment["payment"] = json!({ "type": "charge", "charge": "ch_inv1" });
+    let mut invoice = crate::helpers::stripe_mock::fixture("invoice");
+    invoice["id"] = json!("in_paid1");
+    invoice["customer"] = json!(p.customer);
+    invoice["status"] = json!("paid");
+    invoice["amount_paid"] = json!(600);
+    invoice["currency"] = json!("eur");
+    invoice["parent"] = json!({ "type": "subscription_details", "quote_details": null, "subscription_details": { "metadata": {}, "subscription": "sub_inv" } });
+    invoice["payments"] =
+        json!({ "object": "list", "data": [payment], "has_more": false, "url": "/v1/invoice_payments" });
+    invoice["status_transitions"]["paid_at"] = json!(1_790_000_000);
+    mock.put(invoice.clone());
+
+    app.send_stripe_event("invoice.paid", invoice.clone()).await.1.assert_status(200);
+    app.send_stripe_event("invoice.paid", invoice).await.1.assert_status(200);
+    let rows: Vec<(String, i64, i64, i64, Option<String>)> =
+        sqlx::query_as("select provider_id, gross_minor, fee_minor, net_minor, settlement_currency from payments")
+            .fetch_all(app.db().pool())
+            .await
+            .expect("ledger");
+    assert_eq!(
+        rows,
+        vec![("in_paid1".to_string(), 600, 34, 566, Some("eur".to_string()))],
+        "one row however often it is delivered"
+    );
+    let (first_paid,): (Option<i64>,) =
+        sqlx::query_as("select first_paid_at from subscriptions").fetch_one(app.db().pool()).await.expect("sub");
+    assert_eq!(first_paid, Some(1_790_000_000_000_000));
+}
