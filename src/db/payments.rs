@@ -134,3 +134,18 @@ pub async fn insert_mrr_movement<'e, E: Executor<'e, Database = Any>>(
     .await?;
     Ok(())
 }
+
+/// The member and subscription of the payment a charge settled (for refunds and disputes).
+pub async fn owner_of_charge<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    charge_id: &str,
+) -> Result<Option<(Option<MemberId>, Option<String>)>, DbError> {
+    let row: Option<(Option<String>, Option<String>)> = sqlx::query_as(
+        "select member_id, subscription_id from payments
+         where charge_id = $1 and kind in ('subscription', 'donation') order by occurred_at limit 1",
+    )
+    .bind(charge_id)
+    .fetch_optional(ex)
+    .await?;
+    row.map(|(m, s)| Ok((m.as_deref().map(|m| super::parse_stored("member id", m)).transpose()?, s))).transpose()
+}

@@ -18,6 +18,8 @@ use stripe_checkout::checkout_session::{
 use stripe_core::balance_transaction::RetrieveBalanceTransaction;
 use stripe_core::charge::RetrieveCharge;
 use stripe_core::customer::CreateCustomer;
+use stripe_core::dispute::RetrieveDispute;
+use stripe_core::payment_intent::RetrievePaymentIntent;
 use stripe_product::price::{CreatePrice, CreatePriceRecurring, CreatePriceRecurringInterval};
 use stripe_product::product::CreateProduct;
 
@@ -313,6 +315,65 @@ impl StripeGateway {
         })
     }
 
+    /// A charge with its settlement and refunds.
+    pub async fn charge(&self, id: &str) -> Result<ChargeInfo, GatewayError> {
+        let charge = RetrieveCharge::new(id).expand(vec!["refunds".to_string()]).send(&self.client).await?;
+        let settlement = match charge.balance_transaction.as_ref().map(|b| b.id().to_string()) {
+            Some(txn) => self.balance_transaction(&txn).await?,
+            None => Settlement { fee: 0, net: charge.amount, currency: charge.currency.to_string() },
+        };
+        let mut refunds = Vec::new();
+        for refund in charge.refunds.as_ref().map(|l| l.data.as_slice()).unwrap_or_default() {
+            let settlement = match refund.balance_transaction.as_ref().map(|b| b.id().to_string()) {
+                Some(txn) => Some(self.balance_transaction(&txn).await?),
+                None => None,
+            };
+            refunds.push(RefundInfo {
+                id: refund.id.to_string(),
+                amount: refund.amount,
+                succeeded: refund.status.as_deref().is_none_or(|s| s == "succeeded" || s == "pending"),
+                created: micros(refund.created),
+                settlement,
+            });
+        }
+        Ok(ChargeInfo {
+            id: charge.id.to_string(),
+            amount: charge.amount,
+            currency: charge.currency.to_string(),
+            customer_id: charge.customer.as_ref().map(|c| c.id().to_string()),
+            settlement,
+            refunds,
+        })
+    }
+
+    pub async fn balance_transaction(&self, id: &str) -> Result<Settlement, GatewayError> {
+        let txn = RetrieveBalanceTransaction::new(id).send(&self.client).await?;
+        Ok(Settlement { fee: txn.fee, net: txn.net, currency: txn.currency.to_string() })
+    }
+
+    pub async fn dispute(&self, id: &str) -> Result<DisputeInfo, GatewayError> {
+        let dispute = RetrieveDispute::new(id).send(&self.client).await?;
+        Ok(DisputeInfo {
+            id: dispute.id.to_string(),
+            charge_id: dispute.charge.id().to_string(),
+            amount: dispute.amount,
+            currency: dispute.currency.to_string(),
+            won: dispute.status.as_str() == "won",
+            created: micros(dispute.created),
+            balance_transactions: dispute
+                .balance_transactions
+                .iter()
+                .map(|t| Settlement { fee: t.fee, net: t.net, currency: t.currency.to_string() })
+                .collect(),
+        })
+    }
+
+    /// The charge that settled a payment intent.
+    pub async fn payment_intent_charge(&self, id: &str) -> Result<Option<String>, GatewayError> {
+        let intent = RetrievePaymentIntent::new(id).send(&self.client).await?;
+        Ok(intent.latest_charge.map(|c| c.id().to_string()))
+    }
+
     /// Fee, net and settlement currency of a charge, from its balance transaction.
     pub async fn charge_settlement(&self, charge_id: &str) -> Result<Settlement, GatewayError> {
         let charge = RetrieveCharge::new(charge_id).send(&self.client).await?;
@@ -322,6 +383,38 @@ impl StripeGateway {
         let txn = RetrieveBalanceTransaction::new(txn.as_str()).send(&self.client).await?;
         Ok(Settlement { fee: txn.fee, net: txn.net, currency: txn.currency.to_string() })
     }
+}
+
+#[derive(Clone, Debug)]
+pub struct ChargeInfo {
+    pub id: String,
+    pub amount: i64,
+    pub currency: String,
+    pub customer_id: Option<String>,
+    pub settlement: Settlement,
+    pub refunds: Vec<RefundInfo>,
+}
+
+#[derive(Clone, Debug)]
+pub struct RefundInfo {
+    pub id: String,
+    pub amount: i64,
+    pub succeeded: bool,
+    pub created: i64,
+    /// Fee returned (negative) and net, from the refund's balance transaction.
+    pub settlement: Option<Settlement>,
+}
+
+#[derive(Clone, Debug)]
+pub struct DisputeInfo {
+    pub id: String,
+    pub charge_id: String,
+    pub amount: i64,
+    pub currency: String,
+    pub won: bool,
+    pub created: i64,
+    /// The funds withdrawn (first) and, when won, reinstated (second).
+    pub balance_transactions: Vec<Settlement>,
 }
 
 #[derive(Clone, Debug)]

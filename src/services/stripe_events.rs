@@ -10,7 +10,7 @@ use crate::db::payments::{NewPayment, PaymentKind};
 use crate::db::stripe_events::{EventStatus, NewEvent, StoredEvent};
 use crate::db::{self, DbError};
 use crate::payments::Payments;
-use crate::payments::stripe::{GatewayError, StripeGateway};
+use crate::payments::stripe::{GatewayError, Settlement, StripeGateway};
 
 /// Largest webhook body we read; Stripe's events are far smaller.
 pub const MAX_BODY_BYTES: usize = 512 * 1024;
@@ -169,7 +169,11 @@ async fn apply(ctx: &Context, gateway: &StripeGateway, event: &StoredEvent) -> R
             }
             match session.subscription_id.as_deref() {
                 Some(sub) if session.subscription_mode => sync_subscription(ctx, gateway, sub).await,
-                _ => Ok(Outcome::Ignored),
+                _ if !session.paid => Ok(Outcome::Applied),
+                _ => match session.payment_intent.as_deref() {
+                    Some(intent) => record_donation(ctx, gateway, intent, session.member_hint).await,
+                    None => Ok(Outcome::Ignored),
+                },
             }
         }
         "invoice.paid" | "invoice.payment_succeeded" | "invoice.payment_failed" => {
@@ -205,6 +209,11 @@ async fn apply(ctx: &Context, gateway: &StripeGateway, event: &StoredEvent) -> R
             }
             Ok(Outcome::Applied)
         }
+        "charge.refunded" => record_refunds(ctx, gateway, object_id).await,
+        "charge.dispute.created"
+        | "charge.dispute.closed"
+        | "charge.dispute.funds_withdrawn"
+        | "charge.dispute.funds_reinstated" => record_dispute(ctx, gateway, object_id).await,
         // Nothing of ours changes; recorded for the log.
         "checkout.session.async_payment_failed"
         | "checkout.session.expired"
@@ -212,6 +221,142 @@ async fn apply(ctx: &Context, gateway: &StripeGateway, event: &StoredEvent) -> R
         | "customer.deleted" => Ok(Outcome::Applied),
         _ => Ok(Outcome::Ignored),
     }
+}
+
+fn ledger_row(
+    kind: PaymentKind,
+    provider_id: &str,
+    gross: i64,
+    settlement: Option<&Settlement>,
+    currency: &str,
+    charge: &str,
+    at: Micros,
+) -> NewPayment {
+    NewPayment {
+        kind,
+        provider_id: provider_id.to_string(),
+        member_id: None,
+        subscription_id: None,
+        gross_minor: gross,
+        fee_minor: settlement.map_or(0, |s| s.fee),
+        net_minor: settlement.map_or(gross, |s| s.net),
+        currency: currency.to_string(),
+        settlement_currency: settlement.map(|s| s.currency.clone()),
+        settlement_net_minor: settlement.map(|s| s.net),
+        charge_id: Some(charge.to_string()),
+        description: None,
+        occurred_at: at,
+    }
+}
+
+/// A one-time gift paid through Checkout: one ledger row per charge.
+async fn record_donation(
+    ctx: &Context,
+    gateway: &StripeGateway,
+    intent: &str,
+    donor: Option<crate::domain::MemberId>,
+) -> Result<Outcome, ApplyError> {
+    let Some(charge_id) = gateway.payment_intent_charge(intent).await? else {
+        return Ok(Outcome::NotYet("payment not settled yet".into()));
+    };
+    let charge = gateway.charge(&charge_id).await?;
+    let donor = match donor {
+        Some(m) => Some(m),
+        None => match charge.customer_id.as_deref() {
+            Some(c) => db::members::find_by_customer_id(ctx.db.pool(), c).await?,
+            None => None,
+        },
+    };
+    let mut row = ledger_row(
+        PaymentKind::Donation,
+        &charge.id,
+        charge.amount,
+        Some(&charge.settlement),
+        &charge.currency,
+        &charge.id,
+        ctx.clock.now(),
+    );
+    row.member_id = donor;
+    row.description = Some("Donation".into());
+    let mut tx = ctx.db.begin_write().await?;
+    billing::record_payment(ctx, &mut tx, &row, None).await?;
+    tx.commit().await.map_err(DbError::from)?;
+    Ok(Outcome::Applied)
+}
+
+/// Every refund of a charge, one (negative) ledger row per refund id.
+async fn record_refunds(ctx: &Context, gateway: &StripeGateway, charge_id: &str) -> Result<Outcome, ApplyError> {
+    let charge = gateway.charge(charge_id).await?;
+    let owner = db::payments::owner_of_charge(ctx.db.pool(), &charge.id).await?;
+    if owner.is_none() {
+        return Ok(Outcome::Ignored);
+    }
+    let (member, subscription) = owner.unwrap_or_default();
+    let mut tx = ctx.db.begin_write().await?;
+    for refund in charge.refunds.iter().filter(|r| r.succeeded) {
+        let mut row = ledger_row(
+            PaymentKind::Refund,
+            &refund.id,
+            -refund.amount,
+            None,
+            &charge.currency,
+            &charge.id,
+            refund.created,
+        );
+        if let Some(s) = &refund.settlement {
+            row.fee_minor = s.fee;
+            row.net_minor = s.net;
+            row.settlement_currency = Some(s.currency.clone());
+            row.settlement_net_minor = Some(s.net);
+        }
+        row.member_id = member;
+        row.subscription_id = subscription.clone();
+        row.description = Some("Refund".into());
+        db::payments::insert(&mut *tx, &row, ctx.clock.now()).await?;
+    }
+    tx.commit().await.map_err(DbError::from)?;
+    Ok(Outcome::Applied)
+}
+
+/// A dispute takes the money back (and its fee); winning it returns the money.
+async fn record_dispute(ctx: &Context, gateway: &StripeGateway, dispute_id: &str) -> Result<Outcome, ApplyError> {
+    let dispute = gateway.dispute(dispute_id).await?;
+    let Some((member, subscription)) = db::payments::owner_of_charge(ctx.db.pool(), &dispute.charge_id).await? else {
+        return Ok(Outcome::Ignored);
+    };
+    let mut tx = ctx.db.begin_write().await?;
+    let withdrawn = dispute.balance_transactions.first();
+    let mut row = ledger_row(
+        PaymentKind::Dispute,
+        &dispute.id,
+        -dispute.amount,
+        withdrawn,
+        &dispute.currency,
+        &dispute.charge_id,
+        dispute.created,
+    );
+    row.member_id = member;
+    row.subscription_id = subscription.clone();
+    row.description = Some("Dispute opened".into());
+    db::payments::insert(&mut *tx, &row, ctx.clock.now()).await?;
+    if dispute.won {
+        let reinstated = dispute.balance_transactions.get(1);
+        let mut row = ledger_row(
+            PaymentKind::DisputeWon,
+            &dispute.id,
+            dispute.amount,
+            reinstated,
+            &dispute.currency,
+            &dispute.charge_id,
+            ctx.clock.now(),
+        );
+        row.member_id = member;
+        row.subscription_id = subscription;
+        row.description = Some("Dispute won".into());
+        db::payments::insert(&mut *tx, &row, ctx.clock.now()).await?;
+    }
+    tx.commit().await.map_err(DbError::from)?;
+    Ok(Outcome::Applied)
 }
 
 /// Re-reads the subscription from Stripe and applies that, whatever the event said.

@@ -2,6 +2,7 @@
 //! requests, webhook verification, and applying events exactly once.
 use serde_json::{Value, json};
 
+use crate::helpers::stripe_mock::fixture;
 use crate::helpers::{TestApp, WEBHOOK_SECRET, stripe_event, stripe_signature, stripe_v1};
 
 async fn price_id(app: &TestApp, slug: &str, interval: &str, currency: &str) -> String {
@@ -212,6 +213,167 @@ async fn duplicate_deliveries_apply_once_sequentially_and_concurrently() {
     assert_eq!(app.count("select count(*) from subscriptions").await, 1);
 }
 
+/// Stripe's side of a paid renewal: balance transaction, charge and invoice.
+fn paid_invoice(app: &TestApp, p: &Patron, invoice_id: &str, charge_id: &str, amount: i64, fee: i64) -> Value {
+    let mock = app.stripe();
+    mock.put(balance_transaction(&format!("txn_{charge_id}"), amount, fee));
+    let mut charge = fixture("charge");
+    charge["id"] = json!(charge_id);
+    charge["amount"] = json!(amount);
+    charge["currency"] = json!("eur");
+    charge["customer"] = json!(p.customer);
+    charge["balance_transaction"] = json!(format!("txn_{charge_id}"));
+    mock.put(charge);
+    let mut payment = fixture("invoice_payment");
+    payment["invoice"] = json!(invoice_id);
+    payment["payment"] = json!({ "type": "charge", "charge": charge_id });
+    let mut invoice = fixture("invoice");
+    invoice["id"] = json!(invoice_id);
+    invoice["customer"] = json!(p.customer);
+    invoice["status"] = json!("paid");
+    invoice["amount_paid"] = json!(amount);
+    invoice["currency"] = json!("eur");
+    invoice["parent"] = json!({ "type": "subscription_details", "quote_details": null, "subscription_details": { "metadata": {}, "subscription": "sub_inv" } });
+    invoice["payments"] =
+        json!({ "object": "list", "data": [payment], "has_more": false, "url": "/v1/invoice_payments" });
+    invoice["status_transitions"]["paid_at"] = json!(1_790_000_000);
+    mock.put(invoice.clone());
+    invoice
+}
+
+fn balance_transaction(id: &str, amount: i64, fee: i64) -> Value {
+    let mut txn = fixture("balance_transaction");
+    txn["id"] = json!(id);
+    txn["amount"] = json!(amount);
+    txn["fee"] = json!(fee);
+    txn["net"] = json!(amount - fee);
+    txn["currency"] = json!("eur");
+    txn
+}
+
+/// A renewal paid through Stripe, applied: returns the charge id.
+async fn paying_patron(app: &TestApp, email: &str) -> Patron {
+    let p = start_checkout(app, email).await;
+    let session = complete_checkout(app, &p, "sub_inv", "active");
+    app.send_stripe_event("checkout.session.completed", session).await.1.assert_status(200);
+    let invoice = paid_invoice(app, &p, "in_1", "ch_1", 600, 34);
+    app.send_stripe_event("invoice.paid", invoice).await.1.assert_status(200);
+    p
+}
+
+async fn ledger(app: &TestApp) -> Vec<(String, String, i64, i64, i64)> {
+    sqlx::query_as("select kind, provider_id, gross_minor, fee_minor, net_minor from payments order by occurred_at, created_at, id")
+        .fetch_all(app.db().pool())
+        .await
+        .expect("ledger")
+}
+
+#[tokio::test]
+async fn full_and_partial_refunds_are_one_row_per_refund_however_often_delivered() {
+    let app = TestApp::builder().with_stripe().spawn().await;
+    paying_patron(&app, "refund@example.org").await;
+    let mock = app.stripe();
+    let mut charge = mock.get("ch_1").expect("charge");
+    let refund = |id: &str, amount: i64| {
+        let mut r = fixture("refund");
+        r["id"] = json!(id);
+        r["amount"] = json!(amount);
+        r["charge"] = json!("ch_1");
+        r["currency"] = json!("eur");
+        r["balance_transaction"] = json!(format!("txn_{id}"));
+        r
+    };
+    mock.put(balance_transaction("txn_re_a", -200, 0));
+    charge["amount_refunded"] = json!(200);
+    charge["refunds"] = json!({ "object": "list", "data": [refund("re_a", 200)], "has_more": false, "url": "/v1/charges/ch_1/refunds" });
+    mock.put(charge.clone());
+    app.send_stripe_event("charge.refunded", charge.clone()).await.1.assert_status(200);
+    app.send_stripe_event("charge.refunded", charge.clone()).await.1.assert_status(200);
+
+    mock.put(balance_transaction("txn_re_b", -400, 0));
+    charge["amount_refunded"] = json!(600);
+    charge["refunded"] = json!(true);
+    charge["refunds"] = json!({ "object": "list", "data": [refund("re_b", 400), refund("re_a", 200)], "has_more": false, "url": "/v1/charges/ch_1/refunds" });
+    mock.put(charge.clone());
+    app.send_stripe_event("charge.refunded", charge).await.1.assert_status(200);
+
+    let rows = ledger(&app).await;
+    let refunds: Vec<_> = rows.iter().filter(|r| r.0 == "refund").collect();
+    assert_eq!(refunds.len(), 2, "{rows:?}");
+    assert_eq!(rows.iter().map(|r| r.2).sum::<i64>(), 0, "fully refunded: gross adds up to zero");
+    let (member,): (Option<String>,) = sqlx::query_as("select member_id from payments where provider_id = 're_a'")
+        .fetch_one(app.db().pool())
+        .await
+        .expect("row");
+    assert!(member.is_some(), "refunds are linked to the member of the original payment");
+}
+
+#[tokio::test]
+async fn a_dispute_opened_and_won_is_recorded_once_each_way() {
+    let app = TestApp::builder().with_stripe().spawn().await;
+    paying_patron(&app, "disputed@example.org").await;
+    let mock = app.stripe();
+    let mut dispute = fixture("dispute");
+    dispute["id"] = json!("du_1");
+    dispute["charge"] = json!("ch_1");
+    dispute["amount"] = json!(600);
+    dispute["currency"] = json!("eur");
+    dispute["status"] = json!("needs_response");
+    dispute["balance_transactions"] = json!([balance_transaction("txn_du_1", -600, 1500)]);
+    mock.put(dispute.clone());
+    app.send_stripe_event("charge.dispute.created", dispute.clone()).await.1.assert_status(200);
+    app.send_stripe_event("charge.dispute.created", dispute.clone()).await.1.assert_status(200);
+
+    dispute["status"] = json!("won");
+    dispute["balance_transactions"] =
+        json!([balance_transaction("txn_du_1", -600, 1500), balance_transaction("txn_du_2", 600, 0)]);
+    mock.put(dispute.clone());
+    app.send_stripe_event("charge.dispute.closed", dispute.clone()).await.1.assert_status(200);
+    app.send_stripe_event("charge.dispute.closed", dispute).await.1.assert_status(200);
+
+    let rows = ledger(&app).await;
+    let disputes: Vec<_> = rows.iter().filter(|r| r.0.starts_with("dispute")).cloned().collect();
+    assert_eq!(
+        disputes,
+        vec![
+            ("dispute".to_string(), "du_1".to_string(), -600, 1500, -2100),
+            ("dispute_won".to_string(), "du_1".to_string(), 600, 0, 600)
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_stripe_donation_is_recorded_from_its_charge() {
+    let app = TestApp::builder().with_stripe().spawn().await;
+    app.client
+        .post_form("/donate", &[("currency", "EUR"), ("preset", "25"), ("anonymous", "yes")])
+        .send()
+        .await
+        .assert_status(303);
+    let mock = app.stripe();
+    let session_id = mock.requests_to("POST", "/v1/checkout/sessions").len();
+    let mut session = mock.get(&format!("cs_mock{session_id}")).expect("session");
+    session["status"] = json!("complete");
+    session["payment_status"] = json!("paid");
+    session["payment_intent"] = json!("pi_gift");
+    mock.put(session.clone());
+    let mut intent = fixture("payment_intent");
+    intent["id"] = json!("pi_gift");
+    intent["latest_charge"] = json!("ch_gift");
+    mock.put(intent);
+    mock.put(balance_transaction("txn_ch_gift", 2500, 63));
+    let mut charge = fixture("charge");
+    charge["id"] = json!("ch_gift");
+    charge["amount"] = json!(2500);
+    charge["currency"] = json!("eur");
+    charge["customer"] = Value::Null;
+    charge["balance_transaction"] = json!("txn_ch_gift");
+    mock.put(charge);
+    app.send_stripe_event("checkout.session.completed", session.clone()).await.1.assert_status(200);
+    app.send_stripe_event("checkout.session.completed", session).await.1.assert_status(200);
+    assert_eq!(ledger(&app).await, vec![("donation".to_string(), "ch_gift".to_string(), 2500, 63, 2437)]);
+}
+
 async fn futures_join_all<F: std::future::Future>(futures: impl Iterator<Item = F>) -> Vec<F::Output> {
     let handles: Vec<_> = futures.collect();
     let mut out = Vec::new();
@@ -411,35 +573,7 @@ async fn invoice_paid_records_gross_fee_and_net_from_the_balance_transaction_onc
     let session = complete_checkout(&app, &p, "sub_inv", "active");
     app.send_stripe_event("checkout.session.completed", session).await.1.assert_status(200);
 
-    let mock = app.stripe();
-    let mut txn = crate::helpers::stripe_mock::fixture("balance_transaction");
-    txn["id"] = json!("txn_inv1");
-    txn["amount"] = json!(600);
-    txn["fee"] = json!(34);
-    txn["net"] = json!(566);
-    txn["currency"] = json!("eur");
-    mock.put(txn);
-    let mut charge = crate::helpers::stripe_mock::fixture("charge");
-    charge["id"] = json!("ch_inv1");
-    charge["amount"] = json!(600);
-    charge["currency"] = json!("eur");
-    charge["balance_transaction"] = json!("txn_inv1");
-    mock.put(charge);
-    let mut payment = crate::helpers::stripe_mock::fixture("invoice_payment");
-    payment["invoice"] = json!("in_paid1");
-    payment["payment"] = json!({ "type": "charge", "charge": "ch_inv1" });
-    let mut invoice = crate::helpers::stripe_mock::fixture("invoice");
-    invoice["id"] = json!("in_paid1");
-    invoice["customer"] = json!(p.customer);
-    invoice["status"] = json!("paid");
-    invoice["amount_paid"] = json!(600);
-    invoice["currency"] = json!("eur");
-    invoice["parent"] = json!({ "type": "subscription_details", "quote_details": null, "subscription_details": { "metadata": {}, "subscription": "sub_inv" } });
-    invoice["payments"] =
-        json!({ "object": "list", "data": [payment], "has_more": false, "url": "/v1/invoice_payments" });
-    invoice["status_transitions"]["paid_at"] = json!(1_790_000_000);
-    mock.put(invoice.clone());
-
+    let invoice = paid_invoice(&app, &p, "in_paid1", "ch_inv1", 600, 34);
     app.send_stripe_event("invoice.paid", invoice.clone()).await.1.assert_status(200);
     app.send_stripe_event("invoice.paid", invoice).await.1.assert_status(200);
     let rows: Vec<(String, i64, i64, i64, Option<String>)> =
