@@ -113,6 +113,11 @@ impl From<MembershipError> for AppError {
             MembershipError::RateLimited { retry_after_secs } => Self::RateLimited { retry_after_secs },
             MembershipError::InvalidLink => Self::InvalidLink,
             MembershipError::NotFound => Self::NotFound,
+            MembershipError::Gateway(e) => {
+                tracing::error!(error = %e, "payment provider call failed");
+                Self::PaymentProvider(e.to_string())
+            }
+            MembershipError::Billing(crate::services::billing::BillingError::Db(e)) => e.into(),
             MembershipError::Outbox(e) => e.into(),
             MembershipError::Db(e) => e.into(),
         }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use stripe::{Client, ClientBuilder, IdempotencyKey, RequestStrategy, StripeRequest};
 use stripe_billing::billing_portal_session::CreateBillingPortalSession;
 use stripe_billing::invoice::RetrieveInvoice;
-use stripe_billing::subscription::RetrieveSubscription;
+use stripe_billing::subscription::{CancelSubscription, RetrieveSubscription};
 use stripe_checkout::CheckoutSessionMode;
 use stripe_checkout::checkout_session::RetrieveCheckoutSession;
 use stripe_checkout::checkout_session::{
@@ -232,6 +232,12 @@ impl StripeGateway {
         let session =
             CreateBillingPortalSession::new().customer(customer).return_url(return_url).send(&self.client).await?;
         Ok(session.url)
+    }
+
+    /// Cancels a subscription at once (account deletion); returns Stripe's new state.
+    pub async fn cancel_subscription(&self, id: &str) -> Result<SubscriptionState, GatewayError> {
+        CancelSubscription::new(id).send(&self.client).await?;
+        self.subscription(id).await
     }
 
     /// The subscription as Stripe has it now.

@@ -24,6 +24,10 @@ pub enum MembershipError {
     InvalidLink,
     #[error("member not found")]
     NotFound,
+    #[error("the payment provider could not cancel the subscription: {0}")]
+    Gateway(#[from] crate::payments::stripe::GatewayError),
+    #[error(transparent)]
+    Billing(#[from] crate::services::billing::BillingError),
     #[error(transparent)]
     Outbox(#[from] OutboxError),
     #[error(transparent)]
@@ -232,10 +236,47 @@ pub async fn export(ctx: &Context, member_id: MemberId) -> Result<MemberExport, 
     })
 }
 
+/// Ends every live subscription of the member with the provider first, so a
+/// deleted account is never charged again; our records follow the provider's.
+async fn cancel_subscriptions(ctx: &Context, member_id: MemberId) -> Result<(), MembershipError> {
+    use crate::payments::Payments;
+    use crate::services::billing;
+    for sub in db::subscriptions::list_for_member(ctx.db.pool(), member_id).await? {
+        if sub.status.is_terminal() {
+            continue;
+        }
+        let state = match &ctx.payments {
+            Payments::Stripe { gateway, .. } if !sub.provider_id.starts_with("demo_") => {
+                gateway.cancel_subscription(&sub.provider_id).await?
+            }
+            _ => billing::SubscriptionState {
+                provider_id: sub.provider_id.clone(),
+                customer_id: sub.customer_id.clone(),
+                member_hint: Some(member_id),
+                price_ref: sub.price_id.clone(),
+                status: crate::domain::SubscriptionStatus::Canceled,
+                interval: sub.interval,
+                amount_minor: sub.amount_minor,
+                currency: sub.currency,
+                current_period_end: sub.current_period_end,
+                cancel_at_period_end: false,
+                started_at: sub.started_at,
+                canceled_at: Some(ctx.clock.now()),
+                ended_at: Some(ctx.clock.now()),
+            },
+        };
+        let mut tx = ctx.db.begin_write().await?;
+        billing::apply_subscription(ctx, &mut tx, &state).await?;
+        tx.commit().await.map_err(DbError::from)?;
+    }
+    Ok(())
+}
+
 /// Erases the member's personal data in one transaction: email, name, sessions,
 /// sign-in links and queued mail go; the anonymous row stays for accounting.
 #[tracing::instrument(skip_all, fields(member.id = %member_id))]
 pub async fn delete_account(ctx: &Context, member_id: MemberId) -> Result<(), MembershipError> {
+    cancel_subscriptions(ctx, member_id).await?;
     let mut tx = ctx.db.begin_write().await?;
     let member = db::members::find_by_id(&mut *tx, member_id)
         .await?

@@ -590,3 +590,79 @@ async fn invoice_paid_records_gross_fee_and_net_from_the_balance_transaction_onc
         sqlx::query_as("select first_paid_at from subscriptions").fetch_one(app.db().pool()).await.expect("sub");
     assert_eq!(first_paid, Some(1_790_000_000_000_000));
 }
+
+/// Stripe changes the subscription; the event that says so is applied by re-reading it.
+async fn stripe_updates_subscription(app: &TestApp, id: &str, change: impl FnOnce(&mut Value)) {
+    let mock = app.stripe();
+    let mut sub = mock.get(id).expect("subscription");
+    change(&mut sub);
+    mock.put(sub.clone());
+    app.send_stripe_event("customer.subscription.updated", sub).await.1.assert_status(200);
+}
+
+async fn mrr_kinds(app: &TestApp) -> Vec<(String, i64)> {
+    sqlx::query_as("select kind, delta_minor from mrr_movements order by created_at, id")
+        .fetch_all(app.db().pool())
+        .await
+        .expect("movements")
+}
+
+#[tokio::test]
+async fn plan_changes_record_expansion_and_contraction() {
+    let app = TestApp::builder().with_stripe().spawn().await;
+    paying_patron(&app, "changer@example.org").await;
+    stripe_updates_subscription(&app, "sub_inv", |s| s["items"]["data"][0]["price"]["unit_amount"] = json!(1200)).await;
+    stripe_updates_subscription(&app, "sub_inv", |s| s["items"]["data"][0]["price"]["unit_amount"] = json!(300)).await;
+    assert_eq!(
+        mrr_kinds(&app).await,
+        vec![("new".to_string(), 600), ("expansion".to_string(), 600), ("contraction".to_string(), -900)]
+    );
+}
+
+#[tokio::test]
+async fn failed_renewals_go_past_due_then_lapsed_and_paying_again_reactivates() {
+    let app = TestApp::builder().with_stripe().spawn().await;
+    paying_patron(&app, "wobbly@example.org").await;
+    app.sign_in_member(&app.client, "wobbly@example.org").await;
+    stripe_updates_subscription(&app, "sub_inv", |s| s["status"] = json!("past_due")).await;
+    app.client.get("/account").send().await.assert_contains("payment overdue");
+    // The grace period runs out: lapsed, though Stripe still retries.
+    app.advance_clock(15 * 24 * 3600 * 1_000_000);
+    app.client.get("/account").send().await.assert_contains("Lapsed patron");
+    stripe_updates_subscription(&app, "sub_inv", |s| s["status"] = json!("canceled")).await;
+    stripe_updates_subscription(&app, "sub_inv", |s| s["status"] = json!("active")).await;
+    // A canceled subscription stays canceled; coming back is a new subscription.
+    let mock = app.stripe();
+    let mut again = mock.get("sub_inv").expect("sub");
+    again["id"] = json!("sub_again");
+    again["status"] = json!("active");
+    mock.put(again.clone());
+    app.send_stripe_event("customer.subscription.created", again).await.1.assert_status(200);
+    app.client.get("/account").send().await.assert_contains(">Patron<");
+    let kinds: Vec<String> = mrr_kinds(&app).await.into_iter().map(|k| k.0).collect();
+    assert_eq!(kinds, vec!["new", "churn", "reactivation"]);
+}
+
+#[tokio::test]
+async fn deleting_an_account_cancels_the_stripe_subscription_first() {
+    let app = TestApp::builder().with_stripe().spawn().await;
+    paying_patron(&app, "leaving@example.org").await;
+    app.sign_in_member(&app.client, "leaving@example.org").await;
+
+    // Stripe down: nothing is erased, the member is told.
+    app.stripe().fail_next(1);
+    app.client.post_form("/account/delete", &[("confirm", "yes")]).send().await.assert_status(502);
+    let (email,): (Option<String>,) =
+        sqlx::query_as("select email from members").fetch_one(app.db().pool()).await.expect("member");
+    assert_eq!(email.as_deref(), Some("leaving@example.org"));
+
+    app.client.post_form("/account/delete", &[("confirm", "yes")]).send().await.assert_status(303);
+    assert!(app.stripe().requests_to("DELETE", "/v1/subscriptions/sub_inv").len() >= 2);
+    let (status,): (String,) =
+        sqlx::query_as("select status from subscriptions").fetch_one(app.db().pool()).await.expect("sub");
+    assert_eq!(status, "canceled");
+    let kinds: Vec<String> = mrr_kinds(&app).await.into_iter().map(|k| k.0).collect();
+    assert_eq!(kinds, vec!["new", "churn"]);
+    // The ledger keeps its rows, linked to the anonymous member.
+    assert_eq!(app.count("select count(*) from payments where member_id is not null").await, 1);
+}

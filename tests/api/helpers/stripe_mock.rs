@@ -83,6 +83,7 @@ impl StripeMock {
             .route("/v1/checkout/sessions", post(create_checkout_session))
             .route("/v1/billing_portal/sessions", post(create_portal_session))
             .route("/v1/{kind}/{id}", get(retrieve))
+            .route("/v1/subscriptions/{id}", get(retrieve_subscription).delete(cancel_subscription))
             .route("/v1/checkout/sessions/{id}", get(retrieve_session))
             .fallback(unknown)
             .with_state(inner.clone());
@@ -286,6 +287,34 @@ async fn retrieve(
         Some(object) => axum::Json(object.clone()).into_response(),
         None => not_found(&id),
     }
+}
+
+async fn cancel_subscription(
+    State(inner): Mock,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    if record(&inner, &method, &uri, &headers, &Bytes::new()).is_none() {
+        return failure();
+    }
+    let mut state = inner.lock().expect("lock");
+    let Some(sub) = state.objects.get_mut(&id) else { return not_found(&id) };
+    sub["status"] = json!("canceled");
+    sub["canceled_at"] = json!(1_790_000_500);
+    sub["ended_at"] = json!(1_790_000_500);
+    axum::Json(sub.clone()).into_response()
+}
+
+async fn retrieve_subscription(
+    state: Mock,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    retrieve(state, method, uri, headers, Path(("subscriptions".into(), id))).await
 }
 
 async fn retrieve_session(
