@@ -200,3 +200,20 @@ pub async fn comped_until<'e, E: Executor<'e, Database = Any>>(ex: E, id: Member
         .await?;
     Ok(row.and_then(|(c,)| c))
 }
+
+/// Grants (or, with `None`, ends) complimentary patron status.
+pub async fn set_comped_until<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    id: MemberId,
+    until: Option<Micros>,
+) -> Result<(), DbError> {
+    let done = sqlx::query("update members set comped_until = $2 where id = $1 and deleted_at is null")
+        .bind(id.to_string())
+        .bind(until)
+        .execute(ex)
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(DbError::NotFound);
+    }
+    Ok(())
+}

@@ -149,3 +149,28 @@ pub async fn owner_of_charge<'e, E: Executor<'e, Database = Any>>(
     .await?;
     row.map(|(m, s)| Ok((m.as_deref().map(|m| super::parse_stored("member id", m)).transpose()?, s))).transpose()
 }
+
+#[derive(Clone, Debug, FromRow)]
+pub struct LedgerRow {
+    pub kind: String,
+    pub provider_id: String,
+    pub member_id: Option<String>,
+    pub gross_minor: i64,
+    pub fee_minor: i64,
+    pub net_minor: i64,
+    pub currency: String,
+    pub description: Option<String>,
+    pub occurred_at: i64,
+}
+
+/// The latest ledger rows, for staff.
+pub async fn list_recent<'e, E: Executor<'e, Database = Any>>(ex: E, limit: i64) -> Result<Vec<LedgerRow>, DbError> {
+    let rows = sqlx::query_as(
+        "select kind, provider_id, member_id, gross_minor, fee_minor, net_minor, currency, description, occurred_at
+         from payments order by occurred_at desc, id desc limit $1",
+    )
+    .bind(limit)
+    .fetch_all(ex)
+    .await?;
+    Ok(rows)
+}

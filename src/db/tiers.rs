@@ -175,3 +175,127 @@ pub async fn set_stripe_price<'e, E: Executor<'e, Database = Any>>(
         .await?;
     Ok(())
 }
+
+/// Every tier, archived ones included, for staff.
+pub async fn list_all<'e, E: Executor<'e, Database = Any>>(ex: E) -> Result<Vec<Tier>, DbError> {
+    let rows: Vec<TierRow> =
+        sqlx::query_as(sqlx::AssertSqlSafe(format!("select {TIER_COLUMNS} from tiers order by position, name")))
+            .fetch_all(ex)
+            .await?;
+    rows.into_iter().map(Tier::try_from).collect()
+}
+
+/// Live prices of one tier.
+pub async fn live_prices_of<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    tier: TierId,
+) -> Result<Vec<TierPrice>, DbError> {
+    let rows: Vec<PriceRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {PRICE_COLUMNS} from tier_prices where tier_id = $1 and archived_at is null order by currency, interval"
+    )))
+    .bind(tier.to_string())
+    .fetch_all(ex)
+    .await?;
+    rows.into_iter().map(TierPrice::try_from).collect()
+}
+
+#[derive(Clone, Debug)]
+pub struct TierFields<'a> {
+    pub slug: &'a str,
+    pub name: &'a str,
+    pub description: &'a str,
+    pub benefits: &'a str,
+    pub vote_weight: i64,
+    pub position: i64,
+    pub active: bool,
+}
+
+pub async fn insert<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    id: TierId,
+    f: &TierFields<'_>,
+    now: i64,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "insert into tiers (id, slug, name, description, benefits, vote_weight, position, status, created_at, updated_at)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
+    )
+    .bind(id.to_string())
+    .bind(f.slug)
+    .bind(f.name)
+    .bind(f.description)
+    .bind(f.benefits)
+    .bind(f.vote_weight)
+    .bind(f.position)
+    .bind(if f.active { "active" } else { "archived" })
+    .bind(now)
+    .execute(ex)
+    .await?;
+    Ok(())
+}
+
+pub async fn update<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    id: TierId,
+    f: &TierFields<'_>,
+    now: i64,
+) -> Result<(), DbError> {
+    let done = sqlx::query(
+        "update tiers set slug = $2, name = $3, description = $4, benefits = $5, vote_weight = $6, position = $7,
+             status = $8, updated_at = $9 where id = $1",
+    )
+    .bind(id.to_string())
+    .bind(f.slug)
+    .bind(f.name)
+    .bind(f.description)
+    .bind(f.benefits)
+    .bind(f.vote_weight)
+    .bind(f.position)
+    .bind(if f.active { "active" } else { "archived" })
+    .bind(now)
+    .execute(ex)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(DbError::NotFound);
+    }
+    Ok(())
+}
+
+/// Retires a live price; subscribers keep it, new checkouts use its successor.
+pub async fn archive_price<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    price_id: &str,
+    now: i64,
+) -> Result<(), DbError> {
+    sqlx::query("update tier_prices set archived_at = $2 where id = $1 and archived_at is null")
+        .bind(price_id)
+        .bind(now)
+        .execute(ex)
+        .await?;
+    Ok(())
+}
+
+pub async fn insert_price<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    tier: TierId,
+    interval: Interval,
+    amount: Money,
+    flexible: bool,
+    now: i64,
+) -> Result<String, DbError> {
+    let id = uuid::Uuid::now_v7().to_string();
+    sqlx::query(
+        "insert into tier_prices (id, tier_id, interval, currency, amount_minor, flexible, created_at)
+         values ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(&id)
+    .bind(tier.to_string())
+    .bind(interval.as_str())
+    .bind(amount.currency.as_str())
+    .bind(amount.minor)
+    .bind(i64::from(flexible))
+    .bind(now)
+    .execute(ex)
+    .await?;
+    Ok(id)
+}

@@ -16,6 +16,10 @@ pub enum Permission {
     ViewDashboard,
     ManageStaff,
     ViewAuditLog,
+    /// Tiers, prices, comps, and retrying Stripe events.
+    ManagePayments,
+    /// The ledger and the Stripe event log.
+    ViewPayments,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -37,7 +41,8 @@ impl Role {
         use Permission::*;
         match self {
             Self::Admin => true,
-            Self::Editor | Self::Analyst => matches!(permission, ViewDashboard),
+            Self::Editor => matches!(permission, ViewDashboard),
+            Self::Analyst => matches!(permission, ViewDashboard | ViewPayments),
         }
     }
 }

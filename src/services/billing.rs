@@ -146,6 +146,21 @@ pub async fn record_payment(
     Ok(db::payments::insert(&mut **tx, &payment, now).await?)
 }
 
+/// Grants complimentary patron status until `until` (or ends it with `None`).
+pub async fn comp(
+    ctx: &Context,
+    actor: &super::staff::Actor,
+    member: MemberId,
+    until: Option<Micros>,
+) -> Result<(), BillingError> {
+    let mut tx = ctx.db.begin_write().await?;
+    db::members::set_comped_until(&mut *tx, member, until).await?;
+    let detail = until.map_or_else(|| "ended".to_string(), crate::clock::format_utc);
+    super::staff::audit(ctx, &mut tx, actor, "member.comp", Some(member.to_string()), Some(detail)).await?;
+    tx.commit().await.map_err(DbError::from)?;
+    Ok(())
+}
+
 /// Where a member stands, for pages and for voting rights.
 #[derive(Clone, Debug)]
 pub struct Standing {

@@ -231,6 +231,14 @@ async fn stripe_price(
     Ok((product, stripe_price))
 }
 
+/// Creates the Stripe product and price of one of our prices if missing.
+pub async fn ensure_stripe_price(ctx: &Context, price: &TierPrice) -> Result<(), CheckoutError> {
+    if let Payments::Stripe { gateway, .. } = &ctx.payments {
+        stripe_price(ctx, gateway, price).await?;
+    }
+    Ok(())
+}
+
 /// Where "Manage billing" goes: Stripe's Customer Portal, or the demo stand-in.
 pub async fn billing_portal_url(ctx: &Context, member: MemberId) -> Result<String, CheckoutError> {
     match &ctx.payments {

@@ -8,6 +8,7 @@ pub mod rate_limit;
 pub mod sessions;
 pub mod staff;
 pub mod stripe_events;
+pub mod tiers;
 
 use std::sync::Arc;
 

@@ -2,6 +2,7 @@
 mod helpers;
 
 mod account;
+mod admin_payments;
 mod cli;
 mod csrf;
 mod demo_payments;

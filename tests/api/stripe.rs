@@ -666,3 +666,38 @@ async fn deleting_an_account_cancels_the_stripe_subscription_first() {
     // The ledger keeps its rows, linked to the anonymous member.
     assert_eq!(app.count("select count(*) from payments where member_id is not null").await, 1);
 }
+
+#[tokio::test]
+async fn staff_see_unmatched_events_and_retry_them_once_the_customer_is_linked() {
+    let app = TestApp::builder().with_stripe().spawn().await;
+    let p = start_checkout(&app, "late.link@example.org").await;
+    // Stripe knows a subscription for a customer we have not linked yet.
+    sqlx::query("update members set stripe_customer_id = null").execute(app.db().pool()).await.expect("unlink");
+    let mock = app.stripe();
+    let sub = mock.subscription("sub_late", &p.customer, &p.stripe_price, 600, "eur", "month", "active", json!({}));
+    mock.put(sub.clone());
+    let (id, r) = app.send_stripe_event("customer.subscription.created", sub).await;
+    assert_eq!(r.json()["status"], "pending");
+
+    app.sign_in_staff(&app.client, "admin@news.test", patronage::domain::Role::Admin).await;
+    let page = app.client.get("/admin/events").send().await;
+    page.assert_status(200)
+        .assert_contains(&id)
+        .assert_contains("pending")
+        .assert_contains(&format!("/admin/events/{id}/retry"));
+
+    sqlx::query("update members set stripe_customer_id = $1")
+        .bind(&p.customer)
+        .execute(app.db().pool())
+        .await
+        .expect("link");
+    app.client.post_form(&format!("/admin/events/{id}/retry"), &[]).send().await.assert_status(303);
+    let (status,): (String,) = sqlx::query_as("select status from stripe_events where id = $1")
+        .bind(&id)
+        .fetch_one(app.db().pool())
+        .await
+        .expect("event");
+    assert_eq!(status, "applied");
+    app.client.get("/admin/ledger").send().await.assert_status(200);
+    assert_eq!(app.count("select count(*) from audit_log where action = 'stripe_event.retry'").await, 1);
+}

@@ -3,6 +3,7 @@
 //! route needs and refuses everyone whose role lacks it.
 mod auth;
 mod dashboard;
+mod payments;
 mod staff;
 
 use std::marker::PhantomData;
@@ -20,7 +21,7 @@ use crate::domain::Permission;
 use crate::services::sessions;
 
 pub fn router() -> Router<AppState> {
-    Router::new().merge(auth::router()).merge(dashboard::router()).merge(staff::router())
+    Router::new().merge(auth::router()).merge(dashboard::router()).merge(staff::router()).merge(payments::router())
 }
 
 /// Names a [`Permission`] at the type level.
@@ -36,6 +37,16 @@ impl Needs for ViewDashboard {
 pub struct ManageStaff;
 impl Needs for ManageStaff {
     const PERMISSION: Permission = Permission::ManageStaff;
+}
+
+pub struct ManagePayments;
+impl Needs for ManagePayments {
+    const PERMISSION: Permission = Permission::ManagePayments;
+}
+
+pub struct ViewPayments;
+impl Needs for ViewPayments {
+    const PERMISSION: Permission = Permission::ViewPayments;
 }
 
 pub struct ViewAuditLog;
@@ -72,7 +83,9 @@ pub fn staff_page(state: &AppState, user: Option<&StaffUser>, path: &str) -> sup
         page.insert("staff_email", &u.email.to_string())
             .insert("staff_role", u.role.as_str())
             .insert("can_manage_staff", &u.role.allows(Permission::ManageStaff))
-            .insert("can_view_audit", &u.role.allows(Permission::ViewAuditLog));
+            .insert("can_view_audit", &u.role.allows(Permission::ViewAuditLog))
+            .insert("can_manage_payments", &u.role.allows(Permission::ManagePayments))
+            .insert("can_view_payments", &u.role.allows(Permission::ViewPayments));
     }
     page
 }

@@ -1,0 +1,397 @@
+//! Staff pages for money: tiers and prices, the Stripe event log (with retry),
+//! the ledger, and complimentary memberships.
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use serde::{Deserialize, Serialize};
+
+use super::{Authorized, ManagePayments, ViewPayments, staff_page};
+use crate::clock::{DAY, format_utc};
+use crate::db;
+use crate::domain::{Currency, Email, Interval, Money, TierId};
+use crate::http::error::AppError;
+use crate::http::extract::{ClientIp, FieldErrors, Form};
+use crate::http::state::AppState;
+use crate::services::staff::Actor;
+use crate::services::tiers::{self, TierError, TierInput};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/admin/tiers", get(list_tiers).post(create_tier))
+        .route("/admin/tiers/{id}", get(show_tier).post(update_tier))
+        .route("/admin/events", get(list_events))
+        .route("/admin/events/{id}/retry", post(retry_event))
+        .route("/admin/ledger", get(show_ledger))
+        .route("/admin/comps", post(comp_member))
+}
+
+/// Currencies offered in the tier form (more appear once a price uses them).
+const FORM_CURRENCIES: [Currency; 2] = [Currency::EUR, Currency::USD];
+
+#[derive(Serialize)]
+struct PriceCell {
+    field: String,
+    label: String,
+    amount: String,
+    flexible: bool,
+}
+
+#[derive(Serialize)]
+struct TierRow {
+    id: String,
+    name: String,
+    slug: String,
+    active: bool,
+    vote_weight: i64,
+    prices: Vec<String>,
+    synced: bool,
+}
+
+async fn list_tiers(State(state): State<AppState>, staff: Authorized<ManagePayments>) -> Result<Response, AppError> {
+    let pool = state.ctx.db.pool();
+    let mut rows = Vec::new();
+    for t in db::tiers::list_all(pool).await? {
+        let prices = db::tiers::live_prices_of(pool, t.id).await?;
+        rows.push(TierRow {
+            id: t.id.to_string(),
+            synced: t.stripe_product_id.is_some() && prices.iter().all(|p| p.stripe_price_id.is_some()),
+            prices: prices.iter().map(|p| format!("{} / {}", p.amount, p.interval)).collect(),
+            name: t.name,
+            slug: t.slug,
+            active: t.active,
+            vote_weight: t.vote_weight,
+        });
+    }
+    let mut page = staff_page(&state, Some(&staff.user), "/admin/tiers");
+    page.insert("tiers", &rows).insert("stripe", &!state.ctx.payments.is_demo());
+    let form = TierForm::default();
+    insert_form(&mut page, &form, &FieldErrors::default(), &[]);
+    Ok(page.render(&state, "admin/tiers.html")?.into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct TierForm {
+    name: String,
+    slug: String,
+    description: String,
+    benefits: String,
+    vote_weight: String,
+    position: String,
+    active: String,
+    #[serde(flatten)]
+    rest: std::collections::HashMap<String, String>,
+}
+
+fn cells(form: &TierForm, currencies: &[Currency]) -> Vec<PriceCell> {
+    let mut out = Vec::new();
+    for currency in currencies {
+        for interval in [Interval::Month, Interval::Year] {
+            let field = format!("price_{}_{}", interval.as_str(), currency.as_str());
+            out.push(PriceCell {
+                amount: form.rest.get(&field).cloned().unwrap_or_default(),
+                flexible: form
+                    .rest
+                    .get(&format!("flexible_{}_{}", interval.as_str(), currency.as_str()))
+                    .is_some_and(|v| v == "yes"),
+                label: format!("{} / {}", currency.code(), interval.as_str()),
+                field,
+            });
+        }
+    }
+    out
+}
+
+fn insert_form(
+    page: &mut crate::http::extract::PageContext,
+    form: &TierForm,
+    errors: &FieldErrors,
+    currencies: &[Currency],
+) {
+    let currencies: Vec<Currency> = if currencies.is_empty() { FORM_CURRENCIES.to_vec() } else { currencies.to_vec() };
+    page.insert("form_name", &form.name)
+        .insert("form_slug", &form.slug)
+        .insert("form_description", &form.description)
+        .insert("form_benefits", &form.benefits)
+        .insert("form_vote_weight", &form.vote_weight)
+        .insert("form_position", &form.position)
+        .insert("form_active", &(form.active == "yes"))
+        .insert("price_cells", &cells(form, &currencies))
+        .insert("errors", &errors.0);
+}
+
+fn parse_tier(form: &TierForm, currencies: &[Currency], errors: &mut FieldErrors) -> Option<TierInput> {
+    let name = form.name.trim();
+    if name.is_empty() || name.chars().count() > 60 || name.chars().any(char::is_control) {
+        errors.add("name", "Give the tier a name of 1 to 60 characters.".into());
+    }
+    let slug = form.slug.trim().to_ascii_lowercase();
+    if slug.is_empty()
+        || slug.len() > 40
+        || !slug.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    {
+        errors.add("slug", "Use 1 to 40 lower-case letters, digits and dashes.".into());
+    }
+    if form.description.chars().count() > 500 {
+        errors.add("description", "At most 500 characters.".into());
+    }
+    if form.benefits.chars().count() > 2000 {
+        errors.add("benefits", "At most 2,000 characters.".into());
+    }
+    let vote_weight = form.vote_weight.trim().parse::<i64>().ok().filter(|w| (1..=100).contains(w));
+    if vote_weight.is_none() {
+        errors.add("vote_weight", "A whole number from 1 to 100.".into());
+    }
+    let position = if form.position.trim().is_empty() {
+        Some(0)
+    } else {
+        form.position.trim().parse::<i64>().ok().filter(|p| p.abs() <= 1000)
+    };
+    if position.is_none() {
+        errors.add("position", "A whole number from -1000 to 1000.".into());
+    }
+    let mut prices = Vec::new();
+    for cell in cells(form, currencies) {
+        if cell.amount.trim().is_empty() {
+            continue;
+        }
+        let (_, rest) = cell.field.split_once('_').unwrap_or_default();
+        let (interval, currency) = rest.split_once('_').unwrap_or_default();
+        let (Ok(interval), Ok(currency)) = (interval.parse::<Interval>(), Currency::parse(currency)) else { continue };
+        match Money::parse_major(&cell.amount, currency) {
+            Ok(m) => prices.push((interval, m, cell.flexible)),
+            Err(e) => errors.add("prices", format!("{}: {e}", cell.label)),
+        }
+    }
+    if form.active == "yes" && prices.is_empty() {
+        errors.add("prices", "An active tier needs at least one price.".into());
+    }
+    if !errors.is_empty() {
+        return None;
+    }
+    Some(TierInput {
+        slug,
+        name: name.to_string(),
+        description: form.description.trim().to_string(),
+        benefits: form.benefits.trim().to_string(),
+        vote_weight: vote_weight?,
+        position: position?,
+        active: form.active == "yes",
+        prices,
+    })
+}
+
+async fn create_tier(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    staff: Authorized<ManagePayments>,
+    Form(form): Form<TierForm>,
+) -> Result<Response, AppError> {
+    save_tier(state, ip, staff, None, form).await
+}
+
+async fn update_tier(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    staff: Authorized<ManagePayments>,
+    Path(id): Path<String>,
+    Form(form): Form<TierForm>,
+) -> Result<Response, AppError> {
+    let id: TierId = id.parse().map_err(|_| AppError::NotFound)?;
+    db::tiers::find(state.ctx.db.pool(), id).await?.ok_or(AppError::NotFound)?;
+    save_tier(state, ip, staff, Some(id), form).await
+}
+
+async fn tier_currencies(state: &AppState, id: Option<TierId>) -> Result<Vec<Currency>, AppError> {
+    let mut currencies = FORM_CURRENCIES.to_vec();
+    if let Some(id) = id {
+        for p in db::tiers::live_prices_of(state.ctx.db.pool(), id).await? {
+            if !currencies.contains(&p.amount.currency) {
+                currencies.push(p.amount.currency);
+            }
+        }
+    }
+    Ok(currencies)
+}
+
+async fn save_tier(
+    state: AppState,
+    ip: String,
+    staff: Authorized<ManagePayments>,
+    id: Option<TierId>,
+    form: TierForm,
+) -> Result<Response, AppError> {
+    let currencies = tier_currencies(&state, id).await?;
+    let mut errors = FieldErrors::default();
+    if let Some(input) = parse_tier(&form, &currencies, &mut errors) {
+        match tiers::save(&state.ctx, &Actor::staff(&staff.user, &ip), id, &input).await {
+            Ok(_) => return Ok(Redirect::to("/admin/tiers").into_response()),
+            Err(TierError::SlugTaken) => errors.add("slug", "Another tier uses this short name.".into()),
+            Err(TierError::Db(e)) => return Err(e.into()),
+        }
+    }
+    let path = id.map_or_else(|| "/admin/tiers".to_string(), |i| format!("/admin/tiers/{i}"));
+    let mut page = staff_page(&state, Some(&staff.user), &path);
+    insert_form(&mut page, &form, &errors, &currencies);
+    page.insert("tier_id", &id.map(|i| i.to_string()));
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, page.render(&state, "admin/tier_form.html")?).into_response())
+}
+
+async fn show_tier(
+    State(state): State<AppState>,
+    staff: Authorized<ManagePayments>,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let id: TierId = id.parse().map_err(|_| AppError::NotFound)?;
+    let tier = db::tiers::find(state.ctx.db.pool(), id).await?.ok_or(AppError::NotFound)?;
+    let currencies = tier_currencies(&state, Some(id)).await?;
+    let mut rest = std::collections::HashMap::new();
+    for p in db::tiers::live_prices_of(state.ctx.db.pool(), id).await? {
+        let unit = 10_i64.pow(p.amount.currency.exponent());
+        let major = if unit == 1 {
+            p.amount.minor.to_string()
+        } else {
+            format!("{}.{:02}", p.amount.minor / unit, p.amount.minor % unit)
+        };
+        rest.insert(format!("price_{}_{}", p.interval.as_str(), p.amount.currency.as_str()), major);
+        if p.flexible {
+            rest.insert(format!("flexible_{}_{}", p.interval.as_str(), p.amount.currency.as_str()), "yes".into());
+        }
+    }
+    let form = TierForm {
+        name: tier.name.clone(),
+        slug: tier.slug.clone(),
+        description: tier.description.clone(),
+        benefits: tier.benefits.join("\n"),
+        vote_weight: tier.vote_weight.to_string(),
+        position: tier.position.to_string(),
+        active: if tier.active { "yes".into() } else { String::new() },
+        rest,
+    };
+    let mut page = staff_page(&state, Some(&staff.user), &format!("/admin/tiers/{id}"));
+    insert_form(&mut page, &form, &FieldErrors::default(), &currencies);
+    page.insert("tier_id", &Some(id.to_string()));
+    Ok(page.render(&state, "admin/tier_form.html")?.into_response())
+}
+
+#[derive(Serialize)]
+struct EventRow {
+    id: String,
+    event_type: String,
+    status: String,
+    attempts: i64,
+    error: String,
+    received: String,
+    retryable: bool,
+}
+
+async fn list_events(State(state): State<AppState>, staff: Authorized<ViewPayments>) -> Result<Response, AppError> {
+    let rows: Vec<EventRow> = db::stripe_events::list_recent(state.ctx.db.pool(), 200)
+        .await?
+        .into_iter()
+        .map(|e| EventRow {
+            retryable: matches!(e.status.as_str(), "failed" | "unmatched" | "pending"),
+            id: e.id,
+            event_type: e.event_type,
+            status: e.status,
+            attempts: e.attempts,
+            error: e.last_error.unwrap_or_default(),
+            received: format_utc(e.received_at),
+        })
+        .collect();
+    let mut page = staff_page(&state, Some(&staff.user), "/admin/events");
+    page.insert("events", &rows)
+        .insert("can_retry", &staff.user.role.allows(crate::domain::Permission::ManagePayments));
+    Ok(page.render(&state, "admin/events.html")?.into_response())
+}
+
+async fn retry_event(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    staff: Authorized<ManagePayments>,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    if !db::stripe_events::requeue(state.ctx.db.pool(), &id, state.ctx.clock.now()).await? {
+        return Err(AppError::NotFound);
+    }
+    let mut tx = state.ctx.db.begin_write().await?;
+    crate::services::staff::audit(
+        &state.ctx,
+        &mut tx,
+        &Actor::staff(&staff.user, &ip),
+        "stripe_event.retry",
+        Some(id.clone()),
+        None,
+    )
+    .await?;
+    tx.commit().await.map_err(crate::db::DbError::from)?;
+    crate::services::stripe_events::process(&state.ctx, Some(&id), &state.worker_id).await?;
+    Ok(Redirect::to("/admin/events").into_response())
+}
+
+#[derive(Serialize)]
+struct LedgerView {
+    date: String,
+    kind: String,
+    provider_id: String,
+    member: String,
+    gross: String,
+    fee: String,
+    net: String,
+    description: String,
+}
+
+async fn show_ledger(State(state): State<AppState>, staff: Authorized<ViewPayments>) -> Result<Response, AppError> {
+    let rows: Vec<LedgerView> = db::payments::list_recent(state.ctx.db.pool(), 200)
+        .await?
+        .into_iter()
+        .map(|r| {
+            let currency = Currency::parse(&r.currency).unwrap_or(Currency::EUR);
+            LedgerView {
+                date: format_utc(r.occurred_at),
+                kind: r.kind,
+                provider_id: r.provider_id,
+                member: r.member_id.unwrap_or_default(),
+                gross: Money::new(r.gross_minor, currency).display(),
+                fee: Money::new(r.fee_minor, currency).display(),
+                net: Money::new(r.net_minor, currency).display(),
+                description: r.description.unwrap_or_default(),
+            }
+        })
+        .collect();
+    let mut page = staff_page(&state, Some(&staff.user), "/admin/ledger");
+    page.insert("rows", &rows).insert("can_comp", &staff.user.role.allows(crate::domain::Permission::ManagePayments));
+    Ok(page.render(&state, "admin/ledger.html")?.into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct CompForm {
+    email: String,
+    days: String,
+}
+
+/// Complimentary patron status for `days` days (0 ends it).
+async fn comp_member(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    staff: Authorized<ManagePayments>,
+    Form(form): Form<CompForm>,
+) -> Result<Response, AppError> {
+    let email = Email::parse(&form.email).map_err(|_| AppError::BadRequest("error-email-invalid"))?;
+    let days: i64 = form
+        .days
+        .trim()
+        .parse()
+        .ok()
+        .filter(|d| (0..=3660).contains(d))
+        .ok_or(AppError::BadRequest("error-bad-request"))?;
+    let member = db::members::find_by_email(state.ctx.db.pool(), &email).await?.ok_or(AppError::NotFound)?;
+    let until = (days > 0).then(|| state.ctx.clock.now() + days * DAY);
+    crate::services::billing::comp(&state.ctx, &Actor::staff(&staff.user, &ip), member.id, until)
+        .await
+        .map_err(anyhow::Error::new)?;
+    Ok(Redirect::to("/admin/ledger").into_response())
+}

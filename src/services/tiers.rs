@@ -1,0 +1,92 @@
+//! Staff management of tiers and prices. Prices are never edited in place: a new
+//! amount archives the old price (its subscribers keep it) and adds a new one,
+//! as Stripe's prices are immutable too.
+use super::Context;
+use super::staff::{Actor, audit};
+use crate::db::tiers::TierFields;
+use crate::db::{self, DbError};
+use crate::domain::{Interval, Money, TierId};
+use crate::payments::Payments;
+
+#[derive(Debug, thiserror::Error)]
+pub enum TierError {
+    #[error("a tier with this short name exists already")]
+    SlugTaken,
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+/// A validated tier form: the fields and the wanted live price per interval and currency.
+#[derive(Clone, Debug)]
+pub struct TierInput {
+    pub slug: String,
+    pub name: String,
+    pub description: String,
+    pub benefits: String,
+    pub vote_weight: i64,
+    pub position: i64,
+    pub active: bool,
+    /// `(interval, amount, pay-what-you-want)`; an interval and currency left out has no price.
+    pub prices: Vec<(Interval, Money, bool)>,
+}
+
+/// Creates (`id` = None) or updates a tier and brings its live prices in line.
+pub async fn save(ctx: &Context, actor: &Actor, id: Option<TierId>, input: &TierInput) -> Result<TierId, TierError> {
+    let now = ctx.clock.now();
+    let fields = TierFields {
+        slug: &input.slug,
+        name: &input.name,
+        description: &input.description,
+        benefits: &input.benefits,
+        vote_weight: input.vote_weight,
+        position: input.position,
+        active: input.active,
+    };
+    let mut tx = ctx.db.begin_write().await?;
+    let tier_id = id.unwrap_or_default();
+    let result = match id {
+        Some(id) => db::tiers::update(&mut *tx, id, &fields, now).await,
+        None => db::tiers::insert(&mut *tx, tier_id, &fields, now).await,
+    };
+    match result {
+        Err(e) if e.is_conflict_on("tiers_slug_key") => return Err(TierError::SlugTaken),
+        other => other?,
+    }
+    let live = db::tiers::live_prices_of(&mut *tx, tier_id).await?;
+    let mut changes = Vec::new();
+    for price in &live {
+        let wanted = input.prices.iter().find(|(i, m, _)| *i == price.interval && m.currency == price.amount.currency);
+        if wanted.is_none_or(|(_, m, flexible)| *m != price.amount || *flexible != price.flexible) {
+            db::tiers::archive_price(&mut *tx, &price.id, now).await?;
+            changes.push(format!("archived {} {}", price.amount, price.interval));
+        }
+    }
+    for (interval, amount, flexible) in &input.prices {
+        let unchanged = live.iter().any(|p| p.interval == *interval && p.amount == *amount && p.flexible == *flexible);
+        if !unchanged {
+            db::tiers::insert_price(&mut *tx, tier_id, *interval, *amount, *flexible, now).await?;
+            changes.push(format!("added {amount} {interval}"));
+        }
+    }
+    let action = if id.is_some() { "tier.update" } else { "tier.create" };
+    audit(ctx, &mut tx, actor, action, Some(input.name.clone()), Some(changes.join("; "))).await?;
+    tx.commit().await.map_err(DbError::from)?;
+    sync_to_stripe(ctx, tier_id).await;
+    Ok(tier_id)
+}
+
+/// Creates the Stripe product and prices now, so the first patron does not wait;
+/// a failure is logged and checkout creates them later instead.
+async fn sync_to_stripe(ctx: &Context, tier: TierId) {
+    if let Payments::Stripe { .. } = &ctx.payments {
+        let prices = match db::tiers::live_prices_of(ctx.db.pool(), tier).await {
+            Ok(p) => p,
+            Err(e) => return tracing::warn!(error = %e, "tier sync skipped"),
+        };
+        for price in prices {
+            if let Err(e) = super::checkout::ensure_stripe_price(ctx, &price).await {
+                tracing::warn!(error = %e, "syncing a price to Stripe failed; checkout will retry");
+            }
+        }
+    }
+}
