@@ -32,8 +32,19 @@ pub enum Command {
         #[command(subcommand)]
         command: StaffCommand,
     },
+    /// Stripe maintenance.
+    Stripe {
+        #[command(subcommand)]
+        command: StripeCommand,
+    },
     /// Print the version.
     Version,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum StripeCommand {
+    /// Re-read every subscription and paid invoice from Stripe and repair our records (idempotent).
+    Sync,
 }
 
 #[derive(Subcommand, Debug)]
@@ -79,6 +90,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!(
                 "Staff account {} ({}). One-time link to set the password (valid 3 days):\n{link}",
                 user.email, user.role
+            );
+            Ok(())
+        }
+        Command::Stripe { command: StripeCommand::Sync } => {
+            let ctx = startup::open_context(&config, Clock::default()).await?;
+            let r = crate::services::stripe_events::sync_all(&ctx).await?;
+            println!(
+                "Stripe sync done: {} subscriptions and {} paid invoices applied, {} not ours, {} without a member",
+                r.subscriptions, r.invoices, r.ignored, r.unmatched
             );
             Ok(())
         }

@@ -6,8 +6,10 @@ use std::time::Duration;
 
 use stripe::{Client, ClientBuilder, IdempotencyKey, RequestStrategy, StripeRequest};
 use stripe_billing::billing_portal_session::CreateBillingPortalSession;
-use stripe_billing::invoice::RetrieveInvoice;
-use stripe_billing::subscription::{CancelSubscription, RetrieveSubscription};
+use stripe_billing::invoice::{ListInvoice, RetrieveInvoice};
+use stripe_billing::subscription::{
+    CancelSubscription, ListSubscription, ListSubscriptionStatus, RetrieveSubscription,
+};
 use stripe_checkout::CheckoutSessionMode;
 use stripe_checkout::checkout_session::RetrieveCheckoutSession;
 use stripe_checkout::checkout_session::{
@@ -238,6 +240,26 @@ impl StripeGateway {
     pub async fn cancel_subscription(&self, id: &str) -> Result<SubscriptionState, GatewayError> {
         CancelSubscription::new(id).send(&self.client).await?;
         self.subscription(id).await
+    }
+
+    /// One page (up to 100) of subscription ids, every status; `(ids, has_more)`.
+    pub async fn list_subscription_ids(&self, after: Option<&str>) -> Result<(Vec<String>, bool), GatewayError> {
+        let mut request = ListSubscription::new().status(ListSubscriptionStatus::All).limit(100);
+        if let Some(after) = after {
+            request = request.starting_after(after);
+        }
+        let page = request.send(&self.client).await?;
+        Ok((page.data.iter().map(|s| s.id.to_string()).collect(), page.has_more))
+    }
+
+    /// One page (up to 100) of paid invoice ids; `(ids, has_more)`.
+    pub async fn list_paid_invoice_ids(&self, after: Option<&str>) -> Result<(Vec<String>, bool), GatewayError> {
+        let mut request = ListInvoice::new().status(stripe_billing::InvoiceStatus::Paid).limit(100);
+        if let Some(after) = after {
+            request = request.starting_after(after);
+        }
+        let page = request.send(&self.client).await?;
+        Ok((page.data.iter().filter_map(|i| i.id.as_ref().map(|id| id.to_string())).collect(), page.has_more))
     }
 
     /// The subscription as Stripe has it now.

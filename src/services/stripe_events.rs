@@ -177,37 +177,7 @@ async fn apply(ctx: &Context, gateway: &StripeGateway, event: &StoredEvent) -> R
             }
         }
         "invoice.paid" | "invoice.payment_succeeded" | "invoice.payment_failed" => {
-            let invoice = gateway.invoice(object_id).await?;
-            let Some(sub) = invoice.subscription_id.as_deref() else { return Ok(Outcome::Ignored) };
-            match sync_subscription(ctx, gateway, sub).await? {
-                Outcome::Applied => {}
-                other => return Ok(other),
-            }
-            if invoice.paid && invoice.amount_paid > 0 {
-                let settlement = match invoice.charge_id.as_deref() {
-                    Some(charge) => Some(gateway.charge_settlement(charge).await?),
-                    None => None,
-                };
-                let payment = NewPayment {
-                    kind: PaymentKind::Subscription,
-                    provider_id: invoice.id.clone(),
-                    member_id: None,
-                    subscription_id: None,
-                    gross_minor: invoice.amount_paid,
-                    fee_minor: settlement.as_ref().map_or(0, |s| s.fee),
-                    net_minor: settlement.as_ref().map_or(invoice.amount_paid, |s| s.net),
-                    currency: invoice.currency.clone(),
-                    settlement_currency: settlement.as_ref().map(|s| s.currency.clone()),
-                    settlement_net_minor: settlement.as_ref().map(|s| s.net),
-                    charge_id: invoice.charge_id.clone(),
-                    description: Some("Membership".into()),
-                    occurred_at: invoice.paid_at.unwrap_or_else(|| ctx.clock.now()),
-                };
-                let mut tx = ctx.db.begin_write().await?;
-                billing::record_payment(ctx, &mut tx, &payment, Some(sub)).await?;
-                tx.commit().await.map_err(DbError::from)?;
-            }
-            Ok(Outcome::Applied)
+            apply_invoice(ctx, gateway, object_id).await
         }
         "charge.refunded" => record_refunds(ctx, gateway, object_id).await,
         "charge.dispute.created"
@@ -357,6 +327,88 @@ async fn record_dispute(ctx: &Context, gateway: &StripeGateway, dispute_id: &str
     }
     tx.commit().await.map_err(DbError::from)?;
     Ok(Outcome::Applied)
+}
+
+/// Re-reads an invoice: its subscription's state, and a ledger row once it is paid.
+async fn apply_invoice(ctx: &Context, gateway: &StripeGateway, invoice_id: &str) -> Result<Outcome, ApplyError> {
+    let invoice = gateway.invoice(invoice_id).await?;
+    let Some(sub) = invoice.subscription_id.as_deref() else { return Ok(Outcome::Ignored) };
+    match sync_subscription(ctx, gateway, sub).await? {
+        Outcome::Applied => {}
+        other => return Ok(other),
+    }
+    if invoice.paid && invoice.amount_paid > 0 {
+        let settlement = match invoice.charge_id.as_deref() {
+            Some(charge) => Some(gateway.charge_settlement(charge).await?),
+            None => None,
+        };
+        let payment = NewPayment {
+            kind: PaymentKind::Subscription,
+            provider_id: invoice.id.clone(),
+            member_id: None,
+            subscription_id: None,
+            gross_minor: invoice.amount_paid,
+            fee_minor: settlement.as_ref().map_or(0, |s| s.fee),
+            net_minor: settlement.as_ref().map_or(invoice.amount_paid, |s| s.net),
+            currency: invoice.currency.clone(),
+            settlement_currency: settlement.as_ref().map(|s| s.currency.clone()),
+            settlement_net_minor: settlement.as_ref().map(|s| s.net),
+            charge_id: invoice.charge_id.clone(),
+            description: Some("Membership".into()),
+            occurred_at: invoice.paid_at.unwrap_or_else(|| ctx.clock.now()),
+        };
+        let mut tx = ctx.db.begin_write().await?;
+        billing::record_payment(ctx, &mut tx, &payment, Some(sub)).await?;
+        tx.commit().await.map_err(DbError::from)?;
+    }
+    Ok(Outcome::Applied)
+}
+
+/// What `patronage stripe sync` did.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SyncReport {
+    pub subscriptions: usize,
+    pub invoices: usize,
+    pub ignored: usize,
+    pub unmatched: usize,
+}
+
+/// Re-reads every subscription and paid invoice from Stripe and repairs our
+/// records. Idempotent (upserts and unique ledger keys), so safe to run at any
+/// time, on any instance, beside the webhooks.
+pub async fn sync_all(ctx: &Context) -> Result<SyncReport, anyhow::Error> {
+    let Payments::Stripe { gateway, .. } = &ctx.payments else {
+        anyhow::bail!("STRIPE_SECRET_KEY is not set: nothing to sync")
+    };
+    let mut report = SyncReport::default();
+    let mut tally = |outcome: Outcome, counter: fn(&mut SyncReport) -> &mut usize| match outcome {
+        Outcome::Applied => *counter(&mut report) += 1,
+        Outcome::Ignored => report.ignored += 1,
+        Outcome::NotYet(_) => report.unmatched += 1,
+    };
+    let mut after: Option<String> = None;
+    loop {
+        let (ids, more) = gateway.list_subscription_ids(after.as_deref()).await?;
+        for id in &ids {
+            tally(sync_subscription(ctx, gateway, id).await?, |r| &mut r.subscriptions);
+        }
+        after = ids.last().cloned();
+        if !more || after.is_none() {
+            break;
+        }
+    }
+    let mut after: Option<String> = None;
+    loop {
+        let (ids, more) = gateway.list_paid_invoice_ids(after.as_deref()).await?;
+        for id in &ids {
+            tally(apply_invoice(ctx, gateway, id).await?, |r| &mut r.invoices);
+        }
+        after = ids.last().cloned();
+        if !more || after.is_none() {
+            break;
+        }
+    }
+    Ok(report)
 }
 
 /// Re-reads the subscription from Stripe and applies that, whatever the event said.

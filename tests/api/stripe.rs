@@ -701,3 +701,21 @@ async fn staff_see_unmatched_events_and_retry_them_once_the_customer_is_linked()
     app.client.get("/admin/ledger").send().await.assert_status(200);
     assert_eq!(app.count("select count(*) from audit_log where action = 'stripe_event.retry'").await, 1);
 }
+
+#[tokio::test]
+async fn stripe_sync_repairs_what_missed_webhooks_left_out_and_is_idempotent() {
+    let app = TestApp::builder().with_stripe().spawn().await;
+    let p = start_checkout(&app, "missed@example.org").await;
+    complete_checkout(&app, &p, "sub_inv", "active");
+    paid_invoice(&app, &p, "in_missed", "ch_missed", 600, 34);
+    assert_eq!(app.count("select count(*) from subscriptions").await, 0, "no webhook arrived");
+
+    let report = patronage::services::stripe_events::sync_all(&app.ctx).await.expect("sync runs");
+    assert_eq!((report.subscriptions, report.invoices), (1, 1));
+    let again = patronage::services::stripe_events::sync_all(&app.ctx).await.expect("sync runs twice");
+    assert_eq!((again.subscriptions, again.invoices), (1, 1));
+    assert_eq!(app.count("select count(*) from subscriptions").await, 1);
+    assert_eq!(app.count("select count(*) from payments").await, 1);
+    assert_eq!(app.count("select count(*) from mrr_movements").await, 1);
+    assert!(app.stripe().requests_to("GET", "/v1/subscriptions").iter().all(|r| r.authorization.is_some()));
+}

@@ -82,6 +82,8 @@ impl StripeMock {
             .route("/v1/prices", post(create_price))
             .route("/v1/checkout/sessions", post(create_checkout_session))
             .route("/v1/billing_portal/sessions", post(create_portal_session))
+            .route("/v1/subscriptions", get(list_subscriptions))
+            .route("/v1/invoices", get(list_invoices))
             .route("/v1/{kind}/{id}", get(retrieve))
             .route("/v1/subscriptions/{id}", get(retrieve_subscription).delete(cancel_subscription))
             .route("/v1/checkout/sessions/{id}", get(retrieve_session))
@@ -305,6 +307,27 @@ async fn cancel_subscription(
     sub["canceled_at"] = json!(1_790_000_500);
     sub["ended_at"] = json!(1_790_000_500);
     axum::Json(sub.clone()).into_response()
+}
+
+fn list_of(inner: &Arc<Mutex<Inner>>, keep: impl Fn(&Value) -> bool, url: &str) -> Response {
+    let state = inner.lock().expect("lock");
+    let mut data: Vec<Value> = state.objects.values().filter(|o| keep(o)).cloned().collect();
+    data.sort_by(|a, b| a["id"].as_str().cmp(&b["id"].as_str()));
+    axum::Json(json!({ "object": "list", "data": data, "has_more": false, "url": url })).into_response()
+}
+
+async fn list_subscriptions(State(inner): Mock, method: Method, uri: Uri, headers: HeaderMap) -> Response {
+    if record(&inner, &method, &uri, &headers, &Bytes::new()).is_none() {
+        return failure();
+    }
+    list_of(&inner, |o| o["object"] == "subscription", "/v1/subscriptions")
+}
+
+async fn list_invoices(State(inner): Mock, method: Method, uri: Uri, headers: HeaderMap) -> Response {
+    if record(&inner, &method, &uri, &headers, &Bytes::new()).is_none() {
+        return failure();
+    }
+    list_of(&inner, |o| o["object"] == "invoice" && o["status"] == "paid", "/v1/invoices")
 }
 
 async fn retrieve_subscription(
