@@ -321,7 +321,28 @@ async fn complete_demo_checkout(
     })
 }
 
-async fn show_welcome(State(state): State<AppState>, page: PageContext) -> Result<Response, AppError> {
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct WelcomeParams {
+    session_id: String,
+}
+
+async fn show_welcome(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    UserAgent(ua): UserAgent,
+    mut page: PageContext,
+    Query(params): Query<WelcomeParams>,
+) -> Result<Response, AppError> {
+    if !params.session_id.is_empty()
+        && page.member.is_none()
+        && let Some(cookie) = checkout::confirm_stripe_checkout(&state.ctx, &params.session_id, ua.as_deref()).await?
+    {
+        page.insert("signed_in", &true);
+        return Ok(
+            (jar.add(member_cookie(&state, cookie)), page.render(&state, "patron/welcome.html")?).into_response()
+        );
+    }
     Ok(page.render(&state, "patron/welcome.html")?.into_response())
 }
 

@@ -153,6 +153,7 @@ impl StripeGateway {
         product: &str,
         custom: Option<(Money, Interval)>,
         our_price_id: &str,
+        new_member: bool,
         success_url: &str,
         cancel_url: &str,
     ) -> Result<String, GatewayError> {
@@ -176,12 +177,17 @@ impl StripeGateway {
         metadata.insert("price_id".into(), our_price_id.to_string());
         let mut subscription_data = CreateCheckoutSessionSubscriptionData::new();
         subscription_data.metadata = Some(metadata.clone());
+        let mut session_metadata = metadata.clone();
+        if new_member {
+            // The success page may sign in only an account this checkout created.
+            session_metadata.insert("new_member".into(), "1".into());
+        }
         let session = CreateCheckoutSession::new()
             .mode(CheckoutSessionMode::Subscription)
             .customer(customer)
             .client_reference_id(member.to_string())
             .line_items(vec![item])
-            .metadata(metadata)
+            .metadata(session_metadata)
             .subscription_data(subscription_data)
             .success_url(success_url)
             .cancel_url(cancel_url)
@@ -315,6 +321,7 @@ impl StripeGateway {
                 .and_then(|m| m.parse().ok()),
             ours: metadata.contains_key(OWNER_KEY),
             payment_intent: session.payment_intent.map(|p| p.id().to_string()),
+            new_member: metadata.get("new_member").is_some_and(|v| v == "1"),
             paid: session.payment_status.as_str() == "paid" || session.payment_status.as_str() == "no_payment_required",
         })
     }
@@ -455,6 +462,8 @@ pub struct CheckoutInfo {
     pub ours: bool,
     pub payment_intent: Option<String>,
     pub paid: bool,
+    /// The checkout created the member's account.
+    pub new_member: bool,
 }
 
 #[derive(Clone, Debug)]

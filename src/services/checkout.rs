@@ -136,6 +136,7 @@ pub async fn start_patron_checkout(
                 &product,
                 custom,
                 &price.id,
+                created,
                 &ctx.url("/patron/welcome?session_id={CHECKOUT_SESSION_ID}"),
                 &ctx.url("/patron"),
             )
@@ -229,6 +230,41 @@ async fn stripe_price(
         }
     };
     Ok((product, stripe_price))
+}
+
+/// The Stripe success page: confirms the session by fetching it (the webhook may
+/// not have arrived yet), applies the subscription, and returns a session cookie
+/// when the checkout created the account and it was never signed in before.
+pub async fn confirm_stripe_checkout(
+    ctx: &Context,
+    session_id: &str,
+    user_agent: Option<&str>,
+) -> Result<Option<String>, CheckoutError> {
+    let Payments::Stripe { gateway, .. } = &ctx.payments else { return Ok(None) };
+    if !session_id.starts_with("cs_") || session_id.len() > 255 {
+        return Ok(None);
+    }
+    let session = gateway.checkout_session(session_id).await?;
+    let (Some(member_id), Some(sub), true, true) =
+        (session.member_hint, session.subscription_id.as_deref(), session.ours, session.paid)
+    else {
+        return Ok(None);
+    };
+    let state = gateway.subscription(sub).await?;
+    let mut tx = ctx.db.begin_write().await?;
+    if !matches!(billing::apply_subscription(ctx, &mut tx, &state).await?, Applied::Applied { .. }) {
+        return Ok(None);
+    }
+    let member = db::members::find_by_id(&mut *tx, member_id).await?;
+    let cookie = match member {
+        Some(m) if session.new_member && m.last_sign_in_at.is_none() && m.deleted_at.is_none() => {
+            db::members::touch_sign_in(&mut *tx, member_id, ctx.clock.now()).await?;
+            Some(sessions::create(ctx, &mut tx, Owner::Member(member_id), user_agent).await?)
+        }
+        _ => None,
+    };
+    tx.commit().await.map_err(DbError::from)?;
+    Ok(cookie)
 }
 
 /// Creates the Stripe product and price of one of our prices if missing.

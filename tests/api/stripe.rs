@@ -719,3 +719,48 @@ async fn stripe_sync_repairs_what_missed_webhooks_left_out_and_is_idempotent() {
     assert_eq!(app.count("select count(*) from mrr_movements").await, 1);
     assert!(app.stripe().requests_to("GET", "/v1/subscriptions").iter().all(|r| r.authorization.is_some()));
 }
+
+#[tokio::test]
+async fn the_success_page_confirms_by_fetching_the_session_and_signs_in_a_new_patron_once() {
+    let app = TestApp::builder().with_stripe().spawn().await;
+    let p = start_checkout(&app, "fresh@example.org").await;
+    let s = &app.stripe().requests_to("POST", "/v1/checkout/sessions")[0];
+    assert_eq!(s.field("metadata[new_member]"), Some("1"));
+    complete_checkout(&app, &p, "sub_fresh", "active");
+    let browser = app.new_browser();
+    let r = browser.get(&format!("/patron/welcome?session_id={}", p.session)).send().await;
+    r.assert_status(200).assert_contains("Welcome, patron");
+    assert!(browser.cookie("patronage_session").is_some(), "signed in by the success page");
+    browser.get("/account").send().await.assert_contains(">Patron<");
+    assert_eq!(
+        app.count("select count(*) from subscriptions where status = 'active'").await,
+        1,
+        "applied before any webhook"
+    );
+
+    // The same link again, elsewhere: no second sign-in.
+    let other = app.new_browser();
+    other.get(&format!("/patron/welcome?session_id={}", p.session)).send().await.assert_status(200);
+    assert!(other.cookie("patronage_session").is_none());
+    other.get("/patron/welcome?session_id=cs_unknown").send().await.assert_status(502);
+    other.get("/patron/welcome?session_id=not-a-session").send().await.assert_status(200);
+}
+
+#[tokio::test]
+async fn the_success_page_never_signs_in_an_account_that_existed_before() {
+    let app = TestApp::builder().with_stripe().spawn().await;
+    app.post_join(&app.new_browser(), "existing@example.org", "").await.assert_status(303);
+    app.deliver_mail().await;
+    let p = start_checkout(&app, "existing@example.org").await;
+    let s = &app.stripe().requests_to("POST", "/v1/checkout/sessions")[0];
+    assert_eq!(s.field("metadata[new_member]"), None);
+    complete_checkout(&app, &p, "sub_existing", "active");
+    let browser = app.new_browser();
+    browser
+        .get(&format!("/patron/welcome?session_id={}", p.session))
+        .send()
+        .await
+        .assert_status(200)
+        .assert_contains("Sign in with your email");
+    assert!(browser.cookie("patronage_session").is_none());
+}
