@@ -334,14 +334,18 @@ async fn show_welcome(
     mut page: PageContext,
     Query(params): Query<WelcomeParams>,
 ) -> Result<Response, AppError> {
-    if !params.session_id.is_empty()
-        && page.member.is_none()
-        && let Some(cookie) = checkout::confirm_stripe_checkout(&state.ctx, &params.session_id, ua.as_deref()).await?
-    {
-        page.insert("signed_in", &true);
-        return Ok(
-            (jar.add(member_cookie(&state, cookie)), page.render(&state, "patron/welcome.html")?).into_response()
-        );
+    if !params.session_id.is_empty() && page.member.is_none() {
+        // The webhook confirms the payment anyway; a failure here only means the
+        // visitor signs in by email instead.
+        match checkout::confirm_stripe_checkout(&state.ctx, &params.session_id, ua.as_deref()).await {
+            Ok(Some(cookie)) => {
+                page.insert("signed_in", &true);
+                let html = page.render(&state, "patron/welcome.html")?;
+                return Ok((jar.add(member_cookie(&state, cookie)), html).into_response());
+            }
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, "checkout session could not be confirmed on the success page"),
+        }
     }
     Ok(page.render(&state, "patron/welcome.html")?.into_response())
 }
