@@ -41,6 +41,27 @@ pub struct SubscriptionState {
     pub ended_at: Option<Micros>,
 }
 
+impl SubscriptionState {
+    /// Our mirror as a state to change and apply again (demo portal, local cancellation).
+    pub fn from_mirror(sub: &Subscription) -> Self {
+        Self {
+            provider_id: sub.provider_id.clone(),
+            customer_id: sub.customer_id.clone(),
+            member_hint: sub.member_id,
+            price_ref: sub.price_id.clone(),
+            status: sub.status,
+            interval: sub.interval,
+            amount_minor: sub.amount_minor,
+            currency: sub.currency,
+            current_period_end: sub.current_period_end,
+            cancel_at_period_end: sub.cancel_at_period_end,
+            started_at: sub.started_at,
+            canceled_at: sub.canceled_at,
+            ended_at: sub.ended_at,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Applied {
     /// Our records now match the provider's.

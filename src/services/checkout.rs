@@ -356,22 +356,15 @@ pub async fn complete_demo_checkout(
                 tx.commit().await.map_err(DbError::from)?;
                 return Ok(DemoResult::Failed);
             }
-            let fee = simulated_fee(amount);
-            let payment = NewPayment {
-                kind: PaymentKind::Subscription,
-                provider_id: format!("demo_in_{}", checkout.nonce),
-                member_id: Some(member_id),
-                subscription_id: None,
-                gross_minor: amount.minor,
-                fee_minor: fee,
-                net_minor: amount.minor - fee,
-                currency: amount.currency.as_str().to_string(),
-                settlement_currency: Some(amount.currency.as_str().to_string()),
-                settlement_net_minor: Some(amount.minor - fee),
-                charge_id: Some(format!("demo_ch_{}", checkout.nonce)),
-                description: Some("Demo subscription payment".into()),
-                occurred_at: now,
-            };
+            let payment = demo_payment(
+                PaymentKind::Subscription,
+                format!("demo_in_{}", checkout.nonce),
+                Some(member_id),
+                amount,
+                "Demo subscription payment",
+                checkout,
+                now,
+            );
             let first = billing::record_payment(ctx, &mut tx, &payment, Some(&state.provider_id)).await?;
             let cookie = if first && checkout.new_member {
                 Some(sessions::create(ctx, &mut tx, Owner::Member(member_id), user_agent).await?)
@@ -384,32 +377,53 @@ pub async fn complete_demo_checkout(
             if outcome == DemoOutcome::Fail {
                 return Ok(DemoResult::Failed);
             }
-            let fee = simulated_fee(amount);
             let description = match &checkout.donor_name {
                 Some(name) => format!("Donation from {name}"),
                 None => "Anonymous donation".to_string(),
             };
-            let payment = NewPayment {
-                kind: PaymentKind::Donation,
-                provider_id: format!("demo_ch_{}", checkout.nonce),
+            let payment = demo_payment(
+                PaymentKind::Donation,
+                format!("demo_ch_{}", checkout.nonce),
                 member_id,
-                subscription_id: None,
-                gross_minor: amount.minor,
-                fee_minor: fee,
-                net_minor: amount.minor - fee,
-                currency: amount.currency.as_str().to_string(),
-                settlement_currency: Some(amount.currency.as_str().to_string()),
-                settlement_net_minor: Some(amount.minor - fee),
-                charge_id: Some(format!("demo_ch_{}", checkout.nonce)),
-                description: Some(description),
-                occurred_at: now,
-            };
+                amount,
+                &description,
+                checkout,
+                now,
+            );
             billing::record_payment(ctx, &mut tx, &payment, None).await?;
             DemoResult::Donated
         }
     };
     tx.commit().await.map_err(DbError::from)?;
     Ok(result)
+}
+
+/// A demo ledger row with a simulated card fee.
+fn demo_payment(
+    kind: PaymentKind,
+    provider_id: String,
+    member_id: Option<MemberId>,
+    amount: Money,
+    description: &str,
+    checkout: &DemoCheckout,
+    now: crate::clock::Micros,
+) -> NewPayment {
+    let fee = simulated_fee(amount);
+    NewPayment {
+        kind,
+        provider_id,
+        member_id,
+        subscription_id: None,
+        gross_minor: amount.minor,
+        fee_minor: fee,
+        net_minor: amount.minor - fee,
+        currency: amount.currency.as_str().to_string(),
+        settlement_currency: Some(amount.currency.as_str().to_string()),
+        settlement_net_minor: Some(amount.minor - fee),
+        charge_id: Some(format!("demo_ch_{}", checkout.nonce)),
+        description: Some(description.to_string()),
+        occurred_at: now,
+    }
 }
 
 fn period(interval: Interval) -> crate::clock::Micros {
@@ -432,21 +446,7 @@ pub async fn demo_portal_action(ctx: &Context, member_id: MemberId, action: Port
     let standing = billing::standing(ctx, member_id).await?;
     let Some(sub) = standing.subscription.filter(|s| !s.status.is_terminal()) else { return Ok(()) };
     let now = ctx.clock.now();
-    let mut state = SubscriptionState {
-        provider_id: sub.provider_id.clone(),
-        customer_id: sub.customer_id.clone(),
-        member_hint: Some(member_id),
-        price_ref: sub.price_id.clone(),
-        status: sub.status,
-        interval: sub.interval,
-        amount_minor: sub.amount_minor,
-        currency: sub.currency,
-        current_period_end: sub.current_period_end,
-        cancel_at_period_end: sub.cancel_at_period_end,
-        started_at: sub.started_at,
-        canceled_at: sub.canceled_at,
-        ended_at: sub.ended_at,
-    };
+    let mut state = SubscriptionState::from_mirror(&sub);
     match action {
         PortalAction::CancelAtPeriodEnd => {
             state.cancel_at_period_end = true;

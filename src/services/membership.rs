@@ -249,21 +249,14 @@ async fn cancel_subscriptions(ctx: &Context, member_id: MemberId) -> Result<(), 
             Payments::Stripe { gateway, .. } if !sub.provider_id.starts_with("demo_") => {
                 gateway.cancel_subscription(&sub.provider_id).await?
             }
-            _ => billing::SubscriptionState {
-                provider_id: sub.provider_id.clone(),
-                customer_id: sub.customer_id.clone(),
-                member_hint: Some(member_id),
-                price_ref: sub.price_id.clone(),
-                status: crate::domain::SubscriptionStatus::Canceled,
-                interval: sub.interval,
-                amount_minor: sub.amount_minor,
-                currency: sub.currency,
-                current_period_end: sub.current_period_end,
-                cancel_at_period_end: false,
-                started_at: sub.started_at,
-                canceled_at: Some(ctx.clock.now()),
-                ended_at: Some(ctx.clock.now()),
-            },
+            _ => {
+                let mut state = billing::SubscriptionState::from_mirror(&sub);
+                state.status = crate::domain::SubscriptionStatus::Canceled;
+                state.cancel_at_period_end = false;
+                state.canceled_at = Some(ctx.clock.now());
+                state.ended_at = Some(ctx.clock.now());
+                state
+            }
         };
         let mut tx = ctx.db.begin_write().await?;
         billing::apply_subscription(ctx, &mut tx, &state).await?;

@@ -4,19 +4,6 @@ use patronage::clock::DAY;
 use crate::helpers::{TestApp, TestClient, TestResponse};
 
 /// Our price id for a tier slug, interval and currency.
-async fn price_id(app: &TestApp, slug: &str, interval: &str, currency: &str) -> String {
-    let (id,): (String,) = sqlx::query_as(
-        "select p.id from tier_prices p join tiers t on t.id = p.tier_id
-         where t.slug = $1 and p.interval = $2 and p.currency = $3 and p.archived_at is null",
-    )
-    .bind(slug)
-    .bind(interval)
-    .bind(currency)
-    .fetch_one(app.db().pool())
-    .await
-    .expect("a seeded price");
-    id
-}
 
 /// Follows the redirect to the demo checkout page and presses a button there.
 async fn pay(browser: &TestClient, start: &TestResponse, outcome: &str) -> TestResponse {
@@ -33,7 +20,7 @@ async fn pay(browser: &TestClient, start: &TestResponse, outcome: &str) -> TestR
 }
 
 async fn become_patron(app: &TestApp, browser: &TestClient, email: &str, slug: &str, interval: &str) -> TestResponse {
-    let price = price_id(app, slug, interval, "eur").await;
+    let price = app.price_id(slug, interval, "eur").await;
     let start = browser.post_form("/patron", &[("price", &price), ("email", email), ("name", "Pat Ron")]).send().await;
     pay(browser, &start, "succeed").await
 }
@@ -99,7 +86,7 @@ async fn yearly_plans_count_a_twelfth_towards_mrr() {
 #[tokio::test]
 async fn submitting_the_same_checkout_twice_records_one_payment() {
     let app = TestApp::spawn().await;
-    let price = price_id(&app, "reader", "month", "eur").await;
+    let price = app.price_id("reader", "month", "eur").await;
     let start = app.client.post_form("/patron", &[("price", &price), ("email", "twice@example.org")]).send().await;
     pay(&app.client, &start, "succeed").await.assert_status(303);
     pay(&app.client, &start, "succeed").await.assert_status(303);
@@ -112,7 +99,7 @@ async fn submitting_the_same_checkout_twice_records_one_payment() {
 #[tokio::test]
 async fn a_failed_first_payment_never_makes_a_patron() {
     let app = TestApp::spawn().await;
-    let price = price_id(&app, "reader", "month", "eur").await;
+    let price = app.price_id("reader", "month", "eur").await;
     let start = app.client.post_form("/patron", &[("price", &price), ("email", "declined@example.org")]).send().await;
     let r = pay(&app.client, &start, "fail").await;
     assert_eq!(r.location().as_deref(), Some("/patron/failed"));
@@ -130,7 +117,7 @@ async fn a_failed_first_payment_never_makes_a_patron() {
 #[tokio::test]
 async fn cancelling_checkout_returns_to_the_form_and_records_nothing() {
     let app = TestApp::spawn().await;
-    let price = price_id(&app, "reader", "month", "eur").await;
+    let price = app.price_id("reader", "month", "eur").await;
     let start = app.client.post_form("/patron", &[("price", &price), ("email", "shy@example.org")]).send().await;
     let r = pay(&app.client, &start, "cancel").await;
     assert_eq!(r.location().as_deref(), Some("/patron"));
@@ -141,7 +128,7 @@ async fn cancelling_checkout_returns_to_the_form_and_records_nothing() {
 async fn an_existing_patron_gets_a_sign_in_link_instead_of_a_second_checkout() {
     let app = TestApp::spawn().await;
     become_patron(&app, &app.client, "loyal@example.org", "reader", "month").await.assert_status(303);
-    let price = price_id(&app, "supporter", "month", "eur").await;
+    let price = app.price_id("supporter", "month", "eur").await;
     let other = app.new_browser();
     let r = other.post_form("/patron", &[("price", &price), ("email", "LOYAL@example.org")]).send().await;
     r.assert_status(303);
@@ -167,7 +154,7 @@ async fn paying_for_an_existing_free_account_does_not_sign_the_payer_in() {
 #[tokio::test]
 async fn pay_what_you_want_above_the_minimum() {
     let app = TestApp::spawn().await;
-    let price = price_id(&app, "reader", "month", "eur").await;
+    let price = app.price_id("reader", "month", "eur").await;
     let low = app
         .client
         .post_form("/patron", &[("price", &price), ("email", "pwyw@example.org"), ("amount", "2")])
@@ -210,7 +197,7 @@ async fn patron_form_errors_keep_what_was_typed_and_store_nothing() {
 #[tokio::test]
 async fn a_tampered_or_expired_demo_checkout_is_refused() {
     let app = TestApp::spawn().await;
-    let price = price_id(&app, "reader", "month", "eur").await;
+    let price = app.price_id("reader", "month", "eur").await;
     let start = app.client.post_form("/patron", &[("price", &price), ("email", "cheat@example.org")]).send().await;
     let url = start.location().expect("checkout");
     let tampered = url.replace("s=", "s=0");
@@ -244,7 +231,7 @@ async fn demo_portal_cancels_at_period_end_resumes_and_cancels_with_churn() {
 
     // Coming back later is a reactivation, not a new patron.
     app.advance_clock(20 * DAY);
-    let price = price_id(&app, "reader", "month", "eur").await;
+    let price = app.price_id("reader", "month", "eur").await;
     let start = app.client.post_form("/patron", &[("price", &price)]).send().await;
     pay(&app.client, &start, "succeed").await.assert_status(303);
     let (kind,): (String,) = sqlx::query_as("select kind from mrr_movements order by created_at desc, id desc limit 1")

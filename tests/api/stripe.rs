@@ -5,20 +5,6 @@ use serde_json::{Value, json};
 use crate::helpers::stripe_mock::fixture;
 use crate::helpers::{TestApp, WEBHOOK_SECRET, stripe_event, stripe_signature, stripe_v1};
 
-async fn price_id(app: &TestApp, slug: &str, interval: &str, currency: &str) -> String {
-    let (id,): (String,) = sqlx::query_as(
-        "select p.id from tier_prices p join tiers t on t.id = p.tier_id
-         where t.slug = $1 and p.interval = $2 and p.currency = $3 and p.archived_at is null",
-    )
-    .bind(slug)
-    .bind(interval)
-    .bind(currency)
-    .fetch_one(app.db().pool())
-    .await
-    .expect("a seeded price");
-    id
-}
-
 struct Patron {
     member_id: String,
     customer: String,
@@ -29,7 +15,7 @@ struct Patron {
 
 /// Starts a real checkout (customer, product, price and session at the mock).
 async fn start_checkout(app: &TestApp, email: &str) -> Patron {
-    let our_price = price_id(app, "supporter", "month", "eur").await;
+    let our_price = app.price_id("supporter", "month", "eur").await;
     let r = app.client.post_form("/patron", &[("price", &our_price), ("email", email)]).send().await;
     r.assert_status(303);
     let location = r.location().expect("redirect");
@@ -116,7 +102,7 @@ async fn checkout_sends_stripe_what_it_expects_and_reuses_the_customer() {
 #[tokio::test]
 async fn pay_what_you_want_goes_to_stripe_as_inline_price_data() {
     let app = TestApp::builder().with_stripe().spawn().await;
-    let price = price_id(&app, "reader", "month", "eur").await;
+    let price = app.price_id("reader", "month", "eur").await;
     app.client
         .post_form("/patron", &[("price", &price), ("email", "generous@example.org"), ("amount", "7")])
         .send()
@@ -133,7 +119,7 @@ async fn pay_what_you_want_goes_to_stripe_as_inline_price_data() {
 async fn a_failing_stripe_gives_a_clear_error_page() {
     let app = TestApp::builder().with_stripe().spawn().await;
     app.stripe().fail_next(10);
-    let price = price_id(&app, "reader", "month", "eur").await;
+    let price = app.price_id("reader", "month", "eur").await;
     let r = app.client.post_form("/patron", &[("price", &price), ("email", "unlucky@example.org")]).send().await;
     r.assert_status(502).assert_contains("payment provider did not answer");
     assert_eq!(app.count("select count(*) from subscriptions").await, 0);
@@ -494,7 +480,7 @@ async fn oversized_webhook_bodies_get_413_before_parsing() {
 #[tokio::test]
 async fn events_for_unknown_customers_wait_then_are_set_aside_as_unmatched() {
     let app = TestApp::builder().with_stripe().spawn().await;
-    let our_price = price_id(&app, "reader", "month", "eur").await;
+    let our_price = app.price_id("reader", "month", "eur").await;
     // A price of ours (so the subscription is ours) but a customer we never linked.
     sqlx::query("update tier_prices set stripe_price_id = 'price_known' where id = $1")
         .bind(&our_price)

@@ -216,6 +216,21 @@ impl TestApp {
             .assert_status(303);
     }
 
+    /// Our live price id for a tier slug, interval and currency.
+    pub async fn price_id(&self, slug: &str, interval: &str, currency: &str) -> String {
+        let (id,): (String,) = sqlx::query_as(
+            "select p.id from tier_prices p join tiers t on t.id = p.tier_id
+             where t.slug = $1 and p.interval = $2 and p.currency = $3 and p.archived_at is null",
+        )
+        .bind(slug)
+        .bind(interval)
+        .bind(currency)
+        .fetch_one(self.db().pool())
+        .await
+        .expect("a live price");
+        id
+    }
+
     pub fn stripe(&self) -> &StripeMock {
         self.stripe.as_ref().expect("the app was built with_stripe()")
     }
