@@ -3,8 +3,6 @@ use patronage::clock::DAY;
 
 use crate::helpers::{TestApp, TestClient, TestResponse};
 
-/// Our price id for a tier slug, interval and currency.
-
 /// Follows the redirect to the demo checkout page and presses a button there.
 async fn pay(browser: &TestClient, start: &TestResponse, outcome: &str) -> TestResponse {
     start.assert_status(303);
