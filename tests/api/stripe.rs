@@ -750,3 +750,76 @@ async fn the_success_page_never_signs_in_an_account_that_existed_before() {
         .assert_contains("Sign in with your email");
     assert!(browser.cookie("patronage_session").is_none());
 }
+
+#[tokio::test]
+async fn an_invoice_before_the_customer_is_linked_still_applies_through_our_metadata() {
+    let app = TestApp::builder().with_stripe().spawn().await;
+    let p = start_checkout(&app, "early.invoice@example.org").await;
+    complete_checkout(&app, &p, "sub_inv", "active");
+    sqlx::query("update members set stripe_customer_id = null").execute(app.db().pool()).await.expect("unlink");
+    let invoice = paid_invoice(&app, &p, "in_early", "ch_early", 600, 34);
+    let (_, r) = app.send_stripe_event("invoice.paid", invoice).await;
+    assert_eq!(r.json()["status"], "applied");
+    assert_eq!(app.count("select count(*) from payments where member_id is not null").await, 1);
+    let (customer,): (Option<String>,) =
+        sqlx::query_as("select stripe_customer_id from members").fetch_one(app.db().pool()).await.expect("member");
+    assert_eq!(customer.as_deref(), Some(p.customer.as_str()), "linked from the subscription's metadata");
+}
+
+#[tokio::test]
+async fn cancel_at_period_end_keeps_access_until_stripe_deletes_it() {
+    let app = TestApp::builder().with_stripe().spawn().await;
+    paying_patron(&app, "ending@example.org").await;
+    app.sign_in_member(&app.client, "ending@example.org").await;
+    stripe_updates_subscription(&app, "sub_inv", |s| s["cancel_at_period_end"] = json!(true)).await;
+    app.client.get("/account").send().await.assert_contains(">Patron<").assert_contains("Ends on");
+    assert_eq!(mrr_kinds(&app).await.len(), 1, "no churn before the period ends");
+    let mock = app.stripe();
+    let mut deleted = mock.get("sub_inv").expect("sub");
+    deleted["status"] = json!("canceled");
+    deleted["ended_at"] = json!(1_790_100_000);
+    mock.put(deleted.clone());
+    app.send_stripe_event("customer.subscription.deleted", deleted).await.1.assert_status(200);
+    app.client.get("/account").send().await.assert_contains("Lapsed patron");
+    let kinds: Vec<String> = mrr_kinds(&app).await.into_iter().map(|k| k.0).collect();
+    assert_eq!(kinds, vec!["new", "churn"]);
+}
+
+#[tokio::test]
+async fn an_incomplete_first_payment_never_makes_a_patron() {
+    let app = TestApp::builder().with_stripe().spawn().await;
+    let p = start_checkout(&app, "incomplete@example.org").await;
+    let session = complete_checkout(&app, &p, "sub_incomplete", "incomplete");
+    app.send_stripe_event("checkout.session.completed", session).await.1.assert_status(200);
+    app.sign_in_member(&app.client, "incomplete@example.org").await;
+    app.client.get("/account").send().await.assert_contains("Free member");
+    assert_eq!(app.count("select count(*) from mrr_movements").await, 0);
+    stripe_updates_subscription(&app, "sub_incomplete", |s| s["status"] = json!("incomplete_expired")).await;
+    app.client.get("/account").send().await.assert_contains("Free member");
+}
+
+#[tokio::test]
+async fn zero_decimal_currencies_keep_whole_units() {
+    let app = TestApp::builder().with_stripe().spawn().await;
+    let (tier,): (String,) =
+        sqlx::query_as("select id from tiers where slug = 'supporter'").fetch_one(app.db().pool()).await.expect("tier");
+    sqlx::query("insert into tier_prices (id, tier_id, interval, currency, amount_minor, flexible, stripe_price_id, created_at) values ('jpy-price', $1, 'month', 'jpy', 500, 0, 'price_jpy', 0)")
+        .bind(&tier)
+        .execute(app.db().pool())
+        .await
+        .expect("a yen price");
+    app.new_browser().get("/").send().await.assert_contains("¥500 a month");
+    let p = start_checkout(&app, "yen@example.org").await;
+    let mock = app.stripe();
+    let metadata = json!({ "patronage": "1", "member_id": p.member_id, "price_id": "jpy-price" });
+    let sub = mock.subscription("sub_yen", &p.customer, "price_jpy", 500, "jpy", "month", "active", metadata);
+    mock.put(sub.clone());
+    app.send_stripe_event("customer.subscription.created", sub).await.1.assert_status(200);
+    let (mrr, currency): (i64, String) = sqlx::query_as("select mrr_after_minor, currency from mrr_movements")
+        .fetch_one(app.db().pool())
+        .await
+        .expect("movement");
+    assert_eq!((mrr, currency.as_str()), (500, "jpy"));
+    app.sign_in_member(&app.client, "yen@example.org").await;
+    app.client.get("/account").send().await.assert_contains("¥500 a month");
+}
