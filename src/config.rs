@@ -43,6 +43,9 @@ pub struct Settings {
     /// Stripe's API address; tests point it at a local mock.
     #[arg(long, env = "STRIPE_API_BASE", global = true)]
     pub stripe_api_base: Option<String>,
+    /// Days a patron whose renewal failed keeps access.
+    #[arg(long, env = "PAST_DUE_GRACE_DAYS", default_value_t = 14, global = true)]
+    pub past_due_grace_days: u16,
     /// text or json.
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
     pub log_format: LogFormat,
@@ -112,6 +115,7 @@ pub struct Config {
     pub log_format: LogFormat,
     pub trust_forwarded_for: bool,
     pub stripe: Option<StripeConfig>,
+    pub past_due_grace_days: u16,
     /// Run background jobs in this process. Tests turn it off and drain queues themselves.
     pub run_jobs: bool,
 }
@@ -207,6 +211,7 @@ impl Config {
             log_format: s.log_format,
             trust_forwarded_for: s.trust_forwarded_for,
             stripe,
+            past_due_grace_days: s.past_due_grace_days,
             run_jobs: true,
         })
     }

@@ -4,15 +4,12 @@
 //! transaction, so a subscription change, its ledger row and its MRR movement are
 //! stored together or not at all.
 use super::Context;
-use crate::clock::{DAY, Micros};
+use crate::clock::Micros;
 use crate::db::payments::{NewMrrMovement, NewPayment, PaymentKind};
 use crate::db::subscriptions::Subscription;
 use crate::db::tiers::Tier;
 use crate::db::{self, DbError, Tx};
 use crate::domain::{Currency, Interval, MemberId, MemberStatus, MrrMovementKind, SubscriptionStatus};
-
-/// A member whose renewal failed keeps patron access this long.
-pub const PAST_DUE_GRACE: Micros = 14 * DAY;
 
 #[derive(Debug, thiserror::Error)]
 pub enum BillingError {
@@ -211,7 +208,7 @@ pub async fn standing(ctx: &Context, member_id: MemberId) -> Result<Standing, Bi
         Some(s) if rank(s) == 0 => MemberStatus::Patron,
         Some(s)
             if s.status == SubscriptionStatus::PastDue
-                && s.past_due_since.is_some_and(|t| now - t < PAST_DUE_GRACE) =>
+                && s.past_due_since.is_some_and(|t| now - t < ctx.past_due_grace) =>
         {
             MemberStatus::PastDue
         }

@@ -34,6 +34,8 @@ pub struct Context {
     /// Woken after a commit that enqueued mail, so this instance sends at once.
     pub mail_wakeup: Arc<Notify>,
     pub payments: Payments,
+    /// How long a patron whose renewal failed keeps access.
+    pub past_due_grace: crate::clock::Micros,
 }
 
 impl Context {

@@ -94,6 +94,7 @@ impl TestAppBuilder {
             stripe_secret_key: stripe.as_ref().map(|_| "sk_test_patronage".to_string()),
             stripe_webhook_secret: stripe.as_ref().map(|_| WEBHOOK_SECRET.to_string()),
             stripe_api_base: stripe.as_ref().map(|m| m.base_url.clone()),
+            past_due_grace_days: 14,
         };
         let mut config = Config::from_settings(settings).expect("the test configuration is valid");
         config.run_jobs = self.run_jobs;
