@@ -97,8 +97,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let ctx = startup::open_context(&config, Clock::default()).await?;
             let r = crate::services::stripe_events::sync_all(&ctx).await?;
             println!(
-                "Stripe sync done: {} subscriptions and {} paid invoices applied, {} not ours, {} without a member",
-                r.subscriptions, r.invoices, r.ignored, r.unmatched
+                "Stripe sync done: {} subscriptions, {} paid invoices and {} refunded charges applied, {} not ours, {} without a member",
+                r.subscriptions, r.invoices, r.refunded_charges, r.ignored, r.unmatched
             );
             Ok(())
         }

@@ -217,3 +217,12 @@ pub async fn set_comped_until<'e, E: Executor<'e, Database = Any>>(
     }
     Ok(())
 }
+
+/// Forgets a customer id Stripe deleted.
+pub async fn unlink_customer<'e, E: Executor<'e, Database = Any>>(ex: E, customer_id: &str) -> Result<(), DbError> {
+    sqlx::query("update members set stripe_customer_id = null where stripe_customer_id = $1")
+        .bind(customer_id)
+        .execute(ex)
+        .await?;
+    Ok(())
+}

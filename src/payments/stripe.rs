@@ -18,7 +18,7 @@ use stripe_checkout::checkout_session::{
     CreateCheckoutSessionSubscriptionData, ProductData,
 };
 use stripe_core::balance_transaction::RetrieveBalanceTransaction;
-use stripe_core::charge::RetrieveCharge;
+use stripe_core::charge::{ListCharge, RetrieveCharge};
 use stripe_core::customer::CreateCustomer;
 use stripe_core::dispute::RetrieveDispute;
 use stripe_core::payment_intent::RetrievePaymentIntent;
@@ -266,6 +266,21 @@ impl StripeGateway {
         }
         let page = request.send(&self.client).await?;
         Ok((page.data.iter().filter_map(|i| i.id.as_ref().map(|id| id.to_string())).collect(), page.has_more))
+    }
+
+    /// One page (up to 100) of charges that were refunded or disputed; `(ids, last id, has_more)`.
+    pub async fn list_charges_with_refunds_or_disputes(
+        &self,
+        after: Option<&str>,
+    ) -> Result<(Vec<String>, Option<String>, bool), GatewayError> {
+        let mut request = ListCharge::new().limit(100);
+        if let Some(after) = after {
+            request = request.starting_after(after);
+        }
+        let page = request.send(&self.client).await?;
+        let last = page.data.last().map(|c| c.id.to_string());
+        let ids = page.data.iter().filter(|c| c.amount_refunded > 0 || c.disputed).map(|c| c.id.to_string()).collect();
+        Ok((ids, last, page.has_more))
     }
 
     /// The subscription as Stripe has it now.

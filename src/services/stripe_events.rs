@@ -185,10 +185,14 @@ async fn apply(ctx: &Context, gateway: &StripeGateway, event: &StoredEvent) -> R
         | "charge.dispute.funds_withdrawn"
         | "charge.dispute.funds_reinstated" => record_dispute(ctx, gateway, object_id).await,
         // Nothing of ours changes; recorded for the log.
-        "checkout.session.async_payment_failed"
-        | "checkout.session.expired"
-        | "customer.updated"
-        | "customer.deleted" => Ok(Outcome::Applied),
+        "checkout.session.async_payment_failed" | "checkout.session.expired" | "customer.updated" => {
+            Ok(Outcome::Applied)
+        }
+        // A deleted customer cannot pay again: the next checkout creates a new one.
+        "customer.deleted" => {
+            db::members::unlink_customer(ctx.db.pool(), object_id).await?;
+            Ok(Outcome::Applied)
+        }
         _ => Ok(Outcome::Ignored),
     }
 }
@@ -369,6 +373,7 @@ async fn apply_invoice(ctx: &Context, gateway: &StripeGateway, invoice_id: &str)
 pub struct SyncReport {
     pub subscriptions: usize,
     pub invoices: usize,
+    pub refunded_charges: usize,
     pub ignored: usize,
     pub unmatched: usize,
 }
@@ -404,6 +409,17 @@ pub async fn sync_all(ctx: &Context) -> Result<SyncReport, anyhow::Error> {
             tally(apply_invoice(ctx, gateway, id).await?, |r| &mut r.invoices);
         }
         after = ids.last().cloned();
+        if !more || after.is_none() {
+            break;
+        }
+    }
+    let mut after: Option<String> = None;
+    loop {
+        let (ids, last, more) = gateway.list_charges_with_refunds_or_disputes(after.as_deref()).await?;
+        for id in &ids {
+            tally(record_refunds(ctx, gateway, id).await?, |r| &mut r.refunded_charges);
+        }
+        after = last;
         if !more || after.is_none() {
             break;
         }

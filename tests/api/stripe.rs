@@ -696,12 +696,25 @@ async fn stripe_sync_repairs_what_missed_webhooks_left_out_and_is_idempotent() {
     paid_invoice(&app, &p, "in_missed", "ch_missed", 600, 34);
     assert_eq!(app.count("select count(*) from subscriptions").await, 0, "no webhook arrived");
 
+    // …and a refund whose webhook never arrived.
+    let mock = app.stripe();
+    let mut charge = mock.get("ch_missed").expect("charge");
+    let mut refund = crate::helpers::stripe_mock::fixture("refund");
+    refund["id"] = json!("re_missed");
+    refund["amount"] = json!(100);
+    refund["charge"] = json!("ch_missed");
+    refund["balance_transaction"] = Value::Null;
+    charge["amount_refunded"] = json!(100);
+    charge["refunds"] =
+        json!({ "object": "list", "data": [refund], "has_more": false, "url": "/v1/charges/ch_missed/refunds" });
+    mock.put(charge);
+
     let report = patronage::services::stripe_events::sync_all(&app.ctx).await.expect("sync runs");
-    assert_eq!((report.subscriptions, report.invoices), (1, 1));
+    assert_eq!((report.subscriptions, report.invoices, report.refunded_charges), (1, 1, 1));
     let again = patronage::services::stripe_events::sync_all(&app.ctx).await.expect("sync runs twice");
     assert_eq!((again.subscriptions, again.invoices), (1, 1));
     assert_eq!(app.count("select count(*) from subscriptions").await, 1);
-    assert_eq!(app.count("select count(*) from payments").await, 1);
+    assert_eq!(app.count("select count(*) from payments").await, 2, "the invoice and the refund, once each");
     assert_eq!(app.count("select count(*) from mrr_movements").await, 1);
     assert!(app.stripe().requests_to("GET", "/v1/subscriptions").iter().all(|r| r.authorization.is_some()));
 }
@@ -822,4 +835,19 @@ async fn zero_decimal_currencies_keep_whole_units() {
     assert_eq!((mrr, currency.as_str()), (500, "jpy"));
     app.sign_in_member(&app.client, "yen@example.org").await;
     app.client.get("/account").send().await.assert_contains("¥500 a month");
+}
+
+#[tokio::test]
+async fn a_deleted_customer_is_forgotten_so_the_next_checkout_makes_a_new_one() {
+    let app = TestApp::builder().with_stripe().spawn().await;
+    let p = start_checkout(&app, "deleted.customer@example.org").await;
+    // Stripe sends the customer as it was in `customer.deleted`.
+    let mut deleted = crate::helpers::stripe_mock::fixture("customer");
+    deleted["id"] = json!(p.customer);
+    app.send_stripe_event("customer.deleted", deleted).await.1.assert_status(200);
+    let (customer,): (Option<String>,) =
+        sqlx::query_as("select stripe_customer_id from members").fetch_one(app.db().pool()).await.expect("member");
+    assert_eq!(customer, None);
+    start_checkout(&app, "deleted.customer@example.org").await;
+    assert_eq!(app.stripe().requests_to("POST", "/v1/customers").len(), 2);
 }

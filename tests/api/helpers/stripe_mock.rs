@@ -84,6 +84,7 @@ impl StripeMock {
             .route("/v1/billing_portal/sessions", post(create_portal_session))
             .route("/v1/subscriptions", get(list_subscriptions))
             .route("/v1/invoices", get(list_invoices))
+            .route("/v1/charges", get(list_charges))
             .route("/v1/{kind}/{id}", get(retrieve))
             .route("/v1/subscriptions/{id}", get(retrieve_subscription).delete(cancel_subscription))
             .route("/v1/checkout/sessions/{id}", get(retrieve_session))
@@ -328,6 +329,13 @@ async fn list_invoices(State(inner): Mock, method: Method, uri: Uri, headers: He
         return failure();
     }
     list_of(&inner, |o| o["object"] == "invoice" && o["status"] == "paid", "/v1/invoices")
+}
+
+async fn list_charges(State(inner): Mock, method: Method, uri: Uri, headers: HeaderMap) -> Response {
+    if record(&inner, &method, &uri, &headers, &Bytes::new()).is_none() {
+        return failure();
+    }
+    list_of(&inner, |o| o["object"] == "charge", "/v1/charges")
 }
 
 async fn retrieve_subscription(
