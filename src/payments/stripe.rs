@@ -268,8 +268,8 @@ impl StripeGateway {
         Ok((page.data.iter().filter_map(|i| i.id.as_ref().map(|id| id.to_string())).collect(), page.has_more))
     }
 
-    /// One page (up to 100) of charges that were refunded or disputed; `(ids, last id, has_more)`.
-    pub async fn list_charges_with_refunds_or_disputes(
+    /// One page (up to 100) of charges, keeping the refunded ones; `(ids, last id, has_more)`.
+    pub async fn list_refunded_charges(
         &self,
         after: Option<&str>,
     ) -> Result<(Vec<String>, Option<String>, bool), GatewayError> {
@@ -279,7 +279,7 @@ impl StripeGateway {
         }
         let page = request.send(&self.client).await?;
         let last = page.data.last().map(|c| c.id.to_string());
-        let ids = page.data.iter().filter(|c| c.amount_refunded > 0 || c.disputed).map(|c| c.id.to_string()).collect();
+        let ids = page.data.iter().filter(|c| c.amount_refunded > 0).map(|c| c.id.to_string()).collect();
         Ok((ids, last, page.has_more))
     }
 

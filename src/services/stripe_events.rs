@@ -415,7 +415,7 @@ pub async fn sync_all(ctx: &Context) -> Result<SyncReport, anyhow::Error> {
     }
     let mut after: Option<String> = None;
     loop {
-        let (ids, last, more) = gateway.list_charges_with_refunds_or_disputes(after.as_deref()).await?;
+        let (ids, last, more) = gateway.list_refunded_charges(after.as_deref()).await?;
         for id in &ids {
             tally(record_refunds(ctx, gateway, id).await?, |r| &mut r.refunded_charges);
         }
