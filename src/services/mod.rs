@@ -2,6 +2,7 @@
 pub mod auth_tokens;
 pub mod billing;
 pub mod checkout;
+pub mod demo_data;
 pub mod membership;
 pub mod outbox;
 pub mod rate_limit;

@@ -5,6 +5,7 @@ mod account;
 mod admin_payments;
 mod cli;
 mod csrf;
+mod demo_data;
 mod demo_payments;
 mod health;
 mod join;
