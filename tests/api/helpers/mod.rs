@@ -76,7 +76,10 @@ impl TestAppBuilder {
     }
 
     pub async fn spawn(self) -> TestApp {
-        patronage::telemetry::init_logging(LogFormat::Text);
+        // Logs go through libtest's capture: shown for failing tests only.
+        let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+        let _ = tracing_subscriber::fmt().with_env_filter(filter).with_test_writer().try_init();
         let test_db = TestDb::create().await;
         let smtp = SmtpSink::start().await;
         let stripe = if self.stripe { Some(StripeMock::start().await) } else { None };
