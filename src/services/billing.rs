@@ -179,6 +179,37 @@ pub async fn comp(
     Ok(())
 }
 
+/// A ledger row for money that moved through the demo gateway (or the demo data),
+/// with a simulated card fee on money coming in.
+#[allow(clippy::too_many_arguments)]
+pub fn simulated_payment(
+    kind: PaymentKind,
+    provider_id: String,
+    member_id: Option<MemberId>,
+    subscription_id: Option<String>,
+    amount: crate::domain::Money,
+    charge_id: Option<String>,
+    description: &str,
+    at: Micros,
+) -> NewPayment {
+    let fee = if amount.minor > 0 { crate::payments::demo::simulated_fee(amount) } else { 0 };
+    NewPayment {
+        kind,
+        provider_id,
+        member_id,
+        subscription_id,
+        gross_minor: amount.minor,
+        fee_minor: fee,
+        net_minor: amount.minor - fee,
+        currency: amount.currency.as_str().to_string(),
+        settlement_currency: Some(amount.currency.as_str().to_string()),
+        settlement_net_minor: Some(amount.minor - fee),
+        charge_id,
+        description: Some(description.to_string()),
+        occurred_at: at,
+    }
+}
+
 /// Where a member stands, for pages and for voting rights.
 #[derive(Clone, Debug)]
 pub struct Standing {

@@ -408,22 +408,8 @@ fn demo_payment(
     checkout: &DemoCheckout,
     now: crate::clock::Micros,
 ) -> NewPayment {
-    let fee = simulated_fee(amount);
-    NewPayment {
-        kind,
-        provider_id,
-        member_id,
-        subscription_id: None,
-        gross_minor: amount.minor,
-        fee_minor: fee,
-        net_minor: amount.minor - fee,
-        currency: amount.currency.as_str().to_string(),
-        settlement_currency: Some(amount.currency.as_str().to_string()),
-        settlement_net_minor: Some(amount.minor - fee),
-        charge_id: Some(format!("demo_ch_{}", checkout.nonce)),
-        description: Some(description.to_string()),
-        occurred_at: now,
-    }
+    let charge = Some(format!("demo_ch_{}", checkout.nonce));
+    billing::simulated_payment(kind, provider_id, member_id, None, amount, charge, description, now)
 }
 
 fn period(interval: Interval) -> crate::clock::Micros {

@@ -3,12 +3,11 @@
 //! through the same `db` layer the app uses, in batched transactions.
 use super::Context;
 use crate::clock::{DAY, Micros};
-use crate::db::payments::{NewMrrMovement, NewPayment, PaymentKind};
+use crate::db::payments::{NewMrrMovement, PaymentKind};
 use crate::db::subscriptions::Subscription;
 use crate::db::tiers::TierPrice;
 use crate::db::{self, DbError};
 use crate::domain::{Email, Interval, Locale, MemberId, Money, MrrMovementKind, SubscriptionStatus};
-use crate::payments::demo::simulated_fee;
 
 /// Every generated address ends with this, so the data is recognisable.
 pub const DEMO_DOMAIN: &str = "demo.patronage.test";
@@ -347,23 +346,18 @@ impl Sim<'_> {
         description: &str,
     ) -> Result<String, DbError> {
         let provider_id = format!("demo_{}_{}", kind.as_str(), uuid::Uuid::now_v7().simple());
-        let fee = if amount.minor > 0 { simulated_fee(amount) } else { 0 };
-        let p = NewPayment {
+        let at = at.min(self.now);
+        let p = super::billing::simulated_payment(
             kind,
-            provider_id: provider_id.clone(),
-            member_id: member,
-            subscription_id: sub.map(str::to_string),
-            gross_minor: amount.minor,
-            fee_minor: fee,
-            net_minor: amount.minor - fee,
-            currency: amount.currency.as_str().to_string(),
-            settlement_currency: Some(amount.currency.as_str().to_string()),
-            settlement_net_minor: Some(amount.minor - fee),
-            charge_id: None,
-            description: Some(description.to_string()),
-            occurred_at: at.min(self.now),
-        };
-        db::payments::insert(&mut **tx, &p, at.min(self.now)).await?;
+            provider_id.clone(),
+            member,
+            sub.map(str::to_string),
+            amount,
+            None,
+            description,
+            at,
+        );
+        db::payments::insert(&mut **tx, &p, at).await?;
         self.report.ledger_rows += 1;
         let _ = self.ctx;
         Ok(provider_id)
