@@ -82,7 +82,7 @@ macro_rules! say {
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let command = cli.command.unwrap_or(Command::Serve);
     if let Command::Version = command {
-        println!("patronage {}", env!("CARGO_PKG_VERSION"));
+        say!("patronage {}", env!("CARGO_PKG_VERSION"));
         return Ok(());
     }
     let config = Config::from_settings(cli.settings)?;
@@ -91,7 +91,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve => serve(config).await,
         Command::Migrate => {
             startup::open_context(&config, Clock::default()).await?;
-            println!("migrations applied");
+            say!("migrations applied");
             Ok(())
         }
         Command::Staff { command: StaffCommand::Add { email, role } } => {
@@ -99,9 +99,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let role: Role = role.parse().map_err(|e| anyhow::anyhow!("--role: {e}"))?;
             let ctx = startup::open_context(&config, Clock::default()).await?;
             let (user, link) = staff::invite(&ctx, &Actor::cli(), &email, role, true).await?;
-            println!(
+            say!(
                 "Staff account {} ({}). One-time link to set the password (valid 3 days):\n{link}",
-                user.email, user.role
+                user.email,
+                user.role
             );
             Ok(())
         }
@@ -110,7 +111,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let started = std::time::Instant::now();
             let options = crate::services::demo_data::Options { members, months, seed };
             let r = crate::services::demo_data::generate(&ctx, options).await?;
-            println!(
+            say!(
                 "Demo newsroom ready in {:.1} s: {} members, {} subscriptions, {} ledger rows, {} MRR movements.\n\
                  Sign in as a demo patron: ask for a link for {} (with no SMTP_URL it is printed in the server log).",
                 started.elapsed().as_secs_f64(),
@@ -125,9 +126,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Stripe { command: StripeCommand::Sync } => {
             let ctx = startup::open_context(&config, Clock::default()).await?;
             let r = crate::services::stripe_events::sync_all(&ctx).await?;
-            println!(
+            say!(
                 "Stripe sync done: {} subscriptions, {} paid invoices and {} refunded charges applied, {} not ours, {} without a member",
-                r.subscriptions, r.invoices, r.refunded_charges, r.ignored, r.unmatched
+                r.subscriptions,
+                r.invoices,
+                r.refunded_charges,
+                r.ignored,
+                r.unmatched
             );
             Ok(())
         }
