@@ -271,7 +271,14 @@ struct DemoCheckoutParams {
     outcome: String,
 }
 
+/// The demo checkout and portal exist only while payments are simulated: with
+/// Stripe configured they would change records behind Stripe's back.
+fn require_demo(state: &AppState) -> Result<(), AppError> {
+    if state.ctx.payments.is_demo() { Ok(()) } else { Err(AppError::NotFound) }
+}
+
 fn open_checkout(state: &AppState, params: &DemoCheckoutParams) -> Result<DemoCheckout, AppError> {
+    require_demo(state)?;
     DemoCheckout::open(&state.ctx.keys, &params.c, &params.s, state.ctx.clock.now()).map_err(|_| AppError::InvalidLink)
 }
 
@@ -372,6 +379,7 @@ async fn show_demo_portal(
     SignedInMember(member): SignedInMember,
     mut page: PageContext,
 ) -> Result<Response, AppError> {
+    require_demo(&state)?;
     let standing = crate::services::billing::standing(&state.ctx, member.id).await.map_err(anyhow::Error::new)?;
     let sub = standing.subscription.filter(|s| !s.status.is_terminal());
     page.insert("has_subscription", &sub.is_some())
@@ -392,6 +400,7 @@ async fn submit_demo_portal(
     SignedInMember(member): SignedInMember,
     Form(form): Form<PortalForm>,
 ) -> Result<Response, AppError> {
+    require_demo(&state)?;
     let action = match form.action.as_str() {
         "cancel_at_period_end" => PortalAction::CancelAtPeriodEnd,
         "resume" => PortalAction::Resume,

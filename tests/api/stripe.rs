@@ -851,3 +851,21 @@ async fn a_deleted_customer_is_forgotten_so_the_next_checkout_makes_a_new_one() 
     start_checkout(&app, "deleted.customer@example.org").await;
     assert_eq!(app.stripe().requests_to("POST", "/v1/customers").len(), 2);
 }
+
+#[tokio::test]
+async fn the_demo_checkout_and_portal_do_not_exist_when_stripe_is_configured() {
+    let app = TestApp::builder().with_stripe().spawn().await;
+    paying_patron(&app, "real@example.org").await;
+    app.sign_in_member(&app.client, "real@example.org").await;
+    app.client.get("/demo/portal").send().await.assert_status(404);
+    app.client.post_form("/demo/portal", &[("action", "cancel_now")]).send().await.assert_status(404);
+    app.client
+        .post_form("/demo/checkout", &[("c", "00"), ("s", "00"), ("outcome", "succeed")])
+        .send()
+        .await
+        .assert_status(404);
+    let (status,): (String,) =
+        sqlx::query_as("select status from subscriptions").fetch_one(app.db().pool()).await.expect("sub");
+    assert_eq!(status, "active");
+    app.client.get("/").send().await.assert_not_contains("Demo mode");
+}
