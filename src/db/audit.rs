@@ -58,9 +58,3 @@ pub async fn list_recent<'e, E: Executor<'e, Database = Any>>(ex: E, limit: i64)
     .await?;
     Ok(rows)
 }
-
-pub async fn count_action<'e, E: Executor<'e, Database = Any>>(ex: E, action: &str) -> Result<i64, DbError> {
-    let (n,): (i64,) =
-        sqlx::query_as("select count(*) from audit_log where action = $1").bind(action).fetch_one(ex).await?;
-    Ok(n)
-}

@@ -206,11 +206,3 @@ pub async fn delete_expired<'e, E: Executor<'e, Database = Any>>(ex: E, now: Mic
         .await?;
     Ok(done.rows_affected())
 }
-
-pub async fn count_for_member<'e, E: Executor<'e, Database = Any>>(ex: E, member_id: MemberId) -> Result<i64, DbError> {
-    let (n,): (i64,) = sqlx::query_as("select count(*) from sessions where member_id = $1")
-        .bind(member_id.to_string())
-        .fetch_one(ex)
-        .await?;
-    Ok(n)
-}

@@ -423,16 +423,6 @@ impl StripeGateway {
         let intent = RetrievePaymentIntent::new(id).send(&self.client).await?;
         Ok(intent.latest_charge.map(|c| c.id().to_string()))
     }
-
-    /// Fee, net and settlement currency of a charge, from its balance transaction.
-    pub async fn charge_settlement(&self, charge_id: &str) -> Result<Settlement, GatewayError> {
-        let charge = RetrieveCharge::new(charge_id).send(&self.client).await?;
-        let Some(txn) = charge.balance_transaction.as_ref().map(|b| b.id().to_string()) else {
-            return Ok(Settlement { fee: 0, net: charge.amount, currency: charge.currency.to_string() });
-        };
-        let txn = RetrieveBalanceTransaction::new(txn.as_str()).send(&self.client).await?;
-        Ok(Settlement { fee: txn.fee, net: txn.net, currency: txn.currency.to_string() })
-    }
 }
 
 #[derive(Clone, Debug)]

@@ -343,7 +343,7 @@ async fn apply_invoice(ctx: &Context, gateway: &StripeGateway, invoice_id: &str)
     }
     if invoice.paid && invoice.amount_paid > 0 {
         let settlement = match invoice.charge_id.as_deref() {
-            Some(charge) => Some(gateway.charge_settlement(charge).await?),
+            Some(charge) => Some(gateway.charge(charge).await?.settlement),
             None => None,
         };
         let payment = NewPayment {
