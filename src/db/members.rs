@@ -10,6 +10,8 @@ pub struct Member {
     /// `None` once the member deleted their account.
     pub email: Option<Email>,
     pub name: Option<String>,
+    /// A pseudonym shown instead of the name outside staff pages.
+    pub public_name: Option<String>,
     pub locale: Locale,
     pub created_at: Micros,
     pub last_sign_in_at: Option<Micros>,
@@ -21,6 +23,7 @@ pub(crate) struct MemberRow {
     id: String,
     email: Option<String>,
     name: Option<String>,
+    public_name: Option<String>,
     locale: String,
     created_at: i64,
     last_sign_in_at: Option<i64>,
@@ -38,6 +41,7 @@ impl TryFrom<MemberRow> for Member {
                 .map(|e| Email::parse(e).map_err(|_| DbError::other("stored member email cannot be read")))
                 .transpose()?,
             name: r.name,
+            public_name: r.public_name,
             locale: r.locale.parse().unwrap_or_default(),
             created_at: r.created_at,
             last_sign_in_at: r.last_sign_in_at,
@@ -74,7 +78,7 @@ pub async fn find_by_email<'e, E: Executor<'e, Database = Any>>(
     email: &Email,
 ) -> Result<Option<Member>, DbError> {
     let row: Option<MemberRow> = sqlx::query_as(
-        "select id, email, name, locale, created_at, last_sign_in_at, deleted_at from members where email = $1",
+        "select id, email, name, public_name, locale, created_at, last_sign_in_at, deleted_at from members where email = $1",
     )
     .bind(email.as_str())
     .fetch_optional(ex)
@@ -84,7 +88,7 @@ pub async fn find_by_email<'e, E: Executor<'e, Database = Any>>(
 
 pub async fn find_by_id<'e, E: Executor<'e, Database = Any>>(ex: E, id: MemberId) -> Result<Option<Member>, DbError> {
     let row: Option<MemberRow> = sqlx::query_as(
-        "select id, email, name, locale, created_at, last_sign_in_at, deleted_at from members where id = $1",
+        "select id, email, name, public_name, locale, created_at, last_sign_in_at, deleted_at from members where id = $1",
     )
     .bind(id.to_string())
     .fetch_optional(ex)
@@ -96,12 +100,15 @@ pub async fn update_profile<'e, E: Executor<'e, Database = Any>>(
     ex: E,
     id: MemberId,
     name: Option<&str>,
+    public_name: Option<&str>,
     locale: Locale,
 ) -> Result<(), DbError> {
-    let done = sqlx::query("update members set name = $2, locale = $3 where id = $1 and deleted_at is null")
-        .bind(id.to_string())
-        .bind(name)
-        .bind(locale.as_str())
+    let done =
+        sqlx::query("update members set name = $2, public_name = $3, locale = $4 where id = $1 and deleted_at is null")
+            .bind(id.to_string())
+            .bind(name)
+            .bind(public_name)
+            .bind(locale.as_str())
         .execute(ex)
         .await?;
     if done.rows_affected() == 0 {
@@ -140,7 +147,7 @@ pub async fn touch_sign_in<'e, E: Executor<'e, Database = Any>>(
 /// point at it keep their meaning.
 pub async fn anonymise<'e, E: Executor<'e, Database = Any>>(ex: E, id: MemberId, now: Micros) -> Result<(), DbError> {
     let done = sqlx::query(
-        "update members set email = null, name = null, last_sign_in_at = null, deleted_at = $2
+        "update members set email = null, name = null, public_name = null, last_sign_in_at = null, deleted_at = $2
          where id = $1 and deleted_at is null",
     )
     .bind(id.to_string())

@@ -12,12 +12,14 @@ pub mod members;
 pub mod outbox;
 pub mod payments;
 pub mod rate_limits;
+pub mod rounds;
 pub mod sessions;
 pub mod settings;
 pub mod staff;
 pub mod stripe_events;
 pub mod subscriptions;
 pub mod tiers;
+pub mod topics;
 
 use std::str::FromStr;
 use std::time::Duration;

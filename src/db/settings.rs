@@ -27,3 +27,29 @@ pub async fn insert_if_absent<'e, E: Executor<'e, Database = Any>>(
             .await?;
     Ok(done.rows_affected() == 1)
 }
+
+/// Stores `value` under `key`, replacing what was there.
+pub async fn set<'e, E: Executor<'e, Database = Any>>(ex: E, key: &str, value: &str, now: Micros) -> Result<(), DbError> {
+    sqlx::query(
+        "insert into settings (key, value, updated_at) values ($1, $2, $3)
+         on conflict (key) do update set value = excluded.value, updated_at = excluded.updated_at",
+    )
+    .bind(key)
+    .bind(value)
+    .bind(now)
+    .execute(ex)
+    .await?;
+    Ok(())
+}
+
+/// Every setting whose key starts with `prefix`.
+pub async fn with_prefix<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    prefix: &str,
+) -> Result<Vec<(String, String)>, DbError> {
+    let rows = sqlx::query_as("select key, value from settings where key like $1 order by key")
+        .bind(format!("{prefix}%"))
+        .fetch_all(ex)
+        .await?;
+    Ok(rows)
+}

@@ -49,3 +49,11 @@ id_type!(
     /// A membership tier (Reader, Supporter, …).
     TierId
 );
+id_type!(
+    /// A topic readers suggested or staff put on a ballot.
+    TopicId
+);
+id_type!(
+    /// A voting round.
+    RoundId
+);

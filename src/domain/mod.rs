@@ -7,12 +7,14 @@ pub mod member;
 pub mod money;
 pub mod staff;
 pub mod text;
+pub mod topic;
 
 pub use billing::{Interval, MrrMovementKind, SubscriptionStatus};
 pub use email::{Email, EmailError};
-pub use ids::{MemberId, StaffId, TierId};
+pub use ids::{MemberId, RoundId, StaffId, TierId, TopicId};
 pub use locale::Locale;
 pub use member::MemberStatus;
 pub use money::{Currency, Money, MoneyError};
 pub use staff::{Permission, Role};
 pub use text::{Password, PasswordError, PersonName, PersonNameError};
+pub use topic::{ArticleUrl, Eligibility, TextError, TopicStatus, TopicText, VotingSettings, WeightMode};

@@ -32,6 +32,7 @@ pub fn router() -> Router<AppState> {
 #[serde(default)]
 struct ProfileForm {
     name: String,
+    public_name: String,
     lang: String,
 }
 
@@ -71,18 +72,35 @@ async fn insert_billing(state: &AppState, page: &mut PageContext, member: &Membe
     Ok(())
 }
 
+/// The profile form as typed (or as stored, on first show).
+struct Profile<'a> {
+    name: &'a str,
+    public_name: &'a str,
+    lang: &'a str,
+}
+
+impl<'a> Profile<'a> {
+    fn stored(member: &'a Member) -> Self {
+        Self {
+            name: member.name.as_deref().unwrap_or_default(),
+            public_name: member.public_name.as_deref().unwrap_or_default(),
+            lang: member.locale.as_str(),
+        }
+    }
+}
+
 async fn account_page(
     state: &AppState,
     page: &mut PageContext,
     member: &Member,
-    name: &str,
-    lang: &str,
+    form: &Profile<'_>,
     errors: &FieldErrors,
 ) -> Result<axum::response::Html<String>, AppError> {
     insert_billing(state, page, member).await?;
     page.insert("email", &member.email.as_ref().map(|e| e.to_string()))
-        .insert("form_name", name)
-        .insert("form_lang", lang)
+        .insert("form_name", form.name)
+        .insert("form_public_name", form.public_name)
+        .insert("form_lang", form.lang)
         .insert("joined", &format_utc(member.created_at))
         .insert("errors", &errors.0);
     page.render(state, "account/account.html")
@@ -93,10 +111,7 @@ async fn show_account(
     SignedInMember(member): SignedInMember,
     mut page: PageContext,
 ) -> Result<Response, AppError> {
-    let name = member.name.clone().unwrap_or_default();
-    Ok(account_page(&state, &mut page, &member, &name, member.locale.as_str(), &FieldErrors::default())
-        .await?
-        .into_response())
+    Ok(account_page(&state, &mut page, &member, &Profile::stored(&member), &FieldErrors::default()).await?.into_response())
 }
 
 #[tracing::instrument(skip_all, fields(member.id = %member.id))]
@@ -110,12 +125,16 @@ async fn update_account(
     let mut errors = FieldErrors::default();
     let name =
         PersonName::parse_optional(&form.name).map_err(|e| errors.add("name", page.t(&state, e.message_key()))).ok();
+    let public_name = PersonName::parse_optional(&form.public_name)
+        .map_err(|e| errors.add("public_name", page.t(&state, e.message_key())))
+        .ok();
     let locale = form.lang.parse::<Locale>().map_err(|_| errors.add("lang", page.t(&state, "error-language"))).ok();
-    let (Some(name), Some(locale)) = (name, locale) else {
-        let html = account_page(&state, &mut page, &member, &form.name, &form.lang, &errors).await?;
+    let (Some(name), Some(public_name), Some(locale)) = (name, public_name, locale) else {
+        let profile = Profile { name: &form.name, public_name: &form.public_name, lang: &form.lang };
+        let html = account_page(&state, &mut page, &member, &profile, &errors).await?;
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response());
     };
-    membership::update_profile(&state.ctx, member.id, name.as_ref(), locale).await?;
+    membership::update_profile(&state.ctx, member.id, name.as_ref(), public_name.as_ref(), locale).await?;
     let jar = jar.add(lang_cookie(&state, locale.as_str()));
     Ok((jar, Redirect::to("/account")).into_response())
 }
@@ -172,8 +191,7 @@ async fn delete_account(
     if form.confirm != "yes" {
         let mut errors = FieldErrors::default();
         errors.add("confirm", page.t(&state, "error-confirm-delete"));
-        let name = member.name.clone().unwrap_or_default();
-        let html = account_page(&state, &mut page, &member, &name, member.locale.as_str(), &errors).await?;
+        let html = account_page(&state, &mut page, &member, &Profile::stored(&member), &errors).await?;
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response());
     }
     membership::delete_account(&state.ctx, member.id).await?;

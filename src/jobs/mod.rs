@@ -15,10 +15,12 @@ pub fn worker_id() -> String {
     format!("{}-{}", std::process::id(), uuid::Uuid::now_v7().simple())
 }
 
-/// Runs every queue (Stripe events, then mail) until nothing is due now; returns how many items were handled.
+/// Runs every queue (Stripe events, rounds due to close, then mail) until nothing
+/// is due now; returns how many items were handled.
 /// Tests call this instead of waiting for the loops.
 pub async fn drain(ctx: &Context, mailer: &Mailer, worker: &str) -> anyhow::Result<usize> {
     let mut handled = crate::services::stripe_events::drain(ctx, worker).await?;
+    handled += crate::services::voting::close_due_rounds(ctx, worker).await?;
     while send_mail::send_next(ctx, mailer, worker).await?.is_some() {
         handled += 1;
     }

@@ -162,13 +162,13 @@ pub async fn update_profile(
     ctx: &Context,
     member_id: MemberId,
     name: Option<&PersonName>,
+    public_name: Option<&PersonName>,
     locale: Locale,
 ) -> Result<(), MembershipError> {
-    db::members::update_profile(ctx.db.pool(), member_id, name.map(PersonName::as_str), locale).await.map_err(|e| {
-        match e {
-            DbError::NotFound => MembershipError::NotFound,
-            e => e.into(),
-        }
+    let (name, public_name) = (name.map(PersonName::as_str), public_name.map(PersonName::as_str));
+    db::members::update_profile(ctx.db.pool(), member_id, name, public_name, locale).await.map_err(|e| match e {
+        DbError::NotFound => MembershipError::NotFound,
+        e => e.into(),
     })
 }
 
@@ -196,6 +196,7 @@ pub struct ExportedMember {
     pub id: String,
     pub email: Option<String>,
     pub name: Option<String>,
+    pub public_name: Option<String>,
     pub language: String,
     pub joined_at: String,
     pub last_sign_in_at: Option<String>,
@@ -220,6 +221,7 @@ pub async fn export(ctx: &Context, member_id: MemberId) -> Result<MemberExport, 
             id: member.id.to_string(),
             email: member.email.map(|e| e.to_string()),
             name: member.name,
+            public_name: member.public_name,
             language: member.locale.to_string(),
             joined_at: format_rfc3339(member.created_at),
             last_sign_in_at: member.last_sign_in_at.map(format_rfc3339),

@@ -10,6 +10,7 @@ pub mod sessions;
 pub mod staff;
 pub mod stripe_events;
 pub mod tiers;
+pub mod voting;
 
 use std::sync::Arc;
 

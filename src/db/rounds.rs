@@ -1,0 +1,452 @@
+//! Voting rounds, their ballots, each member's ballot and the votes.
+use sqlx::{Any, Executor, FromRow};
+
+use super::{Backend, DbError, Tx, parse_stored};
+use crate::clock::Micros;
+use crate::domain::{MemberId, RoundId, StaffId, TopicId};
+
+#[derive(Clone, Debug)]
+pub struct Round {
+    pub id: RoundId,
+    pub title: String,
+    pub description: String,
+    pub opens_at: Micros,
+    pub closes_at: Micros,
+    pub max_votes: i64,
+    pub live_tallies: bool,
+    pub closed_at: Option<Micros>,
+    /// Members who voted, recorded at closing.
+    pub voters: Option<i64>,
+}
+
+impl Round {
+    /// Open for votes at `now`: between its times and not closed by the job.
+    pub fn is_open(&self, now: Micros) -> bool {
+        self.closed_at.is_none() && self.opens_at <= now && now < self.closes_at
+    }
+
+    /// Tallies may be shown to readers.
+    pub fn tallies_public(&self, now: Micros) -> bool {
+        self.closed_at.is_some() || (self.live_tallies && self.opens_at <= now)
+    }
+}
+
+#[derive(FromRow)]
+struct RoundRow {
+    id: String,
+    title: String,
+    description: String,
+    opens_at: i64,
+    closes_at: i64,
+    max_votes: i64,
+    live_tallies: i64,
+    closed_at: Option<i64>,
+    voters: Option<i64>,
+}
+
+impl TryFrom<RoundRow> for Round {
+    type Error = DbError;
+    fn try_from(r: RoundRow) -> Result<Self, DbError> {
+        Ok(Round {
+            id: parse_stored("round id", &r.id)?,
+            title: r.title,
+            description: r.description,
+            opens_at: r.opens_at,
+            closes_at: r.closes_at,
+            max_votes: r.max_votes,
+            live_tallies: r.live_tallies != 0,
+            closed_at: r.closed_at,
+            voters: r.voters,
+        })
+    }
+}
+
+const SELECT: &str =
+    "select id, title, description, opens_at, closes_at, max_votes, live_tallies, closed_at, voters from rounds";
+
+fn convert(rows: Vec<RoundRow>) -> Result<Vec<Round>, DbError> {
+    rows.into_iter().map(Round::try_from).collect()
+}
+
+pub async fn insert<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    r: &Round,
+    created_by: Option<StaffId>,
+    now: Micros,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "insert into rounds (id, title, description, opens_at, closes_at, max_votes, live_tallies, created_by, created_at, updated_at)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
+    )
+    .bind(r.id.to_string())
+    .bind(&r.title)
+    .bind(&r.description)
+    .bind(r.opens_at)
+    .bind(r.closes_at)
+    .bind(r.max_votes)
+    .bind(i64::from(r.live_tallies))
+    .bind(created_by.map(|s| s.to_string()))
+    .bind(now)
+    .execute(ex)
+    .await?;
+    Ok(())
+}
+
+pub async fn add_topic<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    round: RoundId,
+    topic: TopicId,
+    position: i64,
+) -> Result<(), DbError> {
+    sqlx::query("insert into round_topics (round_id, topic_id, position) values ($1, $2, $3)")
+        .bind(round.to_string())
+        .bind(topic.to_string())
+        .bind(position)
+        .execute(ex)
+        .await?;
+    Ok(())
+}
+
+pub async fn find<'e, E: Executor<'e, Database = Any>>(ex: E, id: RoundId) -> Result<Option<Round>, DbError> {
+    let row: Option<RoundRow> =
+        sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} where id = $1"))).bind(id.to_string()).fetch_optional(ex).await?;
+    row.map(Round::try_from).transpose()
+}
+
+/// Rounds open for votes now, closing soonest first.
+pub async fn list_open<'e, E: Executor<'e, Database = Any>>(ex: E, now: Micros) -> Result<Vec<Round>, DbError> {
+    let rows = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{SELECT} where closed_at is null and opens_at <= $1 and closes_at > $1 order by closes_at, id"
+    )))
+    .bind(now)
+    .fetch_all(ex)
+    .await?;
+    convert(rows)
+}
+
+/// Every round, the latest first.
+pub async fn list_recent<'e, E: Executor<'e, Database = Any>>(ex: E, limit: i64) -> Result<Vec<Round>, DbError> {
+    let rows =
+        sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} order by opens_at desc, id desc limit $1"))).bind(limit).fetch_all(ex).await?;
+    convert(rows)
+}
+
+/// The round a topic is on that has not closed yet, if any.
+pub async fn unclosed_round_of<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    topic: TopicId,
+) -> Result<Option<RoundId>, DbError> {
+    let row: Option<(String,)> = sqlx::query_as(
+        "select r.id from rounds r join round_topics rt on rt.round_id = r.id
+         where rt.topic_id = $1 and r.closed_at is null limit 1",
+    )
+    .bind(topic.to_string())
+    .fetch_optional(ex)
+    .await?;
+    row.map(|(id,)| parse_stored("round id", &id)).transpose()
+}
+
+/// A topic on a round's ballot, with its final result once the round closed.
+#[derive(Clone, Debug, FromRow)]
+pub struct BallotEntry {
+    pub topic_id: String,
+    pub title: String,
+    pub description: String,
+    pub link: Option<String>,
+    pub status: String,
+    pub position: i64,
+    pub final_rank: Option<i64>,
+    pub final_weight: Option<i64>,
+    pub final_votes: Option<i64>,
+}
+
+pub async fn ballot<'e, E: Executor<'e, Database = Any>>(ex: E, round: RoundId) -> Result<Vec<BallotEntry>, DbError> {
+    let rows = sqlx::query_as(
+        "select t.id as topic_id, t.title, t.description, t.link, t.status, rt.position,
+                rt.final_rank, rt.final_weight, rt.final_votes
+         from round_topics rt join topics t on t.id = rt.topic_id
+         where rt.round_id = $1 order by rt.position, t.title",
+    )
+    .bind(round.to_string())
+    .fetch_all(ex)
+    .await?;
+    Ok(rows)
+}
+
+pub async fn is_on_ballot<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    round: RoundId,
+    topic: TopicId,
+) -> Result<bool, DbError> {
+    let row: Option<(i64,)> = sqlx::query_as("select 1 from round_topics where round_id = $1 and topic_id = $2")
+        .bind(round.to_string())
+        .bind(topic.to_string())
+        .fetch_optional(ex)
+        .await?;
+    Ok(row.is_some())
+}
+
+/// The running count of one topic in a round.
+#[derive(Clone, Debug, FromRow)]
+pub struct Tally {
+    pub topic_id: String,
+    pub weight: i64,
+    pub votes: i64,
+    pub first_vote_at: i64,
+}
+
+pub async fn tallies<'e, E: Executor<'e, Database = Any>>(ex: E, round: RoundId) -> Result<Vec<Tally>, DbError> {
+    let rows = sqlx::query_as(
+        "select topic_id, cast(sum(weight) as bigint) as weight, count(*) as votes,
+                cast(min(created_at) as bigint) as first_vote_at
+         from votes where round_id = $1 group by topic_id",
+    )
+    .bind(round.to_string())
+    .fetch_all(ex)
+    .await?;
+    Ok(rows)
+}
+
+/// Members who cast at least one vote in the round.
+pub async fn count_voters<'e, E: Executor<'e, Database = Any>>(ex: E, round: RoundId) -> Result<i64, DbError> {
+    let (n,): (i64,) = sqlx::query_as("select count(*) from ballots where round_id = $1 and used > 0")
+        .bind(round.to_string())
+        .fetch_one(ex)
+        .await?;
+    Ok(n)
+}
+
+/// Inside a vote's transaction: the round's vote limit if it is open at `now`.
+/// On PostgreSQL the row is share-locked, so the closing job (which updates it)
+/// waits for votes in flight and every later vote sees the round closed.
+/// SQLite's write transactions are serial already.
+pub async fn lock_open(tx: &mut Tx, backend: Backend, round: RoundId, now: Micros) -> Result<Option<i64>, DbError> {
+    let lock = if backend == Backend::Postgres { " for share" } else { "" };
+    let row: Option<(i64,)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select max_votes from rounds where id = $1 and closed_at is null and opens_at <= $2 and closes_at > $2{lock}"
+    )))
+    .bind(round.to_string())
+    .bind(now)
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok(row.map(|(n,)| n))
+}
+
+/// Rounds past their closing time that no job has closed yet.
+pub async fn due_to_close<'e, E: Executor<'e, Database = Any>>(ex: E, now: Micros) -> Result<Vec<RoundId>, DbError> {
+    let rows: Vec<(String,)> =
+        sqlx::query_as("select id from rounds where closed_at is null and closes_at <= $1 order by closes_at limit 100")
+            .bind(now)
+            .fetch_all(ex)
+            .await?;
+    rows.iter().map(|(id,)| parse_stored("round id", id)).collect()
+}
+
+/// Marks the round closed if nobody has; true for the one caller that did.
+pub async fn mark_closed<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    round: RoundId,
+    now: Micros,
+    worker: &str,
+) -> Result<bool, DbError> {
+    let done = sqlx::query(
+        "update rounds set closed_at = $2, closed_by = $3, updated_at = $2
+         where id = $1 and closed_at is null and closes_at <= $2",
+    )
+    .bind(round.to_string())
+    .bind(now)
+    .bind(worker)
+    .execute(ex)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn record_result<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    round: RoundId,
+    topic: &str,
+    rank: i64,
+    weight: i64,
+    votes: i64,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "update round_topics set final_rank = $3, final_weight = $4, final_votes = $5 where round_id = $1 and topic_id = $2",
+    )
+    .bind(round.to_string())
+    .bind(topic)
+    .bind(rank)
+    .bind(weight)
+    .bind(votes)
+    .execute(ex)
+    .await?;
+    Ok(())
+}
+
+pub async fn set_voters<'e, E: Executor<'e, Database = Any>>(ex: E, round: RoundId, voters: i64) -> Result<(), DbError> {
+    sqlx::query("update rounds set voters = $2 where id = $1")
+        .bind(round.to_string())
+        .bind(voters)
+        .execute(ex)
+        .await?;
+    Ok(())
+}
+
+// --- votes and ballots ---
+
+pub struct NewVote {
+    pub round_id: RoundId,
+    pub topic_id: TopicId,
+    pub member_id: MemberId,
+    pub weight: i64,
+}
+
+/// Inserts the vote; false when the member has already voted for the topic in the round.
+pub async fn insert_vote<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    v: &NewVote,
+    now: Micros,
+) -> Result<bool, DbError> {
+    let done = sqlx::query(
+        "insert into votes (id, round_id, topic_id, member_id, weight, created_at) values ($1, $2, $3, $4, $5, $6)
+         on conflict (round_id, topic_id, member_id) do nothing",
+    )
+    .bind(uuid::Uuid::now_v7().to_string())
+    .bind(v.round_id.to_string())
+    .bind(v.topic_id.to_string())
+    .bind(v.member_id.to_string())
+    .bind(v.weight)
+    .bind(now)
+    .execute(ex)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn delete_vote<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    round: RoundId,
+    topic: TopicId,
+    member: MemberId,
+) -> Result<bool, DbError> {
+    let done = sqlx::query("delete from votes where round_id = $1 and topic_id = $2 and member_id = $3")
+        .bind(round.to_string())
+        .bind(topic.to_string())
+        .bind(member.to_string())
+        .execute(ex)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Takes one of the member's votes in the round, unless all `max` are used: one
+/// conditional statement, so concurrent requests can never use more than `max`.
+pub async fn use_ballot(tx: &mut Tx, round: RoundId, member: MemberId, max: i64) -> Result<bool, DbError> {
+    sqlx::query(
+        "insert into ballots (round_id, member_id, used) values ($1, $2, 0) on conflict (round_id, member_id) do nothing",
+    )
+    .bind(round.to_string())
+    .bind(member.to_string())
+    .execute(&mut **tx)
+    .await?;
+    let done = sqlx::query("update ballots set used = used + 1 where round_id = $1 and member_id = $2 and used < $3")
+        .bind(round.to_string())
+        .bind(member.to_string())
+        .bind(max)
+        .execute(&mut **tx)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Gives a vote back (withdrawn, or dropped when merging topics).
+pub async fn return_ballot<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    round: &str,
+    member: &str,
+) -> Result<(), DbError> {
+    sqlx::query("update ballots set used = used - 1 where round_id = $1 and member_id = $2 and used > 0")
+        .bind(round)
+        .bind(member)
+        .execute(ex)
+        .await?;
+    Ok(())
+}
+
+/// The topics a member voted for in a round, in the order they voted.
+pub async fn member_votes<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    round: RoundId,
+    member: MemberId,
+) -> Result<Vec<TopicId>, DbError> {
+    let rows: Vec<(String,)> =
+        sqlx::query_as("select topic_id from votes where round_id = $1 and member_id = $2 order by created_at")
+            .bind(round.to_string())
+            .bind(member.to_string())
+            .fetch_all(ex)
+            .await?;
+    rows.iter().map(|(t,)| parse_stored("topic id", t)).collect()
+}
+
+/// A vote with the voter, for staff.
+#[derive(Clone, Debug, FromRow)]
+pub struct VoterRow {
+    pub topic_id: String,
+    pub topic_title: String,
+    pub member_id: String,
+    pub name: Option<String>,
+    pub public_name: Option<String>,
+    pub email: Option<String>,
+    pub weight: i64,
+    pub created_at: i64,
+}
+
+pub async fn voters<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    round: RoundId,
+    topic: Option<TopicId>,
+) -> Result<Vec<VoterRow>, DbError> {
+    let rows = sqlx::query_as(
+        "select v.topic_id, t.title as topic_title, v.member_id, m.name, m.public_name, m.email, v.weight, v.created_at
+         from votes v join topics t on t.id = v.topic_id join members m on m.id = v.member_id
+         where v.round_id = $1 and ($2 is null or v.topic_id = $2)
+         order by v.created_at, v.id",
+    )
+    .bind(round.to_string())
+    .bind(topic.map(|t| t.to_string()))
+    .fetch_all(ex)
+    .await?;
+    Ok(rows)
+}
+
+/// Moves `from`'s votes and ballot places to `to` (merging duplicates). A member
+/// who voted for both in a round keeps one vote and gets the other back.
+pub async fn merge_topic_votes(tx: &mut Tx, from: TopicId, to: TopicId) -> Result<(), DbError> {
+    let (from, to) = (from.to_string(), to.to_string());
+    let doubled: Vec<(String, String)> = sqlx::query_as(
+        "select v.round_id, v.member_id from votes v
+         where v.topic_id = $1
+           and exists (select 1 from votes w where w.round_id = v.round_id and w.member_id = v.member_id and w.topic_id = $2)",
+    )
+    .bind(&from)
+    .bind(&to)
+    .fetch_all(&mut **tx)
+    .await?;
+    for (round, member) in &doubled {
+        sqlx::query("delete from votes where round_id = $1 and member_id = $2 and topic_id = $3")
+            .bind(round)
+            .bind(member)
+            .bind(&from)
+            .execute(&mut **tx)
+            .await?;
+        return_ballot(&mut **tx, round, member).await?;
+    }
+    sqlx::query("update votes set topic_id = $2 where topic_id = $1").bind(&from).bind(&to).execute(&mut **tx).await?;
+    sqlx::query(
+        "update round_topics set topic_id = $2
+         where topic_id = $1
+           and not exists (select 1 from round_topics x where x.round_id = round_topics.round_id and x.topic_id = $2)",
+    )
+    .bind(&from)
+    .bind(&to)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query("delete from round_topics where topic_id = $1").bind(&from).execute(&mut **tx).await?;
+    Ok(())
+}

@@ -1,0 +1,527 @@
+//! Members choose what gets covered: suggestions and their moderation, voting
+//! rounds, votes with weights, closing rounds, and telling voters when the story
+//! is out. Every change and the mail it causes are stored in one transaction.
+use serde::Serialize;
+
+use super::Context;
+use super::billing::{self, BillingError};
+use super::outbox::{self, OutboxError};
+use super::rate_limit::{self, Limit, RateLimitError};
+use super::staff::{Actor, audit};
+use crate::clock::{DAY, Micros};
+use crate::db::rounds::{NewVote, Round, Tally};
+use crate::db::topics::{NewTopic, TopicEvent};
+use crate::db::{self, DbError, Tx};
+use crate::domain::{
+    ArticleUrl, Eligibility, MemberId, MemberStatus, RoundId, TopicId, TopicStatus, TopicText, VotingSettings,
+    WeightMode,
+};
+
+pub const SUGGESTIONS_PER_MEMBER: Limit = Limit { name: "topic-suggest", max: 5, window: DAY };
+/// Months of tenure are counted in 30-day steps.
+const MONTH: Micros = 30 * DAY;
+
+#[derive(Debug, thiserror::Error)]
+pub enum VotingError {
+    #[error("too many suggestions; try again in {retry_after_secs} seconds")]
+    RateLimited { retry_after_secs: i64 },
+    #[error("not found")]
+    NotFound,
+    /// The topic is not in a state that allows this (or another editor changed it first).
+    #[error("the topic cannot move from {from} to {to}")]
+    InvalidMove { from: TopicStatus, to: TopicStatus },
+    #[error("invalid round: {0}")]
+    InvalidRound(&'static str),
+    #[error("vote refused: {0:?}")]
+    Refused(Refusal),
+    #[error(transparent)]
+    Outbox(#[from] OutboxError),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl From<BillingError> for VotingError {
+    fn from(e: BillingError) -> Self {
+        match e {
+            BillingError::Db(e) => Self::Db(e),
+        }
+    }
+}
+
+impl From<RateLimitError> for VotingError {
+    fn from(e: RateLimitError) -> Self {
+        match e {
+            RateLimitError::Limited { retry_after_secs } => Self::RateLimited { retry_after_secs },
+            RateLimitError::Db(e) => Self::Db(e),
+        }
+    }
+}
+
+/// Why a member cannot vote (or withdraw) now. Each has a message for readers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    RoundNotOpen,
+    NotOnBallot,
+    PatronsOnly,
+    Lapsed,
+    PaymentNotCleared,
+    AlreadyVoted,
+    NoVotesLeft,
+    NotVoted,
+}
+
+impl Refusal {
+    pub fn message_key(self) -> &'static str {
+        match self {
+            Self::RoundNotOpen => "vote-refused-closed",
+            Self::NotOnBallot => "vote-refused-not-on-ballot",
+            Self::PatronsOnly => "vote-refused-patrons-only",
+            Self::Lapsed => "vote-refused-lapsed",
+            Self::PaymentNotCleared => "vote-refused-payment-pending",
+            Self::AlreadyVoted => "vote-refused-already",
+            Self::NoVotesLeft => "vote-refused-no-votes-left",
+            Self::NotVoted => "vote-refused-not-voted",
+        }
+    }
+}
+
+// --- settings ---
+
+const ELIGIBILITY_KEY: &str = "voting.eligibility";
+const WEIGHT_KEY: &str = "voting.weight";
+const TENURE_CAP_KEY: &str = "voting.tenure_cap_months";
+
+/// The newsroom's voting rules; defaults for anything not set.
+pub async fn settings(ctx: &Context) -> Result<VotingSettings, VotingError> {
+    let mut s = VotingSettings::default();
+    for (key, value) in db::settings::with_prefix(ctx.db.pool(), "voting.").await? {
+        match key.as_str() {
+            ELIGIBILITY_KEY => s.eligibility = value.parse().unwrap_or(s.eligibility),
+            WEIGHT_KEY => s.weight = value.parse().unwrap_or(s.weight),
+            TENURE_CAP_KEY => s.tenure_cap_months = value.parse().unwrap_or(s.tenure_cap_months),
+            _ => {}
+        }
+    }
+    Ok(s)
+}
+
+pub async fn save_settings(ctx: &Context, actor: &Actor, s: &VotingSettings) -> Result<(), VotingError> {
+    let now = ctx.clock.now();
+    let mut tx = ctx.db.begin_write().await?;
+    db::settings::set(&mut *tx, ELIGIBILITY_KEY, s.eligibility.as_str(), now).await?;
+    db::settings::set(&mut *tx, WEIGHT_KEY, s.weight.as_str(), now).await?;
+    db::settings::set(&mut *tx, TENURE_CAP_KEY, &s.tenure_cap_months.to_string(), now).await?;
+    let detail = format!(
+        "eligibility={} weight={} tenure_cap={}",
+        s.eligibility.as_str(),
+        s.weight.as_str(),
+        s.tenure_cap_months
+    );
+    audit(ctx, &mut tx, actor, "voting.settings", None, Some(detail)).await?;
+    tx.commit().await.map_err(DbError::from)?;
+    Ok(())
+}
+
+// --- suggestions and moderation ---
+
+pub struct Suggestion {
+    pub title: TopicText,
+    pub description: Option<TopicText>,
+    pub link: Option<ArticleUrl>,
+}
+
+/// A member suggests a topic; it waits for moderation, and they follow it.
+pub async fn suggest(ctx: &Context, member: MemberId, s: &Suggestion) -> Result<TopicId, VotingError> {
+    rate_limit::check(ctx, &[(SUGGESTIONS_PER_MEMBER, &member.to_string())]).await?;
+    let now = ctx.clock.now();
+    let id = TopicId::new();
+    let mut tx = ctx.db.begin_write().await?;
+    let topic = NewTopic {
+        id,
+        title: s.title.as_str(),
+        description: s.description.as_ref().map_or("", TopicText::as_str),
+        link: s.link.as_ref().map(ArticleUrl::as_str),
+        status: TopicStatus::Suggested,
+        suggested_by: Some(member),
+    };
+    db::topics::insert(&mut *tx, &topic, now).await?;
+    let event =
+        TopicEvent { topic_id: id, from: None, to: TopicStatus::Suggested, staff_id: None, member_id: Some(member), note: None };
+    db::topics::insert_event(&mut *tx, &event, now).await?;
+    db::topics::follow(&mut *tx, id, member, now).await?;
+    tx.commit().await.map_err(DbError::from)?;
+    tracing::info!(topic.id = %id, member.id = %member, "topic suggested");
+    Ok(id)
+}
+
+/// Staff add a topic straight onto the list of open topics.
+pub async fn create_open(ctx: &Context, actor: &Actor, s: &Suggestion) -> Result<TopicId, VotingError> {
+    let now = ctx.clock.now();
+    let id = TopicId::new();
+    let mut tx = ctx.db.begin_write().await?;
+    let topic = NewTopic {
+        id,
+        title: s.title.as_str(),
+        description: s.description.as_ref().map_or("", TopicText::as_str),
+        link: s.link.as_ref().map(ArticleUrl::as_str),
+        status: TopicStatus::Open,
+        suggested_by: None,
+    };
+    db::topics::insert(&mut *tx, &topic, now).await?;
+    let event =
+        TopicEvent { topic_id: id, from: None, to: TopicStatus::Open, staff_id: actor.staff_id, member_id: None, note: None };
+    db::topics::insert_event(&mut *tx, &event, now).await?;
+    audit(ctx, &mut tx, actor, "topic.create", Some(id.to_string()), Some(s.title.as_str().to_string())).await?;
+    tx.commit().await.map_err(DbError::from)?;
+    Ok(id)
+}
+
+/// What an editor does to a topic.
+pub enum Decision {
+    Approve { note: Option<TopicText> },
+    Decline { reason: TopicText },
+    Merge { into: TopicId, note: Option<TopicText> },
+    Plan { expected_at: Option<Micros>, note: Option<TopicText> },
+    Cover { articles: Vec<ArticleUrl>, note: Option<TopicText> },
+}
+
+impl Decision {
+    fn target(&self) -> TopicStatus {
+        match self {
+            Self::Approve { .. } => TopicStatus::Open,
+            Self::Decline { .. } => TopicStatus::Declined,
+            Self::Merge { .. } => TopicStatus::Merged,
+            Self::Plan { .. } => TopicStatus::Planned,
+            Self::Cover { .. } => TopicStatus::Covered,
+        }
+    }
+
+    fn note(&self) -> Option<&str> {
+        match self {
+            Self::Decline { reason } => Some(reason.as_str()),
+            Self::Approve { note } | Self::Merge { note, .. } | Self::Plan { note, .. } | Self::Cover { note, .. } => {
+                note.as_ref().map(TopicText::as_str)
+            }
+        }
+    }
+
+    fn action(&self) -> &'static str {
+        match self {
+            Self::Approve { .. } => "topic.approve",
+            Self::Decline { .. } => "topic.decline",
+            Self::Merge { .. } => "topic.merge",
+            Self::Plan { .. } => "topic.plan",
+            Self::Cover { .. } => "topic.cover",
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct TopicMail<'a> {
+    title: &'a str,
+    note: Option<&'a str>,
+    url: String,
+    other_title: Option<&'a str>,
+    articles: &'a [String],
+}
+
+/// Applies an editor's decision, records it in the topic's history and the
+/// audit log, and enqueues the mail it causes (each at most once, by dedupe key).
+/// Returns how many emails were enqueued.
+pub async fn decide(ctx: &Context, actor: &Actor, id: TopicId, decision: Decision) -> Result<usize, VotingError> {
+    let now = ctx.clock.now();
+    let to = decision.target();
+    let mut tx = ctx.db.begin_write().await?;
+    let topic = db::topics::find(&mut *tx, id).await?.ok_or(VotingError::NotFound)?;
+    if !topic.status.can_become(to) {
+        return Err(VotingError::InvalidMove { from: topic.status, to });
+    }
+    let mut other_title = None;
+    let (merged_into, expected_at) = match &decision {
+        Decision::Merge { into, .. } => {
+            let target = db::topics::find(&mut *tx, *into).await?.ok_or(VotingError::NotFound)?;
+            if target.id == topic.id || !matches!(target.status, TopicStatus::Open | TopicStatus::Planned) {
+                return Err(VotingError::InvalidMove { from: topic.status, to });
+            }
+            db::rounds::merge_topic_votes(&mut tx, topic.id, target.id).await?;
+            db::topics::move_followers(&mut tx, topic.id, target.id, now).await?;
+            other_title = Some(target.title);
+            (Some(target.id), None)
+        }
+        Decision::Plan { expected_at, .. } => (None, *expected_at),
+        _ => (None, None),
+    };
+    let note = decision.note();
+    if !db::topics::set_status(&mut *tx, id, topic.status, to, note, expected_at, merged_into, now).await? {
+        return Err(VotingError::InvalidMove { from: topic.status, to });
+    }
+    if let Decision::Cover { articles, .. } = &decision {
+        let start = db::topics::articles(&mut *tx, id).await?.len() as i64;
+        for (i, url) in articles.iter().enumerate() {
+            db::topics::insert_article(&mut *tx, id, url.as_str(), start + i as i64, now).await?;
+        }
+    }
+    let event = TopicEvent { topic_id: id, from: Some(topic.status), to, staff_id: actor.staff_id, member_id: None, note };
+    db::topics::insert_event(&mut *tx, &event, now).await?;
+    audit(ctx, &mut tx, actor, decision.action(), Some(id.to_string()), note.map(str::to_string)).await?;
+
+    let articles = db::topics::articles(&mut *tx, id).await?;
+    let mail = TopicMail {
+        title: &topic.title,
+        note,
+        url: ctx.url(&format!("/topics/{}", merged_into.unwrap_or(id))),
+        other_title: other_title.as_deref(),
+        articles: &articles,
+    };
+    let mut sent = 0;
+    match &decision {
+        Decision::Approve { .. } | Decision::Decline { .. } | Decision::Merge { .. } => {
+            if let Some(suggester) = topic.suggested_by
+                && let Some(member) = db::members::find_by_id(&mut *tx, suggester).await?
+                && let Some(email) = &member.email
+            {
+                let template = format!("topic_{}", to.as_str());
+                let key = format!("topic-{}:{id}", to.as_str());
+                sent += usize::from(
+                    outbox::enqueue(ctx, &mut tx, &template, member.locale, email.as_str(), &mail, Some(key)).await?,
+                );
+            }
+        }
+        Decision::Cover { .. } => {
+            for r in db::topics::voters_and_followers(&mut *tx, id).await? {
+                let key = format!("topic-covered:{id}:{}", r.member_id);
+                sent += usize::from(
+                    outbox::enqueue(ctx, &mut tx, "topic_covered", r.locale, r.email.as_str(), &mail, Some(key)).await?,
+                );
+            }
+        }
+        Decision::Plan { .. } => {}
+    }
+    tx.commit().await.map_err(DbError::from)?;
+    if sent > 0 {
+        ctx.mail_wakeup.notify_one();
+    }
+    tracing::info!(topic.id = %id, topic.from = %topic.status, topic.to = %to, mail.enqueued = sent, "topic decided");
+    Ok(sent)
+}
+
+pub async fn follow(ctx: &Context, member: MemberId, topic: TopicId, on: bool) -> Result<(), VotingError> {
+    let t = db::topics::find(ctx.db.pool(), topic).await?.ok_or(VotingError::NotFound)?;
+    if !t.status.is_public() {
+        return Err(VotingError::NotFound);
+    }
+    if on {
+        db::topics::follow(ctx.db.pool(), topic, member, ctx.clock.now()).await?;
+    } else {
+        db::topics::unfollow(ctx.db.pool(), topic, member).await?;
+    }
+    Ok(())
+}
+
+// --- rounds ---
+
+pub struct RoundInput {
+    pub title: TopicText,
+    pub description: Option<TopicText>,
+    pub opens_at: Micros,
+    pub closes_at: Micros,
+    pub max_votes: i64,
+    pub live_tallies: bool,
+    pub topics: Vec<TopicId>,
+}
+
+pub const MAX_VOTES_LIMIT: i64 = 50;
+
+pub async fn create_round(ctx: &Context, actor: &Actor, input: &RoundInput) -> Result<RoundId, VotingError> {
+    let now = ctx.clock.now();
+    if input.closes_at <= input.opens_at {
+        return Err(VotingError::InvalidRound("error-round-window"));
+    }
+    if input.closes_at <= now {
+        return Err(VotingError::InvalidRound("error-round-in-past"));
+    }
+    if !(1..=MAX_VOTES_LIMIT).contains(&input.max_votes) {
+        return Err(VotingError::InvalidRound("error-round-max-votes"));
+    }
+    if input.topics.is_empty() {
+        return Err(VotingError::InvalidRound("error-round-no-topics"));
+    }
+    let mut tx = ctx.db.begin_write().await?;
+    let round = Round {
+        id: RoundId::new(),
+        title: input.title.as_str().to_string(),
+        description: input.description.as_ref().map(|d| d.as_str().to_string()).unwrap_or_default(),
+        opens_at: input.opens_at,
+        closes_at: input.closes_at,
+        max_votes: input.max_votes,
+        live_tallies: input.live_tallies,
+        closed_at: None,
+        voters: None,
+    };
+    db::rounds::insert(&mut *tx, &round, actor.staff_id, now).await?;
+    for (position, topic_id) in input.topics.iter().enumerate() {
+        let topic = db::topics::find(&mut *tx, *topic_id).await?.ok_or(VotingError::NotFound)?;
+        if topic.status != TopicStatus::Open {
+            return Err(VotingError::InvalidRound("error-round-topic-not-open"));
+        }
+        if db::rounds::unclosed_round_of(&mut *tx, *topic_id).await?.is_some() {
+            return Err(VotingError::InvalidRound("error-round-topic-busy"));
+        }
+        db::rounds::add_topic(&mut *tx, round.id, *topic_id, position as i64).await?;
+    }
+    let detail = format!("{} topics, max {} votes", input.topics.len(), input.max_votes);
+    audit(ctx, &mut tx, actor, "round.create", Some(round.id.to_string()), Some(detail)).await?;
+    tx.commit().await.map_err(DbError::from)?;
+    tracing::info!(round.id = %round.id, "round created");
+    Ok(round.id)
+}
+
+// --- voting ---
+
+/// Whether the member may vote now, and the weight their vote would carry.
+pub async fn eligibility(ctx: &Context, member: MemberId) -> Result<Result<i64, Refusal>, VotingError> {
+    let settings = settings(ctx).await?;
+    let standing = billing::standing(ctx, member).await?;
+    let now = ctx.clock.now();
+    let first_paid = standing.subscription.as_ref().and_then(|s| s.first_paid_at);
+    if settings.eligibility == Eligibility::Patrons {
+        match standing.status {
+            MemberStatus::Lapsed => return Ok(Err(Refusal::Lapsed)),
+            MemberStatus::Free => return Ok(Err(Refusal::PatronsOnly)),
+            MemberStatus::Patron | MemberStatus::PastDue if first_paid.is_none() => {
+                return Ok(Err(Refusal::PaymentNotCleared));
+            }
+            _ => {}
+        }
+    }
+    let tier_weight = standing.tier.as_ref().filter(|_| standing.has_access).map(|t| t.vote_weight);
+    let paying_months = first_paid.filter(|_| standing.has_access).map(|t| (now - t).max(0) / MONTH + 1);
+    let weight = match settings.weight {
+        // Comped members have no payments: they count as one month.
+        WeightMode::Tenure if standing.status == MemberStatus::Comped => 1,
+        _ => settings.weight_of(tier_weight, paying_months),
+    };
+    Ok(Ok(weight))
+}
+
+/// Casts a vote. The round's state, the member's remaining votes and the
+/// uniqueness of (round, topic, member) are all checked inside one write
+/// transaction, so concurrent requests can neither exceed the maximum nor double
+/// a vote, and a vote never lands in a round the closing job has counted.
+pub async fn vote(ctx: &Context, member: MemberId, round: RoundId, topic: TopicId) -> Result<(), VotingError> {
+    let weight = eligibility(ctx, member).await?.map_err(VotingError::Refused)?;
+    let now = ctx.clock.now();
+    let mut tx = ctx.db.begin_write().await?;
+    let max = db::rounds::lock_open(&mut tx, ctx.db.backend(), round, now)
+        .await?
+        .ok_or(VotingError::Refused(Refusal::RoundNotOpen))?;
+    if !db::rounds::is_on_ballot(&mut *tx, round, topic).await? {
+        return Err(VotingError::Refused(Refusal::NotOnBallot));
+    }
+    let vote = NewVote { round_id: round, topic_id: topic, member_id: member, weight };
+    if !db::rounds::insert_vote(&mut *tx, &vote, now).await? {
+        return Err(VotingError::Refused(Refusal::AlreadyVoted));
+    }
+    if !db::rounds::use_ballot(&mut tx, round, member, max).await? {
+        return Err(VotingError::Refused(Refusal::NoVotesLeft));
+    }
+    tx.commit().await.map_err(DbError::from)?;
+    metrics::counter!("votes_cast_total").increment(1);
+    Ok(())
+}
+
+/// Withdraws a vote while the round is open; the member gets it back.
+pub async fn withdraw(ctx: &Context, member: MemberId, round: RoundId, topic: TopicId) -> Result<(), VotingError> {
+    let now = ctx.clock.now();
+    let mut tx = ctx.db.begin_write().await?;
+    db::rounds::lock_open(&mut tx, ctx.db.backend(), round, now)
+        .await?
+        .ok_or(VotingError::Refused(Refusal::RoundNotOpen))?;
+    if !db::rounds::delete_vote(&mut *tx, round, topic, member).await? {
+        return Err(VotingError::Refused(Refusal::NotVoted));
+    }
+    db::rounds::return_ballot(&mut *tx, &round.to_string(), &member.to_string()).await?;
+    tx.commit().await.map_err(DbError::from)?;
+    Ok(())
+}
+
+// --- closing rounds ---
+
+/// One line of a round's ranking.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ranked {
+    pub topic_id: String,
+    pub rank: i64,
+    pub weight: i64,
+    pub votes: i64,
+}
+
+/// Orders a ballot by weighted total, then raw count, then earliest first vote;
+/// topics without votes follow in ballot order. Ranks are 1-based and distinct.
+pub fn rank(ballot: &[String], tallies: &[Tally]) -> Vec<Ranked> {
+    let mut voted: Vec<&Tally> = tallies.iter().filter(|t| ballot.contains(&t.topic_id)).collect();
+    voted.sort_by(|a, b| {
+        b.weight.cmp(&a.weight).then(b.votes.cmp(&a.votes)).then(a.first_vote_at.cmp(&b.first_vote_at))
+    });
+    let mut out: Vec<Ranked> = voted
+        .iter()
+        .map(|t| Ranked { topic_id: t.topic_id.clone(), rank: 0, weight: t.weight, votes: t.votes })
+        .collect();
+    for topic in ballot {
+        if !out.iter().any(|r| &r.topic_id == topic) {
+            out.push(Ranked { topic_id: topic.clone(), rank: 0, weight: 0, votes: 0 });
+        }
+    }
+    for (i, r) in out.iter_mut().enumerate() {
+        r.rank = i as i64 + 1;
+    }
+    out
+}
+
+/// Closes every round whose time is up and records its final ranking. Safe to
+/// run on every instance at once: the conditional update lets exactly one win.
+pub async fn close_due_rounds(ctx: &Context, worker: &str) -> Result<usize, VotingError> {
+    let mut closed = 0;
+    for round in db::rounds::due_to_close(ctx.db.pool(), ctx.clock.now()).await? {
+        let mut tx = ctx.db.begin_write().await?;
+        if !db::rounds::mark_closed(&mut *tx, round, ctx.clock.now(), worker).await? {
+            continue;
+        }
+        record_ranking(&mut tx, round).await?;
+        tx.commit().await.map_err(DbError::from)?;
+        closed += 1;
+        tracing::info!(round.id = %round, "round closed");
+    }
+    Ok(closed)
+}
+
+async fn record_ranking(tx: &mut Tx, round: RoundId) -> Result<(), VotingError> {
+    let ballot: Vec<String> = db::rounds::ballot(&mut **tx, round).await?.into_iter().map(|b| b.topic_id).collect();
+    let tallies = db::rounds::tallies(&mut **tx, round).await?;
+    for r in rank(&ballot, &tallies) {
+        db::rounds::record_result(&mut **tx, round, &r.topic_id, r.rank, r.weight, r.votes).await?;
+    }
+    let voters = db::rounds::count_voters(&mut **tx, round).await?;
+    db::rounds::set_voters(&mut **tx, round, voters).await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tally(topic: &str, weight: i64, votes: i64, first: i64) -> Tally {
+        Tally { topic_id: topic.into(), weight, votes, first_vote_at: first }
+    }
+
+    #[test]
+    fn ranking_breaks_ties_by_count_then_earliest_vote() {
+        let ballot: Vec<String> = ["a", "b", "c", "d", "e"].iter().map(|s| s.to_string()).collect();
+        let tallies = [tally("a", 10, 3, 50), tally("b", 12, 2, 60), tally("c", 10, 5, 70), tally("d", 10, 3, 40)];
+        let ranked = rank(&ballot, &tallies);
+        let order: Vec<&str> = ranked.iter().map(|r| r.topic_id.as_str()).collect();
+        assert_eq!(order, ["b", "c", "d", "a", "e"]);
+        assert_eq!(ranked.iter().map(|r| r.rank).collect::<Vec<_>>(), [1, 2, 3, 4, 5]);
+        assert_eq!((ranked[4].weight, ranked[4].votes), (0, 0));
+    }
+}
