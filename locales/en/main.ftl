@@ -170,3 +170,115 @@ error-amount-positive = The amount must be more than zero.
 error-amount-too-large = That amount is too large.
 error-donation-range = Gifts can be between 1 and 10,000.
 error-payment-provider = Our payment provider did not answer. Nothing was charged; please try again in a moment.
+
+## Topics and voting
+nav-topics = Vote on topics
+topics-title = What should we cover next?
+topics-lead = Readers suggest topics, patrons vote, and when the story is published everyone who voted for it is told.
+topics-back = Back to topics
+topics-no-round = No voting round is open right now. Suggest a topic, and it may be on the next ballot.
+topics-sign-in-to-vote = Sign in to vote
+topics-become-patron = Become a patron
+topics-suggest-title = Suggest a topic
+topics-suggest-lead = Is there something we should look into?
+topics-suggest-link = Suggest a topic
+topics-planned-title = Coming up
+topics-waiting-title = Waiting for a round
+ballot-label = Topics on the ballot
+ballot-vote = Vote
+ballot-withdraw = Withdraw my vote
+ballot-you-voted = You voted for this
+ballot-tally = { $weight ->
+    [one] 1 point
+   *[other] { $weight } points
+  } · { $votes ->
+    [one] 1 vote
+   *[other] { $votes } votes
+  }
+round-closes = Voting closes { $date }.
+round-opens = Voting opens { $date }.
+round-counting = Voting has ended; the results are being counted.
+round-closed-on = Voting closed { $date }.
+round-remaining = { $remaining ->
+    [0] You have used all { $max } of your votes. Withdraw one to vote for something else.
+    [one] You have 1 vote left of { $max }.
+   *[other] You have { $remaining } votes left of { $max }.
+  }
+round-turnout = { $voters ->
+    [one] 1 member voted.
+   *[other] { $voters } members voted.
+  }
+round-tallies-hidden = Results are published when voting closes.
+round-state-open = Open
+round-state-upcoming = Upcoming
+round-state-counting = Counting
+round-state-closed = Closed
+rounds-title = Voting rounds and results
+rounds-col-round = Round
+rounds-col-dates = Dates
+rounds-col-state = State
+rounds-col-voters = Voters
+rounds-none = No rounds yet.
+suggest-title = Suggest a topic
+suggest-lead = Tell us what you would like us to report on. An editor reads every suggestion; you will get an email when yours is on the ballot or if we decide not to take it up.
+suggest-title-label = Topic (up to 120 characters)
+suggest-description-label = Why does it matter? (optional)
+suggest-link-label = A link for background (optional)
+suggest-link-hint = A web address starting with https://
+suggest-submit = Send suggestion
+topic-suggested-thanks = Thank you! Your suggestion is waiting for an editor. Only you can see it until then.
+topic-suggested-by = Suggested by { $name }
+topic-suggested-by-reader = Suggested by a reader
+topic-expected = expected { $date }
+topic-articles = The story
+topic-on-ballot = On the ballot now: vote for it
+topic-follow = Follow this topic
+topic-unfollow = Stop following
+topic-follow-hint = Followers get one email when the story is published.
+topic-history = History
+topic-status-suggested = Suggested
+topic-status-open = Open for votes
+topic-status-planned = Planned
+topic-status-covered = Covered
+topic-status-declined = Declined
+topic-status-merged = Merged
+covered-title = You asked, we covered
+covered-lead = Stories our readers chose, and the journalism that came of it.
+covered-on = Published { $date }
+covered-none = Nothing yet: the first stories are on their way.
+commissioned-title = Stories I helped commission
+commissioned-lead = Topics you voted for, and what became of them.
+commissioned-voted-on = you voted { $date }
+commissioned-none = You have not voted yet.
+vote-refused-closed = This round is not open for votes.
+vote-refused-not-on-ballot = That topic is not on this round's ballot.
+vote-refused-patrons-only = Only patrons can vote.
+vote-refused-lapsed = Your patronage has ended, so you cannot cast new votes. The votes you cast still count.
+vote-refused-payment-pending = Your vote counts once your first payment has cleared. Please try again later.
+vote-refused-already = You have already voted for this topic.
+vote-refused-no-votes-left = You have used all your votes in this round. Withdraw one to vote for something else.
+vote-refused-not-voted = You have not voted for this topic.
+error-text-empty = This cannot be empty.
+error-text-too-long = This is too long.
+error-text-control = Remove the control or invisible characters.
+error-web-address = Use a web address starting with http:// or https://.
+error-topic-state = That topic has changed in the meantime; reload the page.
+error-round-window = A round must close after it opens.
+error-round-in-past = The closing time is in the past.
+error-round-max-votes = Votes per member must be between 1 and 50.
+error-round-no-topics = Choose at least one topic for the ballot.
+error-round-topic-not-open = Only open topics can go on a ballot.
+error-round-topic-busy = A topic is already on another round's ballot.
+email-topic-open-subject = Your suggestion is on the ballot at { $newsroom }
+email-topic-open-body = Good news: your suggestion “{ $title }” is now open for votes.
+email-topic-open-link = See the topic
+email-topic-declined-subject = About your suggestion to { $newsroom }
+email-topic-declined-body = Thank you for suggesting “{ $title }”. We have decided not to take it up; the editor's reason:
+email-topic-declined-link = See the topic
+email-topic-merged-subject = Your suggestion to { $newsroom } joined a similar one
+email-topic-merged-body = Your suggestion “{ $title }” was very close to one we already had, so we joined them.
+email-topic-merged-into = It now lives on as “{ $title }”. Votes and followers moved with it.
+email-topic-merged-link = See the topic
+email-topic-covered-subject = The story you voted for is out
+email-topic-covered-body = You voted for “{ $title }”, and the story is out:
+email-topic-covered-link = Read about it

@@ -169,3 +169,119 @@ error-amount-positive = Сума має бути більшою за нуль.
 error-amount-too-large = Ця сума завелика.
 error-donation-range = Внесок може бути від 1 до 10 000.
 error-payment-provider = Платіжний сервіс не відповів. Кошти не списано; спробуйте ще раз за мить.
+
+## Теми й голосування
+nav-topics = Голосувати за теми
+topics-title = Про що нам писати далі?
+topics-lead = Читачі пропонують теми, патрони голосують, а коли матеріал вийде, кожен, хто за нього голосував, отримає повідомлення.
+topics-back = До тем
+topics-no-round = Зараз немає відкритого голосування. Запропонуйте тему — вона може потрапити до наступного бюлетеня.
+topics-sign-in-to-vote = Увійдіть, щоб голосувати
+topics-become-patron = Стати патроном
+topics-suggest-title = Запропонувати тему
+topics-suggest-lead = Є щось, у чому нам варто розібратися?
+topics-suggest-link = Запропонувати тему
+topics-planned-title = Незабаром
+topics-waiting-title = Чекають на голосування
+ballot-label = Теми в бюлетені
+ballot-vote = Голосувати
+ballot-withdraw = Відкликати голос
+ballot-you-voted = Ваш голос тут
+ballot-tally = { $weight ->
+    [one] { $weight } бал
+    [few] { $weight } бали
+   *[other] { $weight } балів
+  } · { $votes ->
+    [one] { $votes } голос
+    [few] { $votes } голоси
+   *[other] { $votes } голосів
+  }
+round-closes = Голосування завершиться { $date }.
+round-opens = Голосування почнеться { $date }.
+round-counting = Голосування завершено; підраховуємо результати.
+round-closed-on = Голосування завершилося { $date }.
+round-remaining = { $remaining ->
+    [0] Ви використали всі голоси ({ $max }). Відкличте один, щоб проголосувати за іншу тему.
+    [one] У вас лишився { $remaining } голос із { $max }.
+    [few] У вас лишилося { $remaining } голоси з { $max }.
+   *[other] У вас лишилося { $remaining } голосів із { $max }.
+  }
+round-turnout = { $voters ->
+    [one] Проголосував { $voters } учасник.
+    [few] Проголосували { $voters } учасники.
+   *[other] Проголосувало { $voters } учасників.
+  }
+round-tallies-hidden = Результати оприлюднимо після завершення голосування.
+round-state-open = Триває
+round-state-upcoming = Незабаром
+round-state-counting = Підрахунок
+round-state-closed = Завершено
+rounds-title = Голосування та результати
+rounds-col-round = Голосування
+rounds-col-dates = Дати
+rounds-col-state = Стан
+rounds-col-voters = Учасники
+rounds-none = Голосувань ще не було.
+suggest-title = Запропонувати тему
+suggest-lead = Розкажіть, про що нам варто написати. Редакція читає кожну пропозицію; ви отримаєте лист, коли тема потрапить до бюлетеня або якщо ми вирішимо її не брати.
+suggest-title-label = Тема (до 120 символів)
+suggest-description-label = Чому це важливо? (необов’язково)
+suggest-link-label = Посилання для контексту (необов’язково)
+suggest-link-hint = Вебадреса, що починається з https://
+suggest-submit = Надіслати пропозицію
+topic-suggested-thanks = Дякуємо! Ваша пропозиція чекає на редактора. Доти її бачите лише ви.
+topic-suggested-by = Запропонував(-ла) { $name }
+topic-suggested-by-reader = Запропонував читач
+topic-expected = очікується { $date }
+topic-articles = Матеріал
+topic-on-ballot = Зараз у бюлетені: проголосуйте
+topic-follow = Стежити за темою
+topic-unfollow = Не стежити
+topic-follow-hint = Ті, хто стежить, отримають один лист, коли матеріал вийде.
+topic-history = Історія
+topic-status-suggested = Запропоновано
+topic-status-open = Відкрито для голосування
+topic-status-planned = Заплановано
+topic-status-covered = Висвітлено
+topic-status-declined = Відхилено
+topic-status-merged = Об’єднано
+covered-title = Ви просили — ми написали
+covered-lead = Теми, які обрали наші читачі, і журналістика, що з них вийшла.
+covered-on = Опубліковано { $date }
+covered-none = Поки нічого: перші матеріали вже в роботі.
+commissioned-title = Матеріали, які я допоміг замовити
+commissioned-lead = Теми, за які ви голосували, і що з ними сталося.
+commissioned-voted-on = ви голосували { $date }
+commissioned-none = Ви ще не голосували.
+vote-refused-closed = Це голосування не приймає голосів.
+vote-refused-not-on-ballot = Цієї теми немає в бюлетені цього голосування.
+vote-refused-patrons-only = Голосувати можуть лише патрони.
+vote-refused-lapsed = Ваше патронство завершилося, тож нові голоси віддати не можна. Уже віддані голоси враховуються.
+vote-refused-payment-pending = Ваш голос рахуватиметься, щойно пройде перший платіж. Спробуйте пізніше.
+vote-refused-already = Ви вже проголосували за цю тему.
+vote-refused-no-votes-left = Ви використали всі голоси в цьому голосуванні. Відкличте один, щоб проголосувати за іншу тему.
+vote-refused-not-voted = Ви не голосували за цю тему.
+error-text-empty = Це поле не може бути порожнім.
+error-text-too-long = Задовгий текст.
+error-text-control = Приберіть керівні або невидимі символи.
+error-web-address = Вкажіть вебадресу, що починається з http:// або https://.
+error-topic-state = Тема тим часом змінилася; оновіть сторінку.
+error-round-window = Голосування має завершуватися після початку.
+error-round-in-past = Час завершення вже минув.
+error-round-max-votes = Кількість голосів на учасника — від 1 до 50.
+error-round-no-topics = Оберіть принаймні одну тему для бюлетеня.
+error-round-topic-not-open = До бюлетеня можна додати лише відкриті теми.
+error-round-topic-busy = Одна з тем уже є в бюлетені іншого голосування.
+email-topic-open-subject = Ваша пропозиція в бюлетені { $newsroom }
+email-topic-open-body = Гарна новина: за вашу пропозицію «{ $title }» уже можна голосувати.
+email-topic-open-link = Переглянути тему
+email-topic-declined-subject = Про вашу пропозицію для { $newsroom }
+email-topic-declined-body = Дякуємо, що запропонували «{ $title }». Ми вирішили не брати цю тему; пояснення редактора:
+email-topic-declined-link = Переглянути тему
+email-topic-merged-subject = Вашу пропозицію для { $newsroom } об’єднано з подібною
+email-topic-merged-body = Ваша пропозиція «{ $title }» дуже схожа на тему, яка в нас уже була, тож ми їх об’єднали.
+email-topic-merged-into = Тепер це тема «{ $title }». Голоси й ті, хто стежить, перейшли разом із нею.
+email-topic-merged-link = Переглянути тему
+email-topic-covered-subject = Матеріал, за який ви голосували, вийшов
+email-topic-covered-body = Ви голосували за «{ $title }», і ось матеріал:
+email-topic-covered-link = Читати

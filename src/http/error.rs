@@ -16,6 +16,7 @@ use crate::services::checkout::CheckoutError;
 use crate::services::membership::MembershipError;
 use crate::services::outbox::OutboxError;
 use crate::services::staff::StaffError;
+use crate::services::voting::{Refusal, VotingError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -30,6 +31,13 @@ pub enum AppError {
     /// The request cannot be understood; the key names a catalogue message.
     #[error("bad request: {0}")]
     BadRequest(&'static str),
+    /// The request is understood but conflicts with the current state (a closed
+    /// round, a vote already cast); the key names a catalogue message.
+    #[error("conflict: {0}")]
+    Conflict(&'static str),
+    /// Refused for this person, with a catalogue message saying why.
+    #[error("not allowed: {0}")]
+    NotAllowed(&'static str),
     #[error("payload too large")]
     PayloadTooLarge,
     #[error("rate limited")]
@@ -60,6 +68,8 @@ impl AppError {
                 (StatusCode::SEE_OTHER, "sign_in_required", "error-sign-in-required")
             }
             Self::BadRequest(key) => (StatusCode::BAD_REQUEST, "bad_request", key),
+            Self::Conflict(key) => (StatusCode::CONFLICT, "conflict", key),
+            Self::NotAllowed(key) => (StatusCode::FORBIDDEN, "not_allowed", key),
             Self::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "error-too-large"),
             Self::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited", "error-rate-limited"),
             Self::InvalidLink => (StatusCode::GONE, "invalid_link", "error-invalid-link"),
@@ -157,6 +167,23 @@ impl From<StaffError> for AppError {
     }
 }
 
+impl From<VotingError> for AppError {
+    fn from(e: VotingError) -> Self {
+        match e {
+            VotingError::RateLimited { retry_after_secs } => Self::RateLimited { retry_after_secs },
+            VotingError::NotFound => Self::NotFound,
+            VotingError::InvalidMove { .. } => Self::Conflict("error-topic-state"),
+            VotingError::InvalidRound(key) => Self::BadRequest(key),
+            VotingError::Refused(r @ (Refusal::PatronsOnly | Refusal::Lapsed | Refusal::PaymentNotCleared)) => {
+                Self::NotAllowed(r.message_key())
+            }
+            VotingError::Refused(r) => Self::Conflict(r.message_key()),
+            VotingError::Outbox(e) => e.into(),
+            VotingError::Db(e) => e.into(),
+        }
+    }
+}
+
 fn wants_json(path: &str) -> bool {
     path.starts_with("/api/") || path.starts_with("/embed/") || path == "/webhooks" || path.starts_with("/webhooks/")
 }
@@ -196,6 +223,7 @@ pub async fn render_error_pages(State(state): State<AppState>, request: Request,
     page.insert("status", &status.as_u16());
     page.insert("message", &message);
     page.insert("title_key", &info.message_key);
+    page.insert("back_to_topics", &(path.starts_with("/topics") || path.starts_with("/rounds")));
     let body = match page.render_string(&state, "errors/error.html") {
         Ok(html) => html,
         Err(e) => {

@@ -9,6 +9,7 @@ pub mod public;
 pub mod session;
 pub mod signin;
 pub mod state;
+pub mod topics;
 pub mod webhooks;
 
 use std::time::{Duration, Instant};
@@ -61,6 +62,7 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
         .merge(signin::router())
         .merge(account::router())
         .merge(patron::router())
+        .merge(topics::router())
         .merge(admin::router())
         .route_layer(csrf_layer(&state.config.public_url, &[])?)
         .route_layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES));
