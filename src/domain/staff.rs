@@ -20,6 +20,10 @@ pub enum Permission {
     ManagePayments,
     /// The ledger and the Stripe event log.
     ViewPayments,
+    /// Moderating topics, running rounds, voting settings.
+    ManageTopics,
+    /// Round results with who voted (names, emails), and their export.
+    ViewVotes,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -41,8 +45,8 @@ impl Role {
         use Permission::*;
         match self {
             Self::Admin => true,
-            Self::Editor => matches!(permission, ViewDashboard),
-            Self::Analyst => matches!(permission, ViewDashboard | ViewPayments),
+            Self::Editor => matches!(permission, ViewDashboard | ManageTopics | ViewVotes),
+            Self::Analyst => matches!(permission, ViewDashboard | ViewPayments | ViewVotes),
         }
     }
 }
@@ -76,6 +80,9 @@ mod tests {
         assert!(!Role::Analyst.allows(Permission::ManageStaff));
         assert!(!Role::Analyst.allows(Permission::ViewAuditLog));
         assert!(Role::Analyst.allows(Permission::ViewDashboard));
+        assert!(Role::Editor.allows(Permission::ManageTopics));
+        assert!(!Role::Analyst.allows(Permission::ManageTopics));
+        assert!(!Role::Editor.allows(Permission::ManagePayments));
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! HTTP: one router per feature, merged here with the layers every request passes.
 pub mod account;
+pub mod csv;
 pub mod admin;
 pub mod error;
 pub mod extract;

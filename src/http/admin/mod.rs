@@ -5,6 +5,7 @@ mod auth;
 mod dashboard;
 mod payments;
 mod staff;
+mod topics;
 
 use std::marker::PhantomData;
 
@@ -22,6 +23,7 @@ use crate::services::sessions;
 
 pub fn router() -> Router<AppState> {
     Router::new().merge(auth::router()).merge(dashboard::router()).merge(staff::router()).merge(payments::router())
+        .merge(topics::router())
 }
 
 /// Names a [`Permission`] at the type level.
@@ -47,6 +49,16 @@ impl Needs for ManagePayments {
 pub struct ViewPayments;
 impl Needs for ViewPayments {
     const PERMISSION: Permission = Permission::ViewPayments;
+}
+
+pub struct ManageTopics;
+impl Needs for ManageTopics {
+    const PERMISSION: Permission = Permission::ManageTopics;
+}
+
+pub struct ViewVotes;
+impl Needs for ViewVotes {
+    const PERMISSION: Permission = Permission::ViewVotes;
 }
 
 pub struct ViewAuditLog;
@@ -85,7 +97,9 @@ pub fn staff_page(state: &AppState, user: Option<&StaffUser>, path: &str) -> sup
             .insert("can_manage_staff", &u.role.allows(Permission::ManageStaff))
             .insert("can_view_audit", &u.role.allows(Permission::ViewAuditLog))
             .insert("can_manage_payments", &u.role.allows(Permission::ManagePayments))
-            .insert("can_view_payments", &u.role.allows(Permission::ViewPayments));
+            .insert("can_view_payments", &u.role.allows(Permission::ViewPayments))
+            .insert("can_manage_topics", &u.role.allows(Permission::ManageTopics))
+            .insert("can_view_votes", &u.role.allows(Permission::ViewVotes));
     }
     page
 }
