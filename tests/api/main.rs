@@ -14,3 +14,4 @@ mod mail;
 mod sign_in;
 mod staff;
 mod stripe;
+mod voting;

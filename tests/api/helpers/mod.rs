@@ -6,6 +6,7 @@ pub mod http_client;
 pub mod smtp_sink;
 pub mod stripe_mock;
 mod test_db;
+pub mod voting;
 
 use std::time::Duration;
 

@@ -1,0 +1,63 @@
+//! Voting rounds from the reader's side: the ballot, voting, withdrawing,
+//! remaining votes, who may vote, and closing.
+use patronage::clock::{DAY, MINUTE};
+use patronage::domain::Role;
+
+use crate::helpers::TestApp;
+use crate::helpers::voting::{demo_patron, open_round, open_topic, staff, vote, vote_count, withdraw};
+
+#[tokio::test]
+async fn a_patron_votes_withdraws_and_sees_their_remaining_votes() {
+    let app = TestApp::spawn().await;
+    let editor = staff(&app, "editor@newsroom.test", Role::Editor).await;
+    let mut topics = Vec::new();
+    for title in ["Rents in the old town", "School meals", "The river clean-up"] {
+        topics.push(open_topic(&editor, title).await);
+    }
+    let round = open_round(&app, &editor, &topics, 2, false).await;
+
+    let visitor = app.new_browser();
+    visitor
+        .get("/topics")
+        .send()
+        .await
+        .assert_status(200)
+        .assert_contains("Rents in the old town")
+        .assert_contains("Sign in to vote")
+        .assert_not_contains("action=\"/rounds/");
+
+    let patron = demo_patron(&app, "patron@example.org", "supporter").await;
+    let page = patron.get("/topics").send().await;
+    page.assert_status(200).assert_contains("You have 2 votes left of 2.").assert_contains(&format!("/rounds/{round}/vote"));
+
+    let r = vote(&patron, &round, &topics[0]).await;
+    r.assert_status(303);
+    assert_eq!(r.location().as_deref(), Some("/topics"));
+    patron.get("/topics").send().await.assert_contains("You have 1 vote left of 2.").assert_contains("You voted for this");
+    vote(&patron, &round, &topics[1]).await.assert_status(303);
+    patron.get("/topics").send().await.assert_contains("You have used all 2 of your votes.");
+    // A third vote is refused with a reason, and nothing is stored.
+    let refused = vote(&patron, &round, &topics[2]).await;
+    refused.assert_status(409).assert_contains("You have used all your votes in this round.");
+    assert_eq!(vote_count(&app, &round).await, 2);
+
+    withdraw(&patron, &round, &topics[0]).await.assert_status(303);
+    patron.get("/topics").send().await.assert_contains("You have 1 vote left of 2.");
+    vote(&patron, &round, &topics[2]).await.assert_status(303);
+    assert_eq!(vote_count(&app, &round).await, 2);
+
+    // Tallies stay hidden from readers while the round is open (it does not show them live)...
+    patron.get(&format!("/rounds/{round}")).send().await.assert_contains("Results are published when voting closes.");
+    // ...but staff see them.
+    editor.get(&format!("/admin/rounds/{round}")).send().await.assert_status(200).assert_contains("School meals");
+    // The member's "stories I helped commission" lists what they voted for.
+    patron
+        .get("/account/commissioned")
+        .send()
+        .await
+        .assert_status(200)
+        .assert_contains("School meals")
+        .assert_contains("The river clean-up")
+        .assert_not_contains("Rents in the old town");
+    let _ = (DAY, MINUTE);
+}
