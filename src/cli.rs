@@ -112,13 +112,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let options = crate::services::demo_data::Options { members, months, seed };
             let r = crate::services::demo_data::generate(&ctx, options).await?;
             say!(
-                "Demo newsroom ready in {:.1} s: {} members, {} subscriptions, {} ledger rows, {} MRR movements.\n\
+                "Demo newsroom ready in {:.1} s: {} members, {} subscriptions, {} ledger rows, {} MRR movements, \
+                 {} topics, {} voting rounds, {} votes.\n\
                  Sign in as a demo patron: ask for a link for {} (with no SMTP_URL it is printed in the server log).",
                 started.elapsed().as_secs_f64(),
                 r.members,
                 r.subscriptions,
                 r.ledger_rows,
                 r.mrr_movements,
+                r.topics,
+                r.rounds,
+                r.votes,
                 crate::services::demo_data::DEMO_PATRON
             );
             Ok(())

@@ -169,3 +169,14 @@ pub async fn member_ever_had_mrr<'e, E: Executor<'e, Database = Any>>(
         .await?;
     Ok(n > 0)
 }
+
+/// Members with a subscription that is active now and has been paid, oldest first.
+pub async fn active_paid_member_ids<'e, E: Executor<'e, Database = Any>>(ex: E) -> Result<Vec<MemberId>, DbError> {
+    let rows: Vec<(String,)> = sqlx::query_as(
+        "select distinct member_id from subscriptions
+         where status = 'active' and first_paid_at is not null and member_id is not null order by member_id",
+    )
+    .fetch_all(ex)
+    .await?;
+    rows.iter().map(|(id,)| super::parse_stored("member id", id)).collect()
+}

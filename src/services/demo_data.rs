@@ -24,6 +24,9 @@ pub struct Options {
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Report {
     pub members: u64,
+    pub topics: u64,
+    pub rounds: u64,
+    pub votes: u64,
     pub subscriptions: u64,
     pub ledger_rows: u64,
     pub mrr_movements: u64,
@@ -106,7 +109,232 @@ pub async fn generate(ctx: &Context, options: Options) -> Result<Report, DemoDat
         tx.commit().await.map_err(DbError::from)?;
         index += batch;
     }
+    sim.voting(options.months).await?;
     Ok(sim.report)
+}
+
+/// Topics a local newsroom's readers might ask for.
+const TOPICS: [&str; 30] = [
+    "Why do rents in the old town keep rising?",
+    "Where does the money for school meals go?",
+    "Is the river clean enough to swim in?",
+    "Who owns the empty shops on Market Street?",
+    "How long do people wait for a GP appointment?",
+    "What happened to the promised cycle lanes?",
+    "The night buses: who still needs them?",
+    "How the city spends its culture budget",
+    "Can the public library survive another cut?",
+    "Why are so many teachers leaving?",
+    "Air quality near the ring road",
+    "Who decides where new flats are built?",
+    "The true cost of the stadium renovation",
+    "How safe are the playgrounds?",
+    "What the council's lobbying register doesn't show",
+    "Heating bills in council housing",
+    "Why the tram extension is late",
+    "Refugee families, two years on",
+    "Where our recycling actually ends up",
+    "The farmers' market and its future",
+    "Care homes: staffing and inspections",
+    "Police response times by district",
+    "Youth clubs that closed, and what replaced them",
+    "The tree-felling on Park Avenue",
+    "How much do councillors claim in expenses?",
+    "Flood defences after last winter",
+    "Small businesses and the new parking fees",
+    "Mental health services for students",
+    "Who cleans the city at night",
+    "The history of the old brewery site",
+];
+
+impl Sim<'_> {
+    /// Topics in every state, closed rounds with results, and one open round the
+    /// demo patron has not voted in yet (so a visitor can try voting).
+    async fn voting(&mut self, months: u32) -> Result<(), DbError> {
+        use crate::domain::{RoundId, TopicId, TopicStatus};
+        let ctx = self.ctx;
+        let patrons = db::subscriptions::active_paid_member_ids(ctx.db.pool()).await?;
+        let demo_patron = match Email::parse(DEMO_PATRON) {
+            Ok(e) => db::members::find_by_email(ctx.db.pool(), &e).await?.map(|m| m.id),
+            Err(_) => None,
+        };
+        let voters: Vec<MemberId> = patrons.into_iter().filter(|m| Some(*m) != demo_patron).collect();
+        let span = i64::from(months.max(1)) * 30 * DAY;
+        let rounds = (months / 3).clamp(1, 6) as usize;
+        let mut tx = ctx.db.begin_write().await?;
+        // Past rounds: four topics each; the winner got covered, the runner-up planned.
+        let mut next_topic = 0;
+        for r in 0..rounds {
+            let opens = self.now - span + (r as i64 * span / rounds as i64) + 7 * DAY;
+            let closes = opens + 14 * DAY;
+            if closes >= self.now - DAY {
+                break;
+            }
+            let mut ballot = Vec::new();
+            for _ in 0..4 {
+                let id = TopicId::new();
+                self.topic(&mut tx, id, TOPICS[next_topic % TOPICS.len()], TopicStatus::Open, opens - 3 * DAY).await?;
+                next_topic += 1;
+                ballot.push(id);
+            }
+            let round = RoundId::new();
+            self.round(&mut tx, round, &format!("Round {}: what next?", r + 1), opens, closes, &ballot, &voters).await?;
+            let mark = db::rounds::mark_closed(&mut *tx, round, closes, "demo-data").await?;
+            if mark {
+                super::voting::record_ranking(&mut tx, round).await.map_err(|e| DbError::other(e.to_string()))?;
+            }
+            let results = db::rounds::ballot(&mut *tx, round).await?;
+            for b in results {
+                let Ok(id) = b.topic_id.parse::<TopicId>() else { continue };
+                let (status, note) = match b.final_rank {
+                    Some(1) => (TopicStatus::Covered, Some("Our reporter spent three weeks on it.")),
+                    Some(2) => (TopicStatus::Planned, Some("Next on our list.")),
+                    _ => continue,
+                };
+                let at = closes + 10 * DAY;
+                db::topics::set_status(&mut *tx, id, TopicStatus::Open, status, note, None, None, at.min(self.now))
+                    .await?;
+                self.event(&mut tx, id, TopicStatus::Open, status, note, at.min(self.now)).await?;
+                if status == TopicStatus::Covered {
+                    let url = format!("https://news.example/stories/{}", b.topic_id);
+                    db::topics::insert_article(&mut *tx, id, &url, 0, at.min(self.now)).await?;
+                }
+            }
+        }
+        // The open round: six topics, two weeks, a fifth of the patrons have voted.
+        let mut ballot = Vec::new();
+        for _ in 0..6 {
+            let id = TopicId::new();
+            self.topic(&mut tx, id, TOPICS[next_topic % TOPICS.len()], TopicStatus::Open, self.now - 7 * DAY).await?;
+            next_topic += 1;
+            ballot.push(id);
+        }
+        let round = RoundId::new();
+        let turnout: Vec<MemberId> = voters.iter().copied().filter(|_| self.rng.chance(0.2)).collect();
+        self.round(&mut tx, round, "What should we cover this winter?", self.now - 5 * DAY, self.now + 9 * DAY, &ballot, &turnout)
+            .await?;
+        // Suggestions waiting for moderation, and one declined.
+        for (n, status) in [TopicStatus::Suggested, TopicStatus::Suggested, TopicStatus::Suggested, TopicStatus::Declined]
+            .into_iter()
+            .enumerate()
+        {
+            let id = TopicId::new();
+            let at = self.now - (n as i64 + 1) * DAY;
+            let suggester = voters.get(self.rng.below(voters.len() as u64) as usize).copied();
+            let topic = db::topics::NewTopic {
+                id,
+                title: TOPICS[next_topic % TOPICS.len()],
+                description: "A reader's suggestion.",
+                link: None,
+                status: TopicStatus::Suggested,
+                suggested_by: suggester,
+            };
+            next_topic += 1;
+            db::topics::insert(&mut *tx, &topic, at).await?;
+            self.report.topics += 1;
+            let event = db::topics::TopicEvent {
+                topic_id: id,
+                from: None,
+                to: TopicStatus::Suggested,
+                staff_id: None,
+                member_id: suggester,
+                note: None,
+            };
+            db::topics::insert_event(&mut *tx, &event, at).await?;
+            if let Some(m) = suggester {
+                db::topics::follow(&mut *tx, id, m, at).await?;
+            }
+            if status == TopicStatus::Declined {
+                let note = Some("We covered this last spring; see our archive.");
+                db::topics::set_status(&mut *tx, id, TopicStatus::Suggested, status, note, None, None, at).await?;
+                self.event(&mut tx, id, TopicStatus::Suggested, status, note, at).await?;
+            }
+        }
+        tx.commit().await.map_err(DbError::from)?;
+        Ok(())
+    }
+
+    async fn topic(
+        &mut self,
+        tx: &mut db::Tx,
+        id: crate::domain::TopicId,
+        title: &str,
+        status: crate::domain::TopicStatus,
+        at: Micros,
+    ) -> Result<(), DbError> {
+        let topic = db::topics::NewTopic { id, title, description: "", link: None, status, suggested_by: None };
+        db::topics::insert(&mut **tx, &topic, at).await?;
+        let event =
+            db::topics::TopicEvent { topic_id: id, from: None, to: status, staff_id: None, member_id: None, note: None };
+        db::topics::insert_event(&mut **tx, &event, at).await?;
+        self.report.topics += 1;
+        Ok(())
+    }
+
+    async fn event(
+        &mut self,
+        tx: &mut db::Tx,
+        id: crate::domain::TopicId,
+        from: crate::domain::TopicStatus,
+        to: crate::domain::TopicStatus,
+        note: Option<&str>,
+        at: Micros,
+    ) -> Result<(), DbError> {
+        let event = db::topics::TopicEvent { topic_id: id, from: Some(from), to, staff_id: None, member_id: None, note };
+        db::topics::insert_event(&mut **tx, &event, at).await
+    }
+
+    /// A round with its ballot and votes: each voter uses one to three of their
+    /// three votes, favouring the first topics so results are not flat.
+    #[allow(clippy::too_many_arguments)]
+    async fn round(
+        &mut self,
+        tx: &mut db::Tx,
+        id: crate::domain::RoundId,
+        title: &str,
+        opens: Micros,
+        closes: Micros,
+        ballot: &[crate::domain::TopicId],
+        voters: &[MemberId],
+    ) -> Result<(), DbError> {
+        let round = db::rounds::Round {
+            id,
+            title: title.to_string(),
+            description: String::new(),
+            opens_at: opens,
+            closes_at: closes,
+            max_votes: 3,
+            live_tallies: false,
+            closed_at: None,
+            voters: None,
+        };
+        db::rounds::insert(&mut **tx, &round, None, opens - DAY).await?;
+        for (position, topic) in ballot.iter().enumerate() {
+            db::rounds::add_topic(&mut **tx, id, *topic, position as i64).await?;
+        }
+        self.report.rounds += 1;
+        let window = (closes.min(self.now) - opens).max(1) as u64;
+        for member in voters {
+            if !self.rng.chance(0.3) && closes < self.now {
+                continue;
+            }
+            for _ in 0..=self.rng.below(3) {
+                // Squaring the draw favours the first topics on the ballot.
+                let pick = (self.rng.unit().powi(2) * ballot.len() as f64) as usize;
+                let vote = db::rounds::NewVote {
+                    round_id: id,
+                    topic_id: ballot[pick.min(ballot.len() - 1)],
+                    member_id: *member,
+                    weight: 1,
+                };
+                let at = opens + self.rng.below(window) as i64;
+                if db::rounds::insert_vote(&mut **tx, &vote, at).await? && db::rounds::use_ballot(tx, id, *member, 3).await? {
+                    self.report.votes += 1;
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 impl Sim<'_> {

@@ -495,7 +495,7 @@ pub async fn close_due_rounds(ctx: &Context, worker: &str) -> Result<usize, Voti
     Ok(closed)
 }
 
-async fn record_ranking(tx: &mut Tx, round: RoundId) -> Result<(), VotingError> {
+pub(crate) async fn record_ranking(tx: &mut Tx, round: RoundId) -> Result<(), VotingError> {
     let ballot: Vec<String> = db::rounds::ballot(&mut **tx, round).await?.into_iter().map(|b| b.topic_id).collect();
     let tallies = db::rounds::tallies(&mut **tx, round).await?;
     for r in rank(&ballot, &tallies) {
