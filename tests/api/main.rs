@@ -14,4 +14,5 @@ mod mail;
 mod sign_in;
 mod staff;
 mod stripe;
+mod topics;
 mod voting;
