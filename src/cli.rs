@@ -1,4 +1,4 @@
-//! The command line: `serve` (default), `migrate`, `staff add`, `version`.
+//! The command line: `serve` (default), `migrate`, `staff add`, `demo-data`, `stripe sync`, `version`.
 use clap::{Parser, Subcommand};
 
 use crate::clock::Clock;
@@ -43,6 +43,14 @@ pub enum Command {
         /// The same seed gives the same newsroom.
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// For load testing: afterwards sign in this many members who may vote
+        /// (ordinary 30-day sessions) and write their session cookie values to
+        /// --sessions-file, one per line.
+        #[arg(long, default_value_t = 0, requires = "sessions_file")]
+        sessions: u32,
+        /// Where --sessions writes the cookie values (created with mode 0600).
+        #[arg(long, requires = "sessions")]
+        sessions_file: Option<std::path::PathBuf>,
     },
     /// Stripe maintenance.
     Stripe {
@@ -106,7 +114,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::DemoData { members, months, seed } => {
+        Command::DemoData { members, months, seed, sessions, sessions_file } => {
             let ctx = startup::open_context(&config, Clock::default()).await?;
             let started = std::time::Instant::now();
             let options = crate::services::demo_data::Options { members, months, seed };
@@ -125,6 +133,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 r.votes,
                 crate::services::demo_data::DEMO_PATRON
             );
+            if let Some(path) = sessions_file {
+                let cookies = crate::services::demo_data::sign_in_voters(&ctx, sessions).await?;
+                write_secret_lines(&path, &cookies)?;
+                say!(
+                    "{} member sessions of patrons who may vote written to {} (asked for {sessions}).",
+                    cookies.len(),
+                    path.display()
+                );
+            }
             Ok(())
         }
         Command::Stripe { command: StripeCommand::Sync } => {
@@ -142,6 +159,30 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Version => Ok(()),
     }
+}
+
+/// Writes `lines` to a new file only its owner can read (the values are credentials).
+fn write_secret_lines(path: &std::path::Path, lines: &[String]) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+        options.mode(0o600);
+        // `mode` applies only when the file is created; tighten an existing one too.
+        if path.exists() {
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+        }
+    }
+    let mut file = std::io::BufWriter::new(
+        options.open(path).map_err(|e| anyhow::anyhow!("--sessions-file {}: {e}", path.display()))?,
+    );
+    for line in lines {
+        writeln!(file, "{line}")?;
+    }
+    file.flush()?;
+    Ok(())
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {

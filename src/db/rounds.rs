@@ -113,14 +113,11 @@ pub async fn find<'e, E: Executor<'e, Database = Any>>(ex: E, id: RoundId) -> Re
     row.map(Round::try_from).transpose()
 }
 
-/// Rounds open for votes now, closing soonest first.
-pub async fn list_open<'e, E: Executor<'e, Database = Any>>(ex: E, now: Micros) -> Result<Vec<Round>, DbError> {
-    let rows = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{SELECT} where closed_at is null and opens_at <= $1 and closes_at > $1 order by closes_at, id"
-    )))
-    .bind(now)
-    .fetch_all(ex)
-    .await?;
+/// Rounds the closing job has not closed yet (upcoming, open, or due), closing soonest first.
+pub async fn list_unclosed<'e, E: Executor<'e, Database = Any>>(ex: E) -> Result<Vec<Round>, DbError> {
+    let rows = sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} where closed_at is null order by closes_at, id")))
+        .fetch_all(ex)
+        .await?;
     convert(rows)
 }
 

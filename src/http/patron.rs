@@ -60,12 +60,13 @@ pub fn price_label(state: &AppState, locale: Locale, amount: Money, interval: cr
 
 /// Active tiers with their live prices, for the patron form.
 async fn tier_views(state: &AppState, locale: Locale) -> Result<Vec<TierView>, AppError> {
-    let tiers = db::tiers::list_active(state.ctx.db.pool()).await?;
-    let prices = db::tiers::list_live_prices(state.ctx.db.pool()).await?;
-    Ok(tiers
-        .into_iter()
+    let catalog = crate::services::tiers::catalog(&state.ctx).await?;
+    Ok(catalog
+        .tiers
+        .iter()
         .map(|t| TierView {
-            prices: prices
+            prices: catalog
+                .prices
                 .iter()
                 .filter(|p| p.tier_id == t.id)
                 .map(|p| PriceOption {
@@ -74,9 +75,9 @@ async fn tier_views(state: &AppState, locale: Locale) -> Result<Vec<TierView>, A
                     flexible: p.flexible,
                 })
                 .collect(),
-            name: t.name,
-            description: t.description,
-            benefits: t.benefits,
+            name: t.name.clone(),
+            description: t.description.clone(),
+            benefits: t.benefits.clone(),
             vote_weight: t.vote_weight,
         })
         .collect())

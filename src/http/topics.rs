@@ -14,7 +14,7 @@ use super::extract::{FieldErrors, Form, PageContext, SignedInMember};
 use super::state::AppState;
 use crate::clock::{Micros, format_date, format_utc};
 use crate::db;
-use crate::db::rounds::Round;
+use crate::db::rounds::{BallotEntry, Round};
 use crate::domain::{ArticleUrl, MemberId, RoundId, TopicId, TopicStatus, TopicText};
 use crate::services::voting::{self, Suggestion};
 
@@ -80,12 +80,12 @@ fn round_state(round: &Round, now: Micros) -> &'static str {
 pub async fn round_view(
     state: &AppState,
     round: &Round,
+    ballot: &[BallotEntry],
     member: Option<MemberId>,
     show_tallies: bool,
 ) -> Result<RoundView, AppError> {
     let pool = state.ctx.db.pool();
     let now = state.ctx.clock.now();
-    let ballot = db::rounds::ballot(pool, round.id).await?;
     let tallies_public = show_tallies || round.tallies_public(now);
     let tallies: HashMap<String, (i64, i64)> = if round.closed_at.is_some() {
         ballot
@@ -103,7 +103,8 @@ pub async fn round_view(
     };
     let total: i64 = tallies.values().map(|(w, _)| *w).sum();
     let mut entries: Vec<BallotView> = ballot
-        .into_iter()
+        .iter()
+        .cloned()
         .map(|b| {
             let (weight, votes) = tallies.get(&b.topic_id).copied().unwrap_or((0, 0));
             BallotView {
@@ -152,35 +153,37 @@ struct TopicLine {
 }
 
 async fn show_topics(State(state): State<AppState>, mut page: PageContext) -> Result<Response, AppError> {
-    let pool = state.ctx.db.pool();
     let now = state.ctx.clock.now();
     let member = page.member.as_ref().map(|m| m.id);
+    let board = voting::board(&state.ctx).await?;
     let mut rounds = Vec::new();
     let mut on_ballot = HashSet::new();
-    for round in db::rounds::list_open(pool, now).await? {
-        let view = round_view(&state, &round, member, false).await?;
-        on_ballot.extend(view.entries.iter().map(|e| e.id.clone()));
-        rounds.push(view);
+    for (round, ballot) in &board.rounds {
+        on_ballot.extend(ballot.iter().map(|e| e.topic_id.clone()));
+        // Upcoming rounds are announced on their own page until they open.
+        if round.opens_at <= now {
+            rounds.push(round_view(&state, round, ballot, member, false).await?);
+        }
     }
     // Only members who would be refused are told why, before they press a button.
     let refusal = match member {
         Some(m) if !rounds.is_empty() => voting::eligibility(&state.ctx, m).await?.err().map(|r| r.message_key()),
         _ => None,
     };
-    let waiting: Vec<TopicLine> = db::topics::list_by_status(pool, TopicStatus::Open, true, 50)
-        .await?
-        .into_iter()
+    let waiting: Vec<TopicLine> = board
+        .open_topics
+        .iter()
         .filter(|t| !on_ballot.contains(&t.id.to_string()))
-        .map(|t| TopicLine { id: t.id.to_string(), title: t.title, status: "open".into(), note: None, date: None })
+        .map(|t| TopicLine { id: t.id.to_string(), title: t.title.clone(), status: "open".into(), note: None, date: None })
         .collect();
-    let planned: Vec<TopicLine> = db::topics::list_by_status(pool, TopicStatus::Planned, true, 20)
-        .await?
-        .into_iter()
+    let planned: Vec<TopicLine> = board
+        .planned_topics
+        .iter()
         .map(|t| TopicLine {
             id: t.id.to_string(),
-            title: t.title,
+            title: t.title.clone(),
             status: "planned".into(),
-            note: t.public_note,
+            note: t.public_note.clone(),
             date: t.expected_at.map(format_date),
         })
         .collect();
@@ -381,9 +384,11 @@ async fn show_round(
     Path(id): Path<String>,
     mut page: PageContext,
 ) -> Result<Response, AppError> {
-    let round = db::rounds::find(state.ctx.db.pool(), parse_id::<RoundId>(&id)?).await?.ok_or(AppError::NotFound)?;
+    let pool = state.ctx.db.pool();
+    let round = db::rounds::find(pool, parse_id::<RoundId>(&id)?).await?.ok_or(AppError::NotFound)?;
+    let ballot = db::rounds::ballot(pool, round.id).await?;
     let member = page.member.as_ref().map(|m| m.id);
-    let view = round_view(&state, &round, member, false).await?;
+    let view = round_view(&state, &round, &ballot, member, false).await?;
     page.insert("round", &view);
     Ok(page.render(&state, "topics/round.html")?.into_response())
 }

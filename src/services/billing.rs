@@ -248,7 +248,14 @@ pub async fn standing(ctx: &Context, member_id: MemberId) -> Result<Standing, Bi
     };
     let has_access = matches!(status, MemberStatus::Patron | MemberStatus::PastDue | MemberStatus::Comped);
     let tier = match best.as_ref().and_then(|s| s.tier_id) {
-        Some(id) if status != MemberStatus::Free => db::tiers::find(pool, id).await?,
+        Some(id) if status != MemberStatus::Free => {
+            let catalog = super::tiers::catalog(ctx).await?;
+            match catalog.tiers.iter().find(|t| t.id == id) {
+                Some(t) => Some(t.clone()),
+                // An archived tier is not in the catalogue of active ones.
+                None => db::tiers::find(pool, id).await?,
+            }
+        }
         _ => None,
     };
     Ok(Standing { status, has_access, tier, subscription: best.filter(|_| status != MemberStatus::Free), comped_until })

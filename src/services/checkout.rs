@@ -65,8 +65,8 @@ pub enum CheckoutStart {
 /// A live price of an active tier, or an error.
 pub async fn offered_price(ctx: &Context, price_id: &str) -> Result<TierPrice, CheckoutError> {
     let price = db::tiers::find_price(ctx.db.pool(), price_id).await?.ok_or(CheckoutError::UnknownPrice)?;
-    let live = db::tiers::list_live_prices(ctx.db.pool()).await?;
-    if !live.iter().any(|p| p.id == price.id) {
+    let catalog = super::tiers::catalog(ctx).await?;
+    if !catalog.prices.iter().any(|p| p.id == price.id) {
         return Err(CheckoutError::UnknownPrice);
     }
     Ok(price)

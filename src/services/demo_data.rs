@@ -591,3 +591,25 @@ impl Sim<'_> {
         Ok(provider_id)
     }
 }
+
+/// For load testing (`bench/run`): signs in up to `count` members who may vote
+/// (an active subscription whose first payment cleared, in member-id order) and
+/// returns their session cookie values (`patronage_session`). The sessions are
+/// ordinary member sessions (30 days idle, 90 days absolute), opened through the
+/// sessions service exactly as confirming a sign-in link does; fewer are returned
+/// when fewer members may vote.
+pub async fn sign_in_voters(ctx: &Context, count: u32) -> Result<Vec<String>, DbError> {
+    let mut voters = db::subscriptions::active_paid_member_ids(ctx.db.pool()).await?;
+    voters.truncate(count as usize);
+    let mut cookies = Vec::with_capacity(voters.len());
+    for chunk in voters.chunks(500) {
+        let mut tx = ctx.db.begin_write().await?;
+        for member in chunk {
+            db::members::touch_sign_in(&mut *tx, *member, ctx.clock.now()).await?;
+            let owner = db::sessions::Owner::Member(*member);
+            cookies.push(super::sessions::create(ctx, &mut tx, owner, Some("patronage demo-data")).await?);
+        }
+        tx.commit().await.map_err(DbError::from)?;
+    }
+    Ok(cookies)
+}

@@ -1,6 +1,7 @@
 //! Use cases. Pure logic over `db` and the gateways (mail); no HTTP here.
 pub mod auth_tokens;
 pub mod billing;
+pub mod cache;
 pub mod checkout;
 pub mod demo_data;
 pub mod membership;
@@ -38,6 +39,7 @@ pub struct Context {
     pub payments: Payments,
     /// How long a patron whose renewal failed keeps access.
     pub past_due_grace: crate::clock::Micros,
+    pub caches: Arc<cache::Caches>,
 }
 
 impl Context {

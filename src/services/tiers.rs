@@ -31,6 +31,20 @@ pub struct TierInput {
 }
 
 /// Creates (`id` = None) or updates a tier and brings its live prices in line.
+/// Active tiers and their live prices (cached briefly: every landing page needs them).
+pub async fn catalog(ctx: &Context) -> Result<std::sync::Arc<super::cache::Catalog>, DbError> {
+    ctx.caches
+        .catalog
+        .get_or_load(&ctx.clock, || async {
+            let pool = ctx.db.pool();
+            Ok(super::cache::Catalog {
+                tiers: db::tiers::list_active(pool).await?,
+                prices: db::tiers::list_live_prices(pool).await?,
+            })
+        })
+        .await
+}
+
 pub async fn save(ctx: &Context, actor: &Actor, id: Option<TierId>, input: &TierInput) -> Result<TierId, TierError> {
     let now = ctx.clock.now();
     let fields = TierFields {
@@ -71,6 +85,7 @@ pub async fn save(ctx: &Context, actor: &Actor, id: Option<TierId>, input: &Tier
     let action = if id.is_some() { "tier.update" } else { "tier.create" };
     audit(ctx, &mut tx, actor, action, Some(input.name.clone()), Some(changes.join("; "))).await?;
     tx.commit().await.map_err(DbError::from)?;
+    ctx.caches.catalog.clear();
     sync_to_stripe(ctx, tier_id).await;
     Ok(tier_id)
 }

@@ -93,16 +93,51 @@ const TENURE_CAP_KEY: &str = "voting.tenure_cap_months";
 
 /// The newsroom's voting rules; defaults for anything not set.
 pub async fn settings(ctx: &Context) -> Result<VotingSettings, VotingError> {
-    let mut s = VotingSettings::default();
-    for (key, value) in db::settings::with_prefix(ctx.db.pool(), "voting.").await? {
-        match key.as_str() {
-            ELIGIBILITY_KEY => s.eligibility = value.parse().unwrap_or(s.eligibility),
-            WEIGHT_KEY => s.weight = value.parse().unwrap_or(s.weight),
-            TENURE_CAP_KEY => s.tenure_cap_months = value.parse().unwrap_or(s.tenure_cap_months),
-            _ => {}
-        }
-    }
-    Ok(s)
+    let cached = ctx
+        .caches
+        .voting_settings
+        .get_or_load(&ctx.clock, || async {
+            let mut s = VotingSettings::default();
+            for (key, value) in db::settings::with_prefix(ctx.db.pool(), "voting.").await? {
+                match key.as_str() {
+                    ELIGIBILITY_KEY => s.eligibility = value.parse().unwrap_or(s.eligibility),
+                    WEIGHT_KEY => s.weight = value.parse().unwrap_or(s.weight),
+                    TENURE_CAP_KEY => s.tenure_cap_months = value.parse().unwrap_or(s.tenure_cap_months),
+                    _ => {}
+                }
+            }
+            Ok::<_, DbError>(s)
+        })
+        .await?;
+    Ok(*cached)
+}
+
+/// Rounds that have not closed with their ballots, and the open and planned
+/// topics: the same for every visitor, so cached for a second.
+pub async fn board(ctx: &Context) -> Result<std::sync::Arc<super::cache::Board>, VotingError> {
+    let board = ctx
+        .caches
+        .board
+        .get_or_load(&ctx.clock, || async {
+            let pool = ctx.db.pool();
+            let mut rounds = Vec::new();
+            for round in db::rounds::list_unclosed(pool).await? {
+                let ballot = db::rounds::ballot(pool, round.id).await?;
+                rounds.push((round, ballot));
+            }
+            Ok::<_, DbError>(super::cache::Board {
+                rounds,
+                open_topics: db::topics::list_by_status(pool, TopicStatus::Open, true, 50).await?,
+                planned_topics: db::topics::list_by_status(pool, TopicStatus::Planned, true, 20).await?,
+            })
+        })
+        .await?;
+    Ok(board)
+}
+
+/// Drops this instance's cached copy of topics and rounds after a change.
+fn board_changed(ctx: &Context) {
+    ctx.caches.board.clear();
 }
 
 pub async fn save_settings(ctx: &Context, actor: &Actor, s: &VotingSettings) -> Result<(), VotingError> {
@@ -119,6 +154,7 @@ pub async fn save_settings(ctx: &Context, actor: &Actor, s: &VotingSettings) -> 
     );
     audit(ctx, &mut tx, actor, "voting.settings", None, Some(detail)).await?;
     tx.commit().await.map_err(DbError::from)?;
+    ctx.caches.voting_settings.clear();
     Ok(())
 }
 
@@ -173,6 +209,7 @@ pub async fn create_open(ctx: &Context, actor: &Actor, s: &Suggestion) -> Result
     db::topics::insert_event(&mut *tx, &event, now).await?;
     audit(ctx, &mut tx, actor, "topic.create", Some(id.to_string()), Some(s.title.as_str().to_string())).await?;
     tx.commit().await.map_err(DbError::from)?;
+    board_changed(ctx);
     Ok(id)
 }
 
@@ -298,6 +335,7 @@ pub async fn decide(ctx: &Context, actor: &Actor, id: TopicId, decision: Decisio
         Decision::Plan { .. } => {}
     }
     tx.commit().await.map_err(DbError::from)?;
+    board_changed(ctx);
     if sent > 0 {
         ctx.mail_wakeup.notify_one();
     }
@@ -372,6 +410,7 @@ pub async fn create_round(ctx: &Context, actor: &Actor, input: &RoundInput) -> R
     let detail = format!("{} topics, max {} votes", input.topics.len(), input.max_votes);
     audit(ctx, &mut tx, actor, "round.create", Some(round.id.to_string()), Some(detail)).await?;
     tx.commit().await.map_err(DbError::from)?;
+    board_changed(ctx);
     tracing::info!(round.id = %round.id, "round created");
     Ok(round.id)
 }
@@ -489,6 +528,7 @@ pub async fn close_due_rounds(ctx: &Context, worker: &str) -> Result<usize, Voti
         }
         record_ranking(&mut tx, round).await?;
         tx.commit().await.map_err(DbError::from)?;
+        board_changed(ctx);
         closed += 1;
         tracing::info!(round.id = %round, "round closed");
     }

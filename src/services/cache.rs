@@ -1,0 +1,107 @@
+//! Short-lived in-process copies of what nearly every page reads and staff rarely
+//! change: tiers and prices, the voting rules, the state of voting rounds. A
+//! change made through this instance clears its copy at once; other instances
+//! see it when their copy expires (a few seconds). Expiry follows the app's
+//! [`Clock`], so tests that move the clock move the caches with it.
+use std::sync::{Arc, RwLock};
+
+use crate::clock::{Clock, Micros, SECOND};
+use crate::db::rounds::{BallotEntry, Round};
+use crate::db::tiers::{Tier, TierPrice};
+use crate::db::topics::Topic;
+use crate::domain::VotingSettings;
+
+pub struct Cached<T> {
+    ttl: Micros,
+    slot: RwLock<Option<(Micros, Arc<T>)>>,
+}
+
+impl<T> Cached<T> {
+    pub fn new(ttl: Micros) -> Self {
+        Self { ttl, slot: RwLock::new(None) }
+    }
+
+    /// The cached value if still fresh, else what `load` returns (kept for next time).
+    pub async fn get_or_load<E, F, Fut>(&self, clock: &Clock, load: F) -> Result<Arc<T>, E>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<T, E>>,
+    {
+        let now = clock.now();
+        if let Ok(slot) = self.slot.read()
+            && let Some((expires, value)) = slot.as_ref()
+            && now < *expires
+        {
+            return Ok(value.clone());
+        }
+        let value = Arc::new(load().await?);
+        if let Ok(mut slot) = self.slot.write() {
+            *slot = Some((now + self.ttl, value.clone()));
+        }
+        Ok(value)
+    }
+
+    pub fn clear(&self) {
+        if let Ok(mut slot) = self.slot.write() {
+            *slot = None;
+        }
+    }
+}
+
+impl<T> std::fmt::Debug for Cached<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cached").field("ttl", &self.ttl).finish_non_exhaustive()
+    }
+}
+
+/// Active tiers and their live prices.
+#[derive(Debug)]
+pub struct Catalog {
+    pub tiers: Vec<Tier>,
+    pub prices: Vec<TierPrice>,
+}
+
+/// What every visitor of the topics page sees alike.
+#[derive(Debug)]
+pub struct Board {
+    /// Rounds not closed yet (upcoming, open, or waiting for the closing job), with their ballots.
+    pub rounds: Vec<(Round, Vec<BallotEntry>)>,
+    pub open_topics: Vec<Topic>,
+    pub planned_topics: Vec<Topic>,
+}
+
+#[derive(Debug)]
+pub struct Caches {
+    pub catalog: Cached<Catalog>,
+    pub voting_settings: Cached<VotingSettings>,
+    pub board: Cached<Board>,
+}
+
+impl Default for Caches {
+    fn default() -> Self {
+        Self {
+            catalog: Cached::new(5 * SECOND),
+            voting_settings: Cached::new(5 * SECOND),
+            board: Cached::new(SECOND),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn values_are_reused_until_they_expire_or_are_cleared() {
+        let clock = Clock::default();
+        let cache: Cached<u32> = Cached::new(SECOND);
+        let load = |n: u32| async move { Ok::<_, ()>(n) };
+        assert_eq!(*cache.get_or_load(&clock, || load(1)).await.expect("loads"), 1);
+        assert_eq!(*cache.get_or_load(&clock, || load(2)).await.expect("cached"), 1);
+        clock.advance(SECOND);
+        assert_eq!(*cache.get_or_load(&clock, || load(3)).await.expect("expired"), 3);
+        cache.clear();
+        assert_eq!(*cache.get_or_load(&clock, || load(4)).await.expect("cleared"), 4);
+        assert!(cache.get_or_load(&clock, || async { Err::<u32, _>("db down") }).await.is_ok(), "still fresh");
+    }
+}
