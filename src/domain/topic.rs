@@ -86,7 +86,7 @@ impl TextError {
 /// Text people type into topic forms: trimmed, bounded, printable. Line breaks
 /// and tabs are allowed only where `multiline`. HTML is kept as typed and
 /// escaped wherever it is shown.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct TopicText(String);
 
 impl TopicText {
@@ -127,12 +127,6 @@ impl TopicText {
 
     pub fn into_string(self) -> String {
         self.0
-    }
-}
-
-impl Default for TopicText {
-    fn default() -> Self {
-        Self(String::new())
     }
 }
 
