@@ -374,3 +374,38 @@ pub async fn voted_by<'e, E: Executor<'e, Database = Any>>(
     .await?;
     Ok(rows)
 }
+
+/// Stops every follow of the member (account deletion).
+pub async fn unfollow_all<'e, E: Executor<'e, Database = Any>>(ex: E, member: MemberId) -> Result<u64, DbError> {
+    let done =
+        sqlx::query("delete from topic_followers where member_id = $1").bind(member.to_string()).execute(ex).await?;
+    Ok(done.rows_affected())
+}
+
+/// Topics the member suggested: (title, status, created_at), for their data export.
+pub async fn suggested_by<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    member: MemberId,
+) -> Result<Vec<(String, String, i64)>, DbError> {
+    let rows = sqlx::query_as("select title, status, created_at from topics where suggested_by = $1 order by created_at")
+        .bind(member.to_string())
+        .fetch_all(ex)
+        .await?;
+    Ok(rows)
+}
+
+/// The member's votes: (round title, topic title, weight, cast at), for their data export.
+pub async fn votes_of<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    member: MemberId,
+) -> Result<Vec<(String, String, i64, i64)>, DbError> {
+    let rows = sqlx::query_as(
+        "select r.title, t.title, v.weight, v.created_at
+         from votes v join rounds r on r.id = v.round_id join topics t on t.id = v.topic_id
+         where v.member_id = $1 order by v.created_at",
+    )
+    .bind(member.to_string())
+    .fetch_all(ex)
+    .await?;
+    Ok(rows)
+}

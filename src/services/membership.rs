@@ -189,6 +189,23 @@ pub struct MemberExport {
     pub generated_at: String,
     pub member: ExportedMember,
     pub sessions: Vec<ExportedSession>,
+    pub topics_suggested: Vec<ExportedTopic>,
+    pub votes: Vec<ExportedVote>,
+}
+
+#[derive(Serialize)]
+pub struct ExportedTopic {
+    pub title: String,
+    pub status: String,
+    pub suggested_at: String,
+}
+
+#[derive(Serialize)]
+pub struct ExportedVote {
+    pub round: String,
+    pub topic: String,
+    pub weight: i64,
+    pub cast_at: String,
 }
 
 #[derive(Serialize)]
@@ -214,6 +231,16 @@ pub struct ExportedSession {
 pub async fn export(ctx: &Context, member_id: MemberId) -> Result<MemberExport, MembershipError> {
     let member = db::members::find_by_id(ctx.db.pool(), member_id).await?.ok_or(MembershipError::NotFound)?;
     let sessions = db::sessions::list_for_member(ctx.db.pool(), member_id).await?;
+    let topics_suggested = db::topics::suggested_by(ctx.db.pool(), member_id)
+        .await?
+        .into_iter()
+        .map(|(title, status, at)| ExportedTopic { title, status, suggested_at: format_rfc3339(at) })
+        .collect();
+    let votes = db::topics::votes_of(ctx.db.pool(), member_id)
+        .await?
+        .into_iter()
+        .map(|(round, topic, weight, at)| ExportedVote { round, topic, weight, cast_at: format_rfc3339(at) })
+        .collect();
     Ok(MemberExport {
         format: "patronage-member-export/1",
         generated_at: format_rfc3339(ctx.clock.now()),
@@ -235,6 +262,8 @@ pub async fn export(ctx: &Context, member_id: MemberId) -> Result<MemberExport, 
                 browser: s.user_agent,
             })
             .collect(),
+        topics_suggested,
+        votes,
     })
 }
 
@@ -267,8 +296,9 @@ async fn cancel_subscriptions(ctx: &Context, member_id: MemberId) -> Result<(), 
     Ok(())
 }
 
-/// Erases the member's personal data in one transaction: email, name, sessions,
-/// sign-in links and queued mail go; the anonymous row stays for accounting.
+/// Erases the member's personal data in one transaction: email, name, public
+/// name, sessions, sign-in links, follows and queued mail go; the anonymous row
+/// stays for accounting, and so do their votes (they counted in results).
 #[tracing::instrument(skip_all, fields(member.id = %member_id))]
 pub async fn delete_account(ctx: &Context, member_id: MemberId) -> Result<(), MembershipError> {
     cancel_subscriptions(ctx, member_id).await?;
@@ -282,6 +312,7 @@ pub async fn delete_account(ctx: &Context, member_id: MemberId) -> Result<(), Me
     }
     db::sessions::delete_for_member(&mut *tx, member_id).await?;
     db::login_tokens::delete_for_member(&mut *tx, member_id).await?;
+    db::topics::unfollow_all(&mut *tx, member_id).await?;
     db::members::anonymise(&mut *tx, member_id, ctx.clock.now()).await?;
     tx.commit().await.map_err(DbError::from)?;
     tracing::info!("member deleted their account");

@@ -271,3 +271,28 @@ async fn suggesters_appear_by_their_public_name_or_as_a_reader_never_by_name() {
     // Staff see who it was.
     editor.get(&format!("/admin/topics/{a}")).send().await.assert_contains("Olena Private").assert_contains("named@example.org");
 }
+
+#[tokio::test]
+async fn the_data_export_lists_suggestions_and_votes_and_deletion_keeps_votes_but_not_follows() {
+    let app = TestApp::spawn().await;
+    let editor = staff(&app, "editor@newsroom.test", Role::Editor).await;
+    let topic = open_topic(&editor, "Heating bills").await;
+    let round = open_round(&app, &editor, std::slice::from_ref(&topic), 3, false).await;
+    let patron = demo_patron(&app, "patron@example.org", "supporter").await;
+    vote(&patron, &round, &topic).await.assert_status(303);
+    patron.post_form(&format!("/topics/{topic}/follow"), &[("on", "yes")]).send().await.assert_status(303);
+    suggest(&patron, "Night shifts at the hospital").await;
+
+    let export = patron.get("/account/export").send().await;
+    export.assert_status(200);
+    let json = export.json();
+    assert_eq!(json["votes"][0]["topic"], "Heating bills");
+    assert_eq!(json["votes"][0]["weight"], 1);
+    assert_eq!(json["topics_suggested"][0]["title"], "Night shifts at the hospital");
+    assert_eq!(json["topics_suggested"][0]["status"], "suggested");
+
+    patron.post_form("/account/delete", &[("confirm", "yes")]).send().await.assert_status(303);
+    assert_eq!(app.count("select count(*) from topic_followers").await, 0);
+    assert_eq!(app.count("select count(*) from votes").await, 1, "votes counted in results stay, anonymous");
+    app.deliver_mail().await;
+}
