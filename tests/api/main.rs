@@ -16,3 +16,4 @@ mod staff;
 mod stripe;
 mod topics;
 mod voting;
+mod voting_integrity;
