@@ -170,12 +170,17 @@ pub async fn ballot<'e, E: Executor<'e, Database = Any>>(ex: E, round: RoundId) 
     Ok(rows)
 }
 
-pub async fn is_on_ballot<'e, E: Executor<'e, Database = Any>>(
+/// The topic is on the round's ballot and still open for votes (not declined,
+/// planned or covered since the round began).
+pub async fn is_votable<'e, E: Executor<'e, Database = Any>>(
     ex: E,
     round: RoundId,
     topic: TopicId,
 ) -> Result<bool, DbError> {
-    let row: Option<(i64,)> = sqlx::query_as("select 1 from round_topics where round_id = $1 and topic_id = $2")
+    let row: Option<(i64,)> = sqlx::query_as(
+        "select 1 from round_topics rt join topics t on t.id = rt.topic_id
+         where rt.round_id = $1 and rt.topic_id = $2 and t.status = 'open'",
+    )
         .bind(round.to_string())
         .bind(topic.to_string())
         .fetch_optional(ex)

@@ -280,6 +280,17 @@ pub async fn decide(ctx: &Context, actor: &Actor, id: TopicId, decision: Decisio
             if target.id == topic.id || !matches!(target.status, TopicStatus::Open | TopicStatus::Planned) {
                 return Err(VotingError::InvalidMove { from: topic.status, to });
             }
+            // A topic is on at most one round that has not closed; merging must not
+            // put the survivor on a second one.
+            let (from_round, into_round) = (
+                db::rounds::unclosed_round_of(&mut *tx, topic.id).await?,
+                db::rounds::unclosed_round_of(&mut *tx, target.id).await?,
+            );
+            if let (Some(a), Some(b)) = (from_round, into_round)
+                && a != b
+            {
+                return Err(VotingError::InvalidMove { from: topic.status, to });
+            }
             db::rounds::merge_topic_votes(&mut tx, topic.id, target.id).await?;
             db::topics::move_followers(&mut tx, topic.id, target.id, now).await?;
             other_title = Some(target.title);
@@ -454,7 +465,7 @@ pub async fn vote(ctx: &Context, member: MemberId, round: RoundId, topic: TopicI
     let max = db::rounds::lock_open(&mut tx, ctx.db.backend(), round, now)
         .await?
         .ok_or(VotingError::Refused(Refusal::RoundNotOpen))?;
-    if !db::rounds::is_on_ballot(&mut *tx, round, topic).await? {
+    if !db::rounds::is_votable(&mut *tx, round, topic).await? {
         return Err(VotingError::Refused(Refusal::NotOnBallot));
     }
     let vote = NewVote { round_id: round, topic_id: topic, member_id: member, weight };

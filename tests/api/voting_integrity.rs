@@ -655,7 +655,7 @@ async fn votes_off_the_ballot_with_garbage_ids_or_for_unknown_or_unopened_rounds
     let upcoming = round_between(&editor, &topics[2..], 3, false, now + HOUR, now + 2 * HOUR).await;
     let patron = demo_patron(&app, "careful@example.org", "supporter").await;
 
-    vote(&patron, &round, &topics[1]).await.assert_status(409).assert_contains("That topic is not on this round");
+    vote(&patron, &round, &topics[1]).await.assert_status(409).assert_contains("That topic is not (or no longer) open for votes");
     vote(&patron, &round, "not-a-topic").await.assert_status(400);
     vote(&patron, &round, "").await.assert_status(400);
     // A well-formed round id that names no round: refused as not open.
@@ -667,4 +667,51 @@ async fn votes_off_the_ballot_with_garbage_ids_or_for_unknown_or_unopened_rounds
     vote(&patron, "not-a-round", &topics[0]).await.assert_status(404);
     assert_eq!(app.count("select count(*) from votes").await, 0);
     assert_eq!(app.count("select count(*) from ballots").await, 0);
+}
+
+#[tokio::test]
+async fn a_topic_declined_or_covered_during_its_round_takes_no_more_votes() {
+    let app = TestApp::spawn().await;
+    let editor = staff(&app, "editor@newsroom.test", Role::Editor).await;
+    let declined = open_topic(&editor, "Declined mid-round").await;
+    let covered = open_topic(&editor, "Covered mid-round").await;
+    let round = open_round(&app, &editor, &[declined.clone(), covered.clone()], 3, false).await;
+    let patron = demo_patron(&app, "late@example.org", "supporter").await;
+    editor
+        .post_form(&format!("/admin/topics/{declined}/decline"), &[("reason", "Out of our area")])
+        .send()
+        .await
+        .assert_status(303);
+    editor
+        .post_form(&format!("/admin/topics/{covered}/cover"), &[("articles", "https://news.example/x")])
+        .send()
+        .await
+        .assert_status(303);
+    for topic in [&declined, &covered] {
+        vote(&patron, &round, topic).await.assert_status(409).assert_contains("no longer) open for votes");
+    }
+    assert_eq!(vote_count(&app, &round).await, 0);
+    patron.get("/topics").send().await.assert_not_contains(&format!("/rounds/{round}/vote"));
+}
+
+#[tokio::test]
+async fn merging_never_puts_a_topic_on_two_open_rounds() {
+    let app = TestApp::spawn().await;
+    let editor = staff(&app, "editor@newsroom.test", Role::Editor).await;
+    let a = open_topic(&editor, "On the first round").await;
+    let b = open_topic(&editor, "On the second round").await;
+    let first = open_round(&app, &editor, std::slice::from_ref(&a), 3, false).await;
+    let second = open_round(&app, &editor, std::slice::from_ref(&b), 3, false).await;
+    let patron = demo_patron(&app, "voter@example.org", "supporter").await;
+    vote(&patron, &first, &a).await.assert_status(303);
+    editor.post_form(&format!("/admin/topics/{a}/merge"), &[("into", &b)]).send().await.assert_status(409);
+    assert_eq!(app.count("select count(*) from round_topics").await, 2);
+    assert_eq!(vote_count(&app, &first).await, 1);
+    assert_eq!(vote_count(&app, &second).await, 0);
+    let (status,): (String,) = sqlx::query_as("select status from topics where id = $1")
+        .bind(&a)
+        .fetch_one(app.db().pool())
+        .await
+        .expect("topic");
+    assert_eq!(status, "open");
 }
