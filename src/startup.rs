@@ -86,6 +86,7 @@ impl Application {
             metrics: telemetry::metrics_handle(),
             css_url: http::public::css_url().into(),
             worker_id: jobs::worker_id().into(),
+            pages: Arc::default(),
             config: Arc::new(config),
         };
         Ok(Self { listener, state, mailer, run_jobs })

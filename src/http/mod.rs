@@ -5,6 +5,7 @@ pub mod admin;
 pub mod error;
 pub mod extract;
 pub mod health;
+pub mod page_cache;
 pub mod patron;
 pub mod public;
 pub mod session;

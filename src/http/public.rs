@@ -50,11 +50,27 @@ fn join_page(
     page.render(state, template)
 }
 
+async fn render_landing(state: &AppState, page: &mut PageContext) -> Result<String, AppError> {
+    super::patron::patron_form_context(state, page, &Default::default(), &FieldErrors::default()).await?;
+    Ok(join_page(state, page, &JoinForm::default(), &FieldErrors::default(), "public/landing.html")?.0)
+}
+
 #[tracing::instrument(skip_all)]
-async fn show_landing(State(state): State<AppState>, mut page: PageContext) -> Result<Response, AppError> {
-    super::patron::patron_form_context(&state, &mut page, &Default::default(), &FieldErrors::default()).await?;
-    Ok(join_page(&state, &mut page, &JoinForm::default(), &FieldErrors::default(), "public/landing.html")?
-        .into_response())
+async fn show_landing(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    mut page: PageContext,
+) -> Result<Response, AppError> {
+    if page.member.is_some() {
+        return Ok(axum::response::Html(render_landing(&state, &mut page).await?).into_response());
+    }
+    let generation = state.ctx.caches.generation();
+    let locale = page.locale;
+    let cached = state
+        .pages
+        .get_or_render(&state.ctx.clock, generation, "/", locale, || render_landing(&state, &mut page))
+        .await?;
+    Ok(cached.respond(&headers))
 }
 
 async fn show_join_form(State(state): State<AppState>, mut page: PageContext) -> Result<Response, AppError> {

@@ -15,4 +15,5 @@ pub struct AppState {
     pub css_url: Arc<str>,
     /// This process's name in job leases.
     pub worker_id: Arc<str>,
+    pub pages: Arc<super::page_cache::PageCache>,
 }

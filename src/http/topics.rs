@@ -152,7 +152,25 @@ struct TopicLine {
     date: Option<String>,
 }
 
-async fn show_topics(State(state): State<AppState>, mut page: PageContext) -> Result<Response, AppError> {
+async fn show_topics(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    mut page: PageContext,
+) -> Result<Response, AppError> {
+    if page.member.is_some() {
+        return Ok(axum::response::Html(render_topics(&state, &mut page).await?).into_response());
+    }
+    let generation = state.ctx.caches.generation();
+    let locale = page.locale;
+    let cached = state
+        .pages
+        .get_or_render(&state.ctx.clock, generation, "/topics", locale, || render_topics(&state, &mut page))
+        .await?;
+    Ok(cached.respond(&headers))
+}
+
+/// The topics page; the same for every anonymous visitor, per member otherwise.
+async fn render_topics(state: &AppState, page: &mut PageContext) -> Result<String, AppError> {
     let now = state.ctx.clock.now();
     let member = page.member.as_ref().map(|m| m.id);
     let board = voting::board(&state.ctx).await?;
@@ -162,7 +180,7 @@ async fn show_topics(State(state): State<AppState>, mut page: PageContext) -> Re
         on_ballot.extend(ballot.iter().map(|e| e.topic_id.clone()));
         // Upcoming rounds are announced on their own page until they open.
         if round.opens_at <= now {
-            rounds.push(round_view(&state, round, ballot, member, false).await?);
+            rounds.push(round_view(state, round, ballot, member, false).await?);
         }
     }
     // Only members who would be refused are told why, before they press a button.
@@ -187,12 +205,12 @@ async fn show_topics(State(state): State<AppState>, mut page: PageContext) -> Re
             date: t.expected_at.map(format_date),
         })
         .collect();
-    let refusal = refusal.map(|k| page.t(&state, k));
+    let refusal = refusal.map(|k| page.t(state, k));
     page.insert("rounds", &rounds)
         .insert("refusal", &refusal)
         .insert("waiting", &waiting)
         .insert("planned", &planned);
-    Ok(page.render(&state, "topics/topics.html")?.into_response())
+    Ok(page.render(state, "topics/topics.html")?.0)
 }
 
 #[derive(Deserialize, Default)]

@@ -75,6 +75,35 @@ pub struct Caches {
     pub catalog: Cached<Catalog>,
     pub voting_settings: Cached<VotingSettings>,
     pub board: Cached<Board>,
+    /// Bumped by every change, so pages rendered from older data are not reused.
+    generation: std::sync::atomic::AtomicU64,
+}
+
+impl Caches {
+    pub fn generation(&self) -> u64 {
+        self.generation.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    fn bump(&self) {
+        self.generation.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+    }
+
+    /// Tiers or prices changed on this instance.
+    pub fn catalog_changed(&self) {
+        self.catalog.clear();
+        self.bump();
+    }
+
+    /// Topics or rounds changed on this instance.
+    pub fn board_changed(&self) {
+        self.board.clear();
+        self.bump();
+    }
+
+    pub fn voting_settings_changed(&self) {
+        self.voting_settings.clear();
+        self.bump();
+    }
 }
 
 impl Default for Caches {
@@ -83,6 +112,7 @@ impl Default for Caches {
             catalog: Cached::new(5 * SECOND),
             voting_settings: Cached::new(5 * SECOND),
             board: Cached::new(SECOND),
+            generation: std::sync::atomic::AtomicU64::new(0),
         }
     }
 }

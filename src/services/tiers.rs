@@ -85,7 +85,7 @@ pub async fn save(ctx: &Context, actor: &Actor, id: Option<TierId>, input: &Tier
     let action = if id.is_some() { "tier.update" } else { "tier.create" };
     audit(ctx, &mut tx, actor, action, Some(input.name.clone()), Some(changes.join("; "))).await?;
     tx.commit().await.map_err(DbError::from)?;
-    ctx.caches.catalog.clear();
+    ctx.caches.catalog_changed();
     sync_to_stripe(ctx, tier_id).await;
     Ok(tier_id)
 }

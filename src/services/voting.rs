@@ -137,7 +137,7 @@ pub async fn board(ctx: &Context) -> Result<std::sync::Arc<super::cache::Board>,
 
 /// Drops this instance's cached copy of topics and rounds after a change.
 fn board_changed(ctx: &Context) {
-    ctx.caches.board.clear();
+    ctx.caches.board_changed();
 }
 
 pub async fn save_settings(ctx: &Context, actor: &Actor, s: &VotingSettings) -> Result<(), VotingError> {
@@ -154,7 +154,7 @@ pub async fn save_settings(ctx: &Context, actor: &Actor, s: &VotingSettings) -> 
     );
     audit(ctx, &mut tx, actor, "voting.settings", None, Some(detail)).await?;
     tx.commit().await.map_err(DbError::from)?;
-    ctx.caches.voting_settings.clear();
+    ctx.caches.voting_settings_changed();
     Ok(())
 }
 

@@ -49,6 +49,8 @@ async fn changing_a_price_archives_the_old_one_and_subscribers_keep_it() {
         .await
         .assert_status(303);
 
+    // A visitor's landing page is served from memory now; the edit below must still show at once.
+    app.new_browser().get("/").send().await.assert_contains("€6.00 a month");
     app.sign_in_staff(&app.client, "admin@news.test", Role::Admin).await;
     app.client
         .get("/admin/tiers")

@@ -81,3 +81,18 @@ async fn the_stylesheet_is_served_with_long_cache_headers() {
     assert!(css.header("cache-control").unwrap_or_default().contains("immutable"));
     app.client.get("/static/nope.css").send().await.assert_status(404);
 }
+
+#[tokio::test]
+async fn anonymous_pages_come_gzipped_to_clients_that_ask_and_plain_to_others() {
+    let app = TestApp::spawn().await;
+    for path in ["/", "/topics"] {
+        let plain = app.new_browser().get(path).send().await;
+        plain.assert_status(200).assert_contains("</html>");
+        assert_eq!(plain.header("content-encoding"), None, "{path}");
+        let gz = app.new_browser().get(path).header("accept-encoding", "gzip").send().await;
+        gz.assert_status(200);
+        assert_eq!(gz.header("content-encoding").as_deref(), Some("gzip"), "{path}");
+        assert!(gz.header("vary").unwrap_or_default().to_ascii_lowercase().contains("accept-encoding"));
+        assert!(gz.header("x-request-id").is_some() && gz.header("content-security-policy").is_some());
+    }
+}

@@ -1,0 +1,156 @@
+//! Pages that look the same for every anonymous visitor (the landing page, the
+//! topics page, results) are rendered and gzipped once, then served from memory
+//! until the data under them changes on this instance (see `services::cache`)
+//! or a few seconds pass. Signed-in members always get a fresh page.
+use std::collections::HashMap;
+use std::io::Write;
+use std::sync::{Arc, RwLock};
+
+use axum::body::Bytes;
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+
+use crate::clock::{Clock, Micros, SECOND};
+use crate::domain::Locale;
+
+const TTL: Micros = 2 * SECOND;
+
+/// A rendered page, as sent and gzipped.
+#[derive(Debug)]
+pub struct Page {
+    html: Bytes,
+    gzip: Option<Bytes>,
+}
+
+type Key = (&'static str, Locale);
+/// A page, until when it may be served, and the data generation it was rendered from.
+type Entry = (Micros, u64, Arc<Page>);
+
+#[derive(Debug, Default)]
+pub struct PageCache {
+    entries: RwLock<HashMap<Key, Entry>>,
+}
+
+impl PageCache {
+    fn get(&self, now: Micros, generation: u64, key: Key) -> Option<Arc<Page>> {
+        let entries = self.entries.read().ok()?;
+        let (expires, rendered_from, page) = entries.get(&key)?;
+        (now < *expires && *rendered_from == generation).then(|| page.clone())
+    }
+
+    fn put(&self, now: Micros, generation: u64, key: Key, page: Arc<Page>) {
+        if let Ok(mut entries) = self.entries.write() {
+            entries.insert(key, (now + TTL, generation, page));
+        }
+    }
+
+    pub fn clear(&self) {
+        if let Ok(mut entries) = self.entries.write() {
+            entries.clear();
+        }
+    }
+
+    /// The cached page for `route` in `locale`, or the one `render` makes (kept
+    /// for next time). `generation` is the data's ([`Caches::generation`]).
+    ///
+    /// [`Caches::generation`]: crate::services::cache::Caches::generation
+    pub async fn get_or_render<E, F, Fut>(
+        &self,
+        clock: &Clock,
+        generation: u64,
+        route: &'static str,
+        locale: Locale,
+        render: F,
+    ) -> Result<Arc<Page>, E>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<String, E>>,
+    {
+        let now = clock.now();
+        if let Some(page) = self.get(now, generation, (route, locale)) {
+            return Ok(page);
+        }
+        let html = render().await?;
+        let page = Arc::new(Page { gzip: gzip(html.as_bytes()), html: Bytes::from(html) });
+        self.put(now, generation, (route, locale), page.clone());
+        Ok(page)
+    }
+}
+
+fn gzip(data: &[u8]) -> Option<Bytes> {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::with_capacity(data.len() / 3), flate2::Compression::fast());
+    encoder.write_all(data).ok()?;
+    encoder.finish().ok().map(Bytes::from)
+}
+
+fn accepts_gzip(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|coding| {
+            let mut parts = coding.trim().split(';');
+            let name = parts.next().unwrap_or_default().trim();
+            let refused = parts.any(|p| matches!(p.trim(), "q=0" | "q=0.0" | "q=0.00" | "q=0.000"));
+            (name.eq_ignore_ascii_case("gzip") || name == "*") && !refused
+        })
+}
+
+impl Page {
+    /// The page as a response, gzipped when the client takes it (the compression
+    /// layer leaves responses that already have a `Content-Encoding` alone).
+    pub fn respond(&self, request_headers: &HeaderMap) -> Response {
+        let (body, encoded) = match &self.gzip {
+            Some(gz) if accepts_gzip(request_headers) => (gz.clone(), true),
+            _ => (self.html.clone(), false),
+        };
+        let mut response = body.into_response();
+        let headers = response.headers_mut();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+        headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+        if encoded {
+            headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        }
+        response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(accept: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(header::ACCEPT_ENCODING, HeaderValue::from_str(accept).expect("valid"));
+        h
+    }
+
+    #[test]
+    fn gzip_is_sent_only_to_clients_that_take_it() {
+        assert!(accepts_gzip(&headers("gzip, deflate, br")));
+        assert!(accepts_gzip(&headers("br;q=1.0, GZIP;q=0.5")));
+        assert!(!accepts_gzip(&headers("gzip;q=0, br")));
+        assert!(!accepts_gzip(&headers("identity")));
+        assert!(!accepts_gzip(&HeaderMap::new()));
+    }
+
+    #[tokio::test]
+    async fn pages_are_rendered_once_until_they_expire_or_are_cleared() {
+        let cache = PageCache::default();
+        let clock = Clock::default();
+        let render = |s: &'static str| async move { Ok::<_, ()>(s.to_string()) };
+        let a = cache.get_or_render(&clock, 0, "/", Locale::En, || render("one")).await.expect("renders");
+        let b = cache.get_or_render(&clock, 0, "/", Locale::En, || render("two")).await.expect("cached");
+        assert_eq!(b.html, a.html);
+        let uk = cache.get_or_render(&clock, 0, "/", Locale::Uk, || render("три")).await.expect("per language");
+        assert_eq!(uk.html.as_ref(), "три".as_bytes());
+        clock.advance(TTL);
+        let c = cache.get_or_render(&clock, 0, "/", Locale::En, || render("three")).await.expect("expired");
+        assert_eq!(c.html.as_ref(), b"three");
+        let d = cache.get_or_render(&clock, 1, "/", Locale::En, || render("four")).await.expect("data changed");
+        assert_eq!(d.html.as_ref(), b"four");
+        let response = d.respond(&headers("gzip"));
+        assert_eq!(response.headers().get(header::CONTENT_ENCODING).map(|v| v.as_bytes()), Some(&b"gzip"[..]));
+    }
+}
