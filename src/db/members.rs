@@ -109,8 +109,8 @@ pub async fn update_profile<'e, E: Executor<'e, Database = Any>>(
             .bind(name)
             .bind(public_name)
             .bind(locale.as_str())
-        .execute(ex)
-        .await?;
+            .execute(ex)
+            .await?;
     if done.rows_affected() == 0 {
         return Err(DbError::NotFound);
     }

@@ -108,8 +108,10 @@ pub async fn add_topic<'e, E: Executor<'e, Database = Any>>(
 }
 
 pub async fn find<'e, E: Executor<'e, Database = Any>>(ex: E, id: RoundId) -> Result<Option<Round>, DbError> {
-    let row: Option<RoundRow> =
-        sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} where id = $1"))).bind(id.to_string()).fetch_optional(ex).await?;
+    let row: Option<RoundRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} where id = $1")))
+        .bind(id.to_string())
+        .fetch_optional(ex)
+        .await?;
     row.map(Round::try_from).transpose()
 }
 
@@ -123,8 +125,10 @@ pub async fn list_unclosed<'e, E: Executor<'e, Database = Any>>(ex: E) -> Result
 
 /// Every round, the latest first.
 pub async fn list_recent<'e, E: Executor<'e, Database = Any>>(ex: E, limit: i64) -> Result<Vec<Round>, DbError> {
-    let rows =
-        sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} order by opens_at desc, id desc limit $1"))).bind(limit).fetch_all(ex).await?;
+    let rows = sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} order by opens_at desc, id desc limit $1")))
+        .bind(limit)
+        .fetch_all(ex)
+        .await?;
     convert(rows)
 }
 
@@ -181,10 +185,10 @@ pub async fn is_votable<'e, E: Executor<'e, Database = Any>>(
         "select 1 from round_topics rt join topics t on t.id = rt.topic_id
          where rt.round_id = $1 and rt.topic_id = $2 and t.status = 'open'",
     )
-        .bind(round.to_string())
-        .bind(topic.to_string())
-        .fetch_optional(ex)
-        .await?;
+    .bind(round.to_string())
+    .bind(topic.to_string())
+    .fetch_optional(ex)
+    .await?;
     Ok(row.is_some())
 }
 
@@ -236,11 +240,12 @@ pub async fn lock_open(tx: &mut Tx, backend: Backend, round: RoundId, now: Micro
 
 /// Rounds past their closing time that no job has closed yet.
 pub async fn due_to_close<'e, E: Executor<'e, Database = Any>>(ex: E, now: Micros) -> Result<Vec<RoundId>, DbError> {
-    let rows: Vec<(String,)> =
-        sqlx::query_as("select id from rounds where closed_at is null and closes_at <= $1 order by closes_at limit 100")
-            .bind(now)
-            .fetch_all(ex)
-            .await?;
+    let rows: Vec<(String,)> = sqlx::query_as(
+        "select id from rounds where closed_at is null and closes_at <= $1 order by closes_at limit 100",
+    )
+    .bind(now)
+    .fetch_all(ex)
+    .await?;
     rows.iter().map(|(id,)| parse_stored("round id", id)).collect()
 }
 
@@ -284,12 +289,12 @@ pub async fn record_result<'e, E: Executor<'e, Database = Any>>(
     Ok(())
 }
 
-pub async fn set_voters<'e, E: Executor<'e, Database = Any>>(ex: E, round: RoundId, voters: i64) -> Result<(), DbError> {
-    sqlx::query("update rounds set voters = $2 where id = $1")
-        .bind(round.to_string())
-        .bind(voters)
-        .execute(ex)
-        .await?;
+pub async fn set_voters<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    round: RoundId,
+    voters: i64,
+) -> Result<(), DbError> {
+    sqlx::query("update rounds set voters = $2 where id = $1").bind(round.to_string()).bind(voters).execute(ex).await?;
     Ok(())
 }
 

@@ -29,7 +29,12 @@ pub async fn insert_if_absent<'e, E: Executor<'e, Database = Any>>(
 }
 
 /// Stores `value` under `key`, replacing what was there.
-pub async fn set<'e, E: Executor<'e, Database = Any>>(ex: E, key: &str, value: &str, now: Micros) -> Result<(), DbError> {
+pub async fn set<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    key: &str,
+    value: &str,
+    now: Micros,
+) -> Result<(), DbError> {
     sqlx::query(
         "insert into settings (key, value, updated_at) values ($1, $2, $3)
          on conflict (key) do update set value = excluded.value, updated_at = excluded.updated_at",

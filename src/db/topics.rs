@@ -61,7 +61,8 @@ impl TryFrom<TopicRow> for Topic {
     }
 }
 
-const SELECT: &str = "select t.id, t.title, t.description, t.link, t.status, t.suggested_by, t.merged_into, t.public_note,
+const SELECT: &str =
+    "select t.id, t.title, t.description, t.link, t.status, t.suggested_by, t.merged_into, t.public_note,
         t.expected_at, t.covered_at, t.created_at, t.updated_at,
         m.public_name as suggester_public_name
     from topics t left join members m on m.id = t.suggested_by";
@@ -97,8 +98,10 @@ pub async fn insert<'e, E: Executor<'e, Database = Any>>(ex: E, t: &NewTopic<'_>
 }
 
 pub async fn find<'e, E: Executor<'e, Database = Any>>(ex: E, id: TopicId) -> Result<Option<Topic>, DbError> {
-    let row: Option<TopicRow> =
-        sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} where t.id = $1"))).bind(id.to_string()).fetch_optional(ex).await?;
+    let row: Option<TopicRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} where t.id = $1")))
+        .bind(id.to_string())
+        .fetch_optional(ex)
+        .await?;
     row.map(Topic::try_from).transpose()
 }
 
@@ -294,12 +297,7 @@ pub async fn is_following<'e, E: Executor<'e, Database = Any>>(
 }
 
 /// Followers of `from` follow `to` instead (merging duplicates).
-pub async fn move_followers(
-    tx: &mut super::Tx,
-    from: TopicId,
-    to: TopicId,
-    now: Micros,
-) -> Result<(), DbError> {
+pub async fn move_followers(tx: &mut super::Tx, from: TopicId, to: TopicId, now: Micros) -> Result<(), DbError> {
     sqlx::query(
         "insert into topic_followers (topic_id, member_id, created_at)
          select $2, member_id, $3 from topic_followers where topic_id = $1
@@ -387,10 +385,11 @@ pub async fn suggested_by<'e, E: Executor<'e, Database = Any>>(
     ex: E,
     member: MemberId,
 ) -> Result<Vec<(String, String, i64)>, DbError> {
-    let rows = sqlx::query_as("select title, status, created_at from topics where suggested_by = $1 order by created_at")
-        .bind(member.to_string())
-        .fetch_all(ex)
-        .await?;
+    let rows =
+        sqlx::query_as("select title, status, created_at from topics where suggested_by = $1 order by created_at")
+            .bind(member.to_string())
+            .fetch_all(ex)
+            .await?;
     Ok(rows)
 }
 

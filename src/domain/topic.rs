@@ -262,7 +262,8 @@ mod tests {
     fn only_web_addresses_are_links() {
         assert!(ArticleUrl::parse("https://news.example/story?id=1").is_ok());
         assert!(ArticleUrl::parse("http://example.org").is_ok());
-        for bad in ["javascript:alert(1)", "JAVASCRIPT:alert(1)", "data:text/html,x", "ftp://x.org", "//x.org", "x.org"] {
+        for bad in ["javascript:alert(1)", "JAVASCRIPT:alert(1)", "data:text/html,x", "ftp://x.org", "//x.org", "x.org"]
+        {
             assert_eq!(ArticleUrl::parse(bad), Err(TextError::NotAWebAddress), "{bad}");
         }
     }

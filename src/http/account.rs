@@ -111,7 +111,9 @@ async fn show_account(
     SignedInMember(member): SignedInMember,
     mut page: PageContext,
 ) -> Result<Response, AppError> {
-    Ok(account_page(&state, &mut page, &member, &Profile::stored(&member), &FieldErrors::default()).await?.into_response())
+    Ok(account_page(&state, &mut page, &member, &Profile::stored(&member), &FieldErrors::default())
+        .await?
+        .into_response())
 }
 
 #[tracing::instrument(skip_all, fields(member.id = %member.id))]

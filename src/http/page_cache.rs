@@ -84,17 +84,14 @@ fn gzip(data: &[u8]) -> Option<Bytes> {
 }
 
 fn accepts_gzip(headers: &HeaderMap) -> bool {
-    headers
-        .get_all(header::ACCEPT_ENCODING)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|coding| {
+    headers.get_all(header::ACCEPT_ENCODING).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')).any(
+        |coding| {
             let mut parts = coding.trim().split(';');
             let name = parts.next().unwrap_or_default().trim();
             let refused = parts.any(|p| matches!(p.trim(), "q=0" | "q=0.0" | "q=0.00" | "q=0.000"));
             (name.eq_ignore_ascii_case("gzip") || name == "*") && !refused
-        })
+        },
+    )
 }
 
 impl Page {

@@ -88,10 +88,7 @@ pub async fn round_view(
     let now = state.ctx.clock.now();
     let tallies_public = show_tallies || round.tallies_public(now);
     let tallies: HashMap<String, (i64, i64)> = if round.closed_at.is_some() {
-        ballot
-            .iter()
-            .map(|b| (b.topic_id.clone(), (b.final_weight.unwrap_or(0), b.final_votes.unwrap_or(0))))
-            .collect()
+        ballot.iter().map(|b| (b.topic_id.clone(), (b.final_weight.unwrap_or(0), b.final_votes.unwrap_or(0)))).collect()
     } else if tallies_public {
         db::rounds::tallies(pool, round.id).await?.into_iter().map(|t| (t.topic_id, (t.weight, t.votes))).collect()
     } else {
@@ -192,7 +189,13 @@ async fn render_topics(state: &AppState, page: &mut PageContext) -> Result<Strin
         .open_topics
         .iter()
         .filter(|t| !on_ballot.contains(&t.id.to_string()))
-        .map(|t| TopicLine { id: t.id.to_string(), title: t.title.clone(), status: "open".into(), note: None, date: None })
+        .map(|t| TopicLine {
+            id: t.id.to_string(),
+            title: t.title.clone(),
+            status: "open".into(),
+            note: None,
+            date: None,
+        })
         .collect();
     let planned: Vec<TopicLine> = board
         .planned_topics
@@ -206,10 +209,7 @@ async fn render_topics(state: &AppState, page: &mut PageContext) -> Result<Strin
         })
         .collect();
     let refusal = refusal.map(|k| page.t(state, k));
-    page.insert("rounds", &rounds)
-        .insert("refusal", &refusal)
-        .insert("waiting", &waiting)
-        .insert("planned", &planned);
+    page.insert("rounds", &rounds).insert("refusal", &refusal).insert("waiting", &waiting).insert("planned", &planned);
     Ok(page.render(state, "topics/topics.html")?.0)
 }
 
@@ -256,7 +256,8 @@ async fn suggest(
     let description = TopicText::description(&form.description)
         .map_err(|e| errors.add("description", page.t(&state, e.message_key())))
         .ok();
-    let link = ArticleUrl::parse_optional(&form.link).map_err(|e| errors.add("link", page.t(&state, e.message_key()))).ok();
+    let link =
+        ArticleUrl::parse_optional(&form.link).map_err(|e| errors.add("link", page.t(&state, e.message_key()))).ok();
     let (Some(title), Some(description), Some(link)) = (title, description, link) else {
         let html = render_suggest(&state, &mut page, &form, &errors)?;
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response());

@@ -181,8 +181,14 @@ pub async fn suggest(ctx: &Context, member: MemberId, s: &Suggestion) -> Result<
         suggested_by: Some(member),
     };
     db::topics::insert(&mut *tx, &topic, now).await?;
-    let event =
-        TopicEvent { topic_id: id, from: None, to: TopicStatus::Suggested, staff_id: None, member_id: Some(member), note: None };
+    let event = TopicEvent {
+        topic_id: id,
+        from: None,
+        to: TopicStatus::Suggested,
+        staff_id: None,
+        member_id: Some(member),
+        note: None,
+    };
     db::topics::insert_event(&mut *tx, &event, now).await?;
     db::topics::follow(&mut *tx, id, member, now).await?;
     tx.commit().await.map_err(DbError::from)?;
@@ -204,8 +210,14 @@ pub async fn create_open(ctx: &Context, actor: &Actor, s: &Suggestion) -> Result
         suggested_by: None,
     };
     db::topics::insert(&mut *tx, &topic, now).await?;
-    let event =
-        TopicEvent { topic_id: id, from: None, to: TopicStatus::Open, staff_id: actor.staff_id, member_id: None, note: None };
+    let event = TopicEvent {
+        topic_id: id,
+        from: None,
+        to: TopicStatus::Open,
+        staff_id: actor.staff_id,
+        member_id: None,
+        note: None,
+    };
     db::topics::insert_event(&mut *tx, &event, now).await?;
     audit(ctx, &mut tx, actor, "topic.create", Some(id.to_string()), Some(s.title.as_str().to_string())).await?;
     tx.commit().await.map_err(DbError::from)?;
@@ -309,7 +321,8 @@ pub async fn decide(ctx: &Context, actor: &Actor, id: TopicId, decision: Decisio
             db::topics::insert_article(&mut *tx, id, url.as_str(), start + i as i64, now).await?;
         }
     }
-    let event = TopicEvent { topic_id: id, from: Some(topic.status), to, staff_id: actor.staff_id, member_id: None, note };
+    let event =
+        TopicEvent { topic_id: id, from: Some(topic.status), to, staff_id: actor.staff_id, member_id: None, note };
     db::topics::insert_event(&mut *tx, &event, now).await?;
     audit(ctx, &mut tx, actor, decision.action(), Some(id.to_string()), note.map(str::to_string)).await?;
 
@@ -339,7 +352,8 @@ pub async fn decide(ctx: &Context, actor: &Actor, id: TopicId, decision: Decisio
             for r in db::topics::voters_and_followers(&mut *tx, id).await? {
                 let key = format!("topic-covered:{id}:{}", r.member_id);
                 sent += usize::from(
-                    outbox::enqueue(ctx, &mut tx, "topic_covered", r.locale, r.email.as_str(), &mail, Some(key)).await?,
+                    outbox::enqueue(ctx, &mut tx, "topic_covered", r.locale, r.email.as_str(), &mail, Some(key))
+                        .await?,
                 );
             }
         }

@@ -52,7 +52,12 @@ async fn a_suggestion_waits_for_moderation_and_its_author_hears_once_when_approv
     assert_eq!(to_reader.len(), 1, "{mail:?}");
     assert!(to_reader[0].text_body().contains("Who owns the empty shops?"));
     assert!(to_reader[0].subject().unwrap_or_default().contains("on the ballot"));
-    app.new_browser().get(&format!("/topics/{topic}")).send().await.assert_status(200).assert_contains("Open for votes");
+    app.new_browser()
+        .get(&format!("/topics/{topic}"))
+        .send()
+        .await
+        .assert_status(200)
+        .assert_contains("Open for votes");
     // The history records who decided, for staff.
     editor.get(&format!("/admin/topics/{topic}")).send().await.assert_contains("by editor@newsroom.test");
 }
@@ -140,11 +145,7 @@ async fn merging_moves_votes_and_followers_and_tells_the_author_once() {
     assert_eq!(to_author.len(), 1, "{mail:?}");
     assert!(to_author[0].text_body().contains("Why do rents keep rising?"));
     // Merging again is refused and sends nothing.
-    editor
-        .post_form(&format!("/admin/topics/{duplicate}/merge"), &[("into", &other)])
-        .send()
-        .await
-        .assert_status(409);
+    editor.post_form(&format!("/admin/topics/{duplicate}/merge"), &[("into", &other)]).send().await.assert_status(409);
     assert!(app.deliver_mail().await.is_empty());
 }
 
@@ -269,7 +270,12 @@ async fn suggesters_appear_by_their_public_name_or_as_a_reader_never_by_name() {
         .assert_contains("Suggested by a reader")
         .assert_not_contains("Taras Private");
     // Staff see who it was.
-    editor.get(&format!("/admin/topics/{a}")).send().await.assert_contains("Olena Private").assert_contains("named@example.org");
+    editor
+        .get(&format!("/admin/topics/{a}"))
+        .send()
+        .await
+        .assert_contains("Olena Private")
+        .assert_contains("named@example.org");
 }
 
 #[tokio::test]

@@ -28,12 +28,19 @@ async fn a_patron_votes_withdraws_and_sees_their_remaining_votes() {
 
     let patron = demo_patron(&app, "patron@example.org", "supporter").await;
     let page = patron.get("/topics").send().await;
-    page.assert_status(200).assert_contains("You have 2 votes left of 2.").assert_contains(&format!("/rounds/{round}/vote"));
+    page.assert_status(200)
+        .assert_contains("You have 2 votes left of 2.")
+        .assert_contains(&format!("/rounds/{round}/vote"));
 
     let r = vote(&patron, &round, &topics[0]).await;
     r.assert_status(303);
     assert_eq!(r.location().as_deref(), Some("/topics"));
-    patron.get("/topics").send().await.assert_contains("You have 1 vote left of 2.").assert_contains("You voted for this");
+    patron
+        .get("/topics")
+        .send()
+        .await
+        .assert_contains("You have 1 vote left of 2.")
+        .assert_contains("You voted for this");
     vote(&patron, &round, &topics[1]).await.assert_status(303);
     patron.get("/topics").send().await.assert_contains("You have used all 2 of your votes.");
     // A third vote is refused with a reason, and nothing is stored.

@@ -655,7 +655,10 @@ async fn votes_off_the_ballot_with_garbage_ids_or_for_unknown_or_unopened_rounds
     let upcoming = round_between(&editor, &topics[2..], 3, false, now + HOUR, now + 2 * HOUR).await;
     let patron = demo_patron(&app, "careful@example.org", "supporter").await;
 
-    vote(&patron, &round, &topics[1]).await.assert_status(409).assert_contains("That topic is not (or no longer) open for votes");
+    vote(&patron, &round, &topics[1])
+        .await
+        .assert_status(409)
+        .assert_contains("That topic is not (or no longer) open for votes");
     vote(&patron, &round, "not-a-topic").await.assert_status(400);
     vote(&patron, &round, "").await.assert_status(400);
     // A well-formed round id that names no round: refused as not open.

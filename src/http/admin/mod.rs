@@ -22,7 +22,11 @@ use crate::domain::Permission;
 use crate::services::sessions;
 
 pub fn router() -> Router<AppState> {
-    Router::new().merge(auth::router()).merge(dashboard::router()).merge(staff::router()).merge(payments::router())
+    Router::new()
+        .merge(auth::router())
+        .merge(dashboard::router())
+        .merge(staff::router())
+        .merge(payments::router())
         .merge(topics::router())
 }
 

@@ -422,7 +422,9 @@ async fn rounds_page(
 async fn list_rounds(State(state): State<AppState>, staff: Authorized<ViewVotes>) -> Result<Response, AppError> {
     let mut page = staff_page(&state, Some(&staff.user), "/admin/rounds");
     let can_manage = staff.user.role.allows(crate::domain::Permission::ManageTopics);
-    Ok(rounds_page(&state, &mut page, can_manage, &RoundForm::default(), &FieldErrors::default()).await?.into_response())
+    Ok(rounds_page(&state, &mut page, can_manage, &RoundForm::default(), &FieldErrors::default())
+        .await?
+        .into_response())
 }
 
 fn parse_round(state: &AppState, form: &RoundForm, errors: &mut FieldErrors) -> Option<RoundInput> {
@@ -529,10 +531,8 @@ async fn export_votes(
             ]
         })
         .collect();
-    let body = csv::to_csv(
-        &["voted_at", "topic_id", "topic", "member_id", "name", "public_name", "email", "weight"],
-        &rows,
-    );
+    let body =
+        csv::to_csv(&["voted_at", "topic_id", "topic", "member_id", "name", "public_name", "email", "weight"], &rows);
     let mut tx = state.ctx.db.begin_write().await?;
     let actor = Actor::staff(&staff.user, &ip);
     crate::services::staff::audit(&state.ctx, &mut tx, &actor, "round.export_votes", Some(round.id.to_string()), None)
@@ -593,7 +593,8 @@ async fn save_settings(
     if weight.is_none() {
         errors.add("weight", "Choose how votes are weighted.".into());
     }
-    let cap = form.tenure_cap_months.trim().parse::<i64>().ok().filter(|n| (1..=VotingSettings::TENURE_CAP_MAX).contains(n));
+    let cap =
+        form.tenure_cap_months.trim().parse::<i64>().ok().filter(|n| (1..=VotingSettings::TENURE_CAP_MAX).contains(n));
     if cap.is_none() {
         errors.add("tenure_cap_months", format!("Use a number from 1 to {}.", VotingSettings::TENURE_CAP_MAX));
     }
