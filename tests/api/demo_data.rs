@@ -47,7 +47,10 @@ async fn demo_data_builds_a_consistent_newsroom_once() {
     assert!(app.count("select count(*) from topics where status = 'suggested'").await > 0);
     app.client.get("/covered").send().await.assert_status(200).assert_contains("https://news.example/stories/");
     let topics = app.client.get("/topics").send().await;
-    topics.assert_status(200).assert_contains("What should we cover this winter?").assert_contains("You have 3 votes left of 3.");
+    topics
+        .assert_status(200)
+        .assert_contains("What should we cover this winter?")
+        .assert_contains("You have 3 votes left of 3.");
     let (round, topic): (String, String) = sqlx::query_as(
         "select r.id, rt.topic_id from rounds r join round_topics rt on rt.round_id = r.id
          where r.closed_at is null order by rt.position limit 1",
@@ -61,4 +64,96 @@ async fn demo_data_builds_a_consistent_newsroom_once() {
     // Running it again is refused, and changes nothing.
     assert!(demo_data::generate(&app.ctx, Options { members: 10, months: 1, seed: 7 }).await.is_err());
     assert_eq!(app.member_count().await, 300);
+}
+
+/// `demo-data --sessions N --sessions-file PATH`, which `bench/run` uses for its
+/// vote scenario: the file (mode 0600) holds one cookie value per line, each a
+/// signed-in session of a distinct patron who may vote.
+#[tokio::test]
+async fn demo_data_writes_sessions_of_patrons_who_may_vote() {
+    use std::os::unix::fs::PermissionsExt as _;
+
+    let app = TestApp::spawn().await;
+    let dir = std::env::temp_dir().join("patronage-tests").join(uuid::Uuid::new_v4().simple().to_string());
+    std::fs::create_dir_all(&dir).expect("a temp directory");
+    let file = dir.join("sessions.txt");
+    let (url, path) = (app.config.database_url.clone(), file.display().to_string());
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_patronage"))
+            .args(["demo-data", "--members", "200", "--months", "12", "--seed", "3"])
+            .args(["--sessions", "30", "--sessions-file", &path])
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("DATABASE_URL", url)
+            .env("RUST_LOG", "warn")
+            .output()
+    })
+    .await
+    .expect("joins")
+    .expect("the binary runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(std::fs::metadata(&file).expect("written").permissions().mode() & 0o777, 0o600);
+    let text = std::fs::read_to_string(&file).expect("readable");
+    let cookies: Vec<&str> = text.lines().collect();
+
+    let pool = app.db().pool();
+    let voters: Vec<String> = patronage::db::subscriptions::active_paid_member_ids(pool)
+        .await
+        .expect("query")
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert!(voters.len() >= 10, "the demo newsroom has patrons: {voters:?}");
+    assert_eq!(cookies.len(), voters.len().min(30));
+    let (round,): (String,) =
+        sqlx::query_as("select id from rounds where closed_at is null").fetch_one(pool).await.expect("one open round");
+    let ballot: Vec<(String,)> =
+        sqlx::query_as("select topic_id from round_topics where round_id = $1 order by position")
+            .bind(&round)
+            .fetch_all(pool)
+            .await
+            .expect("the ballot");
+
+    let votes_before = app.count("select count(*) from votes").await;
+    let mut members = std::collections::HashSet::new();
+    let mut cast = 0usize;
+    for cookie in &cookies {
+        let hash = patronage::services::auth_tokens::hash_token(cookie);
+        let (member,): (String,) = sqlx::query_as("select member_id from sessions where id = $1")
+            .bind(&hash)
+            .fetch_one(pool)
+            .await
+            .expect("the cookie is a stored session");
+        assert!(voters.contains(&member), "{member} may vote");
+        assert!(members.insert(member.clone()), "one session per member");
+
+        let browser = app.new_browser();
+        browser.set_cookie("patronage_session", cookie);
+        let page = browser.get("/topics").send().await;
+        page.assert_status(200).assert_contains("What should we cover this winter?");
+        let mine: Vec<(String,)> = sqlx::query_as("select topic_id from votes where round_id = $1 and member_id = $2")
+            .bind(&round)
+            .bind(&member)
+            .fetch_all(pool)
+            .await
+            .expect("their votes");
+        // Locale-neutral: the ballot offers a vote button only to a signed-in member
+        // who may vote and has votes left, and a withdraw button for their votes.
+        if mine.len() >= 3 {
+            page.assert_contains(&format!("action=\"/rounds/{round}/withdraw\""));
+            page.assert_not_contains(&format!("action=\"/rounds/{round}/vote\""));
+            continue;
+        }
+        page.assert_contains(&format!("action=\"/rounds/{round}/vote\""));
+        let topic = ballot.iter().find(|t| !mine.contains(t)).expect("a topic they have not voted for");
+        crate::helpers::voting::vote(&browser, &round, &topic.0).await.assert_status(303);
+        cast += 1;
+    }
+    assert!(cast >= cookies.len() / 2, "most demo patrons have votes left: {cast} of {}", cookies.len());
+    assert_eq!(app.count("select count(*) from votes").await, votes_before + cast as i64);
+    assert_eq!(
+        app.count("select count(*) from ballots b where b.used <> (select count(*) from votes v where v.round_id = b.round_id and v.member_id = b.member_id)").await,
+        0
+    );
+    let _ = std::fs::remove_dir_all(dir);
 }
