@@ -178,7 +178,8 @@ impl Sim<'_> {
                 ballot.push(id);
             }
             let round = RoundId::new();
-            self.round(&mut tx, round, &format!("Round {}: what next?", r + 1), opens, closes, &ballot, &voters).await?;
+            self.round(&mut tx, round, &format!("Round {}: what next?", r + 1), opens, closes, &ballot, &voters)
+                .await?;
             let mark = db::rounds::mark_closed(&mut *tx, round, closes, "demo-data").await?;
             if mark {
                 super::voting::record_ranking(&mut tx, round).await.map_err(|e| DbError::other(e.to_string()))?;
@@ -211,12 +212,21 @@ impl Sim<'_> {
         }
         let round = RoundId::new();
         let turnout: Vec<MemberId> = voters.iter().copied().filter(|_| self.rng.chance(0.2)).collect();
-        self.round(&mut tx, round, "What should we cover this winter?", self.now - 5 * DAY, self.now + 9 * DAY, &ballot, &turnout)
-            .await?;
+        self.round(
+            &mut tx,
+            round,
+            "What should we cover this winter?",
+            self.now - 5 * DAY,
+            self.now + 9 * DAY,
+            &ballot,
+            &turnout,
+        )
+        .await?;
         // Suggestions waiting for moderation, and one declined.
-        for (n, status) in [TopicStatus::Suggested, TopicStatus::Suggested, TopicStatus::Suggested, TopicStatus::Declined]
-            .into_iter()
-            .enumerate()
+        for (n, status) in
+            [TopicStatus::Suggested, TopicStatus::Suggested, TopicStatus::Suggested, TopicStatus::Declined]
+                .into_iter()
+                .enumerate()
         {
             let id = TopicId::new();
             let at = self.now - (n as i64 + 1) * DAY;
@@ -264,8 +274,14 @@ impl Sim<'_> {
     ) -> Result<(), DbError> {
         let topic = db::topics::NewTopic { id, title, description: "", link: None, status, suggested_by: None };
         db::topics::insert(&mut **tx, &topic, at).await?;
-        let event =
-            db::topics::TopicEvent { topic_id: id, from: None, to: status, staff_id: None, member_id: None, note: None };
+        let event = db::topics::TopicEvent {
+            topic_id: id,
+            from: None,
+            to: status,
+            staff_id: None,
+            member_id: None,
+            note: None,
+        };
         db::topics::insert_event(&mut **tx, &event, at).await?;
         self.report.topics += 1;
         Ok(())
@@ -280,7 +296,8 @@ impl Sim<'_> {
         note: Option<&str>,
         at: Micros,
     ) -> Result<(), DbError> {
-        let event = db::topics::TopicEvent { topic_id: id, from: Some(from), to, staff_id: None, member_id: None, note };
+        let event =
+            db::topics::TopicEvent { topic_id: id, from: Some(from), to, staff_id: None, member_id: None, note };
         db::topics::insert_event(&mut **tx, &event, at).await
     }
 
@@ -328,7 +345,9 @@ impl Sim<'_> {
                     weight: 1,
                 };
                 let at = opens + self.rng.below(window) as i64;
-                if db::rounds::insert_vote(&mut **tx, &vote, at).await? && db::rounds::use_ballot(tx, id, *member, 3).await? {
+                if db::rounds::insert_vote(&mut **tx, &vote, at).await?
+                    && db::rounds::use_ballot(tx, id, *member, 3).await?
+                {
                     self.report.votes += 1;
                 }
             }
