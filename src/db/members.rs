@@ -13,6 +13,8 @@ pub struct Member {
     /// A pseudonym shown instead of the name outside staff pages.
     pub public_name: Option<String>,
     pub locale: Locale,
+    /// Complimentary patron status granted by staff lasts until then.
+    pub comped_until: Option<Micros>,
     pub created_at: Micros,
     pub last_sign_in_at: Option<Micros>,
     pub deleted_at: Option<Micros>,
@@ -25,6 +27,7 @@ pub(crate) struct MemberRow {
     name: Option<String>,
     public_name: Option<String>,
     locale: String,
+    comped_until: Option<i64>,
     created_at: i64,
     last_sign_in_at: Option<i64>,
     deleted_at: Option<i64>,
@@ -43,6 +46,7 @@ impl TryFrom<MemberRow> for Member {
             name: r.name,
             public_name: r.public_name,
             locale: r.locale.parse().unwrap_or_default(),
+            comped_until: r.comped_until,
             created_at: r.created_at,
             last_sign_in_at: r.last_sign_in_at,
             deleted_at: r.deleted_at,
@@ -78,7 +82,7 @@ pub async fn find_by_email<'e, E: Executor<'e, Database = Any>>(
     email: &Email,
 ) -> Result<Option<Member>, DbError> {
     let row: Option<MemberRow> = sqlx::query_as(
-        "select id, email, name, public_name, locale, created_at, last_sign_in_at, deleted_at from members where email = $1",
+        "select id, email, name, public_name, locale, comped_until, created_at, last_sign_in_at, deleted_at from members where email = $1",
     )
     .bind(email.as_str())
     .fetch_optional(ex)
@@ -88,7 +92,7 @@ pub async fn find_by_email<'e, E: Executor<'e, Database = Any>>(
 
 pub async fn find_by_id<'e, E: Executor<'e, Database = Any>>(ex: E, id: MemberId) -> Result<Option<Member>, DbError> {
     let row: Option<MemberRow> = sqlx::query_as(
-        "select id, email, name, public_name, locale, created_at, last_sign_in_at, deleted_at from members where id = $1",
+        "select id, email, name, public_name, locale, comped_until, created_at, last_sign_in_at, deleted_at from members where id = $1",
     )
     .bind(id.to_string())
     .fetch_optional(ex)

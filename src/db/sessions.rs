@@ -98,7 +98,7 @@ pub async fn find_member_session<'e, E: Executor<'e, Database = Any>>(
     let row: Option<MemberSessionRow> = sqlx::query_as(
         "select s.id as s_id, s.created_at as s_created_at, s.last_seen_at as s_last_seen_at,
                 s.idle_expires_at as s_idle_expires_at, s.expires_at as s_expires_at, s.user_agent as s_user_agent,
-                m.id, m.email, m.name, m.public_name, m.locale, m.created_at, m.last_sign_in_at, m.deleted_at
+                m.id, m.email, m.name, m.public_name, m.locale, m.comped_until, m.created_at, m.last_sign_in_at, m.deleted_at
          from sessions s join members m on m.id = s.member_id
          where s.id = $1 and s.expires_at > $2 and s.idle_expires_at > $2 and m.deleted_at is null",
     )

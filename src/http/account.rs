@@ -46,7 +46,7 @@ struct PaymentView {
 
 /// The membership part of the account page: standing, renewal, payment history.
 async fn insert_billing(state: &AppState, page: &mut PageContext, member: &Member) -> Result<(), AppError> {
-    let standing = billing::standing(&state.ctx, member.id).await.map_err(anyhow::Error::new)?;
+    let standing = billing::standing_of(&state.ctx, member).await.map_err(anyhow::Error::new)?;
     let sub = standing.subscription.as_ref();
     let renewal = sub.and_then(|s| s.current_period_end).map(format_utc);
     let ending = sub.is_some_and(|s| s.cancel_at_period_end || s.status.is_terminal());

@@ -181,7 +181,7 @@ async fn render_topics(state: &AppState, page: &mut PageContext) -> Result<Strin
         }
     }
     // Only members who would be refused are told why, before they press a button.
-    let refusal = match member {
+    let refusal = match &page.member {
         Some(m) if !rounds.is_empty() => voting::eligibility(&state.ctx, m).await?.err().map(|r| r.message_key()),
         _ => None,
     };
@@ -353,7 +353,7 @@ async fn vote(
 ) -> Result<Response, AppError> {
     let round = parse_id::<RoundId>(&id)?;
     let topic: TopicId = form.topic.parse().map_err(|_| AppError::BadRequest("error-bad-request"))?;
-    voting::vote(&state.ctx, member.id, round, topic).await?;
+    voting::vote(&state.ctx, &member, round, topic).await?;
     Ok(Redirect::to(&back_to(&form, round)).into_response())
 }
 

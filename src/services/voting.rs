@@ -9,6 +9,7 @@ use super::outbox::{self, OutboxError};
 use super::rate_limit::{self, Limit, RateLimitError};
 use super::staff::{Actor, audit};
 use crate::clock::{DAY, Micros};
+use crate::db::members::Member;
 use crate::db::rounds::{NewVote, Round, Tally};
 use crate::db::topics::{NewTopic, TopicEvent};
 use crate::db::{self, DbError, Tx};
@@ -443,9 +444,9 @@ pub async fn create_round(ctx: &Context, actor: &Actor, input: &RoundInput) -> R
 // --- voting ---
 
 /// Whether the member may vote now, and the weight their vote would carry.
-pub async fn eligibility(ctx: &Context, member: MemberId) -> Result<Result<i64, Refusal>, VotingError> {
+pub async fn eligibility(ctx: &Context, member: &Member) -> Result<Result<i64, Refusal>, VotingError> {
     let settings = settings(ctx).await?;
-    let standing = billing::standing(ctx, member).await?;
+    let standing = billing::standing_of(ctx, member).await?;
     let now = ctx.clock.now();
     let first_paid = standing.subscription.as_ref().and_then(|s| s.first_paid_at);
     if settings.eligibility == Eligibility::Patrons {
@@ -472,8 +473,9 @@ pub async fn eligibility(ctx: &Context, member: MemberId) -> Result<Result<i64, 
 /// uniqueness of (round, topic, member) are all checked inside one write
 /// transaction, so concurrent requests can neither exceed the maximum nor double
 /// a vote, and a vote never lands in a round the closing job has counted.
-pub async fn vote(ctx: &Context, member: MemberId, round: RoundId, topic: TopicId) -> Result<(), VotingError> {
+pub async fn vote(ctx: &Context, member: &Member, round: RoundId, topic: TopicId) -> Result<(), VotingError> {
     let weight = eligibility(ctx, member).await?.map_err(VotingError::Refused)?;
+    let member = member.id;
     let now = ctx.clock.now();
     let mut tx = ctx.db.begin_write().await?;
     let max = db::rounds::lock_open(&mut tx, ctx.db.backend(), round, now)
