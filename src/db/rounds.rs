@@ -174,24 +174,6 @@ pub async fn ballot<'e, E: Executor<'e, Database = Any>>(ex: E, round: RoundId) 
     Ok(rows)
 }
 
-/// The topic is on the round's ballot and still open for votes (not declined,
-/// planned or covered since the round began).
-pub async fn is_votable<'e, E: Executor<'e, Database = Any>>(
-    ex: E,
-    round: RoundId,
-    topic: TopicId,
-) -> Result<bool, DbError> {
-    let row: Option<(i64,)> = sqlx::query_as(
-        "select 1 from round_topics rt join topics t on t.id = rt.topic_id
-         where rt.round_id = $1 and rt.topic_id = $2 and t.status = 'open'",
-    )
-    .bind(round.to_string())
-    .bind(topic.to_string())
-    .fetch_optional(ex)
-    .await?;
-    Ok(row.is_some())
-}
-
 /// The running count of one topic in a round.
 #[derive(Clone, Debug, FromRow)]
 pub struct Tally {
@@ -220,6 +202,32 @@ pub async fn count_voters<'e, E: Executor<'e, Database = Any>>(ex: E, round: Rou
         .fetch_one(ex)
         .await?;
     Ok(n)
+}
+
+/// Inside a vote's transaction: the round's vote limit if it is open at `now`
+/// and `topic` is on its ballot and still open — one statement for the common
+/// case; [`lock_open`] tells which reason applies when it is `None`.
+/// Locks the round row like [`lock_open`].
+pub async fn lock_open_for_topic(
+    tx: &mut Tx,
+    backend: Backend,
+    round: RoundId,
+    topic: TopicId,
+    now: Micros,
+) -> Result<Option<i64>, DbError> {
+    let lock = if backend == Backend::Postgres { " for share of r" } else { "" };
+    let row: Option<(i64,)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select r.max_votes from rounds r
+         join round_topics rt on rt.round_id = r.id and rt.topic_id = $3
+         join topics t on t.id = rt.topic_id and t.status = 'open'
+         where r.id = $1 and r.closed_at is null and r.opens_at <= $2 and r.closes_at > $2{lock}"
+    )))
+    .bind(round.to_string())
+    .bind(now)
+    .bind(topic.to_string())
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok(row.map(|(n,)| n))
 }
 
 /// Inside a vote's transaction: the round's vote limit if it is open at `now`.
@@ -346,19 +354,15 @@ pub async fn delete_vote<'e, E: Executor<'e, Database = Any>>(
 /// Takes one of the member's votes in the round, unless all `max` are used: one
 /// conditional statement, so concurrent requests can never use more than `max`.
 pub async fn use_ballot(tx: &mut Tx, round: RoundId, member: MemberId, max: i64) -> Result<bool, DbError> {
-    sqlx::query(
-        "insert into ballots (round_id, member_id, used) values ($1, $2, 0) on conflict (round_id, member_id) do nothing",
+    let done = sqlx::query(
+        "insert into ballots (round_id, member_id, used) values ($1, $2, 1)
+         on conflict (round_id, member_id) do update set used = ballots.used + 1 where ballots.used < $3",
     )
     .bind(round.to_string())
     .bind(member.to_string())
+    .bind(max)
     .execute(&mut **tx)
     .await?;
-    let done = sqlx::query("update ballots set used = used + 1 where round_id = $1 and member_id = $2 and used < $3")
-        .bind(round.to_string())
-        .bind(member.to_string())
-        .bind(max)
-        .execute(&mut **tx)
-        .await?;
     Ok(done.rows_affected() == 1)
 }
 

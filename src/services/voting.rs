@@ -478,12 +478,13 @@ pub async fn vote(ctx: &Context, member: &Member, round: RoundId, topic: TopicId
     let member = member.id;
     let now = ctx.clock.now();
     let mut tx = ctx.db.begin_write().await?;
-    let max = db::rounds::lock_open(&mut tx, ctx.db.backend(), round, now)
-        .await?
-        .ok_or(VotingError::Refused(Refusal::RoundNotOpen))?;
-    if !db::rounds::is_votable(&mut *tx, round, topic).await? {
-        return Err(VotingError::Refused(Refusal::NotOnBallot));
-    }
+    let Some(max) = db::rounds::lock_open_for_topic(&mut tx, ctx.db.backend(), round, topic, now).await? else {
+        let refusal = match db::rounds::lock_open(&mut tx, ctx.db.backend(), round, now).await? {
+            None => Refusal::RoundNotOpen,
+            Some(_) => Refusal::NotOnBallot,
+        };
+        return Err(VotingError::Refused(refusal));
+    };
     let vote = NewVote { round_id: round, topic_id: topic, member_id: member, weight };
     if !db::rounds::insert_vote(&mut *tx, &vote, now).await? {
         return Err(VotingError::Refused(Refusal::AlreadyVoted));

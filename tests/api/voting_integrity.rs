@@ -395,7 +395,7 @@ async fn a_vote_in_flight_when_the_round_closes_is_counted() {
         tokio::spawn(async move { vote(&browser, &round, &topic).await.status })
     };
     if postgres {
-        wait_until_blocked(&app, "update ballots", &round, false).await;
+        wait_until_blocked(&app, "insert into ballots", &round, false).await;
     }
     // Now the round's time is up and the job runs while that vote is in flight.
     app.advance_clock(closes_at - app.clock().now() + SECOND);
