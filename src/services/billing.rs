@@ -176,6 +176,7 @@ pub async fn comp(
     let detail = until.map_or_else(|| "ended".to_string(), crate::clock::format_utc);
     super::staff::audit(ctx, &mut tx, actor, "member.comp", Some(member.to_string()), Some(detail)).await?;
     tx.commit().await.map_err(DbError::from)?;
+    ctx.caches.sessions.clear();
     Ok(())
 }
 

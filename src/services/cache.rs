@@ -6,7 +6,9 @@
 use std::sync::{Arc, RwLock};
 
 use crate::clock::{Clock, Micros, SECOND};
+use crate::db::members::Member;
 use crate::db::rounds::{BallotEntry, Round};
+use crate::db::sessions::Session;
 use crate::db::tiers::{Tier, TierPrice};
 use crate::db::topics::Topic;
 use crate::domain::VotingSettings;
@@ -77,6 +79,48 @@ pub struct Caches {
     pub board: Cached<Board>,
     /// Bumped by every change, so pages rendered from older data are not reused.
     generation: std::sync::atomic::AtomicU64,
+    /// Member sessions by the hash of their cookie, for a few seconds (see [`SessionCache`]).
+    pub sessions: SessionCache,
+}
+
+/// Signed-in pages look their member up on every request; a copy kept for a few
+/// seconds saves that query. Every change to a session or a member made through
+/// this instance empties it at once, so signing out or deleting an account
+/// takes effect here immediately; another instance honours a session it has
+/// seen for at most [`SESSION_TTL`] after it ended elsewhere.
+#[derive(Debug, Default)]
+pub struct SessionCache {
+    entries: RwLock<std::collections::HashMap<String, (Micros, Session, Member)>>,
+}
+
+pub const SESSION_TTL: Micros = 5 * SECOND;
+/// Beyond this many cached sessions the cache starts over (memory stays bounded).
+const SESSION_CACHE_MAX: usize = 50_000;
+
+impl SessionCache {
+    /// A live session and its member, if cached and not past its own expiry.
+    pub fn get(&self, session_hash: &str, now: Micros) -> Option<(Session, Member)> {
+        let entries = self.entries.read().ok()?;
+        let (until, session, member) = entries.get(session_hash)?;
+        let live = now < *until && now < session.expires_at && now < session.idle_expires_at;
+        live.then(|| (session.clone(), member.clone()))
+    }
+
+    pub fn put(&self, now: Micros, session: &Session, member: &Member) {
+        if let Ok(mut entries) = self.entries.write() {
+            if entries.len() >= SESSION_CACHE_MAX {
+                entries.clear();
+            }
+            entries.insert(session.id.clone(), (now + SESSION_TTL, session.clone(), member.clone()));
+        }
+    }
+
+    /// A session ended or a member changed through this instance.
+    pub fn clear(&self) {
+        if let Ok(mut entries) = self.entries.write() {
+            entries.clear();
+        }
+    }
 }
 
 impl Caches {
@@ -113,6 +157,7 @@ impl Default for Caches {
             voting_settings: Cached::new(5 * SECOND),
             board: Cached::new(SECOND),
             generation: std::sync::atomic::AtomicU64::new(0),
+            sessions: SessionCache::default(),
         }
     }
 }

@@ -169,16 +169,21 @@ pub async fn update_profile(
     db::members::update_profile(ctx.db.pool(), member_id, name, public_name, locale).await.map_err(|e| match e {
         DbError::NotFound => MembershipError::NotFound,
         e => e.into(),
-    })
+    })?;
+    ctx.caches.sessions.clear();
+    Ok(())
 }
 
 pub async fn set_locale(ctx: &Context, member_id: MemberId, locale: Locale) -> Result<(), MembershipError> {
-    Ok(db::members::set_locale(ctx.db.pool(), member_id, locale).await?)
+    db::members::set_locale(ctx.db.pool(), member_id, locale).await?;
+    ctx.caches.sessions.clear();
+    Ok(())
 }
 
 /// Ends every session of the member (all devices).
 pub async fn sign_out_everywhere(ctx: &Context, member_id: MemberId) -> Result<u64, MembershipError> {
     let n = db::sessions::delete_for_member(ctx.db.pool(), member_id).await?;
+    ctx.caches.sessions.clear();
     tracing::info!(member.id = %member_id, sessions = n, "member signed out everywhere");
     Ok(n)
 }
@@ -315,6 +320,7 @@ pub async fn delete_account(ctx: &Context, member_id: MemberId) -> Result<(), Me
     db::topics::unfollow_all(&mut *tx, member_id).await?;
     db::members::anonymise(&mut *tx, member_id, ctx.clock.now()).await?;
     tx.commit().await.map_err(DbError::from)?;
+    ctx.caches.sessions.clear();
     tracing::info!("member deleted their account");
     Ok(())
 }

@@ -51,11 +51,16 @@ pub async fn member_for_cookie(ctx: &Context, cookie: &str) -> Result<Option<(Se
         return Ok(None);
     }
     let now = ctx.clock.now();
-    let found = sessions::find_member_session(ctx.db.pool(), &hash_token(cookie), now).await?;
-    if let Some((session, _)) = &found
-        && now - session.last_seen_at >= TOUCH_EVERY
-    {
-        sessions::touch(ctx.db.pool(), &session.id, now, now + MEMBER.idle).await?;
+    let id = hash_token(cookie);
+    if let Some(found) = ctx.caches.sessions.get(&id, now) {
+        return Ok(Some(found));
+    }
+    let found = sessions::find_member_session(ctx.db.pool(), &id, now).await?;
+    if let Some((session, member)) = &found {
+        if now - session.last_seen_at >= TOUCH_EVERY {
+            sessions::touch(ctx.db.pool(), &session.id, now, now + MEMBER.idle).await?;
+        }
+        ctx.caches.sessions.put(now, session, member);
     }
     Ok(found)
 }
@@ -80,6 +85,7 @@ pub async fn staff_for_cookie(ctx: &Context, cookie: &str) -> Result<Option<Staf
 pub async fn end(ctx: &Context, cookie: &str) -> Result<(), DbError> {
     if is_well_formed(cookie) {
         sessions::delete(ctx.db.pool(), &hash_token(cookie)).await?;
+        ctx.caches.sessions.clear();
     }
     Ok(())
 }

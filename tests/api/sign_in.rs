@@ -235,3 +235,16 @@ async fn cookies_are_secure_when_the_public_url_is_https() {
     let cookie = r.header("set-cookie").expect("session cookie");
     assert!(cookie.contains("Secure") && cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
 }
+
+#[tokio::test]
+async fn a_session_ended_by_another_instance_stops_working_within_seconds() {
+    let app = TestApp::spawn().await;
+    app.sign_in_member(&app.client, "roaming@example.org").await;
+    app.client.get("/account").send().await.assert_status(200);
+    // Another instance signs the member out: the row goes, this instance's copy stays briefly.
+    sqlx::query("delete from sessions").execute(app.db().pool()).await.expect("deleted elsewhere");
+    app.advance_clock(patronage::services::cache::SESSION_TTL);
+    let r = app.client.get("/account").send().await;
+    r.assert_status(303);
+    assert_eq!(r.location().as_deref(), Some("/signin"));
+}
