@@ -344,6 +344,13 @@ fn back_to(form: &VoteForm, round: RoundId) -> String {
     if form.back == format!("/rounds/{round}") { form.back.clone() } else { "/topics".to_string() }
 }
 
+/// The round (from the path) and topic (from the form) a vote names.
+fn ballot_choice(id: &str, form: &VoteForm) -> Result<(RoundId, TopicId), AppError> {
+    let round = parse_id::<RoundId>(id)?;
+    let topic = form.topic.parse().map_err(|_| AppError::BadRequest("error-bad-request"))?;
+    Ok((round, topic))
+}
+
 #[tracing::instrument(skip_all, fields(member.id = %member.id))]
 async fn vote(
     State(state): State<AppState>,
@@ -351,8 +358,7 @@ async fn vote(
     Path(id): Path<String>,
     Form(form): Form<VoteForm>,
 ) -> Result<Response, AppError> {
-    let round = parse_id::<RoundId>(&id)?;
-    let topic: TopicId = form.topic.parse().map_err(|_| AppError::BadRequest("error-bad-request"))?;
+    let (round, topic) = ballot_choice(&id, &form)?;
     voting::vote(&state.ctx, &member, round, topic).await?;
     Ok(Redirect::to(&back_to(&form, round)).into_response())
 }
@@ -364,8 +370,7 @@ async fn withdraw(
     Path(id): Path<String>,
     Form(form): Form<VoteForm>,
 ) -> Result<Response, AppError> {
-    let round = parse_id::<RoundId>(&id)?;
-    let topic: TopicId = form.topic.parse().map_err(|_| AppError::BadRequest("error-bad-request"))?;
+    let (round, topic) = ballot_choice(&id, &form)?;
     voting::withdraw(&state.ctx, member.id, round, topic).await?;
     Ok(Redirect::to(&back_to(&form, round)).into_response())
 }

@@ -167,30 +167,37 @@ pub struct Suggestion {
     pub link: Option<ArticleUrl>,
 }
 
-/// A member suggests a topic; it waits for moderation, and they follow it.
-pub async fn suggest(ctx: &Context, member: MemberId, s: &Suggestion) -> Result<TopicId, VotingError> {
-    rate_limit::check(ctx, &[(SUGGESTIONS_PER_MEMBER, &member.to_string())]).await?;
-    let now = ctx.clock.now();
+/// Stores a new topic and the first line of its history, inside `tx`.
+async fn insert_topic(
+    tx: &mut Tx,
+    s: &Suggestion,
+    status: TopicStatus,
+    member: Option<MemberId>,
+    actor: Option<&Actor>,
+    now: Micros,
+) -> Result<TopicId, DbError> {
     let id = TopicId::new();
-    let mut tx = ctx.db.begin_write().await?;
     let topic = NewTopic {
         id,
         title: s.title.as_str(),
         description: s.description.as_ref().map_or("", TopicText::as_str),
         link: s.link.as_ref().map(ArticleUrl::as_str),
-        status: TopicStatus::Suggested,
-        suggested_by: Some(member),
+        status,
+        suggested_by: member,
     };
-    db::topics::insert(&mut *tx, &topic, now).await?;
-    let event = TopicEvent {
-        topic_id: id,
-        from: None,
-        to: TopicStatus::Suggested,
-        staff_id: None,
-        member_id: Some(member),
-        note: None,
-    };
-    db::topics::insert_event(&mut *tx, &event, now).await?;
+    db::topics::insert(&mut **tx, &topic, now).await?;
+    let staff_id = actor.and_then(|a| a.staff_id);
+    let event = TopicEvent { topic_id: id, from: None, to: status, staff_id, member_id: member, note: None };
+    db::topics::insert_event(&mut **tx, &event, now).await?;
+    Ok(id)
+}
+
+/// A member suggests a topic; it waits for moderation, and they follow it.
+pub async fn suggest(ctx: &Context, member: MemberId, s: &Suggestion) -> Result<TopicId, VotingError> {
+    rate_limit::check(ctx, &[(SUGGESTIONS_PER_MEMBER, &member.to_string())]).await?;
+    let now = ctx.clock.now();
+    let mut tx = ctx.db.begin_write().await?;
+    let id = insert_topic(&mut tx, s, TopicStatus::Suggested, Some(member), None, now).await?;
     db::topics::follow(&mut *tx, id, member, now).await?;
     tx.commit().await.map_err(DbError::from)?;
     tracing::info!(topic.id = %id, member.id = %member, "topic suggested");
@@ -200,26 +207,8 @@ pub async fn suggest(ctx: &Context, member: MemberId, s: &Suggestion) -> Result<
 /// Staff add a topic straight onto the list of open topics.
 pub async fn create_open(ctx: &Context, actor: &Actor, s: &Suggestion) -> Result<TopicId, VotingError> {
     let now = ctx.clock.now();
-    let id = TopicId::new();
     let mut tx = ctx.db.begin_write().await?;
-    let topic = NewTopic {
-        id,
-        title: s.title.as_str(),
-        description: s.description.as_ref().map_or("", TopicText::as_str),
-        link: s.link.as_ref().map(ArticleUrl::as_str),
-        status: TopicStatus::Open,
-        suggested_by: None,
-    };
-    db::topics::insert(&mut *tx, &topic, now).await?;
-    let event = TopicEvent {
-        topic_id: id,
-        from: None,
-        to: TopicStatus::Open,
-        staff_id: actor.staff_id,
-        member_id: None,
-        note: None,
-    };
-    db::topics::insert_event(&mut *tx, &event, now).await?;
+    let id = insert_topic(&mut tx, s, TopicStatus::Open, None, Some(actor), now).await?;
     audit(ctx, &mut tx, actor, "topic.create", Some(id.to_string()), Some(s.title.as_str().to_string())).await?;
     tx.commit().await.map_err(DbError::from)?;
     board_changed(ctx);
