@@ -20,11 +20,6 @@ pub struct Round {
 }
 
 impl Round {
-    /// Open for votes at `now`: between its times and not closed by the job.
-    pub fn is_open(&self, now: Micros) -> bool {
-        self.closed_at.is_none() && self.opens_at <= now && now < self.closes_at
-    }
-
     /// Tallies may be shown to readers.
     pub fn tallies_public(&self, now: Micros) -> bool {
         self.closed_at.is_some() || (self.live_tallies && self.opens_at <= now)

@@ -67,7 +67,8 @@ pub struct RoundView {
     pub entries: Vec<BallotView>,
 }
 
-fn round_state(round: &Round, now: Micros) -> &'static str {
+/// `upcoming`, `open`, `counting` (past its close, not yet counted) or `closed`.
+pub fn round_state(round: &Round, now: Micros) -> &'static str {
     match round {
         r if r.closed_at.is_some() => "closed",
         r if now < r.opens_at => "upcoming",

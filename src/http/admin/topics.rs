@@ -18,7 +18,7 @@ use crate::http::csv;
 use crate::http::error::AppError;
 use crate::http::extract::{ClientIp, FieldErrors, Form, PageContext};
 use crate::http::state::AppState;
-use crate::http::topics::{parse_id, round_view};
+use crate::http::topics::{parse_id, round_state, round_view};
 use crate::services::staff::Actor;
 use crate::services::voting::{self, Decision, RoundInput, Suggestion, VotingError};
 
@@ -382,15 +382,7 @@ async fn rounds_page(
         .into_iter()
         .map(|r| RoundRow {
             id: r.id.to_string(),
-            state: if r.closed_at.is_some() {
-                "closed"
-            } else if now < r.opens_at {
-                "upcoming"
-            } else if now >= r.closes_at {
-                "counting"
-            } else {
-                "open"
-            },
+            state: round_state(&r, now),
             title: r.title,
             opens_at: format_utc(r.opens_at),
             closes_at: format_utc(r.closes_at),
