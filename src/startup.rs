@@ -49,7 +49,7 @@ pub async fn open_context(config: &Config, clock: Clock) -> anyhow::Result<Conte
 /// The generated key is stored once; concurrent first starts agree on the winner.
 async fn load_or_create_secret(db: &Db, clock: &Clock) -> anyhow::Result<String> {
     let candidate = services::auth_tokens::new_token();
-    if db::settings::insert_if_absent(db.pool(), SECRET_KEY_SETTING, &candidate, clock.now()).await? {
+    if db::settings::insert_if_absent(&mut *db.write().await?, SECRET_KEY_SETTING, &candidate, clock.now()).await? {
         tracing::info!("generated a secret key and stored it in the database (set SECRET_KEY to manage it yourself)");
     }
     db::settings::get(db.pool(), SECRET_KEY_SETTING)

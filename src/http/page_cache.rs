@@ -1,7 +1,8 @@
 //! Pages that look the same for every anonymous visitor (the landing page, the
 //! topics page, results) are rendered and gzipped once, then served from memory
 //! until the data under them changes on this instance (see `services::cache`)
-//! or a few seconds pass. Signed-in members always get a fresh page.
+//! or a few seconds pass. A page that differs for some members is cached per
+//! variant: members whose page would come out the same share one copy.
 use std::collections::HashMap;
 use std::io::Write;
 use std::sync::{Arc, RwLock};
@@ -22,7 +23,10 @@ pub struct Page {
     gzip: Option<Bytes>,
 }
 
-type Key = (&'static str, Locale);
+/// The route, the language, and the variant of the page ("" when everyone sees the same).
+pub type Key = (&'static str, Locale, String);
+/// Beyond this many pages the cache starts over (memory stays bounded).
+const MAX_PAGES: usize = 256;
 /// A page, until when it may be served, and the data generation it was rendered from.
 type Entry = (Micros, u64, Arc<Page>);
 
@@ -32,14 +36,20 @@ pub struct PageCache {
 }
 
 impl PageCache {
-    fn get(&self, now: Micros, generation: u64, key: Key) -> Option<Arc<Page>> {
+    fn get(&self, now: Micros, generation: u64, key: &Key) -> Option<Arc<Page>> {
         let entries = self.entries.read().ok()?;
-        let (expires, rendered_from, page) = entries.get(&key)?;
+        let (expires, rendered_from, page) = entries.get(key)?;
         (now < *expires && *rendered_from == generation).then(|| page.clone())
     }
 
     fn put(&self, now: Micros, generation: u64, key: Key, page: Arc<Page>) {
         if let Ok(mut entries) = self.entries.write() {
+            if entries.len() >= MAX_PAGES {
+                entries.retain(|_, (expires, rendered_from, _)| now < *expires && *rendered_from == generation);
+            }
+            if entries.len() >= MAX_PAGES {
+                entries.clear();
+            }
             entries.insert(key, (now + TTL, generation, page));
         }
     }
@@ -50,16 +60,15 @@ impl PageCache {
         }
     }
 
-    /// The cached page for `route` in `locale`, or the one `render` makes (kept
-    /// for next time). `generation` is the data's ([`Caches::generation`]).
+    /// The cached page for `key`, or the one `render` makes (kept for next
+    /// time). `generation` is the data's ([`Caches::generation`]).
     ///
     /// [`Caches::generation`]: crate::services::cache::Caches::generation
     pub async fn get_or_render<E, F, Fut>(
         &self,
         clock: &Clock,
         generation: u64,
-        route: &'static str,
-        locale: Locale,
+        key: Key,
         render: F,
     ) -> Result<Arc<Page>, E>
     where
@@ -67,12 +76,12 @@ impl PageCache {
         Fut: std::future::Future<Output = Result<String, E>>,
     {
         let now = clock.now();
-        if let Some(page) = self.get(now, generation, (route, locale)) {
+        if let Some(page) = self.get(now, generation, &key) {
             return Ok(page);
         }
         let html = render().await?;
         let page = Arc::new(Page { gzip: gzip(html.as_bytes()), html: Bytes::from(html) });
-        self.put(now, generation, (route, locale), page.clone());
+        self.put(now, generation, key, page.clone());
         Ok(page)
     }
 }
@@ -137,15 +146,18 @@ mod tests {
         let cache = PageCache::default();
         let clock = Clock::default();
         let render = |s: &'static str| async move { Ok::<_, ()>(s.to_string()) };
-        let a = cache.get_or_render(&clock, 0, "/", Locale::En, || render("one")).await.expect("renders");
-        let b = cache.get_or_render(&clock, 0, "/", Locale::En, || render("two")).await.expect("cached");
+        let key = |locale, variant: &str| ("/", locale, variant.to_string());
+        let a = cache.get_or_render(&clock, 0, key(Locale::En, ""), || render("one")).await.expect("renders");
+        let b = cache.get_or_render(&clock, 0, key(Locale::En, ""), || render("two")).await.expect("cached");
         assert_eq!(b.html, a.html);
-        let uk = cache.get_or_render(&clock, 0, "/", Locale::Uk, || render("три")).await.expect("per language");
+        let uk = cache.get_or_render(&clock, 0, key(Locale::Uk, ""), || render("три")).await.expect("per language");
         assert_eq!(uk.html.as_ref(), "три".as_bytes());
+        let voted = cache.get_or_render(&clock, 0, key(Locale::En, "x"), || render("mine")).await.expect("variant");
+        assert_eq!(voted.html.as_ref(), b"mine");
         clock.advance(TTL);
-        let c = cache.get_or_render(&clock, 0, "/", Locale::En, || render("three")).await.expect("expired");
+        let c = cache.get_or_render(&clock, 0, key(Locale::En, ""), || render("three")).await.expect("expired");
         assert_eq!(c.html.as_ref(), b"three");
-        let d = cache.get_or_render(&clock, 1, "/", Locale::En, || render("four")).await.expect("data changed");
+        let d = cache.get_or_render(&clock, 1, key(Locale::En, ""), || render("four")).await.expect("data changed");
         assert_eq!(d.html.as_ref(), b"four");
         let response = d.respond(&headers("gzip"));
         assert_eq!(response.headers().get(header::CONTENT_ENCODING).map(|v| v.as_bytes()), Some(&b"gzip"[..]));

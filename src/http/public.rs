@@ -68,7 +68,7 @@ async fn show_landing(
     let locale = page.locale;
     let cached = state
         .pages
-        .get_or_render(&state.ctx.clock, generation, "/", locale, || render_landing(&state, &mut page))
+        .get_or_render(&state.ctx.clock, generation, ("/", locale, String::new()), || render_landing(&state, &mut page))
         .await?;
     Ok(cached.respond(&headers))
 }

@@ -14,8 +14,10 @@ use super::extract::{FieldErrors, Form, PageContext, SignedInMember};
 use super::state::AppState;
 use crate::clock::{Micros, format_date, format_utc};
 use crate::db;
+use crate::db::members::Member;
 use crate::db::rounds::{BallotEntry, Round};
 use crate::domain::{ArticleUrl, MemberId, RoundId, TopicId, TopicStatus, TopicText};
+use crate::services::cache::Board;
 use crate::services::voting::{self, Suggestion};
 
 pub fn router() -> Router<AppState> {
@@ -77,12 +79,23 @@ pub fn round_state(round: &Round, now: Micros) -> &'static str {
     }
 }
 
-/// A round with its ballot, the member's votes and (when public, or for staff) the tallies.
+/// The topics a member voted for in a round (none for a visitor).
+async fn voted_in(state: &AppState, round: RoundId, member: Option<MemberId>) -> Result<HashSet<String>, AppError> {
+    Ok(match member {
+        Some(m) => {
+            db::rounds::member_votes(state.ctx.db.pool(), round, m).await?.iter().map(ToString::to_string).collect()
+        }
+        None => HashSet::new(),
+    })
+}
+
+/// A round with its ballot, the topics the viewer voted for (`mine`) and (when
+/// public, or for staff) the tallies.
 pub async fn round_view(
     state: &AppState,
     round: &Round,
     ballot: &[BallotEntry],
-    member: Option<MemberId>,
+    mine: &HashSet<String>,
     show_tallies: bool,
 ) -> Result<RoundView, AppError> {
     let pool = state.ctx.db.pool();
@@ -94,10 +107,6 @@ pub async fn round_view(
         db::rounds::tallies(pool, round.id).await?.into_iter().map(|t| (t.topic_id, (t.weight, t.votes))).collect()
     } else {
         HashMap::new()
-    };
-    let mine: HashSet<String> = match member {
-        Some(m) => db::rounds::member_votes(pool, round.id, m).await?.iter().map(ToString::to_string).collect(),
-        None => HashSet::new(),
     };
     let total: i64 = tallies.values().map(|(w, _)| *w).sum();
     let mut entries: Vec<BallotView> = ballot
@@ -155,37 +164,84 @@ async fn show_topics(
     headers: axum::http::HeaderMap,
     mut page: PageContext,
 ) -> Result<Response, AppError> {
-    if page.member.is_some() {
-        return Ok(axum::response::Html(render_topics(&state, &mut page).await?).into_response());
-    }
     let generation = state.ctx.caches.generation();
     let locale = page.locale;
+    let board = voting::board(&state.ctx).await?;
+    let viewer = Viewer::of(&state, &board, page.member.as_deref()).await?;
+    // The page depends on the member only through `viewer`: members who voted
+    // alike (and visitors) share one rendering.
     let cached = state
         .pages
-        .get_or_render(&state.ctx.clock, generation, "/topics", locale, || render_topics(&state, &mut page))
+        .get_or_render(&state.ctx.clock, generation, ("/topics", locale, viewer.key()), || {
+            render_topics(&state, &mut page, &board, &viewer)
+        })
         .await?;
     Ok(cached.respond(&headers))
 }
 
-/// The topics page; the same for every anonymous visitor, per member otherwise.
-async fn render_topics(state: &AppState, page: &mut PageContext) -> Result<String, AppError> {
+/// What the topics page shows differently to one member: why they may not vote
+/// (if they may not) and what they voted for in each round on show.
+#[derive(Default)]
+struct Viewer {
+    signed_in: bool,
+    refusal: Option<&'static str>,
+    votes: HashMap<RoundId, HashSet<String>>,
+}
+
+impl Viewer {
+    async fn of(state: &AppState, board: &Board, member: Option<&Member>) -> Result<Self, AppError> {
+        let Some(member) = member else { return Ok(Self::default()) };
+        let now = state.ctx.clock.now();
+        let mut votes = HashMap::new();
+        for (round, _) in board.rounds.iter().filter(|(r, _)| r.opens_at <= now) {
+            votes.insert(round.id, voted_in(state, round.id, Some(member.id)).await?);
+        }
+        // Only members who would be refused are told why, before they press a button.
+        let refusal = match votes.is_empty() {
+            true => None,
+            false => voting::eligibility(&state.ctx, member).await?.err().map(|r| r.message_key()),
+        };
+        Ok(Self { signed_in: true, refusal, votes })
+    }
+
+    /// Distinguishes every page this viewer may be shown; visitors share "".
+    fn key(&self) -> String {
+        let mut rounds: Vec<String> = self
+            .votes
+            .iter()
+            .map(|(round, topics)| {
+                let mut topics: Vec<&str> = topics.iter().map(String::as_str).collect();
+                topics.sort_unstable();
+                format!("{round}:{}", topics.join(","))
+            })
+            .collect();
+        rounds.sort_unstable();
+        match self.signed_in {
+            false => String::new(),
+            true => format!("member|{}|{}", self.refusal.unwrap_or(""), rounds.join(";")),
+        }
+    }
+}
+
+/// The topics page for `viewer`.
+async fn render_topics(
+    state: &AppState,
+    page: &mut PageContext,
+    board: &Board,
+    viewer: &Viewer,
+) -> Result<String, AppError> {
     let now = state.ctx.clock.now();
-    let member = page.member.as_ref().map(|m| m.id);
-    let board = voting::board(&state.ctx).await?;
     let mut rounds = Vec::new();
     let mut on_ballot = HashSet::new();
+    let nothing = HashSet::new();
     for (round, ballot) in &board.rounds {
         on_ballot.extend(ballot.iter().map(|e| e.topic_id.clone()));
         // Upcoming rounds are announced on their own page until they open.
         if round.opens_at <= now {
-            rounds.push(round_view(state, round, ballot, member, false).await?);
+            let mine = viewer.votes.get(&round.id).unwrap_or(&nothing);
+            rounds.push(round_view(state, round, ballot, mine, false).await?);
         }
     }
-    // Only members who would be refused are told why, before they press a button.
-    let refusal = match &page.member {
-        Some(m) if !rounds.is_empty() => voting::eligibility(&state.ctx, m).await?.err().map(|r| r.message_key()),
-        _ => None,
-    };
     let waiting: Vec<TopicLine> = board
         .open_topics
         .iter()
@@ -209,7 +265,7 @@ async fn render_topics(state: &AppState, page: &mut PageContext) -> Result<Strin
             date: t.expected_at.map(format_date),
         })
         .collect();
-    let refusal = refusal.map(|k| page.t(state, k));
+    let refusal = viewer.refusal.map(|k| page.t(state, k));
     page.insert("rounds", &rounds).insert("refusal", &refusal).insert("waiting", &waiting).insert("planned", &planned);
     Ok(page.render(state, "topics/topics.html")?.0)
 }
@@ -412,8 +468,8 @@ async fn show_round(
     let pool = state.ctx.db.pool();
     let round = db::rounds::find(pool, parse_id::<RoundId>(&id)?).await?.ok_or(AppError::NotFound)?;
     let ballot = db::rounds::ballot(pool, round.id).await?;
-    let member = page.member.as_ref().map(|m| m.id);
-    let view = round_view(&state, &round, &ballot, member, false).await?;
+    let mine = voted_in(&state, round.id, page.member.as_ref().map(|m| m.id)).await?;
+    let view = round_view(&state, &round, &ballot, &mine, false).await?;
     page.insert("round", &view);
     Ok(page.render(&state, "topics/round.html")?.into_response())
 }

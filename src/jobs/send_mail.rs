@@ -18,12 +18,12 @@ pub fn backoff(attempts: i64) -> Micros {
 /// Sends the next due message, if any; `Some(sent_ok)` when one was taken.
 pub async fn send_next(ctx: &Context, mailer: &Mailer, worker: &str) -> anyhow::Result<Option<bool>> {
     let now = ctx.clock.now();
-    let Some(message) = db::outbox::claim_next(ctx.db.pool(), now, now + LEASE, worker).await? else {
+    let Some(message) = db::outbox::claim_next(&mut *ctx.db.write().await?, now, now + LEASE, worker).await? else {
         return Ok(None);
     };
     match mailer.send(&message).await {
         Ok(()) => {
-            db::outbox::mark_sent(ctx.db.pool(), &message.id, ctx.clock.now()).await?;
+            db::outbox::mark_sent(&mut *ctx.db.write().await?, &message.id, ctx.clock.now()).await?;
             metrics::counter!("mail_sent_total").increment(1);
             tracing::info!(mail.id = %message.id, mail.template = %message.template, "email sent");
             Ok(Some(true))
@@ -32,7 +32,7 @@ pub async fn send_next(ctx: &Context, mailer: &Mailer, worker: &str) -> anyhow::
             let now = ctx.clock.now();
             let give_up = (message.attempts >= MAX_ATTEMPTS).then_some(now);
             db::outbox::mark_failed_attempt(
-                ctx.db.pool(),
+                &mut *ctx.db.write().await?,
                 &message.id,
                 &e.to_string(),
                 now + backoff(message.attempts),

@@ -95,7 +95,7 @@ pub struct SessionCache {
 
 pub const SESSION_TTL: Micros = 5 * SECOND;
 /// Beyond this many cached sessions the cache starts over (memory stays bounded).
-const SESSION_CACHE_MAX: usize = 50_000;
+const SESSION_CACHE_MAX: usize = 10_000;
 
 impl SessionCache {
     /// A live session and its member, if cached and not past its own expiry.

@@ -200,7 +200,7 @@ async fn stripe_customer(ctx: &Context, gateway: &StripeGateway, member: &Member
     }
     let email = member.email.as_ref().map(|e| e.to_string()).unwrap_or_default();
     let created = gateway.create_customer(member.id, &email, member.name.as_deref()).await?;
-    db::members::link_customer(ctx.db.pool(), member.id, &created).await?;
+    db::members::link_customer(&mut *ctx.db.write().await?, member.id, &created).await?;
     // Another request may have linked one first; the stored one wins.
     Ok(db::members::customer_id(ctx.db.pool(), member.id).await?.unwrap_or(created))
 }
@@ -217,7 +217,7 @@ async fn stripe_price(
         Some(p) => p,
         None => {
             let created = gateway.create_product(&tier.id.to_string(), &tier.name).await?;
-            db::tiers::set_stripe_product(pool, tier.id, &created).await?;
+            db::tiers::set_stripe_product(&mut *ctx.db.write().await?, tier.id, &created).await?;
             db::tiers::find(pool, tier.id).await?.and_then(|t| t.stripe_product_id).unwrap_or(created)
         }
     };
@@ -225,7 +225,7 @@ async fn stripe_price(
         Some(p) => p.clone(),
         None => {
             let created = gateway.create_price(&price.id, &product, price.amount, price.interval).await?;
-            db::tiers::set_stripe_price(pool, &price.id, &created).await?;
+            db::tiers::set_stripe_price(&mut *ctx.db.write().await?, &price.id, &created).await?;
             db::tiers::find_price(pool, &price.id).await?.and_then(|p| p.stripe_price_id).unwrap_or(created)
         }
     };

@@ -166,23 +166,25 @@ pub async fn update_profile(
     locale: Locale,
 ) -> Result<(), MembershipError> {
     let (name, public_name) = (name.map(PersonName::as_str), public_name.map(PersonName::as_str));
-    db::members::update_profile(ctx.db.pool(), member_id, name, public_name, locale).await.map_err(|e| match e {
-        DbError::NotFound => MembershipError::NotFound,
-        e => e.into(),
-    })?;
+    db::members::update_profile(&mut *ctx.db.write().await?, member_id, name, public_name, locale).await.map_err(
+        |e| match e {
+            DbError::NotFound => MembershipError::NotFound,
+            e => e.into(),
+        },
+    )?;
     ctx.caches.sessions.clear();
     Ok(())
 }
 
 pub async fn set_locale(ctx: &Context, member_id: MemberId, locale: Locale) -> Result<(), MembershipError> {
-    db::members::set_locale(ctx.db.pool(), member_id, locale).await?;
+    db::members::set_locale(&mut *ctx.db.write().await?, member_id, locale).await?;
     ctx.caches.sessions.clear();
     Ok(())
 }
 
 /// Ends every session of the member (all devices).
 pub async fn sign_out_everywhere(ctx: &Context, member_id: MemberId) -> Result<u64, MembershipError> {
-    let n = db::sessions::delete_for_member(ctx.db.pool(), member_id).await?;
+    let n = db::sessions::delete_for_member(&mut *ctx.db.write().await?, member_id).await?;
     ctx.caches.sessions.clear();
     tracing::info!(member.id = %member_id, sessions = n, "member signed out everywhere");
     Ok(n)

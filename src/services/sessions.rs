@@ -58,7 +58,7 @@ pub async fn member_for_cookie(ctx: &Context, cookie: &str) -> Result<Option<(Se
     let found = sessions::find_member_session(ctx.db.pool(), &id, now).await?;
     if let Some((session, member)) = &found {
         if now - session.last_seen_at >= TOUCH_EVERY {
-            sessions::touch(ctx.db.pool(), &session.id, now, now + MEMBER.idle).await?;
+            sessions::touch(&mut *ctx.db.write().await?, &session.id, now, now + MEMBER.idle).await?;
         }
         ctx.caches.sessions.put(now, session, member);
     }
@@ -76,7 +76,7 @@ pub async fn staff_for_cookie(ctx: &Context, cookie: &str) -> Result<Option<Staf
         return Ok(None);
     };
     if now - last_seen >= TOUCH_EVERY {
-        sessions::touch(ctx.db.pool(), &id, now, now + STAFF.idle).await?;
+        sessions::touch(&mut *ctx.db.write().await?, &id, now, now + STAFF.idle).await?;
     }
     Ok(Some(user))
 }
@@ -84,7 +84,7 @@ pub async fn staff_for_cookie(ctx: &Context, cookie: &str) -> Result<Option<Staf
 /// Ends the session behind a cookie value.
 pub async fn end(ctx: &Context, cookie: &str) -> Result<(), DbError> {
     if is_well_formed(cookie) {
-        sessions::delete(ctx.db.pool(), &hash_token(cookie)).await?;
+        sessions::delete(&mut *ctx.db.write().await?, &hash_token(cookie)).await?;
         ctx.caches.sessions.clear();
     }
     Ok(())

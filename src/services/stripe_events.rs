@@ -78,7 +78,7 @@ pub async fn receive(
         status: if readable { EventStatus::Pending } else { EventStatus::Unreadable },
         stripe_created_at: json.get("created").and_then(|v| v.as_i64()).map(|s| s * SECOND),
     };
-    if !db::stripe_events::insert_if_absent(ctx.db.pool(), &event, ctx.clock.now()).await? {
+    if !db::stripe_events::insert_if_absent(&mut *ctx.db.write().await?, &event, ctx.clock.now()).await? {
         return Ok(Received::Duplicate);
     }
     if !readable {
@@ -101,7 +101,8 @@ pub async fn receive(
 pub async fn process(ctx: &Context, only: Option<&str>, worker: &str) -> Result<Option<EventStatus>, DbError> {
     let Payments::Stripe { gateway, .. } = &ctx.payments else { return Ok(None) };
     let now = ctx.clock.now();
-    let Some(event) = db::stripe_events::claim(ctx.db.pool(), only, now, now + LEASE, worker).await? else {
+    let Some(event) = db::stripe_events::claim(&mut *ctx.db.write().await?, only, now, now + LEASE, worker).await?
+    else {
         return Ok(None);
     };
     let outcome = apply(ctx, gateway, &event).await;
@@ -118,7 +119,7 @@ pub async fn process(ctx: &Context, only: Option<&str>, worker: &str) -> Result<
         }
         Err(e) => (EventStatus::Failed, Some(e.to_string()), None),
     };
-    db::stripe_events::finish(ctx.db.pool(), &event.id, status, error.as_deref(), retry_at, now).await?;
+    db::stripe_events::finish(&mut *ctx.db.write().await?, &event.id, status, error.as_deref(), retry_at, now).await?;
     tracing::info!(stripe.event_id = %event.id, stripe.event_type = %event.event_type, status = status.as_str(), "stripe event processed");
     Ok(Some(status))
 }
@@ -165,7 +166,7 @@ async fn apply(ctx: &Context, gateway: &StripeGateway, event: &StoredEvent) -> R
                 return Ok(Outcome::Ignored);
             }
             if let (Some(member), Some(customer)) = (session.member_hint, session.customer_id.as_deref()) {
-                db::members::link_customer(ctx.db.pool(), member, customer).await?;
+                db::members::link_customer(&mut *ctx.db.write().await?, member, customer).await?;
             }
             match session.subscription_id.as_deref() {
                 Some(sub) if session.subscription_mode => sync_subscription(ctx, gateway, sub).await,
@@ -190,7 +191,7 @@ async fn apply(ctx: &Context, gateway: &StripeGateway, event: &StoredEvent) -> R
         }
         // A deleted customer cannot pay again: the next checkout creates a new one.
         "customer.deleted" => {
-            db::members::unlink_customer(ctx.db.pool(), object_id).await?;
+            db::members::unlink_customer(&mut *ctx.db.write().await?, object_id).await?;
             Ok(Outcome::Applied)
         }
         _ => Ok(Outcome::Ignored),

@@ -364,9 +364,9 @@ pub async fn follow(ctx: &Context, member: MemberId, topic: TopicId, on: bool) -
         return Err(VotingError::NotFound);
     }
     if on {
-        db::topics::follow(ctx.db.pool(), topic, member, ctx.clock.now()).await?;
+        db::topics::follow(&mut *ctx.db.write().await?, topic, member, ctx.clock.now()).await?;
     } else {
-        db::topics::unfollow(ctx.db.pool(), topic, member).await?;
+        db::topics::unfollow(&mut *ctx.db.write().await?, topic, member).await?;
     }
     Ok(())
 }

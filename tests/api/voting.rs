@@ -68,3 +68,57 @@ async fn a_patron_votes_withdraws_and_sees_their_remaining_votes() {
         .assert_not_contains("Rents in the old town");
     let _ = (DAY, MINUTE);
 }
+
+/// The topics page is rendered once per language and what the reader may do and
+/// has voted for; nobody may be shown a page rendered for someone else.
+#[tokio::test]
+async fn each_reader_sees_their_own_ballot_though_pages_are_shared() {
+    let app = TestApp::spawn().await;
+    let editor = staff(&app, "editor@newsroom.test", Role::Editor).await;
+    let mut topics = Vec::new();
+    for title in ["Rents in the old town", "School meals"] {
+        topics.push(open_topic(&editor, title).await);
+    }
+    let round = open_round(&app, &editor, &topics, 2, false).await;
+    let ann = demo_patron(&app, "ann@example.org", "supporter").await;
+    let bob = demo_patron(&app, "bob@example.org", "supporter").await;
+    let free = app.new_browser();
+    app.sign_in_member(&free, "free@example.org").await;
+    let visitor = app.new_browser();
+    let vote_button = format!("/rounds/{round}/vote");
+
+    // Every page is rendered (and kept) before anyone votes.
+    for patron in [&ann, &bob] {
+        patron.get("/topics").send().await.assert_contains("You have 2 votes left of 2.").assert_contains(&vote_button);
+    }
+    free.get("/topics").send().await.assert_contains("Only patrons can vote.").assert_not_contains(&vote_button);
+    visitor.get("/topics").send().await.assert_contains("Sign in to vote").assert_not_contains(&vote_button);
+
+    vote(&ann, &round, &topics[0]).await.assert_status(303);
+    ann.get("/topics").send().await.assert_contains("You have 1 vote left of 2.").assert_contains("You voted for this");
+    bob.get("/topics")
+        .send()
+        .await
+        .assert_contains("You have 2 votes left of 2.")
+        .assert_not_contains("You voted for this");
+    free.get("/topics")
+        .send()
+        .await
+        .assert_contains("Only patrons can vote.")
+        .assert_not_contains("You voted for this");
+    visitor.get("/topics").send().await.assert_contains("Sign in to vote").assert_not_contains("You voted for this");
+
+    // Bob's votes match Ann's now: he is shown the same page, with his own votes.
+    vote(&bob, &round, &topics[0]).await.assert_status(303);
+    bob.get("/topics").send().await.assert_contains("You have 1 vote left of 2.").assert_contains("You voted for this");
+    vote(&bob, &round, &topics[1]).await.assert_status(303);
+    bob.get("/topics").send().await.assert_contains("You have used all 2 of your votes.");
+    ann.get("/topics").send().await.assert_contains("You have 1 vote left of 2.");
+
+    // A signed-in member with no round to vote in still gets a member's page, not a visitor's.
+    app.advance_clock(8 * DAY);
+    app.drain_jobs().await;
+    visitor.get("/topics").send().await.assert_status(200).assert_not_contains("action=\"/signout\"");
+    free.get("/topics").send().await.assert_status(200).assert_contains("action=\"/signout\"");
+    visitor.get("/topics").send().await.assert_status(200).assert_not_contains("action=\"/signout\"");
+}

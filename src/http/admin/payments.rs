@@ -313,7 +313,7 @@ async fn retry_event(
     staff: Authorized<ManagePayments>,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    if !db::stripe_events::requeue(state.ctx.db.pool(), &id, state.ctx.clock.now()).await? {
+    if !db::stripe_events::requeue(&mut *state.ctx.db.write().await?, &id, state.ctx.clock.now()).await? {
         return Err(AppError::NotFound);
     }
     let mut tx = state.ctx.db.begin_write().await?;

@@ -491,7 +491,7 @@ async fn show_round(
     let pool = state.ctx.db.pool();
     let round = db::rounds::find(pool, parse_id::<RoundId>(&id)?).await?.ok_or(AppError::NotFound)?;
     let ballot = db::rounds::ballot(pool, round.id).await?;
-    let view = round_view(&state, &round, &ballot, None, true).await?;
+    let view = round_view(&state, &round, &ballot, &Default::default(), true).await?;
     let voters: Vec<VoterView> = db::rounds::voters(pool, round.id, None).await?.into_iter().map(voter_view).collect();
     let turnout = db::rounds::count_voters(pool, round.id).await?;
     let mut page = staff_page(&state, Some(&staff.user), "/admin/rounds");
