@@ -200,9 +200,8 @@ pub async fn count_voters<'e, E: Executor<'e, Database = Any>>(ex: E, round: Rou
 }
 
 /// Inside a vote's transaction: the round's vote limit if it is open at `now`
-/// and `topic` is on its ballot and still open — one statement for the common
-/// case; [`lock_open`] tells which reason applies when it is `None`.
-/// Locks the round row like [`lock_open`].
+/// and `topic` is on its ballot and still open (after [`take_vote`] refused, to
+/// tell why). Locks the round row like [`lock_open`].
 pub async fn lock_open_for_topic(
     tx: &mut Tx,
     backend: Backend,
@@ -348,6 +347,41 @@ pub async fn delete_vote<'e, E: Executor<'e, Database = Any>>(
 
 /// Takes one of the member's votes in the round, unless all `max` are used: one
 /// conditional statement, so concurrent requests can never use more than `max`.
+/// Inside a vote's transaction, in one statement: takes one of the member's votes
+/// in `round` if the round is open at `now`, `topic` is on its ballot and still
+/// open, and the member has votes left; false otherwise. On PostgreSQL the round
+/// row is share-locked, so the closing job (which updates it) waits for votes in
+/// flight and every later vote sees the round closed. SQLite's write
+/// transactions are serial already.
+pub async fn take_vote(
+    tx: &mut Tx,
+    backend: Backend,
+    round: RoundId,
+    topic: TopicId,
+    member: MemberId,
+    now: Micros,
+) -> Result<bool, DbError> {
+    let lock = if backend == Backend::Postgres { " for share of r" } else { "" };
+    let done = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "insert into ballots (round_id, member_id, used)
+         select r.id, $2, 1 from rounds r
+         join round_topics rt on rt.round_id = r.id and rt.topic_id = $3
+         join topics t on t.id = rt.topic_id and t.status = 'open'
+         where r.id = $1 and r.closed_at is null and r.opens_at <= $4 and r.closes_at > $4{lock}
+         on conflict (round_id, member_id) do update set used = ballots.used + 1
+         where ballots.used < (select max_votes from rounds where id = excluded.round_id)"
+    )))
+    .bind(round.to_string())
+    .bind(member.to_string())
+    .bind(topic.to_string())
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Counts a vote against the member's ballot unless it is full (`max`), for
+/// votes written in bulk whose round the caller has checked (demo data).
 pub async fn use_ballot(tx: &mut Tx, round: RoundId, member: MemberId, max: i64) -> Result<bool, DbError> {
     let done = sqlx::query(
         "insert into ballots (round_id, member_id, used) values ($1, $2, 1)
@@ -359,6 +393,23 @@ pub async fn use_ballot(tx: &mut Tx, round: RoundId, member: MemberId, max: i64)
     .execute(&mut **tx)
     .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// Whether the member has voted for the topic in the round.
+pub async fn has_voted<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    round: RoundId,
+    topic: TopicId,
+    member: MemberId,
+) -> Result<bool, DbError> {
+    let row: Option<(i64,)> =
+        sqlx::query_as("select 1 from votes where round_id = $1 and topic_id = $2 and member_id = $3")
+            .bind(round.to_string())
+            .bind(topic.to_string())
+            .bind(member.to_string())
+            .fetch_optional(ex)
+            .await?;
+    Ok(row.is_some())
 }
 
 /// Gives a vote back (withdrawn, or dropped when merging topics).

@@ -467,19 +467,24 @@ pub async fn vote(ctx: &Context, member: &Member, round: RoundId, topic: TopicId
     let member = member.id;
     let now = ctx.clock.now();
     let mut tx = ctx.db.begin_write().await?;
-    let Some(max) = db::rounds::lock_open_for_topic(&mut tx, ctx.db.backend(), round, topic, now).await? else {
-        let refusal = match db::rounds::lock_open(&mut tx, ctx.db.backend(), round, now).await? {
-            None => Refusal::RoundNotOpen,
-            Some(_) => Refusal::NotOnBallot,
+    let backend = ctx.db.backend();
+    if !db::rounds::take_vote(&mut tx, backend, round, topic, member, now).await? {
+        // Refused: find out why (the same checks, one at a time).
+        let refusal = if db::rounds::lock_open(&mut tx, backend, round, now).await?.is_none() {
+            Refusal::RoundNotOpen
+        } else if db::rounds::lock_open_for_topic(&mut tx, backend, round, topic, now).await?.is_none() {
+            Refusal::NotOnBallot
+        } else if db::rounds::has_voted(&mut *tx, round, topic, member).await? {
+            Refusal::AlreadyVoted
+        } else {
+            Refusal::NoVotesLeft
         };
         return Err(VotingError::Refused(refusal));
-    };
+    }
     let vote = NewVote { round_id: round, topic_id: topic, member_id: member, weight };
+    // A second vote for the same topic: dropping the transaction gives the vote back.
     if !db::rounds::insert_vote(&mut *tx, &vote, now).await? {
         return Err(VotingError::Refused(Refusal::AlreadyVoted));
-    }
-    if !db::rounds::use_ballot(&mut tx, round, member, max).await? {
-        return Err(VotingError::Refused(Refusal::NoVotesLeft));
     }
     tx.commit().await.map_err(DbError::from)?;
     metrics::counter!("votes_cast_total").increment(1);
