@@ -40,6 +40,7 @@ pub async fn open_context(config: &Config, clock: Clock) -> anyhow::Result<Conte
         newsroom_name: config.newsroom_name.clone(),
         mail_wakeup: Arc::new(Notify::new()),
         caches: Arc::default(),
+        votes: Arc::default(),
         past_due_grace: i64::from(config.past_due_grace_days) * crate::clock::DAY,
         payments: Payments::from_config(config.stripe.as_ref())
             .map_err(|e| anyhow::anyhow!("STRIPE_SECRET_KEY: {e}"))?,

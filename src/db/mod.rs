@@ -42,7 +42,13 @@ static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
 #[derive(Debug)]
 pub struct Tx {
     tx: Transaction<'static, Any>,
-    _turn: Option<OwnedMutexGuard<()>>,
+    _turn: WriteTurn,
+}
+
+/// This instance's turn to write to SQLite (see [`Db::write_turn`]); held until dropped.
+#[derive(Debug)]
+pub struct WriteTurn {
+    _held: Option<OwnedMutexGuard<()>>,
 }
 
 impl Tx {
@@ -72,7 +78,7 @@ impl std::ops::DerefMut for Tx {
 #[derive(Debug)]
 pub struct Writer {
     conn: PoolConnection<Any>,
-    _turn: Option<OwnedMutexGuard<()>>,
+    _turn: WriteTurn,
 }
 
 impl std::ops::Deref for Writer {
@@ -137,10 +143,11 @@ impl Db {
     /// SQLite has one writer at a time. Writers that meet on its lock sleep in its
     /// busy handler (1 ms, 2 ms, 5 ms …) while the lock sits idle; taking turns
     /// here first hands the lock over as soon as it is free.
-    async fn write_turn(&self) -> Option<OwnedMutexGuard<()>> {
+    /// Waiting for it is cancel-safe. On PostgreSQL it is granted at once.
+    pub async fn write_turn(&self) -> WriteTurn {
         match &self.write_turn {
-            Some(turn) => Some(turn.clone().lock_owned().await),
-            None => None,
+            Some(turn) => WriteTurn { _held: Some(turn.clone().lock_owned().await) },
+            None => WriteTurn { _held: None },
         }
     }
 
@@ -182,6 +189,11 @@ impl Db {
     /// fails with SQLITE_BUSY under concurrency, and busy_timeout cannot help.
     pub async fn begin_write(&self) -> Result<Tx, DbError> {
         let turn = self.write_turn().await;
+        self.begin_write_in(turn).await
+    }
+
+    /// [`Db::begin_write`] for a caller who holds the write turn already.
+    pub async fn begin_write_in(&self, turn: WriteTurn) -> Result<Tx, DbError> {
         let tx = match self.backend {
             Backend::Sqlite => self.pool.begin_with("begin immediate").await?,
             Backend::Postgres => self.pool.begin().await?,

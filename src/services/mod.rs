@@ -11,6 +11,7 @@ pub mod sessions;
 pub mod staff;
 pub mod stripe_events;
 pub mod tiers;
+pub mod vote_batch;
 pub mod voting;
 
 use std::sync::Arc;
@@ -40,6 +41,8 @@ pub struct Context {
     /// How long a patron whose renewal failed keeps access.
     pub past_due_grace: crate::clock::Micros,
     pub caches: Arc<cache::Caches>,
+    /// Votes waiting to be cast in the next batch.
+    pub votes: Arc<vote_batch::VoteQueue>,
 }
 
 impl Context {

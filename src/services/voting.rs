@@ -458,37 +458,11 @@ pub async fn eligibility(ctx: &Context, member: &Member) -> Result<Result<i64, R
     Ok(Ok(weight))
 }
 
-/// Casts a vote. The round's state, the member's remaining votes and the
-/// uniqueness of (round, topic, member) are all checked inside one write
-/// transaction, so concurrent requests can neither exceed the maximum nor double
-/// a vote, and a vote never lands in a round the closing job has counted.
+/// Casts a vote (see [`super::vote_batch`] for how it is checked and stored).
 pub async fn vote(ctx: &Context, member: &Member, round: RoundId, topic: TopicId) -> Result<(), VotingError> {
     let weight = eligibility(ctx, member).await?.map_err(VotingError::Refused)?;
-    let member = member.id;
-    let now = ctx.clock.now();
-    let mut tx = ctx.db.begin_write().await?;
-    let backend = ctx.db.backend();
-    if !db::rounds::take_vote(&mut tx, backend, round, topic, member, now).await? {
-        // Refused: find out why (the same checks, one at a time).
-        let refusal = if db::rounds::lock_open(&mut tx, backend, round, now).await?.is_none() {
-            Refusal::RoundNotOpen
-        } else if db::rounds::lock_open_for_topic(&mut tx, backend, round, topic, now).await?.is_none() {
-            Refusal::NotOnBallot
-        } else if db::rounds::has_voted(&mut *tx, round, topic, member).await? {
-            Refusal::AlreadyVoted
-        } else {
-            Refusal::NoVotesLeft
-        };
-        return Err(VotingError::Refused(refusal));
-    }
-    let vote = NewVote { round_id: round, topic_id: topic, member_id: member, weight };
-    // A second vote for the same topic: dropping the transaction gives the vote back.
-    if !db::rounds::insert_vote(&mut *tx, &vote, now).await? {
-        return Err(VotingError::Refused(Refusal::AlreadyVoted));
-    }
-    tx.commit().await.map_err(DbError::from)?;
-    metrics::counter!("votes_cast_total").increment(1);
-    Ok(())
+    let vote = NewVote { round_id: round, topic_id: topic, member_id: member.id, weight };
+    super::vote_batch::cast(ctx, vote, ctx.clock.now()).await
 }
 
 /// Withdraws a vote while the round is open; the member gets it back.

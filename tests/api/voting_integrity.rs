@@ -155,6 +155,65 @@ async fn fifty_concurrent_votes_from_one_member_store_exactly_their_three_votes(
     assert_eq!(app.count("select count(*) from ballots").await, 1);
 }
 
+/// Votes arriving together are cast in batches; each must still get its own answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn many_members_voting_at_once_each_get_their_own_answer() {
+    let app = TestApp::spawn().await;
+    let editor = staff(&app, "editor@newsroom.test", Role::Editor).await;
+    let topics = open_topics(&editor, "Topic", 3).await;
+    let round = open_round(&app, &editor, &topics[..2], 1, false).await;
+    let mut patrons = Vec::new();
+    for i in 0..12 {
+        patrons.push(demo_patron(&app, &format!("crowd{i}@example.org"), "supporter").await);
+    }
+
+    // Each member at once: a vote, the same vote again, a second topic (one vote
+    // each), and a topic that is not on the ballot.
+    let mut tasks = Vec::new();
+    for (i, patron) in patrons.iter().enumerate() {
+        let first = &topics[i % 2];
+        for topic in [first, first, &topics[(i + 1) % 2], &topics[2]] {
+            let (browser, round, topic) = (patron.clone(), round.clone(), topic.clone());
+            tasks.push(tokio::spawn(async move {
+                let r = vote(&browser, &round, &topic).await;
+                (i, topic, r.status, r.body)
+            }));
+        }
+    }
+    let mut accepted = vec![Vec::new(); patrons.len()];
+    for task in tasks {
+        let (i, topic, status, body) = task.await.expect("the vote task did not panic");
+        match status {
+            303 => accepted[i].push(topic),
+            409 if topic == topics[2] => {
+                assert!(body.contains("not (or no longer) open"), "unexpected refusal: {body}")
+            }
+            409 => assert!(
+                body.contains("You have already voted for this topic.")
+                    || body.contains("You have used all your votes in this round."),
+                "unexpected refusal: {body}"
+            ),
+            other => panic!("a concurrent vote answered {other}:\n{body}"),
+        }
+    }
+
+    for (i, mine) in accepted.iter().enumerate() {
+        assert_eq!(mine.len(), 1, "member {i} had exactly one vote accepted: {mine:?}");
+        let (stored,): (String,) = sqlx::query_as(
+            "select v.topic_id from votes v join members m on m.id = v.member_id where v.round_id = $1 and m.email = $2",
+        )
+        .bind(&round)
+        .bind(format!("crowd{i}@example.org"))
+        .fetch_one(app.db().pool())
+        .await
+        .expect("one stored vote for the member");
+        assert_eq!(&stored, &mine[0], "the vote stored is the one member {i} was told was accepted");
+    }
+    assert_eq!(vote_count(&app, &round).await, 12);
+    assert_eq!(app.count("select count(*) from ballots where used = 1").await, 12);
+    assert_eq!(app.count("select count(*) from ballots").await, 12);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn twenty_concurrent_votes_for_the_same_topic_store_one_vote() {
     let app = TestApp::spawn().await;
