@@ -228,6 +228,9 @@ fn pool_options(backend: Backend) -> AnyPoolOptions {
                     sqlx::query("pragma synchronous = normal").execute(&mut *conn).await?;
                     sqlx::query("pragma foreign_keys = on").execute(&mut *conn).await?;
                     sqlx::query("pragma busy_timeout = 5000").execute(&mut *conn).await?;
+                    // 1 MiB of pages per connection instead of 2: the operating
+                    // system caches the file for all of them anyway.
+                    sqlx::query("pragma cache_size = -1024").execute(&mut *conn).await?;
                 }
                 Ok(())
             })
