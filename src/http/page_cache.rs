@@ -42,10 +42,29 @@ pub struct PageCache {
 }
 
 impl PageCache {
-    fn get(&self, now: Micros, generation: u64, key: &Key) -> Option<Arc<Page>> {
-        let entries = self.entries.read().ok()?;
-        let (expires, rendered_from, page) = entries.get(key)?;
-        (now < *expires && *rendered_from == generation).then(|| page.clone())
+    /// The page to serve for `key`, or None when the caller must render it. A
+    /// page past its time is rendered anew by the one request that finds it so;
+    /// the others keep getting it meanwhile (rather than all rendering at once).
+    /// A page from older data is never served.
+    fn fresh_or_claim(&self, now: Micros, generation: u64, key: &Key) -> Option<Arc<Page>> {
+        {
+            let entries = self.entries.read().ok()?;
+            match entries.get(key) {
+                Some((expires, from, page)) if *from == generation && now < *expires => return Some(page.clone()),
+                Some((_, from, _)) if *from == generation => {}
+                _ => return None,
+            }
+        }
+        let mut entries = self.entries.write().ok()?;
+        let (expires, from, page) = entries.get_mut(key)?;
+        if *from != generation {
+            return None;
+        }
+        if now < *expires {
+            return Some(page.clone());
+        }
+        *expires = now + TTL;
+        None
     }
 
     fn put(&self, now: Micros, generation: u64, key: Key, page: Arc<Page>) {
@@ -82,7 +101,7 @@ impl PageCache {
         Fut: std::future::Future<Output = Result<String, E>>,
     {
         let now = clock.now();
-        if let Some(page) = self.get(now, generation, &key) {
+        if let Some(page) = self.fresh_or_claim(now, generation, &key) {
             return Ok(page);
         }
         let html = render().await?;
@@ -188,6 +207,13 @@ mod tests {
         let d = cache.get_or_render(&clock, 1, key(Locale::En, ""), || render("four")).await.expect("data changed");
         assert_eq!(d.html().as_ref(), b"four");
         let response = d.respond(&headers("gzip"));
+        // Past its time, one request renders the page anew; the others get the old one meanwhile.
+        clock.advance(TTL);
+        let now = clock.now();
+        assert!(cache.fresh_or_claim(now, 1, &key(Locale::En, "")).is_none(), "the first renders");
+        let meanwhile = cache.fresh_or_claim(now, 1, &key(Locale::En, "")).expect("the others are served");
+        assert_eq!(meanwhile.html().as_ref(), b"four");
+        assert!(cache.fresh_or_claim(now, 2, &key(Locale::En, "")).is_none(), "never from older data");
         assert_eq!(response.headers().get(header::CONTENT_ENCODING).map(|v| v.as_bytes()), Some(&b"gzip"[..]));
     }
 }

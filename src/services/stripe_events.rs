@@ -78,17 +78,30 @@ pub async fn receive(
         status: if readable { EventStatus::Pending } else { EventStatus::Unreadable },
         stripe_created_at: json.get("created").and_then(|v| v.as_i64()).map(|s| s * SECOND),
     };
-    if !db::stripe_events::insert_if_absent(&mut *ctx.db.write().await?, &event, ctx.clock.now()).await? {
+    // A readable event is stored taken for its first attempt, which follows at once.
+    let now = ctx.clock.now();
+    let lease = readable.then_some((now + LEASE, worker));
+    if !db::stripe_events::insert_if_absent(&mut *ctx.db.write().await?, &event, now, lease).await? {
         return Ok(Received::Duplicate);
     }
+    let Payments::Stripe { gateway, .. } = &ctx.payments else { return Err(ReceiveError::NotConfigured) };
     if !readable {
         tracing::warn!(stripe.event_type = event_type, "stored an event our types cannot read; flagged for staff");
         return Ok(Received::Stored(EventStatus::Unreadable));
     }
     // Apply now, so patrons see the change at once; the job retries failures.
-    let status = match process(ctx, Some(id), worker).await {
-        Ok(Some(status)) => status,
-        Ok(None) => EventStatus::Pending,
+    let taken = StoredEvent {
+        id: id.to_string(),
+        event_type: event_type.to_string(),
+        object_id: object_id.map(str::to_string),
+        status: EventStatus::Pending.as_str().to_string(),
+        attempts: 1,
+        last_error: None,
+        received_at: now,
+        applied_at: None,
+    };
+    let status = match attempt(ctx, gateway, &taken).await {
+        Ok(status) => status,
         Err(e) => {
             tracing::error!(error = %e, "applying the event failed; it stays queued");
             EventStatus::Pending
@@ -105,7 +118,12 @@ pub async fn process(ctx: &Context, only: Option<&str>, worker: &str) -> Result<
     else {
         return Ok(None);
     };
-    let outcome = apply(ctx, gateway, &event).await;
+    attempt(ctx, gateway, &event).await.map(Some)
+}
+
+/// Applies an event this worker has taken, and records the outcome.
+async fn attempt(ctx: &Context, gateway: &StripeGateway, event: &StoredEvent) -> Result<EventStatus, DbError> {
+    let outcome = apply(ctx, gateway, event).await;
     let now = ctx.clock.now();
     let (status, error, retry_at) = match outcome {
         Ok(Outcome::Applied) => (EventStatus::Applied, None, None),
@@ -121,7 +139,7 @@ pub async fn process(ctx: &Context, only: Option<&str>, worker: &str) -> Result<
     };
     db::stripe_events::finish(&mut *ctx.db.write().await?, &event.id, status, error.as_deref(), retry_at, now).await?;
     tracing::info!(stripe.event_id = %event.id, stripe.event_type = %event.event_type, status = status.as_str(), "stripe event processed");
-    Ok(Some(status))
+    Ok(status)
 }
 
 /// Applies every due event; returns how many were taken.
