@@ -72,9 +72,19 @@ pub struct Board {
     pub planned_topics: Vec<Topic>,
 }
 
+/// The staff dashboard's figures: counting them scans tables that grow with
+/// the newsroom, so staff see them up to a few seconds old.
+#[derive(Debug)]
+pub struct DashboardFigures {
+    pub members: i64,
+    pub pending_mail: i64,
+    pub failed_mail: i64,
+}
+
 #[derive(Debug)]
 pub struct Caches {
     pub catalog: Cached<Catalog>,
+    pub dashboard: Cached<DashboardFigures>,
     pub voting_settings: Cached<VotingSettings>,
     pub board: Cached<Board>,
     /// Bumped by every change, so pages rendered from older data are not reused.
@@ -154,6 +164,7 @@ impl Default for Caches {
     fn default() -> Self {
         Self {
             catalog: Cached::new(5 * SECOND),
+            dashboard: Cached::new(5 * SECOND),
             voting_settings: Cached::new(5 * SECOND),
             board: Cached::new(SECOND),
             generation: std::sync::atomic::AtomicU64::new(0),

@@ -262,3 +262,20 @@ async fn staff_sign_in_is_rate_limited() {
         .await
         .assert_status(429);
 }
+
+/// Counting members scans the table, so the dashboard's figures are kept for 5 s.
+#[tokio::test]
+async fn the_dashboard_figures_are_at_most_five_seconds_old() {
+    let app = TestApp::spawn().await;
+    let admin = app.new_browser();
+    app.sign_in_staff(&admin, "admin@news.test", Role::Admin).await;
+    let shown = |n: i64| format!("<span class=\"stat\">{n}</span> members");
+    let before = app.member_count().await;
+    admin.get("/admin").send().await.assert_status(200).assert_contains(&shown(before));
+
+    app.sign_in_member(&app.new_browser(), "reader@example.org").await;
+    assert_eq!(app.member_count().await, before + 1);
+    admin.get("/admin").send().await.assert_contains(&shown(before));
+    app.advance_clock(5 * patronage::clock::SECOND);
+    admin.get("/admin").send().await.assert_contains(&shown(before + 1));
+}

@@ -1,4 +1,4 @@
-//! The staff dashboard (a shell until revenue and voting land) and the audit log.
+//! The staff dashboard (its figures are up to 5 s old) and the audit log.
 use axum::Router;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
@@ -10,6 +10,7 @@ use crate::clock::format_utc;
 use crate::db;
 use crate::http::error::AppError;
 use crate::http::state::AppState;
+use crate::services::cache::DashboardFigures;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/admin", get(show_dashboard)).route("/admin/audit", get(show_audit_log))
@@ -17,11 +18,22 @@ pub fn router() -> Router<AppState> {
 
 async fn show_dashboard(State(state): State<AppState>, staff: Authorized<ViewDashboard>) -> Result<Response, AppError> {
     let pool = state.ctx.db.pool();
-    let members = db::members::count(pool).await?;
-    let pending_mail = db::outbox::count_pending(pool).await?;
-    let failed_mail = db::outbox::count_failed(pool).await?;
+    let figures = state
+        .ctx
+        .caches
+        .dashboard
+        .get_or_load(&state.ctx.clock, || async {
+            Ok::<_, db::DbError>(DashboardFigures {
+                members: db::members::count(pool).await?,
+                pending_mail: db::outbox::count_pending(pool).await?,
+                failed_mail: db::outbox::count_failed(pool).await?,
+            })
+        })
+        .await?;
     let mut page = staff_page(&state, Some(&staff.user), "/admin");
-    page.insert("members", &members).insert("pending_mail", &pending_mail).insert("failed_mail", &failed_mail);
+    page.insert("members", &figures.members)
+        .insert("pending_mail", &figures.pending_mail)
+        .insert("failed_mail", &figures.failed_mail);
     Ok(page.render(&state, "admin/dashboard.html")?.into_response())
 }
 
