@@ -231,6 +231,10 @@ fn pool_options(backend: Backend) -> AnyPoolOptions {
                     // 1 MiB of pages per connection instead of 2: the operating
                     // system caches the file for all of them anyway.
                     sqlx::query("pragma cache_size = -1024").execute(&mut *conn).await?;
+                    // Checkpoints run inside the committing writer's turn; every 40 MB of
+                    // log instead of every 4 MB, a busy round's votes wait for ten times
+                    // fewer of them (measured: about a fifth more votes a second).
+                    sqlx::query("pragma wal_autocheckpoint = 10000").execute(&mut *conn).await?;
                 }
                 Ok(())
             })
