@@ -24,23 +24,39 @@ impl<T> Cached<T> {
     }
 
     /// The cached value if still fresh, else what `load` returns (kept for next time).
+    /// When the value has just expired, one caller loads it anew and the others keep
+    /// getting the old one meanwhile, rather than all loading it at once.
     pub async fn get_or_load<E, F, Fut>(&self, clock: &Clock, load: F) -> Result<Arc<T>, E>
     where
         F: FnOnce() -> Fut,
         Fut: std::future::Future<Output = Result<T, E>>,
     {
         let now = clock.now();
-        if let Ok(slot) = self.slot.read()
-            && let Some((expires, value)) = slot.as_ref()
-            && now < *expires
-        {
-            return Ok(value.clone());
+        if let Some(value) = self.fresh_or_claim(now) {
+            return Ok(value);
         }
         let value = Arc::new(load().await?);
         if let Ok(mut slot) = self.slot.write() {
             *slot = Some((now + self.ttl, value.clone()));
         }
         Ok(value)
+    }
+
+    /// The value to use now, or None when the caller must load it (see [`Cached::get_or_load`]).
+    fn fresh_or_claim(&self, now: Micros) -> Option<Arc<T>> {
+        if let Ok(slot) = self.slot.read()
+            && let Some((expires, value)) = slot.as_ref()
+            && now < *expires
+        {
+            return Some(value.clone());
+        }
+        let mut slot = self.slot.write().ok()?;
+        let (expires, value) = slot.as_mut()?;
+        if now < *expires {
+            return Some(value.clone());
+        }
+        *expires = now + self.ttl;
+        None
     }
 
     pub fn clear(&self) {
@@ -189,5 +205,12 @@ mod tests {
         cache.clear();
         assert_eq!(*cache.get_or_load(&clock, || load(4)).await.expect("cleared"), 4);
         assert!(cache.get_or_load(&clock, || async { Err::<u32, _>("db down") }).await.is_ok(), "still fresh");
+        // Past its time, one caller loads anew; the others keep the old value meanwhile.
+        clock.advance(SECOND);
+        assert!(cache.fresh_or_claim(clock.now()).is_none(), "the first loads");
+        assert_eq!(cache.fresh_or_claim(clock.now()).as_deref(), Some(&4), "the others are served");
+        cache.clear();
+        assert!(cache.fresh_or_claim(clock.now()).is_none(), "after a change, nobody gets the old value");
+        assert!(cache.fresh_or_claim(clock.now()).is_none());
     }
 }
