@@ -78,39 +78,26 @@ pub async fn cast(ctx: &Context, vote: NewVote, at: Micros) -> Result<(), Voting
 async fn cast_batch(ctx: &Context, turn: WriteTurn, mut batch: Vec<Waiting>) {
     // On PostgreSQL, batches running side by side lock ballots in one order.
     batch.sort_by_key(|w| w.vote.member_id);
-    let answers = match cast_all(ctx, turn, &batch).await {
-        Ok(answers) => answers,
+    metrics::histogram!("vote_batch_size").record(batch.len() as f64);
+    let answers: Vec<Result<(), VotingError>> = match cast_all(ctx, turn, &batch).await {
+        Ok(answers) => answers.into_iter().map(|a| a.map_err(VotingError::Refused)).collect(),
         Err(e) => {
             tracing::error!(error = %e, votes = batch.len(), "a batch of votes failed; none was stored");
-            batch.iter().map(|_| None).collect()
+            batch.iter().map(|_| Err(DbError::other("the vote could not be stored; please try again").into())).collect()
         }
     };
-    metrics::histogram!("vote_batch_size").record(batch.len() as f64);
-    let mut cast = 0;
+    metrics::counter!("votes_cast_total").increment(answers.iter().filter(|a| a.is_ok()).count() as u64);
     for (waiting, answer) in batch.into_iter().zip(answers) {
-        let answer = match answer {
-            Some(Ok(())) => {
-                cast += 1;
-                Ok(())
-            }
-            Some(Err(refusal)) => Err(VotingError::Refused(refusal)),
-            None => Err(DbError::other("the vote could not be stored; please try again").into()),
-        };
         let _ = waiting.answer.send(answer);
     }
-    metrics::counter!("votes_cast_total").increment(cast);
 }
 
 /// Every vote's answer, once all are committed.
-async fn cast_all(
-    ctx: &Context,
-    turn: WriteTurn,
-    batch: &[Waiting],
-) -> Result<Vec<Option<Result<(), Refusal>>>, DbError> {
+async fn cast_all(ctx: &Context, turn: WriteTurn, batch: &[Waiting]) -> Result<Vec<Result<(), Refusal>>, DbError> {
     let mut tx = ctx.db.begin_write_in(turn).await?;
     let mut answers = Vec::with_capacity(batch.len());
     for waiting in batch {
-        answers.push(Some(cast_one(ctx, &mut tx, &waiting.vote, waiting.at).await?));
+        answers.push(cast_one(ctx, &mut tx, &waiting.vote, waiting.at).await?);
     }
     tx.commit().await?;
     Ok(answers)
