@@ -9,18 +9,18 @@ use crate::db::staff::StaffUser;
 use crate::db::{DbError, Tx};
 
 /// How long sessions live: idle (since last use) and absolute (since sign-in).
+/// Writing last-seen on every request would turn each page view into a write;
+/// it is written once per `touch_every`, which is precise enough for the idle limit.
 #[derive(Clone, Copy, Debug)]
 pub struct Lifetime {
     pub idle: Micros,
     pub absolute: Micros,
+    pub touch_every: Micros,
 }
 
-pub const MEMBER: Lifetime = Lifetime { idle: 30 * DAY, absolute: 90 * DAY };
-pub const STAFF: Lifetime = Lifetime { idle: 12 * HOUR, absolute: 7 * DAY };
-
-/// Writing last-seen on every request would turn each page view into a write;
-/// once a minute is precise enough for idle expiry.
-const TOUCH_EVERY: Micros = MINUTE;
+/// A member's session may end up to an hour early of 30 idle days.
+pub const MEMBER: Lifetime = Lifetime { idle: 30 * DAY, absolute: 90 * DAY, touch_every: HOUR };
+pub const STAFF: Lifetime = Lifetime { idle: 12 * HOUR, absolute: 7 * DAY, touch_every: MINUTE };
 
 /// Creates a session inside `tx` and returns the cookie value. Always a new id:
 /// signing in never reuses a session id that existed before (fixation).
@@ -57,7 +57,7 @@ pub async fn member_for_cookie(ctx: &Context, cookie: &str) -> Result<Option<(Se
     }
     let found = sessions::find_member_session(ctx.db.pool(), &id, now).await?;
     if let Some((session, member)) = &found {
-        if now - session.last_seen_at >= TOUCH_EVERY {
+        if now - session.last_seen_at >= MEMBER.touch_every {
             sessions::touch(&mut *ctx.db.write().await?, &session.id, now, now + MEMBER.idle).await?;
         }
         ctx.caches.sessions.put(now, session, member);
@@ -75,7 +75,7 @@ pub async fn staff_for_cookie(ctx: &Context, cookie: &str) -> Result<Option<Staf
     let Some((user, last_seen, _)) = sessions::find_staff_session(&ctx.db, &id, now).await? else {
         return Ok(None);
     };
-    if now - last_seen >= TOUCH_EVERY {
+    if now - last_seen >= STAFF.touch_every {
         sessions::touch(&mut *ctx.db.write().await?, &id, now, now + STAFF.idle).await?;
     }
     Ok(Some(user))

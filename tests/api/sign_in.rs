@@ -248,3 +248,27 @@ async fn a_session_ended_by_another_instance_stops_working_within_seconds() {
     r.assert_status(303);
     assert_eq!(r.location().as_deref(), Some("/signin"));
 }
+
+/// Page views are reads: a member's last-seen time is written at most once an hour.
+#[tokio::test]
+async fn a_members_last_seen_time_is_written_at_most_once_an_hour() {
+    let app = TestApp::spawn().await;
+    app.sign_in_member(&app.client, "browsing@example.org").await;
+    let last_seen = || async {
+        let (t,): (i64,) = sqlx::query_as(
+            "select s.last_seen_at from sessions s join members m on m.id = s.member_id where m.email = $1",
+        )
+        .bind("browsing@example.org")
+        .fetch_one(app.db().pool())
+        .await
+        .expect("the member's session");
+        t
+    };
+    let signed_in_at = last_seen().await;
+    app.advance_clock(59 * MINUTE);
+    app.client.get("/account").send().await.assert_status(200);
+    assert_eq!(last_seen().await, signed_in_at, "not written within the hour");
+    app.advance_clock(MINUTE);
+    app.client.get("/account").send().await.assert_status(200);
+    assert!(last_seen().await >= signed_in_at + 60 * MINUTE, "written once the hour is up");
+}
