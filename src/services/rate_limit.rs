@@ -29,10 +29,12 @@ pub enum RateLimitError {
 pub async fn check(ctx: &Context, hits: &[(Limit, &str)]) -> Result<(), RateLimitError> {
     let now = ctx.clock.now();
     let mut retry_after: Option<i64> = None;
+    // One turn to write for all the counters of this request.
+    let mut writer = ctx.db.write().await?;
     for (limit, value) in hits {
         let window_start = now - now.rem_euclid(limit.window);
         let bucket = format!("{}:{}", limit.name, ctx.keys.keyed_hash(limit.name, value));
-        let count = db::rate_limits::hit(&mut *ctx.db.write().await?, &bucket, window_start).await?;
+        let count = db::rate_limits::hit(&mut *writer, &bucket, window_start).await?;
         if count > limit.max {
             let secs = (window_start + limit.window - now) / 1_000_000 + 1;
             retry_after = Some(retry_after.map_or(secs, |r: i64| r.max(secs)));

@@ -48,7 +48,7 @@ pub async fn receive(
     signature: Option<&str>,
     worker: &str,
 ) -> Result<Received, ReceiveError> {
-    let Payments::Stripe { webhook_secrets, .. } = &ctx.payments else { return Err(ReceiveError::NotConfigured) };
+    let Payments::Stripe { webhook_secrets, gateway } = &ctx.payments else { return Err(ReceiveError::NotConfigured) };
     let signature = signature.ok_or(ReceiveError::MissingSignature)?;
     let now_secs = ctx.clock.now() / SECOND;
     // Any configured secret may have signed it (secret rotation); our types may
@@ -84,7 +84,6 @@ pub async fn receive(
     if !db::stripe_events::insert_if_absent(&mut *ctx.db.write().await?, &event, now, lease).await? {
         return Ok(Received::Duplicate);
     }
-    let Payments::Stripe { gateway, .. } = &ctx.payments else { return Err(ReceiveError::NotConfigured) };
     if !readable {
         tracing::warn!(stripe.event_type = event_type, "stored an event our types cannot read; flagged for staff");
         return Ok(Received::Stored(EventStatus::Unreadable));
