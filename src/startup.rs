@@ -8,6 +8,7 @@ use tokio::sync::{Notify, watch};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::{self, Db};
+use crate::http::state::Shared;
 use crate::http::{self, AppState};
 use crate::i18n::I18n;
 use crate::jobs;
@@ -82,14 +83,14 @@ impl Application {
         let ctx = open_context(&config, clock).await?;
         let mailer = Mailer::from_config(config.smtp_url.as_ref().map(|s| s.expose()), &config.mail_from)?;
         let run_jobs = config.run_jobs;
-        let state = AppState {
+        let state = AppState::new(Shared {
             ctx,
             metrics: telemetry::metrics_handle(),
             css_url: http::public::css_url().into(),
             worker_id: jobs::worker_id().into(),
             pages: Arc::default(),
             config: Arc::new(config),
-        };
+        });
         Ok(Self { listener, state, mailer, run_jobs })
     }
 

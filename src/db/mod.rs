@@ -39,10 +39,16 @@ static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
 
 /// A write transaction (see [`Db::begin_write`]). Statements run on it as on a
 /// connection (`&mut *tx`); it rolls back unless committed.
-#[derive(Debug)]
 pub struct Tx {
     tx: Transaction<'static, Any>,
     _turn: WriteTurn,
+    after_commit: Vec<Box<dyn FnOnce() + Send>>,
+}
+
+impl std::fmt::Debug for Tx {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tx").field("tx", &self.tx).field("after_commit", &self.after_commit.len()).finish()
+    }
 }
 
 /// This instance's turn to write to SQLite (see [`Db::write_turn`]); held until dropped.
@@ -52,8 +58,18 @@ pub struct WriteTurn {
 }
 
 impl Tx {
+    /// Commits, then runs what [`Tx::after_commit`] queued.
     pub async fn commit(self) -> Result<(), sqlx::Error> {
-        self.tx.commit().await
+        self.tx.commit().await?;
+        self.after_commit.into_iter().for_each(|action| action());
+        Ok(())
+    }
+
+    /// Runs `action` once this transaction has committed (never if it rolls
+    /// back). For forgetting cached copies of what it changed: forgotten any
+    /// earlier, a reader could cache the old rows again before the commit.
+    pub fn after_commit(&mut self, action: impl FnOnce() + Send + 'static) {
+        self.after_commit.push(Box::new(action));
     }
 
     pub async fn rollback(self) -> Result<(), sqlx::Error> {
@@ -198,7 +214,7 @@ impl Db {
             Backend::Sqlite => self.pool.begin_with("begin immediate").await?,
             Backend::Postgres => self.pool.begin().await?,
         };
-        Ok(Tx { tx, _turn: turn })
+        Ok(Tx { tx, _turn: turn, after_commit: Vec::new() })
     }
 
     /// Pool figures for /metrics.

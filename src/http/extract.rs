@@ -139,10 +139,6 @@ impl PageContext {
             .map(|l| LanguageChoice { code: l.as_str(), name: l.native_name(), current: *l == locale })
             .collect();
         context.insert("languages", &languages);
-        if let Some(m) = &member {
-            context.insert("member_email", &m.email.as_ref().map(|e| e.to_string()));
-            context.insert("member_name", &m.name);
-        }
         context.insert("signed_in", &member.is_some());
         // Without Stripe every payment is simulated; pages say so.
         context.insert("demo_payments", &state.ctx.payments.is_demo());

@@ -5,9 +5,25 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use crate::config::Config;
 use crate::services::Context;
 
-/// Shared by every handler; cheap to clone.
+/// Shared by every handler. Cloned several times per request (by every
+/// middleware and extractor that asks for it), so a clone is one reference count.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl AppState {
+    pub fn new(shared: Shared) -> Self {
+        Self(Arc::new(shared))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+pub struct Shared {
     pub ctx: Context,
     pub config: Arc<Config>,
     pub metrics: PrometheusHandle,

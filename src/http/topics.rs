@@ -3,7 +3,7 @@
 use std::collections::{HashMap, HashSet};
 
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -159,15 +159,23 @@ struct TopicLine {
     date: Option<String>,
 }
 
+/// `?updated`: where a vote or withdrawal sends the member, so their own votes
+/// are read afresh whichever instance serves the page.
+#[derive(Deserialize, Default)]
+struct TopicsQuery {
+    updated: Option<String>,
+}
+
 async fn show_topics(
     State(state): State<AppState>,
     headers: axum::http::HeaderMap,
+    Query(query): Query<TopicsQuery>,
     mut page: PageContext,
 ) -> Result<Response, AppError> {
     let generation = state.ctx.caches.generation();
     let locale = page.locale;
     let board = voting::board(&state.ctx).await?;
-    let viewer = Viewer::of(&state, &board, page.member.as_deref()).await?;
+    let viewer = Viewer::of(&state, &board, page.member.as_deref(), query.updated.is_some()).await?;
     // The page depends on the member only through `viewer`: members who voted
     // alike (and visitors) share one rendering.
     let cached = state
@@ -189,13 +197,12 @@ struct Viewer {
 }
 
 impl Viewer {
-    async fn of(state: &AppState, board: &Board, member: Option<&Member>) -> Result<Self, AppError> {
+    async fn of(state: &AppState, board: &Board, member: Option<&Member>, fresh: bool) -> Result<Self, AppError> {
         let Some(member) = member else { return Ok(Self::default()) };
         let now = state.ctx.clock.now();
-        let mut votes = HashMap::new();
-        for (round, _) in board.rounds.iter().filter(|(r, _)| r.opens_at <= now) {
-            votes.insert(round.id, voted_in(state, round.id, Some(member.id)).await?);
-        }
+        let on_show: Vec<RoundId> = board.rounds.iter().filter(|(r, _)| r.opens_at <= now).map(|(r, _)| r.id).collect();
+        let votes: HashMap<RoundId, HashSet<String>> =
+            voting::votes_in(&state.ctx, member.id, &on_show, fresh).await?.iter().cloned().collect();
         // Only members who would be refused are told why, before they press a button.
         let refusal = match votes.is_empty() {
             true => None,
@@ -398,7 +405,7 @@ struct VoteForm {
 
 /// Where to go after voting: the page the form was on, if it is one of ours.
 fn back_to(form: &VoteForm, round: RoundId) -> String {
-    if form.back == format!("/rounds/{round}") { form.back.clone() } else { "/topics".to_string() }
+    if form.back == format!("/rounds/{round}") { form.back.clone() } else { "/topics?updated".to_string() }
 }
 
 /// The round (from the path) and topic (from the form) a vote names.

@@ -3,6 +3,8 @@
 //! each member's standing from it. Every function runs inside the caller's
 //! transaction, so a subscription change, its ledger row and its MRR movement are
 //! stored together or not at all.
+use std::sync::Arc;
+
 use super::Context;
 use crate::clock::Micros;
 use crate::db::payments::{NewMrrMovement, NewPayment, PaymentKind};
@@ -126,6 +128,7 @@ pub async fn apply_subscription(
     };
     let ever_paid = db::subscriptions::member_ever_had_mrr(&mut **tx, member_id).await?;
     db::subscriptions::upsert(&mut **tx, &row, now).await?;
+    forget_standing(ctx, tx, member_id);
     if let Some(kind) = MrrMovementKind::classify(mrr_before, mrr_after, ever_paid) {
         let movement = NewMrrMovement {
             subscription_id: row.id.clone(),
@@ -159,6 +162,9 @@ pub async fn record_payment(
         payment.member_id = payment.member_id.or(row.member_id);
         if payment.kind == PaymentKind::Subscription && payment.gross_minor > 0 {
             db::subscriptions::mark_first_paid(&mut **tx, sub, payment.occurred_at).await?;
+            if let Some(member) = row.member_id {
+                forget_standing(ctx, tx, member);
+            }
         }
     }
     Ok(db::payments::insert(&mut **tx, &payment, now).await?)
@@ -173,6 +179,7 @@ pub async fn comp(
 ) -> Result<(), BillingError> {
     let mut tx = ctx.db.begin_write().await?;
     db::members::set_comped_until(&mut *tx, member, until).await?;
+    forget_standing(ctx, &mut tx, member);
     let detail = until.map_or_else(|| "ended".to_string(), crate::clock::format_utc);
     super::staff::audit(ctx, &mut tx, actor, "member.comp", Some(member.to_string()), Some(detail)).await?;
     tx.commit().await.map_err(DbError::from)?;
@@ -231,6 +238,28 @@ pub async fn standing(ctx: &Context, member_id: MemberId) -> Result<Standing, Bi
 /// [`standing`] for a member already loaded (one query fewer).
 pub async fn standing_of(ctx: &Context, member: &crate::db::members::Member) -> Result<Standing, BillingError> {
     standing_given(ctx, member.id, member.comped_until).await
+}
+
+/// [`standing_of`], reused for a few seconds (see [`super::cache::STANDING_TTL`]):
+/// for voting, which asks on every page view and every vote. Taking money asks
+/// [`standing`] afresh.
+pub async fn standing_for_voting(
+    ctx: &Context,
+    member: &crate::db::members::Member,
+) -> Result<Arc<Standing>, BillingError> {
+    let now = ctx.clock.now();
+    if let Some(standing) = ctx.caches.standings.get(&member.id, now) {
+        return Ok(standing);
+    }
+    let standing = Arc::new(standing_of(ctx, member).await?);
+    ctx.caches.standings.put(now, member.id, standing.clone());
+    Ok(standing)
+}
+
+/// Forgets the cached standing of `member` once `tx` commits.
+fn forget_standing(ctx: &Context, tx: &mut Tx, member: MemberId) {
+    let caches = ctx.caches.clone();
+    tx.after_commit(move || caches.standings.remove(&member));
 }
 
 async fn standing_given(

@@ -3,6 +3,8 @@
 //! change made through this instance clears its copy at once; other instances
 //! see it when their copy expires (a few seconds). Expiry follows the app's
 //! [`Clock`], so tests that move the clock move the caches with it.
+use std::collections::{HashMap, HashSet};
+use std::hash::Hash;
 use std::sync::{Arc, RwLock};
 
 use crate::clock::{Clock, Micros, SECOND};
@@ -11,7 +13,8 @@ use crate::db::rounds::{BallotEntry, Round};
 use crate::db::sessions::Session;
 use crate::db::tiers::{Tier, TierPrice};
 use crate::db::topics::Topic;
-use crate::domain::VotingSettings;
+use crate::domain::{MemberId, RoundId, VotingSettings};
+use crate::services::billing::Standing;
 
 pub struct Cached<T> {
     ttl: Micros,
@@ -107,6 +110,62 @@ pub struct Caches {
     generation: std::sync::atomic::AtomicU64,
     /// Member sessions by the hash of their cookie, for a few seconds (see [`SessionCache`]).
     pub sessions: SessionCache,
+    /// Members' standing, for a few seconds (see [`STANDING_TTL`]).
+    pub standings: Keyed<MemberId, Arc<Standing>>,
+    /// What members voted for in the rounds on show, for a few seconds (see [`MEMBER_VOTES_TTL`]).
+    pub member_votes: Keyed<MemberId, Arc<MemberVotes>>,
+}
+
+/// The topics a member voted for, by round, in the rounds the topics page shows.
+pub type MemberVotes = Vec<(RoundId, HashSet<String>)>;
+
+/// Copies of per-key values for a few seconds, at most [`KEYED_MAX`] of them.
+#[derive(Debug)]
+pub struct Keyed<K, V> {
+    ttl: Micros,
+    entries: RwLock<HashMap<K, (Micros, V)>>,
+}
+
+/// Beyond this many entries a keyed cache starts over (memory stays bounded).
+const KEYED_MAX: usize = 10_000;
+
+impl<K: Eq + Hash, V: Clone> Keyed<K, V> {
+    pub fn new(ttl: Micros) -> Self {
+        Self { ttl, entries: RwLock::new(HashMap::new()) }
+    }
+
+    pub fn get<Q: Eq + Hash + ?Sized>(&self, key: &Q, now: Micros) -> Option<V>
+    where
+        K: std::borrow::Borrow<Q>,
+    {
+        let entries = self.entries.read().ok()?;
+        let (until, value) = entries.get(key)?;
+        (now < *until).then(|| value.clone())
+    }
+
+    pub fn put(&self, now: Micros, key: K, value: V) {
+        if let Ok(mut entries) = self.entries.write() {
+            if entries.len() >= KEYED_MAX {
+                entries.clear();
+            }
+            entries.insert(key, (now + self.ttl, value));
+        }
+    }
+
+    pub fn remove<Q: Eq + Hash + ?Sized>(&self, key: &Q)
+    where
+        K: std::borrow::Borrow<Q>,
+    {
+        if let Ok(mut entries) = self.entries.write() {
+            entries.remove(key);
+        }
+    }
+
+    pub fn clear(&self) {
+        if let Ok(mut entries) = self.entries.write() {
+            entries.clear();
+        }
+    }
 }
 
 /// Signed-in pages look their member up on every request; a copy kept for a few
@@ -114,40 +173,37 @@ pub struct Caches {
 /// this instance empties it at once, so signing out or deleting an account
 /// takes effect here immediately; another instance honours a session it has
 /// seen for at most [`SESSION_TTL`] after it ended elsewhere.
-#[derive(Debug, Default)]
-pub struct SessionCache {
-    entries: RwLock<std::collections::HashMap<String, (Micros, Session, Member)>>,
-}
+#[derive(Debug)]
+pub struct SessionCache(Keyed<String, (Session, Member)>);
 
 pub const SESSION_TTL: Micros = 5 * SECOND;
-/// Beyond this many cached sessions the cache starts over (memory stays bounded).
-const SESSION_CACHE_MAX: usize = 10_000;
 
 impl SessionCache {
     /// A live session and its member, if cached and not past its own expiry.
     pub fn get(&self, session_hash: &str, now: Micros) -> Option<(Session, Member)> {
-        let entries = self.entries.read().ok()?;
-        let (until, session, member) = entries.get(session_hash)?;
-        let live = now < *until && now < session.expires_at && now < session.idle_expires_at;
-        live.then(|| (session.clone(), member.clone()))
+        self.0.get(session_hash, now).filter(|(session, _)| now < session.expires_at && now < session.idle_expires_at)
     }
 
     pub fn put(&self, now: Micros, session: &Session, member: &Member) {
-        if let Ok(mut entries) = self.entries.write() {
-            if entries.len() >= SESSION_CACHE_MAX {
-                entries.clear();
-            }
-            entries.insert(session.id.clone(), (now + SESSION_TTL, session.clone(), member.clone()));
-        }
+        self.0.put(now, session.id.clone(), (session.clone(), member.clone()));
     }
 
     /// A session ended or a member changed through this instance.
     pub fn clear(&self) {
-        if let Ok(mut entries) = self.entries.write() {
-            entries.clear();
-        }
+        self.0.clear();
     }
 }
+
+/// How long a member's standing (see [`Standing`]) is reused for voting. A
+/// change of subscription or comp made through this instance forgets it at once
+/// (after its commit); another instance sees the change within this time.
+pub const STANDING_TTL: Micros = 5 * SECOND;
+
+/// How long the topics page reuses what a member voted for. Their own vote or
+/// withdrawal through this instance forgets it at once (after its commit), and
+/// the page they are sent to afterwards reads it afresh on any instance; a vote
+/// cast through another instance (another device) shows within this time.
+pub const MEMBER_VOTES_TTL: Micros = 5 * SECOND;
 
 impl Caches {
     pub fn generation(&self) -> u64 {
@@ -161,12 +217,16 @@ impl Caches {
     /// Tiers or prices changed on this instance.
     pub fn catalog_changed(&self) {
         self.catalog.clear();
+        // A standing holds its tier, with the tier's vote weight.
+        self.standings.clear();
         self.bump();
     }
 
     /// Topics or rounds changed on this instance.
     pub fn board_changed(&self) {
         self.board.clear();
+        // Merging topics moves votes; closing a round takes it off the page.
+        self.member_votes.clear();
         self.bump();
     }
 
@@ -184,7 +244,9 @@ impl Default for Caches {
             voting_settings: Cached::new(5 * SECOND),
             board: Cached::new(SECOND),
             generation: std::sync::atomic::AtomicU64::new(0),
-            sessions: SessionCache::default(),
+            sessions: SessionCache(Keyed::new(SESSION_TTL)),
+            standings: Keyed::new(STANDING_TTL),
+            member_votes: Keyed::new(MEMBER_VOTES_TTL),
         }
     }
 }

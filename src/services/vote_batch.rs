@@ -127,5 +127,6 @@ async fn cast_one(ctx: &Context, tx: &mut Tx, vote: &NewVote, at: Micros) -> Res
         db::rounds::return_ballot(&mut **tx, &round.to_string(), &member.to_string()).await?;
         return Ok(Err(Refusal::AlreadyVoted));
     }
+    super::voting::forget_votes(ctx, tx, member);
     Ok(Ok(()))
 }

@@ -3,8 +3,11 @@
 //! is out. Every change and the mail it causes are stored in one transaction.
 use serde::Serialize;
 
+use std::sync::Arc;
+
 use super::Context;
 use super::billing::{self, BillingError};
+use super::cache::MemberVotes;
 use super::outbox::{self, OutboxError};
 use super::rate_limit::{self, Limit, RateLimitError};
 use super::staff::{Actor, audit};
@@ -134,6 +137,37 @@ pub async fn board(ctx: &Context) -> Result<std::sync::Arc<super::cache::Board>,
         })
         .await?;
     Ok(board)
+}
+
+/// What `member` voted for in each of `rounds` (the rounds the topics page
+/// shows), reused for a few seconds unless `fresh` (see [`super::cache::MEMBER_VOTES_TTL`]).
+pub async fn votes_in(
+    ctx: &Context,
+    member: MemberId,
+    rounds: &[RoundId],
+    fresh: bool,
+) -> Result<Arc<MemberVotes>, DbError> {
+    let now = ctx.clock.now();
+    if !fresh
+        && let Some(votes) = ctx.caches.member_votes.get(&member, now)
+        && votes.iter().map(|(round, _)| round).eq(rounds.iter())
+    {
+        return Ok(votes);
+    }
+    let mut votes = Vec::with_capacity(rounds.len());
+    for round in rounds {
+        let topics = db::rounds::member_votes(ctx.db.pool(), *round, member).await?;
+        votes.push((*round, topics.iter().map(ToString::to_string).collect()));
+    }
+    let votes = Arc::new(votes);
+    ctx.caches.member_votes.put(now, member, votes.clone());
+    Ok(votes)
+}
+
+/// Forgets the cached votes of `member` once `tx` commits.
+pub(super) fn forget_votes(ctx: &Context, tx: &mut Tx, member: MemberId) {
+    let caches = ctx.caches.clone();
+    tx.after_commit(move || caches.member_votes.remove(&member));
 }
 
 /// Drops this instance's cached copy of topics and rounds after a change.
@@ -435,7 +469,7 @@ pub async fn create_round(ctx: &Context, actor: &Actor, input: &RoundInput) -> R
 /// Whether the member may vote now, and the weight their vote would carry.
 pub async fn eligibility(ctx: &Context, member: &Member) -> Result<Result<i64, Refusal>, VotingError> {
     let settings = settings(ctx).await?;
-    let standing = billing::standing_of(ctx, member).await?;
+    let standing = billing::standing_for_voting(ctx, member).await?;
     let now = ctx.clock.now();
     let first_paid = standing.subscription.as_ref().and_then(|s| s.first_paid_at);
     if settings.eligibility == Eligibility::Patrons {
@@ -476,6 +510,7 @@ pub async fn withdraw(ctx: &Context, member: MemberId, round: RoundId, topic: To
         return Err(VotingError::Refused(Refusal::NotVoted));
     }
     db::rounds::return_ballot(&mut *tx, &round.to_string(), &member.to_string()).await?;
+    forget_votes(ctx, &mut tx, member);
     tx.commit().await.map_err(DbError::from)?;
     Ok(())
 }

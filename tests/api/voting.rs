@@ -34,7 +34,7 @@ async fn a_patron_votes_withdraws_and_sees_their_remaining_votes() {
 
     let r = vote(&patron, &round, &topics[0]).await;
     r.assert_status(303);
-    assert_eq!(r.location().as_deref(), Some("/topics"));
+    assert_eq!(r.location().as_deref(), Some("/topics?updated"));
     patron
         .get("/topics")
         .send()
@@ -121,4 +121,38 @@ async fn each_reader_sees_their_own_ballot_though_pages_are_shared() {
     visitor.get("/topics").send().await.assert_status(200).assert_not_contains("action=\"/signout\"");
     free.get("/topics").send().await.assert_status(200).assert_contains("action=\"/signout\"");
     visitor.get("/topics").send().await.assert_status(200).assert_not_contains("action=\"/signout\"");
+}
+
+/// What a member voted for is reused on the topics page for a few seconds. A
+/// vote cast through another instance (say, from their phone) shows within that
+/// time, and at once on the page a vote sends them to, whichever instance serves it.
+#[tokio::test]
+async fn votes_cast_through_another_instance_show_within_seconds_and_at_once_after_voting() {
+    let app = TestApp::spawn().await;
+    let editor = staff(&app, "editor@newsroom.test", Role::Editor).await;
+    let topics = [open_topic(&editor, "Rents in the old town").await, open_topic(&editor, "School meals").await];
+    let round = open_round(&app, &editor, &topics, 2, false).await;
+    let patron = demo_patron(&app, "two-devices@example.org", "supporter").await;
+    patron.get("/topics").send().await.assert_contains("You have 2 votes left of 2.");
+
+    // Another instance stores a vote: this one has not heard of it.
+    sqlx::query(
+        "insert into votes (id, round_id, topic_id, member_id, weight, created_at)
+         select $1, $2, $3, id, 1, $4 from members where email = $5",
+    )
+    .bind(uuid::Uuid::now_v7().to_string())
+    .bind(&round)
+    .bind(&topics[0])
+    .bind(app.clock().now())
+    .bind("two-devices@example.org")
+    .execute(app.db().pool())
+    .await
+    .expect("a vote from elsewhere");
+    patron.get("/topics").send().await.assert_contains("You have 2 votes left of 2.");
+    patron.get("/topics?updated").send().await.assert_contains("You have 1 vote left of 2.");
+
+    sqlx::query("delete from votes").execute(app.db().pool()).await.expect("withdrawn elsewhere");
+    patron.get("/topics").send().await.assert_contains("You have 1 vote left of 2.");
+    app.advance_clock(patronage::services::cache::MEMBER_VOTES_TTL);
+    patron.get("/topics").send().await.assert_contains("You have 2 votes left of 2.");
 }

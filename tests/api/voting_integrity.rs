@@ -551,6 +551,35 @@ async fn a_lapsed_patron_cannot_vote_again_but_their_earlier_vote_still_counts()
     assert_eq!((ranking[0].0.as_str(), ranking[0].3), (topics[0].as_str(), Some(1)), "and it is counted");
 }
 
+/// A standing is reused for a few seconds (the topics page and every vote ask
+/// for it); a patronage that ended through another instance, which cannot tell
+/// this one, is honoured for at most that long.
+#[tokio::test]
+async fn a_patronage_ended_by_another_instance_stops_counting_within_seconds() {
+    let app = TestApp::spawn().await;
+    let editor = staff(&app, "editor@newsroom.test", Role::Editor).await;
+    let topics = open_topics(&editor, "Topic", 3).await;
+    let round = open_round(&app, &editor, &topics, 3, false).await;
+    let patron = demo_patron(&app, "elsewhere@example.org", "supporter").await;
+    vote(&patron, &round, &topics[0]).await.assert_status(303);
+
+    sqlx::query(
+        "update subscriptions set status = 'canceled', mrr_minor = 0
+         where member_id = (select id from members where email = $1)",
+    )
+    .bind("elsewhere@example.org")
+    .execute(app.db().pool())
+    .await
+    .expect("ended elsewhere");
+    vote(&patron, &round, &topics[1]).await.assert_status(303);
+    app.advance_clock(patronage::services::cache::STANDING_TTL);
+    vote(&patron, &round, &topics[2])
+        .await
+        .assert_status(403)
+        .assert_contains("Your patronage has ended, so you cannot cast new votes.");
+    assert_eq!(votes_of(&app, "elsewhere@example.org").await, 2);
+}
+
 #[tokio::test]
 async fn a_patron_whose_first_payment_has_not_cleared_is_refused() {
     let app = TestApp::spawn().await;
