@@ -3,8 +3,6 @@
 //! each member's standing from it. Every function runs inside the caller's
 //! transaction, so a subscription change, its ledger row and its MRR movement are
 //! stored together or not at all.
-use std::sync::Arc;
-
 use super::Context;
 use crate::clock::Micros;
 use crate::db::payments::{NewMrrMovement, NewPayment, PaymentKind};
@@ -240,26 +238,10 @@ pub async fn standing_of(ctx: &Context, member: &crate::db::members::Member) -> 
     standing_given(ctx, member.id, member.comped_until).await
 }
 
-/// [`standing_of`], reused for a few seconds (see [`super::cache::STANDING_TTL`]):
-/// for voting, which asks on every page view and every vote. Taking money asks
-/// [`standing`] afresh.
-pub async fn standing_for_voting(
-    ctx: &Context,
-    member: &crate::db::members::Member,
-) -> Result<Arc<Standing>, BillingError> {
-    let now = ctx.clock.now();
-    if let Some(standing) = ctx.caches.standings.get(&member.id, now) {
-        return Ok(standing);
-    }
-    let standing = Arc::new(standing_of(ctx, member).await?);
-    ctx.caches.standings.put(now, member.id, standing.clone());
-    Ok(standing)
-}
-
-/// Forgets the cached standing of `member` once `tx` commits.
+/// Forgets what was cached from the standing of `member` once `tx` commits.
 fn forget_standing(ctx: &Context, tx: &mut Tx, member: MemberId) {
     let caches = ctx.caches.clone();
-    tx.after_commit(move || caches.standings.remove(&member));
+    tx.after_commit(move || caches.eligibility.remove(&member));
 }
 
 async fn standing_given(

@@ -14,7 +14,7 @@ use crate::db::sessions::Session;
 use crate::db::tiers::{Tier, TierPrice};
 use crate::db::topics::Topic;
 use crate::domain::{MemberId, RoundId, VotingSettings};
-use crate::services::billing::Standing;
+use crate::services::voting::Refusal;
 
 pub struct Cached<T> {
     ttl: Micros,
@@ -110,8 +110,8 @@ pub struct Caches {
     generation: std::sync::atomic::AtomicU64,
     /// Member sessions by the hash of their cookie, for a few seconds (see [`SessionCache`]).
     pub sessions: SessionCache,
-    /// Members' standing, for a few seconds (see [`STANDING_TTL`]).
-    pub standings: Keyed<MemberId, Arc<Standing>>,
+    /// Whether members may vote, and with what weight, for a few seconds (see [`ELIGIBILITY_TTL`]).
+    pub eligibility: Keyed<MemberId, Result<i64, Refusal>>,
     /// What members voted for in the rounds on show, for a few seconds (see [`MEMBER_VOTES_TTL`]).
     pub member_votes: Keyed<MemberId, Arc<MemberVotes>>,
 }
@@ -126,8 +126,9 @@ pub struct Keyed<K, V> {
     entries: RwLock<HashMap<K, (Micros, V)>>,
 }
 
-/// Beyond this many entries a keyed cache starts over (memory stays bounded).
-const KEYED_MAX: usize = 10_000;
+/// Beyond this many entries a keyed cache starts over, so memory stays bounded
+/// (entries live seconds; this is more members than a newsroom sees in that time).
+const KEYED_MAX: usize = 4_096;
 
 impl<K: Eq + Hash, V: Clone> Keyed<K, V> {
     pub fn new(ttl: Micros) -> Self {
@@ -194,10 +195,11 @@ impl SessionCache {
     }
 }
 
-/// How long a member's standing (see [`Standing`]) is reused for voting. A
-/// change of subscription or comp made through this instance forgets it at once
-/// (after its commit); another instance sees the change within this time.
-pub const STANDING_TTL: Micros = 5 * SECOND;
+/// How long whether a member may vote (and their weight) is reused. A change of
+/// their subscription or comp, of tiers or of the voting rules made through this
+/// instance forgets it at once (after its commit); other instances see the
+/// change within this time.
+pub const ELIGIBILITY_TTL: Micros = 5 * SECOND;
 
 /// How long the topics page reuses what a member voted for. Their own vote or
 /// withdrawal through this instance forgets it at once (after its commit), and
@@ -217,8 +219,8 @@ impl Caches {
     /// Tiers or prices changed on this instance.
     pub fn catalog_changed(&self) {
         self.catalog.clear();
-        // A standing holds its tier, with the tier's vote weight.
-        self.standings.clear();
+        // A tier's vote weight may have changed.
+        self.eligibility.clear();
         self.bump();
     }
 
@@ -232,6 +234,7 @@ impl Caches {
 
     pub fn voting_settings_changed(&self) {
         self.voting_settings.clear();
+        self.eligibility.clear();
         self.bump();
     }
 }
@@ -245,7 +248,7 @@ impl Default for Caches {
             board: Cached::new(SECOND),
             generation: std::sync::atomic::AtomicU64::new(0),
             sessions: SessionCache(Keyed::new(SESSION_TTL)),
-            standings: Keyed::new(STANDING_TTL),
+            eligibility: Keyed::new(ELIGIBILITY_TTL),
             member_votes: Keyed::new(MEMBER_VOTES_TTL),
         }
     }

@@ -466,10 +466,22 @@ pub async fn create_round(ctx: &Context, actor: &Actor, input: &RoundInput) -> R
 
 // --- voting ---
 
-/// Whether the member may vote now, and the weight their vote would carry.
+/// Whether the member may vote now, and the weight their vote would carry;
+/// reused for a few seconds (see [`super::cache::ELIGIBILITY_TTL`]), as the
+/// topics page and every vote ask.
 pub async fn eligibility(ctx: &Context, member: &Member) -> Result<Result<i64, Refusal>, VotingError> {
+    let now = ctx.clock.now();
+    if let Some(answer) = ctx.caches.eligibility.get(&member.id, now) {
+        return Ok(answer);
+    }
+    let answer = eligibility_now(ctx, member).await?;
+    ctx.caches.eligibility.put(now, member.id, answer);
+    Ok(answer)
+}
+
+async fn eligibility_now(ctx: &Context, member: &Member) -> Result<Result<i64, Refusal>, VotingError> {
     let settings = settings(ctx).await?;
-    let standing = billing::standing_for_voting(ctx, member).await?;
+    let standing = billing::standing_of(ctx, member).await?;
     let now = ctx.clock.now();
     let first_paid = standing.subscription.as_ref().and_then(|s| s.first_paid_at);
     if settings.eligibility == Eligibility::Patrons {

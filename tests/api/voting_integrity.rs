@@ -551,9 +551,9 @@ async fn a_lapsed_patron_cannot_vote_again_but_their_earlier_vote_still_counts()
     assert_eq!((ranking[0].0.as_str(), ranking[0].3), (topics[0].as_str(), Some(1)), "and it is counted");
 }
 
-/// A standing is reused for a few seconds (the topics page and every vote ask
-/// for it); a patronage that ended through another instance, which cannot tell
-/// this one, is honoured for at most that long.
+/// Whether a member may vote is reused for a few seconds (the topics page and
+/// every vote ask); a patronage that ended through another instance, which
+/// cannot tell this one, is honoured for at most that long.
 #[tokio::test]
 async fn a_patronage_ended_by_another_instance_stops_counting_within_seconds() {
     let app = TestApp::spawn().await;
@@ -572,7 +572,7 @@ async fn a_patronage_ended_by_another_instance_stops_counting_within_seconds() {
     .await
     .expect("ended elsewhere");
     vote(&patron, &round, &topics[1]).await.assert_status(303);
-    app.advance_clock(patronage::services::cache::STANDING_TTL);
+    app.advance_clock(patronage::services::cache::ELIGIBILITY_TTL);
     vote(&patron, &round, &topics[2])
         .await
         .assert_status(403)
