@@ -231,7 +231,7 @@ fn pool_options(backend: Backend) -> AnyPoolOptions {
     AnyPoolOptions::new()
         // PostgreSQL does best with a few connections per core; beyond that they only
         // queue inside it (and each costs memory here). Sized for the small server we aim at.
-        .max_connections(if backend == Backend::Sqlite { 4 } else { 8 })
+        .max_connections(if backend == Backend::Sqlite { 6 } else { 8 })
         .min_connections(1)
         // A SQLite connection is a file handle: it does not go stale as a socket
         // can, and the ping would cost a round trip to its thread per query.
