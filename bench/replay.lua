@@ -28,6 +28,7 @@ local function now()
 end
 
 -- setup() and done() share one environment (wrk's main thread).
+dofile("bench/statuses.lua")
 local threads = {}
 
 function setup(thread)
@@ -101,7 +102,7 @@ end
 
 function done(summary, latency, requests)
   local t = { available = 0, sent = 0, answered = 0, extra = 0, exhausted = 0 }
-  local first, last, all, latest_first = nil, 0, {}, 0
+  local first, last, latest_first = nil, 0, 0
   for _, thread in ipairs(threads) do
     for key, _ in pairs(t) do
       t[key] = t[key] + thread:get(key)
@@ -114,18 +115,10 @@ function done(summary, latency, requests)
     if l > last then
       last = l
     end
-    for status, n in pairs(thread:get("statuses")) do
-      all[status] = (all[status] or 0) + n
-    end
   end
-  local codes = {}
-  for status, n in pairs(all) do
-    codes[#codes + 1] = status .. ":" .. n
-  end
-  table.sort(codes)
   io.write(string.format(
     "replay available=%d sent=%d answered=%d extra=%d exhausted=%d active_s=%.3f start_skew_s=%.3f statuses=%s\n",
     t.available, t.sent, t.answered, t.extra, math.min(t.exhausted, 1),
     (first and last > first) and (last - first) or 0, first and (latest_first - first) or 0,
-    table.concat(codes, ",")))
+    status_counts(threads)))
 end

@@ -8,6 +8,7 @@
 -- them from one member's cached state. Requests are formatted before the load.
 -- done() prints one line that bench/run reads:
 --   rotate members=N statuses=200:N
+dofile("bench/statuses.lua")
 local threads = {}
 
 function setup(thread)
@@ -48,17 +49,9 @@ function response(status, headers, body)
 end
 
 function done(summary, latency, requests)
-  local all, members = {}, 0
+  local members = 0
   for _, thread in ipairs(threads) do
     members = math.max(members, thread:get("members"))
-    for status, n in pairs(thread:get("statuses")) do
-      all[status] = (all[status] or 0) + n
-    end
   end
-  local codes = {}
-  for status, n in pairs(all) do
-    codes[#codes + 1] = status .. ":" .. n
-  end
-  table.sort(codes)
-  io.write(string.format("rotate members=%d statuses=%s\n", members, table.concat(codes, ",")))
+  io.write(string.format("rotate members=%d statuses=%s\n", members, status_counts(threads)))
 end

@@ -1,6 +1,7 @@
 //! Readers and topics: the current round and its ballot, voting, suggesting,
 //! following, results, "You asked, we covered" and "Stories I helped commission".
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{Path, Query, State};
@@ -17,7 +18,7 @@ use crate::db;
 use crate::db::members::Member;
 use crate::db::rounds::{BallotEntry, Round};
 use crate::domain::{ArticleUrl, MemberId, RoundId, TopicId, TopicStatus, TopicText};
-use crate::services::cache::Board;
+use crate::services::cache::{Board, MemberVotes};
 use crate::services::voting::{self, Suggestion};
 
 pub fn router() -> Router<AppState> {
@@ -193,7 +194,7 @@ async fn show_topics(
 struct Viewer {
     signed_in: bool,
     refusal: Option<&'static str>,
-    votes: HashMap<RoundId, HashSet<String>>,
+    votes: Arc<MemberVotes>,
 }
 
 impl Viewer {
@@ -201,8 +202,7 @@ impl Viewer {
         let Some(member) = member else { return Ok(Self::default()) };
         let now = state.ctx.clock.now();
         let on_show: Vec<RoundId> = board.rounds.iter().filter(|(r, _)| r.opens_at <= now).map(|(r, _)| r.id).collect();
-        let votes: HashMap<RoundId, HashSet<String>> =
-            voting::votes_in(&state.ctx, member.id, &on_show, fresh).await?.iter().cloned().collect();
+        let votes = voting::votes_in(&state.ctx, member.id, &on_show, fresh).await?;
         // Only members who would be refused are told why, before they press a button.
         let refusal = match votes.is_empty() {
             true => None,
@@ -245,7 +245,7 @@ async fn render_topics(
         on_ballot.extend(ballot.iter().map(|e| e.topic_id.clone()));
         // Upcoming rounds are announced on their own page until they open.
         if round.opens_at <= now {
-            let mine = viewer.votes.get(&round.id).unwrap_or(&nothing);
+            let mine = viewer.votes.iter().find(|(id, _)| *id == round.id).map_or(&nothing, |(_, topics)| topics);
             rounds.push(round_view(state, round, ballot, mine, false).await?);
         }
     }

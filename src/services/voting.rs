@@ -1,9 +1,9 @@
 //! Members choose what gets covered: suggestions and their moderation, voting
 //! rounds, votes with weights, closing rounds, and telling voters when the story
 //! is out. Every change and the mail it causes are stored in one transaction.
-use serde::Serialize;
-
 use std::sync::Arc;
+
+use serde::Serialize;
 
 use super::Context;
 use super::billing::{self, BillingError};
@@ -118,7 +118,7 @@ pub async fn settings(ctx: &Context) -> Result<VotingSettings, VotingError> {
 
 /// Rounds that have not closed with their ballots, and the open and planned
 /// topics: the same for every visitor, so cached for a second.
-pub async fn board(ctx: &Context) -> Result<std::sync::Arc<super::cache::Board>, VotingError> {
+pub async fn board(ctx: &Context) -> Result<Arc<super::cache::Board>, VotingError> {
     let board = ctx
         .caches
         .board
