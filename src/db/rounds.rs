@@ -345,8 +345,6 @@ pub async fn delete_vote<'e, E: Executor<'e, Database = Any>>(
     Ok(done.rows_affected() == 1)
 }
 
-/// Takes one of the member's votes in the round, unless all `max` are used: one
-/// conditional statement, so concurrent requests can never use more than `max`.
 /// Inside a vote's transaction, in one statement: takes one of the member's votes
 /// in `round` if the round is open at `now`, `topic` is on its ballot and still
 /// open, and the member has votes left; false otherwise. On PostgreSQL the round
