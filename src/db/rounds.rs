@@ -1,4 +1,6 @@
 //! Voting rounds, their ballots, each member's ballot and the votes.
+use std::collections::{HashMap, HashSet};
+
 use sqlx::{Any, Executor, FromRow};
 
 use super::{Backend, DbError, Tx, parse_stored};
@@ -199,31 +201,6 @@ pub async fn count_voters<'e, E: Executor<'e, Database = Any>>(ex: E, round: Rou
     Ok(n)
 }
 
-/// Inside a vote's transaction: the round's vote limit if it is open at `now`
-/// and `topic` is on its ballot and still open (after [`take_vote`] refused, to
-/// tell why). Locks the round row like [`lock_open`].
-pub async fn lock_open_for_topic(
-    tx: &mut Tx,
-    backend: Backend,
-    round: RoundId,
-    topic: TopicId,
-    now: Micros,
-) -> Result<Option<i64>, DbError> {
-    let lock = if backend == Backend::Postgres { " for share of r" } else { "" };
-    let row: Option<(i64,)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select r.max_votes from rounds r
-         join round_topics rt on rt.round_id = r.id and rt.topic_id = $3
-         join topics t on t.id = rt.topic_id and t.status = 'open'
-         where r.id = $1 and r.closed_at is null and r.opens_at <= $2 and r.closes_at > $2{lock}"
-    )))
-    .bind(round.to_string())
-    .bind(now)
-    .bind(topic.to_string())
-    .fetch_optional(&mut **tx)
-    .await?;
-    Ok(row.map(|(n,)| n))
-}
-
 /// Inside a vote's transaction: the round's vote limit if it is open at `now`.
 /// On PostgreSQL the row is share-locked, so the closing job (which updates it)
 /// waits for votes in flight and every later vote sees the round closed.
@@ -238,6 +215,135 @@ pub async fn lock_open(tx: &mut Tx, backend: Backend, round: RoundId, now: Micro
     .fetch_optional(&mut **tx)
     .await?;
     Ok(row.map(|(n,)| n))
+}
+
+/// A round as a batch of votes sees it (see [`lock_for_votes`]).
+#[derive(Debug)]
+pub struct RoundForVotes {
+    opens_at: Micros,
+    closes_at: Micros,
+    closed: bool,
+    pub max_votes: i64,
+    /// The topics on its ballot that are still open.
+    pub open_topics: HashSet<TopicId>,
+}
+
+impl RoundForVotes {
+    pub fn open_at(&self, at: Micros) -> bool {
+        !self.closed && self.opens_at <= at && at < self.closes_at
+    }
+}
+
+/// Inside a batch of votes: the round and the open topics on its ballot, in one
+/// statement. On PostgreSQL the round row is share-locked like [`lock_open`] does.
+pub async fn lock_for_votes(tx: &mut Tx, backend: Backend, round: RoundId) -> Result<Option<RoundForVotes>, DbError> {
+    let lock = if backend == Backend::Postgres { " for share of r" } else { "" };
+    let rows: Vec<(i64, i64, Option<i64>, i64, Option<String>)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select r.opens_at, r.closes_at, r.closed_at, r.max_votes, t.id from rounds r
+         left join round_topics rt on rt.round_id = r.id
+         left join topics t on t.id = rt.topic_id and t.status = 'open'
+         where r.id = $1{lock}"
+    )))
+    .bind(round.to_string())
+    .fetch_all(&mut **tx)
+    .await?;
+    let Some((opens_at, closes_at, closed_at, max_votes, _)) = rows.first() else { return Ok(None) };
+    let open_topics =
+        rows.iter().filter_map(|r| r.4.as_deref()).map(|t| parse_stored("topic id", t)).collect::<Result<_, _>>()?;
+    Ok(Some(RoundForVotes {
+        opens_at: *opens_at,
+        closes_at: *closes_at,
+        closed: closed_at.is_some(),
+        max_votes: *max_votes,
+        open_topics,
+    }))
+}
+
+/// `($first, …), (…)`: `rows` groups of `per_row` numbered placeholders.
+fn placeholder_rows(rows: usize, per_row: usize, first: usize) -> String {
+    let row = |r: usize| {
+        let numbers: Vec<String> = (0..per_row).map(|c| format!("${}", first + r * per_row + c)).collect();
+        format!("({})", numbers.join(", "))
+    };
+    (0..rows).map(row).collect::<Vec<_>>().join(", ")
+}
+
+/// Inside a batch of votes: how many votes each of `members` (sorted, distinct)
+/// has used in `round`. Their ballot rows are created when missing and locked, so
+/// on PostgreSQL a batch on another instance waits for this one (both lock in
+/// member order).
+pub async fn lock_ballots(
+    tx: &mut Tx,
+    round: RoundId,
+    members: &[MemberId],
+) -> Result<HashMap<MemberId, i64>, DbError> {
+    let sql = format!(
+        "insert into ballots (round_id, member_id, used) values {}
+         on conflict (round_id, member_id) do update set used = ballots.used
+         returning member_id, used",
+        placeholder_rows(members.len(), 3, 1)
+    );
+    let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql));
+    for member in members {
+        query = query.bind(round.to_string()).bind(member.to_string()).bind(0_i64);
+    }
+    let rows: Vec<(String, i64)> = query.fetch_all(&mut **tx).await?;
+    rows.into_iter().map(|(member, used)| Ok((parse_stored("member id", &member)?, used))).collect()
+}
+
+/// Inside a batch of votes: the topics each of `members` has voted for in `round`.
+pub async fn votes_of(
+    tx: &mut Tx,
+    round: RoundId,
+    members: &[MemberId],
+) -> Result<HashSet<(MemberId, TopicId)>, DbError> {
+    let list: Vec<String> = (0..members.len()).map(|i| format!("${}", i + 2)).collect();
+    let sql =
+        format!("select member_id, topic_id from votes where round_id = $1 and member_id in ({})", list.join(", "));
+    let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(round.to_string());
+    for member in members {
+        query = query.bind(member.to_string());
+    }
+    let rows: Vec<(String, String)> = query.fetch_all(&mut **tx).await?;
+    rows.iter().map(|(m, t)| Ok((parse_stored("member id", m)?, parse_stored("topic id", t)?))).collect()
+}
+
+/// Inserts the votes, each cast at its time; returns the (member, topic) pairs
+/// stored (a vote already there is left alone and not returned).
+pub async fn insert_votes(tx: &mut Tx, votes: &[(&NewVote, Micros)]) -> Result<HashSet<(MemberId, TopicId)>, DbError> {
+    let sql = format!(
+        "insert into votes (id, round_id, topic_id, member_id, weight, created_at) values {}
+         on conflict (round_id, topic_id, member_id) do nothing
+         returning member_id, topic_id",
+        placeholder_rows(votes.len(), 6, 1)
+    );
+    let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql));
+    for (v, at) in votes {
+        query = query
+            .bind(uuid::Uuid::now_v7().to_string())
+            .bind(v.round_id.to_string())
+            .bind(v.topic_id.to_string())
+            .bind(v.member_id.to_string())
+            .bind(v.weight)
+            .bind(*at);
+    }
+    let rows: Vec<(String, String)> = query.fetch_all(&mut **tx).await?;
+    rows.iter().map(|(m, t)| Ok((parse_stored("member id", m)?, parse_stored("topic id", t)?))).collect()
+}
+
+/// Sets how many votes each member has used in `round` (rows from [`lock_ballots`]).
+pub async fn set_ballots(tx: &mut Tx, round: RoundId, used: &[(MemberId, i64)]) -> Result<(), DbError> {
+    let sql = format!(
+        "insert into ballots (round_id, member_id, used) values {}
+         on conflict (round_id, member_id) do update set used = excluded.used",
+        placeholder_rows(used.len(), 3, 1)
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for (member, n) in used {
+        query = query.bind(round.to_string()).bind(member.to_string()).bind(*n);
+    }
+    query.execute(&mut **tx).await?;
+    Ok(())
 }
 
 /// Rounds past their closing time that no job has closed yet.
@@ -345,39 +451,6 @@ pub async fn delete_vote<'e, E: Executor<'e, Database = Any>>(
     Ok(done.rows_affected() == 1)
 }
 
-/// Inside a vote's transaction, in one statement: takes one of the member's votes
-/// in `round` if the round is open at `now`, `topic` is on its ballot and still
-/// open, and the member has votes left; false otherwise. On PostgreSQL the round
-/// row is share-locked, so the closing job (which updates it) waits for votes in
-/// flight and every later vote sees the round closed. SQLite's write
-/// transactions are serial already.
-pub async fn take_vote(
-    tx: &mut Tx,
-    backend: Backend,
-    round: RoundId,
-    topic: TopicId,
-    member: MemberId,
-    now: Micros,
-) -> Result<bool, DbError> {
-    let lock = if backend == Backend::Postgres { " for share of r" } else { "" };
-    let done = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "insert into ballots (round_id, member_id, used)
-         select r.id, $2, 1 from rounds r
-         join round_topics rt on rt.round_id = r.id and rt.topic_id = $3
-         join topics t on t.id = rt.topic_id and t.status = 'open'
-         where r.id = $1 and r.closed_at is null and r.opens_at <= $4 and r.closes_at > $4{lock}
-         on conflict (round_id, member_id) do update set used = ballots.used + 1
-         where ballots.used < (select max_votes from rounds where id = excluded.round_id)"
-    )))
-    .bind(round.to_string())
-    .bind(member.to_string())
-    .bind(topic.to_string())
-    .bind(now)
-    .execute(&mut **tx)
-    .await?;
-    Ok(done.rows_affected() == 1)
-}
-
 /// Counts a vote against the member's ballot unless it is full (`max`), for
 /// votes written in bulk whose round the caller has checked (demo data).
 pub async fn use_ballot(tx: &mut Tx, round: RoundId, member: MemberId, max: i64) -> Result<bool, DbError> {
@@ -391,23 +464,6 @@ pub async fn use_ballot(tx: &mut Tx, round: RoundId, member: MemberId, max: i64)
     .execute(&mut **tx)
     .await?;
     Ok(done.rows_affected() == 1)
-}
-
-/// Whether the member has voted for the topic in the round.
-pub async fn has_voted<'e, E: Executor<'e, Database = Any>>(
-    ex: E,
-    round: RoundId,
-    topic: TopicId,
-    member: MemberId,
-) -> Result<bool, DbError> {
-    let row: Option<(i64,)> =
-        sqlx::query_as("select 1 from votes where round_id = $1 and topic_id = $2 and member_id = $3")
-            .bind(round.to_string())
-            .bind(topic.to_string())
-            .bind(member.to_string())
-            .fetch_optional(ex)
-            .await?;
-    Ok(row.is_some())
 }
 
 /// Gives a vote back (withdrawn, or dropped when merging topics).

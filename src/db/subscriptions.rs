@@ -29,6 +29,7 @@ pub struct Subscription {
 
 #[derive(FromRow)]
 struct Row {
+    #[sqlx(rename = "sub_id")]
     id: String,
     provider_id: String,
     member_id: Option<String>,
@@ -75,18 +76,51 @@ impl TryFrom<Row> for Subscription {
     }
 }
 
-const COLUMNS: &str = "id, provider_id, member_id, customer_id, tier_id, price_id, status, interval, amount_minor, currency, \
-    current_period_end, cancel_at_period_end, started_at, canceled_at, ended_at, past_due_since, first_paid_at, mrr_minor";
+const FIELDS: [&str; 18] = [
+    "id",
+    "provider_id",
+    "member_id",
+    "customer_id",
+    "tier_id",
+    "price_id",
+    "status",
+    "interval",
+    "amount_minor",
+    "currency",
+    "current_period_end",
+    "cancel_at_period_end",
+    "started_at",
+    "canceled_at",
+    "ended_at",
+    "past_due_since",
+    "first_paid_at",
+    "mrr_minor",
+];
+
+/// The select list for a subscription row of `table` (a name or alias). The id
+/// comes as `sub_id`, so the row can be read beside a member's (see
+/// [`super::sessions::find_member_session`]).
+pub(super) fn columns(table: &str) -> String {
+    let named = |f: &&str| if *f == "id" { format!("{table}.id as sub_id") } else { format!("{table}.{f}") };
+    FIELDS.iter().map(named).collect::<Vec<_>>().join(", ")
+}
+
+/// Reads a row selected with [`columns`].
+pub(super) fn from_row(row: &sqlx::any::AnyRow) -> Result<Subscription, DbError> {
+    Subscription::try_from(Row::from_row(row)?)
+}
 
 pub async fn find_by_provider_id<'e, E: Executor<'e, Database = Any>>(
     ex: E,
     provider_id: &str,
 ) -> Result<Option<Subscription>, DbError> {
-    let row: Option<Row> =
-        sqlx::query_as(sqlx::AssertSqlSafe(format!("select {COLUMNS} from subscriptions where provider_id = $1")))
-            .bind(provider_id)
-            .fetch_optional(ex)
-            .await?;
+    let row: Option<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {} from subscriptions where provider_id = $1",
+        columns("subscriptions")
+    )))
+    .bind(provider_id)
+    .fetch_optional(ex)
+    .await?;
     row.map(Subscription::try_from).transpose()
 }
 
@@ -95,7 +129,8 @@ pub async fn list_for_member<'e, E: Executor<'e, Database = Any>>(
     member: MemberId,
 ) -> Result<Vec<Subscription>, DbError> {
     let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select {COLUMNS} from subscriptions where member_id = $1 order by created_at desc"
+        "select {} from subscriptions where member_id = $1 order by created_at desc",
+        columns("subscriptions")
     )))
     .bind(member.to_string())
     .fetch_all(ex)

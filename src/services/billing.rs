@@ -249,9 +249,17 @@ async fn standing_given(
     member_id: MemberId,
     comped_until: Option<Micros>,
 ) -> Result<Standing, BillingError> {
+    let subscriptions = db::subscriptions::list_for_member(ctx.db.pool(), member_id).await?;
+    standing_from(ctx, subscriptions, comped_until).await
+}
+
+/// [`standing`] from the member's subscriptions (newest first) already read.
+pub async fn standing_from(
+    ctx: &Context,
+    subscriptions: Vec<Subscription>,
+    comped_until: Option<Micros>,
+) -> Result<Standing, BillingError> {
     let now = ctx.clock.now();
-    let pool = ctx.db.pool();
-    let subscriptions = db::subscriptions::list_for_member(pool, member_id).await?;
     let comped_until = comped_until.filter(|until| *until > now);
     let rank = |s: &Subscription| match s.status {
         SubscriptionStatus::Active | SubscriptionStatus::Trialing => 0,
@@ -279,7 +287,7 @@ async fn standing_given(
             match catalog.tiers.iter().find(|t| t.id == id) {
                 Some(t) => Some(t.clone()),
                 // An archived tier is not in the catalogue of active ones.
-                None => db::tiers::find(pool, id).await?,
+                None => db::tiers::find(ctx.db.pool(), id).await?,
             }
         }
         _ => None,

@@ -55,14 +55,18 @@ pub async fn member_for_cookie(ctx: &Context, cookie: &str) -> Result<Option<(Se
     if let Some(found) = ctx.caches.sessions.get(&id, now) {
         return Ok(Some(found));
     }
-    let found = sessions::find_member_session(ctx.db.pool(), &id, now).await?;
-    if let Some((session, member)) = &found {
-        if now - session.last_seen_at >= MEMBER.touch_every {
-            sessions::touch(&mut *ctx.db.write().await?, &session.id, now, now + MEMBER.idle).await?;
-        }
-        ctx.caches.sessions.put(now, session, member);
+    let Some((session, member, subscriptions)) = sessions::find_member_session(ctx.db.pool(), &id, now).await? else {
+        return Ok(None);
+    };
+    if now - session.last_seen_at >= MEMBER.touch_every {
+        sessions::touch(&mut *ctx.db.write().await?, &session.id, now, now + MEMBER.idle).await?;
     }
-    Ok(found)
+    ctx.caches.sessions.put(now, &session, &member);
+    // Read in the same statement; a failure here only means reading them again.
+    if let Err(e) = super::voting::note_eligibility(ctx, &member, subscriptions, now).await {
+        tracing::warn!(error = %e, "could not work out a member's eligibility to vote");
+    }
+    Ok(Some((session, member)))
 }
 
 /// The staff user behind a cookie value, if the session is live.

@@ -1,13 +1,16 @@
-//! Votes are written in batches: a vote waits for the write turn, and whoever
-//! gets it casts every vote waiting by then in one transaction. On SQLite, where
-//! writers take turns, a busy round then costs one BEGIN and one COMMIT per batch
-//! instead of per vote, and the turn changes hands once per batch. (On
-//! PostgreSQL there is no turn to wait for, so a vote is mostly cast on its own.)
+//! Votes are written in batches: a vote waits for its turn to cast, and whoever
+//! gets the turn casts every vote waiting by then, in one transaction and a few
+//! statements for the whole batch (the round, the ballots, the votes already
+//! cast, then the new votes and ballots), however many votes it holds. One batch
+//! is cast at a time per instance, so the votes that arrive meanwhile form the
+//! next one. On SQLite, where writers take turns, the write turn changes hands
+//! once per batch.
 //!
-//! Each vote in a batch gets the answer it would have got alone: the checks run
-//! vote by vote inside the transaction, and a vote refused after it took a place
-//! on the ballot gives it back. Nobody is answered before the commit.
-use std::sync::Mutex;
+//! Each vote in a batch gets the answer it would have got alone: the ballots are
+//! locked and read inside the transaction and the votes are checked one by one,
+//! in order, against what the batch has taken so far. Nobody is answered before
+//! the commit.
+use std::sync::{Arc, Mutex};
 
 use tokio::sync::oneshot;
 
@@ -16,6 +19,7 @@ use super::voting::{Refusal, VotingError};
 use crate::clock::Micros;
 use crate::db::rounds::NewVote;
 use crate::db::{self, DbError, Tx, WriteTurn};
+use crate::domain::{MemberId, RoundId};
 
 /// A vote waiting to be cast, and where its answer goes.
 struct Waiting {
@@ -24,10 +28,12 @@ struct Waiting {
     answer: oneshot::Sender<Result<(), VotingError>>,
 }
 
-/// The votes waiting for the write turn.
+/// The votes waiting for their turn to be cast.
 #[derive(Default)]
 pub struct VoteQueue {
     waiting: Mutex<Vec<Waiting>>,
+    /// Held by the batch being cast.
+    casting: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl std::fmt::Debug for VoteQueue {
@@ -55,7 +61,11 @@ pub async fn cast(ctx: &Context, vote: NewVote, at: Micros) -> Result<(), Voting
     let answer = tokio::select! {
         biased;
         answer = &mut answered => Some(answer),
-        turn = ctx.db.write_turn() => {
+        turn = async {
+            let casting = ctx.votes.casting.clone().lock_owned().await;
+            (casting, ctx.db.write_turn().await)
+        } => {
+            let (casting, turn) = turn;
             // Whoever takes the queue casts this vote: this request, or one that
             // took it earlier (its batch is being cast, and then it answers).
             let batch = ctx.votes.take();
@@ -63,7 +73,11 @@ pub async fn cast(ctx: &Context, vote: NewVote, at: Micros) -> Result<(), Voting
                 // A task of its own: a reader who gives up waiting must not cancel
                 // the batch half-way for everyone in it.
                 let ctx = ctx.clone();
-                let _ = tokio::spawn(async move { cast_batch(&ctx, turn, batch).await }).await;
+                let _ = tokio::spawn(async move {
+                    cast_batch(&ctx, turn, batch).await;
+                    drop(casting);
+                })
+                .await;
             }
             None
         }
@@ -92,41 +106,99 @@ async fn cast_batch(ctx: &Context, turn: WriteTurn, mut batch: Vec<Waiting>) {
     }
 }
 
+/// Votes per statement: well under both databases' limits on bound values.
+const CHUNK: usize = 200;
+
 /// Every vote's answer, once all are committed.
 async fn cast_all(ctx: &Context, turn: WriteTurn, batch: &[Waiting]) -> Result<Vec<Result<(), Refusal>>, DbError> {
     let mut tx = ctx.db.begin_write_in(turn).await?;
-    let mut answers = Vec::with_capacity(batch.len());
-    for waiting in batch {
-        answers.push(cast_one(ctx, &mut tx, &waiting.vote, waiting.at).await?);
+    let mut answers = vec![Ok(()); batch.len()];
+    let mut rounds: Vec<RoundId> = batch.iter().map(|w| w.vote.round_id).collect();
+    rounds.sort();
+    rounds.dedup();
+    for round in rounds {
+        let in_round: Vec<usize> = (0..batch.len()).filter(|&i| batch[i].vote.round_id == round).collect();
+        for chunk in in_round.chunks(CHUNK) {
+            cast_in_round(ctx, &mut tx, round, batch, chunk, &mut answers).await?;
+        }
     }
     tx.commit().await?;
     Ok(answers)
 }
 
-/// One vote inside the batch's transaction. The round's state, the member's
-/// remaining votes and the uniqueness of (round, topic, member) are all checked
+/// Casts the votes `batch[i]` for `i` in `chunk`, all in `round`, writing each
+/// one's answer to `answers[i]`. The round's state, each member's remaining votes
+/// and the uniqueness of (round, topic, member) are checked under the locks taken
 /// here, so concurrent requests can neither exceed the maximum nor double a vote,
 /// and a vote never lands in a round the closing job has counted.
-async fn cast_one(ctx: &Context, tx: &mut Tx, vote: &NewVote, at: Micros) -> Result<Result<(), Refusal>, DbError> {
-    let backend = ctx.db.backend();
-    let (round, topic, member) = (vote.round_id, vote.topic_id, vote.member_id);
-    if !db::rounds::take_vote(tx, backend, round, topic, member, at).await? {
-        // Refused: find out why (the same checks, one at a time).
-        let refusal = if db::rounds::lock_open(tx, backend, round, at).await?.is_none() {
-            Refusal::RoundNotOpen
-        } else if db::rounds::lock_open_for_topic(tx, backend, round, topic, at).await?.is_none() {
-            Refusal::NotOnBallot
-        } else if db::rounds::has_voted(&mut **tx, round, topic, member).await? {
-            Refusal::AlreadyVoted
+async fn cast_in_round(
+    ctx: &Context,
+    tx: &mut Tx,
+    round: RoundId,
+    batch: &[Waiting],
+    chunk: &[usize],
+    answers: &mut [Result<(), Refusal>],
+) -> Result<(), DbError> {
+    let Some(state) = db::rounds::lock_for_votes(tx, ctx.db.backend(), round).await? else {
+        chunk.iter().for_each(|&i| answers[i] = Err(Refusal::RoundNotOpen));
+        return Ok(());
+    };
+    // Votes the round refuses take no ballot: a refused vote stores nothing.
+    let mut candidates = Vec::with_capacity(chunk.len());
+    for &i in chunk {
+        let Waiting { vote, at, .. } = &batch[i];
+        answers[i] = if !state.open_at(*at) {
+            Err(Refusal::RoundNotOpen)
+        } else if !state.open_topics.contains(&vote.topic_id) {
+            Err(Refusal::NotOnBallot)
         } else {
-            Refusal::NoVotesLeft
+            candidates.push(i);
+            Ok(())
         };
-        return Ok(Err(refusal));
     }
-    if !db::rounds::insert_vote(&mut **tx, vote, at).await? {
-        db::rounds::return_ballot(&mut **tx, &round.to_string(), &member.to_string()).await?;
-        return Ok(Err(Refusal::AlreadyVoted));
+    let mut members: Vec<MemberId> = candidates.iter().map(|&i| batch[i].vote.member_id).collect();
+    members.dedup();
+    if members.is_empty() {
+        return Ok(());
     }
-    super::voting::forget_votes(ctx, tx, member);
-    Ok(Ok(()))
+    let mut used = db::rounds::lock_ballots(tx, round, &members).await?;
+    let mut voted = db::rounds::votes_of(tx, round, &members).await?;
+    let mut accepted = Vec::new();
+    for i in candidates {
+        let vote = &batch[i].vote;
+        let key = (vote.member_id, vote.topic_id);
+        let used = used.entry(vote.member_id).or_default();
+        if voted.contains(&key) {
+            answers[i] = Err(Refusal::AlreadyVoted);
+        } else if *used >= state.max_votes {
+            answers[i] = Err(Refusal::NoVotesLeft);
+        } else {
+            *used += 1;
+            voted.insert(key);
+            accepted.push(i);
+        }
+    }
+    if accepted.is_empty() {
+        return Ok(());
+    }
+    let new: Vec<(&NewVote, Micros)> = accepted.iter().map(|&i| (&batch[i].vote, batch[i].at)).collect();
+    let stored = db::rounds::insert_votes(tx, &new).await?;
+    let mut changed = Vec::new();
+    for &i in &accepted {
+        let vote = &batch[i].vote;
+        if !stored.contains(&(vote.member_id, vote.topic_id)) {
+            // Cast meanwhile by a transaction this one could not see (another
+            // instance, on PostgreSQL): that vote stands, this one gives its place back.
+            answers[i] = Err(Refusal::AlreadyVoted);
+            *used.entry(vote.member_id).or_default() -= 1;
+        }
+        changed.push(vote.member_id);
+    }
+    changed.dedup();
+    let ballots: Vec<(MemberId, i64)> = changed.iter().map(|m| (*m, used.get(m).copied().unwrap_or(0))).collect();
+    db::rounds::set_ballots(tx, round, &ballots).await?;
+    for member in changed {
+        super::voting::forget_votes(ctx, tx, member);
+    }
+    Ok(())
 }

@@ -14,6 +14,7 @@ use super::staff::{Actor, audit};
 use crate::clock::{DAY, Micros};
 use crate::db::members::Member;
 use crate::db::rounds::{NewVote, Round, Tally};
+use crate::db::subscriptions::Subscription;
 use crate::db::topics::{NewTopic, TopicEvent};
 use crate::db::{self, DbError, Tx};
 use crate::domain::{
@@ -480,8 +481,26 @@ pub async fn eligibility(ctx: &Context, member: &Member) -> Result<Result<i64, R
 }
 
 async fn eligibility_now(ctx: &Context, member: &Member) -> Result<Result<i64, Refusal>, VotingError> {
+    eligibility_given(ctx, billing::standing_of(ctx, member).await?).await
+}
+
+/// Remembers the member's eligibility from subscriptions read with their session
+/// (see [`super::sessions::member_for_cookie`]), so that their next page or vote
+/// need not read them again.
+pub(super) async fn note_eligibility(
+    ctx: &Context,
+    member: &Member,
+    subscriptions: Vec<Subscription>,
+    read_at: Micros,
+) -> Result<(), VotingError> {
+    let standing = billing::standing_from(ctx, subscriptions, member.comped_until).await?;
+    let answer = eligibility_given(ctx, standing).await?;
+    ctx.caches.eligibility.put(read_at, member.id, answer);
+    Ok(())
+}
+
+async fn eligibility_given(ctx: &Context, standing: billing::Standing) -> Result<Result<i64, Refusal>, VotingError> {
     let settings = settings(ctx).await?;
-    let standing = billing::standing_of(ctx, member).await?;
     let now = ctx.clock.now();
     let first_paid = standing.subscription.as_ref().and_then(|s| s.first_paid_at);
     if settings.eligibility == Eligibility::Patrons {

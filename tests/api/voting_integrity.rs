@@ -214,6 +214,64 @@ async fn many_members_voting_at_once_each_get_their_own_answer() {
     assert_eq!(app.count("select count(*) from ballots").await, 12);
 }
 
+/// A batch may hold votes for several open rounds: each round keeps its own
+/// ballots and limits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn votes_for_two_open_rounds_arriving_together_count_against_each_rounds_own_limit() {
+    let app = TestApp::spawn().await;
+    let editor = staff(&app, "editor@newsroom.test", Role::Editor).await;
+    let topics = open_topics(&editor, "Topic", 4).await;
+    let first = open_round(&app, &editor, &topics[..2], 1, false).await;
+    let second = open_round(&app, &editor, &topics[2..], 1, false).await;
+    let mut patrons = Vec::new();
+    for i in 0..8 {
+        patrons.push(demo_patron(&app, &format!("both{i}@example.org"), "supporter").await);
+    }
+
+    // Each member at once: both topics of each round (one vote each), and a topic
+    // of the first round sent to the second.
+    let mut tasks = Vec::new();
+    for (i, patron) in patrons.iter().enumerate() {
+        let sends = [
+            (&first, &topics[0]),
+            (&second, &topics[2]),
+            (&first, &topics[1]),
+            (&second, &topics[3]),
+            (&second, &topics[0]),
+        ];
+        for (round, topic) in sends {
+            let (browser, round, topic) = (patron.clone(), round.clone(), topic.clone());
+            tasks.push(tokio::spawn(async move {
+                let r = vote(&browser, &round, &topic).await;
+                (i, round, topic, r.status, r.body)
+            }));
+        }
+    }
+    let mut accepted = vec![Vec::new(); patrons.len()];
+    for task in tasks {
+        let (i, round, topic, status, body) = task.await.expect("the vote task did not panic");
+        match status {
+            303 => accepted[i].push(round),
+            409 if round == second && topic == topics[0] => {
+                assert!(body.contains("not (or no longer) open"), "unexpected refusal: {body}")
+            }
+            409 => assert!(body.contains("You have used all your votes in this round."), "unexpected refusal: {body}"),
+            other => panic!("a concurrent vote answered {other}:\n{body}"),
+        }
+    }
+
+    for (i, rounds) in accepted.iter_mut().enumerate() {
+        rounds.sort();
+        let mut expected = vec![first.clone(), second.clone()];
+        expected.sort();
+        assert_eq!(rounds, &expected, "member {i} has one vote accepted in each round");
+    }
+    assert_eq!(vote_count(&app, &first).await, 8);
+    assert_eq!(vote_count(&app, &second).await, 8);
+    assert_eq!(app.count("select count(*) from ballots where used = 1").await, 16);
+    assert_eq!(app.count("select count(*) from ballots").await, 16);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn twenty_concurrent_votes_for_the_same_topic_store_one_vote() {
     let app = TestApp::spawn().await;
