@@ -30,7 +30,8 @@ use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::migrate::{MigrateDatabase, Migrator};
 use sqlx::pool::PoolConnection;
 use sqlx::{Any, AnyConnection, AnyPool, Connection, Transaction};
-use tokio::sync::{Mutex, OwnedMutexGuard};
+use std::time::Instant;
+use tokio::sync::{Mutex, OwnedMutexGuard, Semaphore};
 
 pub use error::DbError;
 
@@ -120,9 +121,49 @@ pub enum Backend {
 #[derive(Clone, Debug)]
 pub struct Db {
     pool: AnyPool,
+    /// Connections for the hottest reads (see [`Db::read`]).
+    readers: Arc<Readers>,
     /// On SQLite, whose turn it is to write (see [`Db::begin_write`]).
     write_turn: Option<Arc<Mutex<()>>>,
     backend: Backend,
+}
+
+/// A few connections kept beside sqlx's pool, handed out and taken back without
+/// it. The pool pings each connection it takes back (a round trip to SQLite's
+/// worker thread, or to PostgreSQL) from a task of its own, which cost a
+/// one-statement read about as much as the statement.
+struct Readers {
+    url: String,
+    backend: Backend,
+    permits: Semaphore,
+    /// Idle connections, with when each was last used.
+    idle: std::sync::Mutex<Vec<(AnyConnection, Instant)>>,
+}
+
+impl std::fmt::Debug for Readers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Readers").field("backend", &self.backend).finish_non_exhaustive()
+    }
+}
+
+/// Gives the connection back when the read succeeded; a read that failed or was
+/// cancelled half-way drops its connection instead, so no broken or busy
+/// connection is handed out again.
+struct Lent<'a> {
+    readers: &'a Readers,
+    conn: Option<AnyConnection>,
+    succeeded: bool,
+}
+
+impl Drop for Lent<'_> {
+    fn drop(&mut self) {
+        if let Some(conn) = self.conn.take()
+            && self.succeeded
+            && let Ok(mut idle) = self.readers.idle.lock()
+        {
+            idle.push((conn, Instant::now()));
+        }
+    }
 }
 
 impl Db {
@@ -144,7 +185,13 @@ impl Db {
         }
         let pool = pool_options(backend).connect(url).await?;
         let write_turn = (backend == Backend::Sqlite).then(Arc::default);
-        Ok(Self { pool, write_turn, backend })
+        let readers = Arc::new(Readers {
+            url: url.to_owned(),
+            backend,
+            permits: Semaphore::new(READERS),
+            idle: std::sync::Mutex::default(),
+        });
+        Ok(Self { pool, readers, write_turn, backend })
     }
 
     pub fn backend(&self) -> Backend {
@@ -154,6 +201,37 @@ impl Db {
     /// For reads; writes go through [`Db::write`] or [`Db::begin_write`].
     pub fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// Runs `read` on one of the connections kept for the hottest reads (a
+    /// member's session, votes and subscriptions), which come back without the
+    /// pool's ping. Other reads use [`Db::pool`].
+    pub async fn read<T>(
+        &self,
+        read: impl AsyncFnOnce(&mut AnyConnection) -> Result<T, DbError>,
+    ) -> Result<T, DbError> {
+        let readers = &*self.readers;
+        let _permit = readers.permits.acquire().await.map_err(|_| DbError::other("the database is closing"))?;
+        let idle = readers.idle.lock().ok().and_then(|mut idle| idle.pop());
+        let conn = match idle {
+            Some((mut conn, last_used)) => {
+                // Like the pool: a connection idle for a while may have been dropped by the server.
+                if readers.backend == Backend::Postgres
+                    && last_used.elapsed() >= STALE_AFTER
+                    && conn.ping().await.is_err()
+                {
+                    connect_one(&readers.url, readers.backend).await?
+                } else {
+                    conn
+                }
+            }
+            None => connect_one(&readers.url, readers.backend).await?,
+        };
+        let mut lent = Lent { readers, conn: Some(conn), succeeded: false };
+        let Some(conn) = lent.conn.as_mut() else { return Err(DbError::other("no reader connection")) };
+        let answer = read(conn).await;
+        lent.succeeded = answer.is_ok();
+        answer
     }
 
     /// SQLite has one writer at a time. Writers that meet on its lock sleep in its
@@ -223,6 +301,11 @@ impl Db {
     }
 
     pub async fn close(&self) {
+        self.readers.permits.close();
+        let idle = self.readers.idle.lock().map(|mut idle| std::mem::take(&mut *idle)).unwrap_or_default();
+        for (conn, _) in idle {
+            let _ = conn.close().await;
+        }
         self.pool.close().await;
     }
 }
@@ -234,7 +317,7 @@ fn pool_options(backend: Backend) -> AnyPoolOptions {
     AnyPoolOptions::new()
         // PostgreSQL does best with a few connections per core; beyond that they only
         // queue inside it (and each costs memory here). Sized for the small server we aim at.
-        .max_connections(if backend == Backend::Sqlite { 6 } else { 8 })
+        .max_connections(if backend == Backend::Sqlite { 3 } else { 6 })
         .min_connections(1)
         // sqlx pings every connection as it returns to the pool; pinging it again
         // as it leaves cost PostgreSQL a third of its round trips. A connection
@@ -250,26 +333,38 @@ fn pool_options(backend: Backend) -> AnyPoolOptions {
             })
         })
         .acquire_timeout(Duration::from_secs(5))
-        .after_connect(move |conn, _| {
-            Box::pin(async move {
-                if backend == Backend::Sqlite {
-                    // WAL lets readers run beside the single writer; NORMAL sync is
-                    // durable across application crashes in WAL mode.
-                    sqlx::query("pragma journal_mode = wal").execute(&mut *conn).await?;
-                    sqlx::query("pragma synchronous = normal").execute(&mut *conn).await?;
-                    sqlx::query("pragma foreign_keys = on").execute(&mut *conn).await?;
-                    sqlx::query("pragma busy_timeout = 5000").execute(&mut *conn).await?;
-                    // 1 MiB of pages per connection instead of 2: the operating
-                    // system caches the file for all of them anyway.
-                    sqlx::query("pragma cache_size = -1024").execute(&mut *conn).await?;
-                    // Checkpoints run inside the committing writer's turn; every 40 MB of
-                    // log instead of every 4 MB, a busy round's votes wait for ten times
-                    // fewer of them (measured: about a fifth more votes a second).
-                    sqlx::query("pragma wal_autocheckpoint = 10000").execute(&mut *conn).await?;
-                }
-                Ok(())
-            })
-        })
+        .after_connect(move |conn, _| Box::pin(async move { prepare(conn, backend).await }))
+}
+
+/// Connections for [`Db::read`], beside the pool's. Together they stay within
+/// what the pool alone used to hold.
+const READERS: usize = 3;
+
+/// A connection for [`Db::read`], set up like the pool's.
+async fn connect_one(url: &str, backend: Backend) -> Result<AnyConnection, DbError> {
+    let mut conn = AnyConnection::connect(url).await?;
+    prepare(&mut conn, backend).await?;
+    Ok(conn)
+}
+
+/// What every new connection runs first.
+async fn prepare(conn: &mut AnyConnection, backend: Backend) -> Result<(), sqlx::Error> {
+    if backend == Backend::Sqlite {
+        // WAL lets readers run beside the single writer; NORMAL sync is
+        // durable across application crashes in WAL mode.
+        sqlx::query("pragma journal_mode = wal").execute(&mut *conn).await?;
+        sqlx::query("pragma synchronous = normal").execute(&mut *conn).await?;
+        sqlx::query("pragma foreign_keys = on").execute(&mut *conn).await?;
+        sqlx::query("pragma busy_timeout = 5000").execute(&mut *conn).await?;
+        // 1 MiB of pages per connection instead of 2: the operating
+        // system caches the file for all of them anyway.
+        sqlx::query("pragma cache_size = -1024").execute(&mut *conn).await?;
+        // Checkpoints run inside the committing writer's turn; every 40 MB of
+        // log instead of every 4 MB, a busy round's votes wait for ten times
+        // fewer of them (measured: about a fifth more votes a second).
+        sqlx::query("pragma wal_autocheckpoint = 10000").execute(&mut *conn).await?;
+    }
+    Ok(())
 }
 
 /// A PostgreSQL URL for this machine's own server that does not choose `sslmode`
@@ -318,6 +413,41 @@ pub(crate) fn parse_stored<T: FromStr>(what: &str, value: &str) -> Result<T, DbE
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn idle_readers(db: &Db) -> usize {
+        db.readers.idle.lock().map(|idle| idle.len()).unwrap_or(0)
+    }
+
+    #[tokio::test]
+    async fn a_reader_comes_back_after_a_good_read_and_is_dropped_after_a_failed_or_cancelled_one() {
+        let path = std::env::temp_dir().join(format!("patronage-readers-{}.db", uuid::Uuid::new_v4()));
+        let db = Db::connect(&format!("sqlite://{}?mode=rwc", path.display())).await.expect("the database opens");
+        let one = async |conn: &mut AnyConnection| {
+            let (n,): (i64,) = sqlx::query_as("select 1").fetch_one(conn).await?;
+            Ok(n)
+        };
+        assert_eq!(db.read(one).await.expect("a good read"), 1);
+        assert_eq!(idle_readers(&db), 1, "the connection is kept for the next read");
+        let bad = db
+            .read(async |conn: &mut AnyConnection| Ok(sqlx::query("select * from nowhere").execute(conn).await?))
+            .await;
+        assert!(bad.is_err());
+        assert_eq!(idle_readers(&db), 0, "a connection whose read failed is not handed out again");
+        let cancelled = tokio::time::timeout(
+            Duration::ZERO,
+            db.read(async |conn: &mut AnyConnection| {
+                tokio::time::sleep(Duration::from_secs(5)).await;
+                Ok(sqlx::query("select 1").execute(conn).await?)
+            }),
+        );
+        assert!(cancelled.await.is_err());
+        assert_eq!(idle_readers(&db), 0, "nor is one whose read was cancelled half-way");
+        assert_eq!(db.read(one).await.expect("a new connection is opened"), 1);
+        db.close().await;
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
+    }
 
     #[test]
     fn sqlite_directory_comes_from_the_url() {

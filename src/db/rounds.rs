@@ -238,7 +238,9 @@ impl RoundForVotes {
 /// statement. On PostgreSQL the round row is share-locked like [`lock_open`] does.
 pub async fn lock_for_votes(tx: &mut Tx, backend: Backend, round: RoundId) -> Result<Option<RoundForVotes>, DbError> {
     let lock = if backend == Backend::Postgres { " for share of r" } else { "" };
-    let rows: Vec<(i64, i64, Option<i64>, i64, Option<String>)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    // opens_at, closes_at, closed_at, max_votes, and an open topic on the ballot
+    type Row = (i64, i64, Option<i64>, i64, Option<String>);
+    let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "select r.opens_at, r.closes_at, r.closed_at, r.max_votes, t.id from rounds r
          left join round_topics rt on rt.round_id = r.id
          left join topics t on t.id = rt.topic_id and t.status = 'open'

@@ -249,7 +249,7 @@ async fn standing_given(
     member_id: MemberId,
     comped_until: Option<Micros>,
 ) -> Result<Standing, BillingError> {
-    let subscriptions = db::subscriptions::list_for_member(ctx.db.pool(), member_id).await?;
+    let subscriptions = ctx.db.read(async |conn| db::subscriptions::list_for_member(conn, member_id).await).await?;
     standing_from(ctx, subscriptions, comped_until).await
 }
 

@@ -55,7 +55,9 @@ pub async fn member_for_cookie(ctx: &Context, cookie: &str) -> Result<Option<(Se
     if let Some(found) = ctx.caches.sessions.get(&id, now) {
         return Ok(Some(found));
     }
-    let Some((session, member, subscriptions)) = sessions::find_member_session(ctx.db.pool(), &id, now).await? else {
+    let Some((session, member, subscriptions)) =
+        ctx.db.read(async |conn| sessions::find_member_session(conn, &id, now).await).await?
+    else {
         return Ok(None);
     };
     if now - session.last_seen_at >= MEMBER.touch_every {

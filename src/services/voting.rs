@@ -155,11 +155,17 @@ pub async fn votes_in(
     {
         return Ok(votes);
     }
-    let mut votes = Vec::with_capacity(rounds.len());
-    for round in rounds {
-        let topics = db::rounds::member_votes(ctx.db.pool(), *round, member).await?;
-        votes.push((*round, topics.iter().map(ToString::to_string).collect()));
-    }
+    let votes = ctx
+        .db
+        .read(async |conn| {
+            let mut votes = Vec::with_capacity(rounds.len());
+            for round in rounds {
+                let topics = db::rounds::member_votes(&mut *conn, *round, member).await?;
+                votes.push((*round, topics.iter().map(ToString::to_string).collect()));
+            }
+            Ok(votes)
+        })
+        .await?;
     let votes = Arc::new(votes);
     ctx.caches.member_votes.put(now, member, votes.clone());
     Ok(votes)
