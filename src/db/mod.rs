@@ -317,7 +317,7 @@ fn pool_options(backend: Backend) -> AnyPoolOptions {
     AnyPoolOptions::new()
         // PostgreSQL does best with a few connections per core; beyond that they only
         // queue inside it (and each costs memory here). Sized for the small server we aim at.
-        .max_connections(if backend == Backend::Sqlite { 3 } else { 6 })
+        .max_connections(if backend == Backend::Sqlite { 3 } else { 5 })
         .min_connections(1)
         // sqlx pings every connection as it returns to the pool; pinging it again
         // as it leaves cost PostgreSQL a third of its round trips. A connection

@@ -262,6 +262,9 @@ pub async fn lock_for_votes(tx: &mut Tx, backend: Backend, round: RoundId) -> Re
 }
 
 /// `($first, …), (…)`: `rows` groups of `per_row` numbered placeholders.
+/// Statements built with it differ with the batch size, so they are not kept
+/// prepared (`persistent(false)`): they would crowd the fixed statements out of
+/// each connection's cache.
 fn placeholder_rows(rows: usize, per_row: usize, first: usize) -> String {
     let row = |r: usize| {
         let numbers: Vec<String> = (0..per_row).map(|c| format!("${}", first + r * per_row + c)).collect();
@@ -285,7 +288,7 @@ pub async fn lock_ballots(
          returning member_id, used",
         placeholder_rows(members.len(), 3, 1)
     );
-    let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql));
+    let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql)).persistent(false);
     for member in members {
         query = query.bind(round.to_string()).bind(member.to_string()).bind(0_i64);
     }
@@ -302,7 +305,7 @@ pub async fn votes_of(
     let list: Vec<String> = (0..members.len()).map(|i| format!("${}", i + 2)).collect();
     let sql =
         format!("select member_id, topic_id from votes where round_id = $1 and member_id in ({})", list.join(", "));
-    let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(round.to_string());
+    let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql)).persistent(false).bind(round.to_string());
     for member in members {
         query = query.bind(member.to_string());
     }
@@ -319,7 +322,7 @@ pub async fn insert_votes(tx: &mut Tx, votes: &[(&NewVote, Micros)]) -> Result<H
          returning member_id, topic_id",
         placeholder_rows(votes.len(), 6, 1)
     );
-    let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql));
+    let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql)).persistent(false);
     for (v, at) in votes {
         query = query
             .bind(uuid::Uuid::now_v7().to_string())
@@ -340,7 +343,7 @@ pub async fn set_ballots(tx: &mut Tx, round: RoundId, used: &[(MemberId, i64)]) 
          on conflict (round_id, member_id) do update set used = excluded.used",
         placeholder_rows(used.len(), 3, 1)
     );
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(false);
     for (member, n) in used {
         query = query.bind(round.to_string()).bind(member.to_string()).bind(*n);
     }
