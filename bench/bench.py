@@ -209,6 +209,7 @@ def report(results, json_path, info):
         {"measure": "vote requests prepared (distinct member × topic)",
          "value": f"{int(meta['vote_pairs']):,} from {int(meta['sessions']):,} sessions; votes ran {meta['vote_seconds']} s",
          "target": "", "pass": None},
+        {"measure": "votes per batch (mean), vote scenario", "value": meta.get("vote_batch_mean") or "?", "target": "", "pass": None},
         {"measure": "ERROR / WARN lines in the server log",
          "value": f"{meta.get('server_log_errors', '?')} / {meta.get('server_log_warnings', '?')}", "target": "", "pass": None},
         {"measure": "harness run time (after the build)", "value": f"{int(meta['elapsed_s']) // 60} min {int(meta['elapsed_s']) % 60} s",
