@@ -205,6 +205,10 @@ def report(results, json_path, info):
          "target": "", "pass": None},
         {"measure": "peak RSS (VmHWM) of the server that ran the single scenarios",
          "value": f"{int(meta['rss_run_kb']) / 1024:.1f} MB", "target": "", "pass": None},
+        {"measure": "its peak so far after each scenario",
+         "value": ", ".join(f"{k[len('rss_after_'):-len('_kb')]} {int(v) / 1024:.1f} MB"
+                            for k, v in meta.items() if k.startswith("rss_after_")) or "?",
+         "target": "", "pass": None},
         {"measure": "demo-data generation (incl. sessions)", "value": f"{meta['demo_data_s']} s", "target": "", "pass": None},
         {"measure": "vote requests prepared (distinct member × topic)",
          "value": f"{int(meta['vote_pairs']):,} from {int(meta['sessions']):,} sessions; votes ran {meta['vote_seconds']} s",

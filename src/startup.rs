@@ -117,6 +117,7 @@ impl Application {
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let (stop_tx, stop_rx) = watch::channel(false);
+        let upkeep = tokio::spawn(metrics_upkeep(self.state.metrics.clone(), stop_rx.clone()));
         let jobs =
             if self.run_jobs { jobs::spawn(self.state.ctx.clone(), self.mailer.clone(), stop_rx) } else { Vec::new() };
         let db = self.state.ctx.db.clone();
@@ -128,9 +129,27 @@ impl Application {
         for job in jobs {
             let _ = job.await;
         }
+        let _ = upkeep.await;
         db.close().await;
         tracing::info!("stopped");
         Ok(())
+    }
+}
+
+/// How often the recorder folds its histogram samples into their buckets.
+const METRICS_UPKEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The recorder keeps every histogram sample until it is folded into its
+/// buckets, which only a `/metrics` scrape did: a newsroom that runs no
+/// Prometheus grew by about 20 bytes a request, without end (measured: 22 MB in
+/// 30 s of the landing page at 40,000 req/s). Folds them in every few seconds.
+async fn metrics_upkeep(handle: metrics_exporter_prometheus::PrometheusHandle, mut stop: watch::Receiver<bool>) {
+    let mut every = tokio::time::interval(METRICS_UPKEEP_EVERY);
+    loop {
+        tokio::select! {
+            _ = every.tick() => handle.run_upkeep(),
+            _ = stop.changed() => return,
+        }
     }
 }
 
