@@ -5,7 +5,8 @@
 //! - no BOOLEAN columns (decode fails on SQLite): use status text or nullable times;
 //! - every `SUM`/`AVG` is `CAST` to BIGINT / DOUBLE PRECISION;
 //! - read-then-write transactions start with [`Db::begin_write`]; a single write
-//!   outside one goes through [`Db::write`].
+//!   outside one goes through [`Db::write`]; the hottest reads go through
+//!   [`Db::read`], the rest straight to [`Db::pool`].
 pub mod audit;
 pub mod error;
 pub mod login_tokens;
