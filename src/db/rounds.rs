@@ -266,11 +266,17 @@ pub async fn lock_for_votes(tx: &mut Tx, backend: Backend, round: RoundId) -> Re
 /// prepared (`persistent(false)`): they would crowd the fixed statements out of
 /// each connection's cache.
 fn placeholder_rows(rows: usize, per_row: usize, first: usize) -> String {
-    let row = |r: usize| {
-        let numbers: Vec<String> = (0..per_row).map(|c| format!("${}", first + r * per_row + c)).collect();
-        format!("({})", numbers.join(", "))
-    };
-    (0..rows).map(row).collect::<Vec<_>>().join(", ")
+    (0..rows).map(|r| format!("({})", placeholders(per_row, first + r * per_row))).collect::<Vec<_>>().join(", ")
+}
+
+/// `$first, …`: `count` numbered placeholders.
+fn placeholders(count: usize, first: usize) -> String {
+    (first..first + count).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ")
+}
+
+/// (member, topic) pairs as stored.
+fn member_topic_pairs(rows: &[(String, String)]) -> Result<HashSet<(MemberId, TopicId)>, DbError> {
+    rows.iter().map(|(m, t)| Ok((parse_stored("member id", m)?, parse_stored("topic id", t)?))).collect()
 }
 
 /// Inside a batch of votes: how many votes each of `members` (sorted, distinct)
@@ -288,9 +294,10 @@ pub async fn lock_ballots(
          returning member_id, used",
         placeholder_rows(members.len(), 3, 1)
     );
+    let round = round.to_string();
     let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql)).persistent(false);
     for member in members {
-        query = query.bind(round.to_string()).bind(member.to_string()).bind(0_i64);
+        query = query.bind(round.clone()).bind(member.to_string()).bind(0_i64);
     }
     let rows: Vec<(String, i64)> = query.fetch_all(&mut **tx).await?;
     rows.into_iter().map(|(member, used)| Ok((parse_stored("member id", &member)?, used))).collect()
@@ -302,15 +309,15 @@ pub async fn votes_of(
     round: RoundId,
     members: &[MemberId],
 ) -> Result<HashSet<(MemberId, TopicId)>, DbError> {
-    let list: Vec<String> = (0..members.len()).map(|i| format!("${}", i + 2)).collect();
-    let sql =
-        format!("select member_id, topic_id from votes where round_id = $1 and member_id in ({})", list.join(", "));
+    let sql = format!(
+        "select member_id, topic_id from votes where round_id = $1 and member_id in ({})",
+        placeholders(members.len(), 2)
+    );
     let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql)).persistent(false).bind(round.to_string());
     for member in members {
         query = query.bind(member.to_string());
     }
-    let rows: Vec<(String, String)> = query.fetch_all(&mut **tx).await?;
-    rows.iter().map(|(m, t)| Ok((parse_stored("member id", m)?, parse_stored("topic id", t)?))).collect()
+    member_topic_pairs(&query.fetch_all(&mut **tx).await?)
 }
 
 /// Inserts the votes, each cast at its time; returns the (member, topic) pairs
@@ -332,8 +339,7 @@ pub async fn insert_votes(tx: &mut Tx, votes: &[(&NewVote, Micros)]) -> Result<H
             .bind(v.weight)
             .bind(*at);
     }
-    let rows: Vec<(String, String)> = query.fetch_all(&mut **tx).await?;
-    rows.iter().map(|(m, t)| Ok((parse_stored("member id", m)?, parse_stored("topic id", t)?))).collect()
+    member_topic_pairs(&query.fetch_all(&mut **tx).await?)
 }
 
 /// Sets how many votes each member has used in `round` (rows from [`lock_ballots`]).
@@ -343,9 +349,10 @@ pub async fn set_ballots(tx: &mut Tx, round: RoundId, used: &[(MemberId, i64)]) 
          on conflict (round_id, member_id) do update set used = excluded.used",
         placeholder_rows(used.len(), 3, 1)
     );
+    let round = round.to_string();
     let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(false);
     for (member, n) in used {
-        query = query.bind(round.to_string()).bind(member.to_string()).bind(*n);
+        query = query.bind(round.clone()).bind(member.to_string()).bind(*n);
     }
     query.execute(&mut **tx).await?;
     Ok(())
