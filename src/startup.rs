@@ -136,8 +136,10 @@ impl Application {
     }
 }
 
-/// How often the recorder folds its histogram samples into their buckets.
-const METRICS_UPKEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+/// How often the recorder folds its histogram samples into their buckets. The
+/// samples wait in blocks on the heap until then: every second, at 30,000
+/// requests a second that is about 0.3 MB instead of 1.5 MB at five.
+const METRICS_UPKEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// The recorder keeps every histogram sample until it is folded into its
 /// buckets, which only a `/metrics` scrape did: a newsroom that runs no

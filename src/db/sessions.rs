@@ -1,9 +1,9 @@
 use sqlx::{Any, Executor, FromRow, Row};
 
+use super::DbError;
 use super::members::{Member, MemberRow};
 use super::staff::StaffUser;
 use super::subscriptions::Subscription;
-use super::{DbError, parse_stored};
 use crate::clock::Micros;
 use crate::domain::{MemberId, StaffId};
 
@@ -133,31 +133,31 @@ pub async fn find_member_session<'e, E: Executor<'e, Database = Any>>(
 
 #[derive(FromRow)]
 struct StaffSessionRow {
-    idle_expires_at: i64,
-    last_seen_at: i64,
-    staff_id: String,
+    s_idle_expires_at: i64,
+    s_last_seen_at: i64,
+    #[sqlx(flatten)]
+    user: super::staff::StaffRow,
 }
 
 /// A live staff session's owner (who must not be disabled), with the session's
-/// last-seen and idle-expiry times.
-pub async fn find_staff_session(
-    db: &super::Db,
+/// last-seen and idle-expiry times, in one round trip.
+pub async fn find_staff_session<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
     id_hash: &str,
     now: Micros,
 ) -> Result<Option<(StaffUser, Micros, Micros)>, DbError> {
     let row: Option<StaffSessionRow> = sqlx::query_as(
-        "select s.idle_expires_at, s.last_seen_at, s.staff_id from sessions s
-         join staff_users u on u.id = s.staff_id
+        "select s.idle_expires_at as s_idle_expires_at, s.last_seen_at as s_last_seen_at,
+                u.id, u.email, u.role, u.password_hash, u.created_at, u.last_sign_in_at, u.disabled_at
+         from sessions s join staff_users u on u.id = s.staff_id
          where s.id = $1 and s.expires_at > $2 and s.idle_expires_at > $2 and u.disabled_at is null",
     )
     .bind(id_hash)
     .bind(now)
-    .fetch_optional(db.pool())
+    .fetch_optional(ex)
     .await?;
     let Some(r) = row else { return Ok(None) };
-    let staff_id: StaffId = parse_stored("staff id", &r.staff_id)?;
-    let user = super::staff::find_by_id(db.pool(), staff_id).await?.ok_or(DbError::NotFound)?;
-    Ok(Some((user, r.last_seen_at, r.idle_expires_at)))
+    Ok(Some((StaffUser::try_from(r.user)?, r.s_last_seen_at, r.s_idle_expires_at)))
 }
 
 /// Slides the idle expiry forward (never past the absolute expiry).

@@ -16,7 +16,7 @@ pub struct StaffUser {
 }
 
 #[derive(FromRow)]
-struct StaffRow {
+pub(super) struct StaffRow {
     id: String,
     email: String,
     role: String,

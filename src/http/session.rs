@@ -1,5 +1,4 @@
 //! Cookies and the middleware that finds the signed-in member once per request.
-use std::sync::Arc;
 
 use axum::extract::{Request, State};
 use axum::middleware::Next;
@@ -55,7 +54,7 @@ pub fn removal(state: &AppState, name: &'static str, path: &'static str) -> Cook
 pub async fn load_member(State(state): State<AppState>, jar: CookieJar, mut request: Request, next: Next) -> Response {
     let member = match jar.get(MEMBER_COOKIE) {
         Some(cookie) => match sessions::member_for_cookie(&state.ctx, cookie.value()).await {
-            Ok(found) => found.map(|(_, m)| Arc::new(m)),
+            Ok(found) => found,
             Err(e) => {
                 tracing::error!(error = %e, "session lookup failed");
                 None

@@ -1,10 +1,12 @@
 //! Sessions live in the database so every instance shares them. The cookie holds
 //! a random token; the table holds its SHA-256.
+use std::sync::Arc;
+
 use super::Context;
 use super::auth_tokens::{hash_token, is_well_formed, new_token};
 use crate::clock::{DAY, HOUR, MINUTE, Micros};
 use crate::db::members::Member;
-use crate::db::sessions::{self, Owner, Session};
+use crate::db::sessions::{self, Owner};
 use crate::db::staff::StaffUser;
 use crate::db::{DbError, Tx};
 
@@ -46,7 +48,7 @@ pub async fn create(ctx: &Context, tx: &mut Tx, owner: Owner, user_agent: Option
 }
 
 /// The member behind a cookie value, if the session is live.
-pub async fn member_for_cookie(ctx: &Context, cookie: &str) -> Result<Option<(Session, Member)>, DbError> {
+pub async fn member_for_cookie(ctx: &Context, cookie: &str) -> Result<Option<Arc<Member>>, DbError> {
     if !is_well_formed(cookie) {
         return Ok(None);
     }
@@ -63,12 +65,13 @@ pub async fn member_for_cookie(ctx: &Context, cookie: &str) -> Result<Option<(Se
     if now - session.last_seen_at >= MEMBER.touch_every {
         sessions::touch(&mut *ctx.db.write().await?, &session.id, now, now + MEMBER.idle).await?;
     }
-    ctx.caches.sessions.put(now, &session, &member);
+    let member = Arc::new(member);
+    ctx.caches.sessions.put(now, &session, member.clone());
     // Read in the same statement; a failure here only means reading them again.
     if let Err(e) = super::voting::note_eligibility(ctx, &member, subscriptions, now).await {
         tracing::warn!(error = %e, "could not work out a member's eligibility to vote");
     }
-    Ok(Some((session, member)))
+    Ok(Some(member))
 }
 
 /// The staff user behind a cookie value, if the session is live.
@@ -78,7 +81,9 @@ pub async fn staff_for_cookie(ctx: &Context, cookie: &str) -> Result<Option<Staf
     }
     let now = ctx.clock.now();
     let id = hash_token(cookie);
-    let Some((user, last_seen, _)) = sessions::find_staff_session(&ctx.db, &id, now).await? else {
+    let Some((user, last_seen, _)) =
+        ctx.db.read(async |conn| sessions::find_staff_session(conn, &id, now).await).await?
+    else {
         return Ok(None);
     };
     if now - last_seen >= STAFF.touch_every {

@@ -1,4 +1,5 @@
 use patronage::clock::MINUTE;
+use patronage::services::rate_limit;
 
 use crate::helpers::{TestApp, token_of};
 
@@ -111,6 +112,7 @@ async fn unknown_address_gets_the_same_answer_and_no_mail() {
 #[tokio::test]
 async fn sign_in_requests_are_rate_limited_per_address() {
     let app = TestApp::spawn().await;
+    app.start_a_fresh_window(rate_limit::SIGN_IN_PER_EMAIL);
     app.post_join(&app.client, "busy@example.org", "").await.assert_status(303);
     for _ in 0..4 {
         app.client.post_form("/signin", &[("email", "busy@example.org")]).send().await.assert_status(303);
@@ -133,6 +135,7 @@ async fn sign_in_requests_are_rate_limited_per_address() {
 #[tokio::test]
 async fn sign_in_requests_are_rate_limited_per_ip_across_addresses() {
     let app = TestApp::spawn().await;
+    app.start_a_fresh_window(rate_limit::SIGN_IN_PER_IP);
     for i in 0..30 {
         app.client.post_form("/signin", &[("email", &format!("probe{i}@example.org"))]).send().await.assert_status(303);
     }

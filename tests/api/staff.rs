@@ -1,4 +1,5 @@
 use patronage::domain::{Email, Role};
+use patronage::services::rate_limit;
 use patronage::services::staff::{self, Actor};
 
 use crate::helpers::{STAFF_PASSWORD, TestApp, token_of};
@@ -249,6 +250,7 @@ async fn disabled_staff_lose_their_sessions_and_cannot_sign_in() {
 #[tokio::test]
 async fn staff_sign_in_is_rate_limited() {
     let app = TestApp::spawn().await;
+    app.start_a_fresh_window(rate_limit::STAFF_LOGIN_PER_EMAIL);
     for _ in 0..10 {
         app.client
             .post_form("/admin/login", &[("email", "guess@news.test"), ("password", "guess guess guess")])

@@ -226,6 +226,7 @@ async fn only_editors_and_admins_moderate_and_analysts_only_read_results() {
 #[tokio::test]
 async fn suggestions_are_rate_limited_per_member() {
     let app = TestApp::spawn().await;
+    app.start_a_fresh_window(patronage::services::voting::SUGGESTIONS_PER_MEMBER);
     let reader = app.new_browser();
     app.sign_in_member(&reader, "eager@example.org").await;
     for n in 0..5 {

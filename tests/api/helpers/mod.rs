@@ -149,6 +149,13 @@ impl TestApp {
         self.ctx.clock.advance(by);
     }
 
+    /// Moves the clock to a second after the next `limit` window starts, so a test counting hits
+    /// against a rate limit never sees the window roll over half-way.
+    pub fn start_a_fresh_window(&self, limit: patronage::services::rate_limit::Limit) {
+        let now = self.clock().now();
+        self.advance_clock(limit.window - now.rem_euclid(limit.window) + patronage::clock::SECOND);
+    }
+
     /// A second browser with its own cookies.
     pub fn new_browser(&self) -> TestClient {
         self.client.fork_without_cookies()
