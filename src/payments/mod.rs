@@ -2,6 +2,7 @@
 //! checkout locally; both produce the same domain effects through
 //! `services::billing`.
 pub mod demo;
+pub mod signature;
 pub mod stripe;
 
 use crate::config::{Secret, StripeConfig};
