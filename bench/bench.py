@@ -7,6 +7,7 @@
                                        prints "<requests> <sessions> <round id>"
   bench.py webhooks BASE SECRET COUNT OUT  signed Stripe events
   bench.py report RESULTS JSON K=V...  markdown tables on stdout, JSON results file
+  bench.py uncache FILE                drop FILE's pages from the page cache (see bench/run)
 
 Request files are for bench/replay.lua: one complete HTTP/1.1 request per line,
 with a tab standing for each CRLF (neither bodies nor headers contain tabs), so
@@ -17,6 +18,7 @@ BASE is the server's URL, http://127.0.0.1:PORT (for Host and Origin).
 import hashlib
 import hmac
 import json
+import os
 import random
 import sqlite3
 import subprocess
@@ -256,6 +258,12 @@ def main():
         votes(args[0], args[1], args[2], args[3])
     elif cmd == "webhooks":
         webhooks(args[0], args[1], int(args[2]), args[3])
+    elif cmd == "uncache":
+        fd = os.open(args[0], os.O_RDONLY)
+        try:
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+        finally:
+            os.close(fd)
     elif cmd == "report":
         sys.exit(report(args[0], args[1], dict(a.split("=", 1) for a in args[2:])))
     else:
