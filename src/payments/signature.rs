@@ -30,19 +30,20 @@ pub fn verify(body: &str, header: &str, secret: &str, now_secs: i64) -> Result<(
     let mut candidates = Vec::new();
     for part in header.split(',') {
         match part.trim().split_once('=') {
-            Some(("t", t)) => signed_at = t.parse::<i64>().ok(),
+            // The time as written is what was signed.
+            Some(("t", t)) => signed_at = t.parse::<i64>().ok().map(|secs| (t, secs)),
             Some(("v1", hex)) => candidates.extend(unhex(hex)),
             _ => {}
         }
     }
-    let signed_at = signed_at.ok_or(SignatureError::Malformed)?;
+    let (signed_text, signed_at) = signed_at.ok_or(SignatureError::Malformed)?;
     if candidates.is_empty() {
         return Err(SignatureError::Malformed);
     }
     let Ok(mut mac) = <Hmac<Sha256> as KeyInit>::new_from_slice(secret.as_bytes()) else {
         return Err(SignatureError::NoMatch);
     };
-    mac.update(signed_at.to_string().as_bytes());
+    mac.update(signed_text.as_bytes());
     mac.update(b".");
     mac.update(body.as_bytes());
     // verify_slice compares in constant time.
