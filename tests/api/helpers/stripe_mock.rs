@@ -1,6 +1,7 @@
 //! A Stripe-compatible HTTP mock on loopback. Replies are Stripe's own example
-//! objects (`../shared/fixtures/stripe/`) with ids and fields set per test; every
-//! request is recorded so tests can assert what Stripe would have received.
+//! objects (`tests/fixtures/stripe/`, copied from Stripe's OpenAPI repository with
+//! its MIT licence) with ids and fields set per test; every request is recorded so
+//! tests can assert what Stripe would have received.
 #![allow(dead_code)]
 
 use std::collections::HashMap;
@@ -16,7 +17,7 @@ use serde_json::{Value, json};
 
 macro_rules! fixture {
     ($name:literal) => {
-        include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/fixtures/stripe/", $name))
+        include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/stripe/", $name))
     };
 }
 
