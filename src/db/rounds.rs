@@ -5,28 +5,8 @@ use sqlx::{Any, Executor, FromRow};
 
 use super::{Backend, DbError, Tx, parse_stored};
 use crate::clock::Micros;
+use crate::domain::round::{BallotEntry, Round, RoundPhase, Tally, Voter};
 use crate::domain::{MemberId, RoundId, StaffId, TopicId};
-
-#[derive(Clone, Debug)]
-pub struct Round {
-    pub id: RoundId,
-    pub title: String,
-    pub description: String,
-    pub opens_at: Micros,
-    pub closes_at: Micros,
-    pub max_votes: i64,
-    pub live_tallies: bool,
-    pub closed_at: Option<Micros>,
-    /// Members who voted, recorded at closing.
-    pub voters: Option<i64>,
-}
-
-impl Round {
-    /// Tallies may be shown to readers.
-    pub fn tallies_public(&self, now: Micros) -> bool {
-        self.closed_at.is_some() || (self.live_tallies && self.opens_at <= now)
-    }
-}
 
 #[derive(FromRow)]
 struct RoundRow {
@@ -144,52 +124,119 @@ pub async fn unclosed_round_of<'e, E: Executor<'e, Database = Any>>(
     row.map(|(id,)| parse_stored("round id", &id)).transpose()
 }
 
-/// A topic on a round's ballot, with its final result once the round closed.
-#[derive(Clone, Debug, FromRow)]
-pub struct BallotEntry {
-    pub topic_id: String,
-    pub title: String,
-    pub description: String,
-    pub link: Option<String>,
-    pub status: String,
-    pub position: i64,
-    pub final_rank: Option<i64>,
-    pub final_weight: Option<i64>,
-    pub final_votes: Option<i64>,
+#[derive(FromRow)]
+struct BallotRow {
+    topic_id: String,
+    title: String,
+    description: String,
+    link: Option<String>,
+    status: String,
+    position: i64,
+    final_rank: Option<i64>,
+    final_weight: Option<i64>,
+    final_votes: Option<i64>,
 }
 
+impl From<BallotRow> for BallotEntry {
+    fn from(r: BallotRow) -> Self {
+        BallotEntry {
+            topic_id: r.topic_id,
+            title: r.title,
+            description: r.description,
+            link: r.link,
+            status: r.status,
+            position: r.position,
+            final_rank: r.final_rank,
+            final_weight: r.final_weight,
+            final_votes: r.final_votes,
+        }
+    }
+}
+
+const BALLOT_COLUMNS: &str = "t.id as topic_id, t.title, t.description, t.link, t.status, rt.position,
+                rt.final_rank, rt.final_weight, rt.final_votes";
+
 pub async fn ballot<'e, E: Executor<'e, Database = Any>>(ex: E, round: RoundId) -> Result<Vec<BallotEntry>, DbError> {
-    let rows = sqlx::query_as(
-        "select t.id as topic_id, t.title, t.description, t.link, t.status, rt.position,
-                rt.final_rank, rt.final_weight, rt.final_votes
+    let rows: Vec<BallotRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {BALLOT_COLUMNS}
          from round_topics rt join topics t on t.id = rt.topic_id
-         where rt.round_id = $1 order by rt.position, t.title",
-    )
+         where rt.round_id = $1 order by rt.position, t.title"
+    )))
     .bind(round.to_string())
     .fetch_all(ex)
     .await?;
-    Ok(rows)
+    Ok(rows.into_iter().map(BallotEntry::from).collect())
 }
 
-/// The running count of one topic in a round.
-#[derive(Clone, Debug, FromRow)]
-pub struct Tally {
-    pub topic_id: String,
-    pub weight: i64,
-    pub votes: i64,
-    pub first_vote_at: i64,
+/// The rounds not closed yet (as [`list_unclosed`]), each with its ballot, in two statements.
+pub async fn list_unclosed_with_ballots(
+    conn: &mut sqlx::AnyConnection,
+) -> Result<Vec<(Round, Vec<BallotEntry>)>, DbError> {
+    let rounds = list_unclosed(&mut *conn).await?;
+    #[derive(FromRow)]
+    struct Row {
+        round_id: String,
+        #[sqlx(flatten)]
+        entry: BallotRow,
+    }
+    let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select rt.round_id, {BALLOT_COLUMNS}
+         from rounds r join round_topics rt on rt.round_id = r.id join topics t on t.id = rt.topic_id
+         where r.closed_at is null order by rt.round_id, rt.position, t.title"
+    )))
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut ballots: HashMap<String, Vec<BallotEntry>> = HashMap::new();
+    for row in rows {
+        ballots.entry(row.round_id).or_default().push(row.entry.into());
+    }
+    Ok(rounds
+        .into_iter()
+        .map(|r| {
+            let ballot = ballots.remove(&r.id.to_string()).unwrap_or_default();
+            (r, ballot)
+        })
+        .collect())
+}
+
+#[derive(FromRow)]
+struct TallyRow {
+    round_id: String,
+    topic_id: String,
+    weight: i64,
+    votes: i64,
+    first_vote_at: i64,
 }
 
 pub async fn tallies<'e, E: Executor<'e, Database = Any>>(ex: E, round: RoundId) -> Result<Vec<Tally>, DbError> {
-    let rows = sqlx::query_as(
-        "select topic_id, cast(sum(weight) as bigint) as weight, count(*) as votes,
+    Ok(tallies_of(ex, &[round]).await?.remove(&round).unwrap_or_default())
+}
+
+/// The running counts of several rounds in one statement.
+pub async fn tallies_of<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    rounds: &[RoundId],
+) -> Result<HashMap<RoundId, Vec<Tally>>, DbError> {
+    if rounds.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let sql = format!(
+        "select round_id, topic_id, cast(sum(weight) as bigint) as weight, count(*) as votes,
                 cast(min(created_at) as bigint) as first_vote_at
-         from votes where round_id = $1 group by topic_id",
-    )
-    .bind(round.to_string())
-    .fetch_all(ex)
-    .await?;
-    Ok(rows)
+         from votes where round_id in ({}) group by round_id, topic_id",
+        placeholders(rounds.len(), 1)
+    );
+    let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql)).persistent(false);
+    for round in rounds {
+        query = query.bind(round.to_string());
+    }
+    let rows: Vec<TallyRow> = query.fetch_all(ex).await?;
+    let mut out: HashMap<RoundId, Vec<Tally>> = HashMap::new();
+    for r in rows {
+        let tally = Tally { topic_id: r.topic_id, weight: r.weight, votes: r.votes, first_vote_at: r.first_vote_at };
+        out.entry(parse_stored("round id", &r.round_id)?).or_default().push(tally);
+    }
+    Ok(out)
 }
 
 /// Members who cast at least one vote in the round.
@@ -207,14 +254,15 @@ pub async fn count_voters<'e, E: Executor<'e, Database = Any>>(ex: E, round: Rou
 /// SQLite's write transactions are serial already.
 pub async fn lock_open(tx: &mut Tx, backend: Backend, round: RoundId, now: Micros) -> Result<Option<i64>, DbError> {
     let lock = if backend == Backend::Postgres { " for share" } else { "" };
-    let row: Option<(i64,)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select max_votes from rounds where id = $1 and closed_at is null and opens_at <= $2 and closes_at > $2{lock}"
+    let row: Option<(i64, i64, Option<i64>, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select opens_at, closes_at, closed_at, max_votes from rounds where id = $1{lock}"
     )))
     .bind(round.to_string())
-    .bind(now)
     .fetch_optional(&mut **tx)
     .await?;
-    Ok(row.map(|(n,)| n))
+    Ok(row.and_then(|(opens_at, closes_at, closed_at, max_votes)| {
+        (RoundPhase::at(opens_at, closes_at, closed_at.is_some(), now) == RoundPhase::Open).then_some(max_votes)
+    }))
 }
 
 /// A round as a batch of votes sees it (see [`lock_for_votes`]).
@@ -230,7 +278,7 @@ pub struct RoundForVotes {
 
 impl RoundForVotes {
     pub fn open_at(&self, at: Micros) -> bool {
-        !self.closed && self.opens_at <= at && at < self.closes_at
+        RoundPhase::at(self.opens_at, self.closes_at, self.closed, at) == RoundPhase::Open
     }
 }
 
@@ -498,34 +546,68 @@ pub async fn member_votes<'e, E: Executor<'e, Database = Any>>(
     round: RoundId,
     member: MemberId,
 ) -> Result<Vec<TopicId>, DbError> {
-    let rows: Vec<(String,)> =
-        sqlx::query_as("select topic_id from votes where round_id = $1 and member_id = $2 order by created_at")
-            .bind(round.to_string())
-            .bind(member.to_string())
-            .fetch_all(ex)
-            .await?;
-    rows.iter().map(|(t,)| parse_stored("topic id", t)).collect()
+    Ok(member_votes_in(ex, &[round], member).await?.pop().map(|(_, topics)| topics).unwrap_or_default())
 }
 
-/// A vote with the voter, for staff.
-#[derive(Clone, Debug, FromRow)]
-pub struct VoterRow {
-    pub topic_id: String,
-    pub topic_title: String,
-    pub member_id: String,
-    pub name: Option<String>,
-    pub public_name: Option<String>,
-    pub email: Option<String>,
-    pub weight: i64,
-    pub created_at: i64,
+/// The topics a member voted for in each of `rounds` (in that order), each in
+/// the order they voted; one statement.
+pub async fn member_votes_in<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    rounds: &[RoundId],
+    member: MemberId,
+) -> Result<Vec<(RoundId, Vec<TopicId>)>, DbError> {
+    if rounds.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<(String, String)> = if let [round] = rounds {
+        // The common case keeps one prepared statement.
+        sqlx::query_as(
+            "select round_id, topic_id from votes where round_id = $1 and member_id = $2 order by created_at",
+        )
+        .bind(round.to_string())
+        .bind(member.to_string())
+        .fetch_all(ex)
+        .await?
+    } else {
+        let sql = format!(
+            "select round_id, topic_id from votes where member_id = $1 and round_id in ({}) order by created_at",
+            placeholders(rounds.len(), 2)
+        );
+        let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql)).persistent(false).bind(member.to_string());
+        for round in rounds {
+            query = query.bind(round.to_string());
+        }
+        query.fetch_all(ex).await?
+    };
+    let mut out: Vec<(RoundId, Vec<TopicId>)> = rounds.iter().map(|r| (*r, Vec::new())).collect();
+    for (round, topic) in rows {
+        let round: RoundId = parse_stored("round id", &round)?;
+        if let Some((_, topics)) = out.iter_mut().find(|(r, _)| *r == round) {
+            topics.push(parse_stored("topic id", &topic)?);
+        }
+    }
+    Ok(out)
 }
 
+#[derive(FromRow)]
+struct VoterRow {
+    topic_id: String,
+    topic_title: String,
+    member_id: String,
+    name: Option<String>,
+    public_name: Option<String>,
+    email: Option<String>,
+    weight: i64,
+    created_at: i64,
+}
+
+/// The votes of a round (of one topic of it, if given) with their voters, in the order cast.
 pub async fn voters<'e, E: Executor<'e, Database = Any>>(
     ex: E,
     round: RoundId,
     topic: Option<TopicId>,
-) -> Result<Vec<VoterRow>, DbError> {
-    let rows = sqlx::query_as(
+) -> Result<Vec<Voter>, DbError> {
+    let rows: Vec<VoterRow> = sqlx::query_as(
         "select v.topic_id, t.title as topic_title, v.member_id, m.name, m.public_name, m.email, v.weight, v.created_at
          from votes v join topics t on t.id = v.topic_id join members m on m.id = v.member_id
          where v.round_id = $1 and ($2 is null or v.topic_id = $2)
@@ -535,7 +617,20 @@ pub async fn voters<'e, E: Executor<'e, Database = Any>>(
     .bind(topic.map(|t| t.to_string()))
     .fetch_all(ex)
     .await?;
-    Ok(rows)
+    rows.into_iter()
+        .map(|r| {
+            Ok(Voter {
+                topic_id: parse_stored("topic id", &r.topic_id)?,
+                topic_title: r.topic_title,
+                member_id: parse_stored("member id", &r.member_id)?,
+                name: r.name,
+                public_name: r.public_name,
+                email: r.email,
+                weight: r.weight,
+                created_at: r.created_at,
+            })
+        })
+        .collect()
 }
 
 /// Moves `from`'s votes and ballot places to `to` (merging duplicates). A member

@@ -3,25 +3,7 @@ use sqlx::{Any, Executor, FromRow};
 
 use super::{DbError, parse_stored};
 use crate::clock::Micros;
-use crate::domain::{Email, Locale, MemberId, StaffId, TopicId, TopicStatus};
-
-#[derive(Clone, Debug)]
-pub struct Topic {
-    pub id: TopicId,
-    pub title: String,
-    pub description: String,
-    pub link: Option<String>,
-    pub status: TopicStatus,
-    pub suggested_by: Option<MemberId>,
-    pub merged_into: Option<TopicId>,
-    pub public_note: Option<String>,
-    pub expected_at: Option<Micros>,
-    pub covered_at: Option<Micros>,
-    pub created_at: Micros,
-    pub updated_at: Micros,
-    /// The suggester's public name (pseudonym), if they chose one.
-    pub suggester_public_name: Option<String>,
-}
+use crate::domain::{Email, Locale, MemberId, StaffId, Topic, TopicId, TopicStatus};
 
 #[derive(FromRow)]
 struct TopicRow {
@@ -65,6 +47,12 @@ const SELECT: &str =
     "select t.id, t.title, t.description, t.link, t.status, t.suggested_by, t.merged_into, t.public_note,
         t.expected_at, t.covered_at, t.created_at, t.updated_at,
         m.public_name as suggester_public_name
+    from topics t left join members m on m.id = t.suggested_by";
+
+const SELECT_WITH_EMAIL: &str =
+    "select t.id, t.title, t.description, t.link, t.status, t.suggested_by, t.merged_into, t.public_note,
+        t.expected_at, t.covered_at, t.created_at, t.updated_at,
+        m.public_name as suggester_public_name, m.email as suggester_email
     from topics t left join members m on m.id = t.suggested_by";
 
 fn convert(rows: Vec<TopicRow>) -> Result<Vec<Topic>, DbError> {
@@ -117,6 +105,48 @@ pub async fn list_by_status<'e, E: Executor<'e, Database = Any>>(
         "{SELECT} where t.status = $1 order by coalesce(t.covered_at, t.created_at) {order}, t.id {order} limit $2"
     )))
     .bind(status.as_str())
+    .bind(limit)
+    .fetch_all(ex)
+    .await?;
+    convert(rows)
+}
+
+/// Topics in `status` as [`list_by_status`], each with its suggester's address
+/// (for staff; `None` for staff-created topics or deleted accounts).
+pub async fn list_by_status_with_suggester<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    status: TopicStatus,
+    newest_first: bool,
+    limit: i64,
+) -> Result<Vec<(Topic, Option<String>)>, DbError> {
+    #[derive(FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        topic: TopicRow,
+        suggester_email: Option<String>,
+    }
+    let order = if newest_first { "desc" } else { "asc" };
+    let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{SELECT_WITH_EMAIL} where t.status = $1 order by coalesce(t.covered_at, t.created_at) {order}, t.id {order} limit $2"
+    )))
+    .bind(status.as_str())
+    .bind(limit)
+    .fetch_all(ex)
+    .await?;
+    rows.into_iter().map(|r| Ok((Topic::try_from(r.topic)?, r.suggester_email))).collect()
+}
+
+/// Open topics that are on no round that has not closed: what a new round may hold.
+pub async fn list_open_off_ballot<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    limit: i64,
+) -> Result<Vec<Topic>, DbError> {
+    let rows = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{SELECT} where t.status = 'open'
+           and not exists (select 1 from round_topics rt join rounds r on r.id = rt.round_id
+                           where rt.topic_id = t.id and r.closed_at is null)
+         order by t.created_at, t.id limit $1"
+    )))
     .bind(limit)
     .fetch_all(ex)
     .await?;
@@ -371,6 +401,23 @@ pub async fn voted_by<'e, E: Executor<'e, Database = Any>>(
     .fetch_all(ex)
     .await?;
     Ok(rows)
+}
+
+/// The articles of every covered topic the member voted for: (topic id, url), in order.
+pub async fn articles_voted_by<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    member: MemberId,
+) -> Result<Vec<(TopicId, String)>, DbError> {
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "select a.topic_id, a.url from topic_articles a
+         where a.topic_id in (select v.topic_id from votes v join topics t on t.id = v.topic_id
+                              where v.member_id = $1 and t.status = 'covered')
+         order by a.topic_id, a.position, a.created_at",
+    )
+    .bind(member.to_string())
+    .fetch_all(ex)
+    .await?;
+    rows.into_iter().map(|(t, u)| Ok((parse_stored("topic id", &t)?, u))).collect()
 }
 
 /// Stops every follow of the member (account deletion).

@@ -2,6 +2,8 @@
 use std::fmt;
 use std::str::FromStr;
 
+use super::{MemberId, TopicId};
+
 /// Where a topic is in its life: `suggested → open → planned → covered`, or
 /// `declined` / `merged` (into another topic).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -235,6 +237,25 @@ impl VotingSettings {
             WeightMode::Tenure => paying_months.unwrap_or(0).clamp(1, self.tenure_cap_months.max(1)),
         }
     }
+}
+
+/// A topic as readers and staff see it (times are Unix microseconds, UTC).
+#[derive(Clone, Debug)]
+pub struct Topic {
+    pub id: TopicId,
+    pub title: String,
+    pub description: String,
+    pub link: Option<String>,
+    pub status: TopicStatus,
+    pub suggested_by: Option<MemberId>,
+    pub merged_into: Option<TopicId>,
+    pub public_note: Option<String>,
+    pub expected_at: Option<i64>,
+    pub covered_at: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    /// The suggester's public name (pseudonym), if they chose one.
+    pub suggester_public_name: Option<String>,
 }
 
 #[cfg(test)]

@@ -13,12 +13,11 @@ use serde::{Deserialize, Serialize};
 use super::error::AppError;
 use super::extract::{FieldErrors, Form, PageContext, SignedInMember};
 use super::state::AppState;
-use crate::clock::{Micros, format_date, format_utc};
-use crate::db;
+use crate::clock::{format_date, format_utc};
 use crate::db::members::Member;
-use crate::db::rounds::{BallotEntry, Round};
-use crate::domain::{ArticleUrl, MemberId, RoundId, TopicId, TopicStatus, TopicText};
+use crate::domain::{ArticleUrl, RoundId, TopicId, TopicText};
 use crate::services::cache::{Board, MemberVotes};
+use crate::services::voting::pages::{self, RoundStanding, TopicLookup};
 use crate::services::voting::{self, Suggestion};
 
 pub fn router() -> Router<AppState> {
@@ -70,85 +69,40 @@ pub struct RoundView {
     pub entries: Vec<BallotView>,
 }
 
-/// `upcoming`, `open`, `counting` (past its close, not yet counted) or `closed`.
-pub fn round_state(round: &Round, now: Micros) -> &'static str {
-    match round {
-        r if r.closed_at.is_some() => "closed",
-        r if now < r.opens_at => "upcoming",
-        r if now >= r.closes_at => "counting",
-        _ => "open",
-    }
-}
-
-/// The topics a member voted for in a round (none for a visitor).
-async fn voted_in(state: &AppState, round: RoundId, member: Option<MemberId>) -> Result<HashSet<String>, AppError> {
-    Ok(match member {
-        Some(m) => {
-            db::rounds::member_votes(state.ctx.db.pool(), round, m).await?.iter().map(ToString::to_string).collect()
-        }
-        None => HashSet::new(),
-    })
-}
-
-/// A round with its ballot, the topics the viewer voted for (`mine`) and (when
-/// public, or for staff) the tallies.
-pub async fn round_view(
-    state: &AppState,
-    round: &Round,
-    ballot: &[BallotEntry],
-    mine: &HashSet<String>,
-    show_tallies: bool,
-) -> Result<RoundView, AppError> {
-    let pool = state.ctx.db.pool();
-    let now = state.ctx.clock.now();
-    let tallies_public = show_tallies || round.tallies_public(now);
-    let tallies: HashMap<String, (i64, i64)> = if round.closed_at.is_some() {
-        ballot.iter().map(|b| (b.topic_id.clone(), (b.final_weight.unwrap_or(0), b.final_votes.unwrap_or(0)))).collect()
-    } else if tallies_public {
-        db::rounds::tallies(pool, round.id).await?.into_iter().map(|t| (t.topic_id, (t.weight, t.votes))).collect()
-    } else {
-        HashMap::new()
-    };
-    let total: i64 = tallies.values().map(|(w, _)| *w).sum();
-    let mut entries: Vec<BallotView> = ballot
-        .iter()
-        .cloned()
-        .map(|b| {
-            let (weight, votes) = tallies.get(&b.topic_id).copied().unwrap_or((0, 0));
-            BallotView {
-                voted: mine.contains(&b.topic_id),
-                percent: if total > 0 { weight * 100 / total } else { 0 },
-                id: b.topic_id,
-                title: b.title,
-                description: b.description,
-                link: b.link,
-                status: b.status,
-                weight,
-                votes,
-                rank: b.final_rank,
-            }
+/// A round as the viewer may see it, with the topics they voted for (`mine`).
+pub fn round_view(standing: RoundStanding, mine: &HashSet<String>) -> RoundView {
+    let RoundStanding { round, phase, tallies_shown, entries } = standing;
+    let total: i64 = entries.iter().map(|e| e.weight).sum();
+    let entries = entries
+        .into_iter()
+        .map(|s| BallotView {
+            voted: mine.contains(&s.entry.topic_id),
+            percent: if total > 0 { s.weight * 100 / total } else { 0 },
+            id: s.entry.topic_id,
+            title: s.entry.title,
+            description: s.entry.description,
+            link: s.entry.link,
+            status: s.entry.status,
+            weight: s.weight,
+            votes: s.votes,
+            rank: s.rank,
         })
         .collect();
-    if round.closed_at.is_some() {
-        entries.sort_by_key(|e| e.rank.unwrap_or(i64::MAX));
-    } else if tallies_public && round.opens_at <= now {
-        entries.sort_by(|a, b| b.weight.cmp(&a.weight).then(b.votes.cmp(&a.votes)));
-    }
     let used = mine.len() as i64;
-    Ok(RoundView {
+    RoundView {
         id: round.id.to_string(),
-        title: round.title.clone(),
-        description: round.description.clone(),
+        title: round.title,
+        description: round.description,
         opens_at: format_utc(round.opens_at),
         closes_at: format_utc(round.closes_at),
-        state: round_state(round, now),
+        state: phase.as_str(),
         max_votes: round.max_votes,
         used,
         remaining: (round.max_votes - used).max(0),
-        tallies_public,
+        tallies_public: tallies_shown,
         voters: round.voters,
         entries,
-    })
+    }
 }
 
 #[derive(Serialize)]
@@ -201,7 +155,8 @@ impl Viewer {
     async fn of(state: &AppState, board: &Board, member: Option<&Member>, fresh: bool) -> Result<Self, AppError> {
         let Some(member) = member else { return Ok(Self::default()) };
         let now = state.ctx.clock.now();
-        let on_show: Vec<RoundId> = board.rounds.iter().filter(|(r, _)| r.opens_at <= now).map(|(r, _)| r.id).collect();
+        let on_show: Vec<RoundId> =
+            board.rounds.iter().filter(|(r, _)| r.phase(now).on_show()).map(|(r, _)| r.id).collect();
         let votes = voting::votes_in(&state.ctx, member.id, &on_show, fresh).await?;
         // Only members who would be refused are told why, before they press a button.
         let refusal = match votes.is_empty() {
@@ -238,21 +193,25 @@ async fn render_topics(
     viewer: &Viewer,
 ) -> Result<String, AppError> {
     let now = state.ctx.clock.now();
-    let mut rounds = Vec::new();
-    let mut on_ballot = HashSet::new();
+    let on_ballot: HashSet<&str> =
+        board.rounds.iter().flat_map(|(_, b)| b.iter().map(|e| e.topic_id.as_str())).collect();
+    // Upcoming rounds are announced on their own page until they open.
+    let on_show: Vec<_> =
+        board.rounds.iter().filter(|(r, _)| r.phase(now).on_show()).map(|(r, b)| (r, b.as_slice())).collect();
     let nothing = HashSet::new();
-    for (round, ballot) in &board.rounds {
-        on_ballot.extend(ballot.iter().map(|e| e.topic_id.clone()));
-        // Upcoming rounds are announced on their own page until they open.
-        if round.opens_at <= now {
-            let mine = viewer.votes.iter().find(|(id, _)| *id == round.id).map_or(&nothing, |(_, topics)| topics);
-            rounds.push(round_view(state, round, ballot, mine, false).await?);
-        }
-    }
+    let rounds: Vec<RoundView> = pages::standings(&state.ctx, &on_show, false)
+        .await?
+        .into_iter()
+        .map(|standing| {
+            let id = standing.round.id;
+            let mine = viewer.votes.iter().find(|(r, _)| *r == id).map_or(&nothing, |(_, topics)| topics);
+            round_view(standing, mine)
+        })
+        .collect();
     let waiting: Vec<TopicLine> = board
         .open_topics
         .iter()
-        .filter(|t| !on_ballot.contains(&t.id.to_string()))
+        .filter(|t| !on_ballot.contains(t.id.to_string().as_str()))
         .map(|t| TopicLine {
             id: t.id.to_string(),
             title: t.title.clone(),
@@ -343,26 +302,18 @@ async fn show_topic(
     axum::extract::Query(query): axum::extract::Query<HashMap<String, String>>,
     mut page: PageContext,
 ) -> Result<Response, AppError> {
-    let pool = state.ctx.db.pool();
-    let topic = db::topics::find(pool, parse_id::<TopicId>(&id)?).await?.ok_or(AppError::NotFound)?;
     let member = page.member.as_ref().map(|m| m.id);
-    if let (TopicStatus::Merged, Some(into)) = (topic.status, topic.merged_into) {
-        return Ok(Redirect::to(&format!("/topics/{into}")).into_response());
-    }
-    // A suggestion waiting for moderation is visible to the one who made it.
-    if !topic.status.is_public() && (topic.suggested_by.is_none() || topic.suggested_by != member) {
-        return Err(AppError::NotFound);
-    }
-    let following = match member {
-        Some(m) => db::topics::is_following(pool, topic.id, m).await?,
-        None => false,
+    let found = pages::topic(&state.ctx, parse_id::<TopicId>(&id)?, member).await?;
+    let t = match found {
+        TopicLookup::MergedInto(into) => return Ok(Redirect::to(&format!("/topics/{into}")).into_response()),
+        TopicLookup::Page(t) => t,
     };
-    let history: Vec<HistoryLine> = db::topics::history(pool, topic.id)
-        .await?
-        .into_iter()
-        .map(|h| HistoryLine { status: h.to_status, note: h.note, date: format_utc(h.created_at) })
+    let topic = &t.topic;
+    let history: Vec<HistoryLine> = t
+        .history
+        .iter()
+        .map(|h| HistoryLine { status: h.to_status.clone(), note: h.note.clone(), date: format_utc(h.created_at) })
         .collect();
-    let round = db::rounds::unclosed_round_of(pool, topic.id).await?.map(|r| r.to_string());
     page.insert("topic_id", &topic.id.to_string())
         .insert("title", &topic.title)
         .insert("description", &topic.description)
@@ -372,10 +323,10 @@ async fn show_topic(
         .insert("suggested", &query.contains_key("suggested"))
         .insert("created", &format_date(topic.created_at))
         .insert("expected", &topic.expected_at.map(format_date))
-        .insert("articles", &db::topics::articles(pool, topic.id).await?)
+        .insert("articles", &t.articles)
         .insert("history", &history)
-        .insert("following", &following)
-        .insert("round_id", &round);
+        .insert("following", &t.following)
+        .insert("round_id", &t.round.map(|r| r.to_string()));
     Ok(page.render(&state, "topics/topic.html")?.into_response())
 }
 
@@ -451,12 +402,12 @@ struct RoundLine {
 
 async fn list_rounds(State(state): State<AppState>, mut page: PageContext) -> Result<Response, AppError> {
     let now = state.ctx.clock.now();
-    let rounds: Vec<RoundLine> = db::rounds::list_recent(state.ctx.db.pool(), 100)
+    let rounds: Vec<RoundLine> = pages::rounds(&state.ctx, 100)
         .await?
         .into_iter()
         .map(|r| RoundLine {
             id: r.id.to_string(),
-            state: round_state(&r, now),
+            state: r.phase(now).as_str(),
             title: r.title,
             opens_at: format_utc(r.opens_at),
             closes_at: format_utc(r.closes_at),
@@ -472,12 +423,10 @@ async fn show_round(
     Path(id): Path<String>,
     mut page: PageContext,
 ) -> Result<Response, AppError> {
-    let pool = state.ctx.db.pool();
-    let round = db::rounds::find(pool, parse_id::<RoundId>(&id)?).await?.ok_or(AppError::NotFound)?;
-    let ballot = db::rounds::ballot(pool, round.id).await?;
-    let mine = voted_in(&state, round.id, page.member.as_ref().map(|m| m.id)).await?;
-    let view = round_view(&state, &round, &ballot, &mine, false).await?;
-    page.insert("round", &view);
+    let (round, ballot) = pages::round(&state.ctx, parse_id::<RoundId>(&id)?).await?;
+    let mine = pages::voted_in(&state.ctx, round.id, page.member.as_ref().map(|m| m.id)).await?;
+    let standing = pages::standings(&state.ctx, &[(&round, &ballot)], false).await?.remove(0);
+    page.insert("round", &round_view(standing, &mine));
     Ok(page.render(&state, "topics/round.html")?.into_response())
 }
 
@@ -491,16 +440,11 @@ struct CoveredView {
 }
 
 async fn show_covered(State(state): State<AppState>, mut page: PageContext) -> Result<Response, AppError> {
-    let pool = state.ctx.db.pool();
-    let mut articles: HashMap<TopicId, Vec<String>> = HashMap::new();
-    for (topic, url) in db::topics::articles_of_covered(pool, 100).await? {
-        articles.entry(topic).or_default().push(url);
-    }
-    let covered: Vec<CoveredView> = db::topics::list_by_status(pool, TopicStatus::Covered, true, 100)
+    let covered: Vec<CoveredView> = pages::covered(&state.ctx, 100)
         .await?
         .into_iter()
-        .map(|t| CoveredView {
-            articles: articles.remove(&t.id).unwrap_or_default(),
+        .map(|(t, articles)| CoveredView {
+            articles,
             id: t.id.to_string(),
             title: t.title,
             note: t.public_note,
@@ -528,15 +472,10 @@ async fn show_commissioned(
     SignedInMember(member): SignedInMember,
     mut page: PageContext,
 ) -> Result<Response, AppError> {
-    let pool = state.ctx.db.pool();
-    let mut topics = Vec::new();
-    for c in db::topics::voted_by(pool, member.id).await? {
-        let articles = if c.status == "covered" {
-            db::topics::articles(pool, parse_id::<TopicId>(&c.id)?).await?
-        } else {
-            Vec::new()
-        };
-        topics.push(CommissionedView {
+    let topics: Vec<CommissionedView> = pages::commissioned(&state.ctx, member.id)
+        .await?
+        .into_iter()
+        .map(|(c, articles)| CommissionedView {
             date: c.covered_at.or(c.expected_at).map(format_date),
             voted: format_date(c.last_voted_at),
             id: c.id,
@@ -544,8 +483,8 @@ async fn show_commissioned(
             status: c.status,
             note: c.public_note,
             articles,
-        });
-    }
+        })
+        .collect();
     page.insert("topics", &topics);
     Ok(page.render(&state, "topics/commissioned.html")?.into_response())
 }

@@ -9,10 +9,9 @@ use std::sync::{Arc, RwLock};
 
 use crate::clock::{Clock, Micros, SECOND};
 use crate::db::members::Member;
-use crate::db::rounds::{BallotEntry, Round};
 use crate::db::sessions::Session;
 use crate::db::tiers::{Tier, TierPrice};
-use crate::db::topics::Topic;
+use crate::domain::{BallotEntry, Round, Topic};
 use crate::domain::{MemberId, RoundId, VotingSettings};
 use crate::services::voting::Refusal;
 

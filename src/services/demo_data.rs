@@ -182,7 +182,9 @@ impl Sim<'_> {
                 .await?;
             let mark = db::rounds::mark_closed(&mut *tx, round, closes, "demo-data").await?;
             if mark {
-                super::voting::record_ranking(&mut tx, round).await.map_err(|e| DbError::other(e.to_string()))?;
+                super::voting::closing::record_ranking(&mut tx, round)
+                    .await
+                    .map_err(|e| DbError::other(e.to_string()))?;
             }
             let results = db::rounds::ballot(&mut *tx, round).await?;
             for b in results {
@@ -314,7 +316,7 @@ impl Sim<'_> {
         ballot: &[crate::domain::TopicId],
         voters: &[MemberId],
     ) -> Result<(), DbError> {
-        let round = db::rounds::Round {
+        let round = crate::domain::Round {
             id,
             title: title.to_string(),
             description: String::new(),

@@ -11,7 +11,6 @@ pub mod sessions;
 pub mod staff;
 pub mod stripe_events;
 pub mod tiers;
-pub mod vote_batch;
 pub mod voting;
 
 use std::sync::Arc;
@@ -42,7 +41,7 @@ pub struct Context {
     pub past_due_grace: crate::clock::Micros,
     pub caches: Arc<cache::Caches>,
     /// Votes waiting to be cast in the next batch.
-    pub votes: Arc<vote_batch::VoteQueue>,
+    pub votes: Arc<voting::batching::VoteQueue>,
 }
 
 impl Context {

@@ -68,7 +68,7 @@ pub async fn member_for_cookie(ctx: &Context, cookie: &str) -> Result<Option<Arc
     let member = Arc::new(member);
     ctx.caches.sessions.put(now, &session, member.clone());
     // Read in the same statement; a failure here only means reading them again.
-    if let Err(e) = super::voting::note_eligibility(ctx, &member, subscriptions, now).await {
+    if let Err(e) = super::voting::ballot::note_eligibility(ctx, &member, subscriptions, now).await {
         tracing::warn!(error = %e, "could not work out a member's eligibility to vote");
     }
     Ok(Some(member))

@@ -12,15 +12,15 @@ use serde::{Deserialize, Serialize};
 
 use super::{Authorized, ManageTopics, ViewVotes, staff_page};
 use crate::clock::{DAY, format_date, format_form_datetime, format_utc, parse_form_date, parse_form_datetime};
-use crate::db;
+use crate::domain::round::Voter;
 use crate::domain::{ArticleUrl, Eligibility, RoundId, TopicId, TopicStatus, TopicText, VotingSettings, WeightMode};
 use crate::http::csv;
 use crate::http::error::AppError;
 use crate::http::extract::{ClientIp, FieldErrors, Form, PageContext};
 use crate::http::state::AppState;
-use crate::http::topics::{parse_id, round_state, round_view};
+use crate::http::topics::{parse_id, round_view};
 use crate::services::staff::Actor;
-use crate::services::voting::{self, Decision, RoundInput, Suggestion, VotingError};
+use crate::services::voting::{self, Decision, RoundInput, Suggestion, VotingError, pages};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -62,24 +62,21 @@ async fn topics_page(
     form: &TopicForm,
     errors: &FieldErrors,
 ) -> Result<Html<String>, AppError> {
-    let pool = state.ctx.db.pool();
-    let mut rows = Vec::new();
-    for t in db::topics::list_by_status(pool, status, status != TopicStatus::Suggested, 500).await? {
-        let suggester = match t.suggested_by {
-            Some(m) => db::members::find_by_id(pool, m)
-                .await?
-                .and_then(|m| m.email.map(|e| e.to_string()))
-                .unwrap_or_else(|| "(deleted account)".into()),
-            None => "staff".into(),
-        };
-        rows.push(TopicRow {
+    let rows: Vec<TopicRow> = pages::moderation_list(&state.ctx, status)
+        .await?
+        .into_iter()
+        .map(|(t, email)| TopicRow {
+            suggester: match (t.suggested_by, email) {
+                (Some(_), Some(email)) => email,
+                (Some(_), None) => "(deleted account)".into(),
+                (None, _) => "staff".into(),
+            },
             id: t.id.to_string(),
             title: t.title,
             status: t.status.as_str(),
-            suggester,
             created: format_utc(t.created_at),
-        });
-    }
+        })
+        .collect();
     let mut page = staff_page(state, Some(&staff.user), "/admin/topics");
     let statuses: Vec<&str> = TopicStatus::ALL.iter().map(|s| s.as_str()).collect();
     page.insert("rows", &rows)
@@ -152,10 +149,10 @@ struct VoterView {
     date: String,
 }
 
-fn voter_view(v: db::rounds::VoterRow) -> VoterView {
+fn voter_view(v: Voter) -> VoterView {
     VoterView {
         topic: v.topic_title,
-        member_id: v.member_id,
+        member_id: v.member_id.to_string(),
         name: v.name.unwrap_or_default(),
         public_name: v.public_name.unwrap_or_default(),
         email: v.email.unwrap_or_else(|| "(deleted account)".into()),
@@ -171,30 +168,15 @@ async fn topic_page(
     form: &DecisionForm,
     errors: &FieldErrors,
 ) -> Result<Html<String>, AppError> {
-    let pool = state.ctx.db.pool();
-    let topic = db::topics::find(pool, id).await?.ok_or(AppError::NotFound)?;
-    let suggester = match topic.suggested_by {
-        Some(m) => db::members::find_by_id(pool, m).await?,
-        None => None,
-    };
-    let history: Vec<HistoryRow> = db::topics::history(pool, id)
-        .await?
+    let pages::StaffTopic { topic, suggester, history, articles, merge_targets, round, voters } =
+        pages::staff_topic(&state.ctx, id).await?;
+    let history: Vec<HistoryRow> = history
         .into_iter()
         .map(|h| HistoryRow { date: format_utc(h.created_at), status: h.to_status, note: h.note, by: h.staff_email })
         .collect();
-    let mut merge_targets = Vec::new();
-    for status in [TopicStatus::Open, TopicStatus::Planned] {
-        for t in db::topics::list_by_status(pool, status, true, 500).await? {
-            if t.id != id {
-                merge_targets.push(Choice { id: t.id.to_string(), title: t.title });
-            }
-        }
-    }
-    let round = db::rounds::unclosed_round_of(pool, id).await?;
-    let voters: Vec<VoterView> = match round {
-        Some(r) => db::rounds::voters(pool, r, Some(id)).await?.into_iter().map(voter_view).collect(),
-        None => Vec::new(),
-    };
+    let merge_targets: Vec<Choice> =
+        merge_targets.into_iter().map(|t| Choice { id: t.id.to_string(), title: t.title }).collect();
+    let voters: Vec<VoterView> = voters.into_iter().map(voter_view).collect();
     let moves: Vec<&str> =
         TopicStatus::ALL.iter().filter(|s| topic.status.can_become(**s)).map(|s| s.as_str()).collect();
     let mut page = staff_page(state, Some(&staff.user), "/admin/topics");
@@ -209,7 +191,7 @@ async fn topic_page(
         .insert("suggester_name", &suggester.as_ref().and_then(|m| m.name.clone()))
         .insert("suggester_public_name", &suggester.as_ref().and_then(|m| m.public_name.clone()))
         .insert("history", &history)
-        .insert("articles", &db::topics::articles(pool, id).await?)
+        .insert("articles", &articles)
         .insert("merge_targets", &merge_targets)
         .insert("moves", &moves)
         .insert("round_id", &round.map(|r| r.to_string()))
@@ -375,14 +357,13 @@ async fn rounds_page(
     form: &RoundForm,
     errors: &FieldErrors,
 ) -> Result<Html<String>, AppError> {
-    let pool = state.ctx.db.pool();
     let now = state.ctx.clock.now();
-    let rounds: Vec<RoundRow> = db::rounds::list_recent(pool, 200)
+    let rounds: Vec<RoundRow> = pages::rounds(&state.ctx, 200)
         .await?
         .into_iter()
         .map(|r| RoundRow {
             id: r.id.to_string(),
-            state: round_state(&r, now),
+            state: r.phase(now).as_str(),
             title: r.title,
             opens_at: format_utc(r.opens_at),
             closes_at: format_utc(r.closes_at),
@@ -390,13 +371,14 @@ async fn rounds_page(
         })
         .collect();
     let checked = form.topics();
-    let mut choices = Vec::new();
-    for t in db::topics::list_by_status(pool, TopicStatus::Open, false, 500).await? {
-        if db::rounds::unclosed_round_of(pool, t.id).await?.is_none() {
+    let choices: Vec<serde_json::Value> = pages::new_round_choices(&state.ctx)
+        .await?
+        .into_iter()
+        .map(|t| {
             let id = t.id.to_string();
-            choices.push(serde_json::json!({ "id": id, "title": t.title, "checked": checked.contains(&id) }));
-        }
-    }
+            serde_json::json!({ "checked": checked.contains(&id), "id": id, "title": t.title })
+        })
+        .collect();
     let defaults = form.title.is_empty() && errors.is_empty();
     page.insert("rounds", &rounds)
         .insert("can_manage", &can_manage)
@@ -488,12 +470,10 @@ async fn show_round(
     staff: Authorized<ViewVotes>,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    let pool = state.ctx.db.pool();
-    let round = db::rounds::find(pool, parse_id::<RoundId>(&id)?).await?.ok_or(AppError::NotFound)?;
-    let ballot = db::rounds::ballot(pool, round.id).await?;
-    let view = round_view(&state, &round, &ballot, &Default::default(), true).await?;
-    let voters: Vec<VoterView> = db::rounds::voters(pool, round.id, None).await?.into_iter().map(voter_view).collect();
-    let turnout = db::rounds::count_voters(pool, round.id).await?;
+    let pages::StaffRound { standing, voters, turnout } =
+        pages::staff_round(&state.ctx, parse_id::<RoundId>(&id)?).await?;
+    let view = round_view(standing, &Default::default());
+    let voters: Vec<VoterView> = voters.into_iter().map(voter_view).collect();
     let mut page = staff_page(&state, Some(&staff.user), "/admin/rounds");
     page.insert("round", &view).insert("voters", &voters).insert("turnout", &turnout);
     Ok(page.render(&state, "admin/round.html")?.into_response())
@@ -505,17 +485,16 @@ async fn export_votes(
     ClientIp(ip): ClientIp,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    let pool = state.ctx.db.pool();
-    let round = db::rounds::find(pool, parse_id::<RoundId>(&id)?).await?.ok_or(AppError::NotFound)?;
-    let rows: Vec<Vec<String>> = db::rounds::voters(pool, round.id, None)
-        .await?
+    let actor = Actor::staff(&staff.user, &ip);
+    let (round, voters) = voting::export_votes(&state.ctx, &actor, parse_id::<RoundId>(&id)?).await?;
+    let rows: Vec<Vec<String>> = voters
         .into_iter()
         .map(|v| {
             vec![
                 crate::clock::format_rfc3339(v.created_at),
-                v.topic_id,
+                v.topic_id.to_string(),
                 v.topic_title,
-                v.member_id,
+                v.member_id.to_string(),
                 v.name.unwrap_or_default(),
                 v.public_name.unwrap_or_default(),
                 v.email.unwrap_or_default(),
@@ -525,11 +504,6 @@ async fn export_votes(
         .collect();
     let body =
         csv::to_csv(&["voted_at", "topic_id", "topic", "member_id", "name", "public_name", "email", "weight"], &rows);
-    let mut tx = state.ctx.db.begin_write().await?;
-    let actor = Actor::staff(&staff.user, &ip);
-    crate::services::staff::audit(&state.ctx, &mut tx, &actor, "round.export_votes", Some(round.id.to_string()), None)
-        .await?;
-    tx.commit().await.map_err(db::DbError::from)?;
     Ok(csv::attachment(body, &format!("votes-{}.csv", round.id)))
 }
 

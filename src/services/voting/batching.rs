@@ -14,12 +14,12 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::oneshot;
 
-use super::Context;
-use super::voting::{Refusal, VotingError};
+use super::{Refusal, VotingError};
 use crate::clock::Micros;
 use crate::db::rounds::NewVote;
 use crate::db::{self, DbError, Tx, WriteTurn};
 use crate::domain::{MemberId, RoundId};
+use crate::services::Context;
 
 /// A vote waiting to be cast, and where its answer goes.
 struct Waiting {
@@ -198,7 +198,7 @@ async fn cast_in_round(
     let ballots: Vec<(MemberId, i64)> = changed.iter().map(|m| (*m, used.get(m).copied().unwrap_or(0))).collect();
     db::rounds::set_ballots(tx, round, &ballots).await?;
     for member in changed {
-        super::voting::forget_votes(ctx, tx, member);
+        super::ballot::forget_votes(ctx, tx, member);
     }
     Ok(())
 }

@@ -1,0 +1,50 @@
+//! The newsroom's voting rules (who may vote, how votes are weighted), kept in
+//! the settings table.
+use super::VotingError;
+use crate::db::{self, DbError};
+use crate::domain::VotingSettings;
+use crate::services::Context;
+use crate::services::staff::{Actor, audit};
+
+const ELIGIBILITY_KEY: &str = "voting.eligibility";
+const WEIGHT_KEY: &str = "voting.weight";
+const TENURE_CAP_KEY: &str = "voting.tenure_cap_months";
+
+/// The newsroom's voting rules; defaults for anything not set.
+pub async fn settings(ctx: &Context) -> Result<VotingSettings, VotingError> {
+    let cached = ctx
+        .caches
+        .voting_settings
+        .get_or_load(&ctx.clock, || async {
+            let mut s = VotingSettings::default();
+            for (key, value) in db::settings::with_prefix(ctx.db.pool(), "voting.").await? {
+                match key.as_str() {
+                    ELIGIBILITY_KEY => s.eligibility = value.parse().unwrap_or(s.eligibility),
+                    WEIGHT_KEY => s.weight = value.parse().unwrap_or(s.weight),
+                    TENURE_CAP_KEY => s.tenure_cap_months = value.parse().unwrap_or(s.tenure_cap_months),
+                    _ => {}
+                }
+            }
+            Ok::<_, DbError>(s)
+        })
+        .await?;
+    Ok(*cached)
+}
+
+pub async fn save_settings(ctx: &Context, actor: &Actor, s: &VotingSettings) -> Result<(), VotingError> {
+    let now = ctx.clock.now();
+    let mut tx = ctx.db.begin_write().await?;
+    db::settings::set(&mut *tx, ELIGIBILITY_KEY, s.eligibility.as_str(), now).await?;
+    db::settings::set(&mut *tx, WEIGHT_KEY, s.weight.as_str(), now).await?;
+    db::settings::set(&mut *tx, TENURE_CAP_KEY, &s.tenure_cap_months.to_string(), now).await?;
+    let detail = format!(
+        "eligibility={} weight={} tenure_cap={}",
+        s.eligibility.as_str(),
+        s.weight.as_str(),
+        s.tenure_cap_months
+    );
+    audit(ctx, &mut tx, actor, "voting.settings", None, Some(detail)).await?;
+    tx.commit().await.map_err(DbError::from)?;
+    ctx.caches.voting_settings_changed();
+    Ok(())
+}
