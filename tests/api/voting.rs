@@ -156,3 +156,37 @@ async fn votes_cast_through_another_instance_show_within_seconds_and_at_once_aft
     app.advance_clock(patronage::services::cache::MEMBER_VOTES_TTL);
     patron.get("/topics").send().await.assert_contains("You have 2 votes left of 2.");
 }
+
+/// A live standing and the final result order topics the same way: weighted
+/// total, then raw count, then the earliest first vote (not the ballot's order).
+#[tokio::test]
+async fn live_tallies_break_ties_as_the_final_result_does() {
+    let app = TestApp::spawn().await;
+    let editor = staff(&app, "editor@newsroom.test", Role::Editor).await;
+    let mut topics = Vec::new();
+    for title in ["Alpha: rents in the old town", "Beta: school meals"] {
+        topics.push(open_topic(&editor, title).await);
+    }
+    let round = open_round(&app, &editor, &topics, 1, true).await;
+    let ann = demo_patron(&app, "ann@example.org", "supporter").await;
+    let bob = demo_patron(&app, "bob@example.org", "supporter").await;
+    // Beta, second on the ballot, gets its vote first; then both are tied.
+    vote(&ann, &round, &topics[1]).await.assert_status(303);
+    app.advance_clock(MINUTE);
+    vote(&bob, &round, &topics[0]).await.assert_status(303);
+
+    let beta_before_alpha = |body: &str| {
+        let alpha = body.find("Alpha: rents in the old town").expect("alpha on the page");
+        let beta = body.find("Beta: school meals").expect("beta on the page");
+        beta < alpha
+    };
+    let live = app.new_browser().get(&format!("/rounds/{round}")).send().await;
+    live.assert_status(200);
+    assert!(beta_before_alpha(&live.body), "the live standing puts the earlier first vote first");
+
+    app.advance_clock(8 * DAY);
+    app.drain_jobs().await;
+    let result = app.new_browser().get(&format!("/rounds/{round}")).send().await;
+    result.assert_status(200).assert_not_contains("Results are published when voting closes.");
+    assert!(beta_before_alpha(&result.body), "the final result orders the tie the same way");
+}
