@@ -3,9 +3,10 @@
 pub mod cleanup;
 pub mod send_mail;
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::watch;
+use tokio::sync::{Notify, watch};
 
 use crate::mail::Mailer;
 use crate::services::Context;
@@ -19,47 +20,93 @@ pub fn worker_id() -> String {
 /// is due now; returns how many items were handled.
 /// Tests call this instead of waiting for the loops.
 pub async fn drain(ctx: &Context, mailer: &Mailer, worker: &str) -> anyhow::Result<usize> {
-    let mut handled = crate::services::stripe_events::drain(ctx, worker).await?;
-    handled += crate::services::voting::close_due_rounds(ctx, worker).await?;
-    while send_mail::send_next(ctx, mailer, worker).await?.is_some() {
-        handled += 1;
-    }
+    let mut handled = apply_stripe_events(ctx, worker).await?;
+    handled += close_rounds(ctx, worker).await?;
+    handled += send_mail(ctx, mailer, worker).await?;
     Ok(handled)
 }
 
-/// Starts the loops; they stop when `shutdown` turns true, finishing the item in hand.
-pub fn spawn(ctx: Context, mailer: Mailer, mut shutdown: watch::Receiver<bool>) -> Vec<tokio::task::JoinHandle<()>> {
-    let worker = worker_id();
-    let mail_ctx = ctx.clone();
-    let mut mail_shutdown = shutdown.clone();
-    let mail = tokio::spawn(async move {
+/// Applies the Stripe events whose retry is due (a new event is applied as it arrives).
+async fn apply_stripe_events(ctx: &Context, worker: &str) -> anyhow::Result<usize> {
+    Ok(crate::services::stripe_events::drain(ctx, worker).await?)
+}
+
+/// Closes the rounds whose time is up and records their results.
+async fn close_rounds(ctx: &Context, worker: &str) -> anyhow::Result<usize> {
+    Ok(crate::services::voting::close_due_rounds(ctx, worker).await?)
+}
+
+/// Sends the mail that is due, one message at a time.
+async fn send_mail(ctx: &Context, mailer: &Mailer, worker: &str) -> anyhow::Result<usize> {
+    let mut sent = 0;
+    while send_mail::send_next(ctx, mailer, worker).await?.is_some() {
+        sent += 1;
+    }
+    Ok(sent)
+}
+
+/// How a background loop is run: its name in logs, how often it looks for work,
+/// and what wakes it sooner.
+struct Schedule {
+    kind: &'static str,
+    every: Duration,
+    wakeup: Option<Arc<Notify>>,
+}
+
+/// Runs `work` on `schedule` until `shutdown` turns true; the run in hand finishes first.
+fn spawn_loop<F, Fut>(schedule: Schedule, mut shutdown: watch::Receiver<bool>, work: F) -> tokio::task::JoinHandle<()>
+where
+    F: Fn() -> Fut + Send + 'static,
+    Fut: Future<Output = anyhow::Result<usize>> + Send,
+{
+    tokio::spawn(async move {
+        let wakeup = schedule.wakeup.unwrap_or_default();
         loop {
-            match drain(&mail_ctx, &mailer, &worker).await {
-                Ok(_) => {}
-                Err(e) => tracing::error!(job.kind = "send_mail", error = %format!("{e:#}"), "mail job failed"),
+            if let Err(e) = work().await {
+                tracing::error!(job.kind = schedule.kind, error = %format!("{e:#}"), "background job failed");
             }
-            // Woken at once by a local enqueue; the timer picks up other instances'
-            // mail and retries that fall due.
             tokio::select! {
-                _ = mail_ctx.mail_wakeup.notified() => {}
-                _ = tokio::time::sleep(Duration::from_secs(5)) => {}
-                _ = mail_shutdown.changed() => break,
+                _ = wakeup.notified() => {}
+                _ = tokio::time::sleep(schedule.every) => {}
+                _ = shutdown.changed() => break,
             }
-            if *mail_shutdown.borrow() {
+            if *shutdown.borrow() {
                 break;
             }
         }
+    })
+}
+
+/// Starts the loops: Stripe event retries, closing rounds and mail (every 5 s;
+/// mail at once when this instance enqueues some), and the cleanup (every 10 min).
+pub fn spawn(ctx: Context, mailer: Mailer, shutdown: watch::Receiver<bool>) -> Vec<tokio::task::JoinHandle<()>> {
+    let worker: Arc<str> = worker_id().into();
+    let every = |kind, secs| Schedule { kind, every: Duration::from_secs(secs), wakeup: None };
+    let events = {
+        let (ctx, worker) = (ctx.clone(), worker.clone());
+        spawn_loop(every("apply_stripe_events", 5), shutdown.clone(), move || {
+            let (ctx, worker) = (ctx.clone(), worker.clone());
+            async move { apply_stripe_events(&ctx, &worker).await }
+        })
+    };
+    let rounds = {
+        let (ctx, worker) = (ctx.clone(), worker.clone());
+        spawn_loop(every("close_rounds", 5), shutdown.clone(), move || {
+            let (ctx, worker) = (ctx.clone(), worker.clone());
+            async move { close_rounds(&ctx, &worker).await }
+        })
+    };
+    let mail = {
+        let schedule = Schedule { wakeup: Some(ctx.mail_wakeup.clone()), ..every("send_mail", 5) };
+        let (ctx, worker) = (ctx.clone(), worker.clone());
+        spawn_loop(schedule, shutdown.clone(), move || {
+            let (ctx, mailer, worker) = (ctx.clone(), mailer.clone(), worker.clone());
+            async move { send_mail(&ctx, &mailer, &worker).await }
+        })
+    };
+    let cleanup = spawn_loop(every("cleanup", 600), shutdown, move || {
+        let ctx = ctx.clone();
+        async move { cleanup::run(&ctx).await.map(|()| 0) }
     });
-    let cleanup = tokio::spawn(async move {
-        loop {
-            if let Err(e) = cleanup::run(&ctx).await {
-                tracing::error!(job.kind = "cleanup", error = %format!("{e:#}"), "cleanup failed");
-            }
-            tokio::select! {
-                _ = tokio::time::sleep(Duration::from_secs(600)) => {}
-                _ = shutdown.changed() => break,
-            }
-        }
-    });
-    vec![mail, cleanup]
+    vec![events, rounds, mail, cleanup]
 }
