@@ -52,6 +52,12 @@ pub struct Settings {
     /// Take the client address from the last X-Forwarded-For entry (only behind a proxy you run).
     #[arg(long, env = "TRUST_FORWARDED_FOR", default_value_t = false, global = true)]
     pub trust_forwarded_for: bool,
+    /// Milliseconds a client has to send a request's headers before the connection is closed.
+    #[arg(long, env = "HEADER_READ_TIMEOUT_MS", default_value_t = 10_000, global = true)]
+    pub header_read_timeout_ms: u64,
+    /// Connections one client address may hold open at once (0: no limit).
+    #[arg(long, env = "MAX_CONNECTIONS_PER_CLIENT", default_value_t = 256, global = true)]
+    pub max_connections_per_client: usize,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -116,6 +122,7 @@ pub struct Config {
     pub trust_forwarded_for: bool,
     pub stripe: Option<StripeConfig>,
     pub past_due_grace_days: u16,
+    pub serve_limits: crate::server::Limits,
     /// Run background jobs in this process. Tests turn it off and drain queues themselves.
     pub run_jobs: bool,
 }
@@ -198,6 +205,13 @@ impl Config {
         if newsroom_name.is_empty() || newsroom_name.chars().count() > 100 {
             return Err(invalid("NEWSROOM_NAME", "expected 1 to 100 characters"));
         }
+        if !(100..=600_000).contains(&s.header_read_timeout_ms) {
+            return Err(invalid("HEADER_READ_TIMEOUT_MS", "expected 100 to 600000 milliseconds"));
+        }
+        let serve_limits = crate::server::Limits {
+            header_read_timeout: std::time::Duration::from_millis(s.header_read_timeout_ms),
+            connections_per_client: s.max_connections_per_client,
+        };
         Ok(Self {
             database_url,
             bind_addr: s.bind_addr,
@@ -212,6 +226,7 @@ impl Config {
             trust_forwarded_for: s.trust_forwarded_for,
             stripe,
             past_due_grace_days: s.past_due_grace_days,
+            serve_limits,
             run_jobs: true,
         })
     }

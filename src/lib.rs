@@ -9,6 +9,7 @@ pub mod i18n;
 pub mod jobs;
 pub mod mail;
 pub mod payments;
+pub mod server;
 pub mod services;
 pub mod startup;
 pub mod telemetry;

@@ -121,10 +121,9 @@ impl Application {
         let jobs =
             if self.run_jobs { jobs::spawn(self.state.ctx.clone(), self.mailer.clone(), stop_rx) } else { Vec::new() };
         let db = self.state.ctx.db.clone();
+        let limits = self.state.config.serve_limits;
         let app = http::router(self.state)?;
-        axum::serve(self.listener, app.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(shutdown)
-            .await?;
+        crate::server::serve(self.listener, app, limits, shutdown).await?;
         let _ = stop_tx.send(true);
         for job in jobs {
             let _ = job.await;

@@ -12,6 +12,7 @@ mod join;
 mod languages;
 mod mail;
 mod sign_in;
+mod slow_clients;
 mod staff;
 mod stripe;
 mod topics;

@@ -34,6 +34,7 @@ pub struct TestAppBuilder {
     run_jobs: bool,
     public_url: Option<String>,
     stripe: bool,
+    serve_limits: Option<patronage::server::Limits>,
 }
 
 pub struct TestApp {
@@ -71,6 +72,12 @@ impl TestAppBuilder {
         self
     }
 
+    /// How long a request's headers may take and how many connections one client may hold.
+    pub fn serve_limits(mut self, limits: patronage::server::Limits) -> Self {
+        self.serve_limits = Some(limits);
+        self
+    }
+
     pub fn public_url(mut self, url: &str) -> Self {
         self.public_url = Some(url.to_string());
         self
@@ -99,9 +106,14 @@ impl TestAppBuilder {
             stripe_webhook_secret: stripe.as_ref().map(|_| WEBHOOK_SECRET.to_string()),
             stripe_api_base: stripe.as_ref().map(|m| m.base_url.clone()),
             past_due_grace_days: 14,
+            header_read_timeout_ms: 10_000,
+            max_connections_per_client: 256,
         };
         let mut config = Config::from_settings(settings).expect("the test configuration is valid");
         config.run_jobs = self.run_jobs;
+        if let Some(limits) = self.serve_limits {
+            config.serve_limits = limits;
+        }
         let app = Application::build_with_clock(config, Clock::default()).await.expect("the application builds");
         let base_url = format!("http://{}", app.local_addr());
         let ctx = app.context().clone();
@@ -130,7 +142,13 @@ impl TestAppBuilder {
 
 impl TestApp {
     pub fn builder() -> TestAppBuilder {
-        TestAppBuilder { trusted_origins: Vec::new(), run_jobs: false, public_url: None, stripe: false }
+        TestAppBuilder {
+            trusted_origins: Vec::new(),
+            run_jobs: false,
+            public_url: None,
+            stripe: false,
+            serve_limits: None,
+        }
     }
 
     pub async fn spawn() -> TestApp {
