@@ -13,8 +13,8 @@ use crate::db::sessions::Owner;
 use crate::db::{self, DbError};
 use crate::domain::{Email, Locale, MemberId, PersonName};
 
-/// Sign-in links work for this long.
-pub const SIGN_IN_LINK_TTL: Micros = 15 * MINUTE;
+/// OWASP ASVS 5.0 (6.5.5): out-of-band sign-in links live at most 10 minutes.
+pub const SIGN_IN_LINK_TTL: Micros = 10 * MINUTE;
 
 #[derive(Debug, thiserror::Error)]
 pub enum MembershipError {
