@@ -1,7 +1,34 @@
-//! Free text that people type: names and passwords.
+//! Free text that people type: names and passwords, and the rules every text
+//! typed by a person follows (normal form, no invisible characters).
 use std::fmt;
 
-/// A display name: trimmed, 1–100 characters, no control characters.
+use unicode_normalization::UnicodeNormalization;
+
+/// Text as people type it, in one form: trimmed and composed (NFC), so the same
+/// name typed on two keyboards is stored, compared and sorted as one.
+pub fn normalise(input: &str) -> String {
+    input.trim().nfc().collect()
+}
+
+/// Characters that change how a text reads without being seen: bidirectional
+/// overrides and isolates, zero-width characters, invisible operators, tags.
+pub fn is_invisible_format(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{061C}'
+            | '\u{180E}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{206F}'
+            | '\u{FEFF}'
+            | '\u{FFF9}'..='\u{FFFB}'
+            | '\u{E0000}'..='\u{E007F}'
+    )
+}
+
+/// A display name: trimmed, composed (NFC), 1–100 characters, no control or
+/// invisible characters.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PersonName(String);
 
@@ -9,7 +36,7 @@ pub struct PersonName(String);
 pub enum PersonNameError {
     #[error("Names can be at most 100 characters long.")]
     TooLong,
-    #[error("Names cannot contain control characters.")]
+    #[error("Names cannot contain control or invisible characters.")]
     ControlCharacters,
 }
 
@@ -27,17 +54,17 @@ impl PersonName {
 
     /// `Ok(None)` for an empty (optional) name.
     pub fn parse_optional(input: &str) -> Result<Option<Self>, PersonNameError> {
-        let s = input.trim();
+        let s = normalise(input);
         if s.is_empty() {
             return Ok(None);
         }
         if s.chars().count() > Self::MAX_CHARS {
             return Err(PersonNameError::TooLong);
         }
-        if s.chars().any(char::is_control) {
+        if s.chars().any(|c| c.is_control() || is_invisible_format(c)) {
             return Err(PersonNameError::ControlCharacters);
         }
-        Ok(Some(Self(s.to_string())))
+        Ok(Some(Self(s)))
     }
 
     pub fn as_str(&self) -> &str {
@@ -96,6 +123,17 @@ mod tests {
         assert_eq!(PersonName::parse_optional(" Olena ").map(|n| n.map(|n| n.0)), Ok(Some("Olena".into())));
         assert_eq!(PersonName::parse_optional(&"я".repeat(101)), Err(PersonNameError::TooLong));
         assert_eq!(PersonName::parse_optional("a\u{7}b"), Err(PersonNameError::ControlCharacters));
+    }
+
+    #[test]
+    fn names_are_composed_and_may_not_hide_characters() {
+        // "Олена" with a combining breve typed apart (NFD) is stored composed.
+        let decomposed = "\u{418}\u{306}\u{440}\u{430}";
+        let name = PersonName::parse_optional(decomposed).expect("valid").expect("present");
+        assert_eq!(name.as_str(), "\u{419}\u{440}\u{430}");
+        for hidden in ["Ann\u{202E}a", "Bo\u{200B}b", "Eve\u{2066}", "Tag\u{E0041}"] {
+            assert_eq!(PersonName::parse_optional(hidden), Err(PersonNameError::ControlCharacters), "{hidden:?}");
+        }
     }
 
     #[test]

@@ -97,7 +97,7 @@ impl TopicText {
     pub const NOTE_MAX: usize = 500;
 
     pub fn parse(input: &str, max: usize, required: bool, multiline: bool) -> Result<Option<Self>, TextError> {
-        let s = input.trim();
+        let s = super::text::normalise(input);
         if s.is_empty() {
             return if required { Err(TextError::Empty) } else { Ok(None) };
         }
@@ -105,7 +105,7 @@ impl TopicText {
             return Err(TextError::TooLong { max });
         }
         let allowed = |c: char| multiline && matches!(c, '\n' | '\r' | '\t');
-        if s.chars().any(|c| (c.is_control() && !allowed(c)) || is_invisible_format(c)) {
+        if s.chars().any(|c| (c.is_control() && !allowed(c)) || super::text::is_invisible_format(c)) {
             return Err(TextError::ControlCharacters);
         }
         Ok(Some(Self(s.replace("\r\n", "\n"))))
@@ -130,11 +130,6 @@ impl TopicText {
     pub fn into_string(self) -> String {
         self.0
     }
-}
-
-/// Bidirectional overrides and zero-width characters hide what a text says.
-fn is_invisible_format(c: char) -> bool {
-    matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
 }
 
 /// A link to a web page: absolute http(s) only, so `javascript:` and `data:`
