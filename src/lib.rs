@@ -12,6 +12,7 @@ pub mod payments;
 pub mod services;
 pub mod startup;
 pub mod telemetry;
+pub mod tokens;
 pub mod views;
 
 pub mod http;

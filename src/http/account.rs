@@ -13,8 +13,7 @@ use super::session::{MEMBER_COOKIE, lang_cookie, removal};
 use super::state::AppState;
 use crate::clock::format_utc;
 use crate::db;
-use crate::db::members::Member;
-use crate::domain::{Currency, Locale, MemberStatus, Money, PersonName};
+use crate::domain::{Locale, Member, MemberStatus, Money, PersonName};
 use crate::services::billing;
 use crate::services::{membership, sessions};
 
@@ -56,7 +55,7 @@ async fn insert_billing(state: &AppState, page: &mut PageContext, member: &Membe
         .map(|p| PaymentView {
             date: format_utc(p.occurred_at),
             kind_key: format!("payment-kind-{}", p.kind),
-            amount: Money::new(p.gross_minor, Currency::parse(&p.currency).unwrap_or(Currency::EUR)).display(),
+            amount: Money::new(p.gross_minor, p.currency).display(),
             description: p.description.unwrap_or_default(),
         })
         .collect();

@@ -5,58 +5,17 @@
 //! stored together or not at all.
 use super::Context;
 use crate::clock::Micros;
-use crate::db::payments::{NewMrrMovement, NewPayment, PaymentKind};
-use crate::db::subscriptions::Subscription;
-use crate::db::tiers::Tier;
+use crate::db::payments::{NewMrrMovement, NewPayment};
 use crate::db::{self, DbError, Tx};
-use crate::domain::{Currency, Interval, MemberId, MemberStatus, MrrMovementKind, SubscriptionStatus};
+use crate::domain::{
+    Member, MemberId, MemberStatus, MrrMovementKind, PaymentKind, Subscription, SubscriptionState, SubscriptionStatus,
+    Tier,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum BillingError {
     #[error(transparent)]
     Db(#[from] DbError),
-}
-
-/// A subscription as the provider reports it now.
-#[derive(Clone, Debug)]
-pub struct SubscriptionState {
-    pub provider_id: String,
-    pub customer_id: String,
-    /// From our metadata / `client_reference_id`, when present.
-    pub member_hint: Option<MemberId>,
-    /// The provider's price id (or, for demo payments, ours).
-    pub price_ref: Option<String>,
-    pub status: SubscriptionStatus,
-    pub interval: Interval,
-    /// Per interval, in minor units.
-    pub amount_minor: i64,
-    pub currency: Currency,
-    pub current_period_end: Option<Micros>,
-    pub cancel_at_period_end: bool,
-    pub started_at: Option<Micros>,
-    pub canceled_at: Option<Micros>,
-    pub ended_at: Option<Micros>,
-}
-
-impl SubscriptionState {
-    /// Our mirror as a state to change and apply again (demo portal, local cancellation).
-    pub fn from_mirror(sub: &Subscription) -> Self {
-        Self {
-            provider_id: sub.provider_id.clone(),
-            customer_id: sub.customer_id.clone(),
-            member_hint: sub.member_id,
-            price_ref: sub.price_id.clone(),
-            status: sub.status,
-            interval: sub.interval,
-            amount_minor: sub.amount_minor,
-            currency: sub.currency,
-            current_period_end: sub.current_period_end,
-            cancel_at_period_end: sub.cancel_at_period_end,
-            started_at: sub.started_at,
-            canceled_at: sub.canceled_at,
-            ended_at: sub.ended_at,
-        }
-    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -134,7 +93,7 @@ pub async fn apply_subscription(
             kind,
             delta_minor: mrr_after - mrr_before,
             mrr_after_minor: mrr_after,
-            currency: state.currency.as_str().to_string(),
+            currency: state.currency,
             occurred_at: now,
         };
         db::payments::insert_mrr_movement(&mut **tx, &movement, now).await?;
@@ -207,8 +166,8 @@ pub fn simulated_payment(
         gross_minor: amount.minor,
         fee_minor: fee,
         net_minor: amount.minor - fee,
-        currency: amount.currency.as_str().to_string(),
-        settlement_currency: Some(amount.currency.as_str().to_string()),
+        currency: amount.currency,
+        settlement_currency: Some(amount.currency),
         settlement_net_minor: Some(amount.minor - fee),
         charge_id,
         description: Some(description.to_string()),
@@ -234,7 +193,7 @@ pub async fn standing(ctx: &Context, member_id: MemberId) -> Result<Standing, Bi
 }
 
 /// [`standing`] for a member already loaded (one query fewer).
-pub async fn standing_of(ctx: &Context, member: &crate::db::members::Member) -> Result<Standing, BillingError> {
+pub async fn standing_of(ctx: &Context, member: &Member) -> Result<Standing, BillingError> {
     standing_given(ctx, member.id, member.comped_until).await
 }
 

@@ -8,12 +8,12 @@ use std::hash::Hash;
 use std::sync::{Arc, RwLock};
 
 use crate::clock::{Clock, Micros, SECOND};
-use crate::db::members::Member;
 use crate::db::rounds::{BallotEntry, Round};
 use crate::db::sessions::Session;
-use crate::db::tiers::{Tier, TierPrice};
 use crate::db::topics::Topic;
+use crate::domain::Member;
 use crate::domain::{MemberId, RoundId, VotingSettings};
+use crate::domain::{Tier, TierPrice};
 use crate::services::voting::Refusal;
 
 pub struct Cached<T> {

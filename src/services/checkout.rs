@@ -1,16 +1,17 @@
 //! Becoming a patron and giving once: starting a checkout with the payment
 //! provider, and (for demo payments) completing it.
-use super::billing::{self, Applied, BillingError, SubscriptionState};
+use super::billing::{self, Applied, BillingError};
 use super::membership::{self, MembershipError};
 use super::rate_limit::{self, Limit, RateLimitError};
 use super::{Context, sessions};
 use crate::clock::{DAY, MINUTE};
-use crate::db::members::Member;
-use crate::db::payments::{NewPayment, PaymentKind};
+use crate::db::payments::NewPayment;
 use crate::db::sessions::Owner;
-use crate::db::tiers::TierPrice;
 use crate::db::{self, DbError};
-use crate::domain::{Currency, Email, Interval, Locale, MemberId, Money, PersonName, SubscriptionStatus};
+use crate::domain::{
+    Currency, Email, Interval, Locale, Member, MemberId, Money, PaymentKind, PersonName, SubscriptionState,
+    SubscriptionStatus, TierPrice,
+};
 use crate::payments::Payments;
 use crate::payments::demo::{CheckoutKind, DemoCheckout, simulated_fee};
 use crate::payments::stripe::{GatewayError, StripeGateway};

@@ -1,5 +1,4 @@
 //! Use cases. Pure logic over `db` and the gateways (mail); no HTTP here.
-pub mod auth_tokens;
 pub mod billing;
 pub mod cache;
 pub mod checkout;
@@ -21,9 +20,8 @@ use tokio::sync::Notify;
 use crate::clock::Clock;
 use crate::db::Db;
 use crate::payments::Payments;
+use crate::tokens::Keys;
 use crate::views::Views;
-
-pub use auth_tokens::Keys;
 
 /// What every use case needs, cheap to clone.
 #[derive(Clone, Debug)]

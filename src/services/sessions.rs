@@ -3,12 +3,11 @@
 use std::sync::Arc;
 
 use super::Context;
-use super::auth_tokens::{hash_token, is_well_formed, new_token};
 use crate::clock::{DAY, HOUR, MINUTE, Micros};
-use crate::db::members::Member;
 use crate::db::sessions::{self, Owner};
-use crate::db::staff::StaffUser;
 use crate::db::{DbError, Tx};
+use crate::domain::{Member, StaffUser};
+use crate::tokens::{hash_token, is_well_formed, new_token};
 
 /// How long sessions live: idle (since last use) and absolute (since sign-in).
 /// Writing last-seen on every request would turn each page view into a write;

@@ -12,11 +12,11 @@ use super::outbox::{self, OutboxError};
 use super::rate_limit::{self, Limit, RateLimitError};
 use super::staff::{Actor, audit};
 use crate::clock::{DAY, Micros};
-use crate::db::members::Member;
 use crate::db::rounds::{NewVote, Round, Tally};
-use crate::db::subscriptions::Subscription;
 use crate::db::topics::{NewTopic, TopicEvent};
 use crate::db::{self, DbError, Tx};
+use crate::domain::Member;
+use crate::domain::Subscription;
 use crate::domain::{
     ArticleUrl, Eligibility, MemberId, MemberStatus, RoundId, TopicId, TopicStatus, TopicText, VotingSettings,
     WeightMode,

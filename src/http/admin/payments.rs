@@ -292,10 +292,10 @@ async fn list_events(State(state): State<AppState>, staff: Authorized<ViewPaymen
         .await?
         .into_iter()
         .map(|e| EventRow {
-            retryable: matches!(e.status.as_str(), "failed" | "unmatched" | "pending"),
+            retryable: e.status.can_retry(),
             id: e.id,
             event_type: e.event_type,
-            status: e.status,
+            status: e.status.as_str().to_string(),
             attempts: e.attempts,
             error: e.last_error.unwrap_or_default(),
             received: format_utc(e.received_at),
@@ -348,12 +348,12 @@ async fn show_ledger(State(state): State<AppState>, staff: Authorized<ViewPaymen
         .await?
         .into_iter()
         .map(|r| {
-            let currency = Currency::parse(&r.currency).unwrap_or(Currency::EUR);
+            let currency = r.currency;
             LedgerView {
                 date: format_utc(r.occurred_at),
-                kind: r.kind,
+                kind: r.kind.as_str().to_string(),
                 provider_id: r.provider_id,
-                member: r.member_id.unwrap_or_default(),
+                member: r.member_id.map(|m| m.to_string()).unwrap_or_default(),
                 gross: Money::new(r.gross_minor, currency).display(),
                 fee: Money::new(r.fee_minor, currency).display(),
                 net: Money::new(r.net_minor, currency).display(),
