@@ -12,7 +12,6 @@ use super::extract::{FieldErrors, Form, PageContext, SignedInMember};
 use super::session::{MEMBER_COOKIE, lang_cookie, removal};
 use super::state::AppState;
 use crate::clock::format_utc;
-use crate::db;
 use crate::domain::{Locale, Member, MemberStatus, Money, PersonName};
 use crate::services::billing;
 use crate::services::{membership, sessions};
@@ -45,11 +44,10 @@ struct PaymentView {
 
 /// The membership part of the account page: standing, renewal, payment history.
 async fn insert_billing(state: &AppState, page: &mut PageContext, member: &Member) -> Result<(), AppError> {
-    let standing = billing::standing_of(&state.ctx, member).await.map_err(anyhow::Error::new)?;
+    let billing::AccountBilling { standing, payments } = billing::account_billing(&state.ctx, member).await?;
     let sub = standing.subscription.as_ref();
     let renewal = sub.and_then(|s| s.current_period_end).map(format_utc);
     let ending = sub.is_some_and(|s| s.cancel_at_period_end || s.status.is_terminal());
-    let payments = state.ctx.db.read(async |conn| db::payments::list_for_member(conn, member.id, 50).await).await?;
     let payments: Vec<PaymentView> = payments
         .into_iter()
         .map(|p| PaymentView {

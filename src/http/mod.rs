@@ -2,6 +2,7 @@
 pub mod account;
 pub mod admin;
 pub mod csv;
+mod db_error_shim;
 pub mod error;
 pub mod extract;
 pub mod health;

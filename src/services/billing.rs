@@ -4,12 +4,12 @@
 //! transaction, so a subscription change, its ledger row and its MRR movement are
 //! stored together or not at all.
 use super::Context;
-use crate::clock::Micros;
-use crate::db::payments::{NewMrrMovement, NewPayment};
+use crate::clock::{DAY, Micros};
+use crate::db::payments::{NewMrrMovement, NewPayment, PaymentRow};
 use crate::db::{self, DbError, Tx};
 use crate::domain::{
-    Member, MemberId, MemberStatus, MrrMovementKind, PaymentKind, Subscription, SubscriptionState, SubscriptionStatus,
-    Tier,
+    Email, Member, MemberId, MemberStatus, MrrMovementKind, PaymentKind, Subscription, SubscriptionState,
+    SubscriptionStatus, Tier,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -127,21 +127,21 @@ pub async fn record_payment(
     Ok(db::payments::insert(&mut **tx, &payment, now).await?)
 }
 
-/// Grants complimentary patron status until `until` (or ends it with `None`).
-pub async fn comp(
-    ctx: &Context,
-    actor: &super::staff::Actor,
-    member: MemberId,
-    until: Option<Micros>,
-) -> Result<(), BillingError> {
+/// Grants the member with this address complimentary patron status for
+/// `days` days from now (0 ends it), with its audit entry, in one transaction.
+/// False when no member has this address.
+pub async fn comp(ctx: &Context, actor: &super::staff::Actor, email: &Email, days: i64) -> Result<bool, BillingError> {
+    let until = (days > 0).then(|| ctx.clock.now() + days * DAY);
     let mut tx = ctx.db.begin_write().await?;
+    let Some(member) = db::members::find_by_email(&mut *tx, email).await? else { return Ok(false) };
+    let member = member.id;
     db::members::set_comped_until(&mut *tx, member, until).await?;
     forget_standing(ctx, &mut tx, member);
     let detail = until.map_or_else(|| "ended".to_string(), crate::clock::format_utc);
     super::staff::audit(ctx, &mut tx, actor, "member.comp", Some(member.to_string()), Some(detail)).await?;
     tx.commit().await.map_err(DbError::from)?;
     ctx.caches.sessions.clear();
-    Ok(())
+    Ok(true)
 }
 
 /// A ledger row for money that moved through the demo gateway (or the demo data),
@@ -190,6 +190,25 @@ pub struct Standing {
 pub async fn standing(ctx: &Context, member_id: MemberId) -> Result<Standing, BillingError> {
     let comped_until = db::members::comped_until(ctx.db.pool(), member_id).await?;
     standing_given(ctx, member_id, comped_until).await
+}
+
+/// The billing part of a member's account page.
+#[derive(Clone, Debug)]
+pub struct AccountBilling {
+    pub standing: Standing,
+    /// Newest first, at most [`ACCOUNT_PAYMENTS`].
+    pub payments: Vec<PaymentRow>,
+}
+
+/// How many of their payments the account page lists.
+pub const ACCOUNT_PAYMENTS: i64 = 50;
+
+/// Where the member stands and what they paid, for their account page.
+pub async fn account_billing(ctx: &Context, member: &Member) -> Result<AccountBilling, BillingError> {
+    let standing = standing_of(ctx, member).await?;
+    let payments =
+        ctx.db.read(async |conn| db::payments::list_for_member(conn, member.id, ACCOUNT_PAYMENTS).await).await?;
+    Ok(AccountBilling { standing, payments })
 }
 
 /// [`standing`] for a member already loaded (one query fewer).
@@ -242,7 +261,7 @@ pub async fn standing_from(
     let has_access = matches!(status, MemberStatus::Patron | MemberStatus::PastDue | MemberStatus::Comped);
     let tier = match best.as_ref().and_then(|s| s.tier_id) {
         Some(id) if status != MemberStatus::Free => {
-            let catalog = super::tiers::catalog(ctx).await?;
+            let catalog = super::tiers::catalog(ctx).await.map_err(DbError::from)?;
             match catalog.tiers.iter().find(|t| t.id == id) {
                 Some(t) => Some(t.clone()),
                 // An archived tier is not in the catalogue of active ones.

@@ -188,6 +188,11 @@ pub async fn setup_link_if_needed(ctx: &Context) -> Result<Option<String>, Staff
     Ok(Some(ctx.url(&format!("/admin/setup?token={token}"))))
 }
 
+/// Every staff account, oldest first, for the staff page.
+pub async fn list_accounts(ctx: &Context) -> Result<Vec<StaffUser>, StaffError> {
+    Ok(db::staff::list(ctx.db.pool()).await?)
+}
+
 pub async fn link_is_valid(ctx: &Context, token: &str, purpose: LoginPurpose) -> Result<bool, StaffError> {
     if !is_well_formed(token) {
         return Ok(false);
@@ -291,7 +296,7 @@ pub async fn sign_in(
 }
 
 pub async fn sign_out(ctx: &Context, user: &StaffUser, cookie: &str, ip: &str) -> Result<(), StaffError> {
-    sessions::end(ctx, cookie).await?;
+    sessions::end(ctx, cookie).await.map_err(DbError::from)?;
     let mut tx = ctx.db.begin_write().await?;
     audit(ctx, &mut tx, &Actor::staff(user, ip), "staff.sign_out", None, None).await?;
     tx.commit().await.map_err(DbError::from)?;

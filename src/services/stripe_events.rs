@@ -1,8 +1,9 @@
 //! Stripe webhooks: verify, store, apply once. Applying never trusts the event's
 //! copy of an object: it re-reads the subscription / invoice / session from
 //! Stripe, so events may arrive in any order, any number of times.
-use super::Context;
 use super::billing::{self, Applied};
+use super::staff::{Actor, audit};
+use super::{Context, StorageError};
 use crate::clock::{HOUR, MINUTE, Micros, SECOND};
 use crate::db::payments::NewPayment;
 use crate::db::stripe_events::{NewEvent, StoredEvent};
@@ -118,6 +119,21 @@ pub async fn process(ctx: &Context, only: Option<&str>, worker: &str) -> Result<
         return Ok(None);
     };
     attempt(ctx, gateway, &event).await.map(Some)
+}
+
+/// Staff's retry button: puts a failed, unmatched or pending event back in the
+/// queue and records who did so, in one transaction, then applies it at once.
+/// False when there is no such event or its status is not one to retry.
+#[tracing::instrument(skip_all, fields(stripe.event_id = %id))]
+pub async fn retry(ctx: &Context, actor: &Actor, id: &str, worker: &str) -> Result<bool, StorageError> {
+    let mut tx = ctx.db.begin_write().await?;
+    if !db::stripe_events::requeue(&mut *tx, id, ctx.clock.now()).await? {
+        return Ok(false);
+    }
+    audit(ctx, &mut tx, actor, "stripe_event.retry", Some(id.to_string()), None).await?;
+    tx.commit().await.map_err(DbError::from)?;
+    process(ctx, Some(id), worker).await?;
+    Ok(true)
 }
 
 /// Applies an event this worker has taken, and records the outcome.
