@@ -13,6 +13,7 @@ pub mod server;
 pub mod services;
 pub mod startup;
 pub mod telemetry;
+pub mod tokens;
 pub mod views;
 
 pub mod http;

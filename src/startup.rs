@@ -14,8 +14,9 @@ use crate::i18n::I18n;
 use crate::jobs;
 use crate::mail::Mailer;
 use crate::payments::Payments;
-use crate::services::{self, Context, Keys};
+use crate::services::Context;
 use crate::telemetry;
+use crate::tokens::{self, Keys};
 use crate::views::Views;
 
 const SECRET_KEY_SETTING: &str = "secret_key";
@@ -50,7 +51,7 @@ pub async fn open_context(config: &Config, clock: Clock) -> anyhow::Result<Conte
 
 /// The generated key is stored once; concurrent first starts agree on the winner.
 async fn load_or_create_secret(db: &Db, clock: &Clock) -> anyhow::Result<String> {
-    let candidate = services::auth_tokens::new_token();
+    let candidate = tokens::new_token();
     if db::settings::insert_if_absent(&mut *db.write().await?, SECRET_KEY_SETTING, &candidate, clock.now()).await? {
         tracing::info!("generated a secret key and stored it in the database (set SECRET_KEY to manage it yourself)");
     }

@@ -4,24 +4,7 @@ use sqlx::{Any, Executor, FromRow};
 
 use super::{DbError, parse_stored};
 use crate::clock::Micros;
-use crate::domain::{MemberId, StaffId};
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Purpose {
-    MemberSignIn,
-    StaffPassword,
-    StaffSetup,
-}
-
-impl Purpose {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::MemberSignIn => "member_sign_in",
-            Self::StaffPassword => "staff_password",
-            Self::StaffSetup => "staff_setup",
-        }
-    }
-}
+use crate::domain::{LoginPurpose, MemberId, StaffId};
 
 /// Whom a consumed token was for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -50,7 +33,7 @@ impl TryFrom<OwnerRow> for TokenOwner {
 pub async fn insert<'e, E: Executor<'e, Database = Any>>(
     ex: E,
     token_hash: &str,
-    purpose: Purpose,
+    purpose: LoginPurpose,
     member_id: Option<MemberId>,
     staff_id: Option<StaffId>,
     now: Micros,
@@ -76,7 +59,7 @@ pub async fn insert<'e, E: Executor<'e, Database = Any>>(
 /// user, or (both `None`) every owner-less token: a newer link replaces older ones.
 pub async fn supersede<'e, E: Executor<'e, Database = Any>>(
     ex: E,
-    purpose: Purpose,
+    purpose: LoginPurpose,
     member_id: Option<MemberId>,
     staff_id: Option<StaffId>,
     now: Micros,
@@ -100,7 +83,7 @@ pub async fn supersede<'e, E: Executor<'e, Database = Any>>(
 pub async fn consume<'e, E: Executor<'e, Database = Any>>(
     ex: E,
     token_hash: &str,
-    purpose: Purpose,
+    purpose: LoginPurpose,
     now: Micros,
 ) -> Result<Option<TokenOwner>, DbError> {
     let row: Option<OwnerRow> = sqlx::query_as(
@@ -120,7 +103,7 @@ pub async fn consume<'e, E: Executor<'e, Database = Any>>(
 pub async fn is_valid<'e, E: Executor<'e, Database = Any>>(
     ex: E,
     token_hash: &str,
-    purpose: Purpose,
+    purpose: LoginPurpose,
     now: Micros,
 ) -> Result<bool, DbError> {
     let row: Option<(String,)> = sqlx::query_as(

@@ -1,24 +1,9 @@
+//! Members: readers with an account.
 use sqlx::{Any, Executor, FromRow};
 
 use super::{DbError, parse_stored};
 use crate::clock::Micros;
-use crate::domain::{Email, Locale, MemberId};
-
-#[derive(Clone, Debug)]
-pub struct Member {
-    pub id: MemberId,
-    /// `None` once the member deleted their account.
-    pub email: Option<Email>,
-    pub name: Option<String>,
-    /// A pseudonym shown instead of the name outside staff pages.
-    pub public_name: Option<String>,
-    pub locale: Locale,
-    /// Complimentary patron status granted by staff lasts until then.
-    pub comped_until: Option<Micros>,
-    pub created_at: Micros,
-    pub last_sign_in_at: Option<Micros>,
-    pub deleted_at: Option<Micros>,
-}
+use crate::domain::{Email, Locale, Member, MemberId};
 
 #[derive(FromRow)]
 pub(crate) struct MemberRow {

@@ -2,30 +2,9 @@
 //! so recording the same Stripe object twice changes nothing.
 use sqlx::{Any, Executor, FromRow};
 
-use super::DbError;
+use super::{DbError, parse_stored};
 use crate::clock::Micros;
-use crate::domain::{MemberId, MrrMovementKind};
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PaymentKind {
-    Subscription,
-    Donation,
-    Refund,
-    Dispute,
-    DisputeWon,
-}
-
-impl PaymentKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Subscription => "subscription",
-            Self::Donation => "donation",
-            Self::Refund => "refund",
-            Self::Dispute => "dispute",
-            Self::DisputeWon => "dispute_won",
-        }
-    }
-}
+use crate::domain::{Currency, MemberId, MrrMovementKind, PaymentKind};
 
 #[derive(Clone, Debug)]
 pub struct NewPayment {
@@ -37,8 +16,10 @@ pub struct NewPayment {
     pub gross_minor: i64,
     pub fee_minor: i64,
     pub net_minor: i64,
-    pub currency: String,
-    pub settlement_currency: Option<String>,
+    /// Of the gross amount (the charge's).
+    pub currency: Currency,
+    /// Of fee and net, when the provider reported a settlement.
+    pub settlement_currency: Option<Currency>,
     pub settlement_net_minor: Option<i64>,
     pub charge_id: Option<String>,
     pub description: Option<String>,
@@ -61,8 +42,8 @@ pub async fn insert<'e, E: Executor<'e, Database = Any>>(ex: E, p: &NewPayment, 
     .bind(p.gross_minor)
     .bind(p.fee_minor)
     .bind(p.net_minor)
-    .bind(&p.currency)
-    .bind(p.settlement_currency.as_deref())
+    .bind(p.currency.as_str())
+    .bind(p.settlement_currency.as_ref().map(Currency::as_str))
     .bind(p.settlement_net_minor)
     .bind(p.charge_id.as_deref())
     .bind(p.description.as_deref())
@@ -73,16 +54,45 @@ pub async fn insert<'e, E: Executor<'e, Database = Any>>(ex: E, p: &NewPayment, 
     Ok(done.rows_affected() == 1)
 }
 
-#[derive(Clone, Debug, FromRow)]
+/// A ledger row as its member sees it.
+#[derive(Clone, Debug)]
 pub struct PaymentRow {
-    pub kind: String,
+    pub kind: PaymentKind,
     pub provider_id: String,
     pub gross_minor: i64,
     pub fee_minor: i64,
     pub net_minor: i64,
-    pub currency: String,
+    pub currency: Currency,
     pub description: Option<String>,
-    pub occurred_at: i64,
+    pub occurred_at: Micros,
+}
+
+#[derive(FromRow)]
+struct MemberPaymentRow {
+    kind: String,
+    provider_id: String,
+    gross_minor: i64,
+    fee_minor: i64,
+    net_minor: i64,
+    currency: String,
+    description: Option<String>,
+    occurred_at: i64,
+}
+
+impl TryFrom<MemberPaymentRow> for PaymentRow {
+    type Error = DbError;
+    fn try_from(r: MemberPaymentRow) -> Result<Self, DbError> {
+        Ok(PaymentRow {
+            kind: parse_stored("payment kind", &r.kind)?,
+            provider_id: r.provider_id,
+            gross_minor: r.gross_minor,
+            fee_minor: r.fee_minor,
+            net_minor: r.net_minor,
+            currency: parse_stored("currency", &r.currency)?,
+            description: r.description,
+            occurred_at: r.occurred_at,
+        })
+    }
 }
 
 pub async fn list_for_member<'e, E: Executor<'e, Database = Any>>(
@@ -90,7 +100,7 @@ pub async fn list_for_member<'e, E: Executor<'e, Database = Any>>(
     member: MemberId,
     limit: i64,
 ) -> Result<Vec<PaymentRow>, DbError> {
-    let rows = sqlx::query_as(
+    let rows: Vec<MemberPaymentRow> = sqlx::query_as(
         "select kind, provider_id, gross_minor, fee_minor, net_minor, currency, description, occurred_at
          from payments where member_id = $1 order by occurred_at desc, id desc limit $2",
     )
@@ -98,7 +108,7 @@ pub async fn list_for_member<'e, E: Executor<'e, Database = Any>>(
     .bind(limit)
     .fetch_all(ex)
     .await?;
-    Ok(rows)
+    rows.into_iter().map(PaymentRow::try_from).collect()
 }
 
 #[derive(Clone, Debug)]
@@ -108,7 +118,7 @@ pub struct NewMrrMovement {
     pub kind: MrrMovementKind,
     pub delta_minor: i64,
     pub mrr_after_minor: i64,
-    pub currency: String,
+    pub currency: Currency,
     pub occurred_at: Micros,
 }
 
@@ -127,7 +137,7 @@ pub async fn insert_mrr_movement<'e, E: Executor<'e, Database = Any>>(
     .bind(m.kind.as_str())
     .bind(m.delta_minor)
     .bind(m.mrr_after_minor)
-    .bind(&m.currency)
+    .bind(m.currency.as_str())
     .bind(m.occurred_at)
     .bind(now)
     .execute(ex)
@@ -147,30 +157,61 @@ pub async fn owner_of_charge<'e, E: Executor<'e, Database = Any>>(
     .bind(charge_id)
     .fetch_optional(ex)
     .await?;
-    row.map(|(m, s)| Ok((m.as_deref().map(|m| super::parse_stored("member id", m)).transpose()?, s))).transpose()
+    row.map(|(m, s)| Ok((m.as_deref().map(|m| parse_stored("member id", m)).transpose()?, s))).transpose()
 }
 
-#[derive(Clone, Debug, FromRow)]
+/// A ledger row as staff see it.
+#[derive(Clone, Debug)]
 pub struct LedgerRow {
-    pub kind: String,
+    pub kind: PaymentKind,
     pub provider_id: String,
-    pub member_id: Option<String>,
+    pub member_id: Option<MemberId>,
     pub gross_minor: i64,
     pub fee_minor: i64,
     pub net_minor: i64,
-    pub currency: String,
+    pub currency: Currency,
     pub description: Option<String>,
-    pub occurred_at: i64,
+    pub occurred_at: Micros,
+}
+
+#[derive(FromRow)]
+struct StaffLedgerRow {
+    kind: String,
+    provider_id: String,
+    member_id: Option<String>,
+    gross_minor: i64,
+    fee_minor: i64,
+    net_minor: i64,
+    currency: String,
+    description: Option<String>,
+    occurred_at: i64,
+}
+
+impl TryFrom<StaffLedgerRow> for LedgerRow {
+    type Error = DbError;
+    fn try_from(r: StaffLedgerRow) -> Result<Self, DbError> {
+        Ok(LedgerRow {
+            kind: parse_stored("payment kind", &r.kind)?,
+            provider_id: r.provider_id,
+            member_id: r.member_id.as_deref().map(|m| parse_stored("member id", m)).transpose()?,
+            gross_minor: r.gross_minor,
+            fee_minor: r.fee_minor,
+            net_minor: r.net_minor,
+            currency: parse_stored("currency", &r.currency)?,
+            description: r.description,
+            occurred_at: r.occurred_at,
+        })
+    }
 }
 
 /// The latest ledger rows, for staff.
 pub async fn list_recent<'e, E: Executor<'e, Database = Any>>(ex: E, limit: i64) -> Result<Vec<LedgerRow>, DbError> {
-    let rows = sqlx::query_as(
+    let rows: Vec<StaffLedgerRow> = sqlx::query_as(
         "select kind, provider_id, member_id, gross_minor, fee_minor, net_minor, currency, description, occurred_at
          from payments order by occurred_at desc, id desc limit $1",
     )
     .bind(limit)
     .fetch_all(ex)
     .await?;
-    Ok(rows)
+    rows.into_iter().map(LedgerRow::try_from).collect()
 }

@@ -1,11 +1,9 @@
 use sqlx::{Any, Executor, FromRow, Row};
 
 use super::DbError;
-use super::members::{Member, MemberRow};
-use super::staff::StaffUser;
-use super::subscriptions::Subscription;
+use super::members::MemberRow;
 use crate::clock::Micros;
-use crate::domain::{MemberId, StaffId};
+use crate::domain::{Member, MemberId, StaffId, StaffUser, Subscription};
 
 /// Whose session it is.
 #[derive(Clone, Copy, Debug)]

@@ -1,19 +1,9 @@
+//! Staff accounts.
 use sqlx::{Any, Executor, FromRow};
 
 use super::{DbError, parse_stored};
 use crate::clock::Micros;
-use crate::domain::{Email, Role, StaffId};
-
-#[derive(Clone, Debug)]
-pub struct StaffUser {
-    pub id: StaffId,
-    pub email: Email,
-    pub role: Role,
-    pub password_hash: Option<String>,
-    pub created_at: Micros,
-    pub last_sign_in_at: Option<Micros>,
-    pub disabled_at: Option<Micros>,
-}
+use crate::domain::{Email, Role, StaffId, StaffUser};
 
 #[derive(FromRow)]
 pub(super) struct StaffRow {

@@ -1,36 +1,9 @@
 //! The Stripe event log: every verified event, stored before it is applied.
 use sqlx::{Any, Executor, FromRow};
 
-use super::DbError;
+use super::{DbError, parse_stored};
 use crate::clock::Micros;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum EventStatus {
-    /// Stored, not applied yet (or waiting to be retried).
-    Pending,
-    Applied,
-    /// Not something we act on (unknown type, another product's object).
-    Ignored,
-    /// No member could be found for it after every retry; staff should look.
-    Unmatched,
-    /// Applying failed after every retry.
-    Failed,
-    /// Signed correctly but our types cannot read it (e.g. a newer API version).
-    Unreadable,
-}
-
-impl EventStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Pending => "pending",
-            Self::Applied => "applied",
-            Self::Ignored => "ignored",
-            Self::Unmatched => "unmatched",
-            Self::Failed => "failed",
-            Self::Unreadable => "unreadable",
-        }
-    }
-}
+use crate::domain::StripeEventStatus;
 
 #[derive(Clone, Debug)]
 pub struct NewEvent<'a> {
@@ -39,7 +12,7 @@ pub struct NewEvent<'a> {
     pub object_id: Option<&'a str>,
     pub api_version: Option<&'a str>,
     pub payload: &'a str,
-    pub status: EventStatus,
+    pub status: StripeEventStatus,
     pub stripe_created_at: Option<Micros>,
 }
 
@@ -74,26 +47,56 @@ pub async fn insert_if_absent<'e, E: Executor<'e, Database = Any>>(
     Ok(done.rows_affected() == 1)
 }
 
-#[derive(Clone, Debug, FromRow)]
+#[derive(Clone, Debug)]
 pub struct StoredEvent {
     pub id: String,
-    #[sqlx(rename = "type")]
     pub event_type: String,
     pub object_id: Option<String>,
-    pub status: String,
+    pub status: StripeEventStatus,
     pub attempts: i64,
     pub last_error: Option<String>,
-    pub received_at: i64,
-    pub applied_at: Option<i64>,
+    pub received_at: Micros,
+    pub applied_at: Option<Micros>,
+}
+
+#[derive(FromRow)]
+struct EventRow {
+    id: String,
+    #[sqlx(rename = "type")]
+    event_type: String,
+    object_id: Option<String>,
+    status: String,
+    attempts: i64,
+    last_error: Option<String>,
+    received_at: i64,
+    applied_at: Option<i64>,
+}
+
+impl TryFrom<EventRow> for StoredEvent {
+    type Error = DbError;
+    fn try_from(r: EventRow) -> Result<Self, DbError> {
+        Ok(StoredEvent {
+            status: parse_stored("Stripe event status", &r.status)?,
+            id: r.id,
+            event_type: r.event_type,
+            object_id: r.object_id,
+            attempts: r.attempts,
+            last_error: r.last_error,
+            received_at: r.received_at,
+            applied_at: r.applied_at,
+        })
+    }
 }
 
 const COLUMNS: &str = "id, type, object_id, status, attempts, last_error, received_at, applied_at";
 
 pub async fn find<'e, E: Executor<'e, Database = Any>>(ex: E, id: &str) -> Result<Option<StoredEvent>, DbError> {
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!("select {COLUMNS} from stripe_events where id = $1")))
-        .bind(id)
-        .fetch_optional(ex)
-        .await?)
+    let row: Option<EventRow> =
+        sqlx::query_as(sqlx::AssertSqlSafe(format!("select {COLUMNS} from stripe_events where id = $1")))
+            .bind(id)
+            .fetch_optional(ex)
+            .await?;
+    row.map(StoredEvent::try_from).transpose()
 }
 
 /// Takes a due pending event with a lease (one conditional statement).
@@ -104,7 +107,7 @@ pub async fn claim<'e, E: Executor<'e, Database = Any>>(
     lease_until: Micros,
     worker: &str,
 ) -> Result<Option<StoredEvent>, DbError> {
-    let row = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    let row: Option<EventRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "update stripe_events set locked_until = $2, locked_by = $3, attempts = attempts + 1
          where id = (select id from stripe_events
                      where status = 'pending' and due_at <= $1 and (locked_until is null or locked_until < $1)
@@ -119,14 +122,14 @@ pub async fn claim<'e, E: Executor<'e, Database = Any>>(
     .bind(id.unwrap_or(""))
     .fetch_optional(ex)
     .await?;
-    Ok(row)
+    row.map(StoredEvent::try_from).transpose()
 }
 
 /// Records the outcome of an attempt. `retry_at` keeps it pending for another try.
 pub async fn finish<'e, E: Executor<'e, Database = Any>>(
     ex: E,
     id: &str,
-    status: EventStatus,
+    status: StripeEventStatus,
     error: Option<&str>,
     retry_at: Option<Micros>,
     now: Micros,
@@ -146,7 +149,8 @@ pub async fn finish<'e, E: Executor<'e, Database = Any>>(
     Ok(())
 }
 
-/// Puts an event back in the queue (staff's retry button).
+/// Puts an event back in the queue (staff's retry button); only the statuses
+/// [`StripeEventStatus::can_retry`] lists.
 pub async fn requeue<'e, E: Executor<'e, Database = Any>>(ex: E, id: &str, now: Micros) -> Result<bool, DbError> {
     let done = sqlx::query(
         "update stripe_events set status = 'pending', due_at = $2, attempts = 0, locked_until = null
@@ -160,12 +164,13 @@ pub async fn requeue<'e, E: Executor<'e, Database = Any>>(ex: E, id: &str, now: 
 }
 
 pub async fn list_recent<'e, E: Executor<'e, Database = Any>>(ex: E, limit: i64) -> Result<Vec<StoredEvent>, DbError> {
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    let rows: Vec<EventRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "select {COLUMNS} from stripe_events order by received_at desc, id desc limit $1"
     )))
     .bind(limit)
     .fetch_all(ex)
-    .await?)
+    .await?;
+    rows.into_iter().map(StoredEvent::try_from).collect()
 }
 
 pub async fn count_pending<'e, E: Executor<'e, Database = Any>>(ex: E) -> Result<i64, DbError> {

@@ -3,29 +3,7 @@ use sqlx::{Any, Executor, FromRow};
 
 use super::{DbError, parse_stored};
 use crate::clock::Micros;
-use crate::domain::{Currency, Interval, MemberId, SubscriptionStatus, TierId};
-
-#[derive(Clone, Debug)]
-pub struct Subscription {
-    pub id: String,
-    pub provider_id: String,
-    pub member_id: Option<MemberId>,
-    pub customer_id: String,
-    pub tier_id: Option<TierId>,
-    pub price_id: Option<String>,
-    pub status: SubscriptionStatus,
-    pub interval: Interval,
-    pub amount_minor: i64,
-    pub currency: Currency,
-    pub current_period_end: Option<Micros>,
-    pub cancel_at_period_end: bool,
-    pub started_at: Option<Micros>,
-    pub canceled_at: Option<Micros>,
-    pub ended_at: Option<Micros>,
-    pub past_due_since: Option<Micros>,
-    pub first_paid_at: Option<Micros>,
-    pub mrr_minor: i64,
-}
+use crate::domain::{MemberId, Subscription};
 
 #[derive(FromRow)]
 struct Row {

@@ -2,31 +2,7 @@
 use sqlx::{Any, Executor, FromRow};
 
 use super::{DbError, parse_stored};
-use crate::domain::{Currency, Interval, Money, TierId};
-
-#[derive(Clone, Debug)]
-pub struct Tier {
-    pub id: TierId,
-    pub slug: String,
-    pub name: String,
-    pub description: String,
-    pub benefits: Vec<String>,
-    pub vote_weight: i64,
-    pub position: i64,
-    pub active: bool,
-    pub stripe_product_id: Option<String>,
-}
-
-#[derive(Clone, Debug)]
-pub struct TierPrice {
-    pub id: String,
-    pub tier_id: TierId,
-    pub interval: Interval,
-    pub amount: Money,
-    /// Pay what you want, at least `amount`.
-    pub flexible: bool,
-    pub stripe_price_id: Option<String>,
-}
+use crate::domain::{Currency, Interval, Money, Tier, TierId, TierPrice};
 
 #[derive(FromRow)]
 struct TierRow {
@@ -194,6 +170,17 @@ pub async fn live_prices_of<'e, E: Executor<'e, Database = Any>>(
         "select {PRICE_COLUMNS} from tier_prices where tier_id = $1 and archived_at is null order by currency, interval"
     )))
     .bind(tier.to_string())
+    .fetch_all(ex)
+    .await?;
+    rows.into_iter().map(TierPrice::try_from).collect()
+}
+
+/// Live prices of every tier, archived tiers included (for staff), by tier;
+/// within a tier in the order of [`live_prices_of`].
+pub async fn live_prices_of_all<'e, E: Executor<'e, Database = Any>>(ex: E) -> Result<Vec<TierPrice>, DbError> {
+    let rows: Vec<PriceRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {PRICE_COLUMNS} from tier_prices where archived_at is null order by tier_id, currency, interval"
+    )))
     .fetch_all(ex)
     .await?;
     rows.into_iter().map(TierPrice::try_from).collect()

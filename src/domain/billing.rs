@@ -1,6 +1,10 @@
-//! Billing vocabulary shared by tiers, subscriptions and the ledger.
+//! Billing vocabulary shared by tiers, subscriptions, the ledger and the Stripe
+//! event log, and the subscription records the payment gateways and our mirror
+//! of them exchange. Times are UTC microseconds since the epoch.
 use std::fmt;
 use std::str::FromStr;
+
+use super::{Currency, MemberId, TierId};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Interval {
@@ -133,6 +137,169 @@ impl MrrMovementKind {
     }
 }
 
+/// What a ledger row stands for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PaymentKind {
+    Subscription,
+    Donation,
+    Refund,
+    Dispute,
+    DisputeWon,
+}
+
+impl PaymentKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Subscription => "subscription",
+            Self::Donation => "donation",
+            Self::Refund => "refund",
+            Self::Dispute => "dispute",
+            Self::DisputeWon => "dispute_won",
+        }
+    }
+}
+
+impl FromStr for PaymentKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(match s {
+            "subscription" => Self::Subscription,
+            "donation" => Self::Donation,
+            "refund" => Self::Refund,
+            "dispute" => Self::Dispute,
+            "dispute_won" => Self::DisputeWon,
+            other => return Err(format!("unknown payment kind {other:?}")),
+        })
+    }
+}
+
+impl fmt::Display for PaymentKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where a stored Stripe event is in being applied.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum StripeEventStatus {
+    /// Stored, not applied yet (or waiting to be retried).
+    Pending,
+    Applied,
+    /// Not something we act on (unknown type, another product's object).
+    Ignored,
+    /// No member could be found for it after every retry; staff should look.
+    Unmatched,
+    /// Applying failed after every retry.
+    Failed,
+    /// Signed correctly but our types cannot read it (e.g. a newer API version).
+    Unreadable,
+}
+
+impl StripeEventStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Applied => "applied",
+            Self::Ignored => "ignored",
+            Self::Unmatched => "unmatched",
+            Self::Failed => "failed",
+            Self::Unreadable => "unreadable",
+        }
+    }
+
+    /// Staff may put it back in the queue (the same list as `db::stripe_events::requeue`).
+    pub fn can_retry(self) -> bool {
+        matches!(self, Self::Failed | Self::Unmatched | Self::Pending)
+    }
+}
+
+impl FromStr for StripeEventStatus {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(match s {
+            "pending" => Self::Pending,
+            "applied" => Self::Applied,
+            "ignored" => Self::Ignored,
+            "unmatched" => Self::Unmatched,
+            "failed" => Self::Failed,
+            "unreadable" => Self::Unreadable,
+            other => return Err(format!("unknown Stripe event status {other:?}")),
+        })
+    }
+}
+
+impl fmt::Display for StripeEventStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Our mirror of a subscription (Stripe's, or the demo gateway's).
+#[derive(Clone, Debug)]
+pub struct Subscription {
+    pub id: String,
+    pub provider_id: String,
+    pub member_id: Option<MemberId>,
+    pub customer_id: String,
+    pub tier_id: Option<TierId>,
+    pub price_id: Option<String>,
+    pub status: SubscriptionStatus,
+    pub interval: Interval,
+    pub amount_minor: i64,
+    pub currency: Currency,
+    pub current_period_end: Option<i64>,
+    pub cancel_at_period_end: bool,
+    pub started_at: Option<i64>,
+    pub canceled_at: Option<i64>,
+    pub ended_at: Option<i64>,
+    pub past_due_since: Option<i64>,
+    pub first_paid_at: Option<i64>,
+    pub mrr_minor: i64,
+}
+
+/// A subscription as the payment provider reports it now: what a gateway
+/// produces and billing applies to our mirror.
+#[derive(Clone, Debug)]
+pub struct SubscriptionState {
+    pub provider_id: String,
+    pub customer_id: String,
+    /// From our metadata / `client_reference_id`, when present.
+    pub member_hint: Option<MemberId>,
+    /// The provider's price id (or, for demo payments, ours).
+    pub price_ref: Option<String>,
+    pub status: SubscriptionStatus,
+    pub interval: Interval,
+    /// Per interval, in minor units.
+    pub amount_minor: i64,
+    pub currency: Currency,
+    pub current_period_end: Option<i64>,
+    pub cancel_at_period_end: bool,
+    pub started_at: Option<i64>,
+    pub canceled_at: Option<i64>,
+    pub ended_at: Option<i64>,
+}
+
+impl SubscriptionState {
+    /// Our mirror as a state to change and apply again (demo portal, local cancellation).
+    pub fn from_mirror(sub: &Subscription) -> Self {
+        Self {
+            provider_id: sub.provider_id.clone(),
+            customer_id: sub.customer_id.clone(),
+            member_hint: sub.member_id,
+            price_ref: sub.price_id.clone(),
+            status: sub.status,
+            interval: sub.interval,
+            amount_minor: sub.amount_minor,
+            currency: sub.currency,
+            current_period_end: sub.current_period_end,
+            cancel_at_period_end: sub.cancel_at_period_end,
+            started_at: sub.started_at,
+            canceled_at: sub.canceled_at,
+            ended_at: sub.ended_at,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -153,6 +320,18 @@ mod tests {
         assert_eq!(MrrMovementKind::classify(1000, 500, true), Some(Contraction));
         assert_eq!(MrrMovementKind::classify(500, 0, true), Some(Churn));
         assert_eq!(MrrMovementKind::classify(500, 500, true), None);
+    }
+
+    #[test]
+    fn payment_kinds_and_event_statuses_round_trip() {
+        for k in ["subscription", "donation", "refund", "dispute", "dispute_won"] {
+            assert_eq!(k.parse::<PaymentKind>().map(|x| x.as_str()), Ok(k));
+        }
+        for s in ["pending", "applied", "ignored", "unmatched", "failed", "unreadable"] {
+            assert_eq!(s.parse::<StripeEventStatus>().map(|x| x.as_str()), Ok(s));
+        }
+        assert!("refunded".parse::<PaymentKind>().is_err());
+        assert!(StripeEventStatus::Failed.can_retry() && !StripeEventStatus::Applied.can_retry());
     }
 
     #[test]

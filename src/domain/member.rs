@@ -1,5 +1,25 @@
+//! Members: readers with an account, and where they stand.
 use std::fmt;
 use std::str::FromStr;
+
+use super::{Email, Locale, MemberId};
+
+/// A reader's membership record. Times are UTC microseconds since the epoch.
+#[derive(Clone, Debug)]
+pub struct Member {
+    pub id: MemberId,
+    /// `None` once the member deleted their account.
+    pub email: Option<Email>,
+    pub name: Option<String>,
+    /// A pseudonym shown instead of the name outside staff pages.
+    pub public_name: Option<String>,
+    pub locale: Locale,
+    /// Complimentary patron status granted by staff lasts until then.
+    pub comped_until: Option<i64>,
+    pub created_at: i64,
+    pub last_sign_in_at: Option<i64>,
+    pub deleted_at: Option<i64>,
+}
 
 /// Where a member stands. Derived from subscriptions once payments exist; until
 /// then every member is `Free`.

@@ -3,20 +3,26 @@ pub mod billing;
 pub mod email;
 pub mod ids;
 pub mod locale;
+pub mod login;
 pub mod member;
 pub mod money;
 pub mod round;
 pub mod staff;
 pub mod text;
+pub mod tier;
 pub mod topic;
 
-pub use billing::{Interval, MrrMovementKind, SubscriptionStatus};
+pub use billing::{
+    Interval, MrrMovementKind, PaymentKind, StripeEventStatus, Subscription, SubscriptionState, SubscriptionStatus,
+};
 pub use email::{Email, EmailError};
 pub use ids::{MemberId, RoundId, StaffId, TierId, TopicId};
 pub use locale::Locale;
-pub use member::MemberStatus;
+pub use login::LoginPurpose;
+pub use member::{Member, MemberStatus};
 pub use money::{Currency, Money, MoneyError};
 pub use round::{BallotEntry, Round, RoundPhase};
-pub use staff::{Permission, Role};
+pub use staff::{Permission, Role, StaffUser};
 pub use text::{Password, PasswordError, PersonName, PersonNameError};
+pub use tier::{Tier, TierPrice};
 pub use topic::{ArticleUrl, Eligibility, TextError, Topic, TopicStatus, TopicText, VotingSettings, WeightMode};

@@ -1,5 +1,21 @@
+//! Newsroom staff: their accounts and what each role may do.
 use std::fmt;
 use std::str::FromStr;
+
+use super::{Email, StaffId};
+
+/// A staff account. Times are UTC microseconds since the epoch.
+#[derive(Clone, Debug)]
+pub struct StaffUser {
+    pub id: StaffId,
+    pub email: Email,
+    pub role: Role,
+    /// `None` until the invitation's set-password link is used.
+    pub password_hash: Option<String>,
+    pub created_at: i64,
+    pub last_sign_in_at: Option<i64>,
+    pub disabled_at: Option<i64>,
+}
 
 /// A staff member's role. What each role may do is listed once, in
 /// [`Role::allows`]; everything not listed is denied.

@@ -12,9 +12,7 @@ use super::extract::{FieldErrors, Form, PageContext, SignedInMember};
 use super::session::{MEMBER_COOKIE, lang_cookie, removal};
 use super::state::AppState;
 use crate::clock::format_utc;
-use crate::db;
-use crate::db::members::Member;
-use crate::domain::{Currency, Locale, MemberStatus, Money, PersonName};
+use crate::domain::{Locale, Member, MemberStatus, Money, PersonName};
 use crate::services::billing;
 use crate::services::{membership, sessions};
 
@@ -46,17 +44,16 @@ struct PaymentView {
 
 /// The membership part of the account page: standing, renewal, payment history.
 async fn insert_billing(state: &AppState, page: &mut PageContext, member: &Member) -> Result<(), AppError> {
-    let standing = billing::standing_of(&state.ctx, member).await.map_err(anyhow::Error::new)?;
+    let billing::AccountBilling { standing, payments } = billing::account_billing(&state.ctx, member).await?;
     let sub = standing.subscription.as_ref();
     let renewal = sub.and_then(|s| s.current_period_end).map(format_utc);
     let ending = sub.is_some_and(|s| s.cancel_at_period_end || s.status.is_terminal());
-    let payments = state.ctx.db.read(async |conn| db::payments::list_for_member(conn, member.id, 50).await).await?;
     let payments: Vec<PaymentView> = payments
         .into_iter()
         .map(|p| PaymentView {
             date: format_utc(p.occurred_at),
             kind_key: format!("payment-kind-{}", p.kind),
-            amount: Money::new(p.gross_minor, Currency::parse(&p.currency).unwrap_or(Currency::EUR)).display(),
+            amount: Money::new(p.gross_minor, p.currency).display(),
             description: p.description.unwrap_or_default(),
         })
         .collect();

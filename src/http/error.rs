@@ -1,6 +1,11 @@
 //! One error type for every handler, mapped to a status in one place. The body is
 //! rendered by [`render_error_pages`], which knows the reader's language: a
 //! friendly page for people, JSON for `/api` and `/embed` callers.
+//!
+//! Storage failures arrive as [`StorageError`], either directly (use cases that
+//! can only fail in storage) or inside a service's own error as its `Db`
+//! variant, which is mapped through `StorageError` too: a record that is not
+//! there is a 404, anything else a 500 logged with its cause chain.
 use std::sync::Arc;
 
 use axum::extract::{Request, State};
@@ -10,12 +15,13 @@ use axum::response::{IntoResponse, Redirect, Response};
 
 use super::extract::{PageContext, resolve_locale};
 use super::state::AppState;
-use crate::db::DbError;
+use crate::services::StorageError;
 use crate::services::billing::BillingError;
 use crate::services::checkout::CheckoutError;
 use crate::services::membership::MembershipError;
 use crate::services::outbox::OutboxError;
 use crate::services::staff::StaffError;
+use crate::services::tiers::TierError;
 use crate::services::voting::{Refusal, VotingError};
 
 #[derive(Debug, thiserror::Error)]
@@ -102,11 +108,27 @@ impl IntoResponse for AppError {
     }
 }
 
-impl From<DbError> for AppError {
-    fn from(e: DbError) -> Self {
+impl From<StorageError> for AppError {
+    fn from(e: StorageError) -> Self {
+        if e.is_not_found() { Self::NotFound } else { Self::Internal(anyhow::Error::new(e).context("database")) }
+    }
+}
+
+impl From<BillingError> for AppError {
+    fn from(e: BillingError) -> Self {
         match e {
-            DbError::NotFound => Self::NotFound,
-            other => Self::Internal(anyhow::Error::new(other).context("database")),
+            BillingError::Db(e) => StorageError::from(e).into(),
+        }
+    }
+}
+
+impl From<TierError> for AppError {
+    fn from(e: TierError) -> Self {
+        match e {
+            TierError::NotFound => Self::NotFound,
+            // The tier form shows this beside the field; nothing else raises it.
+            TierError::SlugTaken => Self::BadRequest("error-bad-request"),
+            TierError::Db(e) => StorageError::from(e).into(),
         }
     }
 }
@@ -127,9 +149,9 @@ impl From<MembershipError> for AppError {
                 tracing::error!(error = %e, "payment provider call failed");
                 Self::PaymentProvider(e.to_string())
             }
-            MembershipError::Billing(crate::services::billing::BillingError::Db(e)) => e.into(),
+            MembershipError::Billing(e) => e.into(),
             MembershipError::Outbox(e) => e.into(),
-            MembershipError::Db(e) => e.into(),
+            MembershipError::Db(e) => StorageError::from(e).into(),
         }
     }
 }
@@ -146,8 +168,8 @@ impl From<CheckoutError> for AppError {
                 Self::PaymentProvider(e.to_string())
             }
             CheckoutError::Membership(e) => e.into(),
-            CheckoutError::Db(e) => e.into(),
-            CheckoutError::Billing(BillingError::Db(e)) => e.into(),
+            CheckoutError::Db(e) => StorageError::from(e).into(),
+            CheckoutError::Billing(e) => e.into(),
         }
     }
 }
@@ -161,7 +183,7 @@ impl From<StaffError> for AppError {
             StaffError::BadCredentials => Self::BadRequest("error-bad-credentials"),
             StaffError::EmailTaken => Self::BadRequest("error-staff-email-taken"),
             StaffError::LastAdmin => Self::BadRequest("error-last-admin"),
-            StaffError::Db(e) => e.into(),
+            StaffError::Db(e) => StorageError::from(e).into(),
             e @ StaffError::Hashing(_) => Self::Internal(anyhow::Error::new(e)),
         }
     }
@@ -179,7 +201,7 @@ impl From<VotingError> for AppError {
             }
             VotingError::Refused(r) => Self::Conflict(r.message_key()),
             VotingError::Outbox(e) => e.into(),
-            VotingError::Db(e) => e.into(),
+            VotingError::Db(e) => StorageError::from(e).into(),
         }
     }
 }

@@ -14,8 +14,7 @@ use serde::de::DeserializeOwned;
 use super::error::AppError;
 use super::session::LANG_COOKIE;
 use super::state::AppState;
-use crate::db::members::Member;
-use crate::domain::Locale;
+use crate::domain::{Locale, Member};
 
 /// `axum::Form`, with rejections turned into [`AppError`].
 pub struct Form<T>(pub T);

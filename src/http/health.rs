@@ -6,6 +6,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
 use super::state::AppState;
+use crate::services::health;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/healthz", get(healthz)).route("/readyz", get(readyz)).route("/metrics", get(metrics))
@@ -18,7 +19,7 @@ async fn healthz() -> &'static str {
 
 /// The database answers and every migration this binary knows is applied.
 async fn readyz(State(state): State<AppState>) -> Response {
-    let (status, body) = match state.ctx.db.migrations_current().await {
+    let (status, body) = match health::migrations_current(&state.ctx).await {
         Ok(true) => {
             (StatusCode::OK, serde_json::json!({ "status": "ready", "database": "ok", "migrations": "current" }))
         }
@@ -37,7 +38,7 @@ async fn readyz(State(state): State<AppState>) -> Response {
 }
 
 async fn metrics(State(state): State<AppState>) -> Response {
-    let (size, idle) = state.ctx.db.pool_stats();
+    let (size, idle) = health::pool_connections(&state.ctx);
     metrics::gauge!("db_pool_connections").set(f64::from(size));
     metrics::gauge!("db_pool_idle_connections").set(idle as f64);
     let mut response = state.metrics.render().into_response();

@@ -12,7 +12,6 @@ use super::extract::{ClientIp, FieldErrors, Form, PageContext, SignedInMember, U
 use super::session::member_cookie;
 use super::state::AppState;
 use crate::clock::format_utc;
-use crate::db;
 use crate::domain::{Currency, Email, Locale, Money, PersonName};
 use crate::payments::demo::{CheckoutKind, DemoCheckout};
 use crate::services::checkout::{
@@ -291,8 +290,8 @@ async fn show_demo_checkout(
     let checkout = open_checkout(&state, &params)?;
     let what = match (&checkout.kind, checkout.price_id.as_deref()) {
         (CheckoutKind::Subscription, Some(price_id)) => {
-            let price = db::tiers::find_price(state.ctx.db.pool(), price_id).await?.ok_or(AppError::InvalidLink)?;
-            let tier = db::tiers::find(state.ctx.db.pool(), price.tier_id).await?.ok_or(AppError::InvalidLink)?;
+            let (tier, price) =
+                checkout::subscription_offer(&state.ctx, price_id).await?.ok_or(AppError::InvalidLink)?;
             format!("{} — {}", tier.name, price_label(&state, page.locale, checkout.amount(), price.interval))
         }
         _ => page.t(&state, "donate-title"),
@@ -381,7 +380,7 @@ async fn show_demo_portal(
     mut page: PageContext,
 ) -> Result<Response, AppError> {
     require_demo(&state)?;
-    let standing = crate::services::billing::standing(&state.ctx, member.id).await.map_err(anyhow::Error::new)?;
+    let standing = crate::services::billing::standing(&state.ctx, member.id).await?;
     let sub = standing.subscription.filter(|s| !s.status.is_terminal());
     page.insert("has_subscription", &sub.is_some())
         .insert("cancel_at_period_end", &sub.as_ref().is_some_and(|s| s.cancel_at_period_end))

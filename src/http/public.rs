@@ -151,7 +151,7 @@ async fn serve_static(State(state): State<AppState>, Path(file): Path<String>) -
 pub fn css_url() -> String {
     use sha2::{Digest, Sha256};
     let css = STATIC_FILES.iter().find(|(n, _)| *n == "style.css").map(|(_, c)| *c).unwrap_or_default();
-    let digest = crate::services::auth_tokens::hex(&Sha256::digest(css.as_bytes()));
+    let digest = crate::tokens::hex(&Sha256::digest(css.as_bytes()));
     format!("/static/style.{}.css", &digest[..12])
 }
 

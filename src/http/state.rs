@@ -1,3 +1,5 @@
+//! The state every handler and middleware gets: the services context and what
+//! only the HTTP layer needs (config, metrics, the page cache).
 use std::sync::Arc;
 
 use metrics_exporter_prometheus::PrometheusHandle;

@@ -6,8 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::clock::{HOUR, Micros};
 use crate::domain::{Currency, Money};
-use crate::services::Keys;
-use crate::services::auth_tokens::{hex, new_token};
+use crate::tokens::{Keys, hex, new_token};
 
 const LABEL: &str = "demo-checkout";
 pub const CHECKOUT_TTL: Micros = HOUR;
@@ -29,7 +28,8 @@ pub struct DemoCheckout {
     /// Our tier price id, for subscriptions.
     pub price_id: Option<String>,
     pub amount_minor: i64,
-    pub currency: String,
+    #[serde(with = "currency_code")]
+    pub currency: Currency,
     pub created_at: Micros,
     /// Donations: shown in the ledger description.
     pub donor_name: Option<String>,
@@ -54,7 +54,7 @@ impl DemoCheckout {
             member_id: None,
             price_id: None,
             amount_minor: amount.minor,
-            currency: amount.currency.as_str().to_string(),
+            currency: amount.currency,
             created_at: now,
             donor_name: None,
             cover_fee: false,
@@ -63,7 +63,7 @@ impl DemoCheckout {
     }
 
     pub fn amount(&self) -> Money {
-        Money::new(self.amount_minor, Currency::parse(&self.currency).unwrap_or(Currency::EUR))
+        Money::new(self.amount_minor, self.currency)
     }
 
     /// `(payload, signature)` for the checkout URL.
@@ -85,6 +85,23 @@ impl DemoCheckout {
             return Err(DemoError::Expired);
         }
         Ok(checkout)
+    }
+}
+
+/// The currency as its lower-case code in the sealed JSON (`"eur"`); a code
+/// that is not one makes the link invalid.
+mod currency_code {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use crate::domain::Currency;
+
+    pub fn serialize<S: Serializer>(currency: &Currency, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(currency.as_str())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Currency, D::Error> {
+        let code = String::deserialize(d)?;
+        Currency::parse(&code).map_err(serde::de::Error::custom)
     }
 }
 

@@ -67,7 +67,7 @@ fn unhex(hex: &str) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::services::auth_tokens::hex;
+    use crate::tokens::hex;
 
     fn v1(body: &str, secret: &str, t: i64) -> String {
         let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(secret.as_bytes()).expect("any key length");

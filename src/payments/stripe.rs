@@ -25,8 +25,7 @@ use stripe_core::payment_intent::RetrievePaymentIntent;
 use stripe_product::price::{CreatePrice, CreatePriceRecurring, CreatePriceRecurringInterval};
 use stripe_product::product::CreateProduct;
 
-use crate::domain::{Currency, Interval, MemberId, Money, SubscriptionStatus};
-use crate::services::billing::SubscriptionState;
+use crate::domain::{Currency, Interval, MemberId, Money, SubscriptionState, SubscriptionStatus};
 
 /// Metadata key on every Stripe object we create: only those count as ours.
 pub const OWNER_KEY: &str = "patronage";
@@ -64,6 +63,13 @@ fn key(value: String) -> Result<RequestStrategy, GatewayError> {
 fn stripe_currency(currency: Currency) -> Result<stripe_types::Currency, GatewayError> {
     stripe_types::Currency::from_str(currency.as_str())
         .map_err(|_| GatewayError::Unexpected(format!("currency {currency}")))
+}
+
+/// Stripe's currency as ours: read at the edge, so nothing below stores a code
+/// that is not one.
+fn our_currency(currency: &stripe_types::Currency) -> Result<Currency, GatewayError> {
+    let code = currency.to_string();
+    Currency::parse(&code).map_err(|_| GatewayError::Unexpected(format!("currency {code:?}")))
 }
 
 fn ours() -> HashMap<String, String> {
@@ -295,8 +301,7 @@ impl StripeGateway {
         };
         let quantity = i64::try_from(item.quantity.unwrap_or(1)).unwrap_or(1);
         let amount_minor = price.unit_amount.unwrap_or(0).saturating_mul(quantity);
-        let currency =
-            Currency::parse(&price.currency.to_string()).map_err(|_| GatewayError::Unexpected("currency".into()))?;
+        let currency = our_currency(&price.currency)?;
         let status = SubscriptionStatus::from_str(sub.status.as_str()).map_err(GatewayError::Unexpected)?;
         let member_hint = sub.metadata.get("member_id").and_then(|m| m.parse().ok());
         // Prices made inline (pay what you want) are not ours by id; the metadata says which of ours it stands for.
@@ -358,7 +363,7 @@ impl StripeGateway {
             subscription_id,
             customer_id: invoice.customer.map(|c| c.id().to_string()),
             amount_paid: invoice.amount_paid,
-            currency: invoice.currency.to_string(),
+            currency: our_currency(&invoice.currency)?,
             paid: invoice.status.as_ref().is_some_and(|s| s.as_str() == "paid"),
             charge_id,
             paid_at: invoice.status_transitions.paid_at.map(micros),
@@ -370,7 +375,7 @@ impl StripeGateway {
         let charge = RetrieveCharge::new(id).expand(vec!["refunds".to_string()]).send(&self.client).await?;
         let settlement = match charge.balance_transaction.as_ref().map(|b| b.id().to_string()) {
             Some(txn) => self.balance_transaction(&txn).await?,
-            None => Settlement { fee: 0, net: charge.amount, currency: charge.currency.to_string() },
+            None => Settlement { fee: 0, net: charge.amount, currency: our_currency(&charge.currency)? },
         };
         let mut refunds = Vec::new();
         for refund in charge.refunds.as_ref().map(|l| l.data.as_slice()).unwrap_or_default() {
@@ -389,7 +394,7 @@ impl StripeGateway {
         Ok(ChargeInfo {
             id: charge.id.to_string(),
             amount: charge.amount,
-            currency: charge.currency.to_string(),
+            currency: our_currency(&charge.currency)?,
             customer_id: charge.customer.as_ref().map(|c| c.id().to_string()),
             settlement,
             refunds,
@@ -398,7 +403,7 @@ impl StripeGateway {
 
     pub async fn balance_transaction(&self, id: &str) -> Result<Settlement, GatewayError> {
         let txn = RetrieveBalanceTransaction::new(id).send(&self.client).await?;
-        Ok(Settlement { fee: txn.fee, net: txn.net, currency: txn.currency.to_string() })
+        Ok(Settlement { fee: txn.fee, net: txn.net, currency: our_currency(&txn.currency)? })
     }
 
     pub async fn dispute(&self, id: &str) -> Result<DisputeInfo, GatewayError> {
@@ -407,14 +412,14 @@ impl StripeGateway {
             id: dispute.id.to_string(),
             charge_id: dispute.charge.id().to_string(),
             amount: dispute.amount,
-            currency: dispute.currency.to_string(),
+            currency: our_currency(&dispute.currency)?,
             won: dispute.status.as_str() == "won",
             created: micros(dispute.created),
             balance_transactions: dispute
                 .balance_transactions
                 .iter()
-                .map(|t| Settlement { fee: t.fee, net: t.net, currency: t.currency.to_string() })
-                .collect(),
+                .map(|t| Ok(Settlement { fee: t.fee, net: t.net, currency: our_currency(&t.currency)? }))
+                .collect::<Result<_, GatewayError>>()?,
         })
     }
 
@@ -429,7 +434,7 @@ impl StripeGateway {
 pub struct ChargeInfo {
     pub id: String,
     pub amount: i64,
-    pub currency: String,
+    pub currency: Currency,
     pub customer_id: Option<String>,
     pub settlement: Settlement,
     pub refunds: Vec<RefundInfo>,
@@ -450,7 +455,7 @@ pub struct DisputeInfo {
     pub id: String,
     pub charge_id: String,
     pub amount: i64,
-    pub currency: String,
+    pub currency: Currency,
     pub won: bool,
     pub created: i64,
     /// The funds withdrawn (first) and, when won, reinstated (second).
@@ -477,7 +482,7 @@ pub struct InvoiceInfo {
     pub subscription_id: Option<String>,
     pub customer_id: Option<String>,
     pub amount_paid: i64,
-    pub currency: String,
+    pub currency: Currency,
     pub paid: bool,
     pub charge_id: Option<String>,
     pub paid_at: Option<i64>,
@@ -488,5 +493,5 @@ pub struct InvoiceInfo {
 pub struct Settlement {
     pub fee: i64,
     pub net: i64,
-    pub currency: String,
+    pub currency: Currency,
 }

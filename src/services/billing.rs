@@ -4,59 +4,18 @@
 //! transaction, so a subscription change, its ledger row and its MRR movement are
 //! stored together or not at all.
 use super::Context;
-use crate::clock::Micros;
-use crate::db::payments::{NewMrrMovement, NewPayment, PaymentKind};
-use crate::db::subscriptions::Subscription;
-use crate::db::tiers::Tier;
+use crate::clock::{DAY, Micros};
+use crate::db::payments::{NewMrrMovement, NewPayment, PaymentRow};
 use crate::db::{self, DbError, Tx};
-use crate::domain::{Currency, Interval, MemberId, MemberStatus, MrrMovementKind, SubscriptionStatus};
+use crate::domain::{
+    Email, Member, MemberId, MemberStatus, MrrMovementKind, PaymentKind, Subscription, SubscriptionState,
+    SubscriptionStatus, Tier,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum BillingError {
     #[error(transparent)]
     Db(#[from] DbError),
-}
-
-/// A subscription as the provider reports it now.
-#[derive(Clone, Debug)]
-pub struct SubscriptionState {
-    pub provider_id: String,
-    pub customer_id: String,
-    /// From our metadata / `client_reference_id`, when present.
-    pub member_hint: Option<MemberId>,
-    /// The provider's price id (or, for demo payments, ours).
-    pub price_ref: Option<String>,
-    pub status: SubscriptionStatus,
-    pub interval: Interval,
-    /// Per interval, in minor units.
-    pub amount_minor: i64,
-    pub currency: Currency,
-    pub current_period_end: Option<Micros>,
-    pub cancel_at_period_end: bool,
-    pub started_at: Option<Micros>,
-    pub canceled_at: Option<Micros>,
-    pub ended_at: Option<Micros>,
-}
-
-impl SubscriptionState {
-    /// Our mirror as a state to change and apply again (demo portal, local cancellation).
-    pub fn from_mirror(sub: &Subscription) -> Self {
-        Self {
-            provider_id: sub.provider_id.clone(),
-            customer_id: sub.customer_id.clone(),
-            member_hint: sub.member_id,
-            price_ref: sub.price_id.clone(),
-            status: sub.status,
-            interval: sub.interval,
-            amount_minor: sub.amount_minor,
-            currency: sub.currency,
-            current_period_end: sub.current_period_end,
-            cancel_at_period_end: sub.cancel_at_period_end,
-            started_at: sub.started_at,
-            canceled_at: sub.canceled_at,
-            ended_at: sub.ended_at,
-        }
-    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -134,7 +93,7 @@ pub async fn apply_subscription(
             kind,
             delta_minor: mrr_after - mrr_before,
             mrr_after_minor: mrr_after,
-            currency: state.currency.as_str().to_string(),
+            currency: state.currency,
             occurred_at: now,
         };
         db::payments::insert_mrr_movement(&mut **tx, &movement, now).await?;
@@ -168,21 +127,21 @@ pub async fn record_payment(
     Ok(db::payments::insert(&mut **tx, &payment, now).await?)
 }
 
-/// Grants complimentary patron status until `until` (or ends it with `None`).
-pub async fn comp(
-    ctx: &Context,
-    actor: &super::staff::Actor,
-    member: MemberId,
-    until: Option<Micros>,
-) -> Result<(), BillingError> {
+/// Grants the member with this address complimentary patron status for
+/// `days` days from now (0 ends it), with its audit entry, in one transaction.
+/// False when no member has this address.
+pub async fn comp(ctx: &Context, actor: &super::staff::Actor, email: &Email, days: i64) -> Result<bool, BillingError> {
+    let until = (days > 0).then(|| ctx.clock.now() + days * DAY);
     let mut tx = ctx.db.begin_write().await?;
+    let Some(member) = db::members::find_by_email(&mut *tx, email).await? else { return Ok(false) };
+    let member = member.id;
     db::members::set_comped_until(&mut *tx, member, until).await?;
     forget_standing(ctx, &mut tx, member);
     let detail = until.map_or_else(|| "ended".to_string(), crate::clock::format_utc);
     super::staff::audit(ctx, &mut tx, actor, "member.comp", Some(member.to_string()), Some(detail)).await?;
     tx.commit().await.map_err(DbError::from)?;
     ctx.caches.sessions.clear();
-    Ok(())
+    Ok(true)
 }
 
 /// A ledger row for money that moved through the demo gateway (or the demo data),
@@ -207,8 +166,8 @@ pub fn simulated_payment(
         gross_minor: amount.minor,
         fee_minor: fee,
         net_minor: amount.minor - fee,
-        currency: amount.currency.as_str().to_string(),
-        settlement_currency: Some(amount.currency.as_str().to_string()),
+        currency: amount.currency,
+        settlement_currency: Some(amount.currency),
         settlement_net_minor: Some(amount.minor - fee),
         charge_id,
         description: Some(description.to_string()),
@@ -233,8 +192,27 @@ pub async fn standing(ctx: &Context, member_id: MemberId) -> Result<Standing, Bi
     standing_given(ctx, member_id, comped_until).await
 }
 
+/// The billing part of a member's account page.
+#[derive(Clone, Debug)]
+pub struct AccountBilling {
+    pub standing: Standing,
+    /// Newest first, at most [`ACCOUNT_PAYMENTS`].
+    pub payments: Vec<PaymentRow>,
+}
+
+/// How many of their payments the account page lists.
+pub const ACCOUNT_PAYMENTS: i64 = 50;
+
+/// Where the member stands and what they paid, for their account page.
+pub async fn account_billing(ctx: &Context, member: &Member) -> Result<AccountBilling, BillingError> {
+    let standing = standing_of(ctx, member).await?;
+    let payments =
+        ctx.db.read(async |conn| db::payments::list_for_member(conn, member.id, ACCOUNT_PAYMENTS).await).await?;
+    Ok(AccountBilling { standing, payments })
+}
+
 /// [`standing`] for a member already loaded (one query fewer).
-pub async fn standing_of(ctx: &Context, member: &crate::db::members::Member) -> Result<Standing, BillingError> {
+pub async fn standing_of(ctx: &Context, member: &Member) -> Result<Standing, BillingError> {
     standing_given(ctx, member.id, member.comped_until).await
 }
 
@@ -283,7 +261,7 @@ pub async fn standing_from(
     let has_access = matches!(status, MemberStatus::Patron | MemberStatus::PastDue | MemberStatus::Comped);
     let tier = match best.as_ref().and_then(|s| s.tier_id) {
         Some(id) if status != MemberStatus::Free => {
-            let catalog = super::tiers::catalog(ctx).await?;
+            let catalog = super::tiers::catalog(ctx).await.map_err(DbError::from)?;
             match catalog.tiers.iter().find(|t| t.id == id) {
                 Some(t) => Some(t.clone()),
                 // An archived tier is not in the catalogue of active ones.

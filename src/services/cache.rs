@@ -8,11 +8,10 @@ use std::hash::Hash;
 use std::sync::{Arc, RwLock};
 
 use crate::clock::{Clock, Micros, SECOND};
-use crate::db::members::Member;
 use crate::db::sessions::Session;
-use crate::db::tiers::{Tier, TierPrice};
-use crate::domain::{BallotEntry, Round, Topic};
+use crate::domain::{BallotEntry, Member, Round, Topic};
 use crate::domain::{MemberId, RoundId, VotingSettings};
+use crate::domain::{Tier, TierPrice};
 use crate::services::voting::Refusal;
 
 pub struct Cached<T> {

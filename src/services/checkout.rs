@@ -1,16 +1,17 @@
 //! Becoming a patron and giving once: starting a checkout with the payment
 //! provider, and (for demo payments) completing it.
-use super::billing::{self, Applied, BillingError, SubscriptionState};
+use super::billing::{self, Applied, BillingError};
 use super::membership::{self, MembershipError};
 use super::rate_limit::{self, Limit, RateLimitError};
 use super::{Context, sessions};
 use crate::clock::{DAY, MINUTE};
-use crate::db::members::Member;
-use crate::db::payments::{NewPayment, PaymentKind};
+use crate::db::payments::NewPayment;
 use crate::db::sessions::Owner;
-use crate::db::tiers::TierPrice;
 use crate::db::{self, DbError};
-use crate::domain::{Currency, Email, Interval, Locale, MemberId, Money, PersonName, SubscriptionStatus};
+use crate::domain::{
+    Currency, Email, Interval, Locale, Member, MemberId, Money, PaymentKind, PersonName, SubscriptionState,
+    SubscriptionStatus, Tier, TierPrice,
+};
 use crate::payments::Payments;
 use crate::payments::demo::{CheckoutKind, DemoCheckout, simulated_fee};
 use crate::payments::stripe::{GatewayError, StripeGateway};
@@ -65,11 +66,19 @@ pub enum CheckoutStart {
 /// A live price of an active tier, or an error.
 pub async fn offered_price(ctx: &Context, price_id: &str) -> Result<TierPrice, CheckoutError> {
     let price = db::tiers::find_price(ctx.db.pool(), price_id).await?.ok_or(CheckoutError::UnknownPrice)?;
-    let catalog = super::tiers::catalog(ctx).await?;
+    let catalog = super::tiers::catalog(ctx).await.map_err(DbError::from)?;
     if !catalog.prices.iter().any(|p| p.id == price.id) {
         return Err(CheckoutError::UnknownPrice);
     }
     Ok(price)
+}
+
+/// A price (live or archived: an open checkout keeps the price it was made with)
+/// and its tier, for the demo checkout page to say what is being bought.
+pub async fn subscription_offer(ctx: &Context, price_id: &str) -> Result<Option<(Tier, TierPrice)>, CheckoutError> {
+    let pool = ctx.db.pool();
+    let Some(price) = db::tiers::find_price(pool, price_id).await? else { return Ok(None) };
+    Ok(db::tiers::find(pool, price.tier_id).await?.map(|tier| (tier, price)))
 }
 
 /// The amount to charge per interval: the tier's price, or (pay what you want)

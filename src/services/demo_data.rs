@@ -3,11 +3,12 @@
 //! through the same `db` layer the app uses, in batched transactions.
 use super::Context;
 use crate::clock::{DAY, Micros};
-use crate::db::payments::{NewMrrMovement, PaymentKind};
-use crate::db::subscriptions::Subscription;
-use crate::db::tiers::TierPrice;
+use crate::db::payments::NewMrrMovement;
 use crate::db::{self, DbError};
-use crate::domain::{Email, Interval, Locale, MemberId, Money, MrrMovementKind, SubscriptionStatus};
+use crate::domain::{
+    Currency, Email, Interval, Locale, MemberId, Money, MrrMovementKind, PaymentKind, Subscription, SubscriptionStatus,
+    Tier, TierPrice,
+};
 
 /// Every generated address ends with this, so the data is recognisable.
 pub const DEMO_DOMAIN: &str = "demo.patronage.test";
@@ -365,7 +366,7 @@ impl Sim<'_> {
         i: u32,
         span: Micros,
         prices: &[TierPrice],
-        tiers: &[db::tiers::Tier],
+        tiers: &[Tier],
     ) -> Result<(), DbError> {
         let id = MemberId::new();
         let email = if i == 0 { DEMO_PATRON.to_string() } else { format!("reader{i}@{DEMO_DOMAIN}") };
@@ -387,8 +388,7 @@ impl Sim<'_> {
         if self.rng.chance(0.08) {
             for _ in 0..=self.rng.below(2) {
                 let at = created + (self.rng.below((self.now - created).max(1) as u64) as i64);
-                let currency =
-                    if self.rng.chance(0.7) { crate::domain::Currency::EUR } else { crate::domain::Currency::USD };
+                let currency = if self.rng.chance(0.7) { Currency::EUR } else { Currency::USD };
                 let amount = Money::new([500, 1000, 2500, 5000][self.rng.below(4) as usize], currency);
                 self.ledger(tx, PaymentKind::Donation, Some(id), None, amount, at, "Donation").await?;
             }
@@ -396,9 +396,9 @@ impl Sim<'_> {
         Ok(())
     }
 
-    fn pick_price<'p>(&mut self, prices: &'p [TierPrice], tiers: &[db::tiers::Tier]) -> &'p TierPrice {
+    fn pick_price<'p>(&mut self, prices: &'p [TierPrice], tiers: &[Tier]) -> &'p TierPrice {
         let interval = if self.rng.chance(0.15) { Interval::Year } else { Interval::Month };
-        let currency = if self.rng.chance(0.7) { "eur" } else { "usd" };
+        let currency = if self.rng.chance(0.7) { Currency::EUR } else { Currency::USD };
         // Cheaper tiers are more popular: weight by position.
         let r = self.rng.unit();
         let tier_index = if r < 0.6 {
@@ -411,11 +411,7 @@ impl Sim<'_> {
         let tier = tiers.get(tier_index.min(tiers.len().saturating_sub(1)));
         prices
             .iter()
-            .find(|p| {
-                Some(p.tier_id) == tier.map(|t| t.id)
-                    && p.interval == interval
-                    && p.amount.currency.as_str() == currency
-            })
+            .find(|p| Some(p.tier_id) == tier.map(|t| t.id) && p.interval == interval && p.amount.currency == currency)
             .or_else(|| prices.iter().find(|p| p.interval == Interval::Month))
             .unwrap_or(&prices[0])
     }
@@ -574,7 +570,7 @@ impl Sim<'_> {
             kind,
             delta_minor: delta,
             mrr_after_minor: after,
-            currency: amount.currency.as_str().to_string(),
+            currency: amount.currency,
             occurred_at: at,
         };
         db::payments::insert_mrr_movement(&mut **tx, &m, at).await?;

@@ -2,16 +2,14 @@
 use serde::Serialize;
 
 use super::Context;
-use super::auth_tokens::{hash_token, is_well_formed, new_token};
 use super::outbox::{self, OutboxError};
 use super::rate_limit::{self, RateLimitError, SIGN_IN_PER_EMAIL, SIGN_IN_PER_IP};
 use super::sessions;
 use crate::clock::{MINUTE, Micros, format_rfc3339};
-use crate::db::login_tokens::Purpose;
-use crate::db::members::Member;
 use crate::db::sessions::Owner;
 use crate::db::{self, DbError};
-use crate::domain::{Email, Locale, MemberId, PersonName};
+use crate::domain::{Email, Locale, LoginPurpose, Member, MemberId, PersonName};
+use crate::tokens::{hash_token, is_well_formed, new_token};
 
 /// OWASP ASVS 5.0 (6.5.5): out-of-band sign-in links live at most 10 minutes.
 pub const SIGN_IN_LINK_TTL: Micros = 10 * MINUTE;
@@ -101,12 +99,12 @@ pub(crate) async fn send_sign_in_link(
     let Some(email) = &member.email else { return Err(MembershipError::NotFound) };
     let now = ctx.clock.now();
     // A newer link replaces every older one.
-    db::login_tokens::supersede(&mut **tx, Purpose::MemberSignIn, Some(member.id), None, now).await?;
+    db::login_tokens::supersede(&mut **tx, LoginPurpose::MemberSignIn, Some(member.id), None, now).await?;
     let token = new_token();
     db::login_tokens::insert(
         &mut **tx,
         &hash_token(&token),
-        Purpose::MemberSignIn,
+        LoginPurpose::MemberSignIn,
         Some(member.id),
         None,
         now,
@@ -128,7 +126,8 @@ pub async fn sign_in_link_is_valid(ctx: &Context, token: &str) -> Result<bool, M
     if !is_well_formed(token) {
         return Ok(false);
     }
-    Ok(db::login_tokens::is_valid(ctx.db.pool(), &hash_token(token), Purpose::MemberSignIn, ctx.clock.now()).await?)
+    Ok(db::login_tokens::is_valid(ctx.db.pool(), &hash_token(token), LoginPurpose::MemberSignIn, ctx.clock.now())
+        .await?)
 }
 
 /// Uses up a sign-in link and opens a new session; returns the cookie value.
@@ -143,7 +142,7 @@ pub async fn confirm_sign_in(
     }
     let now = ctx.clock.now();
     let mut tx = ctx.db.begin_write().await?;
-    let owner = db::login_tokens::consume(&mut *tx, &hash_token(token), Purpose::MemberSignIn, now)
+    let owner = db::login_tokens::consume(&mut *tx, &hash_token(token), LoginPurpose::MemberSignIn, now)
         .await?
         .ok_or(MembershipError::InvalidLink)?;
     let member_id = owner.member_id.ok_or(MembershipError::InvalidLink)?;
@@ -288,7 +287,7 @@ async fn cancel_subscriptions(ctx: &Context, member_id: MemberId) -> Result<(), 
                 gateway.cancel_subscription(&sub.provider_id).await?
             }
             _ => {
-                let mut state = billing::SubscriptionState::from_mirror(&sub);
+                let mut state = crate::domain::SubscriptionState::from_mirror(&sub);
                 state.status = crate::domain::SubscriptionStatus::Canceled;
                 state.cancel_at_period_end = false;
                 state.canceled_at = Some(ctx.clock.now());

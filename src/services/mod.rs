@@ -1,12 +1,16 @@
 //! Use cases. Pure logic over `db` and the gateways (mail); no HTTP here.
-pub mod auth_tokens;
+//! Callers above (http, jobs, the CLI) reach storage only through these
+//! functions, and see its failures as [`StorageError`] or as a service's own
+//! error enum.
 pub mod billing;
 pub mod cache;
 pub mod checkout;
 pub mod demo_data;
+pub mod health;
 pub mod membership;
 pub mod outbox;
 pub mod rate_limit;
+pub mod reports;
 pub mod sessions;
 pub mod staff;
 pub mod stripe_events;
@@ -18,11 +22,10 @@ use std::sync::Arc;
 use tokio::sync::Notify;
 
 use crate::clock::Clock;
-use crate::db::Db;
+use crate::db::{Db, DbError};
 use crate::payments::Payments;
+use crate::tokens::Keys;
 use crate::views::Views;
-
-pub use auth_tokens::Keys;
 
 /// What every use case needs, cheap to clone.
 #[derive(Clone, Debug)]
@@ -47,5 +50,27 @@ pub struct Context {
 impl Context {
     pub fn url(&self, path_and_query: &str) -> String {
         format!("{}{}", self.public_url, path_and_query)
+    }
+}
+
+/// Storage failed under a use case that has no refusals of its own. Callers
+/// above services never name `db` types: they get this, or a service's own
+/// error enum whose `Db` variant converts into it. A record that is not there
+/// stays distinguishable from a failure.
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct StorageError(#[from] DbError);
+
+impl StorageError {
+    /// The record asked about does not exist (or no longer does).
+    pub fn is_not_found(&self) -> bool {
+        matches!(self.0, DbError::NotFound)
+    }
+}
+
+/// For a service that calls one of these use cases inside its own work.
+impl From<StorageError> for DbError {
+    fn from(e: StorageError) -> Self {
+        e.0
     }
 }

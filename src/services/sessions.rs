@@ -3,12 +3,12 @@
 use std::sync::Arc;
 
 use super::Context;
-use super::auth_tokens::{hash_token, is_well_formed, new_token};
+use super::StorageError;
 use crate::clock::{DAY, HOUR, MINUTE, Micros};
-use crate::db::members::Member;
 use crate::db::sessions::{self, Owner};
-use crate::db::staff::StaffUser;
 use crate::db::{DbError, Tx};
+use crate::domain::{Member, StaffUser};
+use crate::tokens::{hash_token, is_well_formed, new_token};
 
 /// How long sessions live: idle (since last use) and absolute (since sign-in).
 /// Writing last-seen on every request would turn each page view into a write;
@@ -48,7 +48,7 @@ pub async fn create(ctx: &Context, tx: &mut Tx, owner: Owner, user_agent: Option
 }
 
 /// The member behind a cookie value, if the session is live.
-pub async fn member_for_cookie(ctx: &Context, cookie: &str) -> Result<Option<Arc<Member>>, DbError> {
+pub async fn member_for_cookie(ctx: &Context, cookie: &str) -> Result<Option<Arc<Member>>, StorageError> {
     if !is_well_formed(cookie) {
         return Ok(None);
     }
@@ -75,7 +75,7 @@ pub async fn member_for_cookie(ctx: &Context, cookie: &str) -> Result<Option<Arc
 }
 
 /// The staff user behind a cookie value, if the session is live.
-pub async fn staff_for_cookie(ctx: &Context, cookie: &str) -> Result<Option<StaffUser>, DbError> {
+pub async fn staff_for_cookie(ctx: &Context, cookie: &str) -> Result<Option<StaffUser>, StorageError> {
     if !is_well_formed(cookie) {
         return Ok(None);
     }
@@ -93,7 +93,7 @@ pub async fn staff_for_cookie(ctx: &Context, cookie: &str) -> Result<Option<Staf
 }
 
 /// Ends the session behind a cookie value.
-pub async fn end(ctx: &Context, cookie: &str) -> Result<(), DbError> {
+pub async fn end(ctx: &Context, cookie: &str) -> Result<(), StorageError> {
     if is_well_formed(cookie) {
         sessions::delete(&mut *ctx.db.write().await?, &hash_token(cookie)).await?;
         ctx.caches.sessions.clear();

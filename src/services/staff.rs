@@ -4,16 +4,14 @@ use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 
 use super::Context;
-use super::auth_tokens::{hash_token, is_well_formed, new_token};
 use super::rate_limit::{self, RateLimitError, STAFF_LOGIN_PER_EMAIL, STAFF_LOGIN_PER_IP};
 use super::sessions;
 use crate::clock::{DAY, HOUR, Micros};
 use crate::db::audit::NewAuditEntry;
-use crate::db::login_tokens::Purpose;
 use crate::db::sessions::Owner;
-use crate::db::staff::StaffUser;
 use crate::db::{self, DbError, Tx};
-use crate::domain::{Email, Password, Role, StaffId};
+use crate::domain::{Email, LoginPurpose, Password, Role, StaffId, StaffUser};
+use crate::tokens::{hash_token, is_well_formed, new_token};
 
 /// Set-password links (invitations and resets) work for this long.
 pub const PASSWORD_LINK_TTL: Micros = 3 * DAY;
@@ -149,12 +147,12 @@ pub async fn invite(
             db::staff::find_by_id(&mut *tx, id).await?.ok_or(StaffError::NotFound)?
         }
     };
-    db::login_tokens::supersede(&mut *tx, Purpose::StaffPassword, None, Some(user.id), now).await?;
+    db::login_tokens::supersede(&mut *tx, LoginPurpose::StaffPassword, None, Some(user.id), now).await?;
     let token = new_token();
     db::login_tokens::insert(
         &mut *tx,
         &hash_token(&token),
-        Purpose::StaffPassword,
+        LoginPurpose::StaffPassword,
         None,
         Some(user.id),
         now,
@@ -174,15 +172,28 @@ pub async fn setup_link_if_needed(ctx: &Context) -> Result<Option<String>, Staff
         return Ok(None);
     }
     let now = ctx.clock.now();
-    db::login_tokens::supersede(&mut *tx, Purpose::StaffSetup, None, None, now).await?;
+    db::login_tokens::supersede(&mut *tx, LoginPurpose::StaffSetup, None, None, now).await?;
     let token = new_token();
-    db::login_tokens::insert(&mut *tx, &hash_token(&token), Purpose::StaffSetup, None, None, now, now + SETUP_LINK_TTL)
-        .await?;
+    db::login_tokens::insert(
+        &mut *tx,
+        &hash_token(&token),
+        LoginPurpose::StaffSetup,
+        None,
+        None,
+        now,
+        now + SETUP_LINK_TTL,
+    )
+    .await?;
     tx.commit().await.map_err(DbError::from)?;
     Ok(Some(ctx.url(&format!("/admin/setup?token={token}"))))
 }
 
-pub async fn link_is_valid(ctx: &Context, token: &str, purpose: Purpose) -> Result<bool, StaffError> {
+/// Every staff account, oldest first, for the staff page.
+pub async fn list_accounts(ctx: &Context) -> Result<Vec<StaffUser>, StaffError> {
+    Ok(db::staff::list(ctx.db.pool()).await?)
+}
+
+pub async fn link_is_valid(ctx: &Context, token: &str, purpose: LoginPurpose) -> Result<bool, StaffError> {
     if !is_well_formed(token) {
         return Ok(false);
     }
@@ -208,7 +219,7 @@ pub async fn complete_setup(
     if db::staff::count(&mut *tx).await? > 0 {
         return Err(StaffError::SetupDone);
     }
-    db::login_tokens::consume(&mut *tx, &hash_token(token), Purpose::StaffSetup, now)
+    db::login_tokens::consume(&mut *tx, &hash_token(token), LoginPurpose::StaffSetup, now)
         .await?
         .ok_or(StaffError::InvalidLink)?;
     let id = StaffId::new();
@@ -237,7 +248,7 @@ pub async fn set_password(
     let hash = hash_password(password).await?;
     let now = ctx.clock.now();
     let mut tx = ctx.db.begin_write().await?;
-    let owner = db::login_tokens::consume(&mut *tx, &hash_token(token), Purpose::StaffPassword, now)
+    let owner = db::login_tokens::consume(&mut *tx, &hash_token(token), LoginPurpose::StaffPassword, now)
         .await?
         .ok_or(StaffError::InvalidLink)?;
     let staff_id = owner.staff_id.ok_or(StaffError::InvalidLink)?;
@@ -285,7 +296,7 @@ pub async fn sign_in(
 }
 
 pub async fn sign_out(ctx: &Context, user: &StaffUser, cookie: &str, ip: &str) -> Result<(), StaffError> {
-    sessions::end(ctx, cookie).await?;
+    sessions::end(ctx, cookie).await.map_err(DbError::from)?;
     let mut tx = ctx.db.begin_write().await?;
     audit(ctx, &mut tx, &Actor::staff(user, ip), "staff.sign_out", None, None).await?;
     tx.commit().await.map_err(DbError::from)?;

@@ -1,12 +1,14 @@
 //! Stripe webhooks: verify, store, apply once. Applying never trusts the event's
 //! copy of an object: it re-reads the subscription / invoice / session from
 //! Stripe, so events may arrive in any order, any number of times.
-use super::Context;
 use super::billing::{self, Applied};
+use super::staff::{Actor, audit};
+use super::{Context, StorageError};
 use crate::clock::{HOUR, MINUTE, Micros, SECOND};
-use crate::db::payments::{NewPayment, PaymentKind};
-use crate::db::stripe_events::{EventStatus, NewEvent, StoredEvent};
+use crate::db::payments::NewPayment;
+use crate::db::stripe_events::{NewEvent, StoredEvent};
 use crate::db::{self, DbError};
+use crate::domain::{Currency, PaymentKind, StripeEventStatus};
 use crate::payments::stripe::{GatewayError, Settlement, StripeGateway};
 use crate::payments::{Payments, signature};
 
@@ -33,7 +35,7 @@ pub enum ReceiveError {
 #[derive(Debug, PartialEq, Eq)]
 pub enum Received {
     /// Stored now (and applied, or queued for another try).
-    Stored(EventStatus),
+    Stored(StripeEventStatus),
     /// Seen before: nothing done.
     Duplicate,
 }
@@ -71,7 +73,7 @@ pub async fn receive(
         object_id,
         api_version: json.get("api_version").and_then(|v| v.as_str()),
         payload: body,
-        status: if readable { EventStatus::Pending } else { EventStatus::Unreadable },
+        status: if readable { StripeEventStatus::Pending } else { StripeEventStatus::Unreadable },
         stripe_created_at: json.get("created").and_then(|v| v.as_i64()).map(|s| s * SECOND),
     };
     // A readable event is stored taken for its first attempt, which follows at once.
@@ -85,14 +87,14 @@ pub async fn receive(
             stripe.event_type = event_type,
             "stored an event without a type or an object we can read; flagged for staff"
         );
-        return Ok(Received::Stored(EventStatus::Unreadable));
+        return Ok(Received::Stored(StripeEventStatus::Unreadable));
     }
     // Apply now, so patrons see the change at once; the job retries failures.
     let taken = StoredEvent {
         id: id.to_string(),
         event_type: event_type.to_string(),
         object_id: object_id.map(str::to_string),
-        status: EventStatus::Pending.as_str().to_string(),
+        status: StripeEventStatus::Pending,
         attempts: 1,
         last_error: None,
         received_at: now,
@@ -102,14 +104,14 @@ pub async fn receive(
         Ok(status) => status,
         Err(e) => {
             tracing::error!(error = %e, "applying the event failed; it stays queued");
-            EventStatus::Pending
+            StripeEventStatus::Pending
         }
     };
     Ok(Received::Stored(status))
 }
 
 /// Takes one due event (or the given one) with a lease and applies it.
-pub async fn process(ctx: &Context, only: Option<&str>, worker: &str) -> Result<Option<EventStatus>, DbError> {
+pub async fn process(ctx: &Context, only: Option<&str>, worker: &str) -> Result<Option<StripeEventStatus>, DbError> {
     let Payments::Stripe { gateway, .. } = &ctx.payments else { return Ok(None) };
     let now = ctx.clock.now();
     let Some(event) = db::stripe_events::claim(&mut *ctx.db.write().await?, only, now, now + LEASE, worker).await?
@@ -119,21 +121,36 @@ pub async fn process(ctx: &Context, only: Option<&str>, worker: &str) -> Result<
     attempt(ctx, gateway, &event).await.map(Some)
 }
 
+/// Staff's retry button: puts a failed, unmatched or pending event back in the
+/// queue and records who did so, in one transaction, then applies it at once.
+/// False when there is no such event or its status is not one to retry.
+#[tracing::instrument(skip_all, fields(stripe.event_id = %id))]
+pub async fn retry(ctx: &Context, actor: &Actor, id: &str, worker: &str) -> Result<bool, StorageError> {
+    let mut tx = ctx.db.begin_write().await?;
+    if !db::stripe_events::requeue(&mut *tx, id, ctx.clock.now()).await? {
+        return Ok(false);
+    }
+    audit(ctx, &mut tx, actor, "stripe_event.retry", Some(id.to_string()), None).await?;
+    tx.commit().await.map_err(DbError::from)?;
+    process(ctx, Some(id), worker).await?;
+    Ok(true)
+}
+
 /// Applies an event this worker has taken, and records the outcome.
-async fn attempt(ctx: &Context, gateway: &StripeGateway, event: &StoredEvent) -> Result<EventStatus, DbError> {
+async fn attempt(ctx: &Context, gateway: &StripeGateway, event: &StoredEvent) -> Result<StripeEventStatus, DbError> {
     let outcome = apply(ctx, gateway, event).await;
     let now = ctx.clock.now();
     let (status, error, retry_at) = match outcome {
-        Ok(Outcome::Applied) => (EventStatus::Applied, None, None),
-        Ok(Outcome::Ignored) => (EventStatus::Ignored, None, None),
+        Ok(Outcome::Applied) => (StripeEventStatus::Applied, None, None),
+        Ok(Outcome::Ignored) => (StripeEventStatus::Ignored, None, None),
         Ok(Outcome::NotYet(reason)) if event.attempts < MAX_ATTEMPTS => {
-            (EventStatus::Pending, Some(reason), Some(now + backoff(event.attempts)))
+            (StripeEventStatus::Pending, Some(reason), Some(now + backoff(event.attempts)))
         }
-        Ok(Outcome::NotYet(reason)) => (EventStatus::Unmatched, Some(reason), None),
+        Ok(Outcome::NotYet(reason)) => (StripeEventStatus::Unmatched, Some(reason), None),
         Err(e) if event.attempts < MAX_ATTEMPTS => {
-            (EventStatus::Pending, Some(e.to_string()), Some(now + backoff(event.attempts)))
+            (StripeEventStatus::Pending, Some(e.to_string()), Some(now + backoff(event.attempts)))
         }
-        Err(e) => (EventStatus::Failed, Some(e.to_string()), None),
+        Err(e) => (StripeEventStatus::Failed, Some(e.to_string()), None),
     };
     db::stripe_events::finish(&mut *ctx.db.write().await?, &event.id, status, error.as_deref(), retry_at, now).await?;
     tracing::info!(stripe.event_id = %event.id, stripe.event_type = %event.event_type, status = status.as_str(), "stripe event processed");
@@ -219,7 +236,7 @@ fn ledger_row(
     provider_id: &str,
     gross: i64,
     settlement: Option<&Settlement>,
-    currency: &str,
+    currency: Currency,
     charge: &str,
     at: Micros,
 ) -> NewPayment {
@@ -231,8 +248,8 @@ fn ledger_row(
         gross_minor: gross,
         fee_minor: settlement.map_or(0, |s| s.fee),
         net_minor: settlement.map_or(gross, |s| s.net),
-        currency: currency.to_string(),
-        settlement_currency: settlement.map(|s| s.currency.clone()),
+        currency,
+        settlement_currency: settlement.map(|s| s.currency),
         settlement_net_minor: settlement.map(|s| s.net),
         charge_id: Some(charge.to_string()),
         description: None,
@@ -263,7 +280,7 @@ async fn record_donation(
         &charge.id,
         charge.amount,
         Some(&charge.settlement),
-        &charge.currency,
+        charge.currency,
         &charge.id,
         ctx.clock.now(),
     );
@@ -290,14 +307,14 @@ async fn record_refunds(ctx: &Context, gateway: &StripeGateway, charge_id: &str)
             &refund.id,
             -refund.amount,
             None,
-            &charge.currency,
+            charge.currency,
             &charge.id,
             refund.created,
         );
         if let Some(s) = &refund.settlement {
             row.fee_minor = s.fee;
             row.net_minor = s.net;
-            row.settlement_currency = Some(s.currency.clone());
+            row.settlement_currency = Some(s.currency);
             row.settlement_net_minor = Some(s.net);
         }
         row.member_id = member;
@@ -322,7 +339,7 @@ async fn record_dispute(ctx: &Context, gateway: &StripeGateway, dispute_id: &str
         &dispute.id,
         -dispute.amount,
         withdrawn,
-        &dispute.currency,
+        dispute.currency,
         &dispute.charge_id,
         dispute.created,
     );
@@ -337,7 +354,7 @@ async fn record_dispute(ctx: &Context, gateway: &StripeGateway, dispute_id: &str
             &dispute.id,
             dispute.amount,
             reinstated,
-            &dispute.currency,
+            dispute.currency,
             &dispute.charge_id,
             ctx.clock.now(),
         );
@@ -371,8 +388,8 @@ async fn apply_invoice(ctx: &Context, gateway: &StripeGateway, invoice_id: &str)
             gross_minor: invoice.amount_paid,
             fee_minor: settlement.as_ref().map_or(0, |s| s.fee),
             net_minor: settlement.as_ref().map_or(invoice.amount_paid, |s| s.net),
-            currency: invoice.currency.clone(),
-            settlement_currency: settlement.as_ref().map(|s| s.currency.clone()),
+            currency: invoice.currency,
+            settlement_currency: settlement.as_ref().map(|s| s.currency),
             settlement_net_minor: settlement.as_ref().map(|s| s.net),
             charge_id: invoice.charge_id.clone(),
             description: Some("Membership".into()),

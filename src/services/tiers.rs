@@ -1,19 +1,30 @@
 //! Staff management of tiers and prices. Prices are never edited in place: a new
 //! amount archives the old price (its subscribers keep it) and adds a new one,
 //! as Stripe's prices are immutable too.
-use super::Context;
+use std::collections::HashMap;
+
 use super::staff::{Actor, audit};
+use super::{Context, StorageError};
 use crate::db::tiers::TierFields;
 use crate::db::{self, DbError};
-use crate::domain::{Interval, Money, TierId};
+use crate::domain::{Interval, Money, Tier, TierId, TierPrice};
 use crate::payments::Payments;
 
 #[derive(Debug, thiserror::Error)]
 pub enum TierError {
     #[error("a tier with this short name exists already")]
     SlugTaken,
+    #[error("no such tier")]
+    NotFound,
     #[error(transparent)]
     Db(#[from] DbError),
+}
+
+/// A tier with its live prices, as staff edit it.
+#[derive(Clone, Debug)]
+pub struct TierWithPrices {
+    pub tier: Tier,
+    pub prices: Vec<TierPrice>,
 }
 
 /// A validated tier form: the fields and the wanted live price per interval and currency.
@@ -30,21 +41,45 @@ pub struct TierInput {
     pub prices: Vec<(Interval, Money, bool)>,
 }
 
-/// Creates (`id` = None) or updates a tier and brings its live prices in line.
 /// Active tiers and their live prices (cached briefly: every landing page needs them).
-pub async fn catalog(ctx: &Context) -> Result<std::sync::Arc<super::cache::Catalog>, DbError> {
-    ctx.caches
+pub async fn catalog(ctx: &Context) -> Result<std::sync::Arc<super::cache::Catalog>, StorageError> {
+    Ok(ctx
+        .caches
         .catalog
         .get_or_load(&ctx.clock, || async {
             let pool = ctx.db.pool();
-            Ok(super::cache::Catalog {
+            Ok::<_, DbError>(super::cache::Catalog {
                 tiers: db::tiers::list_active(pool).await?,
                 prices: db::tiers::list_live_prices(pool).await?,
             })
         })
-        .await
+        .await?)
 }
 
+/// Every tier, archived ones too, each with its live prices (two queries, not
+/// one per tier), for the staff tier list.
+pub async fn list_for_staff(ctx: &Context) -> Result<Vec<TierWithPrices>, StorageError> {
+    let pool = ctx.db.pool();
+    let tiers = db::tiers::list_all(pool).await?;
+    let mut by_tier: HashMap<TierId, Vec<TierPrice>> = HashMap::new();
+    for price in db::tiers::live_prices_of_all(pool).await? {
+        by_tier.entry(price.tier_id).or_default().push(price);
+    }
+    Ok(tiers
+        .into_iter()
+        .map(|tier| TierWithPrices { prices: by_tier.remove(&tier.id).unwrap_or_default(), tier })
+        .collect())
+}
+
+/// One tier with its live prices, for its edit form.
+pub async fn find_for_staff(ctx: &Context, id: TierId) -> Result<TierWithPrices, TierError> {
+    let pool = ctx.db.pool();
+    let tier = db::tiers::find(pool, id).await?.ok_or(TierError::NotFound)?;
+    let prices = db::tiers::live_prices_of(pool, id).await?;
+    Ok(TierWithPrices { tier, prices })
+}
+
+/// Creates (`id` = None) or updates a tier and brings its live prices in line.
 pub async fn save(ctx: &Context, actor: &Actor, id: Option<TierId>, input: &TierInput) -> Result<TierId, TierError> {
     let now = ctx.clock.now();
     let fields = TierFields {

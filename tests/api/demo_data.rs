@@ -118,7 +118,7 @@ async fn demo_data_writes_sessions_of_patrons_who_may_vote() {
     let mut members = std::collections::HashSet::new();
     let mut cast = 0usize;
     for cookie in &cookies {
-        let hash = patronage::services::auth_tokens::hash_token(cookie);
+        let hash = patronage::tokens::hash_token(cookie);
         let (member,): (String,) = sqlx::query_as("select member_id from sessions where id = $1")
             .bind(&hash)
             .fetch_one(pool)

@@ -34,7 +34,7 @@ async fn the_whole_journey_works_in_ukrainian() {
     let mail = app.deliver_mail().await;
     assert_eq!(mail[0].subject().as_deref(), Some("Посилання для входу до The Test Gazette"));
     let text = mail[0].text_body();
-    assert!(text.contains("Вітаємо, Оксана!") && text.contains("15 хвилин"), "{text}");
+    assert!(text.contains("Вітаємо, Оксана!") && text.contains("10 хвилин"), "{text}");
     let link = mail[0].first_link_containing("/signin/confirm").expect("link");
     browser.get(&link).send().await.assert_contains("Підтвердіть вхід");
     browser

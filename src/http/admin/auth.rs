@@ -8,8 +8,7 @@ use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 
 use super::{Authorized, ViewDashboard, staff_page};
-use crate::db::login_tokens::Purpose;
-use crate::domain::{Email, Password};
+use crate::domain::{Email, LoginPurpose, Password};
 use crate::http::error::AppError;
 use crate::http::extract::{ClientIp, FieldErrors, Form, UserAgent};
 use crate::http::session::{STAFF_COOKIE, removal, staff_cookie};
@@ -116,7 +115,7 @@ fn check_password(form: &PasswordForm, errors: &mut FieldErrors) -> Option<Passw
 async fn show_link_form(
     state: &AppState,
     token: String,
-    purpose: Purpose,
+    purpose: LoginPurpose,
     template: &str,
 ) -> Result<Response, AppError> {
     if !staff::link_is_valid(&state.ctx, &token, purpose).await? {
@@ -127,7 +126,7 @@ async fn show_link_form(
 }
 
 async fn show_setup(State(state): State<AppState>, Query(q): Query<TokenParam>) -> Result<Response, AppError> {
-    show_link_form(&state, q.token, Purpose::StaffSetup, "admin/setup.html").await
+    show_link_form(&state, q.token, LoginPurpose::StaffSetup, "admin/setup.html").await
 }
 
 #[tracing::instrument(skip_all)]
@@ -150,7 +149,7 @@ async fn submit_setup(
 }
 
 async fn show_set_password(State(state): State<AppState>, Query(q): Query<TokenParam>) -> Result<Response, AppError> {
-    show_link_form(&state, q.token, Purpose::StaffPassword, "admin/set_password.html").await
+    show_link_form(&state, q.token, LoginPurpose::StaffPassword, "admin/set_password.html").await
 }
 
 #[tracing::instrument(skip_all)]

@@ -7,29 +7,16 @@ use serde::Serialize;
 
 use super::{Authorized, ViewAuditLog, ViewDashboard, staff_page};
 use crate::clock::format_utc;
-use crate::db;
 use crate::http::error::AppError;
 use crate::http::state::AppState;
-use crate::services::cache::DashboardFigures;
+use crate::services::reports;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/admin", get(show_dashboard)).route("/admin/audit", get(show_audit_log))
 }
 
 async fn show_dashboard(State(state): State<AppState>, staff: Authorized<ViewDashboard>) -> Result<Response, AppError> {
-    let pool = state.ctx.db.pool();
-    let figures = state
-        .ctx
-        .caches
-        .dashboard
-        .get_or_load(&state.ctx.clock, || async {
-            Ok::<_, db::DbError>(DashboardFigures {
-                members: db::members::count(pool).await?,
-                pending_mail: db::outbox::count_pending(pool).await?,
-                failed_mail: db::outbox::count_failed(pool).await?,
-            })
-        })
-        .await?;
+    let figures = reports::dashboard(&state.ctx).await?;
     let mut page = staff_page(&state, Some(&staff.user), "/admin");
     page.insert("members", &figures.members)
         .insert("pending_mail", &figures.pending_mail)
@@ -48,7 +35,7 @@ struct AuditRow {
 }
 
 async fn show_audit_log(State(state): State<AppState>, staff: Authorized<ViewAuditLog>) -> Result<Response, AppError> {
-    let rows: Vec<AuditRow> = db::audit::list_recent(state.ctx.db.pool(), 200)
+    let rows: Vec<AuditRow> = reports::audit_log(&state.ctx, 200)
         .await?
         .into_iter()
         .map(|e| AuditRow {

@@ -17,8 +17,7 @@ use axum_extra::extract::CookieJar;
 use super::error::AppError;
 use super::session::STAFF_COOKIE;
 use super::state::AppState;
-use crate::db::staff::StaffUser;
-use crate::domain::Permission;
+use crate::domain::{Permission, StaffUser};
 use crate::services::sessions;
 
 pub fn router() -> Router<AppState> {

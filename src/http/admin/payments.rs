@@ -8,14 +8,14 @@ use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 
 use super::{Authorized, ManagePayments, ViewPayments, staff_page};
-use crate::clock::{DAY, format_utc};
-use crate::db;
-use crate::domain::{Currency, Email, Interval, Money, TierId};
+use crate::clock::format_utc;
+use crate::domain::{Currency, Email, Interval, Money, Permission, TierId};
 use crate::http::error::AppError;
 use crate::http::extract::{ClientIp, FieldErrors, Form};
 use crate::http::state::AppState;
 use crate::services::staff::Actor;
-use crate::services::tiers::{self, TierError, TierInput};
+use crate::services::tiers::{self, TierError, TierInput, TierWithPrices};
+use crate::services::{billing, reports, stripe_events};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -50,11 +50,10 @@ struct TierRow {
 }
 
 async fn list_tiers(State(state): State<AppState>, staff: Authorized<ManagePayments>) -> Result<Response, AppError> {
-    let pool = state.ctx.db.pool();
-    let mut rows = Vec::new();
-    for t in db::tiers::list_all(pool).await? {
-        let prices = db::tiers::live_prices_of(pool, t.id).await?;
-        rows.push(TierRow {
+    let rows: Vec<TierRow> = tiers::list_for_staff(&state.ctx)
+        .await?
+        .into_iter()
+        .map(|TierWithPrices { tier: t, prices }| TierRow {
             id: t.id.to_string(),
             synced: t.stripe_product_id.is_some() && prices.iter().all(|p| p.stripe_price_id.is_some()),
             prices: prices.iter().map(|p| format!("{} / {}", p.amount, p.interval)).collect(),
@@ -62,8 +61,8 @@ async fn list_tiers(State(state): State<AppState>, staff: Authorized<ManagePayme
             slug: t.slug,
             active: t.active,
             vote_weight: t.vote_weight,
-        });
-    }
+        })
+        .collect();
     let mut page = staff_page(&state, Some(&staff.user), "/admin/tiers");
     page.insert("tiers", &rows).insert("stripe", &!state.ctx.payments.is_demo());
     let form = TierForm::default();
@@ -200,36 +199,37 @@ async fn update_tier(
     Form(form): Form<TierForm>,
 ) -> Result<Response, AppError> {
     let id: TierId = id.parse().map_err(|_| AppError::NotFound)?;
-    db::tiers::find(state.ctx.db.pool(), id).await?.ok_or(AppError::NotFound)?;
-    save_tier(state, ip, staff, Some(id), form).await
+    let existing = tiers::find_for_staff(&state.ctx, id).await?;
+    save_tier(state, ip, staff, Some(&existing), form).await
 }
 
-async fn tier_currencies(state: &AppState, id: Option<TierId>) -> Result<Vec<Currency>, AppError> {
+/// The currencies the form has price cells for: the usual ones, and any other
+/// the tier has a live price in.
+fn tier_currencies(existing: Option<&TierWithPrices>) -> Vec<Currency> {
     let mut currencies = FORM_CURRENCIES.to_vec();
-    if let Some(id) = id {
-        for p in db::tiers::live_prices_of(state.ctx.db.pool(), id).await? {
-            if !currencies.contains(&p.amount.currency) {
-                currencies.push(p.amount.currency);
-            }
+    for p in existing.map(|t| t.prices.as_slice()).unwrap_or_default() {
+        if !currencies.contains(&p.amount.currency) {
+            currencies.push(p.amount.currency);
         }
     }
-    Ok(currencies)
+    currencies
 }
 
 async fn save_tier(
     state: AppState,
     ip: String,
     staff: Authorized<ManagePayments>,
-    id: Option<TierId>,
+    existing: Option<&TierWithPrices>,
     form: TierForm,
 ) -> Result<Response, AppError> {
-    let currencies = tier_currencies(&state, id).await?;
+    let id = existing.map(|t| t.tier.id);
+    let currencies = tier_currencies(existing);
     let mut errors = FieldErrors::default();
     if let Some(input) = parse_tier(&form, &currencies, &mut errors) {
         match tiers::save(&state.ctx, &Actor::staff(&staff.user, &ip), id, &input).await {
             Ok(_) => return Ok(Redirect::to("/admin/tiers").into_response()),
             Err(TierError::SlugTaken) => errors.add("slug", "Another tier uses this short name.".into()),
-            Err(TierError::Db(e)) => return Err(e.into()),
+            Err(e) => return Err(e.into()),
         }
     }
     let path = id.map_or_else(|| "/admin/tiers".to_string(), |i| format!("/admin/tiers/{i}"));
@@ -245,10 +245,11 @@ async fn show_tier(
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
     let id: TierId = id.parse().map_err(|_| AppError::NotFound)?;
-    let tier = db::tiers::find(state.ctx.db.pool(), id).await?.ok_or(AppError::NotFound)?;
-    let currencies = tier_currencies(&state, Some(id)).await?;
+    let existing = tiers::find_for_staff(&state.ctx, id).await?;
+    let currencies = tier_currencies(Some(&existing));
+    let TierWithPrices { tier, prices } = existing;
     let mut rest = std::collections::HashMap::new();
-    for p in db::tiers::live_prices_of(state.ctx.db.pool(), id).await? {
+    for p in prices {
         let unit = 10_i64.pow(p.amount.currency.exponent());
         let major = if unit == 1 {
             p.amount.minor.to_string()
@@ -288,22 +289,21 @@ struct EventRow {
 }
 
 async fn list_events(State(state): State<AppState>, staff: Authorized<ViewPayments>) -> Result<Response, AppError> {
-    let rows: Vec<EventRow> = db::stripe_events::list_recent(state.ctx.db.pool(), 200)
+    let rows: Vec<EventRow> = reports::stripe_event_log(&state.ctx, 200)
         .await?
         .into_iter()
         .map(|e| EventRow {
-            retryable: matches!(e.status.as_str(), "failed" | "unmatched" | "pending"),
+            retryable: e.status.can_retry(),
             id: e.id,
             event_type: e.event_type,
-            status: e.status,
+            status: e.status.as_str().to_string(),
             attempts: e.attempts,
             error: e.last_error.unwrap_or_default(),
             received: format_utc(e.received_at),
         })
         .collect();
     let mut page = staff_page(&state, Some(&staff.user), "/admin/events");
-    page.insert("events", &rows)
-        .insert("can_retry", &staff.user.role.allows(crate::domain::Permission::ManagePayments));
+    page.insert("events", &rows).insert("can_retry", &staff.user.role.allows(Permission::ManagePayments));
     Ok(page.render(&state, "admin/events.html")?.into_response())
 }
 
@@ -313,21 +313,9 @@ async fn retry_event(
     staff: Authorized<ManagePayments>,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    if !db::stripe_events::requeue(&mut *state.ctx.db.write().await?, &id, state.ctx.clock.now()).await? {
+    if !stripe_events::retry(&state.ctx, &Actor::staff(&staff.user, &ip), &id, &state.worker_id).await? {
         return Err(AppError::NotFound);
     }
-    let mut tx = state.ctx.db.begin_write().await?;
-    crate::services::staff::audit(
-        &state.ctx,
-        &mut tx,
-        &Actor::staff(&staff.user, &ip),
-        "stripe_event.retry",
-        Some(id.clone()),
-        None,
-    )
-    .await?;
-    tx.commit().await.map_err(crate::db::DbError::from)?;
-    crate::services::stripe_events::process(&state.ctx, Some(&id), &state.worker_id).await?;
     Ok(Redirect::to("/admin/events").into_response())
 }
 
@@ -344,25 +332,22 @@ struct LedgerView {
 }
 
 async fn show_ledger(State(state): State<AppState>, staff: Authorized<ViewPayments>) -> Result<Response, AppError> {
-    let rows: Vec<LedgerView> = db::payments::list_recent(state.ctx.db.pool(), 200)
+    let rows: Vec<LedgerView> = reports::ledger(&state.ctx, 200)
         .await?
         .into_iter()
-        .map(|r| {
-            let currency = Currency::parse(&r.currency).unwrap_or(Currency::EUR);
-            LedgerView {
-                date: format_utc(r.occurred_at),
-                kind: r.kind,
-                provider_id: r.provider_id,
-                member: r.member_id.unwrap_or_default(),
-                gross: Money::new(r.gross_minor, currency).display(),
-                fee: Money::new(r.fee_minor, currency).display(),
-                net: Money::new(r.net_minor, currency).display(),
-                description: r.description.unwrap_or_default(),
-            }
+        .map(|r| LedgerView {
+            date: format_utc(r.occurred_at),
+            kind: r.kind.as_str().to_string(),
+            provider_id: r.provider_id,
+            member: r.member_id.map(|m| m.to_string()).unwrap_or_default(),
+            gross: Money::new(r.gross_minor, r.currency).display(),
+            fee: Money::new(r.fee_minor, r.currency).display(),
+            net: Money::new(r.net_minor, r.currency).display(),
+            description: r.description.unwrap_or_default(),
         })
         .collect();
     let mut page = staff_page(&state, Some(&staff.user), "/admin/ledger");
-    page.insert("rows", &rows).insert("can_comp", &staff.user.role.allows(crate::domain::Permission::ManagePayments));
+    page.insert("rows", &rows).insert("can_comp", &staff.user.role.allows(Permission::ManagePayments));
     Ok(page.render(&state, "admin/ledger.html")?.into_response())
 }
 
@@ -388,10 +373,8 @@ async fn comp_member(
         .ok()
         .filter(|d| (0..=3660).contains(d))
         .ok_or(AppError::BadRequest("error-bad-request"))?;
-    let member = db::members::find_by_email(state.ctx.db.pool(), &email).await?.ok_or(AppError::NotFound)?;
-    let until = (days > 0).then(|| state.ctx.clock.now() + days * DAY);
-    crate::services::billing::comp(&state.ctx, &Actor::staff(&staff.user, &ip), member.id, until)
-        .await
-        .map_err(anyhow::Error::new)?;
+    if !billing::comp(&state.ctx, &Actor::staff(&staff.user, &ip), &email, days).await? {
+        return Err(AppError::NotFound);
+    }
     Ok(Redirect::to("/admin/ledger").into_response())
 }

@@ -8,7 +8,6 @@ use serde::{Deserialize, Serialize};
 
 use super::{Authorized, ManageStaff, staff_page};
 use crate::clock::format_utc;
-use crate::db;
 use crate::domain::{Email, Role, StaffId};
 use crate::http::error::AppError;
 use crate::http::extract::{ClientIp, FieldErrors, Form};
@@ -46,7 +45,7 @@ async fn staff_list_page(
     errors: &FieldErrors,
     link: Option<&str>,
 ) -> Result<axum::response::Html<String>, AppError> {
-    let rows: Vec<StaffRow> = db::staff::list(state.ctx.db.pool())
+    let rows: Vec<StaffRow> = staff_service::list_accounts(&state.ctx)
         .await?
         .into_iter()
         .map(|u| StaffRow {

@@ -4,11 +4,9 @@ use std::sync::Arc;
 
 use super::{Refusal, VotingError};
 use crate::clock::{DAY, Micros};
-use crate::db::members::Member;
 use crate::db::rounds::NewVote;
-use crate::db::subscriptions::Subscription;
 use crate::db::{self, DbError, Tx};
-use crate::domain::{Eligibility, MemberId, MemberStatus, RoundId, TopicId, WeightMode};
+use crate::domain::{Eligibility, Member, MemberId, MemberStatus, RoundId, Subscription, TopicId, WeightMode};
 use crate::services::Context;
 use crate::services::billing;
 use crate::services::cache::MemberVotes;
@@ -102,7 +100,7 @@ pub async fn votes_in(
     member: MemberId,
     rounds: &[RoundId],
     fresh: bool,
-) -> Result<Arc<MemberVotes>, DbError> {
+) -> Result<Arc<MemberVotes>, VotingError> {
     let now = ctx.clock.now();
     if !fresh
         && let Some(votes) = ctx.caches.member_votes.get(&member, now)

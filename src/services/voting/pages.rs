@@ -5,10 +5,10 @@
 use std::collections::{HashMap, HashSet};
 
 use super::VotingError;
+use crate::db;
 use crate::db::topics::{Commissioned, HistoryEntry};
-use crate::db::{self, DbError};
 use crate::domain::round::{Tally, Voter, rank};
-use crate::domain::{BallotEntry, MemberId, Round, RoundId, RoundPhase, Topic, TopicId, TopicStatus};
+use crate::domain::{BallotEntry, Member, MemberId, Round, RoundId, RoundPhase, Topic, TopicId, TopicStatus};
 use crate::services::Context;
 
 /// A topic on a round's ballot as the viewer may see it.
@@ -102,7 +102,7 @@ pub async fn round(ctx: &Context, id: RoundId) -> Result<(Round, Vec<BallotEntry
 }
 
 /// The topics (as text ids) a member voted for in a round; none for a visitor.
-pub async fn voted_in(ctx: &Context, round: RoundId, member: Option<MemberId>) -> Result<HashSet<String>, DbError> {
+pub async fn voted_in(ctx: &Context, round: RoundId, member: Option<MemberId>) -> Result<HashSet<String>, VotingError> {
     Ok(match member {
         Some(m) => db::rounds::member_votes(ctx.db.pool(), round, m).await?.iter().map(ToString::to_string).collect(),
         None => HashSet::new(),
@@ -110,8 +110,8 @@ pub async fn voted_in(ctx: &Context, round: RoundId, member: Option<MemberId>) -
 }
 
 /// Every round, the latest first.
-pub async fn rounds(ctx: &Context, limit: i64) -> Result<Vec<Round>, DbError> {
-    db::rounds::list_recent(ctx.db.pool(), limit).await
+pub async fn rounds(ctx: &Context, limit: i64) -> Result<Vec<Round>, VotingError> {
+    Ok(db::rounds::list_recent(ctx.db.pool(), limit).await?)
 }
 
 /// A round for staff: its standing with live tallies, every vote with its voter,
@@ -134,8 +134,8 @@ pub async fn staff_round(ctx: &Context, id: RoundId) -> Result<StaffRound, Votin
 }
 
 /// Open topics on no round that has not closed: what a new round may hold.
-pub async fn new_round_choices(ctx: &Context) -> Result<Vec<Topic>, DbError> {
-    db::topics::list_open_off_ballot(ctx.db.pool(), 500).await
+pub async fn new_round_choices(ctx: &Context) -> Result<Vec<Topic>, VotingError> {
+    Ok(db::topics::list_open_off_ballot(ctx.db.pool(), 500).await?)
 }
 
 /// A topic's public page.
@@ -180,7 +180,7 @@ pub async fn topic(ctx: &Context, id: TopicId, viewer: Option<MemberId>) -> Resu
 }
 
 /// "You asked, we covered": covered topics, the latest first, with their articles.
-pub async fn covered(ctx: &Context, limit: i64) -> Result<Vec<(Topic, Vec<String>)>, DbError> {
+pub async fn covered(ctx: &Context, limit: i64) -> Result<Vec<(Topic, Vec<String>)>, VotingError> {
     let pool = ctx.db.pool();
     let mut articles: HashMap<TopicId, Vec<String>> = HashMap::new();
     for (topic, url) in db::topics::articles_of_covered(pool, limit).await? {
@@ -198,7 +198,7 @@ pub async fn covered(ctx: &Context, limit: i64) -> Result<Vec<(Topic, Vec<String
 
 /// "Stories I helped commission": the topics a member voted for, what became of
 /// them, and the articles of those covered.
-pub async fn commissioned(ctx: &Context, member: MemberId) -> Result<Vec<(Commissioned, Vec<String>)>, DbError> {
+pub async fn commissioned(ctx: &Context, member: MemberId) -> Result<Vec<(Commissioned, Vec<String>)>, VotingError> {
     let pool = ctx.db.pool();
     let mut articles: HashMap<String, Vec<String>> = HashMap::new();
     for (topic, url) in db::topics::articles_voted_by(pool, member).await? {
@@ -216,15 +216,15 @@ pub async fn commissioned(ctx: &Context, member: MemberId) -> Result<Vec<(Commis
 
 /// The moderation list: topics in `status` with their suggester's address
 /// (a queue of suggestions oldest first, other statuses newest first).
-pub async fn moderation_list(ctx: &Context, status: TopicStatus) -> Result<Vec<(Topic, Option<String>)>, DbError> {
-    db::topics::list_by_status_with_suggester(ctx.db.pool(), status, status != TopicStatus::Suggested, 500).await
+pub async fn moderation_list(ctx: &Context, status: TopicStatus) -> Result<Vec<(Topic, Option<String>)>, VotingError> {
+    Ok(db::topics::list_by_status_with_suggester(ctx.db.pool(), status, status != TopicStatus::Suggested, 500).await?)
 }
 
 /// A topic for staff: the suggester in full, its history with staff names,
 /// where it could be merged, and who voted for it in its current round.
 pub struct StaffTopic {
     pub topic: Topic,
-    pub suggester: Option<crate::db::members::Member>,
+    pub suggester: Option<Member>,
     pub history: Vec<HistoryEntry>,
     pub articles: Vec<String>,
     pub merge_targets: Vec<Topic>,

@@ -320,7 +320,7 @@ pub fn stripe_v1(body: &str, secret: &str, timestamp: i64) -> String {
     use hmac::{Hmac, KeyInit, Mac};
     let mut mac = <Hmac<sha2::Sha256> as KeyInit>::new_from_slice(secret.as_bytes()).expect("any key length");
     mac.update(format!("{timestamp}.{body}").as_bytes());
-    patronage::services::auth_tokens::hex(&mac.finalize().into_bytes())
+    patronage::tokens::hex(&mac.finalize().into_bytes())
 }
 
 /// The `token` query parameter of a link.

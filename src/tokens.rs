@@ -1,4 +1,7 @@
-//! Random tokens (sign-in links, session cookies) and keyed hashes.
+//! Random tokens (sign-in links, session cookies, demo checkout nonces), what we
+//! store of them, and keyed hashes under the instance's secret. A leaf module
+//! beside `domain`: services, payments and http all need these primitives, and
+//! none of them should have to reach into another layer for them.
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::{Digest, Sha256};
 
