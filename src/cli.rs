@@ -4,7 +4,8 @@ use clap::{Parser, Subcommand};
 use crate::clock::Clock;
 use crate::config::{Config, Settings};
 use crate::domain::{Email, Role};
-use crate::services::staff::{self, Actor};
+use crate::services::audit::Actor;
+use crate::services::staff;
 use crate::startup::{self, Application};
 use crate::telemetry;
 

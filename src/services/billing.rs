@@ -130,7 +130,7 @@ pub async fn record_payment(
 /// Grants the member with this address complimentary patron status for
 /// `days` days from now (0 ends it), with its audit entry, in one transaction.
 /// False when no member has this address.
-pub async fn comp(ctx: &Context, actor: &super::staff::Actor, email: &Email, days: i64) -> Result<bool, BillingError> {
+pub async fn comp(ctx: &Context, actor: &super::audit::Actor, email: &Email, days: i64) -> Result<bool, BillingError> {
     let until = (days > 0).then(|| ctx.clock.now() + days * DAY);
     let mut tx = ctx.db.begin_write().await?;
     let Some(member) = db::members::find_by_email(&mut *tx, email).await? else { return Ok(false) };
@@ -138,7 +138,7 @@ pub async fn comp(ctx: &Context, actor: &super::staff::Actor, email: &Email, day
     db::members::set_comped_until(&mut *tx, member, until).await?;
     forget_standing(ctx, &mut tx, member);
     let detail = until.map_or_else(|| "ended".to_string(), crate::clock::format_utc);
-    super::staff::audit(ctx, &mut tx, actor, "member.comp", Some(member.to_string()), Some(detail)).await?;
+    super::audit::record(ctx, &mut tx, actor, "member.comp", Some(member.to_string()), Some(detail)).await?;
     tx.commit().await.map_err(DbError::from)?;
     ctx.caches.sessions.clear();
     Ok(true)

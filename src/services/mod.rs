@@ -2,6 +2,7 @@
 //! Callers above (http, jobs, the CLI) reach storage only through these
 //! functions, and see its failures as [`StorageError`] or as a service's own
 //! error enum.
+pub mod audit;
 pub mod billing;
 pub mod cache;
 pub mod checkout;

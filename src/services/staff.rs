@@ -1,13 +1,14 @@
-//! Newsroom staff: accounts, passwords, roles, and the audit log of what they do.
+//! Newsroom staff: accounts, passwords and roles. What they do is written to
+//! the audit log through [`super::audit`].
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 
 use super::Context;
+use super::audit::{self, Actor};
 use super::rate_limit::{self, RateLimitError, STAFF_LOGIN_PER_EMAIL, STAFF_LOGIN_PER_IP};
 use super::sessions;
 use crate::clock::{DAY, HOUR, Micros};
-use crate::db::audit::NewAuditEntry;
 use crate::db::sessions::Owner;
 use crate::db::{self, DbError, Tx};
 use crate::domain::{Email, LoginPurpose, Password, Role, StaffId, StaffUser};
@@ -47,44 +48,6 @@ impl From<RateLimitError> for StaffError {
             RateLimitError::Db(e) => Self::Db(e),
         }
     }
-}
-
-/// Who did something, for the audit log.
-#[derive(Clone, Debug, Default)]
-pub struct Actor {
-    pub staff_id: Option<StaffId>,
-    pub email: Option<String>,
-    pub ip: Option<String>,
-}
-
-impl Actor {
-    pub fn staff(user: &StaffUser, ip: &str) -> Self {
-        Self { staff_id: Some(user.id), email: Some(user.email.to_string()), ip: Some(ip.to_string()) }
-    }
-
-    /// The command line (`patronage staff add`).
-    pub fn cli() -> Self {
-        Self { staff_id: None, email: Some("(command line)".into()), ip: None }
-    }
-}
-
-pub async fn audit(
-    ctx: &Context,
-    tx: &mut Tx,
-    actor: &Actor,
-    action: &'static str,
-    target: Option<String>,
-    detail: Option<String>,
-) -> Result<(), DbError> {
-    let entry = NewAuditEntry {
-        staff_id: actor.staff_id,
-        actor_email: actor.email.clone(),
-        action,
-        target,
-        detail,
-        ip: actor.ip.clone(),
-    };
-    db::audit::insert(&mut **tx, &entry, ctx.clock.now()).await
 }
 
 /// Argon2id with the crate's default (OWASP) parameters, off the async runtime.
@@ -159,7 +122,8 @@ pub async fn invite(
         now + PASSWORD_LINK_TTL,
     )
     .await?;
-    audit(ctx, &mut tx, actor, "staff.invite", Some(user.email.to_string()), Some(format!("role={role}"))).await?;
+    audit::record(ctx, &mut tx, actor, "staff.invite", Some(user.email.to_string()), Some(format!("role={role}")))
+        .await?;
     tx.commit().await.map_err(DbError::from)?;
     Ok((user, ctx.url(&format!("/admin/password?token={token}"))))
 }
@@ -226,7 +190,7 @@ pub async fn complete_setup(
     db::staff::insert(&mut *tx, id, email, Role::Admin, Some(&hash), now).await?;
     db::staff::touch_sign_in(&mut *tx, id, now).await?;
     let user = db::staff::find_by_id(&mut *tx, id).await?.ok_or(StaffError::NotFound)?;
-    audit(ctx, &mut tx, &Actor::staff(&user, ip), "staff.setup", Some(user.email.to_string()), None).await?;
+    audit::record(ctx, &mut tx, &Actor::staff(&user, ip), "staff.setup", Some(user.email.to_string()), None).await?;
     let cookie = sessions::create(ctx, &mut tx, Owner::Staff(id), user_agent).await?;
     tx.commit().await.map_err(DbError::from)?;
     Ok((user, cookie))
@@ -259,7 +223,8 @@ pub async fn set_password(
     db::staff::set_password_hash(&mut *tx, staff_id, &hash).await?;
     db::sessions::delete_for_staff(&mut *tx, staff_id).await?;
     db::staff::touch_sign_in(&mut *tx, staff_id, now).await?;
-    audit(ctx, &mut tx, &Actor::staff(&user, ip), "staff.set_password", Some(user.email.to_string()), None).await?;
+    audit::record(ctx, &mut tx, &Actor::staff(&user, ip), "staff.set_password", Some(user.email.to_string()), None)
+        .await?;
     let cookie = sessions::create(ctx, &mut tx, Owner::Staff(staff_id), user_agent).await?;
     tx.commit().await.map_err(DbError::from)?;
     Ok((user, cookie))
@@ -283,13 +248,13 @@ pub async fn sign_in(
         Some(user) if ok && user.disabled_at.is_none() => user,
         _ => {
             let actor = Actor { staff_id: None, email: Some(email.to_string()), ip: Some(ip.to_string()) };
-            audit(ctx, &mut tx, &actor, "staff.sign_in_failed", Some(email.to_string()), None).await?;
+            audit::record(ctx, &mut tx, &actor, "staff.sign_in_failed", Some(email.to_string()), None).await?;
             tx.commit().await.map_err(DbError::from)?;
             return Err(StaffError::BadCredentials);
         }
     };
     db::staff::touch_sign_in(&mut *tx, user.id, ctx.clock.now()).await?;
-    audit(ctx, &mut tx, &Actor::staff(&user, ip), "staff.sign_in", None, None).await?;
+    audit::record(ctx, &mut tx, &Actor::staff(&user, ip), "staff.sign_in", None, None).await?;
     let cookie = sessions::create(ctx, &mut tx, Owner::Staff(user.id), user_agent).await?;
     tx.commit().await.map_err(DbError::from)?;
     Ok((user, cookie))
@@ -298,7 +263,7 @@ pub async fn sign_in(
 pub async fn sign_out(ctx: &Context, user: &StaffUser, cookie: &str, ip: &str) -> Result<(), StaffError> {
     sessions::end(ctx, cookie).await.map_err(DbError::from)?;
     let mut tx = ctx.db.begin_write().await?;
-    audit(ctx, &mut tx, &Actor::staff(user, ip), "staff.sign_out", None, None).await?;
+    audit::record(ctx, &mut tx, &Actor::staff(user, ip), "staff.sign_out", None, None).await?;
     tx.commit().await.map_err(DbError::from)?;
     Ok(())
 }
@@ -324,7 +289,7 @@ pub async fn change_role(ctx: &Context, actor: &Actor, target: StaffId, role: Ro
     let user = db::staff::find_by_id(&mut *tx, target).await?.ok_or(StaffError::NotFound)?;
     ensure_admin_remains(&mut tx, &user, Some(role), false).await?;
     db::staff::set_role(&mut *tx, target, role).await?;
-    audit(
+    audit::record(
         ctx,
         &mut tx,
         actor,
@@ -347,7 +312,7 @@ pub async fn set_disabled(ctx: &Context, actor: &Actor, target: StaffId, disable
     }
     db::staff::set_disabled(&mut *tx, target, disabled.then(|| ctx.clock.now())).await?;
     let action = if disabled { "staff.disable" } else { "staff.enable" };
-    audit(ctx, &mut tx, actor, action, Some(user.email.to_string()), None).await?;
+    audit::record(ctx, &mut tx, actor, action, Some(user.email.to_string()), None).await?;
     tx.commit().await.map_err(DbError::from)?;
     Ok(())
 }

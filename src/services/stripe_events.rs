@@ -1,8 +1,8 @@
 //! Stripe webhooks: verify, store, apply once. Applying never trusts the event's
 //! copy of an object: it re-reads the subscription / invoice / session from
 //! Stripe, so events may arrive in any order, any number of times.
+use super::audit::{self, Actor};
 use super::billing::{self, Applied};
-use super::staff::{Actor, audit};
 use super::{Context, StorageError};
 use crate::clock::{HOUR, MINUTE, Micros, SECOND};
 use crate::db::payments::NewPayment;
@@ -130,7 +130,7 @@ pub async fn retry(ctx: &Context, actor: &Actor, id: &str, worker: &str) -> Resu
     if !db::stripe_events::requeue(&mut *tx, id, ctx.clock.now()).await? {
         return Ok(false);
     }
-    audit(ctx, &mut tx, actor, "stripe_event.retry", Some(id.to_string()), None).await?;
+    audit::record(ctx, &mut tx, actor, "stripe_event.retry", Some(id.to_string()), None).await?;
     tx.commit().await.map_err(DbError::from)?;
     process(ctx, Some(id), worker).await?;
     Ok(true)

@@ -3,7 +3,7 @@
 //! as Stripe's prices are immutable too.
 use std::collections::HashMap;
 
-use super::staff::{Actor, audit};
+use super::audit::{self, Actor};
 use super::{Context, StorageError};
 use crate::db::tiers::TierFields;
 use crate::db::{self, DbError};
@@ -118,7 +118,7 @@ pub async fn save(ctx: &Context, actor: &Actor, id: Option<TierId>, input: &Tier
         }
     }
     let action = if id.is_some() { "tier.update" } else { "tier.create" };
-    audit(ctx, &mut tx, actor, action, Some(input.name.clone()), Some(changes.join("; "))).await?;
+    audit::record(ctx, &mut tx, actor, action, Some(input.name.clone()), Some(changes.join("; "))).await?;
     tx.commit().await.map_err(DbError::from)?;
     ctx.caches.catalog_changed();
     sync_to_stripe(ctx, tier_id).await;

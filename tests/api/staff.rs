@@ -1,6 +1,7 @@
 use patronage::domain::{Email, Role};
+use patronage::services::audit::Actor;
 use patronage::services::rate_limit;
-use patronage::services::staff::{self, Actor};
+use patronage::services::staff;
 
 use crate::helpers::{STAFF_PASSWORD, TestApp, token_of};
 

@@ -13,7 +13,7 @@ use crate::domain::{Currency, Email, Interval, Money, Permission, TierId};
 use crate::http::error::AppError;
 use crate::http::extract::{ClientIp, FieldErrors, Form};
 use crate::http::state::AppState;
-use crate::services::staff::Actor;
+use crate::services::audit::Actor;
 use crate::services::tiers::{self, TierError, TierInput, TierWithPrices};
 use crate::services::{billing, reports, stripe_events};
 

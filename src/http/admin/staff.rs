@@ -12,7 +12,8 @@ use crate::domain::{Email, Role, StaffId};
 use crate::http::error::AppError;
 use crate::http::extract::{ClientIp, FieldErrors, Form};
 use crate::http::state::AppState;
-use crate::services::staff::{self as staff_service, Actor, StaffError};
+use crate::services::audit::Actor;
+use crate::services::staff::{self as staff_service, StaffError};
 
 pub fn router() -> Router<AppState> {
     Router::new()

@@ -19,7 +19,7 @@ use crate::http::error::AppError;
 use crate::http::extract::{ClientIp, FieldErrors, Form, PageContext};
 use crate::http::state::AppState;
 use crate::http::topics::{parse_id, round_view};
-use crate::services::staff::Actor;
+use crate::services::audit::Actor;
 use crate::services::voting::{self, Decision, RoundInput, Suggestion, VotingError, pages};
 
 pub fn router() -> Router<AppState> {

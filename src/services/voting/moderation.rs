@@ -8,8 +8,8 @@ use crate::db::topics::TopicEvent;
 use crate::db::{self, DbError};
 use crate::domain::{ArticleUrl, TopicId, TopicStatus, TopicText};
 use crate::services::Context;
+use crate::services::audit::{self, Actor};
 use crate::services::outbox;
-use crate::services::staff::{Actor, audit};
 
 /// What an editor does to a topic.
 pub enum Decision {
@@ -110,7 +110,7 @@ pub async fn decide(ctx: &Context, actor: &Actor, id: TopicId, decision: Decisio
     let event =
         TopicEvent { topic_id: id, from: Some(topic.status), to, staff_id: actor.staff_id, member_id: None, note };
     db::topics::insert_event(&mut *tx, &event, now).await?;
-    audit(ctx, &mut tx, actor, decision.action(), Some(id.to_string()), note.map(str::to_string)).await?;
+    audit::record(ctx, &mut tx, actor, decision.action(), Some(id.to_string()), note.map(str::to_string)).await?;
 
     let articles = db::topics::articles(&mut *tx, id).await?;
     let mail = TopicMail {

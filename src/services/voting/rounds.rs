@@ -8,8 +8,8 @@ use crate::db::{self, DbError};
 use crate::domain::round::Voter;
 use crate::domain::{Round, RoundId, TopicId, TopicStatus, TopicText};
 use crate::services::Context;
+use crate::services::audit::{self, Actor};
 use crate::services::cache::Board;
-use crate::services::staff::{Actor, audit};
 
 pub struct RoundInput {
     pub title: TopicText,
@@ -61,7 +61,7 @@ pub async fn create_round(ctx: &Context, actor: &Actor, input: &RoundInput) -> R
         db::rounds::add_topic(&mut *tx, round.id, *topic_id, position as i64).await?;
     }
     let detail = format!("{} topics, max {} votes", input.topics.len(), input.max_votes);
-    audit(ctx, &mut tx, actor, "round.create", Some(round.id.to_string()), Some(detail)).await?;
+    audit::record(ctx, &mut tx, actor, "round.create", Some(round.id.to_string()), Some(detail)).await?;
     tx.commit().await.map_err(DbError::from)?;
     super::board_changed(ctx);
     tracing::info!(round.id = %round.id, "round created");
@@ -93,7 +93,7 @@ pub async fn export_votes(ctx: &Context, actor: &Actor, round: RoundId) -> Resul
     let mut tx = ctx.db.begin_write().await?;
     let round = db::rounds::find(&mut *tx, round).await?.ok_or(VotingError::NotFound)?;
     let voters = db::rounds::voters(&mut *tx, round.id, None).await?;
-    audit(ctx, &mut tx, actor, "round.export_votes", Some(round.id.to_string()), None).await?;
+    audit::record(ctx, &mut tx, actor, "round.export_votes", Some(round.id.to_string()), None).await?;
     tx.commit().await.map_err(DbError::from)?;
     Ok((round, voters))
 }

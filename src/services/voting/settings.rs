@@ -4,7 +4,7 @@ use super::VotingError;
 use crate::db::{self, DbError};
 use crate::domain::VotingSettings;
 use crate::services::Context;
-use crate::services::staff::{Actor, audit};
+use crate::services::audit::{self, Actor};
 
 const ELIGIBILITY_KEY: &str = "voting.eligibility";
 const WEIGHT_KEY: &str = "voting.weight";
@@ -43,7 +43,7 @@ pub async fn save_settings(ctx: &Context, actor: &Actor, s: &VotingSettings) -> 
         s.weight.as_str(),
         s.tenure_cap_months
     );
-    audit(ctx, &mut tx, actor, "voting.settings", None, Some(detail)).await?;
+    audit::record(ctx, &mut tx, actor, "voting.settings", None, Some(detail)).await?;
     tx.commit().await.map_err(DbError::from)?;
     ctx.caches.voting_settings_changed();
     Ok(())

@@ -5,8 +5,8 @@ use crate::db::topics::{NewTopic, TopicEvent};
 use crate::db::{self, DbError, Tx};
 use crate::domain::{ArticleUrl, MemberId, TopicId, TopicStatus, TopicText};
 use crate::services::Context;
+use crate::services::audit::{self, Actor};
 use crate::services::rate_limit::{self, Limit};
-use crate::services::staff::{Actor, audit};
 
 pub const SUGGESTIONS_PER_MEMBER: Limit = Limit { name: "topic-suggest", max: 5, window: DAY };
 
@@ -58,7 +58,8 @@ pub async fn create_open(ctx: &Context, actor: &Actor, s: &Suggestion) -> Result
     let now = ctx.clock.now();
     let mut tx = ctx.db.begin_write().await?;
     let id = insert_topic(&mut tx, s, TopicStatus::Open, None, Some(actor), now).await?;
-    audit(ctx, &mut tx, actor, "topic.create", Some(id.to_string()), Some(s.title.as_str().to_string())).await?;
+    audit::record(ctx, &mut tx, actor, "topic.create", Some(id.to_string()), Some(s.title.as_str().to_string()))
+        .await?;
     tx.commit().await.map_err(DbError::from)?;
     super::board_changed(ctx);
     Ok(id)

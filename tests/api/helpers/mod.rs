@@ -17,7 +17,8 @@ use patronage::db::{self, Db};
 use patronage::domain::{Email, Role};
 use patronage::mail::Mailer;
 use patronage::services::Context;
-use patronage::services::staff::{self, Actor};
+use patronage::services::audit::Actor;
+use patronage::services::staff;
 use patronage::startup::Application;
 use tokio::sync::oneshot;
 
