@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use super::error::AppError;
 use super::extract::{FieldErrors, Form, PageContext, SignedInMember};
-use super::session::{MEMBER_COOKIE, lang_cookie, removal};
+use super::session::{lang_cookie, names, removal};
 use super::state::AppState;
 use crate::clock::format_utc;
 use crate::domain::{Locale, Member, MemberStatus, Money, PersonName};
@@ -139,10 +139,10 @@ async fn update_account(
 }
 
 async fn sign_out(State(state): State<AppState>, jar: CookieJar) -> Result<Response, AppError> {
-    if let Some(cookie) = jar.get(MEMBER_COOKIE) {
+    if let Some(cookie) = jar.get(names(&state).member) {
         sessions::end(&state.ctx, cookie.value()).await?;
     }
-    let jar = jar.add(removal(&state, MEMBER_COOKIE, "/"));
+    let jar = jar.add(removal(&state, names(&state).member, "/"));
     Ok((jar, Redirect::to("/")).into_response())
 }
 
@@ -152,7 +152,7 @@ async fn sign_out_everywhere(
     jar: CookieJar,
 ) -> Result<Response, AppError> {
     membership::sign_out_everywhere(&state.ctx, member.id).await?;
-    let jar = jar.add(removal(&state, MEMBER_COOKIE, "/"));
+    let jar = jar.add(removal(&state, names(&state).member, "/"));
     Ok((jar, Redirect::to("/")).into_response())
 }
 
@@ -194,7 +194,7 @@ async fn delete_account(
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response());
     }
     membership::delete_account(&state.ctx, member.id).await?;
-    let jar = jar.add(removal(&state, MEMBER_COOKIE, "/")).add(lang_cookie(&state, page.locale.as_str()));
+    let jar = jar.add(removal(&state, names(&state).member, "/")).add(lang_cookie(&state, page.locale.as_str()));
     Ok((jar, Redirect::to("/goodbye")).into_response())
 }
 

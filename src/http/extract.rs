@@ -12,7 +12,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::error::AppError;
-use super::session::LANG_COOKIE;
+use super::session::cookie_names;
 use super::state::AppState;
 use crate::domain::{Locale, Member};
 
@@ -98,7 +98,9 @@ pub fn locale_from_parts(extensions: &axum::http::Extensions, headers: &axum::ht
         return member.locale;
     }
     let jar = CookieJar::from_headers(headers);
-    if let Some(locale) = jar.get(LANG_COOKIE).and_then(|c| c.value().parse().ok()) {
+    // Either name: the language is no secret, and this needs no configuration.
+    let saved = [cookie_names(true).lang, cookie_names(false).lang].into_iter().find_map(|name| jar.get(name));
+    if let Some(locale) = saved.and_then(|c| c.value().parse().ok()) {
         return locale;
     }
     headers

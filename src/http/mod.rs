@@ -52,7 +52,11 @@ fn csrf_layer(public_url: &str, extra: &[String]) -> anyhow::Result<CsrfLayer> {
     Ok(layer)
 }
 
+/// Browsers that reached us over https keep to https for a year.
+const HSTS: &str = "max-age=31536000; includeSubDomains";
+
 pub fn router(state: AppState) -> anyhow::Result<Router> {
+    let hsts = state.config.secure_cookies().then(|| HeaderValue::from_static(HSTS));
     // The newsroom's website may post the join form from its article pages; every
     // other form only from our own pages.
     let embeddable = public::embeddable_forms_router()
@@ -94,6 +98,7 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
             HeaderName::from_static("x-frame-options"),
             HeaderValue::from_static("DENY"),
         ))
+        .layer(SetResponseHeaderLayer::if_not_present(header::STRICT_TRANSPORT_SECURITY, hsts))
         .layer(CatchPanicLayer::new())
         .layer(TraceLayer::new_for_http().make_span_with(|request: &Request| {
             let route = request.extensions().get::<MatchedPath>().map_or("unmatched", |p| p.as_str());

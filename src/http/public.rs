@@ -104,12 +104,21 @@ struct LanguageForm {
     next: String,
 }
 
-/// Only paths on this site: never an open redirect.
-pub fn local_path(next: &str) -> &str {
-    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') && !next.contains(['\r', '\n']) {
-        next
-    } else {
-        "/"
+/// Only paths on this site: never an open redirect. `next` is read as a browser
+/// would read it on our pages (tabs and newlines dropped, backslashes as
+/// slashes), and kept only if it stays on our origin.
+pub fn local_path(public_url: &str, next: &str) -> String {
+    let Ok(base) = url::Url::parse(public_url) else { return "/".into() };
+    match base.join(next) {
+        Ok(target) if next.starts_with('/') && target.origin() == base.origin() => {
+            let mut path = target.path().to_string();
+            if let Some(query) = target.query() {
+                path.push('?');
+                path.push_str(query);
+            }
+            path
+        }
+        _ => "/".into(),
     }
 }
 
@@ -124,7 +133,7 @@ async fn switch_language(
         membership::set_locale(&state.ctx, member.id, locale).await?;
     }
     let jar = jar.add(lang_cookie(&state, locale.as_str()));
-    Ok((jar, Redirect::to(local_path(&form.next))).into_response())
+    Ok((jar, Redirect::to(&local_path(&state.config.public_url, &form.next))).into_response())
 }
 
 /// Static files are embedded in the binary. The stylesheet is linked with a
@@ -161,9 +170,15 @@ mod tests {
 
     #[test]
     fn redirects_stay_on_this_site() {
-        assert_eq!(local_path("/account"), "/account");
-        assert_eq!(local_path("//evil.example"), "/");
-        assert_eq!(local_path("https://evil.example"), "/");
-        assert_eq!(local_path("/\\evil.example"), "/");
+        let site = "https://members.example.org";
+        assert_eq!(local_path(site, "/account"), "/account");
+        assert_eq!(local_path(site, "/topics?updated"), "/topics?updated");
+        assert_eq!(local_path(site, "//evil.example"), "/");
+        assert_eq!(local_path(site, "https://evil.example"), "/");
+        assert_eq!(local_path(site, "/\\evil.example"), "/");
+        // A browser drops tabs and newlines: this is //evil.example to it.
+        assert_eq!(local_path(site, "/\t/evil.example"), "/");
+        assert_eq!(local_path(site, "/\n/evil.example/x"), "/");
+        assert_eq!(local_path(site, "https://members.example.org/account"), "/");
     }
 }

@@ -10,10 +10,29 @@ use super::extract::CurrentMember;
 use super::state::AppState;
 use crate::services::sessions::{self, MEMBER, STAFF};
 
-pub const MEMBER_COOKIE: &str = "patronage_session";
-/// Scoped to `/admin`, so staff credentials never travel with reader pages.
-pub const STAFF_COOKIE: &str = "patronage_staff";
-pub const LANG_COOKIE: &str = "lang";
+/// The names of our cookies. Over https they carry the browser-enforced
+/// prefixes: `__Host-` (Secure, this host only, path `/`: no subdomain or
+/// plain-http page can set or shadow them) and, for the staff cookie, which is
+/// scoped to `/admin` so staff credentials never travel with reader pages,
+/// `__Secure-` (`__Host-` requires path `/`).
+#[derive(Debug)]
+pub struct CookieNames {
+    pub member: &'static str,
+    pub staff: &'static str,
+    pub lang: &'static str,
+}
+
+const PLAIN: CookieNames = CookieNames { member: "patronage_session", staff: "patronage_staff", lang: "lang" };
+const PREFIXED: CookieNames =
+    CookieNames { member: "__Host-patronage_session", staff: "__Secure-patronage_staff", lang: "__Host-lang" };
+
+pub fn cookie_names(secure: bool) -> &'static CookieNames {
+    if secure { &PREFIXED } else { &PLAIN }
+}
+
+pub fn names(state: &AppState) -> &'static CookieNames {
+    cookie_names(state.config.secure_cookies())
+}
 
 fn base_cookie(state: &AppState, name: &'static str, value: String, path: &'static str) -> Cookie<'static> {
     Cookie::build((name, value))
@@ -25,19 +44,19 @@ fn base_cookie(state: &AppState, name: &'static str, value: String, path: &'stat
 }
 
 pub fn member_cookie(state: &AppState, token: String) -> Cookie<'static> {
-    let mut c = base_cookie(state, MEMBER_COOKIE, token, "/");
+    let mut c = base_cookie(state, names(state).member, token, "/");
     c.set_max_age(time::Duration::microseconds(MEMBER.absolute));
     c
 }
 
 pub fn staff_cookie(state: &AppState, token: String) -> Cookie<'static> {
-    let mut c = base_cookie(state, STAFF_COOKIE, token, "/admin");
+    let mut c = base_cookie(state, names(state).staff, token, "/admin");
     c.set_max_age(time::Duration::microseconds(STAFF.absolute));
     c
 }
 
 pub fn lang_cookie(state: &AppState, code: &str) -> Cookie<'static> {
-    let mut c = base_cookie(state, LANG_COOKIE, code.to_string(), "/");
+    let mut c = base_cookie(state, names(state).lang, code.to_string(), "/");
     c.set_max_age(time::Duration::days(365));
     c
 }
@@ -52,7 +71,7 @@ pub fn removal(state: &AppState, name: &'static str, path: &'static str) -> Cook
 /// Resolves the member session cookie (one indexed query) and records the result
 /// in the request extensions for extractors and templates.
 pub async fn load_member(State(state): State<AppState>, jar: CookieJar, mut request: Request, next: Next) -> Response {
-    let member = match jar.get(MEMBER_COOKIE) {
+    let member = match jar.get(names(&state).member) {
         Some(cookie) => match sessions::member_for_cookie(&state.ctx, cookie.value()).await {
             Ok(found) => found,
             Err(e) => {

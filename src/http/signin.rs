@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use super::error::AppError;
 use super::extract::{ClientIp, FieldErrors, Form, PageContext, UserAgent};
-use super::session::{MEMBER_COOKIE, member_cookie};
+use super::session::{member_cookie, names};
 use super::state::AppState;
 use crate::domain::Email;
 use crate::services::{membership, sessions};
@@ -86,7 +86,7 @@ async fn confirm_sign_in(
     Form(form): Form<TokenParam>,
 ) -> Result<Response, AppError> {
     // Whatever session this browser had ends here: sign-in always starts a new one.
-    if let Some(old) = jar.get(MEMBER_COOKIE) {
+    if let Some(old) = jar.get(names(&state).member) {
         sessions::end(&state.ctx, old.value()).await?;
     }
     let (cookie, _member) = membership::confirm_sign_in(&state.ctx, &form.token, ua.as_deref()).await?;

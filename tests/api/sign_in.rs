@@ -237,6 +237,36 @@ async fn cookies_are_secure_when_the_public_url_is_https() {
     r.assert_status(303);
     let cookie = r.header("set-cookie").expect("session cookie");
     assert!(cookie.contains("Secure") && cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
+    // The __Host- prefix: no subdomain or plain-http page can set or shadow it.
+    assert!(cookie.starts_with("__Host-patronage_session=") && cookie.contains("Path=/"), "{cookie}");
+    assert!(!cookie.contains("Domain="), "{cookie}");
+    // Browsers are told to keep to https for a year.
+    assert_eq!(r.header("strict-transport-security").as_deref(), Some("max-age=31536000; includeSubDomains"));
+    let lang = app.client.post_form("/lang", &[("lang", "uk"), ("next", "/")]).send().await;
+    let lang_cookie = lang.header("set-cookie").expect("language cookie");
+    assert!(lang_cookie.starts_with("__Host-lang=uk") && lang_cookie.contains("Secure"), "{lang_cookie}");
+}
+
+#[tokio::test]
+async fn plain_http_gets_no_hsts_and_unprefixed_cookies() {
+    let app = TestApp::spawn().await;
+    let r = app.client.get("/").send().await;
+    r.assert_status(200);
+    assert!(r.header("strict-transport-security").is_none(), "HSTS only when readers reach us over https");
+    let lang = app.client.post_form("/lang", &[("lang", "uk"), ("next", "/")]).send().await;
+    assert!(lang.header("set-cookie").is_some_and(|c| c.starts_with("lang=uk")));
+}
+
+#[tokio::test]
+async fn the_language_switcher_never_redirects_off_the_site() {
+    let app = TestApp::spawn().await;
+    for next in ["/\t/evil.example", "//evil.example", "/\\evil.example", "https://evil.example/", "/\n/evil.example"] {
+        let r = app.client.post_form("/lang", &[("lang", "en"), ("next", next)]).send().await;
+        r.assert_status(303);
+        assert_eq!(r.location().as_deref(), Some("/"), "next={next:?}");
+    }
+    let r = app.client.post_form("/lang", &[("lang", "en"), ("next", "/topics?updated")]).send().await;
+    assert_eq!(r.location().as_deref(), Some("/topics?updated"));
 }
 
 #[tokio::test]

@@ -11,7 +11,7 @@ use super::{Authorized, ViewDashboard, staff_page};
 use crate::domain::{Email, LoginPurpose, Password};
 use crate::http::error::AppError;
 use crate::http::extract::{ClientIp, FieldErrors, Form, UserAgent};
-use crate::http::session::{STAFF_COOKIE, removal, staff_cookie};
+use crate::http::session::{names, removal, staff_cookie};
 use crate::http::state::AppState;
 use crate::services::staff::{self, StaffError};
 
@@ -68,7 +68,7 @@ async fn logout(
     jar: CookieJar,
 ) -> Result<Response, AppError> {
     staff::sign_out(&state.ctx, &staff_user.user, &staff_user.cookie, &ip).await?;
-    Ok((jar.add(removal(&state, STAFF_COOKIE, "/admin")), Redirect::to("/admin/login")).into_response())
+    Ok((jar.add(removal(&state, names(&state).staff, "/admin")), Redirect::to("/admin/login")).into_response())
 }
 
 #[derive(Deserialize, Default)]

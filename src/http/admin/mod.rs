@@ -15,7 +15,7 @@ use axum::http::request::Parts;
 use axum_extra::extract::CookieJar;
 
 use super::error::AppError;
-use super::session::STAFF_COOKIE;
+use super::session::names;
 use super::state::AppState;
 use crate::domain::{Permission, StaffUser};
 use crate::services::sessions;
@@ -81,7 +81,7 @@ impl<P: Needs> FromRequestParts<AppState> for Authorized<P> {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let jar = CookieJar::from_headers(&parts.headers);
-        let cookie = jar.get(STAFF_COOKIE).map(|c| c.value().to_string()).ok_or(AppError::StaffSignInRequired)?;
+        let cookie = jar.get(names(state).staff).map(|c| c.value().to_string()).ok_or(AppError::StaffSignInRequired)?;
         let user = sessions::staff_for_cookie(&state.ctx, &cookie).await?.ok_or(AppError::StaffSignInRequired)?;
         if !user.role.allows(P::PERMISSION) {
             tracing::warn!(staff.id = %user.id, permission = ?P::PERMISSION, "staff action refused by role");
