@@ -1,6 +1,6 @@
 //! The audit log: who did what, when and from where. Every staff action (and
 //! refused attempt) is recorded in the transaction of the change it describes.
-use super::Context;
+use super::{Context, StorageError};
 use crate::db::audit::NewAuditEntry;
 use crate::db::{self, DbError, Tx};
 use crate::domain::{StaffId, StaffUser};
@@ -42,4 +42,13 @@ pub async fn record(
         ip: actor.ip.clone(),
     };
     db::audit::insert(&mut **tx, &entry, ctx.clock.now()).await
+}
+
+/// A signed-in staff user was refused `permission` at `what` (method and path):
+/// the refusal is an entry of its own, written at once.
+pub async fn refused(ctx: &Context, actor: &Actor, permission: &str, what: &str) -> Result<(), StorageError> {
+    let mut tx = ctx.db.begin_write().await?;
+    record(ctx, &mut tx, actor, "staff.refused", Some(what.to_string()), Some(format!("needs {permission}"))).await?;
+    tx.commit().await.map_err(DbError::from)?;
+    Ok(())
 }

@@ -163,6 +163,16 @@ async fn analysts_and_editors_cannot_do_admin_only_actions() {
             .await,
         0
     );
+    // Every refusal is on the record: who, what, when, from where.
+    assert_eq!(app.count("select count(*) from audit_log where action = 'staff.refused'").await, 6);
+    assert_eq!(
+        app.count(
+            "select count(*) from audit_log where action = 'staff.refused' and actor_email = 'editor@news.test'
+               and target = 'POST /admin/staff' and ip = '127.0.0.1' and detail = 'needs ManageStaff'"
+        )
+        .await,
+        1
+    );
 }
 
 #[tokio::test]

@@ -15,9 +15,11 @@ use axum::http::request::Parts;
 use axum_extra::extract::CookieJar;
 
 use super::error::AppError;
+use super::extract::ClientIp;
 use super::session::names;
 use super::state::AppState;
 use crate::domain::{Permission, StaffUser};
+use crate::services::audit::{self, Actor};
 use crate::services::sessions;
 
 pub fn router() -> Router<AppState> {
@@ -85,6 +87,10 @@ impl<P: Needs> FromRequestParts<AppState> for Authorized<P> {
         let user = sessions::staff_for_cookie(&state.ctx, &cookie).await?.ok_or(AppError::StaffSignInRequired)?;
         if !user.role.allows(P::PERMISSION) {
             tracing::warn!(staff.id = %user.id, permission = ?P::PERMISSION, "staff action refused by role");
+            let ClientIp(ip) = ClientIp::from_request_parts(parts, state).await?;
+            let what = format!("{} {}", parts.method, parts.uri.path());
+            let permission = format!("{:?}", P::PERMISSION);
+            audit::refused(&state.ctx, &Actor::staff(&user, &ip), &permission, &what).await?;
             return Err(AppError::Forbidden);
         }
         Ok(Self { user, cookie, _permission: PhantomData })
