@@ -6,7 +6,7 @@ use std::sync::Arc;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::header;
 use axum::http::request::Parts;
-use axum::response::Html;
+use axum::response::{Html, IntoResponse};
 use axum_extra::extract::CookieJar;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -16,13 +16,45 @@ use super::session::cookie_names;
 use super::state::AppState;
 use crate::domain::{Locale, Member};
 
-/// `axum::Form`, with rejections turned into [`AppError`].
+/// Whether every name and value of `application/x-www-form-urlencoded` text
+/// (a body or a query string) is UTF-8 once decoded. The usual parsers decode
+/// invalid bytes to U+FFFD, which would then be stored as if typed.
+pub fn is_utf8_form(encoded: &[u8]) -> bool {
+    encoded.split(|b| *b == b'&' || *b == b'=').all(|part| {
+        let spaced: Vec<u8> = part.iter().map(|b| if *b == b'+' { b' ' } else { *b }).collect();
+        percent_encoding::percent_decode(&spaced).decode_utf8().is_ok()
+    })
+}
+
+/// Refuses a request whose query string is not UTF-8 once decoded, before any
+/// handler sees it.
+pub async fn refuse_invalid_query(request: Request, next: axum::middleware::Next) -> axum::response::Response {
+    if let Some(query) = request.uri().query()
+        && !is_utf8_form(query.as_bytes())
+    {
+        return AppError::BadRequest("error-bad-request").into_response();
+    }
+    next.run(request).await
+}
+
+/// `axum::Form`, with rejections turned into [`AppError`], and a body that is
+/// not UTF-8 once decoded refused with 400.
 pub struct Form<T>(pub T);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Form<T> {
     type Rejection = AppError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let (parts, body) = req.into_parts();
+        let bytes = match axum::body::to_bytes(body, super::BODY_LIMIT_BYTES).await {
+            Ok(bytes) => bytes,
+            Err(_) => return Err(AppError::PayloadTooLarge),
+        };
+        if !is_utf8_form(&bytes) {
+            tracing::debug!("form refused: not UTF-8");
+            return Err(AppError::BadRequest("error-bad-request"));
+        }
+        let req = Request::from_parts(parts, axum::body::Body::from(bytes));
         match axum::Form::<T>::from_request(req, state).await {
             Ok(axum::Form(value)) => Ok(Form(value)),
             Err(rejection) => {

@@ -83,6 +83,7 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
         // Innermost first: body limits (per route group, above), timeouts and CSRF
         // produce bare errors that the error-page layer renders in the reader's language.
         .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, REQUEST_TIMEOUT))
+        .layer(middleware::from_fn(extract::refuse_invalid_query))
         .layer(middleware::from_fn_with_state(state.clone(), error::render_error_pages))
         .layer(middleware::from_fn_with_state(state.clone(), session::load_member))
         .layer(middleware::from_fn(record_metrics))

@@ -99,3 +99,38 @@ async fn deleting_without_confirmation_changes_nothing() {
         sqlx::query_as("select email from members").fetch_one(app.db().pool()).await.expect("member");
     assert_eq!(email.as_deref(), Some("keep@example.org"));
 }
+
+#[tokio::test]
+async fn names_are_stored_composed_and_invisible_characters_or_invalid_utf8_change_nothing() {
+    let app = TestApp::spawn().await;
+    app.sign_in_member(&app.client, "typed@example.org").await;
+    // "Йосип" typed with a combining breve (NFD) is stored composed (NFC).
+    let decomposed = "\u{418}\u{306}\u{43e}\u{441}\u{438}\u{43f}";
+    app.client.post_form("/account", &[("name", decomposed), ("lang", "en")]).send().await.assert_status(303);
+    let name = || async {
+        let (name,): (String,) =
+            sqlx::query_as("select name from members").fetch_one(app.db().pool()).await.expect("member");
+        name
+    };
+    assert_eq!(name().await, "\u{419}\u{43e}\u{441}\u{438}\u{43f}");
+
+    // A right-to-left override would make the name read differently from what it is.
+    let r = app.client.post_form("/account", &[("name", "Ann\u{202E}gro"), ("lang", "en")]).send().await;
+    r.assert_status(422);
+    // Bytes that are not UTF-8 are refused, not stored as U+FFFD.
+    let r = app
+        .client
+        .post_raw("/account", "application/x-www-form-urlencoded", b"name=Bad%FF%FEname&lang=en".to_vec())
+        .send()
+        .await;
+    r.assert_status(400);
+    let r = app
+        .client
+        .post_raw("/account", "application/x-www-form-urlencoded", b"name=Raw\xffname&lang=en".to_vec())
+        .send()
+        .await;
+    r.assert_status(400);
+    assert_eq!(name().await, "\u{419}\u{43e}\u{441}\u{438}\u{43f}", "nothing changed");
+    // The same in a query string.
+    app.client.get("/topics?updated=%C3%28").send().await.assert_status(400);
+}
