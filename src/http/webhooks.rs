@@ -22,7 +22,7 @@ fn json(status: StatusCode, body: serde_json::Value) -> Response {
 }
 
 #[tracing::instrument(skip_all)]
-async fn receive_stripe_event(State(state): State<AppState>, headers: HeaderMap, body: String) -> Response {
+async fn receive_stripe_event(State(state): State<AppState>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
     let signature = headers.get("stripe-signature").and_then(|v| v.to_str().ok());
     match stripe_events::receive(&state.ctx, &body, signature, &state.worker_id).await {
         Ok(Received::Stored(status)) => {
@@ -32,10 +32,14 @@ async fn receive_stripe_event(State(state): State<AppState>, headers: HeaderMap,
         Err(ReceiveError::NotConfigured) => {
             json(StatusCode::NOT_FOUND, serde_json::json!({ "error": "stripe is not configured" }))
         }
-        Err(e @ (ReceiveError::MissingSignature | ReceiveError::BadSignature | ReceiveError::NotJson)) => {
-            tracing::warn!(error = %e, "webhook refused");
-            json(StatusCode::BAD_REQUEST, serde_json::json!({ "error": e.to_string() }))
-        }
+        Err(
+            e @ (ReceiveError::MissingSignature
+            | ReceiveError::BadSignature
+            | ReceiveError::StaleSignature
+            | ReceiveError::NotUtf8
+            | ReceiveError::NotJson
+            | ReceiveError::WrongMode { .. }),
+        ) => json(StatusCode::BAD_REQUEST, serde_json::json!({ "error": e.to_string(), "reason": e.reason() })),
         Err(ReceiveError::Db(e)) => {
             tracing::error!(error = %e, "webhook could not be stored; Stripe will retry");
             json(StatusCode::SERVICE_UNAVAILABLE, serde_json::json!({ "error": "temporarily unavailable" }))

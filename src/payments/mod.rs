@@ -11,7 +11,12 @@ use crate::config::{Secret, StripeConfig};
 #[derive(Clone, Debug)]
 pub enum Payments {
     Demo,
-    Stripe { gateway: Box<stripe::StripeGateway>, webhook_secrets: Vec<Secret> },
+    Stripe {
+        gateway: Box<stripe::StripeGateway>,
+        webhook_secrets: Vec<Secret>,
+        /// A live-mode key (`sk_live_…`, `rk_live_…`): only live events apply; else only test events.
+        secret_key_is_live: bool,
+    },
 }
 
 impl Payments {
@@ -21,6 +26,7 @@ impl Payments {
             Some(c) => Self::Stripe {
                 gateway: Box::new(stripe::StripeGateway::new(c.secret_key.expose(), c.api_base.as_deref())?),
                 webhook_secrets: c.webhook_secrets.clone(),
+                secret_key_is_live: live_key(c.secret_key.expose()),
             },
         })
     }
@@ -28,4 +34,9 @@ impl Payments {
     pub fn is_demo(&self) -> bool {
         matches!(self, Self::Demo)
     }
+}
+
+/// Whether a secret key is a live-mode key (`sk_live_…`, `rk_live_…`).
+fn live_key(secret_key: &str) -> bool {
+    secret_key.starts_with("sk_live_") || secret_key.starts_with("rk_live_")
 }

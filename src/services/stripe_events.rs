@@ -24,12 +24,44 @@ pub enum ReceiveError {
     NotConfigured,
     #[error("missing Stripe-Signature header")]
     MissingSignature,
-    #[error("the signature does not match any configured secret, or is too old")]
+    #[error("the signature does not match any configured secret")]
     BadSignature,
+    #[error("the signature's time is more than five minutes from now")]
+    StaleSignature,
+    #[error("the body is not UTF-8")]
+    NotUtf8,
     #[error("the body is not a JSON event")]
     NotJson,
+    #[error("a {event} event reached an install with a {key} key")]
+    WrongMode { event: &'static str, key: &'static str },
     #[error(transparent)]
     Db(#[from] DbError),
+}
+
+impl ReceiveError {
+    /// The label of a refusal in `stripe_webhooks_refused_total`.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Self::NotConfigured => "not_configured",
+            Self::MissingSignature => "missing_signature",
+            Self::BadSignature => "signature",
+            Self::StaleSignature => "timestamp",
+            Self::NotUtf8 => "not_utf8",
+            Self::NotJson => "unreadable",
+            Self::WrongMode { .. } => "mode",
+            Self::Db(_) => "storage",
+        }
+    }
+}
+
+/// Refusals are counted by reason and logged with it, once, here.
+fn refused(e: ReceiveError) -> ReceiveError {
+    metrics::counter!("stripe_webhooks_refused_total", "reason" => e.reason()).increment(1);
+    match &e {
+        ReceiveError::Db(_) => {}
+        other => tracing::warn!(reason = other.reason(), error = %other, "webhook refused"),
+    }
+    e
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -44,21 +76,46 @@ pub enum Received {
 #[tracing::instrument(skip_all, fields(stripe.event_id))]
 pub async fn receive(
     ctx: &Context,
-    body: &str,
+    body: &[u8],
     signature: Option<&str>,
     worker: &str,
 ) -> Result<Received, ReceiveError> {
-    let Payments::Stripe { webhook_secrets, gateway } = &ctx.payments else { return Err(ReceiveError::NotConfigured) };
+    receive_checked(ctx, body, signature, worker).await.map_err(refused)
+}
+
+async fn receive_checked(
+    ctx: &Context,
+    body: &[u8],
+    signature: Option<&str>,
+    worker: &str,
+) -> Result<Received, ReceiveError> {
+    let Payments::Stripe { webhook_secrets, gateway, secret_key_is_live } = &ctx.payments else {
+        return Err(ReceiveError::NotConfigured);
+    };
     let signature = signature.ok_or(ReceiveError::MissingSignature)?;
+    let body = std::str::from_utf8(body).map_err(|_| ReceiveError::NotUtf8)?;
     let now_secs = ctx.clock.now() / SECOND;
     // Any configured secret may have signed it (secret rotation).
-    if !webhook_secrets.iter().any(|secret| signature::verify(body, signature, secret.expose(), now_secs).is_ok()) {
-        return Err(ReceiveError::BadSignature);
+    let checks: Vec<_> =
+        webhook_secrets.iter().map(|secret| signature::verify(body, signature, secret.expose(), now_secs)).collect();
+    if !checks.iter().any(Result::is_ok) {
+        return Err(if checks.contains(&Err(signature::SignatureError::OutOfTime)) {
+            ReceiveError::StaleSignature
+        } else {
+            ReceiveError::BadSignature
+        });
     }
     let json: serde_json::Value = serde_json::from_str(body).map_err(|_| ReceiveError::NotJson)?;
     let id =
         json.get("id").and_then(|v| v.as_str()).filter(|id| id.starts_with("evt_")).ok_or(ReceiveError::NotJson)?;
     tracing::Span::current().record("stripe.event_id", id);
+    // A live event must never change a test install, nor the reverse.
+    if let Some(live) = json.get("livemode").and_then(serde_json::Value::as_bool)
+        && live != *secret_key_is_live
+    {
+        let mode = |live: bool| if live { "live" } else { "test" };
+        return Err(ReceiveError::WrongMode { event: mode(live), key: mode(*secret_key_is_live) });
+    }
     let event_type = json.get("type").and_then(|v| v.as_str());
     let object = json.pointer("/data/object").and_then(|v| v.as_object());
     let object_id = object.and_then(|o| o.get("id")).and_then(|v| v.as_str());

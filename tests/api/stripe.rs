@@ -413,23 +413,68 @@ async fn bad_signatures_are_refused_and_nothing_is_stored() {
     let app = TestApp::builder().with_stripe().spawn().await;
     let (_, body) = stripe_event("customer.subscription.updated", json!({ "id": "sub_x", "object": "subscription" }));
     let now = app.clock().now() / 1_000_000;
+    // Stale and future by more than a few seconds past the five minutes, so the
+    // time the server reads its clock cannot bring them back inside.
     let cases = vec![
-        ("wrong secret", Some(stripe_signature(&body, "whsec_wrong", now)), body.clone()),
+        ("wrong secret", Some(stripe_signature(&body, "whsec_wrong", now)), body.clone(), "signature"),
         (
             "body changed after signing",
             Some(stripe_signature(&body, WEBHOOK_SECRET, now)),
             body.replace("sub_x", "sub_y"),
+            "signature",
         ),
-        ("stale timestamp", Some(stripe_signature(&body, WEBHOOK_SECRET, now - 301)), body.clone()),
-        ("future timestamp", Some(stripe_signature(&body, WEBHOOK_SECRET, now + 301)), body.clone()),
-        ("garbage header", Some("t=abc,v1=zz".to_string()), body.clone()),
-        ("missing header", None, body.clone()),
+        ("stale timestamp", Some(stripe_signature(&body, WEBHOOK_SECRET, now - 330)), body.clone(), "timestamp"),
+        ("future timestamp", Some(stripe_signature(&body, WEBHOOK_SECRET, now + 330)), body.clone(), "timestamp"),
+        ("garbage header", Some("t=abc,v1=zz".to_string()), body.clone(), "signature"),
+        ("missing header", None, body.clone(), "missing_signature"),
     ];
-    for (what, sig, sent) in cases {
+    for (what, sig, sent, reason) in cases {
         let r = app.post_webhook(&sent, sig.as_deref()).await;
         assert_eq!(r.status, 400, "{what}: {}", r.body);
+        assert_eq!(r.json()["reason"], reason, "{what}");
     }
     assert_eq!(app.count("select count(*) from stripe_events").await, 0);
+}
+
+#[tokio::test]
+async fn refused_webhooks_are_counted_by_reason_and_a_body_that_is_not_utf8_is_one_of_them() {
+    let app = TestApp::builder().with_stripe().spawn().await;
+    let now = app.clock().now() / 1_000_000;
+    let r = app
+        .new_browser()
+        .post_raw("/webhooks/stripe", "application/json", b"{\"id\":\"evt_\xff\"}".to_vec())
+        .without_default("origin")
+        .without_default("sec-fetch-site")
+        .header("stripe-signature", &format!("t={now},v1=00"))
+        .send()
+        .await;
+    r.assert_status(400);
+    assert_eq!(r.json()["reason"], "not_utf8");
+    let (_, body) = stripe_event("customer.updated", json!({ "id": "cus_x", "object": "customer" }));
+    app.post_webhook(&body, Some(&stripe_signature(&body, "whsec_wrong", now))).await.assert_status(400);
+    let metrics = app.client.get("/metrics").send().await;
+    metrics.assert_status(200);
+    for reason in ["not_utf8", "signature"] {
+        let line = format!("stripe_webhooks_refused_total{{reason=\"{reason}\"}}");
+        assert!(metrics.body.lines().any(|l| l.starts_with(&line)), "{line} in:\n{}", metrics.body);
+    }
+    assert_eq!(app.count("select count(*) from stripe_events").await, 0);
+}
+
+#[tokio::test]
+async fn a_live_event_never_changes_a_test_install() {
+    let app = TestApp::builder().with_stripe().spawn().await;
+    let (_, body) =
+        stripe_event("customer.subscription.deleted", json!({ "id": "sub_live", "object": "subscription" }));
+    let mut event: serde_json::Value = serde_json::from_str(&body).expect("json");
+    event["livemode"] = json!(true);
+    let body = event.to_string();
+    let now = app.clock().now() / 1_000_000;
+    let r = app.post_webhook(&body, Some(&stripe_signature(&body, WEBHOOK_SECRET, now))).await;
+    r.assert_status(400);
+    assert_eq!(r.json()["reason"], "mode");
+    assert_eq!(app.count("select count(*) from stripe_events").await, 0, "nothing stored");
+    assert!(app.client.get("/metrics").send().await.body.contains("stripe_webhooks_refused_total{reason=\"mode\"}"));
 }
 
 #[tokio::test]
