@@ -2,6 +2,7 @@
 //! (SQLite temp file, or a fresh PostgreSQL database when TEST_DATABASE_URL is
 //! set), a real SMTP sink, and an HTTP client with a cookie jar.
 #![allow(dead_code)]
+mod concurrency;
 pub mod http_client;
 pub mod smtp_sink;
 pub mod stripe_mock;
@@ -21,6 +22,7 @@ use patronage::services::staff::{self, Actor};
 use patronage::startup::Application;
 use tokio::sync::oneshot;
 
+pub use concurrency::concurrently;
 pub use http_client::{TestClient, TestResponse};
 pub use smtp_sink::{ReceivedMail, SmtpSink};
 pub use stripe_mock::StripeMock;
