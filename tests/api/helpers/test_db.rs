@@ -3,6 +3,16 @@
 use sqlx::migrate::MigrateDatabase;
 use sqlx::{Any, Connection};
 
+/// Work a test left for a job that never ran.
+pub struct Leftovers {
+    /// Mail neither sent nor given up on.
+    pub pending_mail: i64,
+    /// Stripe events stored but not applied yet: the job would (re)try them.
+    pub pending_stripe_events: i64,
+    /// Voting rounds whose closing time has come that nobody has closed and counted.
+    pub unclosed_rounds: i64,
+}
+
 pub struct TestDb {
     pub url: String,
     kind: Kind,
@@ -37,16 +47,22 @@ impl TestDb {
         }
     }
 
-    /// Unsent mail, read over a connection of its own.
-    pub async fn count_pending_mail(&self) -> Option<i64> {
-        let mut conn = sqlx::AnyConnection::connect(&self.url).await.ok()?;
-        let row: Option<(i64,)> =
-            sqlx::query_as("select count(*) from email_outbox where sent_at is null and failed_at is null")
-                .fetch_one(&mut conn)
-                .await
-                .ok();
+    /// What the test left undone, read over a connection of its own; rounds are
+    /// judged due against `now`, the app's clock when the test ended.
+    pub async fn leftovers(&self, now: i64) -> Result<Leftovers, sqlx::Error> {
+        let mut conn = sqlx::AnyConnection::connect(&self.url).await?;
+        let counts = sqlx::query_as(
+            "select
+                 (select count(*) from email_outbox where sent_at is null and failed_at is null),
+                 (select count(*) from stripe_events where status = 'pending'),
+                 (select count(*) from rounds where closed_at is null and closes_at <= $1)",
+        )
+        .bind(now)
+        .fetch_one(&mut conn)
+        .await;
         let _ = conn.close().await;
-        row.map(|(n,)| n)
+        let (pending_mail, pending_stripe_events, unclosed_rounds) = counts?;
+        Ok(Leftovers { pending_mail, pending_stripe_events, unclosed_rounds })
     }
 
     pub async fn drop_database(self) {
