@@ -7,6 +7,7 @@ mod cli;
 mod csrf;
 mod demo_data;
 mod demo_payments;
+mod harness;
 mod health;
 mod join;
 mod languages;

@@ -9,7 +9,7 @@ use patronage::clock::{HOUR, MINUTE, SECOND};
 use patronage::domain::Role;
 
 use crate::helpers::voting::{demo_patron, open_round, open_topic, round_between, staff, vote, vote_count};
-use crate::helpers::{TestApp, TestClient};
+use crate::helpers::{TestApp, TestClient, concurrently};
 
 // --- small helpers for this file ---
 
@@ -125,17 +125,13 @@ async fn fifty_concurrent_votes_from_one_member_store_exactly_their_three_votes(
     let round = open_round(&app, &editor, &topics, 3, false).await;
     let patron = demo_patron(&app, "eager@example.org", "supporter").await;
 
-    let mut tasks = Vec::new();
-    for topic in &topics {
-        let (browser, round, topic) = (patron.clone(), round.clone(), topic.clone());
-        tasks.push(tokio::spawn(async move {
-            let r = vote(&browser, &round, &topic).await;
-            (r.status, r.body)
-        }));
-    }
+    let answers = concurrently(topics.len(), async |i| {
+        let r = vote(&patron, &round, &topics[i]).await;
+        (r.status, r.body)
+    })
+    .await;
     let mut accepted = 0;
-    for task in tasks {
-        let (status, body) = task.await.expect("the vote task did not panic");
+    for (status, body) in answers {
         match status {
             303 => accepted += 1,
             409 => assert!(body.contains("You have used all your votes in this round."), "unexpected refusal: {body}"),
@@ -169,20 +165,21 @@ async fn many_members_voting_at_once_each_get_their_own_answer() {
 
     // Each member at once: a vote, the same vote again, a second topic (one vote
     // each), and a topic that is not on the ballot.
-    let mut tasks = Vec::new();
-    for (i, patron) in patrons.iter().enumerate() {
+    let mut sends = Vec::new();
+    for i in 0..patrons.len() {
         let first = &topics[i % 2];
         for topic in [first, first, &topics[(i + 1) % 2], &topics[2]] {
-            let (browser, round, topic) = (patron.clone(), round.clone(), topic.clone());
-            tasks.push(tokio::spawn(async move {
-                let r = vote(&browser, &round, &topic).await;
-                (i, topic, r.status, r.body)
-            }));
+            sends.push((i, topic));
         }
     }
+    let answers = concurrently(sends.len(), async |k| {
+        let (i, topic) = sends[k];
+        let r = vote(&patrons[i], &round, topic).await;
+        (i, topic.clone(), r.status, r.body)
+    })
+    .await;
     let mut accepted = vec![Vec::new(); patrons.len()];
-    for task in tasks {
-        let (i, topic, status, body) = task.await.expect("the vote task did not panic");
+    for (i, topic, status, body) in answers {
         match status {
             303 => accepted[i].push(topic),
             409 if topic == topics[2] => {
@@ -230,26 +227,27 @@ async fn votes_for_two_open_rounds_arriving_together_count_against_each_rounds_o
 
     // Each member at once: both topics of each round (one vote each), and a topic
     // of the first round sent to the second.
-    let mut tasks = Vec::new();
-    for (i, patron) in patrons.iter().enumerate() {
-        let sends = [
+    let mut sends = Vec::new();
+    for i in 0..patrons.len() {
+        let each = [
             (&first, &topics[0]),
             (&second, &topics[2]),
             (&first, &topics[1]),
             (&second, &topics[3]),
             (&second, &topics[0]),
         ];
-        for (round, topic) in sends {
-            let (browser, round, topic) = (patron.clone(), round.clone(), topic.clone());
-            tasks.push(tokio::spawn(async move {
-                let r = vote(&browser, &round, &topic).await;
-                (i, round, topic, r.status, r.body)
-            }));
+        for (round, topic) in each {
+            sends.push((i, round, topic));
         }
     }
+    let answers = concurrently(sends.len(), async |k| {
+        let (i, round, topic) = sends[k];
+        let r = vote(&patrons[i], round, topic).await;
+        (i, round.clone(), topic.clone(), r.status, r.body)
+    })
+    .await;
     let mut accepted = vec![Vec::new(); patrons.len()];
-    for task in tasks {
-        let (i, round, topic, status, body) = task.await.expect("the vote task did not panic");
+    for (i, round, topic, status, body) in answers {
         match status {
             303 => accepted[i].push(round),
             409 if round == second && topic == topics[0] => {
@@ -280,17 +278,13 @@ async fn twenty_concurrent_votes_for_the_same_topic_store_one_vote() {
     let round = open_round(&app, &editor, &topics, 3, false).await;
     let patron = demo_patron(&app, "clicker@example.org", "supporter").await;
 
-    let mut tasks = Vec::new();
-    for _ in 0..20 {
-        let (browser, round, topic) = (patron.clone(), round.clone(), topics[0].clone());
-        tasks.push(tokio::spawn(async move {
-            let r = vote(&browser, &round, &topic).await;
-            (r.status, r.body)
-        }));
-    }
+    let answers = concurrently(20, async |_| {
+        let r = vote(&patron, &round, &topics[0]).await;
+        (r.status, r.body)
+    })
+    .await;
     let mut accepted = 0;
-    for task in tasks {
-        let (status, body) = task.await.expect("the vote task did not panic");
+    for (status, body) in answers {
         match status {
             303 => accepted += 1,
             409 => assert!(body.contains("You have already voted for this topic."), "unexpected refusal: {body}"),
@@ -410,32 +404,31 @@ async fn the_closing_job_counts_every_accepted_vote_and_no_vote_lands_after_it()
     // Bring the closing time 100 ms ahead: the patrons vote as fast as they can
     // while the job polls, so votes land on both sides of the closing.
     app.advance_clock(closes_at - app.clock().now() - 100_000);
-    let mut tasks = Vec::new();
-    for (i, patron) in patrons.iter().enumerate() {
-        let (browser, round, topics) = (patron.clone(), round.clone(), topics.clone());
-        tasks.push(tokio::spawn(async move {
-            let mut outcomes = Vec::new();
-            // Each patron starts at a different topic, so they contend on the round, not on one topic.
-            for k in 0..topics.len() {
-                let r = vote(&browser, &round, &topics[(i * 5 + k) % topics.len()]).await;
-                let refused = r.status != 303;
-                outcomes.push((r.status, r.body));
-                if refused {
-                    break;
-                }
+    let voting = concurrently(patrons.len(), async |i| {
+        let mut outcomes = Vec::new();
+        // Each patron starts at a different topic, so they contend on the round, not on one topic.
+        for k in 0..topics.len() {
+            let r = vote(&patrons[i], &round, &topics[(i * 5 + k) % topics.len()]).await;
+            let refused = r.status != 303;
+            outcomes.push((r.status, r.body));
+            if refused {
+                break;
             }
-            outcomes
-        }));
-    }
-    let started = Instant::now();
-    while closing_of(&app, &round).await.0.is_none() {
-        assert!(started.elapsed() < Duration::from_secs(20), "the round never closed");
-        app.drain_jobs().await;
-        tokio::task::yield_now().await;
-    }
+        }
+        outcomes
+    });
+    let closing = async {
+        let started = Instant::now();
+        while closing_of(&app, &round).await.0.is_none() {
+            assert!(started.elapsed() < Duration::from_secs(20), "the round never closed");
+            app.drain_jobs().await;
+            tokio::task::yield_now().await;
+        }
+    };
+    let (outcomes, ()) = tokio::join!(voting, closing);
     let mut accepted = 0;
-    for task in tasks {
-        for (status, body) in task.await.expect("the vote task did not panic") {
+    for outcome in outcomes {
+        for (status, body) in outcome {
             match status {
                 303 => accepted += 1,
                 409 => assert!(body.contains("This round is not open for votes."), "unexpected refusal: {body}"),

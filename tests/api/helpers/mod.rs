@@ -2,6 +2,7 @@
 //! (SQLite temp file, or a fresh PostgreSQL database when TEST_DATABASE_URL is
 //! set), a real SMTP sink, and an HTTP client with a cookie jar.
 #![allow(dead_code)]
+mod concurrency;
 pub mod http_client;
 pub mod smtp_sink;
 pub mod stripe_mock;
@@ -22,6 +23,7 @@ use patronage::services::staff;
 use patronage::startup::Application;
 use tokio::sync::oneshot;
 
+pub use concurrency::concurrently;
 pub use http_client::{TestClient, TestResponse};
 pub use smtp_sink::{ReceivedMail, SmtpSink};
 pub use stripe_mock::StripeMock;
@@ -53,6 +55,8 @@ pub struct TestApp {
     server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
     test_db: Option<TestDb>,
     allow_pending_mail: bool,
+    allow_pending_stripe_events: bool,
+    allow_unclosed_rounds: bool,
 }
 
 impl TestAppBuilder {
@@ -137,6 +141,8 @@ impl TestAppBuilder {
             server: Some(server),
             test_db: Some(test_db),
             allow_pending_mail: false,
+            allow_pending_stripe_events: false,
+            allow_unclosed_rounds: false,
         }
     }
 }
@@ -207,6 +213,18 @@ impl TestApp {
     /// The test ends with mail still queued on purpose (e.g. the mail server is down).
     pub fn allow_pending_mail(&mut self) {
         self.allow_pending_mail = true;
+    }
+
+    /// The test ends with Stripe events still waiting to be applied on purpose (e.g. Stripe
+    /// is down, so they stay pending for a retry).
+    pub fn allow_pending_stripe_events(&mut self) {
+        self.allow_pending_stripe_events = true;
+    }
+
+    /// The test ends with a voting round past its closing time that no job has closed,
+    /// on purpose (e.g. it checks what readers see before the count).
+    pub fn allow_unclosed_rounds(&mut self) {
+        self.allow_unclosed_rounds = true;
     }
 
     pub async fn post_join(&self, browser: &TestClient, email: &str, name: &str) -> TestResponse {
@@ -330,6 +348,9 @@ pub fn token_of(link: &str) -> String {
 }
 
 impl Drop for TestApp {
+    /// Stops the app, fails the test if it left work for a job that never ran (mail in
+    /// the outbox, Stripe events not applied, rounds due to close but open), and drops
+    /// the database.
     fn drop(&mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
@@ -338,25 +359,47 @@ impl Drop for TestApp {
             server.abort();
         }
         let test_db = self.test_db.take();
-        let check_leftovers = !std::thread::panicking() && !self.allow_pending_mail;
+        let check_leftovers = !std::thread::panicking();
+        // The test may have moved the app's clock: a round is due by the app's time.
+        let now = self.clock().now();
         // Dropped inside the test's (blocked) runtime: the app's pool belongs to it, so
         // check and clean up over a fresh connection on a runtime of our own.
         let outcome = std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime for cleanup");
             rt.block_on(async move {
                 let test_db = test_db?;
-                let pending = if check_leftovers { test_db.count_pending_mail().await } else { None };
+                let leftovers = if check_leftovers { Some(test_db.leftovers(now).await) } else { None };
                 test_db.drop_database().await;
-                pending
+                leftovers
             })
         })
         .join();
-        if let Ok(Some(pending)) = outcome {
-            assert_eq!(
-                pending, 0,
-                "the test left {pending} email(s) in the outbox: drain them (app.deliver_mail()) or call allow_pending_mail()"
-            );
+        let Ok(Some(leftovers)) = outcome else { return };
+        let left = leftovers.unwrap_or_else(|e| panic!("could not check what the test left undone: {e}"));
+        let mut complaints = Vec::new();
+        if left.pending_mail > 0 && !self.allow_pending_mail {
+            complaints.push(format!(
+                "{} email(s) still in the outbox: send them with app.deliver_mail() (or app.drain_jobs()), \
+                 or call app.allow_pending_mail() if the test leaves them on purpose",
+                left.pending_mail
+            ));
         }
+        if left.pending_stripe_events > 0 && !self.allow_pending_stripe_events {
+            complaints.push(format!(
+                "{} Stripe event(s) still pending (stored, not applied, to be retried): apply them with \
+                 app.drain_jobs() (advance the clock first if their retry is not due yet), \
+                 or call app.allow_pending_stripe_events() if the test leaves them on purpose",
+                left.pending_stripe_events
+            ));
+        }
+        if left.unclosed_rounds > 0 && !self.allow_unclosed_rounds {
+            complaints.push(format!(
+                "{} voting round(s) past their closing time by the app's clock but not closed: close them with \
+                 app.drain_jobs(), or call app.allow_unclosed_rounds() if the test leaves them on purpose",
+                left.unclosed_rounds
+            ));
+        }
+        assert!(complaints.is_empty(), "the test left work undone:\n  {}", complaints.join("\n  "));
     }
 }
 
