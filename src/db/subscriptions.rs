@@ -98,16 +98,10 @@ const FIELDS: [&str; 18] = [
 ];
 
 /// The select list for a subscription row of `table` (a name or alias). The id
-/// comes as `sub_id`, so the row can be read beside a member's (see
-/// [`super::sessions::find_member_session`]).
+/// comes as `sub_id`, so the row can be read beside another table's.
 pub(super) fn columns(table: &str) -> String {
     let named = |f: &&str| if *f == "id" { format!("{table}.id as sub_id") } else { format!("{table}.{f}") };
     FIELDS.iter().map(named).collect::<Vec<_>>().join(", ")
-}
-
-/// Reads a row selected with [`columns`].
-pub(super) fn from_row(row: &sqlx::any::AnyRow) -> Result<Subscription, DbError> {
-    Subscription::try_from(Row::from_row(row)?)
 }
 
 pub async fn find_by_provider_id<'e, E: Executor<'e, Database = Any>>(

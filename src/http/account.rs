@@ -50,7 +50,7 @@ async fn insert_billing(state: &AppState, page: &mut PageContext, member: &Membe
     let sub = standing.subscription.as_ref();
     let renewal = sub.and_then(|s| s.current_period_end).map(format_utc);
     let ending = sub.is_some_and(|s| s.cancel_at_period_end || s.status.is_terminal());
-    let payments = state.ctx.db.read(async |conn| db::payments::list_for_member(conn, member.id, 50).await).await?;
+    let payments = state.ctx.db.read_hot(async |conn| db::payments::list_for_member(conn, member.id, 50).await).await?;
     let payments: Vec<PaymentView> = payments
         .into_iter()
         .map(|p| PaymentView {

@@ -291,8 +291,8 @@ async fn show_demo_checkout(
     let checkout = open_checkout(&state, &params)?;
     let what = match (&checkout.kind, checkout.price_id.as_deref()) {
         (CheckoutKind::Subscription, Some(price_id)) => {
-            let price = db::tiers::find_price(state.ctx.db.pool(), price_id).await?.ok_or(AppError::InvalidLink)?;
-            let tier = db::tiers::find(state.ctx.db.pool(), price.tier_id).await?.ok_or(AppError::InvalidLink)?;
+            let price = db::tiers::find_price(state.ctx.db.read(), price_id).await?.ok_or(AppError::InvalidLink)?;
+            let tier = db::tiers::find(state.ctx.db.read(), price.tier_id).await?.ok_or(AppError::InvalidLink)?;
             format!("{} — {}", tier.name, price_label(&state, page.locale, checkout.amount(), price.interval))
         }
         _ => page.t(&state, "donate-title"),

@@ -12,12 +12,13 @@ use serde::{Deserialize, Serialize};
 
 use super::error::AppError;
 use super::extract::{FieldErrors, Form, PageContext, SignedInMember};
+use super::page_cache::PageKey;
 use super::state::AppState;
 use crate::clock::{Micros, format_date, format_utc};
 use crate::db;
 use crate::db::members::Member;
 use crate::db::rounds::{BallotEntry, Round};
-use crate::domain::{ArticleUrl, MemberId, RoundId, TopicId, TopicStatus, TopicText};
+use crate::domain::{ArticleUrl, Locale, MemberId, RoundId, TopicId, TopicStatus, TopicText};
 use crate::services::cache::{Board, MemberVotes};
 use crate::services::voting::{self, Suggestion};
 
@@ -84,7 +85,7 @@ pub fn round_state(round: &Round, now: Micros) -> &'static str {
 async fn voted_in(state: &AppState, round: RoundId, member: Option<MemberId>) -> Result<HashSet<String>, AppError> {
     Ok(match member {
         Some(m) => {
-            db::rounds::member_votes(state.ctx.db.pool(), round, m).await?.iter().map(ToString::to_string).collect()
+            db::rounds::member_votes(state.ctx.db.read(), round, m).await?.iter().map(ToString::to_string).collect()
         }
         None => HashSet::new(),
     })
@@ -99,7 +100,7 @@ pub async fn round_view(
     mine: &HashSet<String>,
     show_tallies: bool,
 ) -> Result<RoundView, AppError> {
-    let pool = state.ctx.db.pool();
+    let pool = state.ctx.db.read();
     let now = state.ctx.clock.now();
     let tallies_public = show_tallies || round.tallies_public(now);
     let tallies: HashMap<String, (i64, i64)> = if round.closed_at.is_some() {
@@ -181,7 +182,7 @@ async fn show_topics(
     // alike (and visitors) share one rendering.
     let cached = state
         .pages
-        .get_or_render(&state.ctx.clock, generation, ("/topics", locale, viewer.key()), || {
+        .get_or_render(&state.ctx.clock, generation, viewer.key(locale), || {
             render_topics(&state, &mut page, &board, &viewer)
         })
         .await?;
@@ -211,22 +212,9 @@ impl Viewer {
         Ok(Self { signed_in: true, refusal, votes })
     }
 
-    /// Distinguishes every page this viewer may be shown; visitors share "".
-    fn key(&self) -> String {
-        let mut rounds: Vec<String> = self
-            .votes
-            .iter()
-            .map(|(round, topics)| {
-                let mut topics: Vec<&str> = topics.iter().map(String::as_str).collect();
-                topics.sort_unstable();
-                format!("{round}:{}", topics.join(","))
-            })
-            .collect();
-        rounds.sort_unstable();
-        match self.signed_in {
-            false => String::new(),
-            true => format!("member|{}|{}", self.refusal.unwrap_or(""), rounds.join(";")),
-        }
+    /// Distinguishes every page this viewer may be shown; visitors share one.
+    fn key(&self, lang: Locale) -> PageKey {
+        PageKey::topics(lang, self.signed_in.then_some((self.refusal, &*self.votes)))
     }
 }
 
@@ -343,7 +331,7 @@ async fn show_topic(
     axum::extract::Query(query): axum::extract::Query<HashMap<String, String>>,
     mut page: PageContext,
 ) -> Result<Response, AppError> {
-    let pool = state.ctx.db.pool();
+    let pool = state.ctx.db.read();
     let topic = db::topics::find(pool, parse_id::<TopicId>(&id)?).await?.ok_or(AppError::NotFound)?;
     let member = page.member.as_ref().map(|m| m.id);
     if let (TopicStatus::Merged, Some(into)) = (topic.status, topic.merged_into) {
@@ -451,7 +439,7 @@ struct RoundLine {
 
 async fn list_rounds(State(state): State<AppState>, mut page: PageContext) -> Result<Response, AppError> {
     let now = state.ctx.clock.now();
-    let rounds: Vec<RoundLine> = db::rounds::list_recent(state.ctx.db.pool(), 100)
+    let rounds: Vec<RoundLine> = db::rounds::list_recent(state.ctx.db.read(), 100)
         .await?
         .into_iter()
         .map(|r| RoundLine {
@@ -472,7 +460,7 @@ async fn show_round(
     Path(id): Path<String>,
     mut page: PageContext,
 ) -> Result<Response, AppError> {
-    let pool = state.ctx.db.pool();
+    let pool = state.ctx.db.read();
     let round = db::rounds::find(pool, parse_id::<RoundId>(&id)?).await?.ok_or(AppError::NotFound)?;
     let ballot = db::rounds::ballot(pool, round.id).await?;
     let mine = voted_in(&state, round.id, page.member.as_ref().map(|m| m.id)).await?;
@@ -491,7 +479,7 @@ struct CoveredView {
 }
 
 async fn show_covered(State(state): State<AppState>, mut page: PageContext) -> Result<Response, AppError> {
-    let pool = state.ctx.db.pool();
+    let pool = state.ctx.db.read();
     let mut articles: HashMap<TopicId, Vec<String>> = HashMap::new();
     for (topic, url) in db::topics::articles_of_covered(pool, 100).await? {
         articles.entry(topic).or_default().push(url);
@@ -528,7 +516,7 @@ async fn show_commissioned(
     SignedInMember(member): SignedInMember,
     mut page: PageContext,
 ) -> Result<Response, AppError> {
-    let pool = state.ctx.db.pool();
+    let pool = state.ctx.db.read();
     let mut topics = Vec::new();
     for c in db::topics::voted_by(pool, member.id).await? {
         let articles = if c.status == "covered" {

@@ -4,7 +4,7 @@
 use super::Context;
 use super::staff::{Actor, audit};
 use crate::db::tiers::TierFields;
-use crate::db::{self, DbError};
+use crate::db::{self, Change, DbError};
 use crate::domain::{Interval, Money, TierId};
 use crate::payments::Payments;
 
@@ -35,12 +35,12 @@ pub struct TierInput {
 pub async fn catalog(ctx: &Context) -> Result<std::sync::Arc<super::cache::Catalog>, DbError> {
     ctx.caches
         .catalog
-        .get_or_load(&ctx.clock, || async {
-            let pool = ctx.db.pool();
-            Ok(super::cache::Catalog {
+        .get_or_load(&ctx.clock, (), || async {
+            let pool = ctx.db.read();
+            Ok(std::sync::Arc::new(super::cache::Catalog {
                 tiers: db::tiers::list_active(pool).await?,
                 prices: db::tiers::list_live_prices(pool).await?,
-            })
+            }))
         })
         .await
 }
@@ -56,7 +56,7 @@ pub async fn save(ctx: &Context, actor: &Actor, id: Option<TierId>, input: &Tier
         position: input.position,
         active: input.active,
     };
-    let mut tx = ctx.db.begin_write().await?;
+    let mut tx = ctx.db.transaction().await?;
     let tier_id = id.unwrap_or_default();
     let result = match id {
         Some(id) => db::tiers::update(&mut *tx, id, &fields, now).await,
@@ -84,8 +84,8 @@ pub async fn save(ctx: &Context, actor: &Actor, id: Option<TierId>, input: &Tier
     }
     let action = if id.is_some() { "tier.update" } else { "tier.create" };
     audit(ctx, &mut tx, actor, action, Some(input.name.clone()), Some(changes.join("; "))).await?;
+    tx.changed(Change::Catalog);
     tx.commit().await.map_err(DbError::from)?;
-    ctx.caches.catalog_changed();
     sync_to_stripe(ctx, tier_id).await;
     Ok(tier_id)
 }
@@ -94,7 +94,7 @@ pub async fn save(ctx: &Context, actor: &Actor, id: Option<TierId>, input: &Tier
 /// a failure is logged and checkout creates them later instead.
 async fn sync_to_stripe(ctx: &Context, tier: TierId) {
     if let Payments::Stripe { .. } = &ctx.payments {
-        let prices = match db::tiers::live_prices_of(ctx.db.pool(), tier).await {
+        let prices = match db::tiers::live_prices_of(ctx.db.read(), tier).await {
             Ok(p) => p,
             Err(e) => return tracing::warn!(error = %e, "tier sync skipped"),
         };

@@ -18,7 +18,7 @@ use super::Context;
 use super::voting::{Refusal, VotingError};
 use crate::clock::Micros;
 use crate::db::rounds::NewVote;
-use crate::db::{self, DbError, Tx, WriteTurn};
+use crate::db::{self, Change, DbError, Tx, WriteTurn};
 use crate::domain::{MemberId, RoundId};
 
 /// A vote waiting to be cast, and where its answer goes.
@@ -111,7 +111,7 @@ const CHUNK: usize = 200;
 
 /// Every vote's answer, once all are committed.
 async fn cast_all(ctx: &Context, turn: WriteTurn, batch: &[Waiting]) -> Result<Vec<Result<(), Refusal>>, DbError> {
-    let mut tx = ctx.db.begin_write_in(turn).await?;
+    let mut tx = ctx.db.transaction_in_turn(turn).await?;
     let mut answers = vec![Ok(()); batch.len()];
     let mut rounds: Vec<RoundId> = batch.iter().map(|w| w.vote.round_id).collect();
     rounds.sort();
@@ -198,7 +198,7 @@ async fn cast_in_round(
     let ballots: Vec<(MemberId, i64)> = changed.iter().map(|m| (*m, used.get(m).copied().unwrap_or(0))).collect();
     db::rounds::set_ballots(tx, round, &ballots).await?;
     for member in changed {
-        super::voting::forget_votes(ctx, tx, member);
+        tx.changed(Change::Votes(member));
     }
     Ok(())
 }

@@ -14,9 +14,8 @@ use super::staff::{Actor, audit};
 use crate::clock::{DAY, Micros};
 use crate::db::members::Member;
 use crate::db::rounds::{NewVote, Round, Tally};
-use crate::db::subscriptions::Subscription;
 use crate::db::topics::{NewTopic, TopicEvent};
-use crate::db::{self, DbError, Tx};
+use crate::db::{self, Change, DbError, Tx};
 use crate::domain::{
     ArticleUrl, Eligibility, MemberId, MemberStatus, RoundId, TopicId, TopicStatus, TopicText, VotingSettings,
     WeightMode,
@@ -101,9 +100,9 @@ pub async fn settings(ctx: &Context) -> Result<VotingSettings, VotingError> {
     let cached = ctx
         .caches
         .voting_settings
-        .get_or_load(&ctx.clock, || async {
+        .get_or_load(&ctx.clock, (), || async {
             let mut s = VotingSettings::default();
-            for (key, value) in db::settings::with_prefix(ctx.db.pool(), "voting.").await? {
+            for (key, value) in db::settings::with_prefix(ctx.db.read(), "voting.").await? {
                 match key.as_str() {
                     ELIGIBILITY_KEY => s.eligibility = value.parse().unwrap_or(s.eligibility),
                     WEIGHT_KEY => s.weight = value.parse().unwrap_or(s.weight),
@@ -114,7 +113,7 @@ pub async fn settings(ctx: &Context) -> Result<VotingSettings, VotingError> {
             Ok::<_, DbError>(s)
         })
         .await?;
-    Ok(*cached)
+    Ok(cached)
 }
 
 /// Rounds that have not closed with their ballots, and the open and planned
@@ -123,18 +122,18 @@ pub async fn board(ctx: &Context) -> Result<Arc<super::cache::Board>, VotingErro
     let board = ctx
         .caches
         .board
-        .get_or_load(&ctx.clock, || async {
-            let pool = ctx.db.pool();
+        .get_or_load(&ctx.clock, (), || async {
+            let pool = ctx.db.read();
             let mut rounds = Vec::new();
             for round in db::rounds::list_unclosed(pool).await? {
                 let ballot = db::rounds::ballot(pool, round.id).await?;
                 rounds.push((round, ballot));
             }
-            Ok::<_, DbError>(super::cache::Board {
+            Ok::<_, DbError>(Arc::new(super::cache::Board {
                 rounds,
                 open_topics: db::topics::list_by_status(pool, TopicStatus::Open, true, 50).await?,
                 planned_topics: db::topics::list_by_status(pool, TopicStatus::Planned, true, 20).await?,
-            })
+            }))
         })
         .await?;
     Ok(board)
@@ -157,7 +156,7 @@ pub async fn votes_in(
     }
     let votes = ctx
         .db
-        .read(async |conn| {
+        .read_hot(async |conn| {
             let mut votes = Vec::with_capacity(rounds.len());
             for round in rounds {
                 let topics = db::rounds::member_votes(&mut *conn, *round, member).await?;
@@ -171,20 +170,9 @@ pub async fn votes_in(
     Ok(votes)
 }
 
-/// Forgets the cached votes of `member` once `tx` commits.
-pub(super) fn forget_votes(ctx: &Context, tx: &mut Tx, member: MemberId) {
-    let caches = ctx.caches.clone();
-    tx.after_commit(move || caches.member_votes.remove(&member));
-}
-
-/// Drops this instance's cached copy of topics and rounds after a change.
-fn board_changed(ctx: &Context) {
-    ctx.caches.board_changed();
-}
-
 pub async fn save_settings(ctx: &Context, actor: &Actor, s: &VotingSettings) -> Result<(), VotingError> {
     let now = ctx.clock.now();
-    let mut tx = ctx.db.begin_write().await?;
+    let mut tx = ctx.db.transaction().await?;
     db::settings::set(&mut *tx, ELIGIBILITY_KEY, s.eligibility.as_str(), now).await?;
     db::settings::set(&mut *tx, WEIGHT_KEY, s.weight.as_str(), now).await?;
     db::settings::set(&mut *tx, TENURE_CAP_KEY, &s.tenure_cap_months.to_string(), now).await?;
@@ -195,8 +183,8 @@ pub async fn save_settings(ctx: &Context, actor: &Actor, s: &VotingSettings) -> 
         s.tenure_cap_months
     );
     audit(ctx, &mut tx, actor, "voting.settings", None, Some(detail)).await?;
+    tx.changed(Change::VotingSettings);
     tx.commit().await.map_err(DbError::from)?;
-    ctx.caches.voting_settings_changed();
     Ok(())
 }
 
@@ -237,7 +225,7 @@ async fn insert_topic(
 pub async fn suggest(ctx: &Context, member: MemberId, s: &Suggestion) -> Result<TopicId, VotingError> {
     rate_limit::check(ctx, &[(SUGGESTIONS_PER_MEMBER, &member.to_string())]).await?;
     let now = ctx.clock.now();
-    let mut tx = ctx.db.begin_write().await?;
+    let mut tx = ctx.db.transaction().await?;
     let id = insert_topic(&mut tx, s, TopicStatus::Suggested, Some(member), None, now).await?;
     db::topics::follow(&mut *tx, id, member, now).await?;
     tx.commit().await.map_err(DbError::from)?;
@@ -248,11 +236,11 @@ pub async fn suggest(ctx: &Context, member: MemberId, s: &Suggestion) -> Result<
 /// Staff add a topic straight onto the list of open topics.
 pub async fn create_open(ctx: &Context, actor: &Actor, s: &Suggestion) -> Result<TopicId, VotingError> {
     let now = ctx.clock.now();
-    let mut tx = ctx.db.begin_write().await?;
+    let mut tx = ctx.db.transaction().await?;
     let id = insert_topic(&mut tx, s, TopicStatus::Open, None, Some(actor), now).await?;
     audit(ctx, &mut tx, actor, "topic.create", Some(id.to_string()), Some(s.title.as_str().to_string())).await?;
+    tx.changed(Change::Board);
     tx.commit().await.map_err(DbError::from)?;
-    board_changed(ctx);
     Ok(id)
 }
 
@@ -311,7 +299,7 @@ struct TopicMail<'a> {
 pub async fn decide(ctx: &Context, actor: &Actor, id: TopicId, decision: Decision) -> Result<usize, VotingError> {
     let now = ctx.clock.now();
     let to = decision.target();
-    let mut tx = ctx.db.begin_write().await?;
+    let mut tx = ctx.db.transaction().await?;
     let topic = db::topics::find(&mut *tx, id).await?.ok_or(VotingError::NotFound)?;
     if !topic.status.can_become(to) {
         return Err(VotingError::InvalidMove { from: topic.status, to });
@@ -390,8 +378,8 @@ pub async fn decide(ctx: &Context, actor: &Actor, id: TopicId, decision: Decisio
         }
         Decision::Plan { .. } => {}
     }
+    tx.changed(Change::Board);
     tx.commit().await.map_err(DbError::from)?;
-    board_changed(ctx);
     if sent > 0 {
         ctx.mail_wakeup.notify_one();
     }
@@ -400,7 +388,7 @@ pub async fn decide(ctx: &Context, actor: &Actor, id: TopicId, decision: Decisio
 }
 
 pub async fn follow(ctx: &Context, member: MemberId, topic: TopicId, on: bool) -> Result<(), VotingError> {
-    let t = db::topics::find(ctx.db.pool(), topic).await?.ok_or(VotingError::NotFound)?;
+    let t = db::topics::find(ctx.db.read(), topic).await?.ok_or(VotingError::NotFound)?;
     if !t.status.is_public() {
         return Err(VotingError::NotFound);
     }
@@ -440,7 +428,7 @@ pub async fn create_round(ctx: &Context, actor: &Actor, input: &RoundInput) -> R
     if input.topics.is_empty() {
         return Err(VotingError::InvalidRound("error-round-no-topics"));
     }
-    let mut tx = ctx.db.begin_write().await?;
+    let mut tx = ctx.db.transaction().await?;
     let round = Round {
         id: RoundId::new(),
         title: input.title.as_str().to_string(),
@@ -465,8 +453,8 @@ pub async fn create_round(ctx: &Context, actor: &Actor, input: &RoundInput) -> R
     }
     let detail = format!("{} topics, max {} votes", input.topics.len(), input.max_votes);
     audit(ctx, &mut tx, actor, "round.create", Some(round.id.to_string()), Some(detail)).await?;
+    tx.changed(Change::Board);
     tx.commit().await.map_err(DbError::from)?;
-    board_changed(ctx);
     tracing::info!(round.id = %round.id, "round created");
     Ok(round.id)
 }
@@ -488,21 +476,6 @@ pub async fn eligibility(ctx: &Context, member: &Member) -> Result<Result<i64, R
 
 async fn eligibility_now(ctx: &Context, member: &Member) -> Result<Result<i64, Refusal>, VotingError> {
     eligibility_given(ctx, billing::standing_of(ctx, member).await?).await
-}
-
-/// Remembers the member's eligibility from subscriptions read with their session
-/// (see [`super::sessions::member_for_cookie`]), so that their next page or vote
-/// need not read them again.
-pub(super) async fn note_eligibility(
-    ctx: &Context,
-    member: &Member,
-    subscriptions: Vec<Subscription>,
-    read_at: Micros,
-) -> Result<(), VotingError> {
-    let standing = billing::standing_from(ctx, subscriptions, member.comped_until).await?;
-    let answer = eligibility_given(ctx, standing).await?;
-    ctx.caches.eligibility.put(read_at, member.id, answer);
-    Ok(())
 }
 
 async fn eligibility_given(ctx: &Context, standing: billing::Standing) -> Result<Result<i64, Refusal>, VotingError> {
@@ -539,7 +512,7 @@ pub async fn vote(ctx: &Context, member: &Member, round: RoundId, topic: TopicId
 /// Withdraws a vote while the round is open; the member gets it back.
 pub async fn withdraw(ctx: &Context, member: MemberId, round: RoundId, topic: TopicId) -> Result<(), VotingError> {
     let now = ctx.clock.now();
-    let mut tx = ctx.db.begin_write().await?;
+    let mut tx = ctx.db.transaction().await?;
     db::rounds::lock_open(&mut tx, ctx.db.backend(), round, now)
         .await?
         .ok_or(VotingError::Refused(Refusal::RoundNotOpen))?;
@@ -547,7 +520,7 @@ pub async fn withdraw(ctx: &Context, member: MemberId, round: RoundId, topic: To
         return Err(VotingError::Refused(Refusal::NotVoted));
     }
     db::rounds::return_ballot(&mut *tx, &round.to_string(), &member.to_string()).await?;
-    forget_votes(ctx, &mut tx, member);
+    tx.changed(Change::Votes(member));
     tx.commit().await.map_err(DbError::from)?;
     Ok(())
 }
@@ -589,14 +562,14 @@ pub fn rank(ballot: &[String], tallies: &[Tally]) -> Vec<Ranked> {
 /// run on every instance at once: the conditional update lets exactly one win.
 pub async fn close_due_rounds(ctx: &Context, worker: &str) -> Result<usize, VotingError> {
     let mut closed = 0;
-    for round in db::rounds::due_to_close(ctx.db.pool(), ctx.clock.now()).await? {
-        let mut tx = ctx.db.begin_write().await?;
+    for round in db::rounds::due_to_close(ctx.db.read(), ctx.clock.now()).await? {
+        let mut tx = ctx.db.transaction().await?;
         if !db::rounds::mark_closed(&mut *tx, round, ctx.clock.now(), worker).await? {
             continue;
         }
         record_ranking(&mut tx, round).await?;
+        tx.changed(Change::Board);
         tx.commit().await.map_err(DbError::from)?;
-        board_changed(ctx);
         closed += 1;
         tracing::info!(round.id = %round, "round closed");
     }

@@ -17,17 +17,17 @@ pub fn router() -> Router<AppState> {
 }
 
 async fn show_dashboard(State(state): State<AppState>, staff: Authorized<ViewDashboard>) -> Result<Response, AppError> {
-    let pool = state.ctx.db.pool();
+    let pool = state.ctx.db.read();
     let figures = state
         .ctx
         .caches
         .dashboard
-        .get_or_load(&state.ctx.clock, || async {
-            Ok::<_, db::DbError>(DashboardFigures {
+        .get_or_load(&state.ctx.clock, (), || async {
+            Ok::<_, db::DbError>(std::sync::Arc::new(DashboardFigures {
                 members: db::members::count(pool).await?,
                 pending_mail: db::outbox::count_pending(pool).await?,
                 failed_mail: db::outbox::count_failed(pool).await?,
-            })
+            }))
         })
         .await?;
     let mut page = staff_page(&state, Some(&staff.user), "/admin");
@@ -48,7 +48,7 @@ struct AuditRow {
 }
 
 async fn show_audit_log(State(state): State<AppState>, staff: Authorized<ViewAuditLog>) -> Result<Response, AppError> {
-    let rows: Vec<AuditRow> = db::audit::list_recent(state.ctx.db.pool(), 200)
+    let rows: Vec<AuditRow> = db::audit::list_recent(state.ctx.db.read(), 200)
         .await?
         .into_iter()
         .map(|e| AuditRow {

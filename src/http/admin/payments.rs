@@ -50,7 +50,7 @@ struct TierRow {
 }
 
 async fn list_tiers(State(state): State<AppState>, staff: Authorized<ManagePayments>) -> Result<Response, AppError> {
-    let pool = state.ctx.db.pool();
+    let pool = state.ctx.db.read();
     let mut rows = Vec::new();
     for t in db::tiers::list_all(pool).await? {
         let prices = db::tiers::live_prices_of(pool, t.id).await?;
@@ -200,14 +200,14 @@ async fn update_tier(
     Form(form): Form<TierForm>,
 ) -> Result<Response, AppError> {
     let id: TierId = id.parse().map_err(|_| AppError::NotFound)?;
-    db::tiers::find(state.ctx.db.pool(), id).await?.ok_or(AppError::NotFound)?;
+    db::tiers::find(state.ctx.db.read(), id).await?.ok_or(AppError::NotFound)?;
     save_tier(state, ip, staff, Some(id), form).await
 }
 
 async fn tier_currencies(state: &AppState, id: Option<TierId>) -> Result<Vec<Currency>, AppError> {
     let mut currencies = FORM_CURRENCIES.to_vec();
     if let Some(id) = id {
-        for p in db::tiers::live_prices_of(state.ctx.db.pool(), id).await? {
+        for p in db::tiers::live_prices_of(state.ctx.db.read(), id).await? {
             if !currencies.contains(&p.amount.currency) {
                 currencies.push(p.amount.currency);
             }
@@ -245,10 +245,10 @@ async fn show_tier(
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
     let id: TierId = id.parse().map_err(|_| AppError::NotFound)?;
-    let tier = db::tiers::find(state.ctx.db.pool(), id).await?.ok_or(AppError::NotFound)?;
+    let tier = db::tiers::find(state.ctx.db.read(), id).await?.ok_or(AppError::NotFound)?;
     let currencies = tier_currencies(&state, Some(id)).await?;
     let mut rest = std::collections::HashMap::new();
-    for p in db::tiers::live_prices_of(state.ctx.db.pool(), id).await? {
+    for p in db::tiers::live_prices_of(state.ctx.db.read(), id).await? {
         let unit = 10_i64.pow(p.amount.currency.exponent());
         let major = if unit == 1 {
             p.amount.minor.to_string()
@@ -288,7 +288,7 @@ struct EventRow {
 }
 
 async fn list_events(State(state): State<AppState>, staff: Authorized<ViewPayments>) -> Result<Response, AppError> {
-    let rows: Vec<EventRow> = db::stripe_events::list_recent(state.ctx.db.pool(), 200)
+    let rows: Vec<EventRow> = db::stripe_events::list_recent(state.ctx.db.read(), 200)
         .await?
         .into_iter()
         .map(|e| EventRow {
@@ -316,7 +316,7 @@ async fn retry_event(
     if !db::stripe_events::requeue(&mut *state.ctx.db.write().await?, &id, state.ctx.clock.now()).await? {
         return Err(AppError::NotFound);
     }
-    let mut tx = state.ctx.db.begin_write().await?;
+    let mut tx = state.ctx.db.transaction().await?;
     crate::services::staff::audit(
         &state.ctx,
         &mut tx,
@@ -344,7 +344,7 @@ struct LedgerView {
 }
 
 async fn show_ledger(State(state): State<AppState>, staff: Authorized<ViewPayments>) -> Result<Response, AppError> {
-    let rows: Vec<LedgerView> = db::payments::list_recent(state.ctx.db.pool(), 200)
+    let rows: Vec<LedgerView> = db::payments::list_recent(state.ctx.db.read(), 200)
         .await?
         .into_iter()
         .map(|r| {
@@ -388,7 +388,7 @@ async fn comp_member(
         .ok()
         .filter(|d| (0..=3660).contains(d))
         .ok_or(AppError::BadRequest("error-bad-request"))?;
-    let member = db::members::find_by_email(state.ctx.db.pool(), &email).await?.ok_or(AppError::NotFound)?;
+    let member = db::members::find_by_email(state.ctx.db.read(), &email).await?.ok_or(AppError::NotFound)?;
     let until = (days > 0).then(|| state.ctx.clock.now() + days * DAY);
     crate::services::billing::comp(&state.ctx, &Actor::staff(&staff.user, &ip), member.id, until)
         .await

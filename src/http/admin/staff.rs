@@ -46,7 +46,7 @@ async fn staff_list_page(
     errors: &FieldErrors,
     link: Option<&str>,
 ) -> Result<axum::response::Html<String>, AppError> {
-    let rows: Vec<StaffRow> = db::staff::list(state.ctx.db.pool())
+    let rows: Vec<StaffRow> = db::staff::list(state.ctx.db.read())
         .await?
         .into_iter()
         .map(|u| StaffRow {

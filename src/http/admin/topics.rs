@@ -62,7 +62,7 @@ async fn topics_page(
     form: &TopicForm,
     errors: &FieldErrors,
 ) -> Result<Html<String>, AppError> {
-    let pool = state.ctx.db.pool();
+    let pool = state.ctx.db.read();
     let mut rows = Vec::new();
     for t in db::topics::list_by_status(pool, status, status != TopicStatus::Suggested, 500).await? {
         let suggester = match t.suggested_by {
@@ -171,7 +171,7 @@ async fn topic_page(
     form: &DecisionForm,
     errors: &FieldErrors,
 ) -> Result<Html<String>, AppError> {
-    let pool = state.ctx.db.pool();
+    let pool = state.ctx.db.read();
     let topic = db::topics::find(pool, id).await?.ok_or(AppError::NotFound)?;
     let suggester = match topic.suggested_by {
         Some(m) => db::members::find_by_id(pool, m).await?,
@@ -375,7 +375,7 @@ async fn rounds_page(
     form: &RoundForm,
     errors: &FieldErrors,
 ) -> Result<Html<String>, AppError> {
-    let pool = state.ctx.db.pool();
+    let pool = state.ctx.db.read();
     let now = state.ctx.clock.now();
     let rounds: Vec<RoundRow> = db::rounds::list_recent(pool, 200)
         .await?
@@ -488,7 +488,7 @@ async fn show_round(
     staff: Authorized<ViewVotes>,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    let pool = state.ctx.db.pool();
+    let pool = state.ctx.db.read();
     let round = db::rounds::find(pool, parse_id::<RoundId>(&id)?).await?.ok_or(AppError::NotFound)?;
     let ballot = db::rounds::ballot(pool, round.id).await?;
     let view = round_view(&state, &round, &ballot, &Default::default(), true).await?;
@@ -505,7 +505,7 @@ async fn export_votes(
     ClientIp(ip): ClientIp,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    let pool = state.ctx.db.pool();
+    let pool = state.ctx.db.read();
     let round = db::rounds::find(pool, parse_id::<RoundId>(&id)?).await?.ok_or(AppError::NotFound)?;
     let rows: Vec<Vec<String>> = db::rounds::voters(pool, round.id, None)
         .await?
@@ -525,7 +525,7 @@ async fn export_votes(
         .collect();
     let body =
         csv::to_csv(&["voted_at", "topic_id", "topic", "member_id", "name", "public_name", "email", "weight"], &rows);
-    let mut tx = state.ctx.db.begin_write().await?;
+    let mut tx = state.ctx.db.transaction().await?;
     let actor = Actor::staff(&staff.user, &ip);
     crate::services::staff::audit(&state.ctx, &mut tx, &actor, "round.export_votes", Some(round.id.to_string()), None)
         .await?;
