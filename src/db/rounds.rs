@@ -1,8 +1,9 @@
 //! Voting rounds, their ballots, each member's ballot and the votes.
 use std::collections::{HashMap, HashSet};
 
-use sqlx::{Any, Executor, FromRow};
+use sqlx::{Any, AnyConnection, Executor, FromRow, Row};
 
+use super::subscriptions::Subscription;
 use super::{Backend, DbError, Tx, parse_stored};
 use crate::clock::Micros;
 use crate::domain::{MemberId, RoundId, StaffId, TopicId};
@@ -505,6 +506,56 @@ pub async fn member_votes<'e, E: Executor<'e, Database = Any>>(
             .fetch_all(ex)
             .await?;
     rows.iter().map(|(t,)| parse_stored("topic id", t)).collect()
+}
+
+/// What `member` voted for in each of `rounds` and, when `with_subscriptions`,
+/// their subscriptions (newest first), in one round trip: the topics page shows
+/// both (whether the member may vote comes from their subscriptions).
+pub async fn votes_and_subscriptions(
+    conn: &mut AnyConnection,
+    member: MemberId,
+    rounds: &[RoundId],
+    with_subscriptions: bool,
+) -> Result<(Vec<(RoundId, TopicId)>, Vec<Subscription>), DbError> {
+    let mut parts = Vec::new();
+    if with_subscriptions {
+        parts.push(format!(
+            "select sub.created_at as sort_at, null as v_round_id, null as v_topic_id, {}
+             from subscriptions sub where sub.member_id = $1",
+            super::subscriptions::columns("sub")
+        ));
+    }
+    if !rounds.is_empty() {
+        let placeholders: Vec<String> = (2..rounds.len() + 2).map(|n| format!("${n}")).collect();
+        // Beside subscriptions, a vote's row has NULL for each of their columns.
+        let padding =
+            if with_subscriptions { format!(", {}", super::subscriptions::no_columns()) } else { String::new() };
+        parts.push(format!(
+            "select v.created_at as sort_at, v.round_id as v_round_id, v.topic_id as v_topic_id{padding}
+             from votes v where v.member_id = $1 and v.round_id in ({})",
+            placeholders.join(", ")
+        ));
+    }
+    if parts.is_empty() {
+        return Ok((Vec::new(), Vec::new()));
+    }
+    // Subscriptions newest first, like subscriptions::list_for_member.
+    let sql = format!("{} order by sort_at desc", parts.join(" union all "));
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(member.to_string());
+    for round in rounds {
+        query = query.bind(round.to_string());
+    }
+    let (mut votes, mut subscriptions) = (Vec::new(), Vec::new());
+    for row in query.fetch_all(conn).await? {
+        match row.try_get::<Option<String>, _>("v_topic_id")? {
+            Some(topic) => {
+                let round: String = row.try_get("v_round_id")?;
+                votes.push((parse_stored("round id", &round)?, parse_stored("topic id", &topic)?));
+            }
+            None => subscriptions.push(super::subscriptions::from_row(&row)?),
+        }
+    }
+    Ok((votes, subscriptions))
 }
 
 /// A vote with the voter, for staff.

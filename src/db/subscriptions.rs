@@ -98,10 +98,21 @@ const FIELDS: [&str; 18] = [
 ];
 
 /// The select list for a subscription row of `table` (a name or alias). The id
-/// comes as `sub_id`, so the row can be read beside another table's.
+/// comes as `sub_id`, so the row can be read beside another table's (see
+/// [`super::rounds::votes_and_subscriptions`]).
 pub(super) fn columns(table: &str) -> String {
     let named = |f: &&str| if *f == "id" { format!("{table}.id as sub_id") } else { format!("{table}.{f}") };
     FIELDS.iter().map(named).collect::<Vec<_>>().join(", ")
+}
+
+/// As many NULLs as [`columns`] has, for a row of another kind in a `union all`.
+pub(super) fn no_columns() -> String {
+    vec!["null"; FIELDS.len()].join(", ")
+}
+
+/// Reads a row selected with [`columns`].
+pub(super) fn from_row(row: &sqlx::any::AnyRow) -> Result<Subscription, DbError> {
+    Subscription::try_from(Row::from_row(row)?)
 }
 
 pub async fn find_by_provider_id<'e, E: Executor<'e, Database = Any>>(

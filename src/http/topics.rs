@@ -203,13 +203,10 @@ impl Viewer {
         let Some(member) = member else { return Ok(Self::default()) };
         let now = state.ctx.clock.now();
         let on_show: Vec<RoundId> = board.rounds.iter().filter(|(r, _)| r.opens_at <= now).map(|(r, _)| r.id).collect();
-        let votes = voting::votes_in(&state.ctx, member.id, &on_show, fresh).await?;
+        let ballot = voting::ballot(&state.ctx, member, &on_show, fresh).await?;
         // Only members who would be refused are told why, before they press a button.
-        let refusal = match votes.is_empty() {
-            true => None,
-            false => voting::eligibility(&state.ctx, member).await?.err().map(|r| r.message_key()),
-        };
-        Ok(Self { signed_in: true, refusal, votes })
+        let refusal = ballot.refusal.map(|r| r.message_key());
+        Ok(Self { signed_in: true, refusal, votes: ballot.votes })
     }
 
     /// Distinguishes every page this viewer may be shown; visitors share one.

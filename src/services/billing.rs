@@ -247,7 +247,7 @@ async fn standing_given(
 }
 
 /// [`standing`] from the member's subscriptions (newest first) already read.
-async fn standing_from(
+pub async fn standing_from(
     ctx: &Context,
     subscriptions: Vec<Subscription>,
     comped_until: Option<Micros>,

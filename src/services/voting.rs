@@ -139,35 +139,71 @@ pub async fn board(ctx: &Context) -> Result<Arc<super::cache::Board>, VotingErro
     Ok(board)
 }
 
+/// What the topics page shows differently to one member.
+#[derive(Debug)]
+pub struct Ballot {
+    /// The topics they voted for in each round on show.
+    pub votes: Arc<MemberVotes>,
+    /// Why they may not vote, if they may not (asked only while a round is on show).
+    pub refusal: Option<Refusal>,
+}
+
 /// What `member` voted for in each of `rounds` (the rounds the topics page
-/// shows), reused for a few seconds unless `fresh` (see [`super::cache::MEMBER_VOTES_TTL`]).
-pub async fn votes_in(
-    ctx: &Context,
-    member: MemberId,
-    rounds: &[RoundId],
-    fresh: bool,
-) -> Result<Arc<MemberVotes>, DbError> {
-    let now = ctx.clock.now();
-    if !fresh
-        && let Some(votes) = ctx.caches.member_votes.get(&member, now)
-        && votes.iter().map(|(round, _)| round).eq(rounds.iter())
-    {
-        return Ok(votes);
+/// shows), reused for a few seconds unless `fresh` (see
+/// [`super::cache::MEMBER_VOTES_TTL`]), and whether they may vote (see
+/// [`eligibility`]). What is not cached is read in one round trip.
+pub async fn ballot(ctx: &Context, member: &Member, rounds: &[RoundId], fresh: bool) -> Result<Ballot, VotingError> {
+    if rounds.is_empty() {
+        return Ok(Ballot { votes: Arc::default(), refusal: None });
     }
-    let votes = ctx
-        .db
-        .read_hot(async |conn| {
-            let mut votes = Vec::with_capacity(rounds.len());
-            for round in rounds {
-                let topics = db::rounds::member_votes(&mut *conn, *round, member).await?;
-                votes.push((*round, topics.iter().map(ToString::to_string).collect()));
-            }
-            Ok(votes)
-        })
-        .await?;
-    let votes = Arc::new(votes);
-    ctx.caches.member_votes.put(now, member, votes.clone());
-    Ok(votes)
+    let now = ctx.clock.now();
+    let votes = match fresh {
+        true => None,
+        false => ctx
+            .caches
+            .member_votes
+            .get(&member.id, now)
+            .filter(|votes| votes.iter().map(|(round, _)| round).eq(rounds.iter())),
+    };
+    let eligibility = ctx.caches.eligibility.get(&member.id, now);
+    let (votes, eligibility) = match (votes, eligibility) {
+        (Some(votes), Some(eligibility)) => (votes, eligibility),
+        (votes, eligibility) => {
+            let unread = if votes.is_some() { &[][..] } else { rounds };
+            let (cast, subscriptions) = ctx
+                .db
+                .read_hot(async |conn| {
+                    db::rounds::votes_and_subscriptions(conn, member.id, unread, eligibility.is_none()).await
+                })
+                .await?;
+            let votes = match votes {
+                Some(votes) => votes,
+                None => {
+                    let votes: MemberVotes = rounds
+                        .iter()
+                        .map(|round| {
+                            let mine = cast.iter().filter(|(r, _)| r == round).map(|(_, topic)| topic.to_string());
+                            (*round, mine.collect())
+                        })
+                        .collect();
+                    let votes = Arc::new(votes);
+                    ctx.caches.member_votes.put(now, member.id, votes.clone());
+                    votes
+                }
+            };
+            let eligibility = match eligibility {
+                Some(eligibility) => eligibility,
+                None => {
+                    let standing = billing::standing_from(ctx, subscriptions, member.comped_until).await?;
+                    let eligibility = eligibility_given(ctx, standing).await?;
+                    ctx.caches.eligibility.put(now, member.id, eligibility);
+                    eligibility
+                }
+            };
+            (votes, eligibility)
+        }
+    };
+    Ok(Ballot { votes, refusal: eligibility.err() })
 }
 
 pub async fn save_settings(ctx: &Context, actor: &Actor, s: &VotingSettings) -> Result<(), VotingError> {
@@ -462,8 +498,8 @@ pub async fn create_round(ctx: &Context, actor: &Actor, input: &RoundInput) -> R
 // --- voting ---
 
 /// Whether the member may vote now, and the weight their vote would carry;
-/// reused for a few seconds (see [`super::cache::ELIGIBILITY_TTL`]), as the
-/// topics page and every vote ask.
+/// reused for a few seconds (see [`super::cache::ELIGIBILITY_TTL`]), as every
+/// vote and the topics page ([`ballot`]) ask.
 pub async fn eligibility(ctx: &Context, member: &Member) -> Result<Result<i64, Refusal>, VotingError> {
     let now = ctx.clock.now();
     if let Some(answer) = ctx.caches.eligibility.get(&member.id, now) {
