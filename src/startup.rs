@@ -33,6 +33,9 @@ pub async fn open_context(config: &Config, clock: Clock) -> anyhow::Result<Conte
     };
     let i18n = Arc::new(I18n::load()?);
     let views = Arc::new(Views::load(i18n)?);
+    // What a write through this instance changed is forgotten by its caches once committed.
+    let caches = Arc::new(crate::services::cache::Caches::default());
+    let db = db.on_change(caches.clone());
     Ok(Context {
         db,
         clock,
@@ -41,7 +44,7 @@ pub async fn open_context(config: &Config, clock: Clock) -> anyhow::Result<Conte
         public_url: config.public_url.clone(),
         newsroom_name: config.newsroom_name.clone(),
         mail_wakeup: Arc::new(Notify::new()),
-        caches: Arc::default(),
+        caches,
         votes: Arc::default(),
         past_due_grace: i64::from(config.past_due_grace_days) * crate::clock::DAY,
         payments: Payments::from_config(config.stripe.as_ref())
@@ -55,7 +58,7 @@ async fn load_or_create_secret(db: &Db, clock: &Clock) -> anyhow::Result<String>
     if db::settings::insert_if_absent(&mut *db.write().await?, SECRET_KEY_SETTING, &candidate, clock.now()).await? {
         tracing::info!("generated a secret key and stored it in the database (set SECRET_KEY to manage it yourself)");
     }
-    db::settings::get(db.pool(), SECRET_KEY_SETTING)
+    db::settings::get(db.read(), SECRET_KEY_SETTING)
         .await?
         .ok_or_else(|| anyhow::anyhow!("the secret key setting vanished"))
 }

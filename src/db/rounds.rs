@@ -1,10 +1,11 @@
 //! Voting rounds, their ballots, each member's ballot and the votes.
 use std::collections::{HashMap, HashSet};
 
-use sqlx::{Any, Executor, FromRow};
+use sqlx::{Any, AnyConnection, Executor, FromRow, Row};
 
 use super::{Backend, DbError, Tx, parse_stored};
 use crate::clock::Micros;
+use crate::domain::Subscription;
 use crate::domain::round::{BallotEntry, Round, RoundPhase, Tally, Voter};
 use crate::domain::{MemberId, RoundId, StaffId, TopicId};
 
@@ -546,47 +547,63 @@ pub async fn member_votes<'e, E: Executor<'e, Database = Any>>(
     round: RoundId,
     member: MemberId,
 ) -> Result<Vec<TopicId>, DbError> {
-    Ok(member_votes_in(ex, &[round], member).await?.pop().map(|(_, topics)| topics).unwrap_or_default())
+    let rows: Vec<(String,)> =
+        sqlx::query_as("select topic_id from votes where round_id = $1 and member_id = $2 order by created_at")
+            .bind(round.to_string())
+            .bind(member.to_string())
+            .fetch_all(ex)
+            .await?;
+    rows.iter().map(|(t,)| parse_stored("topic id", t)).collect()
 }
 
-/// The topics a member voted for in each of `rounds` (in that order), each in
-/// the order they voted; one statement.
-pub async fn member_votes_in<'e, E: Executor<'e, Database = Any>>(
-    ex: E,
-    rounds: &[RoundId],
+/// What `member` voted for in each of `rounds` and, when `with_subscriptions`,
+/// their subscriptions (newest first), in one round trip: the topics page shows
+/// both (whether the member may vote comes from their subscriptions).
+pub async fn votes_and_subscriptions(
+    conn: &mut AnyConnection,
     member: MemberId,
-) -> Result<Vec<(RoundId, Vec<TopicId>)>, DbError> {
-    if rounds.is_empty() {
-        return Ok(Vec::new());
+    rounds: &[RoundId],
+    with_subscriptions: bool,
+) -> Result<(Vec<(RoundId, TopicId)>, Vec<Subscription>), DbError> {
+    let mut parts = Vec::new();
+    if with_subscriptions {
+        parts.push(format!(
+            "select sub.created_at as sort_at, null as v_round_id, null as v_topic_id, {}
+             from subscriptions sub where sub.member_id = $1",
+            super::subscriptions::columns("sub")
+        ));
     }
-    let rows: Vec<(String, String)> = if let [round] = rounds {
-        // The common case keeps one prepared statement.
-        sqlx::query_as(
-            "select round_id, topic_id from votes where round_id = $1 and member_id = $2 order by created_at",
-        )
-        .bind(round.to_string())
-        .bind(member.to_string())
-        .fetch_all(ex)
-        .await?
-    } else {
-        let sql = format!(
-            "select round_id, topic_id from votes where member_id = $1 and round_id in ({}) order by created_at",
-            placeholders(rounds.len(), 2)
-        );
-        let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql)).persistent(false).bind(member.to_string());
-        for round in rounds {
-            query = query.bind(round.to_string());
-        }
-        query.fetch_all(ex).await?
-    };
-    let mut out: Vec<(RoundId, Vec<TopicId>)> = rounds.iter().map(|r| (*r, Vec::new())).collect();
-    for (round, topic) in rows {
-        let round: RoundId = parse_stored("round id", &round)?;
-        if let Some((_, topics)) = out.iter_mut().find(|(r, _)| *r == round) {
-            topics.push(parse_stored("topic id", &topic)?);
+    if !rounds.is_empty() {
+        let placeholders: Vec<String> = (2..rounds.len() + 2).map(|n| format!("${n}")).collect();
+        // Beside subscriptions, a vote's row has NULL for each of their columns.
+        let padding =
+            if with_subscriptions { format!(", {}", super::subscriptions::no_columns()) } else { String::new() };
+        parts.push(format!(
+            "select v.created_at as sort_at, v.round_id as v_round_id, v.topic_id as v_topic_id{padding}
+             from votes v where v.member_id = $1 and v.round_id in ({})",
+            placeholders.join(", ")
+        ));
+    }
+    if parts.is_empty() {
+        return Ok((Vec::new(), Vec::new()));
+    }
+    // Subscriptions newest first, like subscriptions::list_for_member.
+    let sql = format!("{} order by sort_at desc", parts.join(" union all "));
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(member.to_string());
+    for round in rounds {
+        query = query.bind(round.to_string());
+    }
+    let (mut votes, mut subscriptions) = (Vec::new(), Vec::new());
+    for row in query.fetch_all(conn).await? {
+        match row.try_get::<Option<String>, _>("v_topic_id")? {
+            Some(topic) => {
+                let round: String = row.try_get("v_round_id")?;
+                votes.push((parse_stored("round id", &round)?, parse_stored("topic id", &topic)?));
+            }
+            None => subscriptions.push(super::subscriptions::from_row(&row)?),
         }
     }
-    Ok(out)
+    Ok((votes, subscriptions))
 }
 
 #[derive(FromRow)]

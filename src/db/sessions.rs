@@ -1,9 +1,9 @@
-use sqlx::{Any, Executor, FromRow, Row};
+use sqlx::{Any, Executor, FromRow};
 
 use super::DbError;
 use super::members::MemberRow;
 use crate::clock::Micros;
-use crate::domain::{Member, MemberId, StaffId, StaffUser, Subscription};
+use crate::domain::{Member, MemberId, StaffId, StaffUser};
 
 /// Whose session it is.
 #[derive(Clone, Copy, Debug)]
@@ -88,30 +88,24 @@ struct MemberSessionRow {
     member: MemberRow,
 }
 
-/// A live member session, its (not deleted) member and the member's
-/// subscriptions (newest first), in one round trip: one row per subscription.
+/// A live member session and its (not deleted) member, in one round trip.
 pub async fn find_member_session<'e, E: Executor<'e, Database = Any>>(
     ex: E,
     id_hash: &str,
     now: Micros,
-) -> Result<Option<(Session, Member, Vec<Subscription>)>, DbError> {
-    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+) -> Result<Option<(Session, Member)>, DbError> {
+    let row: Option<MemberSessionRow> = sqlx::query_as(
         "select s.id as s_id, s.created_at as s_created_at, s.last_seen_at as s_last_seen_at,
                 s.idle_expires_at as s_idle_expires_at, s.expires_at as s_expires_at, s.user_agent as s_user_agent,
-                m.id, m.email, m.name, m.public_name, m.locale, m.comped_until, m.created_at, m.last_sign_in_at, m.deleted_at,
-                {}
+                m.id, m.email, m.name, m.public_name, m.locale, m.comped_until, m.created_at, m.last_sign_in_at, m.deleted_at
          from sessions s join members m on m.id = s.member_id
-         left join subscriptions sub on sub.member_id = m.id
-         where s.id = $1 and s.expires_at > $2 and s.idle_expires_at > $2 and m.deleted_at is null
-         order by sub.created_at desc",
-        super::subscriptions::columns("sub")
-    )))
+         where s.id = $1 and s.expires_at > $2 and s.idle_expires_at > $2 and m.deleted_at is null",
+    )
     .bind(id_hash)
     .bind(now)
-    .fetch_all(ex)
+    .fetch_optional(ex)
     .await?;
-    let Some(first) = rows.first() else { return Ok(None) };
-    let r = MemberSessionRow::from_row(first)?;
+    let Some(r) = row else { return Ok(None) };
     let session = Session {
         id: r.s_id,
         created_at: r.s_created_at,
@@ -120,13 +114,7 @@ pub async fn find_member_session<'e, E: Executor<'e, Database = Any>>(
         expires_at: r.s_expires_at,
         user_agent: r.s_user_agent,
     };
-    let mut subscriptions = Vec::new();
-    for row in &rows {
-        if row.try_get::<Option<String>, _>("sub_id")?.is_some() {
-            subscriptions.push(super::subscriptions::from_row(row)?);
-        }
-    }
-    Ok(Some((session, Member::try_from(r.member)?, subscriptions)))
+    Ok(Some((session, Member::try_from(r.member)?)))
 }
 
 #[derive(FromRow)]

@@ -76,11 +76,16 @@ const FIELDS: [&str; 18] = [
 ];
 
 /// The select list for a subscription row of `table` (a name or alias). The id
-/// comes as `sub_id`, so the row can be read beside a member's (see
-/// [`super::sessions::find_member_session`]).
+/// comes as `sub_id`, so the row can be read beside another table's (see
+/// [`super::rounds::votes_and_subscriptions`]).
 pub(super) fn columns(table: &str) -> String {
     let named = |f: &&str| if *f == "id" { format!("{table}.id as sub_id") } else { format!("{table}.{f}") };
     FIELDS.iter().map(named).collect::<Vec<_>>().join(", ")
+}
+
+/// As many NULLs as [`columns`] has, for a row of another kind in a `union all`.
+pub(super) fn no_columns() -> String {
+    vec!["null"; FIELDS.len()].join(", ")
 }
 
 /// Reads a row selected with [`columns`].

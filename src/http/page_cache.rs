@@ -3,18 +3,21 @@
 //! until the data under them changes on this instance (see `services::cache`)
 //! or a few seconds pass. A page that differs for some members is cached per
 //! variant: members whose page would come out the same share one copy.
-use std::collections::HashMap;
 use std::io::{Read, Write};
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use crate::clock::{Clock, Micros, SECOND};
-use crate::domain::Locale;
+use crate::domain::{Locale, RoundId};
+use crate::services::cache::{Cache, MemberVotes};
 
 const TTL: Micros = 2 * SECOND;
+/// Beyond this many pages the cache drops the expired ones, and starts over when
+/// all are live (memory stays bounded).
+const MAX_PAGES: usize = 256;
 
 /// A rendered page. Kept gzipped only (a quarter of the memory): nearly every
 /// client takes gzip, and the few that do not get it unpacked.
@@ -29,89 +32,92 @@ enum Body {
     Plain(Bytes),
 }
 
-/// The route, the language, and the variant of the page ("" when everyone sees the same).
-pub type Key = (&'static str, Locale, String);
-/// Beyond this many pages the cache starts over (memory stays bounded).
-const MAX_PAGES: usize = 256;
-/// A page, until when it may be served, and the data generation it was rendered from.
-type Entry = (Micros, u64, Arc<Page>);
+/// Which page, in which language, and for whom: everything a cached page
+/// depends on besides the data generation. Readers whose page would come out
+/// the same have equal keys.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum PageKey {
+    /// The landing page, as anonymous visitors see it.
+    Landing { lang: Locale },
+    /// The topics page: for visitors (`member` None), or for a member by what
+    /// they see differently.
+    Topics { lang: Locale, member: Option<TopicsMember> },
+}
 
-#[derive(Debug, Default)]
+/// What the topics page shows differently to one member.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct TopicsMember {
+    /// Why they may not vote (its message key), if they may not.
+    refusal: Option<&'static str>,
+    /// The topics they voted for in each round on show, both in order.
+    votes: Vec<(RoundId, Vec<String>)>,
+}
+
+impl PageKey {
+    pub fn landing(lang: Locale) -> Self {
+        Self::Landing { lang }
+    }
+
+    /// The topics page for a visitor (`member` None), or for a member who may
+    /// not vote for `refusal` (None when they may) and voted for `votes`.
+    pub fn topics(lang: Locale, member: Option<(Option<&'static str>, &MemberVotes)>) -> Self {
+        let member = member.map(|(refusal, votes)| {
+            let mut votes: Vec<(RoundId, Vec<String>)> = votes
+                .iter()
+                .map(|(round, topics)| {
+                    let mut topics: Vec<String> = topics.iter().cloned().collect();
+                    topics.sort_unstable();
+                    (*round, topics)
+                })
+                .collect();
+            votes.sort_unstable();
+            TopicsMember { refusal, votes }
+        });
+        Self::Topics { lang, member }
+    }
+}
+
+/// Rendered pages by their key and the data generation they were rendered from.
+#[derive(Debug)]
 pub struct PageCache {
-    entries: RwLock<HashMap<Key, Entry>>,
+    pages: Cache<(PageKey, u64), Arc<Page>>,
+}
+
+impl Default for PageCache {
+    fn default() -> Self {
+        Self { pages: Cache::bounded(TTL, MAX_PAGES) }
+    }
 }
 
 impl PageCache {
-    /// The page to serve for `key`, or None when the caller must render it. A
-    /// page past its time is rendered anew by the one request that finds it so;
-    /// the others keep getting it meanwhile (rather than all rendering at once).
-    /// A page from older data is never served.
-    fn fresh_or_claim(&self, now: Micros, generation: u64, key: &Key) -> Option<Arc<Page>> {
-        {
-            let entries = self.entries.read().ok()?;
-            match entries.get(key) {
-                Some((expires, from, page)) if *from == generation && now < *expires => return Some(page.clone()),
-                Some((_, from, _)) if *from == generation => {}
-                _ => return None,
-            }
-        }
-        let mut entries = self.entries.write().ok()?;
-        let (expires, from, page) = entries.get_mut(key)?;
-        if *from != generation {
-            return None;
-        }
-        if now < *expires {
-            return Some(page.clone());
-        }
-        *expires = now + TTL;
-        None
-    }
-
-    fn put(&self, now: Micros, generation: u64, key: Key, page: Arc<Page>) {
-        if let Ok(mut entries) = self.entries.write() {
-            if entries.len() >= MAX_PAGES {
-                entries.retain(|_, (expires, rendered_from, _)| now < *expires && *rendered_from == generation);
-            }
-            if entries.len() >= MAX_PAGES {
-                entries.clear();
-            }
-            entries.insert(key, (now + TTL, generation, page));
-        }
-    }
-
-    pub fn clear(&self) {
-        if let Ok(mut entries) = self.entries.write() {
-            entries.clear();
-        }
-    }
-
     /// The cached page for `key`, or the one `render` makes (kept for next
-    /// time). `generation` is the data's ([`Caches::generation`]).
+    /// time). `generation` is the data's ([`Caches::generation`]): a page from
+    /// older data is never served. A page past its time is rendered anew by the
+    /// one request that finds it so; the others keep getting it meanwhile
+    /// (rather than all rendering at once).
     ///
     /// [`Caches::generation`]: crate::services::cache::Caches::generation
     pub async fn get_or_render<E, F, Fut>(
         &self,
         clock: &Clock,
         generation: u64,
-        key: Key,
+        key: PageKey,
         render: F,
     ) -> Result<Arc<Page>, E>
     where
         F: FnOnce() -> Fut,
         Fut: std::future::Future<Output = Result<String, E>>,
     {
-        let now = clock.now();
-        if let Some(page) = self.fresh_or_claim(now, generation, &key) {
-            return Ok(page);
-        }
-        let html = render().await?;
-        let body = match gzip(html.as_bytes()) {
-            Some(gz) => Body::Gzip(gz),
-            None => Body::Plain(Bytes::from(html)),
-        };
-        let page = Arc::new(Page { body });
-        self.put(now, generation, key, page.clone());
-        Ok(page)
+        self.pages
+            .get_or_load(clock, (key, generation), || async {
+                let html = render().await?;
+                let body = match gzip(html.as_bytes()) {
+                    Some(gz) => Body::Gzip(gz),
+                    None => Body::Plain(Bytes::from(html)),
+                };
+                Ok(Arc::new(Page { body }))
+            })
+            .await
     }
 }
 
@@ -189,31 +195,52 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn pages_are_rendered_once_until_they_expire_or_are_cleared() {
+    async fn pages_are_rendered_once_until_they_expire_or_the_data_changes() {
         let cache = PageCache::default();
         let clock = Clock::default();
         let render = |s: &'static str| async move { Ok::<_, ()>(s.to_string()) };
-        let key = |locale, variant: &str| ("/", locale, variant.to_string());
-        let a = cache.get_or_render(&clock, 0, key(Locale::En, ""), || render("one")).await.expect("renders");
-        let b = cache.get_or_render(&clock, 0, key(Locale::En, ""), || render("two")).await.expect("cached");
+        let en = PageKey::landing(Locale::En);
+        let a = cache.get_or_render(&clock, 0, en.clone(), || render("one")).await.expect("renders");
+        let b = cache.get_or_render(&clock, 0, en.clone(), || render("two")).await.expect("cached");
         assert_eq!(b.html(), a.html());
-        let uk = cache.get_or_render(&clock, 0, key(Locale::Uk, ""), || render("три")).await.expect("per language");
+        let uk =
+            cache.get_or_render(&clock, 0, PageKey::landing(Locale::Uk), || render("три")).await.expect("per language");
         assert_eq!(uk.html().as_ref(), "три".as_bytes());
-        let voted = cache.get_or_render(&clock, 0, key(Locale::En, "x"), || render("mine")).await.expect("variant");
-        assert_eq!(voted.html().as_ref(), b"mine");
+        let topics = PageKey::topics(Locale::En, None);
+        let visitor = cache.get_or_render(&clock, 0, topics, || render("topics")).await.expect("another page");
+        assert_eq!(visitor.html().as_ref(), b"topics");
         clock.advance(TTL);
-        let c = cache.get_or_render(&clock, 0, key(Locale::En, ""), || render("three")).await.expect("expired");
+        let c = cache.get_or_render(&clock, 0, en.clone(), || render("three")).await.expect("expired");
         assert_eq!(c.html().as_ref(), b"three");
-        let d = cache.get_or_render(&clock, 1, key(Locale::En, ""), || render("four")).await.expect("data changed");
+        let d = cache.get_or_render(&clock, 1, en.clone(), || render("four")).await.expect("data changed");
         assert_eq!(d.html().as_ref(), b"four");
         let response = d.respond(&headers("gzip"));
         // Past its time, one request renders the page anew; the others get the old one meanwhile.
         clock.advance(TTL);
         let now = clock.now();
-        assert!(cache.fresh_or_claim(now, 1, &key(Locale::En, "")).is_none(), "the first renders");
-        let meanwhile = cache.fresh_or_claim(now, 1, &key(Locale::En, "")).expect("the others are served");
+        assert!(cache.pages.fresh_or_claim(now, &(en.clone(), 1)).is_none(), "the first renders");
+        let meanwhile = cache.pages.fresh_or_claim(now, &(en.clone(), 1)).expect("the others are served");
         assert_eq!(meanwhile.html().as_ref(), b"four");
-        assert!(cache.fresh_or_claim(now, 2, &key(Locale::En, "")).is_none(), "never from older data");
+        assert!(cache.pages.fresh_or_claim(now, &(en, 2)).is_none(), "never from older data");
         assert_eq!(response.headers().get(header::CONTENT_ENCODING).map(|v| v.as_bytes()), Some(&b"gzip"[..]));
+    }
+
+    #[test]
+    fn members_who_see_the_topics_page_alike_share_one_key() {
+        let (r1, r2) = (RoundId::new(), RoundId::new());
+        let set = |topics: &[&str]| topics.iter().map(|t| t.to_string()).collect::<std::collections::HashSet<_>>();
+        let one: MemberVotes = vec![(r1, set(&["b", "a"])), (r2, set(&[]))];
+        let same: MemberVotes = vec![(r2, set(&[])), (r1, set(&["a", "b"]))];
+        let other: MemberVotes = vec![(r1, set(&["a"])), (r2, set(&[]))];
+        let key = |refusal, votes| PageKey::topics(Locale::En, Some((refusal, votes)));
+        assert_eq!(key(None, &one), key(None, &same));
+        assert_ne!(key(None, &one), key(None, &other));
+        assert_ne!(key(None, &one), key(Some("vote-refused-lapsed"), &one));
+        assert_ne!(
+            key(None, &vec![]),
+            PageKey::topics(Locale::En, None),
+            "a member with nothing on show is not a visitor"
+        );
+        assert_ne!(PageKey::topics(Locale::Uk, None), PageKey::topics(Locale::En, None));
     }
 }

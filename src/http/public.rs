@@ -9,6 +9,7 @@ use serde::Deserialize;
 
 use super::error::AppError;
 use super::extract::{ClientIp, FieldErrors, Form, PageContext};
+use super::page_cache::PageKey;
 use super::session::lang_cookie;
 use super::state::AppState;
 use crate::assets::STATIC_FILES;
@@ -68,7 +69,7 @@ async fn show_landing(
     let locale = page.locale;
     let cached = state
         .pages
-        .get_or_render(&state.ctx.clock, generation, ("/", locale, String::new()), || render_landing(&state, &mut page))
+        .get_or_render(&state.ctx.clock, generation, PageKey::landing(locale), || render_landing(&state, &mut page))
         .await?;
     Ok(cached.respond(&headers))
 }

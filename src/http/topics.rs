@@ -12,9 +12,10 @@ use serde::{Deserialize, Serialize};
 
 use super::error::AppError;
 use super::extract::{FieldErrors, Form, PageContext, SignedInMember};
+use super::page_cache::PageKey;
 use super::state::AppState;
 use crate::clock::{format_date, format_utc};
-use crate::domain::{ArticleUrl, Member, RoundId, TopicId, TopicText};
+use crate::domain::{ArticleUrl, Locale, Member, RoundId, TopicId, TopicText};
 use crate::services::cache::{Board, MemberVotes};
 use crate::services::voting::pages::{self, RoundStanding, TopicLookup};
 use crate::services::voting::{self, Suggestion};
@@ -134,7 +135,7 @@ async fn show_topics(
     // alike (and visitors) share one rendering.
     let cached = state
         .pages
-        .get_or_render(&state.ctx.clock, generation, ("/topics", locale, viewer.key()), || {
+        .get_or_render(&state.ctx.clock, generation, viewer.key(locale), || {
             render_topics(&state, &mut page, &board, &viewer)
         })
         .await?;
@@ -156,31 +157,15 @@ impl Viewer {
         let now = state.ctx.clock.now();
         let on_show: Vec<RoundId> =
             board.rounds.iter().filter(|(r, _)| r.phase(now).on_show()).map(|(r, _)| r.id).collect();
-        let votes = voting::votes_in(&state.ctx, member.id, &on_show, fresh).await?;
+        let ballot = voting::ballot(&state.ctx, member, &on_show, fresh).await?;
         // Only members who would be refused are told why, before they press a button.
-        let refusal = match votes.is_empty() {
-            true => None,
-            false => voting::eligibility(&state.ctx, member).await?.err().map(|r| r.message_key()),
-        };
-        Ok(Self { signed_in: true, refusal, votes })
+        let refusal = ballot.refusal.map(|r| r.message_key());
+        Ok(Self { signed_in: true, refusal, votes: ballot.votes })
     }
 
-    /// Distinguishes every page this viewer may be shown; visitors share "".
-    fn key(&self) -> String {
-        let mut rounds: Vec<String> = self
-            .votes
-            .iter()
-            .map(|(round, topics)| {
-                let mut topics: Vec<&str> = topics.iter().map(String::as_str).collect();
-                topics.sort_unstable();
-                format!("{round}:{}", topics.join(","))
-            })
-            .collect();
-        rounds.sort_unstable();
-        match self.signed_in {
-            false => String::new(),
-            true => format!("member|{}|{}", self.refusal.unwrap_or(""), rounds.join(";")),
-        }
+    /// Distinguishes every page this viewer may be shown; visitors share one.
+    fn key(&self, lang: Locale) -> PageKey {
+        PageKey::topics(lang, self.signed_in.then_some((self.refusal, &*self.votes)))
     }
 }
 

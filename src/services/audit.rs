@@ -47,7 +47,7 @@ pub async fn record(
 /// A signed-in staff user was refused `permission` at `what` (method and path):
 /// the refusal is an entry of its own, written at once.
 pub async fn refused(ctx: &Context, actor: &Actor, permission: &str, what: &str) -> Result<(), StorageError> {
-    let mut tx = ctx.db.begin_write().await?;
+    let mut tx = ctx.db.transaction().await?;
     record(ctx, &mut tx, actor, "staff.refused", Some(what.to_string()), Some(format!("needs {permission}"))).await?;
     tx.commit().await.map_err(DbError::from)?;
     Ok(())

@@ -6,7 +6,7 @@
 use super::Context;
 use crate::clock::{DAY, Micros};
 use crate::db::payments::{NewMrrMovement, NewPayment, PaymentRow};
-use crate::db::{self, DbError, Tx};
+use crate::db::{self, Change, DbError, Tx};
 use crate::domain::{
     Email, Member, MemberId, MemberStatus, MrrMovementKind, PaymentKind, Subscription, SubscriptionState,
     SubscriptionStatus, Tier,
@@ -85,7 +85,7 @@ pub async fn apply_subscription(
     };
     let ever_paid = db::subscriptions::member_ever_had_mrr(&mut **tx, member_id).await?;
     db::subscriptions::upsert(&mut **tx, &row, now).await?;
-    forget_standing(ctx, tx, member_id);
+    tx.changed(Change::Standing(member_id));
     if let Some(kind) = MrrMovementKind::classify(mrr_before, mrr_after, ever_paid) {
         let movement = NewMrrMovement {
             subscription_id: row.id.clone(),
@@ -120,7 +120,7 @@ pub async fn record_payment(
         if payment.kind == PaymentKind::Subscription && payment.gross_minor > 0 {
             db::subscriptions::mark_first_paid(&mut **tx, sub, payment.occurred_at).await?;
             if let Some(member) = row.member_id {
-                forget_standing(ctx, tx, member);
+                tx.changed(Change::Standing(member));
             }
         }
     }
@@ -132,15 +132,14 @@ pub async fn record_payment(
 /// False when no member has this address.
 pub async fn comp(ctx: &Context, actor: &super::audit::Actor, email: &Email, days: i64) -> Result<bool, BillingError> {
     let until = (days > 0).then(|| ctx.clock.now() + days * DAY);
-    let mut tx = ctx.db.begin_write().await?;
+    let mut tx = ctx.db.transaction().await?;
     let Some(member) = db::members::find_by_email(&mut *tx, email).await? else { return Ok(false) };
     let member = member.id;
     db::members::set_comped_until(&mut *tx, member, until).await?;
-    forget_standing(ctx, &mut tx, member);
+    tx.changed(Change::Member(member));
     let detail = until.map_or_else(|| "ended".to_string(), crate::clock::format_utc);
     super::audit::record(ctx, &mut tx, actor, "member.comp", Some(member.to_string()), Some(detail)).await?;
     tx.commit().await.map_err(DbError::from)?;
-    ctx.caches.sessions.clear();
     Ok(true)
 }
 
@@ -188,7 +187,7 @@ pub struct Standing {
 
 /// Derives the member's status from their subscriptions (and any comp).
 pub async fn standing(ctx: &Context, member_id: MemberId) -> Result<Standing, BillingError> {
-    let comped_until = db::members::comped_until(ctx.db.pool(), member_id).await?;
+    let comped_until = db::members::comped_until(ctx.db.read(), member_id).await?;
     standing_given(ctx, member_id, comped_until).await
 }
 
@@ -207,7 +206,7 @@ pub const ACCOUNT_PAYMENTS: i64 = 50;
 pub async fn account_billing(ctx: &Context, member: &Member) -> Result<AccountBilling, BillingError> {
     let standing = standing_of(ctx, member).await?;
     let payments =
-        ctx.db.read(async |conn| db::payments::list_for_member(conn, member.id, ACCOUNT_PAYMENTS).await).await?;
+        ctx.db.read_hot(async |conn| db::payments::list_for_member(conn, member.id, ACCOUNT_PAYMENTS).await).await?;
     Ok(AccountBilling { standing, payments })
 }
 
@@ -216,18 +215,12 @@ pub async fn standing_of(ctx: &Context, member: &Member) -> Result<Standing, Bil
     standing_given(ctx, member.id, member.comped_until).await
 }
 
-/// Forgets what was cached from the standing of `member` once `tx` commits.
-fn forget_standing(ctx: &Context, tx: &mut Tx, member: MemberId) {
-    let caches = ctx.caches.clone();
-    tx.after_commit(move || caches.eligibility.remove(&member));
-}
-
 async fn standing_given(
     ctx: &Context,
     member_id: MemberId,
     comped_until: Option<Micros>,
 ) -> Result<Standing, BillingError> {
-    let subscriptions = ctx.db.read(async |conn| db::subscriptions::list_for_member(conn, member_id).await).await?;
+    let subscriptions = ctx.db.read_hot(async |conn| db::subscriptions::list_for_member(conn, member_id).await).await?;
     standing_from(ctx, subscriptions, comped_until).await
 }
 
@@ -265,7 +258,7 @@ pub async fn standing_from(
             match catalog.tiers.iter().find(|t| t.id == id) {
                 Some(t) => Some(t.clone()),
                 // An archived tier is not in the catalogue of active ones.
-                None => db::tiers::find(ctx.db.pool(), id).await?,
+                None => db::tiers::find(ctx.db.read(), id).await?,
             }
         }
         _ => None,

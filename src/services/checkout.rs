@@ -7,7 +7,7 @@ use super::{Context, sessions};
 use crate::clock::{DAY, MINUTE};
 use crate::db::payments::NewPayment;
 use crate::db::sessions::Owner;
-use crate::db::{self, DbError};
+use crate::db::{self, Change, DbError};
 use crate::domain::{
     Currency, Email, Interval, Locale, Member, MemberId, Money, PaymentKind, PersonName, SubscriptionState,
     SubscriptionStatus, Tier, TierPrice,
@@ -65,7 +65,7 @@ pub enum CheckoutStart {
 
 /// A live price of an active tier, or an error.
 pub async fn offered_price(ctx: &Context, price_id: &str) -> Result<TierPrice, CheckoutError> {
-    let price = db::tiers::find_price(ctx.db.pool(), price_id).await?.ok_or(CheckoutError::UnknownPrice)?;
+    let price = db::tiers::find_price(ctx.db.read(), price_id).await?.ok_or(CheckoutError::UnknownPrice)?;
     let catalog = super::tiers::catalog(ctx).await.map_err(DbError::from)?;
     if !catalog.prices.iter().any(|p| p.id == price.id) {
         return Err(CheckoutError::UnknownPrice);
@@ -76,7 +76,7 @@ pub async fn offered_price(ctx: &Context, price_id: &str) -> Result<TierPrice, C
 /// A price (live or archived: an open checkout keeps the price it was made with)
 /// and its tier, for the demo checkout page to say what is being bought.
 pub async fn subscription_offer(ctx: &Context, price_id: &str) -> Result<Option<(Tier, TierPrice)>, CheckoutError> {
-    let pool = ctx.db.pool();
+    let pool = ctx.db.read();
     let Some(price) = db::tiers::find_price(pool, price_id).await? else { return Ok(None) };
     Ok(db::tiers::find(pool, price.tier_id).await?.map(|tier| (tier, price)))
 }
@@ -113,7 +113,7 @@ pub async fn start_patron_checkout(
     ip: &str,
 ) -> Result<CheckoutStart, CheckoutError> {
     rate_limit::check(ctx, &[(CHECKOUT_PER_IP, ip)]).await?;
-    let mut tx = ctx.db.begin_write().await?;
+    let mut tx = ctx.db.transaction().await?;
     let created = db::members::insert_if_absent(
         &mut *tx,
         MemberId::new(),
@@ -126,7 +126,7 @@ pub async fn start_patron_checkout(
     let member = db::members::find_by_email(&mut *tx, email).await?.ok_or(DbError::NotFound)?;
     tx.commit().await.map_err(DbError::from)?;
     if billing::standing(ctx, member.id).await?.has_access {
-        let mut tx = ctx.db.begin_write().await?;
+        let mut tx = ctx.db.transaction().await?;
         membership::send_sign_in_link(ctx, &mut tx, &member, false).await?;
         tx.commit().await.map_err(DbError::from)?;
         ctx.mail_wakeup.notify_one();
@@ -178,7 +178,7 @@ pub async fn start_donation_checkout(
     let total = if cover_fee { Money::new(amount.minor + simulated_fee(amount), amount.currency) } else { amount };
     if let Payments::Stripe { gateway, .. } = &ctx.payments {
         let customer = match donor {
-            Some(member) => db::members::customer_id(ctx.db.pool(), member).await?,
+            Some(member) => db::members::customer_id(ctx.db.read(), member).await?,
             None => None,
         };
         let description = format!("One-time gift to {}", ctx.newsroom_name);
@@ -204,14 +204,14 @@ pub async fn start_donation_checkout(
 
 /// The member's Stripe customer, created once: never a second customer for a member.
 async fn stripe_customer(ctx: &Context, gateway: &StripeGateway, member: &Member) -> Result<String, CheckoutError> {
-    if let Some(id) = db::members::customer_id(ctx.db.pool(), member.id).await? {
+    if let Some(id) = db::members::customer_id(ctx.db.read(), member.id).await? {
         return Ok(id);
     }
     let email = member.email.as_ref().map(|e| e.to_string()).unwrap_or_default();
     let created = gateway.create_customer(member.id, &email, member.name.as_deref()).await?;
     db::members::link_customer(&mut *ctx.db.write().await?, member.id, &created).await?;
     // Another request may have linked one first; the stored one wins.
-    Ok(db::members::customer_id(ctx.db.pool(), member.id).await?.unwrap_or(created))
+    Ok(db::members::customer_id(ctx.db.read(), member.id).await?.unwrap_or(created))
 }
 
 /// The Stripe product and price behind one of our tier prices, created on first use.
@@ -220,13 +220,16 @@ async fn stripe_price(
     gateway: &StripeGateway,
     price: &TierPrice,
 ) -> Result<(String, String), CheckoutError> {
-    let pool = ctx.db.pool();
+    let pool = ctx.db.read();
     let tier = db::tiers::find(pool, price.tier_id).await?.ok_or(CheckoutError::UnknownPrice)?;
     let product = match tier.stripe_product_id {
         Some(p) => p,
         None => {
             let created = gateway.create_product(&tier.id.to_string(), &tier.name).await?;
-            db::tiers::set_stripe_product(&mut *ctx.db.write().await?, tier.id, &created).await?;
+            let mut writer = ctx.db.write().await?;
+            db::tiers::set_stripe_product(&mut *writer, tier.id, &created).await?;
+            writer.changed(Change::Catalog);
+            drop(writer);
             db::tiers::find(pool, tier.id).await?.and_then(|t| t.stripe_product_id).unwrap_or(created)
         }
     };
@@ -234,7 +237,10 @@ async fn stripe_price(
         Some(p) => p.clone(),
         None => {
             let created = gateway.create_price(&price.id, &product, price.amount, price.interval).await?;
-            db::tiers::set_stripe_price(&mut *ctx.db.write().await?, &price.id, &created).await?;
+            let mut writer = ctx.db.write().await?;
+            db::tiers::set_stripe_price(&mut *writer, &price.id, &created).await?;
+            writer.changed(Change::Catalog);
+            drop(writer);
             db::tiers::find_price(pool, &price.id).await?.and_then(|p| p.stripe_price_id).unwrap_or(created)
         }
     };
@@ -260,7 +266,7 @@ pub async fn confirm_stripe_checkout(
         return Ok(None);
     };
     let state = gateway.subscription(sub).await?;
-    let mut tx = ctx.db.begin_write().await?;
+    let mut tx = ctx.db.transaction().await?;
     if !matches!(billing::apply_subscription(ctx, &mut tx, &state).await?, Applied::Applied { .. }) {
         return Ok(None);
     }
@@ -288,7 +294,7 @@ pub async fn ensure_stripe_price(ctx: &Context, price: &TierPrice) -> Result<(),
 pub async fn billing_portal_url(ctx: &Context, member: MemberId) -> Result<String, CheckoutError> {
     match &ctx.payments {
         Payments::Demo => Ok("/demo/portal".to_string()),
-        Payments::Stripe { gateway, .. } => match db::members::customer_id(ctx.db.pool(), member).await? {
+        Payments::Stripe { gateway, .. } => match db::members::customer_id(ctx.db.read(), member).await? {
             Some(customer) => Ok(gateway.portal(&customer, &ctx.url("/account")).await?),
             None => Ok("/account".to_string()),
         },
@@ -334,7 +340,7 @@ pub async fn complete_demo_checkout(
     let now = ctx.clock.now();
     let amount = checkout.amount();
     let member_id: Option<MemberId> = checkout.member_id.as_deref().and_then(|m| m.parse().ok());
-    let mut tx = ctx.db.begin_write().await?;
+    let mut tx = ctx.db.transaction().await?;
     let result = match checkout.kind {
         CheckoutKind::Subscription => {
             let (Some(member_id), Some(price_id)) = (member_id, checkout.price_id.as_deref()) else {
@@ -457,7 +463,7 @@ pub async fn demo_portal_action(ctx: &Context, member_id: MemberId, action: Port
             state.ended_at = Some(now);
         }
     }
-    let mut tx = ctx.db.begin_write().await?;
+    let mut tx = ctx.db.transaction().await?;
     billing::apply_subscription(ctx, &mut tx, &state).await?;
     tx.commit().await.map_err(DbError::from)?;
     Ok(())

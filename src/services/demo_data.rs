@@ -87,7 +87,7 @@ struct Sim<'a> {
 }
 
 pub async fn generate(ctx: &Context, options: Options) -> Result<Report, DemoDataError> {
-    let pool = ctx.db.pool();
+    let pool = ctx.db.read();
     if let Ok(email) = Email::parse(DEMO_PATRON)
         && db::members::find_by_email(pool, &email).await?.is_some()
     {
@@ -103,7 +103,7 @@ pub async fn generate(ctx: &Context, options: Options) -> Result<Report, DemoDat
     let batch = 500;
     let mut index = 0u32;
     while index < options.members {
-        let mut tx = ctx.db.begin_write().await?;
+        let mut tx = ctx.db.transaction().await?;
         for i in index..(index + batch).min(options.members) {
             sim.member(&mut tx, i, span, &prices, &tiers).await?;
         }
@@ -154,15 +154,15 @@ impl Sim<'_> {
     async fn voting(&mut self, months: u32) -> Result<(), DbError> {
         use crate::domain::{RoundId, TopicId, TopicStatus};
         let ctx = self.ctx;
-        let patrons = db::subscriptions::active_paid_member_ids(ctx.db.pool()).await?;
+        let patrons = db::subscriptions::active_paid_member_ids(ctx.db.read()).await?;
         let demo_patron = match Email::parse(DEMO_PATRON) {
-            Ok(e) => db::members::find_by_email(ctx.db.pool(), &e).await?.map(|m| m.id),
+            Ok(e) => db::members::find_by_email(ctx.db.read(), &e).await?.map(|m| m.id),
             Err(_) => None,
         };
         let voters: Vec<MemberId> = patrons.into_iter().filter(|m| Some(*m) != demo_patron).collect();
         let span = i64::from(months.max(1)) * 30 * DAY;
         let rounds = (months / 3).clamp(1, 6) as usize;
-        let mut tx = ctx.db.begin_write().await?;
+        let mut tx = ctx.db.transaction().await?;
         // Past rounds: four topics each; the winner got covered, the runner-up planned.
         let mut next_topic = 0;
         for r in 0..rounds {
@@ -616,11 +616,11 @@ impl Sim<'_> {
 /// sessions service exactly as confirming a sign-in link does; fewer are returned
 /// when fewer members may vote.
 pub async fn sign_in_voters(ctx: &Context, count: u32) -> Result<Vec<String>, DbError> {
-    let mut voters = db::subscriptions::active_paid_member_ids(ctx.db.pool()).await?;
+    let mut voters = db::subscriptions::active_paid_member_ids(ctx.db.read()).await?;
     voters.truncate(count as usize);
     let mut cookies = Vec::with_capacity(voters.len());
     for chunk in voters.chunks(500) {
-        let mut tx = ctx.db.begin_write().await?;
+        let mut tx = ctx.db.transaction().await?;
         for member in chunk {
             db::members::touch_sign_in(&mut *tx, *member, ctx.clock.now()).await?;
             let owner = db::sessions::Owner::Member(*member);

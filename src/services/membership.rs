@@ -7,7 +7,7 @@ use super::rate_limit::{self, RateLimitError, SIGN_IN_PER_EMAIL, SIGN_IN_PER_IP}
 use super::sessions;
 use crate::clock::{MINUTE, Micros, format_rfc3339};
 use crate::db::sessions::Owner;
-use crate::db::{self, DbError};
+use crate::db::{self, Change, DbError};
 use crate::domain::{Email, Locale, LoginPurpose, Member, MemberId, PersonName};
 use crate::tokens::{hash_token, is_well_formed, new_token};
 
@@ -60,7 +60,7 @@ pub async fn join(
     ip: &str,
 ) -> Result<(), MembershipError> {
     rate_limit::check(ctx, &[(SIGN_IN_PER_EMAIL, email.as_str()), (SIGN_IN_PER_IP, ip)]).await?;
-    let mut tx = ctx.db.begin_write().await?;
+    let mut tx = ctx.db.transaction().await?;
     let id = MemberId::new();
     let created =
         db::members::insert_if_absent(&mut *tx, id, email, name.map(PersonName::as_str), locale, ctx.clock.now())
@@ -80,7 +80,7 @@ pub async fn join(
 #[tracing::instrument(skip_all)]
 pub async fn request_sign_in(ctx: &Context, email: &Email, ip: &str) -> Result<(), MembershipError> {
     rate_limit::check(ctx, &[(SIGN_IN_PER_EMAIL, email.as_str()), (SIGN_IN_PER_IP, ip)]).await?;
-    let mut tx = ctx.db.begin_write().await?;
+    let mut tx = ctx.db.transaction().await?;
     let Some(member) = db::members::find_by_email(&mut *tx, email).await? else {
         return Ok(());
     };
@@ -126,7 +126,7 @@ pub async fn sign_in_link_is_valid(ctx: &Context, token: &str) -> Result<bool, M
     if !is_well_formed(token) {
         return Ok(false);
     }
-    Ok(db::login_tokens::is_valid(ctx.db.pool(), &hash_token(token), LoginPurpose::MemberSignIn, ctx.clock.now())
+    Ok(db::login_tokens::is_valid(ctx.db.read(), &hash_token(token), LoginPurpose::MemberSignIn, ctx.clock.now())
         .await?)
 }
 
@@ -141,7 +141,7 @@ pub async fn confirm_sign_in(
         return Err(MembershipError::InvalidLink);
     }
     let now = ctx.clock.now();
-    let mut tx = ctx.db.begin_write().await?;
+    let mut tx = ctx.db.transaction().await?;
     let owner = db::login_tokens::consume(&mut *tx, &hash_token(token), LoginPurpose::MemberSignIn, now)
         .await?
         .ok_or(MembershipError::InvalidLink)?;
@@ -165,26 +165,28 @@ pub async fn update_profile(
     locale: Locale,
 ) -> Result<(), MembershipError> {
     let (name, public_name) = (name.map(PersonName::as_str), public_name.map(PersonName::as_str));
-    db::members::update_profile(&mut *ctx.db.write().await?, member_id, name, public_name, locale).await.map_err(
-        |e| match e {
-            DbError::NotFound => MembershipError::NotFound,
-            e => e.into(),
-        },
-    )?;
-    ctx.caches.sessions.clear();
+    let mut writer = ctx.db.write().await?;
+    db::members::update_profile(&mut *writer, member_id, name, public_name, locale).await.map_err(|e| match e {
+        DbError::NotFound => MembershipError::NotFound,
+        e => e.into(),
+    })?;
+    writer.changed(Change::Member(member_id));
     Ok(())
 }
 
 pub async fn set_locale(ctx: &Context, member_id: MemberId, locale: Locale) -> Result<(), MembershipError> {
-    db::members::set_locale(&mut *ctx.db.write().await?, member_id, locale).await?;
-    ctx.caches.sessions.clear();
+    let mut writer = ctx.db.write().await?;
+    db::members::set_locale(&mut *writer, member_id, locale).await?;
+    writer.changed(Change::Member(member_id));
     Ok(())
 }
 
 /// Ends every session of the member (all devices).
 pub async fn sign_out_everywhere(ctx: &Context, member_id: MemberId) -> Result<u64, MembershipError> {
-    let n = db::sessions::delete_for_member(&mut *ctx.db.write().await?, member_id).await?;
-    ctx.caches.sessions.clear();
+    let mut writer = ctx.db.write().await?;
+    let n = db::sessions::delete_for_member(&mut *writer, member_id).await?;
+    writer.changed(Change::Member(member_id));
+    drop(writer);
     tracing::info!(member.id = %member_id, sessions = n, "member signed out everywhere");
     Ok(n)
 }
@@ -235,14 +237,14 @@ pub struct ExportedSession {
 
 /// Everything we hold about the member, for "download my data".
 pub async fn export(ctx: &Context, member_id: MemberId) -> Result<MemberExport, MembershipError> {
-    let member = db::members::find_by_id(ctx.db.pool(), member_id).await?.ok_or(MembershipError::NotFound)?;
-    let sessions = db::sessions::list_for_member(ctx.db.pool(), member_id).await?;
-    let topics_suggested = db::topics::suggested_by(ctx.db.pool(), member_id)
+    let member = db::members::find_by_id(ctx.db.read(), member_id).await?.ok_or(MembershipError::NotFound)?;
+    let sessions = db::sessions::list_for_member(ctx.db.read(), member_id).await?;
+    let topics_suggested = db::topics::suggested_by(ctx.db.read(), member_id)
         .await?
         .into_iter()
         .map(|(title, status, at)| ExportedTopic { title, status, suggested_at: format_rfc3339(at) })
         .collect();
-    let votes = db::topics::votes_of(ctx.db.pool(), member_id)
+    let votes = db::topics::votes_of(ctx.db.read(), member_id)
         .await?
         .into_iter()
         .map(|(round, topic, weight, at)| ExportedVote { round, topic, weight, cast_at: format_rfc3339(at) })
@@ -278,7 +280,7 @@ pub async fn export(ctx: &Context, member_id: MemberId) -> Result<MemberExport, 
 async fn cancel_subscriptions(ctx: &Context, member_id: MemberId) -> Result<(), MembershipError> {
     use crate::payments::Payments;
     use crate::services::billing;
-    for sub in db::subscriptions::list_for_member(ctx.db.pool(), member_id).await? {
+    for sub in db::subscriptions::list_for_member(ctx.db.read(), member_id).await? {
         if sub.status.is_terminal() {
             continue;
         }
@@ -295,7 +297,7 @@ async fn cancel_subscriptions(ctx: &Context, member_id: MemberId) -> Result<(), 
                 state
             }
         };
-        let mut tx = ctx.db.begin_write().await?;
+        let mut tx = ctx.db.transaction().await?;
         billing::apply_subscription(ctx, &mut tx, &state).await?;
         tx.commit().await.map_err(DbError::from)?;
     }
@@ -308,7 +310,7 @@ async fn cancel_subscriptions(ctx: &Context, member_id: MemberId) -> Result<(), 
 #[tracing::instrument(skip_all, fields(member.id = %member_id))]
 pub async fn delete_account(ctx: &Context, member_id: MemberId) -> Result<(), MembershipError> {
     cancel_subscriptions(ctx, member_id).await?;
-    let mut tx = ctx.db.begin_write().await?;
+    let mut tx = ctx.db.transaction().await?;
     let member = db::members::find_by_id(&mut *tx, member_id)
         .await?
         .filter(|m| m.deleted_at.is_none())
@@ -320,8 +322,8 @@ pub async fn delete_account(ctx: &Context, member_id: MemberId) -> Result<(), Me
     db::login_tokens::delete_for_member(&mut *tx, member_id).await?;
     db::topics::unfollow_all(&mut *tx, member_id).await?;
     db::members::anonymise(&mut *tx, member_id, ctx.clock.now()).await?;
+    tx.changed(Change::Member(member_id));
     tx.commit().await.map_err(DbError::from)?;
-    ctx.caches.sessions.clear();
     tracing::info!("member deleted their account");
     Ok(())
 }

@@ -6,7 +6,7 @@ use super::Context;
 use super::StorageError;
 use crate::clock::{DAY, HOUR, MINUTE, Micros};
 use crate::db::sessions::{self, Owner};
-use crate::db::{DbError, Tx};
+use crate::db::{Change, DbError, Tx};
 use crate::domain::{Member, StaffUser};
 use crate::tokens::{hash_token, is_well_formed, new_token};
 
@@ -54,11 +54,13 @@ pub async fn member_for_cookie(ctx: &Context, cookie: &str) -> Result<Option<Arc
     }
     let now = ctx.clock.now();
     let id = hash_token(cookie);
-    if let Some(found) = ctx.caches.sessions.get(&id, now) {
-        return Ok(Some(found));
+    if let Some((ends, member)) = ctx.caches.sessions.get(&id, now)
+        && now < ends
+    {
+        return Ok(Some(member));
     }
-    let Some((session, member, subscriptions)) =
-        ctx.db.read(async |conn| sessions::find_member_session(conn, &id, now).await).await?
+    let Some((session, member)) =
+        ctx.db.read_hot(async |conn| sessions::find_member_session(conn, &id, now).await).await?
     else {
         return Ok(None);
     };
@@ -66,11 +68,7 @@ pub async fn member_for_cookie(ctx: &Context, cookie: &str) -> Result<Option<Arc
         sessions::touch(&mut *ctx.db.write().await?, &session.id, now, now + MEMBER.idle).await?;
     }
     let member = Arc::new(member);
-    ctx.caches.sessions.put(now, &session, member.clone());
-    // Read in the same statement; a failure here only means reading them again.
-    if let Err(e) = super::voting::ballot::note_eligibility(ctx, &member, subscriptions, now).await {
-        tracing::warn!(error = %e, "could not work out a member's eligibility to vote");
-    }
+    ctx.caches.sessions.put(now, id, (session.expires_at.min(session.idle_expires_at), member.clone()));
     Ok(Some(member))
 }
 
@@ -82,7 +80,7 @@ pub async fn staff_for_cookie(ctx: &Context, cookie: &str) -> Result<Option<Staf
     let now = ctx.clock.now();
     let id = hash_token(cookie);
     let Some((user, last_seen, _)) =
-        ctx.db.read(async |conn| sessions::find_staff_session(conn, &id, now).await).await?
+        ctx.db.read_hot(async |conn| sessions::find_staff_session(conn, &id, now).await).await?
     else {
         return Ok(None);
     };
@@ -95,8 +93,10 @@ pub async fn staff_for_cookie(ctx: &Context, cookie: &str) -> Result<Option<Staf
 /// Ends the session behind a cookie value.
 pub async fn end(ctx: &Context, cookie: &str) -> Result<(), StorageError> {
     if is_well_formed(cookie) {
-        sessions::delete(&mut *ctx.db.write().await?, &hash_token(cookie)).await?;
-        ctx.caches.sessions.clear();
+        let id = hash_token(cookie);
+        let mut writer = ctx.db.write().await?;
+        sessions::delete(&mut *writer, &id).await?;
+        writer.changed(Change::SessionEnded(id));
     }
     Ok(())
 }

@@ -90,7 +90,7 @@ pub async fn invite(
     allow_existing: bool,
 ) -> Result<(StaffUser, String), StaffError> {
     let now = ctx.clock.now();
-    let mut tx = ctx.db.begin_write().await?;
+    let mut tx = ctx.db.transaction().await?;
     let existing = db::staff::find_by_email(&mut *tx, email).await?;
     let user = match existing {
         Some(_) if !allow_existing => return Err(StaffError::EmailTaken),
@@ -131,7 +131,7 @@ pub async fn invite(
 /// With no staff account yet, makes a new one-time link for creating the first
 /// administrator (older ones stop working); `None` once any staff account exists.
 pub async fn setup_link_if_needed(ctx: &Context) -> Result<Option<String>, StaffError> {
-    let mut tx = ctx.db.begin_write().await?;
+    let mut tx = ctx.db.transaction().await?;
     if db::staff::count(&mut *tx).await? > 0 {
         return Ok(None);
     }
@@ -154,14 +154,14 @@ pub async fn setup_link_if_needed(ctx: &Context) -> Result<Option<String>, Staff
 
 /// Every staff account, oldest first, for the staff page.
 pub async fn list_accounts(ctx: &Context) -> Result<Vec<StaffUser>, StaffError> {
-    Ok(db::staff::list(ctx.db.pool()).await?)
+    Ok(db::staff::list(ctx.db.read()).await?)
 }
 
 pub async fn link_is_valid(ctx: &Context, token: &str, purpose: LoginPurpose) -> Result<bool, StaffError> {
     if !is_well_formed(token) {
         return Ok(false);
     }
-    Ok(db::login_tokens::is_valid(ctx.db.pool(), &hash_token(token), purpose, ctx.clock.now()).await?)
+    Ok(db::login_tokens::is_valid(ctx.db.read(), &hash_token(token), purpose, ctx.clock.now()).await?)
 }
 
 /// Creates the first administrator from the set-up link; returns the session cookie.
@@ -179,7 +179,7 @@ pub async fn complete_setup(
     }
     let hash = hash_password(password).await?;
     let now = ctx.clock.now();
-    let mut tx = ctx.db.begin_write().await?;
+    let mut tx = ctx.db.transaction().await?;
     if db::staff::count(&mut *tx).await? > 0 {
         return Err(StaffError::SetupDone);
     }
@@ -211,7 +211,7 @@ pub async fn set_password(
     }
     let hash = hash_password(password).await?;
     let now = ctx.clock.now();
-    let mut tx = ctx.db.begin_write().await?;
+    let mut tx = ctx.db.transaction().await?;
     let owner = db::login_tokens::consume(&mut *tx, &hash_token(token), LoginPurpose::StaffPassword, now)
         .await?
         .ok_or(StaffError::InvalidLink)?;
@@ -240,10 +240,10 @@ pub async fn sign_in(
     user_agent: Option<&str>,
 ) -> Result<(StaffUser, String), StaffError> {
     rate_limit::check(ctx, &[(STAFF_LOGIN_PER_EMAIL, email.as_str()), (STAFF_LOGIN_PER_IP, ip)]).await?;
-    let user = db::staff::find_by_email(ctx.db.pool(), email).await?;
+    let user = db::staff::find_by_email(ctx.db.read(), email).await?;
     let stored = user.as_ref().and_then(|u| u.password_hash.clone());
     let ok = verify_password(password.to_string(), stored).await;
-    let mut tx = ctx.db.begin_write().await?;
+    let mut tx = ctx.db.transaction().await?;
     let user = match user {
         Some(user) if ok && user.disabled_at.is_none() => user,
         _ => {
@@ -262,7 +262,7 @@ pub async fn sign_in(
 
 pub async fn sign_out(ctx: &Context, user: &StaffUser, cookie: &str, ip: &str) -> Result<(), StaffError> {
     sessions::end(ctx, cookie).await.map_err(DbError::from)?;
-    let mut tx = ctx.db.begin_write().await?;
+    let mut tx = ctx.db.transaction().await?;
     audit::record(ctx, &mut tx, &Actor::staff(user, ip), "staff.sign_out", None, None).await?;
     tx.commit().await.map_err(DbError::from)?;
     Ok(())
@@ -285,7 +285,7 @@ async fn ensure_admin_remains(
 }
 
 pub async fn change_role(ctx: &Context, actor: &Actor, target: StaffId, role: Role) -> Result<(), StaffError> {
-    let mut tx = ctx.db.begin_write().await?;
+    let mut tx = ctx.db.transaction().await?;
     let user = db::staff::find_by_id(&mut *tx, target).await?.ok_or(StaffError::NotFound)?;
     ensure_admin_remains(&mut tx, &user, Some(role), false).await?;
     db::staff::set_role(&mut *tx, target, role).await?;
@@ -304,7 +304,7 @@ pub async fn change_role(ctx: &Context, actor: &Actor, target: StaffId, role: Ro
 
 /// Disables (and signs out) or re-enables a staff account.
 pub async fn set_disabled(ctx: &Context, actor: &Actor, target: StaffId, disabled: bool) -> Result<(), StaffError> {
-    let mut tx = ctx.db.begin_write().await?;
+    let mut tx = ctx.db.transaction().await?;
     let user = db::staff::find_by_id(&mut *tx, target).await?.ok_or(StaffError::NotFound)?;
     if disabled {
         ensure_admin_remains(&mut tx, &user, None, true).await?;

@@ -183,7 +183,7 @@ pub async fn process(ctx: &Context, only: Option<&str>, worker: &str) -> Result<
 /// False when there is no such event or its status is not one to retry.
 #[tracing::instrument(skip_all, fields(stripe.event_id = %id))]
 pub async fn retry(ctx: &Context, actor: &Actor, id: &str, worker: &str) -> Result<bool, StorageError> {
-    let mut tx = ctx.db.begin_write().await?;
+    let mut tx = ctx.db.transaction().await?;
     if !db::stripe_events::requeue(&mut *tx, id, ctx.clock.now()).await? {
         return Ok(false);
     }
@@ -328,7 +328,7 @@ async fn record_donation(
     let donor = match donor {
         Some(m) => Some(m),
         None => match charge.customer_id.as_deref() {
-            Some(c) => db::members::find_by_customer_id(ctx.db.pool(), c).await?,
+            Some(c) => db::members::find_by_customer_id(ctx.db.read(), c).await?,
             None => None,
         },
     };
@@ -343,7 +343,7 @@ async fn record_donation(
     );
     row.member_id = donor;
     row.description = Some("Donation".into());
-    let mut tx = ctx.db.begin_write().await?;
+    let mut tx = ctx.db.transaction().await?;
     billing::record_payment(ctx, &mut tx, &row, None).await?;
     tx.commit().await.map_err(DbError::from)?;
     Ok(Outcome::Applied)
@@ -352,12 +352,12 @@ async fn record_donation(
 /// Every refund of a charge, one (negative) ledger row per refund id.
 async fn record_refunds(ctx: &Context, gateway: &StripeGateway, charge_id: &str) -> Result<Outcome, ApplyError> {
     let charge = gateway.charge(charge_id).await?;
-    let owner = db::payments::owner_of_charge(ctx.db.pool(), &charge.id).await?;
+    let owner = db::payments::owner_of_charge(ctx.db.read(), &charge.id).await?;
     if owner.is_none() {
         return Ok(Outcome::Ignored);
     }
     let (member, subscription) = owner.unwrap_or_default();
-    let mut tx = ctx.db.begin_write().await?;
+    let mut tx = ctx.db.transaction().await?;
     for refund in charge.refunds.iter().filter(|r| r.succeeded) {
         let mut row = ledger_row(
             PaymentKind::Refund,
@@ -386,10 +386,10 @@ async fn record_refunds(ctx: &Context, gateway: &StripeGateway, charge_id: &str)
 /// A dispute takes the money back (and its fee); winning it returns the money.
 async fn record_dispute(ctx: &Context, gateway: &StripeGateway, dispute_id: &str) -> Result<Outcome, ApplyError> {
     let dispute = gateway.dispute(dispute_id).await?;
-    let Some((member, subscription)) = db::payments::owner_of_charge(ctx.db.pool(), &dispute.charge_id).await? else {
+    let Some((member, subscription)) = db::payments::owner_of_charge(ctx.db.read(), &dispute.charge_id).await? else {
         return Ok(Outcome::Ignored);
     };
-    let mut tx = ctx.db.begin_write().await?;
+    let mut tx = ctx.db.transaction().await?;
     let withdrawn = dispute.balance_transactions.first();
     let mut row = ledger_row(
         PaymentKind::Dispute,
@@ -452,7 +452,7 @@ async fn apply_invoice(ctx: &Context, gateway: &StripeGateway, invoice_id: &str)
             description: Some("Membership".into()),
             occurred_at: invoice.paid_at.unwrap_or_else(|| ctx.clock.now()),
         };
-        let mut tx = ctx.db.begin_write().await?;
+        let mut tx = ctx.db.transaction().await?;
         billing::record_payment(ctx, &mut tx, &payment, Some(sub)).await?;
         tx.commit().await.map_err(DbError::from)?;
     }
@@ -521,7 +521,7 @@ pub async fn sync_all(ctx: &Context) -> Result<SyncReport, anyhow::Error> {
 /// Re-reads the subscription from Stripe and applies that, whatever the event said.
 async fn sync_subscription(ctx: &Context, gateway: &StripeGateway, id: &str) -> Result<Outcome, ApplyError> {
     let state = gateway.subscription(id).await?;
-    let mut tx = ctx.db.begin_write().await?;
+    let mut tx = ctx.db.transaction().await?;
     let applied = billing::apply_subscription(ctx, &mut tx, &state).await?;
     tx.commit().await.map_err(DbError::from)?;
     Ok(match applied {

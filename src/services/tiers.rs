@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use super::audit::{self, Actor};
 use super::{Context, StorageError};
 use crate::db::tiers::TierFields;
-use crate::db::{self, DbError};
+use crate::db::{self, Change, DbError};
 use crate::domain::{Interval, Money, Tier, TierId, TierPrice};
 use crate::payments::Payments;
 
@@ -46,12 +46,12 @@ pub async fn catalog(ctx: &Context) -> Result<std::sync::Arc<super::cache::Catal
     Ok(ctx
         .caches
         .catalog
-        .get_or_load(&ctx.clock, || async {
-            let pool = ctx.db.pool();
-            Ok::<_, DbError>(super::cache::Catalog {
+        .get_or_load(&ctx.clock, (), || async {
+            let pool = ctx.db.read();
+            Ok::<_, DbError>(std::sync::Arc::new(super::cache::Catalog {
                 tiers: db::tiers::list_active(pool).await?,
                 prices: db::tiers::list_live_prices(pool).await?,
-            })
+            }))
         })
         .await?)
 }
@@ -59,7 +59,7 @@ pub async fn catalog(ctx: &Context) -> Result<std::sync::Arc<super::cache::Catal
 /// Every tier, archived ones too, each with its live prices (two queries, not
 /// one per tier), for the staff tier list.
 pub async fn list_for_staff(ctx: &Context) -> Result<Vec<TierWithPrices>, StorageError> {
-    let pool = ctx.db.pool();
+    let pool = ctx.db.read();
     let tiers = db::tiers::list_all(pool).await?;
     let mut by_tier: HashMap<TierId, Vec<TierPrice>> = HashMap::new();
     for price in db::tiers::live_prices_of_all(pool).await? {
@@ -73,7 +73,7 @@ pub async fn list_for_staff(ctx: &Context) -> Result<Vec<TierWithPrices>, Storag
 
 /// One tier with its live prices, for its edit form.
 pub async fn find_for_staff(ctx: &Context, id: TierId) -> Result<TierWithPrices, TierError> {
-    let pool = ctx.db.pool();
+    let pool = ctx.db.read();
     let tier = db::tiers::find(pool, id).await?.ok_or(TierError::NotFound)?;
     let prices = db::tiers::live_prices_of(pool, id).await?;
     Ok(TierWithPrices { tier, prices })
@@ -91,7 +91,7 @@ pub async fn save(ctx: &Context, actor: &Actor, id: Option<TierId>, input: &Tier
         position: input.position,
         active: input.active,
     };
-    let mut tx = ctx.db.begin_write().await?;
+    let mut tx = ctx.db.transaction().await?;
     let tier_id = id.unwrap_or_default();
     let result = match id {
         Some(id) => db::tiers::update(&mut *tx, id, &fields, now).await,
@@ -119,8 +119,8 @@ pub async fn save(ctx: &Context, actor: &Actor, id: Option<TierId>, input: &Tier
     }
     let action = if id.is_some() { "tier.update" } else { "tier.create" };
     audit::record(ctx, &mut tx, actor, action, Some(input.name.clone()), Some(changes.join("; "))).await?;
+    tx.changed(Change::Catalog);
     tx.commit().await.map_err(DbError::from)?;
-    ctx.caches.catalog_changed();
     sync_to_stripe(ctx, tier_id).await;
     Ok(tier_id)
 }
@@ -129,7 +129,7 @@ pub async fn save(ctx: &Context, actor: &Actor, id: Option<TierId>, input: &Tier
 /// a failure is logged and checkout creates them later instead.
 async fn sync_to_stripe(ctx: &Context, tier: TierId) {
     if let Payments::Stripe { .. } = &ctx.payments {
-        let prices = match db::tiers::live_prices_of(ctx.db.pool(), tier).await {
+        let prices = match db::tiers::live_prices_of(ctx.db.read(), tier).await {
             Ok(p) => p,
             Err(e) => return tracing::warn!(error = %e, "tier sync skipped"),
         };

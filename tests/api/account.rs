@@ -33,7 +33,7 @@ async fn invalid_profile_changes_show_errors_and_change_nothing() {
     r.assert_status(422).assert_contains("at most 100 characters").assert_contains(&long);
     app.client.post_form("/account", &[("name", "Other"), ("lang", "klingon")]).send().await.assert_status(422);
     let (name, locale): (String, String) =
-        sqlx::query_as("select name, locale from members").fetch_one(app.db().pool()).await.expect("member");
+        sqlx::query_as("select name, locale from members").fetch_one(app.db().read()).await.expect("member");
     assert_eq!((name.as_str(), locale.as_str()), ("Good Name", "en"));
 }
 
@@ -72,7 +72,7 @@ async fn deleting_the_account_erases_personal_data_and_keeps_an_anonymous_row() 
 
     let (id, email, name, deleted): (String, Option<String>, Option<String>, Option<i64>) =
         sqlx::query_as("select id, email, name, deleted_at from members")
-            .fetch_one(app.db().pool())
+            .fetch_one(app.db().read())
             .await
             .expect("row kept");
     assert!(!id.is_empty());
@@ -96,7 +96,7 @@ async fn deleting_without_confirmation_changes_nothing() {
     app.client.post_form("/account/delete", &[]).send().await.assert_status(422).assert_contains("Tick the box");
     app.client.get("/account").send().await.assert_status(200);
     let (email,): (Option<String>,) =
-        sqlx::query_as("select email from members").fetch_one(app.db().pool()).await.expect("member");
+        sqlx::query_as("select email from members").fetch_one(app.db().read()).await.expect("member");
     assert_eq!(email.as_deref(), Some("keep@example.org"));
 }
 
@@ -109,7 +109,7 @@ async fn names_are_stored_composed_and_invisible_characters_or_invalid_utf8_chan
     app.client.post_form("/account", &[("name", decomposed), ("lang", "en")]).send().await.assert_status(303);
     let name = || async {
         let (name,): (String,) =
-            sqlx::query_as("select name from members").fetch_one(app.db().pool()).await.expect("member");
+            sqlx::query_as("select name from members").fetch_one(app.db().read()).await.expect("member");
         name
     };
     assert_eq!(name().await, "\u{419}\u{43e}\u{441}\u{438}\u{43f}");

@@ -7,7 +7,7 @@ use crate::helpers::TestApp;
 async fn tier_id(app: &TestApp, slug: &str) -> String {
     let (id,): (String,) = sqlx::query_as("select id from tiers where slug = $1")
         .bind(slug)
-        .fetch_one(app.db().pool())
+        .fetch_one(app.db().read())
         .await
         .expect("tier");
     id
@@ -36,7 +36,7 @@ async fn changing_a_price_archives_the_old_one_and_subscribers_keep_it() {
     let (old_price,): (String,) = sqlx::query_as(
         "select p.id from tier_prices p join tiers t on t.id = p.tier_id where t.slug = 'supporter' and p.interval = 'month' and p.currency = 'eur'",
     )
-    .fetch_one(app.db().pool())
+    .fetch_one(app.db().read())
     .await
     .expect("price");
     let patron = app.new_browser();
@@ -65,7 +65,7 @@ async fn changing_a_price_archives_the_old_one_and_subscribers_keep_it() {
 
     let (archived,): (Option<i64>,) = sqlx::query_as("select archived_at from tier_prices where id = $1")
         .bind(&old_price)
-        .fetch_one(app.db().pool())
+        .fetch_one(app.db().read())
         .await
         .expect("old price");
     assert!(archived.is_some());
@@ -76,7 +76,7 @@ async fn changing_a_price_archives_the_old_one_and_subscribers_keep_it() {
         "only the changed price was replaced"
     );
     let (amount, price_id): (i64, String) = sqlx::query_as("select amount_minor, price_id from subscriptions")
-        .fetch_one(app.db().pool())
+        .fetch_one(app.db().read())
         .await
         .expect("sub");
     assert_eq!((amount, price_id), (600, old_price), "the subscriber keeps the price they signed up with");
@@ -124,7 +124,7 @@ async fn invalid_tier_input_is_refused_and_changes_nothing() {
     assert_eq!(app.count("select count(*) from tiers").await, 3);
     let (slug, name): (String, String) = sqlx::query_as("select slug, name from tiers where id = $1")
         .bind(&id)
-        .fetch_one(app.db().pool())
+        .fetch_one(app.db().read())
         .await
         .expect("tier");
     assert_eq!((slug.as_str(), name.as_str()), ("supporter", "Supporter"));

@@ -30,7 +30,7 @@ async fn cross_site_posts_are_refused_and_change_nothing() {
             .assert_status(403);
     }
     let (email, name): (Option<String>, Option<String>) =
-        sqlx::query_as("select email, name from members").fetch_one(app.db().pool()).await.expect("member");
+        sqlx::query_as("select email, name from members").fetch_one(app.db().read()).await.expect("member");
     assert_eq!((email.as_deref(), name), (Some("victim@example.org"), None));
     assert_eq!(app.member_count().await, 1);
     app.client.get("/account").send().await.assert_status(200);

@@ -55,7 +55,7 @@ async fn demo_data_builds_a_consistent_newsroom_once() {
         "select r.id, rt.topic_id from rounds r join round_topics rt on rt.round_id = r.id
          where r.closed_at is null order by rt.position limit 1",
     )
-    .fetch_one(app.db().pool())
+    .fetch_one(app.db().read())
     .await
     .expect("an open round");
     crate::helpers::voting::vote(&app.client, &round, &topic).await.assert_status(303);
@@ -96,7 +96,7 @@ async fn demo_data_writes_sessions_of_patrons_who_may_vote() {
     let text = std::fs::read_to_string(&file).expect("readable");
     let cookies: Vec<&str> = text.lines().collect();
 
-    let pool = app.db().pool();
+    let pool = app.db().read();
     let voters: Vec<String> = patronage::db::subscriptions::active_paid_member_ids(pool)
         .await
         .expect("query")

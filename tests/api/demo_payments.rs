@@ -55,7 +55,7 @@ async fn a_reader_becomes_a_demo_patron_and_sees_it_on_the_account_page() {
 
     let (gross, fee, net, kind): (i64, i64, i64, String) =
         sqlx::query_as("select gross_minor, fee_minor, net_minor, kind from payments")
-            .fetch_one(app.db().pool())
+            .fetch_one(app.db().read())
             .await
             .expect("one ledger row");
     assert_eq!((gross, kind.as_str()), (600, "subscription"));
@@ -63,12 +63,12 @@ async fn a_reader_becomes_a_demo_patron_and_sees_it_on_the_account_page() {
     assert!(fee > 0);
     let (kind, delta, after): (String, i64, i64) =
         sqlx::query_as("select kind, delta_minor, mrr_after_minor from mrr_movements")
-            .fetch_one(app.db().pool())
+            .fetch_one(app.db().read())
             .await
             .expect("movement");
     assert_eq!((kind.as_str(), delta, after), ("new", 600, 600));
     let (first_paid,): (Option<i64>,) =
-        sqlx::query_as("select first_paid_at from subscriptions").fetch_one(app.db().pool()).await.expect("sub");
+        sqlx::query_as("select first_paid_at from subscriptions").fetch_one(app.db().read()).await.expect("sub");
     assert!(first_paid.is_some());
 }
 
@@ -77,7 +77,7 @@ async fn yearly_plans_count_a_twelfth_towards_mrr() {
     let app = TestApp::spawn().await;
     become_patron(&app, &app.client, "yearly@example.org", "cocreator", "year").await.assert_status(303);
     let (after,): (i64,) =
-        sqlx::query_as("select mrr_after_minor from mrr_movements").fetch_one(app.db().pool()).await.expect("movement");
+        sqlx::query_as("select mrr_after_minor from mrr_movements").fetch_one(app.db().read()).await.expect("movement");
     assert_eq!(after, 1000, "€120 a year is €10 a month");
 }
 
@@ -105,7 +105,7 @@ async fn a_failed_first_payment_never_makes_a_patron() {
     assert_eq!(app.count("select count(*) from payments").await, 0);
     assert_eq!(app.count("select count(*) from mrr_movements").await, 0);
     let (status,): (String,) =
-        sqlx::query_as("select status from subscriptions").fetch_one(app.db().pool()).await.expect("sub");
+        sqlx::query_as("select status from subscriptions").fetch_one(app.db().read()).await.expect("sub");
     assert_eq!(status, "incomplete");
     // Signing in shows a free member.
     app.sign_in_member(&app.client, "declined@example.org").await;
@@ -173,7 +173,7 @@ async fn pay_what_you_want_above_the_minimum() {
         .await;
     pay(&app.client, &start, "succeed").await.assert_status(303);
     let (amount,): (i64,) =
-        sqlx::query_as("select amount_minor from subscriptions").fetch_one(app.db().pool()).await.expect("sub");
+        sqlx::query_as("select amount_minor from subscriptions").fetch_one(app.db().read()).await.expect("sub");
     assert_eq!(amount, 450);
 }
 
@@ -222,7 +222,7 @@ async fn demo_portal_cancels_at_period_end_resumes_and_cancels_with_churn() {
     app.client.get("/account").send().await.assert_contains("Lapsed patron");
     let (kind, delta): (String, i64) =
         sqlx::query_as("select kind, delta_minor from mrr_movements order by created_at desc, id desc limit 1")
-            .fetch_one(app.db().pool())
+            .fetch_one(app.db().read())
             .await
             .expect("churn");
     assert_eq!((kind.as_str(), delta), ("churn", -600));
@@ -233,7 +233,7 @@ async fn demo_portal_cancels_at_period_end_resumes_and_cancels_with_churn() {
     let start = app.client.post_form("/patron", &[("price", &price)]).send().await;
     pay(&app.client, &start, "succeed").await.assert_status(303);
     let (kind,): (String,) = sqlx::query_as("select kind from mrr_movements order by created_at desc, id desc limit 1")
-        .fetch_one(app.db().pool())
+        .fetch_one(app.db().read())
         .await
         .expect("movement");
     assert_eq!(kind, "reactivation");
@@ -261,7 +261,7 @@ async fn donations_with_presets_custom_amounts_anonymity_and_fee_cover() {
 
     let rows: Vec<(i64, String, Option<String>, Option<String>)> =
         sqlx::query_as("select gross_minor, currency, description, member_id from payments where kind = 'donation' order by created_at, id")
-            .fetch_all(app.db().pool())
+            .fetch_all(app.db().read())
             .await
             .expect("rows");
     assert_eq!(rows.len(), 2);

@@ -17,7 +17,7 @@ async fn join_creates_a_free_member_and_emails_a_sign_in_link() {
     r.assert_status(303);
     assert_eq!(r.location().as_deref(), Some("/signin/sent"));
     let (email, name, locale): (String, String, String) =
-        sqlx::query_as("select email, name, locale from members").fetch_one(app.db().pool()).await.expect("one member");
+        sqlx::query_as("select email, name, locale from members").fetch_one(app.db().read()).await.expect("one member");
     assert_eq!((email.as_str(), name.as_str(), locale.as_str()), ("olena@example.org", "Olena", "en"));
 
     let mail = app.deliver_mail().await;
@@ -39,7 +39,7 @@ async fn joining_twice_keeps_one_member_and_answers_the_same() {
     assert_eq!(first.location(), second.location());
     assert_eq!(app.member_count().await, 1);
     let (name,): (Option<String>,) =
-        sqlx::query_as("select name from members").fetch_one(app.db().pool()).await.expect("member");
+        sqlx::query_as("select name from members").fetch_one(app.db().read()).await.expect("member");
     assert_eq!(name, None, "a second join must not change the stored member");
     assert_eq!(app.deliver_mail().await.len(), 2);
 }
@@ -110,7 +110,7 @@ async fn the_newsrooms_site_may_post_the_join_form_when_trusted() {
         .await;
     r.assert_status(303);
     let (locale,): (String,) =
-        sqlx::query_as("select locale from members").fetch_one(app.db().pool()).await.expect("member");
+        sqlx::query_as("select locale from members").fetch_one(app.db().read()).await.expect("member");
     assert_eq!(locale, "uk");
     let mail = app.deliver_mail().await;
     assert_eq!(mail[0].subject().as_deref(), Some("Посилання для входу до The Test Gazette"));

@@ -10,7 +10,7 @@ async fn a_failing_mail_server_never_fails_the_request_and_mail_is_retried() {
     assert_eq!(app.drain_jobs().await, 1, "one attempt was made");
     assert_eq!(app.smtp.count(), 0);
     let (attempts, error): (i64, Option<String>) = sqlx::query_as("select attempts, last_error from email_outbox")
-        .fetch_one(app.db().pool())
+        .fetch_one(app.db().read())
         .await
         .expect("queued");
     assert_eq!(attempts, 1);
@@ -23,7 +23,7 @@ async fn a_failing_mail_server_never_fails_the_request_and_mail_is_retried() {
     let mail = app.deliver_mail().await;
     assert_eq!(mail.len(), 1);
     let (sent, body): (Option<i64>, String) =
-        sqlx::query_as("select sent_at, body_text from email_outbox").fetch_one(app.db().pool()).await.expect("row");
+        sqlx::query_as("select sent_at, body_text from email_outbox").fetch_one(app.db().read()).await.expect("row");
     assert!(sent.is_some());
     assert_eq!(body, "", "sign-in links do not stay in the database after delivery");
 }
@@ -38,7 +38,7 @@ async fn mail_is_given_up_after_the_last_retry() {
         app.advance_clock(7 * HOUR);
     }
     let (attempts, failed): (i64, Option<i64>) =
-        sqlx::query_as("select attempts, failed_at from email_outbox").fetch_one(app.db().pool()).await.expect("row");
+        sqlx::query_as("select attempts, failed_at from email_outbox").fetch_one(app.db().read()).await.expect("row");
     assert_eq!(attempts, 10);
     assert!(failed.is_some());
     assert_eq!(app.drain_jobs().await, 0);

@@ -38,7 +38,7 @@ async fn sign_in_link_request_mail_confirm_and_account_page() {
     let account = browser.get("/account").send().await;
     account.assert_status(200).assert_contains("reader@example.org").assert_contains("value=\"Reader One\"");
     let (stored,): (String,) =
-        sqlx::query_as("select id from sessions").fetch_one(app.db().pool()).await.expect("a session");
+        sqlx::query_as("select id from sessions").fetch_one(app.db().read()).await.expect("a session");
     assert_ne!(
         stored,
         browser.cookie("patronage_session").expect("cookie kept"),
@@ -142,7 +142,7 @@ async fn sign_in_requests_are_rate_limited_per_ip_across_addresses() {
     app.client.post_form("/signin", &[("email", "one-more@example.org")]).send().await.assert_status(429);
     let (hits,): (i64,) =
         sqlx::query_as("select cast(max(hits) as bigint) from rate_limits where bucket like 'sign-in-ip:%'")
-            .fetch_one(app.db().pool())
+            .fetch_one(app.db().read())
             .await
             .expect("counters live in the database");
     assert_eq!(hits, 31);
@@ -275,7 +275,10 @@ async fn a_session_ended_by_another_instance_stops_working_within_seconds() {
     app.sign_in_member(&app.client, "roaming@example.org").await;
     app.client.get("/account").send().await.assert_status(200);
     // Another instance signs the member out: the row goes, this instance's copy stays briefly.
-    sqlx::query("delete from sessions").execute(app.db().pool()).await.expect("deleted elsewhere");
+    sqlx::query("delete from sessions")
+        .execute(&mut *app.db().write().await.expect("a write"))
+        .await
+        .expect("deleted elsewhere");
     app.advance_clock(patronage::services::cache::SESSION_TTL);
     let r = app.client.get("/account").send().await;
     r.assert_status(303);
@@ -292,7 +295,7 @@ async fn a_members_last_seen_time_is_written_at_most_once_an_hour() {
             "select s.last_seen_at from sessions s join members m on m.id = s.member_id where m.email = $1",
         )
         .bind("browsing@example.org")
-        .fetch_one(app.db().pool())
+        .fetch_one(app.db().read())
         .await
         .expect("the member's session");
         t

@@ -55,7 +55,7 @@ async fn first_start_offers_a_one_time_admin_setup_link() {
     app.new_browser().get(&link).send().await.assert_status(410);
     assert!(staff::setup_link_if_needed(&app.ctx).await.expect("works").is_none());
     let (hash,): (String,) =
-        sqlx::query_as("select password_hash from staff_users").fetch_one(app.db().pool()).await.expect("admin");
+        sqlx::query_as("select password_hash from staff_users").fetch_one(app.db().read()).await.expect("admin");
     assert!(hash.starts_with("$argon2id$"), "{hash}");
     assert_eq!(app.count("select count(*) from audit_log where action = 'staff.setup'").await, 1);
 }
@@ -194,7 +194,7 @@ async fn admins_invite_change_roles_and_disable_staff_with_an_audit_trail() {
         .assert_status(422);
 
     let (id,): (String,) = sqlx::query_as("select id from staff_users where email = 'new.person@news.test'")
-        .fetch_one(app.db().pool())
+        .fetch_one(app.db().read())
         .await
         .expect("invited");
     app.client.post_form(&format!("/admin/staff/{id}/role"), &[("role", "analyst")]).send().await.assert_status(303);
@@ -202,7 +202,7 @@ async fn admins_invite_change_roles_and_disable_staff_with_an_audit_trail() {
     let (role, disabled): (String, Option<i64>) =
         sqlx::query_as("select role, disabled_at from staff_users where id = $1")
             .bind(&id)
-            .fetch_one(app.db().pool())
+            .fetch_one(app.db().read())
             .await
             .expect("row");
     assert_eq!(role, "analyst");
@@ -226,7 +226,7 @@ async fn the_last_admin_cannot_be_demoted_or_disabled() {
     let app = TestApp::spawn().await;
     app.sign_in_staff(&app.client, "only@news.test", Role::Admin).await;
     let (id,): (String,) =
-        sqlx::query_as("select id from staff_users").fetch_one(app.db().pool()).await.expect("admin");
+        sqlx::query_as("select id from staff_users").fetch_one(app.db().read()).await.expect("admin");
     app.client
         .post_form(&format!("/admin/staff/{id}/role"), &[("role", "analyst")])
         .send()
@@ -235,7 +235,7 @@ async fn the_last_admin_cannot_be_demoted_or_disabled() {
         .assert_contains("last active administrator");
     app.client.post_form(&format!("/admin/staff/{id}/disable"), &[]).send().await.assert_status(400);
     let (role,): (String,) =
-        sqlx::query_as("select role from staff_users").fetch_one(app.db().pool()).await.expect("admin");
+        sqlx::query_as("select role from staff_users").fetch_one(app.db().read()).await.expect("admin");
     assert_eq!(role, "admin");
 }
 
@@ -246,7 +246,7 @@ async fn disabled_staff_lose_their_sessions_and_cannot_sign_in() {
     let editor = app.new_browser();
     app.sign_in_staff(&editor, "editor@news.test", Role::Editor).await;
     let (id,): (String,) = sqlx::query_as("select id from staff_users where email = 'editor@news.test'")
-        .fetch_one(app.db().pool())
+        .fetch_one(app.db().read())
         .await
         .expect("editor");
     app.client.post_form(&format!("/admin/staff/{id}/disable"), &[]).send().await.assert_status(303);

@@ -24,12 +24,12 @@ async fn start_checkout(app: &TestApp, email: &str) -> Patron {
     let (member_id, customer): (String, Option<String>) =
         sqlx::query_as("select id, stripe_customer_id from members where email = $1")
             .bind(email)
-            .fetch_one(app.db().pool())
+            .fetch_one(app.db().read())
             .await
             .expect("member");
     let (stripe_price,): (Option<String>,) = sqlx::query_as("select stripe_price_id from tier_prices where id = $1")
         .bind(&our_price)
-        .fetch_one(app.db().pool())
+        .fetch_one(app.db().read())
         .await
         .expect("price");
     Patron {
@@ -146,7 +146,7 @@ async fn a_checkout_webhook_makes_a_patron_by_reading_stripe() {
     assert_eq!(r.json()["status"], "applied");
     let (status, mrr): (String, i64) =
         sqlx::query_as("select status, mrr_minor from subscriptions where provider_id = 'sub_paid1'")
-            .fetch_one(app.db().pool())
+            .fetch_one(app.db().read())
             .await
             .expect("mirrored");
     assert_eq!((status.as_str(), mrr), ("active", 600));
@@ -156,7 +156,7 @@ async fn a_checkout_webhook_makes_a_patron_by_reading_stripe() {
     );
     let (event_status,): (String,) = sqlx::query_as("select status from stripe_events where id = $1")
         .bind(&id)
-        .fetch_one(app.db().pool())
+        .fetch_one(app.db().read())
         .await
         .expect("stored");
     assert_eq!(event_status, "applied");
@@ -248,7 +248,7 @@ async fn paying_patron(app: &TestApp, email: &str) -> Patron {
 
 async fn ledger(app: &TestApp) -> Vec<(String, String, i64, i64, i64)> {
     sqlx::query_as("select kind, provider_id, gross_minor, fee_minor, net_minor from payments order by occurred_at, created_at, id")
-        .fetch_all(app.db().pool())
+        .fetch_all(app.db().read())
         .await
         .expect("ledger")
 }
@@ -287,7 +287,7 @@ async fn full_and_partial_refunds_are_one_row_per_refund_however_often_delivered
     assert_eq!(refunds.len(), 2, "{rows:?}");
     assert_eq!(rows.iter().map(|r| r.2).sum::<i64>(), 0, "fully refunded: gross adds up to zero");
     let (member,): (Option<String>,) = sqlx::query_as("select member_id from payments where provider_id = 're_a'")
-        .fetch_one(app.db().pool())
+        .fetch_one(app.db().read())
         .await
         .expect("row");
     assert!(member.is_some(), "refunds are linked to the member of the original payment");
@@ -374,10 +374,10 @@ async fn a_stale_event_never_resurrects_a_canceled_subscription() {
     app.send_stripe_event("customer.subscription.deleted", canceled).await.1.assert_status(200);
     app.send_stripe_event("customer.subscription.updated", created_copy).await.1.assert_status(200);
     let (status, mrr): (String, i64) =
-        sqlx::query_as("select status, mrr_minor from subscriptions").fetch_one(app.db().pool()).await.expect("sub");
+        sqlx::query_as("select status, mrr_minor from subscriptions").fetch_one(app.db().read()).await.expect("sub");
     assert_eq!((status.as_str(), mrr), ("canceled", 0));
     let kinds: Vec<(String,)> = sqlx::query_as("select kind from mrr_movements order by created_at, id")
-        .fetch_all(app.db().pool())
+        .fetch_all(app.db().read())
         .await
         .expect("movements");
     assert_eq!(kinds.into_iter().map(|k| k.0).collect::<Vec<_>>(), vec!["new", "churn"]);
@@ -490,7 +490,7 @@ async fn signed_bodies_that_are_not_json_or_unreadable_are_handled() {
         let id = format!("evt_newer{}", n + 1);
         let (payload,): (String,) = sqlx::query_as("select payload from stripe_events where id = $1")
             .bind(&id)
-            .fetch_one(app.db().pool())
+            .fetch_one(app.db().read())
             .await
             .expect("stored raw");
         assert_eq!(payload, body);
@@ -520,7 +520,7 @@ async fn events_for_unknown_customers_wait_then_are_set_aside_as_unmatched() {
     // A price of ours (so the subscription is ours) but a customer we never linked.
     sqlx::query("update tier_prices set stripe_price_id = 'price_known' where id = $1")
         .bind(&our_price)
-        .execute(app.db().pool())
+        .execute(&mut *app.db().write().await.expect("a write"))
         .await
         .expect("link");
     let mock = app.stripe();
@@ -537,7 +537,7 @@ async fn events_for_unknown_customers_wait_then_are_set_aside_as_unmatched() {
     let (status, error): (String, Option<String>) =
         sqlx::query_as("select status, last_error from stripe_events where id = $1")
             .bind(&id)
-            .fetch_one(app.db().pool())
+            .fetch_one(app.db().read())
             .await
             .expect("event");
     assert_eq!(status, "unmatched");
@@ -581,7 +581,7 @@ async fn a_failing_refetch_leaves_the_event_queued_until_stripe_answers() {
     app.drain_jobs().await;
     let (status,): (String,) = sqlx::query_as("select status from stripe_events where id = $1")
         .bind(&id)
-        .fetch_one(app.db().pool())
+        .fetch_one(app.db().read())
         .await
         .expect("event");
     assert_eq!(status, "applied");
@@ -600,7 +600,7 @@ async fn invoice_paid_records_gross_fee_and_net_from_the_balance_transaction_onc
     app.send_stripe_event("invoice.paid", invoice).await.1.assert_status(200);
     let rows: Vec<(String, i64, i64, i64, Option<String>)> =
         sqlx::query_as("select provider_id, gross_minor, fee_minor, net_minor, settlement_currency from payments")
-            .fetch_all(app.db().pool())
+            .fetch_all(app.db().read())
             .await
             .expect("ledger");
     assert_eq!(
@@ -609,7 +609,7 @@ async fn invoice_paid_records_gross_fee_and_net_from_the_balance_transaction_onc
         "one row however often it is delivered"
     );
     let (first_paid,): (Option<i64>,) =
-        sqlx::query_as("select first_paid_at from subscriptions").fetch_one(app.db().pool()).await.expect("sub");
+        sqlx::query_as("select first_paid_at from subscriptions").fetch_one(app.db().read()).await.expect("sub");
     assert_eq!(first_paid, Some(1_790_000_000_000_000));
 }
 
@@ -624,7 +624,7 @@ async fn stripe_updates_subscription(app: &TestApp, id: &str, change: impl FnOnc
 
 async fn mrr_kinds(app: &TestApp) -> Vec<(String, i64)> {
     sqlx::query_as("select kind, delta_minor from mrr_movements order by created_at, id")
-        .fetch_all(app.db().pool())
+        .fetch_all(app.db().read())
         .await
         .expect("movements")
 }
@@ -675,13 +675,13 @@ async fn deleting_an_account_cancels_the_stripe_subscription_first() {
     app.stripe().fail_next(1);
     app.client.post_form("/account/delete", &[("confirm", "yes")]).send().await.assert_status(502);
     let (email,): (Option<String>,) =
-        sqlx::query_as("select email from members").fetch_one(app.db().pool()).await.expect("member");
+        sqlx::query_as("select email from members").fetch_one(app.db().read()).await.expect("member");
     assert_eq!(email.as_deref(), Some("leaving@example.org"));
 
     app.client.post_form("/account/delete", &[("confirm", "yes")]).send().await.assert_status(303);
     assert!(app.stripe().requests_to("DELETE", "/v1/subscriptions/sub_inv").len() >= 2);
     let (status,): (String,) =
-        sqlx::query_as("select status from subscriptions").fetch_one(app.db().pool()).await.expect("sub");
+        sqlx::query_as("select status from subscriptions").fetch_one(app.db().read()).await.expect("sub");
     assert_eq!(status, "canceled");
     let kinds: Vec<String> = mrr_kinds(&app).await.into_iter().map(|k| k.0).collect();
     assert_eq!(kinds, vec!["new", "churn"]);
@@ -694,7 +694,10 @@ async fn staff_see_unmatched_events_and_retry_them_once_the_customer_is_linked()
     let app = TestApp::builder().with_stripe().spawn().await;
     let p = start_checkout(&app, "late.link@example.org").await;
     // Stripe knows a subscription for a customer we have not linked yet.
-    sqlx::query("update members set stripe_customer_id = null").execute(app.db().pool()).await.expect("unlink");
+    sqlx::query("update members set stripe_customer_id = null")
+        .execute(&mut *app.db().write().await.expect("a write"))
+        .await
+        .expect("unlink");
     let mock = app.stripe();
     let sub = mock.subscription("sub_late", &p.customer, &p.stripe_price, 600, "eur", "month", "active", json!({}));
     mock.put(sub.clone());
@@ -710,13 +713,13 @@ async fn staff_see_unmatched_events_and_retry_them_once_the_customer_is_linked()
 
     sqlx::query("update members set stripe_customer_id = $1")
         .bind(&p.customer)
-        .execute(app.db().pool())
+        .execute(&mut *app.db().write().await.expect("a write"))
         .await
         .expect("link");
     app.client.post_form(&format!("/admin/events/{id}/retry"), &[]).send().await.assert_status(303);
     let (status,): (String,) = sqlx::query_as("select status from stripe_events where id = $1")
         .bind(&id)
-        .fetch_one(app.db().pool())
+        .fetch_one(app.db().read())
         .await
         .expect("event");
     assert_eq!(status, "applied");
@@ -805,13 +808,16 @@ async fn an_invoice_before_the_customer_is_linked_still_applies_through_our_meta
     let app = TestApp::builder().with_stripe().spawn().await;
     let p = start_checkout(&app, "early.invoice@example.org").await;
     complete_checkout(&app, &p, "sub_inv", "active");
-    sqlx::query("update members set stripe_customer_id = null").execute(app.db().pool()).await.expect("unlink");
+    sqlx::query("update members set stripe_customer_id = null")
+        .execute(&mut *app.db().write().await.expect("a write"))
+        .await
+        .expect("unlink");
     let invoice = paid_invoice(&app, &p, "in_early", "ch_early", 600, 34);
     let (_, r) = app.send_stripe_event("invoice.paid", invoice).await;
     assert_eq!(r.json()["status"], "applied");
     assert_eq!(app.count("select count(*) from payments where member_id is not null").await, 1);
     let (customer,): (Option<String>,) =
-        sqlx::query_as("select stripe_customer_id from members").fetch_one(app.db().pool()).await.expect("member");
+        sqlx::query_as("select stripe_customer_id from members").fetch_one(app.db().read()).await.expect("member");
     assert_eq!(customer.as_deref(), Some(p.customer.as_str()), "linked from the subscription's metadata");
 }
 
@@ -851,10 +857,10 @@ async fn an_incomplete_first_payment_never_makes_a_patron() {
 async fn zero_decimal_currencies_keep_whole_units() {
     let app = TestApp::builder().with_stripe().spawn().await;
     let (tier,): (String,) =
-        sqlx::query_as("select id from tiers where slug = 'supporter'").fetch_one(app.db().pool()).await.expect("tier");
+        sqlx::query_as("select id from tiers where slug = 'supporter'").fetch_one(app.db().read()).await.expect("tier");
     sqlx::query("insert into tier_prices (id, tier_id, interval, currency, amount_minor, flexible, stripe_price_id, created_at) values ('jpy-price', $1, 'month', 'jpy', 500, 0, 'price_jpy', 0)")
         .bind(&tier)
-        .execute(app.db().pool())
+        .execute(&mut *app.db().write().await.expect("a write"))
         .await
         .expect("a yen price");
     app.new_browser().get("/").send().await.assert_contains("¥500 a month");
@@ -865,7 +871,7 @@ async fn zero_decimal_currencies_keep_whole_units() {
     mock.put(sub.clone());
     app.send_stripe_event("customer.subscription.created", sub).await.1.assert_status(200);
     let (mrr, currency): (i64, String) = sqlx::query_as("select mrr_after_minor, currency from mrr_movements")
-        .fetch_one(app.db().pool())
+        .fetch_one(app.db().read())
         .await
         .expect("movement");
     assert_eq!((mrr, currency.as_str()), (500, "jpy"));
@@ -882,7 +888,7 @@ async fn a_deleted_customer_is_forgotten_so_the_next_checkout_makes_a_new_one() 
     deleted["id"] = json!(p.customer);
     app.send_stripe_event("customer.deleted", deleted).await.1.assert_status(200);
     let (customer,): (Option<String>,) =
-        sqlx::query_as("select stripe_customer_id from members").fetch_one(app.db().pool()).await.expect("member");
+        sqlx::query_as("select stripe_customer_id from members").fetch_one(app.db().read()).await.expect("member");
     assert_eq!(customer, None);
     start_checkout(&app, "deleted.customer@example.org").await;
     assert_eq!(app.stripe().requests_to("POST", "/v1/customers").len(), 2);
@@ -901,7 +907,7 @@ async fn the_demo_checkout_and_portal_do_not_exist_when_stripe_is_configured() {
         .await
         .assert_status(404);
     let (status,): (String,) =
-        sqlx::query_as("select status from subscriptions").fetch_one(app.db().pool()).await.expect("sub");
+        sqlx::query_as("select status from subscriptions").fetch_one(app.db().read()).await.expect("sub");
     assert_eq!(status, "active");
     app.client.get("/").send().await.assert_not_contains("Demo mode");
 }

@@ -19,7 +19,7 @@ async fn suggest(member: &TestClient, title: &str) -> String {
 async fn status_of(app: &TestApp, topic: &str) -> String {
     let (s,): (String,) = sqlx::query_as("select status from topics where id = $1")
         .bind(topic)
-        .fetch_one(app.db().pool())
+        .fetch_one(app.db().read())
         .await
         .expect("the topic exists");
     s
@@ -115,7 +115,7 @@ async fn merging_moves_votes_and_followers_and_tells_the_author_once() {
         .assert_status(303);
     assert_eq!(status_of(&app, &duplicate).await, "merged");
     let votes_for = |topic: String| {
-        let pool = app.db().pool().clone();
+        let pool = app.db().read().clone();
         async move {
             let (n,): (i64,) = sqlx::query_as("select count(*) from votes where topic_id = $1")
                 .bind(topic)

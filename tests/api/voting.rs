@@ -145,13 +145,16 @@ async fn votes_cast_through_another_instance_show_within_seconds_and_at_once_aft
     .bind(&topics[0])
     .bind(app.clock().now())
     .bind("two-devices@example.org")
-    .execute(app.db().pool())
+    .execute(&mut *app.db().write().await.expect("a write"))
     .await
     .expect("a vote from elsewhere");
     patron.get("/topics").send().await.assert_contains("You have 2 votes left of 2.");
     patron.get("/topics?updated").send().await.assert_contains("You have 1 vote left of 2.");
 
-    sqlx::query("delete from votes").execute(app.db().pool()).await.expect("withdrawn elsewhere");
+    sqlx::query("delete from votes")
+        .execute(&mut *app.db().write().await.expect("a write"))
+        .await
+        .expect("withdrawn elsewhere");
     patron.get("/topics").send().await.assert_contains("You have 1 vote left of 2.");
     app.advance_clock(patronage::services::cache::MEMBER_VOTES_TTL);
     patron.get("/topics").send().await.assert_contains("You have 2 votes left of 2.");

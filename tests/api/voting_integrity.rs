@@ -44,7 +44,7 @@ async fn round_closing_within_the_hour(
     let round = round_between(editor, topics, max, false, now - MINUTE, now + HOUR).await;
     let (closes_at,): (i64,) = sqlx::query_as("select closes_at from rounds where id = $1")
         .bind(&round)
-        .fetch_one(app.db().pool())
+        .fetch_one(app.db().read())
         .await
         .expect("the round is stored");
     (round, closes_at)
@@ -54,7 +54,7 @@ async fn round_closing_within_the_hour(
 async fn closing_of(app: &TestApp, round: &str) -> (Option<i64>, Option<String>, Option<i64>) {
     sqlx::query_as("select closed_at, closed_by, voters from rounds where id = $1")
         .bind(round)
-        .fetch_one(app.db().pool())
+        .fetch_one(app.db().read())
         .await
         .expect("the round is stored")
 }
@@ -69,7 +69,7 @@ async fn final_ranking(app: &TestApp, round: &str) -> Vec<ResultLine> {
          where round_id = $1 order by final_rank, position",
     )
     .bind(round)
-    .fetch_all(app.db().pool())
+    .fetch_all(app.db().read())
     .await
     .expect("the ballot is stored")
 }
@@ -78,7 +78,7 @@ async fn votes_of(app: &TestApp, email: &str) -> i64 {
     let (n,): (i64,) =
         sqlx::query_as("select count(*) from votes v join members m on m.id = v.member_id where m.email = $1")
             .bind(email)
-            .fetch_one(app.db().pool())
+            .fetch_one(app.db().read())
             .await
             .expect("count the member's votes");
     n
@@ -91,7 +91,7 @@ async fn weights_of(app: &TestApp, email: &str) -> Vec<i64> {
          order by v.created_at, v.id",
     )
     .bind(email)
-    .fetch_all(app.db().pool())
+    .fetch_all(app.db().read())
     .await
     .expect("read the member's vote weights");
     rows.into_iter().map(|(w,)| w).collect()
@@ -100,7 +100,7 @@ async fn weights_of(app: &TestApp, email: &str) -> Vec<i64> {
 async fn tier_weight(app: &TestApp, slug: &str) -> i64 {
     let (w,): (i64,) = sqlx::query_as("select vote_weight from tiers where slug = $1")
         .bind(slug)
-        .fetch_one(app.db().pool())
+        .fetch_one(app.db().read())
         .await
         .expect("the tier exists");
     w
@@ -109,7 +109,7 @@ async fn tier_weight(app: &TestApp, slug: &str) -> i64 {
 async fn topic_status(app: &TestApp, topic: &str) -> String {
     let (s,): (String,) = sqlx::query_as("select status from topics where id = $1")
         .bind(topic)
-        .fetch_one(app.db().pool())
+        .fetch_one(app.db().read())
         .await
         .expect("the topic exists");
     s
@@ -144,7 +144,7 @@ async fn fifty_concurrent_votes_from_one_member_store_exactly_their_three_votes(
     assert_eq!(vote_count(&app, &round).await, 3);
     let (used,): (i64,) = sqlx::query_as("select used from ballots where round_id = $1")
         .bind(&round)
-        .fetch_one(app.db().pool())
+        .fetch_one(app.db().read())
         .await
         .expect("one ballot row for the member");
     assert_eq!(used, 3);
@@ -201,7 +201,7 @@ async fn many_members_voting_at_once_each_get_their_own_answer() {
         )
         .bind(&round)
         .bind(format!("crowd{i}@example.org"))
-        .fetch_one(app.db().pool())
+        .fetch_one(app.db().read())
         .await
         .expect("one stored vote for the member");
         assert_eq!(&stored, &mine[0], "the vote stored is the one member {i} was told was accepted");
@@ -296,7 +296,7 @@ async fn twenty_concurrent_votes_for_the_same_topic_store_one_vote() {
     assert_eq!(vote_count(&app, &round).await, 1);
     let (used,): (i64,) = sqlx::query_as("select used from ballots where round_id = $1")
         .bind(&round)
-        .fetch_one(app.db().pool())
+        .fetch_one(app.db().read())
         .await
         .expect("one ballot row for the member");
     assert_eq!(used, 1, "refused duplicates do not use up votes");
@@ -444,7 +444,7 @@ async fn the_closing_job_counts_every_accepted_vote_and_no_vote_lands_after_it()
     let (after,): (i64,) = sqlx::query_as("select count(*) from votes where round_id = $1 and created_at > $2")
         .bind(&round)
         .bind(closed_at)
-        .fetch_one(app.db().pool())
+        .fetch_one(app.db().read())
         .await
         .expect("count late votes");
     assert_eq!(after, 0, "no vote is stored after the round closed");
@@ -452,7 +452,7 @@ async fn the_closing_job_counts_every_accepted_vote_and_no_vote_lands_after_it()
     assert_eq!(counted, stored, "the recorded result counts every stored vote");
     let (with_votes,): (i64,) = sqlx::query_as("select count(distinct member_id) from votes where round_id = $1")
         .bind(&round)
-        .fetch_one(app.db().pool())
+        .fetch_one(app.db().read())
         .await
         .expect("count voters");
     assert_eq!(voters, Some(with_votes));
@@ -468,7 +468,7 @@ async fn wait_until_blocked(app: &TestApp, prefix: &str, round: &str, done_when_
              where datname = current_database() and wait_event_type = 'Lock' and query like $1",
         )
         .bind(format!("{prefix}%"))
-        .fetch_one(app.db().pool())
+        .fetch_one(app.db().read())
         .await
         .expect("read pg_stat_activity");
         if waiting > 0 || (done_when_closed && closing_of(app, round).await.0.is_some()) {
@@ -492,7 +492,7 @@ async fn a_vote_in_flight_when_the_round_closes_is_counted() {
     // Hold the patron's ballot so their next vote stops part-way, after it has
     // found the round open. (SQLite: hold the single write lock instead; the
     // vote and the job then queue for it in either order.)
-    let mut hold = app.db().begin_write().await.expect("a transaction of our own");
+    let mut hold = app.db().transaction().await.expect("a transaction of our own");
     if postgres {
         sqlx::query("select used from ballots where round_id = $1 for update")
             .bind(&round)
@@ -619,7 +619,7 @@ async fn a_patronage_ended_by_another_instance_stops_counting_within_seconds() {
          where member_id = (select id from members where email = $1)",
     )
     .bind("elsewhere@example.org")
-    .execute(app.db().pool())
+    .execute(&mut *app.db().write().await.expect("a write"))
     .await
     .expect("ended elsewhere");
     vote(&patron, &round, &topics[1]).await.assert_status(303);
@@ -645,7 +645,7 @@ async fn a_patron_whose_first_payment_has_not_cleared_is_refused() {
          where member_id = (select id from members where email = $1)",
     )
     .bind("pending@example.org")
-    .execute(app.db().pool())
+    .execute(&mut *app.db().write().await.expect("a write"))
     .await
     .expect("first payment forgotten");
 
@@ -719,7 +719,7 @@ async fn markup_in_a_suggestion_is_stored_as_typed_and_shown_escaped() {
     let location = r.location().expect("redirect to the topic");
     assert!(location.ends_with("?suggested=1"), "{location}");
     let (title,): (String,) =
-        sqlx::query_as("select title from topics").fetch_one(app.db().pool()).await.expect("stored");
+        sqlx::query_as("select title from topics").fetch_one(app.db().read()).await.expect("stored");
     assert_eq!(title, "<script>alert(1)</script>");
 
     member
@@ -852,7 +852,7 @@ async fn merging_never_puts_a_topic_on_two_open_rounds() {
     assert_eq!(vote_count(&app, &second).await, 0);
     let (status,): (String,) = sqlx::query_as("select status from topics where id = $1")
         .bind(&a)
-        .fetch_one(app.db().pool())
+        .fetch_one(app.db().read())
         .await
         .expect("topic");
     assert_eq!(status, "open");

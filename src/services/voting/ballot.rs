@@ -5,8 +5,8 @@ use std::sync::Arc;
 use super::{Refusal, VotingError};
 use crate::clock::{DAY, Micros};
 use crate::db::rounds::NewVote;
-use crate::db::{self, DbError, Tx};
-use crate::domain::{Eligibility, Member, MemberId, MemberStatus, RoundId, Subscription, TopicId, WeightMode};
+use crate::db::{self, Change, DbError};
+use crate::domain::{Eligibility, Member, MemberId, MemberStatus, RoundId, TopicId, WeightMode};
 use crate::services::Context;
 use crate::services::billing;
 use crate::services::cache::MemberVotes;
@@ -29,21 +29,6 @@ pub async fn eligibility(ctx: &Context, member: &Member) -> Result<Result<i64, R
 
 async fn eligibility_now(ctx: &Context, member: &Member) -> Result<Result<i64, Refusal>, VotingError> {
     eligibility_given(ctx, billing::standing_of(ctx, member).await?).await
-}
-
-/// Remembers the member's eligibility from subscriptions read with their session
-/// (see [`crate::services::sessions::member_for_cookie`]), so that their next page or vote
-/// need not read them again.
-pub(crate) async fn note_eligibility(
-    ctx: &Context,
-    member: &Member,
-    subscriptions: Vec<Subscription>,
-    read_at: Micros,
-) -> Result<(), VotingError> {
-    let standing = billing::standing_from(ctx, subscriptions, member.comped_until).await?;
-    let answer = eligibility_given(ctx, standing).await?;
-    ctx.caches.eligibility.put(read_at, member.id, answer);
-    Ok(())
 }
 
 async fn eligibility_given(ctx: &Context, standing: billing::Standing) -> Result<Result<i64, Refusal>, VotingError> {
@@ -80,7 +65,7 @@ pub async fn vote(ctx: &Context, member: &Member, round: RoundId, topic: TopicId
 /// Withdraws a vote while the round is open; the member gets it back.
 pub async fn withdraw(ctx: &Context, member: MemberId, round: RoundId, topic: TopicId) -> Result<(), VotingError> {
     let now = ctx.clock.now();
-    let mut tx = ctx.db.begin_write().await?;
+    let mut tx = ctx.db.transaction().await?;
     db::rounds::lock_open(&mut tx, ctx.db.backend(), round, now)
         .await?
         .ok_or(VotingError::Refused(Refusal::RoundNotOpen))?;
@@ -88,36 +73,74 @@ pub async fn withdraw(ctx: &Context, member: MemberId, round: RoundId, topic: To
         return Err(VotingError::Refused(Refusal::NotVoted));
     }
     db::rounds::return_ballot(&mut *tx, &round.to_string(), &member.to_string()).await?;
-    forget_votes(ctx, &mut tx, member);
+    tx.changed(Change::Votes(member));
     tx.commit().await.map_err(DbError::from)?;
     Ok(())
 }
 
-/// What `member` voted for in each of `rounds` (the rounds the topics page
-/// shows), reused for a few seconds unless `fresh` (see [`crate::services::cache::MEMBER_VOTES_TTL`]).
-pub async fn votes_in(
-    ctx: &Context,
-    member: MemberId,
-    rounds: &[RoundId],
-    fresh: bool,
-) -> Result<Arc<MemberVotes>, VotingError> {
-    let now = ctx.clock.now();
-    if !fresh
-        && let Some(votes) = ctx.caches.member_votes.get(&member, now)
-        && votes.iter().map(|(round, _)| round).eq(rounds.iter())
-    {
-        return Ok(votes);
-    }
-    let votes = ctx.db.read(async |conn| db::rounds::member_votes_in(conn, rounds, member).await).await?;
-    let votes: MemberVotes =
-        votes.into_iter().map(|(round, topics)| (round, topics.iter().map(ToString::to_string).collect())).collect();
-    let votes = Arc::new(votes);
-    ctx.caches.member_votes.put(now, member, votes.clone());
-    Ok(votes)
+/// What the topics page shows differently to one member.
+#[derive(Debug)]
+pub struct Ballot {
+    /// The topics they voted for in each round on show.
+    pub votes: Arc<MemberVotes>,
+    /// Why they may not vote, if they may not (asked only while a round is on show).
+    pub refusal: Option<Refusal>,
 }
 
-/// Forgets the cached votes of `member` once `tx` commits.
-pub(super) fn forget_votes(ctx: &Context, tx: &mut Tx, member: MemberId) {
-    let caches = ctx.caches.clone();
-    tx.after_commit(move || caches.member_votes.remove(&member));
+/// What `member` voted for in each of `rounds` (the rounds the topics page
+/// shows), reused for a few seconds unless `fresh` (see
+/// [`super::cache::MEMBER_VOTES_TTL`]), and whether they may vote (see
+/// [`eligibility`]). What is not cached is read in one round trip.
+pub async fn ballot(ctx: &Context, member: &Member, rounds: &[RoundId], fresh: bool) -> Result<Ballot, VotingError> {
+    if rounds.is_empty() {
+        return Ok(Ballot { votes: Arc::default(), refusal: None });
+    }
+    let now = ctx.clock.now();
+    let votes = match fresh {
+        true => None,
+        false => ctx
+            .caches
+            .member_votes
+            .get(&member.id, now)
+            .filter(|votes| votes.iter().map(|(round, _)| round).eq(rounds.iter())),
+    };
+    let eligibility = ctx.caches.eligibility.get(&member.id, now);
+    let (votes, eligibility) = match (votes, eligibility) {
+        (Some(votes), Some(eligibility)) => (votes, eligibility),
+        (votes, eligibility) => {
+            let unread = if votes.is_some() { &[][..] } else { rounds };
+            let (cast, subscriptions) = ctx
+                .db
+                .read_hot(async |conn| {
+                    db::rounds::votes_and_subscriptions(conn, member.id, unread, eligibility.is_none()).await
+                })
+                .await?;
+            let votes = match votes {
+                Some(votes) => votes,
+                None => {
+                    let votes: MemberVotes = rounds
+                        .iter()
+                        .map(|round| {
+                            let mine = cast.iter().filter(|(r, _)| r == round).map(|(_, topic)| topic.to_string());
+                            (*round, mine.collect())
+                        })
+                        .collect();
+                    let votes = Arc::new(votes);
+                    ctx.caches.member_votes.put(now, member.id, votes.clone());
+                    votes
+                }
+            };
+            let eligibility = match eligibility {
+                Some(eligibility) => eligibility,
+                None => {
+                    let standing = billing::standing_from(ctx, subscriptions, member.comped_until).await?;
+                    let eligibility = eligibility_given(ctx, standing).await?;
+                    ctx.caches.eligibility.put(now, member.id, eligibility);
+                    eligibility
+                }
+            };
+            (votes, eligibility)
+        }
+    };
+    Ok(Ballot { votes, refusal: eligibility.err() })
 }

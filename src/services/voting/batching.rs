@@ -17,7 +17,7 @@ use tokio::sync::oneshot;
 use super::{Refusal, VotingError};
 use crate::clock::Micros;
 use crate::db::rounds::NewVote;
-use crate::db::{self, DbError, Tx, WriteTurn};
+use crate::db::{self, Change, DbError, Tx, WriteTurn};
 use crate::domain::{MemberId, RoundId};
 use crate::services::Context;
 
@@ -111,7 +111,7 @@ const CHUNK: usize = 200;
 
 /// Every vote's answer, once all are committed.
 async fn cast_all(ctx: &Context, turn: WriteTurn, batch: &[Waiting]) -> Result<Vec<Result<(), Refusal>>, DbError> {
-    let mut tx = ctx.db.begin_write_in(turn).await?;
+    let mut tx = ctx.db.transaction_in_turn(turn).await?;
     let mut answers = vec![Ok(()); batch.len()];
     let mut rounds: Vec<RoundId> = batch.iter().map(|w| w.vote.round_id).collect();
     rounds.sort();
@@ -198,7 +198,7 @@ async fn cast_in_round(
     let ballots: Vec<(MemberId, i64)> = changed.iter().map(|m| (*m, used.get(m).copied().unwrap_or(0))).collect();
     db::rounds::set_ballots(tx, round, &ballots).await?;
     for member in changed {
-        super::ballot::forget_votes(ctx, tx, member);
+        tx.changed(Change::Votes(member));
     }
     Ok(())
 }

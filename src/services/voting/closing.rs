@@ -1,6 +1,6 @@
 //! Closing rounds whose time is up and recording their final ranking.
 use super::VotingError;
-use crate::db::{self, DbError, Tx};
+use crate::db::{self, Change, DbError, Tx};
 use crate::domain::RoundId;
 use crate::domain::round::rank;
 use crate::services::Context;
@@ -9,14 +9,14 @@ use crate::services::Context;
 /// run on every instance at once: the conditional update lets exactly one win.
 pub async fn close_due_rounds(ctx: &Context, worker: &str) -> Result<usize, VotingError> {
     let mut closed = 0;
-    for round in db::rounds::due_to_close(ctx.db.pool(), ctx.clock.now()).await? {
-        let mut tx = ctx.db.begin_write().await?;
+    for round in db::rounds::due_to_close(ctx.db.read(), ctx.clock.now()).await? {
+        let mut tx = ctx.db.transaction().await?;
         if !db::rounds::mark_closed(&mut *tx, round, ctx.clock.now(), worker).await? {
             continue;
         }
         record_ranking(&mut tx, round).await?;
+        tx.changed(Change::Board);
         tx.commit().await.map_err(DbError::from)?;
-        super::board_changed(ctx);
         closed += 1;
         tracing::info!(round.id = %round, "round closed");
     }

@@ -18,7 +18,7 @@ use super::rate_limit::RateLimitError;
 use crate::db::DbError;
 use crate::domain::TopicStatus;
 
-pub use ballot::{eligibility, vote, votes_in, withdraw};
+pub use ballot::{Ballot, ballot, eligibility, vote, withdraw};
 pub use closing::close_due_rounds;
 pub use moderation::{Decision, decide};
 pub use rounds::{MAX_VOTES_LIMIT, RoundInput, board, create_round, export_votes};
@@ -87,9 +87,4 @@ impl Refusal {
             Self::NotVoted => "vote-refused-not-voted",
         }
     }
-}
-
-/// Drops this instance's cached copy of topics and rounds after a change.
-fn board_changed(ctx: &super::Context) {
-    ctx.caches.board_changed();
 }

@@ -5,7 +5,7 @@ use serde::Serialize;
 use super::VotingError;
 use crate::clock::Micros;
 use crate::db::topics::TopicEvent;
-use crate::db::{self, DbError};
+use crate::db::{self, Change, DbError};
 use crate::domain::{ArticleUrl, TopicId, TopicStatus, TopicText};
 use crate::services::Context;
 use crate::services::audit::{self, Actor};
@@ -66,7 +66,7 @@ struct TopicMail<'a> {
 pub async fn decide(ctx: &Context, actor: &Actor, id: TopicId, decision: Decision) -> Result<usize, VotingError> {
     let now = ctx.clock.now();
     let to = decision.target();
-    let mut tx = ctx.db.begin_write().await?;
+    let mut tx = ctx.db.transaction().await?;
     let topic = db::topics::find(&mut *tx, id).await?.ok_or(VotingError::NotFound)?;
     if !topic.status.can_become(to) {
         return Err(VotingError::InvalidMove { from: topic.status, to });
@@ -145,8 +145,8 @@ pub async fn decide(ctx: &Context, actor: &Actor, id: TopicId, decision: Decisio
         }
         Decision::Plan { .. } => {}
     }
+    tx.changed(Change::Board);
     tx.commit().await.map_err(DbError::from)?;
-    super::board_changed(ctx);
     if sent > 0 {
         ctx.mail_wakeup.notify_one();
     }

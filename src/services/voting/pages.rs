@@ -46,7 +46,7 @@ pub async fn standings(
         .map(|(r, _)| r.id)
         .collect();
     let mut tallies =
-        if live.is_empty() { HashMap::new() } else { db::rounds::tallies_of(ctx.db.pool(), &live).await? };
+        if live.is_empty() { HashMap::new() } else { db::rounds::tallies_of(ctx.db.read(), &live).await? };
     Ok(rounds
         .iter()
         .map(|(round, ballot)| {
@@ -95,7 +95,7 @@ fn live_standing(round: &Round, ballot: &[BallotEntry], tallies: &[Tally], phase
 
 /// A round with its ballot.
 pub async fn round(ctx: &Context, id: RoundId) -> Result<(Round, Vec<BallotEntry>), VotingError> {
-    let pool = ctx.db.pool();
+    let pool = ctx.db.read();
     let round = db::rounds::find(pool, id).await?.ok_or(VotingError::NotFound)?;
     let ballot = db::rounds::ballot(pool, round.id).await?;
     Ok((round, ballot))
@@ -104,14 +104,14 @@ pub async fn round(ctx: &Context, id: RoundId) -> Result<(Round, Vec<BallotEntry
 /// The topics (as text ids) a member voted for in a round; none for a visitor.
 pub async fn voted_in(ctx: &Context, round: RoundId, member: Option<MemberId>) -> Result<HashSet<String>, VotingError> {
     Ok(match member {
-        Some(m) => db::rounds::member_votes(ctx.db.pool(), round, m).await?.iter().map(ToString::to_string).collect(),
+        Some(m) => db::rounds::member_votes(ctx.db.read(), round, m).await?.iter().map(ToString::to_string).collect(),
         None => HashSet::new(),
     })
 }
 
 /// Every round, the latest first.
 pub async fn rounds(ctx: &Context, limit: i64) -> Result<Vec<Round>, VotingError> {
-    Ok(db::rounds::list_recent(ctx.db.pool(), limit).await?)
+    Ok(db::rounds::list_recent(ctx.db.read(), limit).await?)
 }
 
 /// A round for staff: its standing with live tallies, every vote with its voter,
@@ -125,7 +125,7 @@ pub struct StaffRound {
 pub async fn staff_round(ctx: &Context, id: RoundId) -> Result<StaffRound, VotingError> {
     let (round, ballot) = round(ctx, id).await?;
     let standing = standings(ctx, &[(&round, &ballot)], true).await?.remove(0);
-    let pool = ctx.db.pool();
+    let pool = ctx.db.read();
     Ok(StaffRound {
         voters: db::rounds::voters(pool, round.id, None).await?,
         turnout: db::rounds::count_voters(pool, round.id).await?,
@@ -135,7 +135,7 @@ pub async fn staff_round(ctx: &Context, id: RoundId) -> Result<StaffRound, Votin
 
 /// Open topics on no round that has not closed: what a new round may hold.
 pub async fn new_round_choices(ctx: &Context) -> Result<Vec<Topic>, VotingError> {
-    Ok(db::topics::list_open_off_ballot(ctx.db.pool(), 500).await?)
+    Ok(db::topics::list_open_off_ballot(ctx.db.read(), 500).await?)
 }
 
 /// A topic's public page.
@@ -158,7 +158,7 @@ pub enum TopicLookup {
 /// A topic's page for `viewer`. A suggestion waiting for moderation (or
 /// declined before it was public) is visible to the member who made it alone.
 pub async fn topic(ctx: &Context, id: TopicId, viewer: Option<MemberId>) -> Result<TopicLookup, VotingError> {
-    let pool = ctx.db.pool();
+    let pool = ctx.db.read();
     let topic = db::topics::find(pool, id).await?.ok_or(VotingError::NotFound)?;
     if let (TopicStatus::Merged, Some(into)) = (topic.status, topic.merged_into) {
         return Ok(TopicLookup::MergedInto(into));
@@ -181,7 +181,7 @@ pub async fn topic(ctx: &Context, id: TopicId, viewer: Option<MemberId>) -> Resu
 
 /// "You asked, we covered": covered topics, the latest first, with their articles.
 pub async fn covered(ctx: &Context, limit: i64) -> Result<Vec<(Topic, Vec<String>)>, VotingError> {
-    let pool = ctx.db.pool();
+    let pool = ctx.db.read();
     let mut articles: HashMap<TopicId, Vec<String>> = HashMap::new();
     for (topic, url) in db::topics::articles_of_covered(pool, limit).await? {
         articles.entry(topic).or_default().push(url);
@@ -199,7 +199,7 @@ pub async fn covered(ctx: &Context, limit: i64) -> Result<Vec<(Topic, Vec<String
 /// "Stories I helped commission": the topics a member voted for, what became of
 /// them, and the articles of those covered.
 pub async fn commissioned(ctx: &Context, member: MemberId) -> Result<Vec<(Commissioned, Vec<String>)>, VotingError> {
-    let pool = ctx.db.pool();
+    let pool = ctx.db.read();
     let mut articles: HashMap<String, Vec<String>> = HashMap::new();
     for (topic, url) in db::topics::articles_voted_by(pool, member).await? {
         articles.entry(topic.to_string()).or_default().push(url);
@@ -217,7 +217,7 @@ pub async fn commissioned(ctx: &Context, member: MemberId) -> Result<Vec<(Commis
 /// The moderation list: topics in `status` with their suggester's address
 /// (a queue of suggestions oldest first, other statuses newest first).
 pub async fn moderation_list(ctx: &Context, status: TopicStatus) -> Result<Vec<(Topic, Option<String>)>, VotingError> {
-    Ok(db::topics::list_by_status_with_suggester(ctx.db.pool(), status, status != TopicStatus::Suggested, 500).await?)
+    Ok(db::topics::list_by_status_with_suggester(ctx.db.read(), status, status != TopicStatus::Suggested, 500).await?)
 }
 
 /// A topic for staff: the suggester in full, its history with staff names,
@@ -233,7 +233,7 @@ pub struct StaffTopic {
 }
 
 pub async fn staff_topic(ctx: &Context, id: TopicId) -> Result<StaffTopic, VotingError> {
-    let pool = ctx.db.pool();
+    let pool = ctx.db.read();
     let topic = db::topics::find(pool, id).await?.ok_or(VotingError::NotFound)?;
     let suggester = match topic.suggested_by {
         Some(m) => db::members::find_by_id(pool, m).await?,

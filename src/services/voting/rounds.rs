@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use super::VotingError;
 use crate::clock::Micros;
-use crate::db::{self, DbError};
+use crate::db::{self, Change, DbError};
 use crate::domain::round::Voter;
 use crate::domain::{Round, RoundId, TopicId, TopicStatus, TopicText};
 use crate::services::Context;
@@ -37,7 +37,7 @@ pub async fn create_round(ctx: &Context, actor: &Actor, input: &RoundInput) -> R
     if input.topics.is_empty() {
         return Err(VotingError::InvalidRound("error-round-no-topics"));
     }
-    let mut tx = ctx.db.begin_write().await?;
+    let mut tx = ctx.db.transaction().await?;
     let round = Round {
         id: RoundId::new(),
         title: input.title.as_str().to_string(),
@@ -62,8 +62,8 @@ pub async fn create_round(ctx: &Context, actor: &Actor, input: &RoundInput) -> R
     }
     let detail = format!("{} topics, max {} votes", input.topics.len(), input.max_votes);
     audit::record(ctx, &mut tx, actor, "round.create", Some(round.id.to_string()), Some(detail)).await?;
+    tx.changed(Change::Board);
     tx.commit().await.map_err(DbError::from)?;
-    super::board_changed(ctx);
     tracing::info!(round.id = %round.id, "round created");
     Ok(round.id)
 }
@@ -74,14 +74,14 @@ pub async fn board(ctx: &Context) -> Result<Arc<Board>, VotingError> {
     let board = ctx
         .caches
         .board
-        .get_or_load(&ctx.clock, || async {
-            let rounds = ctx.db.read(async |conn| db::rounds::list_unclosed_with_ballots(conn).await).await?;
-            let pool = ctx.db.pool();
-            Ok::<_, DbError>(Board {
+        .get_or_load(&ctx.clock, (), || async {
+            let rounds = ctx.db.read_hot(async |conn| db::rounds::list_unclosed_with_ballots(conn).await).await?;
+            let pool = ctx.db.read();
+            Ok::<_, DbError>(Arc::new(Board {
                 rounds,
                 open_topics: db::topics::list_by_status(pool, TopicStatus::Open, true, 50).await?,
                 planned_topics: db::topics::list_by_status(pool, TopicStatus::Planned, true, 20).await?,
-            })
+            }))
         })
         .await?;
     Ok(board)
@@ -90,7 +90,7 @@ pub async fn board(ctx: &Context) -> Result<Arc<Board>, VotingError> {
 /// Every vote of a round with its voter, for staff's CSV export; the export
 /// itself is written to the audit log in the same transaction that reads it.
 pub async fn export_votes(ctx: &Context, actor: &Actor, round: RoundId) -> Result<(Round, Vec<Voter>), VotingError> {
-    let mut tx = ctx.db.begin_write().await?;
+    let mut tx = ctx.db.transaction().await?;
     let round = db::rounds::find(&mut *tx, round).await?.ok_or(VotingError::NotFound)?;
     let voters = db::rounds::voters(&mut *tx, round.id, None).await?;
     audit::record(ctx, &mut tx, actor, "round.export_votes", Some(round.id.to_string()), None).await?;

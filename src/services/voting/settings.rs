@@ -1,7 +1,7 @@
 //! The newsroom's voting rules (who may vote, how votes are weighted), kept in
 //! the settings table.
 use super::VotingError;
-use crate::db::{self, DbError};
+use crate::db::{self, Change, DbError};
 use crate::domain::VotingSettings;
 use crate::services::Context;
 use crate::services::audit::{self, Actor};
@@ -15,9 +15,9 @@ pub async fn settings(ctx: &Context) -> Result<VotingSettings, VotingError> {
     let cached = ctx
         .caches
         .voting_settings
-        .get_or_load(&ctx.clock, || async {
+        .get_or_load(&ctx.clock, (), || async {
             let mut s = VotingSettings::default();
-            for (key, value) in db::settings::with_prefix(ctx.db.pool(), "voting.").await? {
+            for (key, value) in db::settings::with_prefix(ctx.db.read(), "voting.").await? {
                 match key.as_str() {
                     ELIGIBILITY_KEY => s.eligibility = value.parse().unwrap_or(s.eligibility),
                     WEIGHT_KEY => s.weight = value.parse().unwrap_or(s.weight),
@@ -28,12 +28,12 @@ pub async fn settings(ctx: &Context) -> Result<VotingSettings, VotingError> {
             Ok::<_, DbError>(s)
         })
         .await?;
-    Ok(*cached)
+    Ok(cached)
 }
 
 pub async fn save_settings(ctx: &Context, actor: &Actor, s: &VotingSettings) -> Result<(), VotingError> {
     let now = ctx.clock.now();
-    let mut tx = ctx.db.begin_write().await?;
+    let mut tx = ctx.db.transaction().await?;
     db::settings::set(&mut *tx, ELIGIBILITY_KEY, s.eligibility.as_str(), now).await?;
     db::settings::set(&mut *tx, WEIGHT_KEY, s.weight.as_str(), now).await?;
     db::settings::set(&mut *tx, TENURE_CAP_KEY, &s.tenure_cap_months.to_string(), now).await?;
@@ -44,7 +44,7 @@ pub async fn save_settings(ctx: &Context, actor: &Actor, s: &VotingSettings) -> 
         s.tenure_cap_months
     );
     audit::record(ctx, &mut tx, actor, "voting.settings", None, Some(detail)).await?;
+    tx.changed(Change::VotingSettings);
     tx.commit().await.map_err(DbError::from)?;
-    ctx.caches.voting_settings_changed();
     Ok(())
 }

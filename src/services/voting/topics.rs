@@ -2,7 +2,7 @@
 use super::VotingError;
 use crate::clock::{DAY, Micros};
 use crate::db::topics::{NewTopic, TopicEvent};
-use crate::db::{self, DbError, Tx};
+use crate::db::{self, Change, DbError, Tx};
 use crate::domain::{ArticleUrl, MemberId, TopicId, TopicStatus, TopicText};
 use crate::services::Context;
 use crate::services::audit::{self, Actor};
@@ -45,7 +45,7 @@ pub(super) async fn insert_topic(
 pub async fn suggest(ctx: &Context, member: MemberId, s: &Suggestion) -> Result<TopicId, VotingError> {
     rate_limit::check(ctx, &[(SUGGESTIONS_PER_MEMBER, &member.to_string())]).await?;
     let now = ctx.clock.now();
-    let mut tx = ctx.db.begin_write().await?;
+    let mut tx = ctx.db.transaction().await?;
     let id = insert_topic(&mut tx, s, TopicStatus::Suggested, Some(member), None, now).await?;
     db::topics::follow(&mut *tx, id, member, now).await?;
     tx.commit().await.map_err(DbError::from)?;
@@ -56,17 +56,17 @@ pub async fn suggest(ctx: &Context, member: MemberId, s: &Suggestion) -> Result<
 /// Staff add a topic straight onto the list of open topics.
 pub async fn create_open(ctx: &Context, actor: &Actor, s: &Suggestion) -> Result<TopicId, VotingError> {
     let now = ctx.clock.now();
-    let mut tx = ctx.db.begin_write().await?;
+    let mut tx = ctx.db.transaction().await?;
     let id = insert_topic(&mut tx, s, TopicStatus::Open, None, Some(actor), now).await?;
     audit::record(ctx, &mut tx, actor, "topic.create", Some(id.to_string()), Some(s.title.as_str().to_string()))
         .await?;
+    tx.changed(Change::Board);
     tx.commit().await.map_err(DbError::from)?;
-    super::board_changed(ctx);
     Ok(id)
 }
 
 pub async fn follow(ctx: &Context, member: MemberId, topic: TopicId, on: bool) -> Result<(), VotingError> {
-    let t = db::topics::find(ctx.db.pool(), topic).await?.ok_or(VotingError::NotFound)?;
+    let t = db::topics::find(ctx.db.read(), topic).await?.ok_or(VotingError::NotFound)?;
     if !t.status.is_public() {
         return Err(VotingError::NotFound);
     }

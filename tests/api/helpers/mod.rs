@@ -257,7 +257,9 @@ impl TestApp {
         let hash = staff::hash_password(&patronage::domain::Password::parse(STAFF_PASSWORD).expect("long enough"))
             .await
             .expect("hashed");
-        db::staff::set_password_hash(self.db().pool(), user.id, &hash).await.expect("password stored");
+        db::staff::set_password_hash(&mut *self.db().write().await.expect("a write"), user.id, &hash)
+            .await
+            .expect("password stored");
         browser
             .post_form("/admin/login", &[("email", email), ("password", STAFF_PASSWORD)])
             .send()
@@ -274,7 +276,7 @@ impl TestApp {
         .bind(slug)
         .bind(interval)
         .bind(currency)
-        .fetch_one(self.db().pool())
+        .fetch_one(self.db().read())
         .await
         .expect("a live price");
         id
@@ -306,7 +308,7 @@ impl TestApp {
     }
 
     pub async fn count(&self, sql: &'static str) -> i64 {
-        let (n,): (i64,) = sqlx::query_as(sql).fetch_one(self.db().pool()).await.expect("count query runs");
+        let (n,): (i64,) = sqlx::query_as(sql).fetch_one(self.db().read()).await.expect("count query runs");
         n
     }
 

@@ -86,7 +86,7 @@ pub async fn withdraw(browser: &TestClient, round: &str, topic: &str) -> TestRes
 pub async fn vote_count(app: &TestApp, round: &str) -> i64 {
     let (n,): (i64,) = sqlx::query_as("select count(*) from votes where round_id = $1")
         .bind(round)
-        .fetch_one(app.db().pool())
+        .fetch_one(app.db().read())
         .await
         .expect("count votes");
     n
