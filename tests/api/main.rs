@@ -11,6 +11,7 @@ mod health;
 mod join;
 mod languages;
 mod mail;
+mod money;
 mod sign_in;
 mod slow_clients;
 mod staff;
