@@ -90,10 +90,13 @@ impl StripeGateway {
         Ok(Self { client: builder.build()? })
     }
 
-    /// Creates the member's Stripe customer; the key makes a retry return the same one.
+    /// Creates the member's Stripe customer; the key makes a retry return the same
+    /// one. `generation` counts the member's customers Stripe deleted: a new one
+    /// needs a new key, or Stripe would answer with the deleted customer.
     pub async fn create_customer(
         &self,
         member: MemberId,
+        generation: i64,
         email: &str,
         name: Option<&str>,
     ) -> Result<String, GatewayError> {
@@ -103,8 +106,9 @@ impl StripeGateway {
         if let Some(name) = name {
             request = request.name(name);
         }
-        let customer =
-            request.customize().request_strategy(key(format!("customer-{member}"))?).send(&self.client).await?;
+        let key_value =
+            if generation == 0 { format!("customer-{member}") } else { format!("customer-{member}-{generation}") };
+        let customer = request.customize().request_strategy(key(key_value)?).send(&self.client).await?;
         Ok(customer.id.to_string())
     }
 

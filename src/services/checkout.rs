@@ -202,13 +202,16 @@ pub async fn start_donation_checkout(
     Ok(CheckoutStart::Redirect(demo_url(ctx, &checkout)))
 }
 
-/// The member's Stripe customer, created once: never a second customer for a member.
+/// The member's Stripe customer, created once: never a second customer for a
+/// member, unless Stripe deleted the first (then a new one, under a new key, as
+/// Stripe would answer the old key with the deleted customer).
 async fn stripe_customer(ctx: &Context, gateway: &StripeGateway, member: &Member) -> Result<String, CheckoutError> {
     if let Some(id) = db::members::customer_id(ctx.db.pool(), member.id).await? {
         return Ok(id);
     }
     let email = member.email.as_ref().map(|e| e.to_string()).unwrap_or_default();
-    let created = gateway.create_customer(member.id, &email, member.name.as_deref()).await?;
+    let generation = db::members::deleted_customer_count(ctx.db.pool(), member.id).await?;
+    let created = gateway.create_customer(member.id, generation, &email, member.name.as_deref()).await?;
     db::members::link_customer(&mut *ctx.db.write().await?, member.id, &created).await?;
     // Another request may have linked one first; the stored one wins.
     Ok(db::members::customer_id(ctx.db.pool(), member.id).await?.unwrap_or(created))

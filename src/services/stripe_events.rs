@@ -222,9 +222,13 @@ async fn apply(ctx: &Context, gateway: &StripeGateway, event: &StoredEvent) -> R
         "checkout.session.async_payment_failed" | "checkout.session.expired" | "customer.updated" => {
             Ok(Outcome::Applied)
         }
-        // A deleted customer cannot pay again: the next checkout creates a new one.
+        // A deleted customer cannot pay again: never linked again, and the next
+        // checkout creates a new one.
         "customer.deleted" => {
-            db::members::unlink_customer(&mut *ctx.db.write().await?, object_id).await?;
+            let mut tx = ctx.db.begin_write().await?;
+            db::members::record_deleted_customer(&mut *tx, object_id, ctx.clock.now()).await?;
+            db::members::unlink_customer(&mut *tx, object_id).await?;
+            tx.commit().await.map_err(DbError::from)?;
             Ok(Outcome::Applied)
         }
         _ => Ok(Outcome::Ignored),

@@ -2,7 +2,59 @@
 //! the loopback mock serving Stripe-shaped objects (card payments name their
 //! PaymentIntent, refunds and disputes carry balance transactions), and every
 //! event is signed with the real scheme and applied to completion.
+use serde_json::json;
+
 use crate::helpers::TestApp;
+use crate::stripe::{Patron, complete_checkout, start_checkout};
+
+async fn event_status(app: &TestApp, id: &str) -> String {
+    let (status,): (String,) = sqlx::query_as("select status from stripe_events where id = $1")
+        .bind(id)
+        .fetch_one(app.db().pool())
+        .await
+        .expect("the event is stored");
+    status
+}
+
+/// A patron with a live subscription `sub_inv` (checkout applied), no payment yet.
+async fn subscribed_patron(app: &TestApp, email: &str) -> Patron {
+    let p = start_checkout(app, email).await;
+    let session = complete_checkout(app, &p, "sub_inv", "active");
+    app.send_stripe_event("checkout.session.completed", session).await.1.assert_status(200);
+    p
+}
+
+#[tokio::test]
+async fn a_deleted_customer_is_never_linked_again_and_the_next_checkout_makes_a_new_one() {
+    let app = TestApp::builder().with_stripe().spawn().await;
+    let p = subscribed_patron(&app, "deleted.again@example.org").await;
+    let mock = app.stripe();
+    // Deleting the customer at Stripe cancels its subscription; the events may come in either order.
+    let mut deleted = crate::helpers::stripe_mock::fixture("customer");
+    deleted["id"] = json!(p.customer);
+    app.send_stripe_event("customer.deleted", deleted).await.1.assert_status(200);
+    let mut sub = mock.get("sub_inv").expect("subscription");
+    sub["status"] = json!("canceled");
+    sub["ended_at"] = json!(1_790_000_100);
+    mock.put(sub.clone());
+    let (id, _) = app.send_stripe_event("customer.subscription.deleted", sub).await;
+    assert_eq!(event_status(&app, &id).await, "applied", "the cancellation is still mirrored");
+    let customer_of = || async {
+        let (c,): (Option<String>,) =
+            sqlx::query_as("select stripe_customer_id from members").fetch_one(app.db().pool()).await.expect("member");
+        c
+    };
+    assert_eq!(customer_of().await, None, "the deleted customer is not linked again");
+
+    // A new checkout creates a new customer (under a new idempotency key: Stripe would
+    // answer the first key with the deleted customer).
+    let again = start_checkout(&app, "deleted.again@example.org").await;
+    assert_ne!(again.customer, p.customer);
+    let created = mock.requests_to("POST", "/v1/customers");
+    assert_eq!(created.len(), 2);
+    assert_eq!(created[1].idempotency_key.as_deref(), Some(format!("customer-{}-1", p.member_id).as_str()));
+    assert_eq!(customer_of().await.as_deref(), Some(again.customer.as_str()));
+}
 
 #[tokio::test]
 async fn three_decimal_currencies_keep_thousandths() {

@@ -5,16 +5,16 @@ use serde_json::{Value, json};
 use crate::helpers::stripe_mock::fixture;
 use crate::helpers::{TestApp, WEBHOOK_SECRET, stripe_event, stripe_signature, stripe_v1};
 
-struct Patron {
-    member_id: String,
-    customer: String,
-    session: String,
-    stripe_price: String,
-    our_price: String,
+pub(crate) struct Patron {
+    pub(crate) member_id: String,
+    pub(crate) customer: String,
+    pub(crate) session: String,
+    pub(crate) stripe_price: String,
+    pub(crate) our_price: String,
 }
 
 /// Starts a real checkout (customer, product, price and session at the mock).
-async fn start_checkout(app: &TestApp, email: &str) -> Patron {
+pub(crate) async fn start_checkout(app: &TestApp, email: &str) -> Patron {
     let our_price = app.price_id("supporter", "month", "eur").await;
     let r = app.client.post_form("/patron", &[("price", &our_price), ("email", email)]).send().await;
     r.assert_status(303);
@@ -42,7 +42,7 @@ async fn start_checkout(app: &TestApp, email: &str) -> Patron {
 }
 
 /// What Stripe holds once the reader paid: an active subscription and a complete session.
-fn complete_checkout(app: &TestApp, p: &Patron, sub_id: &str, status: &str) -> Value {
+pub(crate) fn complete_checkout(app: &TestApp, p: &Patron, sub_id: &str, status: &str) -> Value {
     let mock = app.stripe();
     let metadata = json!({ "patronage": "1", "member_id": p.member_id, "price_id": p.our_price });
     mock.put(mock.subscription(sub_id, &p.customer, &p.stripe_price, 600, "eur", "month", status, metadata));
@@ -237,8 +237,8 @@ fn balance_transaction(id: &str, amount: i64, fee: i64) -> Value {
     txn
 }
 
-/// A renewal paid through Stripe, applied: returns the charge id.
-async fn paying_patron(app: &TestApp, email: &str) -> Patron {
+/// A patron whose first payment (invoice `in_1`, charge `ch_1`: 6.00, fee 0.34) is applied.
+pub(crate) async fn paying_patron(app: &TestApp, email: &str) -> Patron {
     let p = start_checkout(app, email).await;
     let session = complete_checkout(app, &p, "sub_inv", "active");
     app.send_stripe_event("checkout.session.completed", session).await.1.assert_status(200);

@@ -66,6 +66,9 @@ struct Inner {
     counter: u64,
     /// Answer this many of the next requests with HTTP 500.
     fail_next: u32,
+    /// Replies to POSTs by idempotency key: Stripe answers a repeated key with
+    /// the first reply (for 24 hours), whatever the request.
+    idempotent: HashMap<String, Value>,
 }
 
 #[derive(Clone)]
@@ -202,13 +205,29 @@ fn metadata_of(body: &Bytes, prefix: &str) -> Value {
 
 type Mock = State<Arc<Mutex<Inner>>>;
 
+/// The first reply to this request's idempotency key, if it was seen before.
+fn replay(inner: &Arc<Mutex<Inner>>, headers: &HeaderMap) -> Option<Response> {
+    let key = headers.get("idempotency-key")?.to_str().ok()?;
+    inner.lock().expect("lock").idempotent.get(key).map(|v| axum::Json(v.clone()).into_response())
+}
+
+fn remember(inner: &Arc<Mutex<Inner>>, headers: &HeaderMap, reply: &Value) {
+    if let Some(key) = headers.get("idempotency-key").and_then(|v| v.to_str().ok()) {
+        inner.lock().expect("lock").idempotent.insert(key.to_string(), reply.clone());
+    }
+}
+
 async fn create_customer(State(inner): Mock, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
     let Some(n) = record(&inner, &method, &uri, &headers, &body) else { return failure() };
+    if let Some(reply) = replay(&inner, &headers) {
+        return reply;
+    }
     let mut c = fixture("customer");
     c["id"] = json!(format!("cus_mock{n}"));
     c["email"] = json!(form_value(&body, "email"));
     c["metadata"] = metadata_of(&body, "metadata");
     inner.lock().expect("lock").objects.insert(format!("cus_mock{n}"), c.clone());
+    remember(&inner, &headers, &c);
     axum::Json(c).into_response()
 }
 
