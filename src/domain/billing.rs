@@ -265,8 +265,12 @@ pub struct SubscriptionState {
     pub customer_id: String,
     /// From our metadata / `client_reference_id`, when present.
     pub member_hint: Option<MemberId>,
-    /// The provider's price id (or, for demo payments, ours).
+    /// The provider's price id of the subscription's item now (or, for demo
+    /// payments, ours): after a plan change, the new plan's.
     pub price_ref: Option<String>,
+    /// Our price id from the checkout's metadata, for an item whose price was made
+    /// inline (pay what you want) and so is not ours by its provider id.
+    pub price_hint: Option<String>,
     pub status: SubscriptionStatus,
     pub interval: Interval,
     /// Per interval, in minor units.
@@ -287,6 +291,7 @@ impl SubscriptionState {
             customer_id: sub.customer_id.clone(),
             member_hint: sub.member_id,
             price_ref: sub.price_id.clone(),
+            price_hint: None,
             status: sub.status,
             interval: sub.interval,
             amount_minor: sub.amount_minor,

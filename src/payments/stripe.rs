@@ -308,17 +308,16 @@ impl StripeGateway {
         let currency = our_currency(&price.currency)?;
         let status = SubscriptionStatus::from_str(sub.status.as_str()).map_err(GatewayError::Unexpected)?;
         let member_hint = sub.metadata.get("member_id").and_then(|m| m.parse().ok());
-        // Prices made inline (pay what you want) are not ours by id; the metadata says which of ours it stands for.
-        let price_ref = if sub.metadata.contains_key(OWNER_KEY) {
-            sub.metadata.get("price_id").cloned().or_else(|| Some(price.id.to_string()))
-        } else {
-            Some(price.id.to_string())
-        };
+        // The item's price now (the portal changes it); a price made inline (pay what
+        // you want) is not ours by id, and the checkout's metadata says which of ours it stands for.
+        let price_hint =
+            if sub.metadata.contains_key(OWNER_KEY) { sub.metadata.get("price_id").cloned() } else { None };
         Ok(SubscriptionState {
             provider_id: sub.id.to_string(),
             customer_id: sub.customer.id().to_string(),
             member_hint,
-            price_ref,
+            price_ref: Some(price.id.to_string()),
+            price_hint,
             status,
             interval,
             amount_minor,

@@ -37,8 +37,16 @@ pub async fn apply_subscription(
     state: &SubscriptionState,
 ) -> Result<Applied, BillingError> {
     let now = ctx.clock.now();
-    let Some(price_ref) = state.price_ref.as_deref() else { return Ok(Applied::NotOurs) };
-    let Some(price) = db::tiers::find_price(&mut **tx, price_ref).await? else { return Ok(Applied::NotOurs) };
+    // The item's price as it is now (a plan change in the portal switches it); an
+    // inline price stands for the one of ours the checkout's metadata names.
+    let mut price = None;
+    for candidate in [state.price_ref.as_deref(), state.price_hint.as_deref()].into_iter().flatten() {
+        price = db::tiers::find_price(&mut **tx, candidate).await?;
+        if price.is_some() {
+            break;
+        }
+    }
+    let Some(price) = price else { return Ok(Applied::NotOurs) };
     let by_customer = db::members::find_by_customer_id(&mut **tx, &state.customer_id).await?;
     let member_id = match (by_customer, state.member_hint) {
         (Some(m), _) => m,

@@ -350,6 +350,7 @@ pub async fn complete_demo_checkout(
                 customer_id: format!("demo_cus_{member_id}"),
                 member_hint: Some(member_id),
                 price_ref: Some(price.id.clone()),
+                price_hint: None,
                 status: if succeeded { SubscriptionStatus::Active } else { SubscriptionStatus::Incomplete },
                 interval: price.interval,
                 amount_minor: amount.minor,

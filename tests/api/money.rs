@@ -5,7 +5,9 @@
 use serde_json::json;
 
 use crate::helpers::TestApp;
-use crate::stripe::{Patron, complete_checkout, start_checkout};
+use crate::helpers::voting::{open_round, open_topic, staff, vote};
+use crate::stripe::{Patron, complete_checkout, paying_patron, start_checkout};
+use patronage::domain::Role;
 
 async fn event_status(app: &TestApp, id: &str) -> String {
     let (status,): (String,) = sqlx::query_as("select status from stripe_events where id = $1")
@@ -22,6 +24,50 @@ async fn subscribed_patron(app: &TestApp, email: &str) -> Patron {
     let session = complete_checkout(app, &p, "sub_inv", "active");
     app.send_stripe_event("checkout.session.completed", session).await.1.assert_status(200);
     p
+}
+
+#[tokio::test]
+async fn a_plan_change_in_the_portal_moves_the_patron_to_the_new_tier_and_its_vote_weight() {
+    let app = TestApp::builder().with_stripe().spawn().await;
+    paying_patron(&app, "upgrader@example.org").await;
+    // The co-creator price exists at Stripe (created when staff saved the tier).
+    let cocreator = app.price_id("cocreator", "month", "eur").await;
+    sqlx::query("update tier_prices set stripe_price_id = 'price_cocreator' where id = $1")
+        .bind(&cocreator)
+        .execute(app.db().pool())
+        .await
+        .expect("linked");
+    // In the Customer Portal the patron switches plans: Stripe changes the item's
+    // price; the metadata our checkout wrote stays as it was.
+    let mock = app.stripe();
+    let mut sub = mock.get("sub_inv").expect("subscription");
+    sub["items"]["data"][0]["price"]["id"] = json!("price_cocreator");
+    sub["items"]["data"][0]["price"]["unit_amount"] = json!(1200);
+    sub["items"]["data"][0]["price"]["unit_amount_decimal"] = json!("1200");
+    mock.put(sub.clone());
+    app.send_stripe_event("customer.subscription.updated", sub).await.1.assert_status(200);
+    let (tier, price, amount): (String, String, i64) = sqlx::query_as(
+        "select t.slug, s.price_id, s.amount_minor from subscriptions s join tiers t on t.id = s.tier_id",
+    )
+    .fetch_one(app.db().pool())
+    .await
+    .expect("mirrored");
+    assert_eq!((tier.as_str(), price.as_str(), amount), ("cocreator", cocreator.as_str(), 1200));
+
+    let editor = staff(&app, "editor@news.test", Role::Editor).await;
+    editor
+        .post_form("/admin/voting", &[("eligibility", "patrons"), ("weight", "tier"), ("tenure_cap_months", "12")])
+        .send()
+        .await
+        .assert_status(303);
+    let topic = open_topic(&editor, "Who owns the harbour?").await;
+    let round = open_round(&app, &editor, std::slice::from_ref(&topic), 1, false).await;
+    app.sign_in_member(&app.client, "upgrader@example.org").await;
+    app.client.get("/account").send().await.assert_contains("Co-creator");
+    vote(&app.client, &round, &topic).await.assert_status(303);
+    let (weight,): (i64,) =
+        sqlx::query_as("select weight from votes").fetch_one(app.db().pool()).await.expect("a vote");
+    assert_eq!(weight, 3, "the new tier's weight");
 }
 
 #[tokio::test]
