@@ -236,6 +236,18 @@ pub async fn record_deleted_customer<'e, E: Executor<'e, Database = Any>>(
     Ok(())
 }
 
+/// A customer linked to a member now, or deleted after it was.
+pub async fn customer_known<'e, E: Executor<'e, Database = Any>>(ex: E, customer_id: &str) -> Result<bool, DbError> {
+    let (n,): (i64,) = sqlx::query_as(
+        "select (select count(*) from members where stripe_customer_id = $1)
+              + (select count(*) from stripe_deleted_customers where customer_id = $1)",
+    )
+    .bind(customer_id)
+    .fetch_one(ex)
+    .await?;
+    Ok(n > 0)
+}
+
 /// How many of the member's Stripe customers were deleted (each new one is
 /// created under a new idempotency key).
 pub async fn deleted_customer_count<'e, E: Executor<'e, Database = Any>>(ex: E, id: MemberId) -> Result<i64, DbError> {

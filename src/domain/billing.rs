@@ -143,6 +143,8 @@ pub enum PaymentKind {
     Subscription,
     Donation,
     Refund,
+    /// Reverses a refund booked as succeeded that failed (or was canceled) later.
+    RefundFailed,
     Dispute,
     DisputeWon,
 }
@@ -153,6 +155,7 @@ impl PaymentKind {
             Self::Subscription => "subscription",
             Self::Donation => "donation",
             Self::Refund => "refund",
+            Self::RefundFailed => "refund_failed",
             Self::Dispute => "dispute",
             Self::DisputeWon => "dispute_won",
         }
@@ -166,6 +169,7 @@ impl FromStr for PaymentKind {
             "subscription" => Self::Subscription,
             "donation" => Self::Donation,
             "refund" => Self::Refund,
+            "refund_failed" => Self::RefundFailed,
             "dispute" => Self::Dispute,
             "dispute_won" => Self::DisputeWon,
             other => return Err(format!("unknown payment kind {other:?}")),
@@ -176,6 +180,28 @@ impl FromStr for PaymentKind {
 impl fmt::Display for PaymentKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+/// What a money movement did to the balance, in the settlement currency (a
+/// Stripe balance transaction): `gross = fee + net`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Settled {
+    pub gross_minor: i64,
+    pub fee_minor: i64,
+    pub net_minor: i64,
+    pub currency: Currency,
+}
+
+impl Settled {
+    /// Settled as charged, without a fee (no balance transaction to say otherwise).
+    pub fn as_charged(gross_minor: i64, currency: Currency) -> Self {
+        Self { gross_minor, fee_minor: 0, net_minor: gross_minor, currency }
+    }
+
+    /// The same movement the other way (a reversal).
+    pub fn negated(self) -> Self {
+        Self { gross_minor: -self.gross_minor, fee_minor: -self.fee_minor, net_minor: -self.net_minor, ..self }
     }
 }
 
@@ -329,7 +355,7 @@ mod tests {
 
     #[test]
     fn payment_kinds_and_event_statuses_round_trip() {
-        for k in ["subscription", "donation", "refund", "dispute", "dispute_won"] {
+        for k in ["subscription", "donation", "refund", "refund_failed", "dispute", "dispute_won"] {
             assert_eq!(k.parse::<PaymentKind>().map(|x| x.as_str()), Ok(k));
         }
         for s in ["pending", "applied", "ignored", "unmatched", "failed", "unreadable"] {

@@ -8,7 +8,7 @@ use crate::clock::{DAY, Micros};
 use crate::db::payments::{NewMrrMovement, NewPayment, PaymentRow};
 use crate::db::{self, DbError, Tx};
 use crate::domain::{
-    Email, Member, MemberId, MemberStatus, MrrMovementKind, PaymentKind, Subscription, SubscriptionState,
+    Email, Member, MemberId, MemberStatus, MrrMovementKind, PaymentKind, Settled, Subscription, SubscriptionState,
     SubscriptionStatus, Tier,
 };
 
@@ -172,11 +172,13 @@ pub fn simulated_payment(
         member_id,
         subscription_id,
         gross_minor: amount.minor,
-        fee_minor: fee,
-        net_minor: amount.minor - fee,
         currency: amount.currency,
-        settlement_currency: Some(amount.currency),
-        settlement_net_minor: Some(amount.minor - fee),
+        settled: Settled {
+            gross_minor: amount.minor,
+            fee_minor: fee,
+            net_minor: amount.minor - fee,
+            currency: amount.currency,
+        },
         charge_id,
         description: Some(description.to_string()),
         occurred_at: at,

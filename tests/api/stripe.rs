@@ -2,7 +2,7 @@
 //! requests, webhook verification, and applying events exactly once.
 use serde_json::{Value, json};
 
-use crate::helpers::stripe_mock::fixture;
+use crate::helpers::stripe_mock::{Settled, fixture};
 use crate::helpers::{TestApp, WEBHOOK_SECRET, stripe_event, stripe_signature, stripe_v1};
 
 pub(crate) struct Patron {
@@ -199,29 +199,20 @@ async fn duplicate_deliveries_apply_once_sequentially_and_concurrently() {
     assert_eq!(app.count("select count(*) from subscriptions").await, 1);
 }
 
-/// Stripe's side of a paid renewal: balance transaction, charge and invoice.
-fn paid_invoice(app: &TestApp, p: &Patron, invoice_id: &str, charge_id: &str, amount: i64, fee: i64) -> Value {
+/// Stripe's side of a paid renewal of `sub_inv`, paid by card as Stripe does it:
+/// a charge with its balance transaction, the PaymentIntent that made it, and the
+/// invoice whose payment names that intent (not the charge).
+pub(crate) fn paid_invoice(
+    app: &TestApp,
+    p: &Patron,
+    invoice_id: &str,
+    charge_id: &str,
+    amount: i64,
+    fee: i64,
+) -> Value {
     let mock = app.stripe();
-    mock.put(balance_transaction(&format!("txn_{charge_id}"), amount, fee));
-    let mut charge = fixture("charge");
-    charge["id"] = json!(charge_id);
-    charge["amount"] = json!(amount);
-    charge["currency"] = json!("eur");
-    charge["customer"] = json!(p.customer);
-    charge["balance_transaction"] = json!(format!("txn_{charge_id}"));
-    mock.put(charge);
-    let mut payment = fixture("invoice_payment");
-    payment["invoice"] = json!(invoice_id);
-    payment["payment"] = json!({ "type": "charge", "charge": charge_id });
-    let mut invoice = fixture("invoice");
-    invoice["id"] = json!(invoice_id);
-    invoice["customer"] = json!(p.customer);
-    invoice["status"] = json!("paid");
-    invoice["amount_paid"] = json!(amount);
-    invoice["currency"] = json!("eur");
-    invoice["parent"] = json!({ "type": "subscription_details", "quote_details": null, "subscription_details": { "metadata": {}, "subscription": "sub_inv" } });
-    invoice["payments"] =
-        json!({ "object": "list", "data": [payment], "has_more": false, "url": "/v1/invoice_payments" });
+    mock.put_charge(charge_id, amount, "eur", Some(&p.customer), Settled { amount, fee, currency: "eur" });
+    let mut invoice = mock.put_paid_invoice(invoice_id, "sub_inv", charge_id);
     invoice["status_transitions"]["paid_at"] = json!(1_790_000_000);
     mock.put(invoice.clone());
     invoice
@@ -713,17 +704,7 @@ async fn stripe_sync_repairs_what_missed_webhooks_left_out_and_is_idempotent() {
     assert_eq!(app.count("select count(*) from subscriptions").await, 0, "no webhook arrived");
 
     // …and a refund whose webhook never arrived.
-    let mock = app.stripe();
-    let mut charge = mock.get("ch_missed").expect("charge");
-    let mut refund = crate::helpers::stripe_mock::fixture("refund");
-    refund["id"] = json!("re_missed");
-    refund["amount"] = json!(100);
-    refund["charge"] = json!("ch_missed");
-    refund["balance_transaction"] = Value::Null;
-    charge["amount_refunded"] = json!(100);
-    charge["refunds"] =
-        json!({ "object": "list", "data": [refund], "has_more": false, "url": "/v1/charges/ch_missed/refunds" });
-    mock.put(charge);
+    app.stripe().put_refund("ch_missed", "re_missed", 100, "succeeded");
 
     let report = patronage::services::stripe_events::sync_all(&app.ctx).await.expect("sync runs");
     assert_eq!((report.subscriptions, report.invoices, report.refunded_charges), (1, 1, 1));
