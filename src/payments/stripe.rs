@@ -369,13 +369,13 @@ impl StripeGateway {
         let payments = invoice.payments.as_ref().map(|l| l.data.as_slice()).unwrap_or_default();
         // The payment that paid it (an invoice may list attempts that did not).
         let paid_by = payments.iter().find(|p| p.status == "paid").or_else(|| payments.first());
-        let charge_id = match paid_by.map(|p| &p.payment) {
+        let (charge_id, by_payment) = match paid_by.map(|p| &p.payment) {
             Some(payment) => match (&payment.charge, &payment.payment_intent) {
-                (Some(charge), _) => Some(charge.id().to_string()),
-                (None, Some(intent)) => self.payment_intent(intent.id().as_str()).await?.latest_charge,
-                (None, None) => None,
+                (Some(charge), _) => (Some(charge.id().to_string()), true),
+                (None, Some(intent)) => (self.payment_intent(intent.id().as_str()).await?.latest_charge, true),
+                (None, None) => (None, false),
             },
-            None => None,
+            None => (None, false),
         };
         Ok(InvoiceInfo {
             id: invoice.id.map(|i| i.to_string()).unwrap_or_else(|| id.to_string()),
@@ -385,6 +385,7 @@ impl StripeGateway {
             currency: our_currency(&invoice.currency)?,
             paid: invoice.status.as_ref().is_some_and(|s| s.as_str() == "paid"),
             charge_id,
+            by_payment,
             paid_at: invoice.status_transitions.paid_at.map(micros),
         })
     }
@@ -593,7 +594,10 @@ pub struct InvoiceInfo {
     pub amount_paid: i64,
     pub currency: Currency,
     pub paid: bool,
+    /// The charge that paid it (found through its PaymentIntent for a card payment).
     pub charge_id: Option<String>,
+    /// Paid by a charge or PaymentIntent (not out of band): there is a charge to find.
+    pub by_payment: bool,
     pub paid_at: Option<i64>,
 }
 

@@ -462,6 +462,7 @@ async fn apply_invoice(ctx: &Context, gateway: &StripeGateway, invoice_id: &str)
     if invoice.paid && invoice.amount_paid > 0 {
         let charge = match invoice.charge_id.as_deref() {
             Some(charge) => Some(gateway.charge(charge).await?),
+            None if invoice.by_payment => return Ok(Outcome::NotYet("the invoice's payment has no charge yet".into())),
             None => None,
         };
         // What the reader paid and what it came to; an invoice paid without a

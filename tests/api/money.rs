@@ -84,7 +84,17 @@ async fn a_card_paid_membership_is_booked_with_its_charge_fee_and_net_and_stripe
     let invoice = paid_invoice(&app, &p, "in_card", "ch_card", 600, 34);
     assert_eq!(invoice["payments"]["data"][0]["payment"]["type"], "payment_intent");
     assert!(invoice["payments"]["data"][0]["payment"].get("charge").is_none());
-    app.send_stripe_event("invoice.paid", invoice).await.1.assert_status(200);
+    // Read while the intent names no charge yet: it waits rather than booking without a fee.
+    let mut intent = mock.get("pi_ch_card").expect("intent");
+    intent["latest_charge"] = Value::Null;
+    mock.put(intent.clone());
+    let (_, r) = app.send_stripe_event("invoice.paid", invoice).await;
+    assert_eq!(r.json()["status"], "pending");
+    assert!(ledger(&app).await.is_empty());
+    intent["latest_charge"] = json!("ch_card");
+    mock.put(intent);
+    app.advance_clock(60 * 1_000_000);
+    settle_events(&app).await;
     let rows = ledger(&app).await;
     assert_eq!(rows.len(), 1, "{rows:?}");
     let r = &rows[0];
