@@ -426,3 +426,123 @@ async fn a_charge_settled_in_another_currency_keeps_both_and_never_mixes_them() 
     app.sign_in_member(&app.client, "dollars@example.org").await;
     app.client.get("/account").send().await.assert_contains("$10.00");
 }
+
+/// A month at a small newsroom, as Stripe would report it: card renewals, a
+/// partial refund, a refund that fails and one that fails after it succeeded, a
+/// dispute lost and one won, a dollar charge settled in euros and a gift; every
+/// event delivered twice, some only at the end and in reverse order. Per charge,
+/// the ledger then equals Stripe's balance transactions to the minor unit.
+#[tokio::test]
+async fn a_month_of_mixed_activity_matches_stripes_balance_transactions_per_charge() {
+    let app = TestApp::builder().with_stripe().spawn().await;
+    let mock = app.stripe();
+    let mut late: Vec<(&str, Value)> = Vec::new();
+    let deliver_twice = async |event_type: &str, object: Value| {
+        let (_, body) = crate::helpers::stripe_event(event_type, object);
+        let now = app.clock().now() / 1_000_000;
+        let sig = crate::helpers::stripe_signature(&body, crate::helpers::WEBHOOK_SECRET, now);
+        app.post_webhook(&body, Some(&sig)).await.assert_status(200);
+        let again = app.post_webhook(&body, Some(&sig)).await;
+        again.assert_status(200);
+        assert_eq!(again.json()["status"], "duplicate");
+    };
+    let eur = |amount: i64, fee: i64| Settled { amount, fee, currency: "eur" };
+
+    // Three patrons subscribe.
+    let mut patrons = Vec::new();
+    for (n, email) in ["ana@example.org", "bo@example.org", "cy@example.org"].into_iter().enumerate() {
+        let p = start_checkout(&app, email).await;
+        let sub = format!("sub_month{n}");
+        let session = complete_checkout(&app, &p, &sub, "active");
+        deliver_twice("checkout.session.completed", session).await;
+        patrons.push((p, sub));
+    }
+    let customer = |n: usize| Some(patrons[n].0.customer.as_str());
+    let mut charges = Vec::new();
+    let mut pay = |n: usize, charge: &str, amount: i64, currency: &str, settled: Settled| {
+        mock.put_charge(charge, amount, currency, customer(n), settled);
+        charges.push(charge.to_string());
+        mock.put_paid_invoice(&format!("in_{charge}"), &patrons[n].1, charge)
+    };
+
+    // Ana pays twice; the second payment is partly refunded (the refund's event comes first).
+    let first = pay(0, "ch_ana1", 600, "eur", eur(600, 34));
+    deliver_twice("invoice.paid", first).await;
+    let second = pay(0, "ch_ana2", 600, "eur", eur(600, 34));
+    mock.put_refund("ch_ana2", "re_ana_part", 250, "succeeded");
+    deliver_twice("charge.refunded", mock.get("ch_ana2").expect("charge")).await;
+    late.push(("invoice.paid", second));
+
+    // Bo pays $10.00, settled in euros; a refund stays pending then fails, another
+    // succeeds then fails after all.
+    let usd = pay(1, "ch_bo1", 1000, "usd", Settled { amount: 920, fee: 57, currency: "eur" });
+    deliver_twice("invoice.paid", usd).await;
+    mock.put_refund("ch_bo1", "re_bo_pending", 500, "pending");
+    deliver_twice("charge.refunded", mock.get("ch_bo1").expect("charge")).await;
+    late.push(("refund.failed", mock.put_refund("ch_bo1", "re_bo_pending", 500, "failed")));
+    let succeeded = mock.put_refund("ch_bo1", "re_bo_bounced", 300, "succeeded");
+    deliver_twice("refund.updated", succeeded).await;
+    let bounced = mock.put_refund("ch_bo1", "re_bo_bounced", 300, "failed");
+    deliver_twice("charge.refund.updated", bounced).await;
+
+    // Cy pays twice and disputes both: the first is lost, the second won.
+    for charge in ["ch_cy1", "ch_cy2"] {
+        let invoice = pay(2, charge, 1200, "eur", eur(1200, 43));
+        deliver_twice("invoice.paid", invoice).await;
+    }
+    deliver_twice("charge.dispute.created", mock.put_dispute("du_cy1", "ch_cy1", "needs_response")).await;
+    late.push(("charge.dispute.closed", mock.put_dispute("du_cy1", "ch_cy1", "lost")));
+    let opened = mock.put_dispute("du_cy2", "ch_cy2", "needs_response");
+    late.push(("charge.dispute.closed", mock.put_dispute("du_cy2", "ch_cy2", "won")));
+    late.push(("charge.dispute.created", opened));
+
+    // A gift, partly refunded, whose refund is heard of before the gift.
+    let mut session = donation_session(&app).await;
+    session["status"] = json!("complete");
+    session["payment_status"] = json!("paid");
+    session["payment_intent"] = json!("pi_ch_gift_month");
+    mock.put(session.clone());
+    mock.put_charge("ch_gift_month", 2500, "eur", None, eur(2500, 63));
+    charges.push("ch_gift_month".to_string());
+    let mut intent = mock.get("pi_ch_gift_month").expect("intent");
+    intent["metadata"] = json!({ "patronage": "1", "kind": "donation" });
+    mock.put(intent);
+    mock.put_refund("ch_gift_month", "re_gift", 1000, "succeeded");
+    deliver_twice("charge.refunded", mock.get("ch_gift_month").expect("charge")).await;
+    late.push(("checkout.session.completed", session));
+
+    // The held-back events arrive at the end of the month, newest first.
+    for (event_type, object) in late.into_iter().rev() {
+        deliver_twice(event_type, object).await;
+    }
+    settle_events(&app).await;
+
+    let rows = ledger(&app).await;
+    for charge in &charges {
+        let (ours, stripe) = ledger_and_stripe_for(&app, charge).await;
+        assert_eq!(ours, stripe, "{charge}: (gross, settled gross, fee, net) {rows:#?}");
+        let c = mock.get(charge).expect("charge");
+        let refunded: i64 = rows
+            .iter()
+            .filter(|r| r.charge_id.as_deref() == Some(charge.as_str()))
+            .filter(|r| r.kind == "refund" || r.kind == "refund_failed")
+            .map(|r| -r.gross_minor)
+            .sum();
+        assert_eq!(refunded, c["amount_refunded"].as_i64().expect("amount_refunded"), "{charge}: refunds");
+    }
+    // Whole-ledger totals per settlement currency equal the balance's, and the
+    // charge currency's gross is never among them.
+    let mut net_by_currency: Vec<(String, i64)> =
+        sqlx::query_as("select settlement_currency, sum(net_minor) from payments group by settlement_currency")
+            .fetch_all(app.db().pool())
+            .await
+            .expect("totals");
+    net_by_currency.sort();
+    let txns = mock.objects_where(|o| o["object"] == "balance_transaction");
+    let balance: i64 = txns.iter().map(|t| t["net"].as_i64().expect("net")).sum();
+    assert!(txns.iter().all(|t| t["currency"] == "eur"));
+    assert_eq!(net_by_currency, vec![("eur".to_string(), balance)]);
+    // Every charge and nothing else: ana 2, bo 1, cy 2, the gift.
+    assert_eq!(charges.len(), 6);
+    assert_eq!(app.count("select count(*) from payments where charge_id is null").await, 0);
+}
