@@ -363,10 +363,10 @@ async fn record_refunds(ctx: &Context, gateway: &StripeGateway, charge_id: &str)
     for refund in &charge.refunds {
         match refund.status {
             RefundStatus::Succeeded => {
-                let settled = refund
-                    .settlement
-                    .as_ref()
-                    .map_or_else(|| Settled::as_charged(-refund.amount, charge.currency), |s| s.settled);
+                let settled = match &refund.settlement {
+                    Some(s) => s.settled,
+                    None => at_charge_rate(&charge, -refund.amount),
+                };
                 let row = ledger_row(
                     PaymentKind::Refund,
                     &refund.id,
@@ -406,6 +406,21 @@ async fn record_refunds(ctx: &Context, gateway: &StripeGateway, charge_id: &str)
     }
     tx.commit().await.map_err(DbError::from)?;
     Ok(Outcome::Applied)
+}
+
+/// What `amount` of the charge's currency came to in its settlement currency, at
+/// the charge's rate and without a fee, as Stripe settles a refund (for one read
+/// without its balance transaction), so a row never pairs a charge-currency
+/// amount with another settlement currency.
+fn at_charge_rate(charge: &ChargeInfo, amount: i64) -> Settled {
+    match &charge.settlement {
+        Some(s) if charge.amount != 0 => {
+            let converted = i128::from(amount) * i128::from(s.settled.gross_minor) / i128::from(charge.amount);
+            let converted = i64::try_from(converted).unwrap_or(amount);
+            Settled { gross_minor: converted, fee_minor: 0, net_minor: converted, currency: s.settled.currency }
+        }
+        _ => Settled::as_charged(amount, charge.currency),
+    }
 }
 
 /// A dispute takes the money back (and its fee) when Stripe withdraws it;

@@ -412,6 +412,17 @@ async fn a_charge_settled_in_another_currency_keeps_both_and_never_mixes_them() 
     let (ours, stripe) = ledger_and_stripe_for(&app, "ch_usd").await;
     assert_eq!(ours, stripe);
     assert_eq!(ours, (600, 552, 57, 495));
+    // Read without its balance transaction, a refund still settles in euros, at the charge's rate.
+    let mut bare = mock.put_refund("ch_usd", "re_usd_bare", 100, "succeeded");
+    bare["balance_transaction"] = Value::Null;
+    mock.put(bare.clone());
+    let mut charge = mock.get("ch_usd").expect("charge");
+    charge["refunds"]["data"][0] = bare;
+    mock.put(charge.clone());
+    app.send_stripe_event("charge.refunded", charge).await.1.assert_status(200);
+    let bare = ledger(&app).await.into_iter().find(|r| r.provider_id == "re_usd_bare").expect("booked");
+    assert_eq!((bare.gross_minor, bare.currency.as_str()), (-100, "usd"));
+    assert_eq!((bare.settlement_gross_minor, bare.net_minor, bare.settlement_currency.as_str()), (-92, -92, "eur"));
 
     let admin = app.new_browser();
     app.sign_in_staff(&admin, "admin@news.test", Role::Admin).await;
