@@ -367,8 +367,9 @@ impl StripeGateway {
             .and_then(|p| p.subscription_details.as_ref())
             .map(|d| d.subscription.id().to_string());
         let payments = invoice.payments.as_ref().map(|l| l.data.as_slice()).unwrap_or_default();
-        // The payment that paid it (an invoice may list attempts that did not).
-        let paid_by = payments.iter().find(|p| p.status == "paid").or_else(|| payments.first());
+        // The payment that paid it (an invoice may list attempts that did not; one
+        // paid out of band lists none that did).
+        let paid_by = payments.iter().find(|p| p.status == "paid");
         let (charge_id, by_payment) = match paid_by.map(|p| &p.payment) {
             Some(payment) => match (&payment.charge, &payment.payment_intent) {
                 (Some(charge), _) => (Some(charge.id().to_string()), true),
@@ -441,7 +442,6 @@ impl StripeGateway {
         };
         Ok(RefundInfo {
             id: refund.id.to_string(),
-            charge_id: refund.charge.as_ref().map(|c| c.id().to_string()),
             amount: refund.amount,
             status: RefundStatus::parse(refund.status.as_deref()),
             created: micros(refund.created),
@@ -547,7 +547,6 @@ impl RefundStatus {
 #[derive(Clone, Debug)]
 pub struct RefundInfo {
     pub id: String,
-    pub charge_id: Option<String>,
     /// In the charge's currency.
     pub amount: i64,
     pub status: RefundStatus,
@@ -596,7 +595,7 @@ pub struct InvoiceInfo {
     pub paid: bool,
     /// The charge that paid it (found through its PaymentIntent for a card payment).
     pub charge_id: Option<String>,
-    /// Paid by a charge or PaymentIntent (not out of band): there is a charge to find.
+    /// A payment (charge or PaymentIntent) paid it, not money out of band: there is a charge to find.
     pub by_payment: bool,
     pub paid_at: Option<i64>,
 }
