@@ -543,11 +543,12 @@ async fn a_month_of_mixed_activity_matches_stripes_balance_transactions_per_char
     }
     // Whole-ledger totals per settlement currency equal the balance's, and the
     // charge currency's gross is never among them.
-    let mut net_by_currency: Vec<(String, i64)> =
-        sqlx::query_as("select settlement_currency, sum(net_minor) from payments group by settlement_currency")
-            .fetch_all(app.db().pool())
-            .await
-            .expect("totals");
+    let mut net_by_currency: Vec<(String, i64)> = sqlx::query_as(
+        "select settlement_currency, cast(sum(net_minor) as bigint) from payments group by settlement_currency",
+    )
+    .fetch_all(app.db().pool())
+    .await
+    .expect("totals");
     net_by_currency.sort();
     let txns = mock.objects_where(|o| o["object"] == "balance_transaction");
     let balance: i64 = txns.iter().map(|t| t["net"].as_i64().expect("net")).sum();
