@@ -149,7 +149,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let ctx = startup::open_context(&config, Clock::default()).await?;
             let r = crate::services::stripe_events::sync_all(&ctx).await?;
             say!(
-                "Stripe sync done: {} subscriptions, {} paid invoices and {} refunded charges applied, {} not ours, {} without a member",
+                "Stripe sync done: {} subscriptions, {} paid invoices and {} refunded charges applied, {} not ours, {} waiting (no member yet, or a refund whose payment is not recorded)",
                 r.subscriptions,
                 r.invoices,
                 r.refunded_charges,

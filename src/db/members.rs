@@ -163,18 +163,21 @@ pub async fn customer_id<'e, E: Executor<'e, Database = Any>>(ex: E, id: MemberI
     Ok(row.and_then(|(c,)| c))
 }
 
-/// Links a customer id unless the member has one already; the unique index
-/// guarantees one member per customer.
+/// Links a customer id unless the member has one already or Stripe deleted that
+/// customer; the unique index guarantees one member per customer.
 pub async fn link_customer<'e, E: Executor<'e, Database = Any>>(
     ex: E,
     id: MemberId,
     customer_id: &str,
 ) -> Result<bool, DbError> {
-    let done = sqlx::query("update members set stripe_customer_id = $2 where id = $1 and stripe_customer_id is null")
-        .bind(id.to_string())
-        .bind(customer_id)
-        .execute(ex)
-        .await?;
+    let done = sqlx::query(
+        "update members set stripe_customer_id = $2 where id = $1 and stripe_customer_id is null
+           and not exists (select 1 from stripe_deleted_customers where customer_id = $2)",
+    )
+    .bind(id.to_string())
+    .bind(customer_id)
+    .execute(ex)
+    .await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -212,6 +215,47 @@ pub async fn set_comped_until<'e, E: Executor<'e, Database = Any>>(
         return Err(DbError::NotFound);
     }
     Ok(())
+}
+
+/// Remembers that Stripe deleted a customer (and whose it was), so it is never
+/// linked again. Call [`unlink_customer`] in the same transaction.
+pub async fn record_deleted_customer<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    customer_id: &str,
+    now: Micros,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "insert into stripe_deleted_customers (customer_id, member_id, deleted_at)
+         values ($1, (select id from members where stripe_customer_id = $1), $2)
+         on conflict (customer_id) do nothing",
+    )
+    .bind(customer_id)
+    .bind(now)
+    .execute(ex)
+    .await?;
+    Ok(())
+}
+
+/// A customer linked to a member now, or deleted after it was.
+pub async fn customer_known<'e, E: Executor<'e, Database = Any>>(ex: E, customer_id: &str) -> Result<bool, DbError> {
+    let (n,): (i64,) = sqlx::query_as(
+        "select (select count(*) from members where stripe_customer_id = $1)
+              + (select count(*) from stripe_deleted_customers where customer_id = $1)",
+    )
+    .bind(customer_id)
+    .fetch_one(ex)
+    .await?;
+    Ok(n > 0)
+}
+
+/// How many of the member's Stripe customers were deleted (each new one is
+/// created under a new idempotency key).
+pub async fn deleted_customer_count<'e, E: Executor<'e, Database = Any>>(ex: E, id: MemberId) -> Result<i64, DbError> {
+    let (n,): (i64,) = sqlx::query_as("select count(*) from stripe_deleted_customers where member_id = $1")
+        .bind(id.to_string())
+        .fetch_one(ex)
+        .await?;
+    Ok(n)
 }
 
 /// Forgets a customer id Stripe deleted.

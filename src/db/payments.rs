@@ -4,7 +4,7 @@ use sqlx::{Any, Executor, FromRow};
 
 use super::{DbError, parse_stored};
 use crate::clock::Micros;
-use crate::domain::{Currency, MemberId, MrrMovementKind, PaymentKind};
+use crate::domain::{Currency, MemberId, MrrMovementKind, PaymentKind, Settled};
 
 #[derive(Clone, Debug)]
 pub struct NewPayment {
@@ -13,26 +13,29 @@ pub struct NewPayment {
     pub member_id: Option<MemberId>,
     /// Our subscription row id.
     pub subscription_id: Option<String>,
+    /// In the charge's currency: what the reader paid (or got back).
     pub gross_minor: i64,
-    pub fee_minor: i64,
-    pub net_minor: i64,
-    /// Of the gross amount (the charge's).
     pub currency: Currency,
-    /// Of fee and net, when the provider reported a settlement.
-    pub settlement_currency: Option<Currency>,
-    pub settlement_net_minor: Option<i64>,
+    /// What it did to the balance, in the settlement currency.
+    pub settled: Settled,
     pub charge_id: Option<String>,
     pub description: Option<String>,
     pub occurred_at: Micros,
 }
 
-/// Records a ledger row once; false when it was recorded before.
+/// Records a ledger row once; true when it was recorded now. A row recorded
+/// before without its charge (a membership payment booked before the charge was
+/// followed) is completed from `p` instead, which is also reported as true.
 pub async fn insert<'e, E: Executor<'e, Database = Any>>(ex: E, p: &NewPayment, now: Micros) -> Result<bool, DbError> {
     let done = sqlx::query(
-        "insert into payments (id, kind, provider_id, member_id, subscription_id, gross_minor, fee_minor, net_minor, currency,
-             settlement_currency, settlement_net_minor, charge_id, description, occurred_at, created_at)
+        "insert into payments (id, kind, provider_id, member_id, subscription_id, gross_minor, currency,
+             settlement_gross_minor, fee_minor, net_minor, settlement_currency, charge_id, description, occurred_at, created_at)
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
-         on conflict (kind, provider_id) do nothing",
+         on conflict (kind, provider_id) do update set
+             settlement_gross_minor = excluded.settlement_gross_minor, fee_minor = excluded.fee_minor,
+             net_minor = excluded.net_minor, settlement_currency = excluded.settlement_currency,
+             charge_id = excluded.charge_id
+         where payments.charge_id is null and excluded.charge_id is not null",
     )
     .bind(uuid::Uuid::now_v7().to_string())
     .bind(p.kind.as_str())
@@ -40,11 +43,11 @@ pub async fn insert<'e, E: Executor<'e, Database = Any>>(ex: E, p: &NewPayment, 
     .bind(p.member_id.map(|m| m.to_string()))
     .bind(p.subscription_id.as_deref())
     .bind(p.gross_minor)
-    .bind(p.fee_minor)
-    .bind(p.net_minor)
     .bind(p.currency.as_str())
-    .bind(p.settlement_currency.as_ref().map(Currency::as_str))
-    .bind(p.settlement_net_minor)
+    .bind(p.settled.gross_minor)
+    .bind(p.settled.fee_minor)
+    .bind(p.settled.net_minor)
+    .bind(p.settled.currency.as_str())
     .bind(p.charge_id.as_deref())
     .bind(p.description.as_deref())
     .bind(p.occurred_at)
@@ -54,14 +57,33 @@ pub async fn insert<'e, E: Executor<'e, Database = Any>>(ex: E, p: &NewPayment, 
     Ok(done.rows_affected() == 1)
 }
 
-/// A ledger row as its member sees it.
+/// The row recorded for a Stripe object, as it was settled.
+pub async fn find_settled<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    kind: PaymentKind,
+    provider_id: &str,
+) -> Result<Option<Settled>, DbError> {
+    let row: Option<(i64, i64, i64, String)> = sqlx::query_as(
+        "select settlement_gross_minor, fee_minor, net_minor, settlement_currency from payments
+         where kind = $1 and provider_id = $2",
+    )
+    .bind(kind.as_str())
+    .bind(provider_id)
+    .fetch_optional(ex)
+    .await?;
+    row.map(|(gross_minor, fee_minor, net_minor, currency)| {
+        Ok(Settled { gross_minor, fee_minor, net_minor, currency: parse_stored("currency", &currency)? })
+    })
+    .transpose()
+}
+
+/// A ledger row as its member sees it: what they paid, in the currency they
+/// paid in (Stripe's fee and the settlement are not theirs to see).
 #[derive(Clone, Debug)]
 pub struct PaymentRow {
     pub kind: PaymentKind,
     pub provider_id: String,
     pub gross_minor: i64,
-    pub fee_minor: i64,
-    pub net_minor: i64,
     pub currency: Currency,
     pub description: Option<String>,
     pub occurred_at: Micros,
@@ -72,8 +94,6 @@ struct MemberPaymentRow {
     kind: String,
     provider_id: String,
     gross_minor: i64,
-    fee_minor: i64,
-    net_minor: i64,
     currency: String,
     description: Option<String>,
     occurred_at: i64,
@@ -86,8 +106,6 @@ impl TryFrom<MemberPaymentRow> for PaymentRow {
             kind: parse_stored("payment kind", &r.kind)?,
             provider_id: r.provider_id,
             gross_minor: r.gross_minor,
-            fee_minor: r.fee_minor,
-            net_minor: r.net_minor,
             currency: parse_stored("currency", &r.currency)?,
             description: r.description,
             occurred_at: r.occurred_at,
@@ -101,7 +119,7 @@ pub async fn list_for_member<'e, E: Executor<'e, Database = Any>>(
     limit: i64,
 ) -> Result<Vec<PaymentRow>, DbError> {
     let rows: Vec<MemberPaymentRow> = sqlx::query_as(
-        "select kind, provider_id, gross_minor, fee_minor, net_minor, currency, description, occurred_at
+        "select kind, provider_id, gross_minor, currency, description, occurred_at
          from payments where member_id = $1 order by occurred_at desc, id desc limit $2",
     )
     .bind(member.to_string())
@@ -166,10 +184,11 @@ pub struct LedgerRow {
     pub kind: PaymentKind,
     pub provider_id: String,
     pub member_id: Option<MemberId>,
+    /// In the charge's currency.
     pub gross_minor: i64,
-    pub fee_minor: i64,
-    pub net_minor: i64,
     pub currency: Currency,
+    /// In the settlement currency.
+    pub settled: Settled,
     pub description: Option<String>,
     pub occurred_at: Micros,
 }
@@ -180,9 +199,11 @@ struct StaffLedgerRow {
     provider_id: String,
     member_id: Option<String>,
     gross_minor: i64,
+    currency: String,
+    settlement_gross_minor: i64,
     fee_minor: i64,
     net_minor: i64,
-    currency: String,
+    settlement_currency: String,
     description: Option<String>,
     occurred_at: i64,
 }
@@ -195,9 +216,13 @@ impl TryFrom<StaffLedgerRow> for LedgerRow {
             provider_id: r.provider_id,
             member_id: r.member_id.as_deref().map(|m| parse_stored("member id", m)).transpose()?,
             gross_minor: r.gross_minor,
-            fee_minor: r.fee_minor,
-            net_minor: r.net_minor,
             currency: parse_stored("currency", &r.currency)?,
+            settled: Settled {
+                gross_minor: r.settlement_gross_minor,
+                fee_minor: r.fee_minor,
+                net_minor: r.net_minor,
+                currency: parse_stored("currency", &r.settlement_currency)?,
+            },
             description: r.description,
             occurred_at: r.occurred_at,
         })
@@ -207,7 +232,8 @@ impl TryFrom<StaffLedgerRow> for LedgerRow {
 /// The latest ledger rows, for staff.
 pub async fn list_recent<'e, E: Executor<'e, Database = Any>>(ex: E, limit: i64) -> Result<Vec<LedgerRow>, DbError> {
     let rows: Vec<StaffLedgerRow> = sqlx::query_as(
-        "select kind, provider_id, member_id, gross_minor, fee_minor, net_minor, currency, description, occurred_at
+        "select kind, provider_id, member_id, gross_minor, currency, settlement_gross_minor, fee_minor, net_minor,
+             settlement_currency, description, occurred_at
          from payments order by occurred_at desc, id desc limit $1",
     )
     .bind(limit)

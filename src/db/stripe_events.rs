@@ -125,28 +125,57 @@ pub async fn claim<'e, E: Executor<'e, Database = Any>>(
     row.map(StoredEvent::try_from).transpose()
 }
 
-/// Records the outcome of an attempt. `retry_at` keeps it pending for another try.
+/// The outcome of an attempt.
+#[derive(Clone, Copy, Debug)]
+pub struct Finished<'a> {
+    pub status: StripeEventStatus,
+    pub error: Option<&'a str>,
+    /// Keeps it pending for another try at this time.
+    pub retry_at: Option<Micros>,
+    /// The charge whose payment it waits for ([`wake_waiting`]).
+    pub waits_for: Option<&'a str>,
+}
+
+/// Records the outcome of an attempt.
 pub async fn finish<'e, E: Executor<'e, Database = Any>>(
     ex: E,
     id: &str,
-    status: StripeEventStatus,
-    error: Option<&str>,
-    retry_at: Option<Micros>,
+    f: &Finished<'_>,
     now: Micros,
 ) -> Result<(), DbError> {
     sqlx::query(
-        "update stripe_events set status = $2, last_error = $3, due_at = $4, locked_until = null, locked_by = null,
-             applied_at = case when $2 = 'applied' then $5 else applied_at end
+        "update stripe_events set status = $2, last_error = $3, due_at = $4, waits_for = $6, locked_until = null,
+             locked_by = null, applied_at = case when $2 = 'applied' then $5 else applied_at end
          where id = $1",
     )
     .bind(id)
-    .bind(status.as_str())
-    .bind(error)
-    .bind(retry_at)
+    .bind(f.status.as_str())
+    .bind(f.error)
+    .bind(f.retry_at)
     .bind(now)
+    .bind(f.waits_for)
     .execute(ex)
     .await?;
     Ok(())
+}
+
+/// The payment of `charge` is recorded: the events waiting for it (a refund or
+/// dispute that came first) are due now, even those set aside as unmatched.
+pub async fn wake_waiting<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    charge: &str,
+    now: Micros,
+) -> Result<u64, DbError> {
+    let done = sqlx::query(
+        "update stripe_events set status = 'pending', due_at = $2,
+             attempts = case when status = 'unmatched' then 0 else attempts end
+         where waits_for = $1 and status in ('pending', 'unmatched')",
+    )
+    .bind(charge)
+    .bind(now)
+    .execute(ex)
+    .await?;
+    Ok(done.rows_affected())
 }
 
 /// Puts an event back in the queue (staff's retry button); only the statuses

@@ -143,6 +143,8 @@ pub enum PaymentKind {
     Subscription,
     Donation,
     Refund,
+    /// Reverses a refund booked as succeeded that failed (or was canceled) later.
+    RefundFailed,
     Dispute,
     DisputeWon,
 }
@@ -153,6 +155,7 @@ impl PaymentKind {
             Self::Subscription => "subscription",
             Self::Donation => "donation",
             Self::Refund => "refund",
+            Self::RefundFailed => "refund_failed",
             Self::Dispute => "dispute",
             Self::DisputeWon => "dispute_won",
         }
@@ -166,6 +169,7 @@ impl FromStr for PaymentKind {
             "subscription" => Self::Subscription,
             "donation" => Self::Donation,
             "refund" => Self::Refund,
+            "refund_failed" => Self::RefundFailed,
             "dispute" => Self::Dispute,
             "dispute_won" => Self::DisputeWon,
             other => return Err(format!("unknown payment kind {other:?}")),
@@ -176,6 +180,28 @@ impl FromStr for PaymentKind {
 impl fmt::Display for PaymentKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+/// What a money movement did to the balance, in the settlement currency (a
+/// Stripe balance transaction): `gross = fee + net`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Settled {
+    pub gross_minor: i64,
+    pub fee_minor: i64,
+    pub net_minor: i64,
+    pub currency: Currency,
+}
+
+impl Settled {
+    /// Settled as charged, without a fee (no balance transaction to say otherwise).
+    pub fn as_charged(gross_minor: i64, currency: Currency) -> Self {
+        Self { gross_minor, fee_minor: 0, net_minor: gross_minor, currency }
+    }
+
+    /// The same movement the other way (a reversal).
+    pub fn negated(self) -> Self {
+        Self { gross_minor: -self.gross_minor, fee_minor: -self.fee_minor, net_minor: -self.net_minor, ..self }
     }
 }
 
@@ -265,8 +291,12 @@ pub struct SubscriptionState {
     pub customer_id: String,
     /// From our metadata / `client_reference_id`, when present.
     pub member_hint: Option<MemberId>,
-    /// The provider's price id (or, for demo payments, ours).
+    /// The provider's price id of the subscription's item now (or, for demo
+    /// payments, ours): after a plan change, the new plan's.
     pub price_ref: Option<String>,
+    /// Our price id from the checkout's metadata, for an item whose price was made
+    /// inline (pay what you want) and so is not ours by its provider id.
+    pub price_hint: Option<String>,
     pub status: SubscriptionStatus,
     pub interval: Interval,
     /// Per interval, in minor units.
@@ -287,6 +317,7 @@ impl SubscriptionState {
             customer_id: sub.customer_id.clone(),
             member_hint: sub.member_id,
             price_ref: sub.price_id.clone(),
+            price_hint: None,
             status: sub.status,
             interval: sub.interval,
             amount_minor: sub.amount_minor,
@@ -324,7 +355,7 @@ mod tests {
 
     #[test]
     fn payment_kinds_and_event_statuses_round_trip() {
-        for k in ["subscription", "donation", "refund", "dispute", "dispute_won"] {
+        for k in ["subscription", "donation", "refund", "refund_failed", "dispute", "dispute_won"] {
             assert_eq!(k.parse::<PaymentKind>().map(|x| x.as_str()), Ok(k));
         }
         for s in ["pending", "applied", "ignored", "unmatched", "failed", "unreadable"] {

@@ -13,7 +13,8 @@ pub mod tier;
 pub mod topic;
 
 pub use billing::{
-    Interval, MrrMovementKind, PaymentKind, StripeEventStatus, Subscription, SubscriptionState, SubscriptionStatus,
+    Interval, MrrMovementKind, PaymentKind, Settled, StripeEventStatus, Subscription, SubscriptionState,
+    SubscriptionStatus,
 };
 pub use email::{Email, EmailError};
 pub use ids::{MemberId, RoundId, StaffId, TierId, TopicId};

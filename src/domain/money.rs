@@ -35,6 +35,10 @@ impl MoneyError {
 const ZERO_DECIMAL: [&str; 16] =
     ["bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx", "vnd", "vuv", "xaf", "xof", "xpf"];
 
+/// Stripe's three-decimal currencies: amounts are thousandths, and the last digit
+/// must be 0 (card networks take them in hundredths).
+const THREE_DECIMAL: [&str; 5] = ["bhd", "jod", "kwd", "omr", "tnd"];
+
 impl Currency {
     pub const EUR: Currency = Currency(*b"eur");
     pub const USD: Currency = Currency(*b"usd");
@@ -59,9 +63,19 @@ impl Currency {
         self.as_str().to_ascii_uppercase()
     }
 
-    /// Digits after the decimal point (0 for JPY, 2 for EUR).
+    /// Digits after the decimal point (0 for JPY, 2 for EUR, 3 for KWD).
     pub fn exponent(&self) -> u32 {
-        if ZERO_DECIMAL.contains(&self.as_str()) { 0 } else { 2 }
+        match self.as_str() {
+            c if ZERO_DECIMAL.contains(&c) => 0,
+            c if THREE_DECIMAL.contains(&c) => 3,
+            _ => 2,
+        }
+    }
+
+    /// The smallest step Stripe accepts for a charge, in minor units: 10 for the
+    /// three-decimal currencies, else 1.
+    pub fn charge_step(&self) -> i64 {
+        if THREE_DECIMAL.contains(&self.as_str()) { 10 } else { 1 }
     }
 
     fn symbol(&self) -> Option<&'static str> {
@@ -142,6 +156,9 @@ impl Money {
         if minor <= 0 {
             return Err(MoneyError::NotPositive);
         }
+        if minor % currency.charge_step() != 0 {
+            return Err(MoneyError::TooPrecise);
+        }
         Ok(Self { minor, currency })
     }
 
@@ -181,6 +198,19 @@ mod tests {
         assert!(Currency::parse("E1R").is_err());
         assert_eq!(Currency::JPY.exponent(), 0);
         assert_eq!(Currency::EUR.exponent(), 2);
+        for code in ["BHD", "JOD", "KWD", "OMR", "TND"] {
+            assert_eq!(Currency::parse(code).map(|c| c.exponent()), Ok(3), "{code}");
+        }
+    }
+
+    #[test]
+    fn three_decimal_currencies_keep_thousandths_in_steps_of_ten() {
+        let kwd = Currency::parse("kwd").expect("valid");
+        assert_eq!(Money::parse_major("2.5", kwd).map(|m| m.minor), Ok(2500));
+        assert_eq!(Money::parse_major("2.55", kwd).map(|m| m.minor), Ok(2550));
+        assert_eq!(Money::parse_major("2.555", kwd), Err(MoneyError::TooPrecise), "Stripe wants the last digit 0");
+        assert_eq!(Money::new(2550, kwd).display(), "2.550 KWD");
+        assert_eq!(Money::new(-5, kwd).display(), "-0.005 KWD");
     }
 
     #[test]

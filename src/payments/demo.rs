@@ -106,11 +106,14 @@ mod currency_code {
 }
 
 /// A Stripe-like processing fee for demo ledger rows: 1.5 % plus 0.25 (in
-/// two-decimal currencies), so reports show gross, fee and net.
+/// currencies with decimals), so reports show gross, fee and net. A multiple of
+/// the currency's charge step, so a donor who covers it can still be charged.
 pub fn simulated_fee(amount: Money) -> i64 {
     let percent = (amount.minor * 15 + 500) / 1000;
-    let fixed = if amount.currency.exponent() == 2 { 25 } else { 0 };
-    percent + fixed
+    let exp = amount.currency.exponent();
+    let fixed = if exp >= 2 { 25 * 10_i64.pow(exp - 2) } else { 0 };
+    let step = amount.currency.charge_step();
+    (percent + fixed + step - 1) / step * step
 }
 
 fn unhex(s: &str) -> Option<Vec<u8>> {

@@ -15,17 +15,18 @@ use stripe_checkout::checkout_session::RetrieveCheckoutSession;
 use stripe_checkout::checkout_session::{
     CreateCheckoutSession, CreateCheckoutSessionLineItems, CreateCheckoutSessionLineItemsPriceData,
     CreateCheckoutSessionLineItemsPriceDataRecurring, CreateCheckoutSessionLineItemsPriceDataRecurringInterval,
-    CreateCheckoutSessionSubscriptionData, ProductData,
+    CreateCheckoutSessionPaymentIntentData, CreateCheckoutSessionSubscriptionData, ProductData,
 };
 use stripe_core::balance_transaction::RetrieveBalanceTransaction;
-use stripe_core::charge::{ListCharge, RetrieveCharge};
+use stripe_core::charge::RetrieveCharge;
 use stripe_core::customer::CreateCustomer;
 use stripe_core::dispute::RetrieveDispute;
 use stripe_core::payment_intent::RetrievePaymentIntent;
+use stripe_core::refund::{ListRefund, RetrieveRefund};
 use stripe_product::price::{CreatePrice, CreatePriceRecurring, CreatePriceRecurringInterval};
 use stripe_product::product::CreateProduct;
 
-use crate::domain::{Currency, Interval, MemberId, Money, SubscriptionState, SubscriptionStatus};
+use crate::domain::{Currency, Interval, MemberId, Money, Settled, SubscriptionState, SubscriptionStatus};
 
 /// Metadata key on every Stripe object we create: only those count as ours.
 pub const OWNER_KEY: &str = "patronage";
@@ -90,10 +91,13 @@ impl StripeGateway {
         Ok(Self { client: builder.build()? })
     }
 
-    /// Creates the member's Stripe customer; the key makes a retry return the same one.
+    /// Creates the member's Stripe customer; the key makes a retry return the same
+    /// one. `generation` counts the member's customers Stripe deleted: a new one
+    /// needs a new key, or Stripe would answer with the deleted customer.
     pub async fn create_customer(
         &self,
         member: MemberId,
+        generation: i64,
         email: &str,
         name: Option<&str>,
     ) -> Result<String, GatewayError> {
@@ -103,8 +107,9 @@ impl StripeGateway {
         if let Some(name) = name {
             request = request.name(name);
         }
-        let customer =
-            request.customize().request_strategy(key(format!("customer-{member}"))?).send(&self.client).await?;
+        let key_value =
+            if generation == 0 { format!("customer-{member}") } else { format!("customer-{member}-{generation}") };
+        let customer = request.customize().request_strategy(key(key_value)?).send(&self.client).await?;
         Ok(customer.id.to_string())
     }
 
@@ -227,9 +232,13 @@ impl StripeGateway {
         if let Some(member) = donor {
             metadata.insert("member_id".into(), member.to_string());
         }
+        // On the payment intent too: a refund or dispute of the gift is known as ours by it.
+        let mut intent_data = CreateCheckoutSessionPaymentIntentData::new();
+        intent_data.metadata = Some(metadata.clone());
         let mut request = CreateCheckoutSession::new()
             .mode(CheckoutSessionMode::Payment)
             .line_items(vec![item])
+            .payment_intent_data(intent_data)
             .metadata(metadata)
             .success_url(success_url)
             .cancel_url(cancel_url);
@@ -274,19 +283,22 @@ impl StripeGateway {
         Ok((page.data.iter().filter_map(|i| i.id.as_ref().map(|id| id.to_string())).collect(), page.has_more))
     }
 
-    /// One page (up to 100) of charges, keeping the refunded ones; `(ids, last id, has_more)`.
+    /// One page (up to 100) of refunds, whatever their status, as the charges they
+    /// belong to; `(charge ids, last refund id, has_more)`.
     pub async fn list_refunded_charges(
         &self,
         after: Option<&str>,
     ) -> Result<(Vec<String>, Option<String>, bool), GatewayError> {
-        let mut request = ListCharge::new().limit(100);
+        let mut request = ListRefund::new().limit(100);
         if let Some(after) = after {
             request = request.starting_after(after);
         }
         let page = request.send(&self.client).await?;
-        let last = page.data.last().map(|c| c.id.to_string());
-        let ids = page.data.iter().filter(|c| c.amount_refunded > 0).map(|c| c.id.to_string()).collect();
-        Ok((ids, last, page.has_more))
+        let last = page.data.last().map(|r| r.id.to_string());
+        let mut charges: Vec<String> =
+            page.data.iter().filter_map(|r| r.charge.as_ref().map(|c| c.id().to_string())).collect();
+        charges.dedup();
+        Ok((charges, last, page.has_more))
     }
 
     /// The subscription as Stripe has it now.
@@ -304,17 +316,16 @@ impl StripeGateway {
         let currency = our_currency(&price.currency)?;
         let status = SubscriptionStatus::from_str(sub.status.as_str()).map_err(GatewayError::Unexpected)?;
         let member_hint = sub.metadata.get("member_id").and_then(|m| m.parse().ok());
-        // Prices made inline (pay what you want) are not ours by id; the metadata says which of ours it stands for.
-        let price_ref = if sub.metadata.contains_key(OWNER_KEY) {
-            sub.metadata.get("price_id").cloned().or_else(|| Some(price.id.to_string()))
-        } else {
-            Some(price.id.to_string())
-        };
+        // The item's price now (the portal changes it); a price made inline (pay what
+        // you want) is not ours by id, and the checkout's metadata says which of ours it stands for.
+        let price_hint =
+            if sub.metadata.contains_key(OWNER_KEY) { sub.metadata.get("price_id").cloned() } else { None };
         Ok(SubscriptionState {
             provider_id: sub.id.to_string(),
             customer_id: sub.customer.id().to_string(),
             member_hint,
-            price_ref,
+            price_ref: Some(price.id.to_string()),
+            price_hint,
             status,
             interval,
             amount_minor,
@@ -346,7 +357,8 @@ impl StripeGateway {
         })
     }
 
-    /// An invoice, with the charge that paid it.
+    /// An invoice, with the charge that paid it. A card payment names its
+    /// PaymentIntent, not a charge: the charge is the intent's latest one.
     pub async fn invoice(&self, id: &str) -> Result<InvoiceInfo, GatewayError> {
         let invoice = RetrieveInvoice::new(id).expand(vec!["payments".to_string()]).send(&self.client).await?;
         let subscription_id = invoice
@@ -354,10 +366,18 @@ impl StripeGateway {
             .as_ref()
             .and_then(|p| p.subscription_details.as_ref())
             .map(|d| d.subscription.id().to_string());
-        let charge_id = invoice
-            .payments
-            .as_ref()
-            .and_then(|list| list.data.iter().find_map(|p| p.payment.charge.as_ref().map(|c| c.id().to_string())));
+        let payments = invoice.payments.as_ref().map(|l| l.data.as_slice()).unwrap_or_default();
+        // The payment that paid it (an invoice may list attempts that did not; one
+        // paid out of band lists none that did).
+        let paid_by = payments.iter().find(|p| p.status == "paid");
+        let (charge_id, by_payment) = match paid_by.map(|p| &p.payment) {
+            Some(payment) => match (&payment.charge, &payment.payment_intent) {
+                (Some(charge), _) => (Some(charge.id().to_string()), true),
+                (None, Some(intent)) => (self.payment_intent(intent.id().as_str()).await?.latest_charge, true),
+                (None, None) => (None, false),
+            },
+            None => (None, false),
+        };
         Ok(InvoiceInfo {
             id: invoice.id.map(|i| i.to_string()).unwrap_or_else(|| id.to_string()),
             subscription_id,
@@ -366,100 +386,189 @@ impl StripeGateway {
             currency: our_currency(&invoice.currency)?,
             paid: invoice.status.as_ref().is_some_and(|s| s.as_str() == "paid"),
             charge_id,
+            by_payment,
             paid_at: invoice.status_transitions.paid_at.map(micros),
         })
     }
 
-    /// A charge with its settlement and refunds.
+    /// A charge with its balance transaction and every refund.
     pub async fn charge(&self, id: &str) -> Result<ChargeInfo, GatewayError> {
         let charge = RetrieveCharge::new(id).expand(vec!["refunds".to_string()]).send(&self.client).await?;
-        let settlement = match charge.balance_transaction.as_ref().map(|b| b.id().to_string()) {
-            Some(txn) => self.balance_transaction(&txn).await?,
-            None => Settlement { fee: 0, net: charge.amount, currency: our_currency(&charge.currency)? },
+        let settlement = match charge.balance_transaction.as_ref() {
+            Some(txn) => Some(self.balance_transaction(txn.id().as_str()).await?),
+            None => None,
         };
+        let mut listed: Vec<stripe_core::Refund> = Vec::new();
+        let mut more = false;
+        if let Some(list) = charge.refunds {
+            more = list.has_more;
+            listed = list.data;
+        }
+        // An expanded list holds the first page only.
+        while more {
+            let mut request = ListRefund::new().charge(id).limit(100);
+            if let Some(last) = listed.last() {
+                request = request.starting_after(last.id.as_str());
+            }
+            let page = request.send(&self.client).await?;
+            more = page.has_more && !page.data.is_empty();
+            listed.extend(page.data);
+        }
         let mut refunds = Vec::new();
-        for refund in charge.refunds.as_ref().map(|l| l.data.as_slice()).unwrap_or_default() {
-            let settlement = match refund.balance_transaction.as_ref().map(|b| b.id().to_string()) {
-                Some(txn) => Some(self.balance_transaction(&txn).await?),
-                None => None,
-            };
-            refunds.push(RefundInfo {
-                id: refund.id.to_string(),
-                amount: refund.amount,
-                succeeded: refund.status.as_deref().is_none_or(|s| s == "succeeded" || s == "pending"),
-                created: micros(refund.created),
-                settlement,
-            });
+        for refund in &listed {
+            refunds.push(self.refund_info(refund).await?);
         }
         Ok(ChargeInfo {
             id: charge.id.to_string(),
             amount: charge.amount,
             currency: our_currency(&charge.currency)?,
             customer_id: charge.customer.as_ref().map(|c| c.id().to_string()),
+            payment_intent: charge.payment_intent.as_ref().map(|p| p.id().to_string()),
+            ours: charge.metadata.contains_key(OWNER_KEY),
+            created: micros(charge.created),
             settlement,
             refunds,
         })
     }
 
+    async fn refund_info(&self, refund: &stripe_core::Refund) -> Result<RefundInfo, GatewayError> {
+        let settlement = match refund.balance_transaction.as_ref() {
+            Some(txn) => Some(self.balance_transaction(txn.id().as_str()).await?),
+            None => None,
+        };
+        let failure = match refund.failure_balance_transaction.as_ref() {
+            Some(txn) => Some(self.balance_transaction(txn.id().as_str()).await?),
+            None => None,
+        };
+        Ok(RefundInfo {
+            id: refund.id.to_string(),
+            amount: refund.amount,
+            status: RefundStatus::parse(refund.status.as_deref()),
+            created: micros(refund.created),
+            settlement,
+            failure,
+        })
+    }
+
+    /// The charge a refund belongs to.
+    pub async fn refund_charge(&self, id: &str) -> Result<Option<String>, GatewayError> {
+        let refund = RetrieveRefund::new(id).send(&self.client).await?;
+        Ok(refund.charge.as_ref().map(|c| c.id().to_string()))
+    }
+
     pub async fn balance_transaction(&self, id: &str) -> Result<Settlement, GatewayError> {
         let txn = RetrieveBalanceTransaction::new(id).send(&self.client).await?;
-        Ok(Settlement { fee: txn.fee, net: txn.net, currency: our_currency(&txn.currency)? })
+        settlement_of(&txn)
     }
 
     pub async fn dispute(&self, id: &str) -> Result<DisputeInfo, GatewayError> {
         let dispute = RetrieveDispute::new(id).send(&self.client).await?;
+        let txns = dispute.balance_transactions.iter().map(settlement_of).collect::<Result<Vec<_>, _>>()?;
         Ok(DisputeInfo {
             id: dispute.id.to_string(),
             charge_id: dispute.charge.id().to_string(),
             amount: dispute.amount,
             currency: our_currency(&dispute.currency)?,
-            won: dispute.status.as_str() == "won",
             created: micros(dispute.created),
-            balance_transactions: dispute
-                .balance_transactions
-                .iter()
-                .map(|t| Ok(Settlement { fee: t.fee, net: t.net, currency: our_currency(&t.currency)? }))
-                .collect::<Result<_, GatewayError>>()?,
+            withdrawn: txns.iter().find(|t| t.settled.gross_minor < 0).cloned(),
+            reinstated: txns.iter().find(|t| t.settled.gross_minor > 0).cloned(),
         })
     }
 
-    /// The charge that settled a payment intent.
-    pub async fn payment_intent_charge(&self, id: &str) -> Result<Option<String>, GatewayError> {
+    /// A payment intent: the charge that settled it, and whether it is ours.
+    pub async fn payment_intent(&self, id: &str) -> Result<IntentInfo, GatewayError> {
         let intent = RetrievePaymentIntent::new(id).send(&self.client).await?;
-        Ok(intent.latest_charge.map(|c| c.id().to_string()))
+        Ok(IntentInfo {
+            latest_charge: intent.latest_charge.map(|c| c.id().to_string()),
+            ours: intent.metadata.contains_key(OWNER_KEY),
+        })
     }
+}
+
+fn settlement_of(txn: &stripe_core::BalanceTransaction) -> Result<Settlement, GatewayError> {
+    Ok(Settlement {
+        settled: Settled {
+            gross_minor: txn.amount,
+            fee_minor: txn.fee,
+            net_minor: txn.net,
+            currency: our_currency(&txn.currency)?,
+        },
+        created: micros(txn.created),
+    })
+}
+
+#[derive(Clone, Debug)]
+pub struct IntentInfo {
+    pub latest_charge: Option<String>,
+    /// Carries our metadata (a donation's).
+    pub ours: bool,
 }
 
 #[derive(Clone, Debug)]
 pub struct ChargeInfo {
     pub id: String,
+    /// In the charge's currency: what the reader paid.
     pub amount: i64,
     pub currency: Currency,
     pub customer_id: Option<String>,
-    pub settlement: Settlement,
+    pub payment_intent: Option<String>,
+    /// Carries our metadata.
+    pub ours: bool,
+    /// When Stripe made the charge.
+    pub created: i64,
+    /// Its balance transaction (none until it settles).
+    pub settlement: Option<Settlement>,
     pub refunds: Vec<RefundInfo>,
+}
+
+/// Where a refund is. Only a succeeded one is money back.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RefundStatus {
+    Pending,
+    RequiresAction,
+    Succeeded,
+    Failed,
+    Canceled,
+}
+
+impl RefundStatus {
+    fn parse(status: Option<&str>) -> Self {
+        match status {
+            Some("succeeded") => Self::Succeeded,
+            Some("failed") => Self::Failed,
+            Some("canceled") => Self::Canceled,
+            Some("requires_action") => Self::RequiresAction,
+            // "pending", and anything newer we do not know: not money back yet.
+            _ => Self::Pending,
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
 pub struct RefundInfo {
     pub id: String,
+    /// In the charge's currency.
     pub amount: i64,
-    pub succeeded: bool,
+    pub status: RefundStatus,
     pub created: i64,
-    /// Fee returned (negative) and net, from the refund's balance transaction.
+    /// The refund's balance transaction (negative).
     pub settlement: Option<Settlement>,
+    /// When it failed: the balance transaction that gave the money back (positive).
+    pub failure: Option<Settlement>,
 }
 
 #[derive(Clone, Debug)]
 pub struct DisputeInfo {
     pub id: String,
     pub charge_id: String,
+    /// In the charge's currency.
     pub amount: i64,
     pub currency: Currency,
-    pub won: bool,
     pub created: i64,
-    /// The funds withdrawn (first) and, when won, reinstated (second).
-    pub balance_transactions: Vec<Settlement>,
+    /// The funds (and the dispute fee) taken from the balance; none for an inquiry.
+    pub withdrawn: Option<Settlement>,
+    /// The funds given back when the dispute was won.
+    pub reinstated: Option<Settlement>,
 }
 
 #[derive(Clone, Debug)]
@@ -484,14 +593,17 @@ pub struct InvoiceInfo {
     pub amount_paid: i64,
     pub currency: Currency,
     pub paid: bool,
+    /// The charge that paid it (found through its PaymentIntent for a card payment).
     pub charge_id: Option<String>,
+    /// A payment (charge or PaymentIntent) paid it, not money out of band: there is a charge to find.
+    pub by_payment: bool,
     pub paid_at: Option<i64>,
 }
 
-/// What Stripe kept (fee) and paid out (net), in the settlement currency.
+/// A balance transaction: what the movement came to in the settlement currency
+/// (amount, Stripe's fee, net), and when Stripe made it.
 #[derive(Clone, Debug)]
 pub struct Settlement {
-    pub fee: i64,
-    pub net: i64,
-    pub currency: Currency,
+    pub settled: Settled,
+    pub created: i64,
 }

@@ -8,7 +8,7 @@ use crate::clock::{DAY, Micros};
 use crate::db::payments::{NewMrrMovement, NewPayment, PaymentRow};
 use crate::db::{self, Change, DbError, Tx};
 use crate::domain::{
-    Email, Member, MemberId, MemberStatus, MrrMovementKind, PaymentKind, Subscription, SubscriptionState,
+    Email, Member, MemberId, MemberStatus, MrrMovementKind, PaymentKind, Settled, Subscription, SubscriptionState,
     SubscriptionStatus, Tier,
 };
 
@@ -37,8 +37,16 @@ pub async fn apply_subscription(
     state: &SubscriptionState,
 ) -> Result<Applied, BillingError> {
     let now = ctx.clock.now();
-    let Some(price_ref) = state.price_ref.as_deref() else { return Ok(Applied::NotOurs) };
-    let Some(price) = db::tiers::find_price(&mut **tx, price_ref).await? else { return Ok(Applied::NotOurs) };
+    // The item's price as it is now (a plan change in the portal switches it); an
+    // inline price stands for the one of ours the checkout's metadata names.
+    let mut price = None;
+    for candidate in [state.price_ref.as_deref(), state.price_hint.as_deref()].into_iter().flatten() {
+        price = db::tiers::find_price(&mut **tx, candidate).await?;
+        if price.is_some() {
+            break;
+        }
+    }
+    let Some(price) = price else { return Ok(Applied::NotOurs) };
     let by_customer = db::members::find_by_customer_id(&mut **tx, &state.customer_id).await?;
     let member_id = match (by_customer, state.member_hint) {
         (Some(m), _) => m,
@@ -163,11 +171,13 @@ pub fn simulated_payment(
         member_id,
         subscription_id,
         gross_minor: amount.minor,
-        fee_minor: fee,
-        net_minor: amount.minor - fee,
         currency: amount.currency,
-        settlement_currency: Some(amount.currency),
-        settlement_net_minor: Some(amount.minor - fee),
+        settled: Settled {
+            gross_minor: amount.minor,
+            fee_minor: fee,
+            net_minor: amount.minor - fee,
+            currency: amount.currency,
+        },
         charge_id,
         description: Some(description.to_string()),
         occurred_at: at,

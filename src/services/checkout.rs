@@ -202,13 +202,16 @@ pub async fn start_donation_checkout(
     Ok(CheckoutStart::Redirect(demo_url(ctx, &checkout)))
 }
 
-/// The member's Stripe customer, created once: never a second customer for a member.
+/// The member's Stripe customer, created once: never a second customer for a
+/// member, unless Stripe deleted the first (then a new one, under a new key, as
+/// Stripe would answer the old key with the deleted customer).
 async fn stripe_customer(ctx: &Context, gateway: &StripeGateway, member: &Member) -> Result<String, CheckoutError> {
     if let Some(id) = db::members::customer_id(ctx.db.read(), member.id).await? {
         return Ok(id);
     }
     let email = member.email.as_ref().map(|e| e.to_string()).unwrap_or_default();
-    let created = gateway.create_customer(member.id, &email, member.name.as_deref()).await?;
+    let generation = db::members::deleted_customer_count(ctx.db.read(), member.id).await?;
+    let created = gateway.create_customer(member.id, generation, &email, member.name.as_deref()).await?;
     db::members::link_customer(&mut *ctx.db.write().await?, member.id, &created).await?;
     // Another request may have linked one first; the stored one wins.
     Ok(db::members::customer_id(ctx.db.read(), member.id).await?.unwrap_or(created))
@@ -353,6 +356,7 @@ pub async fn complete_demo_checkout(
                 customer_id: format!("demo_cus_{member_id}"),
                 member_hint: Some(member_id),
                 price_ref: Some(price.id.clone()),
+                price_hint: None,
                 status: if succeeded { SubscriptionStatus::Active } else { SubscriptionStatus::Incomplete },
                 interval: price.interval,
                 amount_minor: amount.minor,

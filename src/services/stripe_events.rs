@@ -8,8 +8,8 @@ use crate::clock::{HOUR, MINUTE, Micros, SECOND};
 use crate::db::payments::NewPayment;
 use crate::db::stripe_events::{NewEvent, StoredEvent};
 use crate::db::{self, DbError};
-use crate::domain::{Currency, PaymentKind, StripeEventStatus};
-use crate::payments::stripe::{GatewayError, Settlement, StripeGateway};
+use crate::domain::{MemberId, PaymentKind, Settled, StripeEventStatus};
+use crate::payments::stripe::{ChargeInfo, GatewayError, RefundStatus, StripeGateway};
 use crate::payments::{Payments, signature};
 
 /// Largest webhook body we read; Stripe's events are far smaller.
@@ -197,19 +197,33 @@ pub async fn retry(ctx: &Context, actor: &Actor, id: &str, worker: &str) -> Resu
 async fn attempt(ctx: &Context, gateway: &StripeGateway, event: &StoredEvent) -> Result<StripeEventStatus, DbError> {
     let outcome = apply(ctx, gateway, event).await;
     let now = ctx.clock.now();
+    // A refund or dispute whose payment is not recorded yet waits for it: retried
+    // with backoff, and woken at once when that payment is recorded (even after it
+    // was set aside as unmatched).
+    let waits_for = match &outcome {
+        Ok(Outcome::WaitsFor { charge }) => Some(charge.clone()),
+        _ => None,
+    };
+    let waiting = |reason: String| {
+        if event.attempts < MAX_ATTEMPTS {
+            (StripeEventStatus::Pending, Some(reason), Some(now + backoff(event.attempts)))
+        } else {
+            (StripeEventStatus::Unmatched, Some(reason), None)
+        }
+    };
     let (status, error, retry_at) = match outcome {
         Ok(Outcome::Applied) => (StripeEventStatus::Applied, None, None),
         Ok(Outcome::Ignored) => (StripeEventStatus::Ignored, None, None),
-        Ok(Outcome::NotYet(reason)) if event.attempts < MAX_ATTEMPTS => {
-            (StripeEventStatus::Pending, Some(reason), Some(now + backoff(event.attempts)))
-        }
-        Ok(Outcome::NotYet(reason)) => (StripeEventStatus::Unmatched, Some(reason), None),
+        Ok(Outcome::NotYet(reason)) => waiting(reason),
+        Ok(Outcome::WaitsFor { charge }) => waiting(format!("waiting for the payment of charge {charge}")),
         Err(e) if event.attempts < MAX_ATTEMPTS => {
             (StripeEventStatus::Pending, Some(e.to_string()), Some(now + backoff(event.attempts)))
         }
         Err(e) => (StripeEventStatus::Failed, Some(e.to_string()), None),
     };
-    db::stripe_events::finish(&mut *ctx.db.write().await?, &event.id, status, error.as_deref(), retry_at, now).await?;
+    let finished =
+        db::stripe_events::Finished { status, error: error.as_deref(), retry_at, waits_for: waits_for.as_deref() };
+    db::stripe_events::finish(&mut *ctx.db.write().await?, &event.id, &finished, now).await?;
     tracing::info!(stripe.event_id = %event.id, stripe.event_type = %event.event_type, status = status.as_str(), "stripe event processed");
     Ok(status)
 }
@@ -234,6 +248,10 @@ enum Outcome {
     Ignored,
     /// Cannot be applied yet (e.g. no member linked to the customer yet).
     NotYet(String),
+    /// A refund or dispute of a charge of ours whose payment is not recorded yet.
+    WaitsFor {
+        charge: String,
+    },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -271,7 +289,15 @@ async fn apply(ctx: &Context, gateway: &StripeGateway, event: &StoredEvent) -> R
             apply_invoice(ctx, gateway, object_id).await
         }
         "charge.refunded" => record_refunds(ctx, gateway, object_id).await,
+        // A refund changed (it succeeded, failed or was canceled): its charge's refunds again.
+        "refund.created" | "refund.updated" | "refund.failed" | "charge.refund.updated" => {
+            match gateway.refund_charge(object_id).await? {
+                Some(charge) => record_refunds(ctx, gateway, &charge).await,
+                None => Ok(Outcome::Ignored),
+            }
+        }
         "charge.dispute.created"
+        | "charge.dispute.updated"
         | "charge.dispute.closed"
         | "charge.dispute.funds_withdrawn"
         | "charge.dispute.funds_reinstated" => record_dispute(ctx, gateway, object_id).await,
@@ -279,52 +305,62 @@ async fn apply(ctx: &Context, gateway: &StripeGateway, event: &StoredEvent) -> R
         "checkout.session.async_payment_failed" | "checkout.session.expired" | "customer.updated" => {
             Ok(Outcome::Applied)
         }
-        // A deleted customer cannot pay again: the next checkout creates a new one.
+        // A deleted customer cannot pay again: never linked again, and the next
+        // checkout creates a new one.
         "customer.deleted" => {
-            db::members::unlink_customer(&mut *ctx.db.write().await?, object_id).await?;
+            let mut tx = ctx.db.transaction().await?;
+            db::members::record_deleted_customer(&mut *tx, object_id, ctx.clock.now()).await?;
+            db::members::unlink_customer(&mut *tx, object_id).await?;
+            tx.commit().await.map_err(DbError::from)?;
             Ok(Outcome::Applied)
         }
         _ => Ok(Outcome::Ignored),
     }
 }
 
+/// A ledger row for a movement of a charge: `gross` in the charge's currency,
+/// `settled` from its balance transaction.
+#[allow(clippy::too_many_arguments)]
 fn ledger_row(
     kind: PaymentKind,
     provider_id: &str,
+    charge: &ChargeInfo,
     gross: i64,
-    settlement: Option<&Settlement>,
-    currency: Currency,
-    charge: &str,
+    settled: Settled,
+    member: Option<MemberId>,
+    subscription: Option<String>,
+    description: &str,
     at: Micros,
 ) -> NewPayment {
     NewPayment {
         kind,
         provider_id: provider_id.to_string(),
-        member_id: None,
-        subscription_id: None,
+        member_id: member,
+        subscription_id: subscription,
         gross_minor: gross,
-        fee_minor: settlement.map_or(0, |s| s.fee),
-        net_minor: settlement.map_or(gross, |s| s.net),
-        currency,
-        settlement_currency: settlement.map(|s| s.currency),
-        settlement_net_minor: settlement.map(|s| s.net),
-        charge_id: Some(charge.to_string()),
-        description: None,
+        currency: charge.currency,
+        settled,
+        charge_id: Some(charge.id.clone()),
+        description: Some(description.to_string()),
         occurred_at: at,
     }
 }
 
-/// A one-time gift paid through Checkout: one ledger row per charge.
+/// A one-time gift paid through Checkout: one ledger row per charge, dated when
+/// Stripe made the charge.
 async fn record_donation(
     ctx: &Context,
     gateway: &StripeGateway,
     intent: &str,
-    donor: Option<crate::domain::MemberId>,
+    donor: Option<MemberId>,
 ) -> Result<Outcome, ApplyError> {
-    let Some(charge_id) = gateway.payment_intent_charge(intent).await? else {
+    let Some(charge_id) = gateway.payment_intent(intent).await?.latest_charge else {
         return Ok(Outcome::NotYet("payment not settled yet".into()));
     };
     let charge = gateway.charge(&charge_id).await?;
+    let Some(settlement) = &charge.settlement else {
+        return Ok(Outcome::NotYet(format!("charge {} not settled yet", charge.id)));
+    };
     let donor = match donor {
         Some(m) => Some(m),
         None => match charge.customer_id.as_deref() {
@@ -332,99 +368,162 @@ async fn record_donation(
             None => None,
         },
     };
-    let mut row = ledger_row(
+    let row = ledger_row(
         PaymentKind::Donation,
         &charge.id,
+        &charge,
         charge.amount,
-        Some(&charge.settlement),
-        charge.currency,
-        &charge.id,
-        ctx.clock.now(),
+        settlement.settled,
+        donor,
+        None,
+        "Donation",
+        charge.created,
     );
-    row.member_id = donor;
-    row.description = Some("Donation".into());
     let mut tx = ctx.db.transaction().await?;
     billing::record_payment(ctx, &mut tx, &row, None).await?;
+    db::stripe_events::wake_waiting(&mut *tx, &charge.id, ctx.clock.now()).await?;
     tx.commit().await.map_err(DbError::from)?;
     Ok(Outcome::Applied)
 }
 
-/// Every refund of a charge, one (negative) ledger row per refund id.
+/// A refund or dispute of a charge whose payment is not in the ledger: it waits
+/// for the payment when the charge is ours (our metadata on it or its payment
+/// intent, or a customer of ours), else it is another product's and ignored.
+async fn wait_for_payment(ctx: &Context, gateway: &StripeGateway, charge: &ChargeInfo) -> Result<Outcome, ApplyError> {
+    let ours = charge.ours
+        || match charge.customer_id.as_deref() {
+            Some(customer) => db::members::customer_known(ctx.db.read(), customer).await?,
+            None => false,
+        }
+        || match charge.payment_intent.as_deref() {
+            Some(intent) => gateway.payment_intent(intent).await?.ours,
+            None => false,
+        };
+    Ok(if ours { Outcome::WaitsFor { charge: charge.id.clone() } } else { Outcome::Ignored })
+}
+
+/// Every refund of a charge as Stripe has it now. Only a succeeded refund is
+/// money back: one negative row per refund id, from its balance transaction. A
+/// refund booked as succeeded that failed or was canceled later is reversed by
+/// a `refund_failed` row (from its failure balance transaction); a pending one
+/// waits for the event that says how it ended.
 async fn record_refunds(ctx: &Context, gateway: &StripeGateway, charge_id: &str) -> Result<Outcome, ApplyError> {
     let charge = gateway.charge(charge_id).await?;
-    let owner = db::payments::owner_of_charge(ctx.db.read(), &charge.id).await?;
-    if owner.is_none() {
-        return Ok(Outcome::Ignored);
+    if charge.refunds.is_empty() {
+        return Ok(Outcome::Applied);
     }
-    let (member, subscription) = owner.unwrap_or_default();
+    let Some((member, subscription)) = db::payments::owner_of_charge(ctx.db.read(), &charge.id).await? else {
+        return wait_for_payment(ctx, gateway, &charge).await;
+    };
+    let now = ctx.clock.now();
     let mut tx = ctx.db.transaction().await?;
-    for refund in charge.refunds.iter().filter(|r| r.succeeded) {
-        let mut row = ledger_row(
-            PaymentKind::Refund,
-            &refund.id,
-            -refund.amount,
-            None,
-            charge.currency,
-            &charge.id,
-            refund.created,
-        );
-        if let Some(s) = &refund.settlement {
-            row.fee_minor = s.fee;
-            row.net_minor = s.net;
-            row.settlement_currency = Some(s.currency);
-            row.settlement_net_minor = Some(s.net);
+    for refund in &charge.refunds {
+        match refund.status {
+            RefundStatus::Succeeded => {
+                let settled = match &refund.settlement {
+                    Some(s) => s.settled,
+                    None => at_charge_rate(&charge, -refund.amount),
+                };
+                let row = ledger_row(
+                    PaymentKind::Refund,
+                    &refund.id,
+                    &charge,
+                    -refund.amount,
+                    settled,
+                    member,
+                    subscription.clone(),
+                    "Refund",
+                    refund.created,
+                );
+                db::payments::insert(&mut *tx, &row, now).await?;
+            }
+            RefundStatus::Failed | RefundStatus::Canceled => {
+                let Some(booked) = db::payments::find_settled(&mut *tx, PaymentKind::Refund, &refund.id).await? else {
+                    continue;
+                };
+                let (settled, at) = match &refund.failure {
+                    Some(failure) => (failure.settled, failure.created),
+                    None => (booked.negated(), now),
+                };
+                let row = ledger_row(
+                    PaymentKind::RefundFailed,
+                    &refund.id,
+                    &charge,
+                    refund.amount,
+                    settled,
+                    member,
+                    subscription.clone(),
+                    "Refund failed",
+                    at,
+                );
+                db::payments::insert(&mut *tx, &row, now).await?;
+            }
+            RefundStatus::Pending | RefundStatus::RequiresAction => {}
         }
-        row.member_id = member;
-        row.subscription_id = subscription.clone();
-        row.description = Some("Refund".into());
-        db::payments::insert(&mut *tx, &row, ctx.clock.now()).await?;
     }
     tx.commit().await.map_err(DbError::from)?;
     Ok(Outcome::Applied)
 }
 
-/// A dispute takes the money back (and its fee); winning it returns the money.
+/// What `amount` of the charge's currency came to in its settlement currency, at
+/// the charge's rate and without a fee, as Stripe settles a refund (for one read
+/// without its balance transaction), so a row never pairs a charge-currency
+/// amount with another settlement currency.
+fn at_charge_rate(charge: &ChargeInfo, amount: i64) -> Settled {
+    match &charge.settlement {
+        Some(s) if charge.amount != 0 => {
+            let converted = i128::from(amount) * i128::from(s.settled.gross_minor) / i128::from(charge.amount);
+            let converted = i64::try_from(converted).unwrap_or(amount);
+            Settled { gross_minor: converted, fee_minor: 0, net_minor: converted, currency: s.settled.currency }
+        }
+        _ => Settled::as_charged(amount, charge.currency),
+    }
+}
+
+/// A dispute takes the money back (and its fee) when Stripe withdraws it;
+/// winning it returns the money. Each row is dated by its balance transaction.
 async fn record_dispute(ctx: &Context, gateway: &StripeGateway, dispute_id: &str) -> Result<Outcome, ApplyError> {
     let dispute = gateway.dispute(dispute_id).await?;
-    let Some((member, subscription)) = db::payments::owner_of_charge(ctx.db.read(), &dispute.charge_id).await? else {
-        return Ok(Outcome::Ignored);
+    let charge = gateway.charge(&dispute.charge_id).await?;
+    let Some((member, subscription)) = db::payments::owner_of_charge(ctx.db.read(), &charge.id).await? else {
+        return wait_for_payment(ctx, gateway, &charge).await;
     };
+    let now = ctx.clock.now();
     let mut tx = ctx.db.transaction().await?;
-    let withdrawn = dispute.balance_transactions.first();
-    let mut row = ledger_row(
-        PaymentKind::Dispute,
-        &dispute.id,
-        -dispute.amount,
-        withdrawn,
-        dispute.currency,
-        &dispute.charge_id,
-        dispute.created,
-    );
-    row.member_id = member;
-    row.subscription_id = subscription.clone();
-    row.description = Some("Dispute opened".into());
-    db::payments::insert(&mut *tx, &row, ctx.clock.now()).await?;
-    if dispute.won {
-        let reinstated = dispute.balance_transactions.get(1);
-        let mut row = ledger_row(
+    if let Some(withdrawn) = &dispute.withdrawn {
+        let row = ledger_row(
+            PaymentKind::Dispute,
+            &dispute.id,
+            &charge,
+            -dispute.amount,
+            withdrawn.settled,
+            member,
+            subscription.clone(),
+            "Dispute opened",
+            withdrawn.created,
+        );
+        db::payments::insert(&mut *tx, &row, now).await?;
+    }
+    if let Some(reinstated) = &dispute.reinstated {
+        let row = ledger_row(
             PaymentKind::DisputeWon,
             &dispute.id,
+            &charge,
             dispute.amount,
-            reinstated,
-            dispute.currency,
-            &dispute.charge_id,
-            ctx.clock.now(),
+            reinstated.settled,
+            member,
+            subscription,
+            "Dispute won",
+            reinstated.created,
         );
-        row.member_id = member;
-        row.subscription_id = subscription;
-        row.description = Some("Dispute won".into());
-        db::payments::insert(&mut *tx, &row, ctx.clock.now()).await?;
+        db::payments::insert(&mut *tx, &row, now).await?;
     }
     tx.commit().await.map_err(DbError::from)?;
     Ok(Outcome::Applied)
 }
 
-/// Re-reads an invoice: its subscription's state, and a ledger row once it is paid.
+/// Re-reads an invoice: its subscription's state, and a ledger row once it is
+/// paid, from the charge that paid it and that charge's balance transaction.
 async fn apply_invoice(ctx: &Context, gateway: &StripeGateway, invoice_id: &str) -> Result<Outcome, ApplyError> {
     let invoice = gateway.invoice(invoice_id).await?;
     let Some(sub) = invoice.subscription_id.as_deref() else { return Ok(Outcome::Ignored) };
@@ -433,27 +532,37 @@ async fn apply_invoice(ctx: &Context, gateway: &StripeGateway, invoice_id: &str)
         other => return Ok(other),
     }
     if invoice.paid && invoice.amount_paid > 0 {
-        let settlement = match invoice.charge_id.as_deref() {
-            Some(charge) => Some(gateway.charge(charge).await?.settlement),
+        let charge = match invoice.charge_id.as_deref() {
+            Some(charge) => Some(gateway.charge(charge).await?),
+            None if invoice.by_payment => return Ok(Outcome::NotYet("the invoice's payment has no charge yet".into())),
             None => None,
+        };
+        // What the reader paid and what it came to; an invoice paid without a
+        // charge (out of band) settles as it was billed.
+        let (gross, currency, settled) = match &charge {
+            Some(c) => match &c.settlement {
+                Some(s) => (c.amount, c.currency, s.settled),
+                None => return Ok(Outcome::NotYet(format!("charge {} not settled yet", c.id))),
+            },
+            None => (invoice.amount_paid, invoice.currency, Settled::as_charged(invoice.amount_paid, invoice.currency)),
         };
         let payment = NewPayment {
             kind: PaymentKind::Subscription,
             provider_id: invoice.id.clone(),
             member_id: None,
             subscription_id: None,
-            gross_minor: invoice.amount_paid,
-            fee_minor: settlement.as_ref().map_or(0, |s| s.fee),
-            net_minor: settlement.as_ref().map_or(invoice.amount_paid, |s| s.net),
-            currency: invoice.currency,
-            settlement_currency: settlement.as_ref().map(|s| s.currency),
-            settlement_net_minor: settlement.as_ref().map(|s| s.net),
+            gross_minor: gross,
+            currency,
+            settled,
             charge_id: invoice.charge_id.clone(),
             description: Some("Membership".into()),
             occurred_at: invoice.paid_at.unwrap_or_else(|| ctx.clock.now()),
         };
         let mut tx = ctx.db.transaction().await?;
         billing::record_payment(ctx, &mut tx, &payment, Some(sub)).await?;
+        if let Some(charge) = &invoice.charge_id {
+            db::stripe_events::wake_waiting(&mut *tx, charge, ctx.clock.now()).await?;
+        }
         tx.commit().await.map_err(DbError::from)?;
     }
     Ok(Outcome::Applied)
@@ -480,7 +589,7 @@ pub async fn sync_all(ctx: &Context) -> Result<SyncReport, anyhow::Error> {
     let mut tally = |outcome: Outcome, counter: fn(&mut SyncReport) -> &mut usize| match outcome {
         Outcome::Applied => *counter(&mut report) += 1,
         Outcome::Ignored => report.ignored += 1,
-        Outcome::NotYet(_) => report.unmatched += 1,
+        Outcome::NotYet(_) | Outcome::WaitsFor { .. } => report.unmatched += 1,
     };
     let mut after: Option<String> = None;
     loop {

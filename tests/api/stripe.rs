@@ -2,19 +2,19 @@
 //! requests, webhook verification, and applying events exactly once.
 use serde_json::{Value, json};
 
-use crate::helpers::stripe_mock::fixture;
+use crate::helpers::stripe_mock::{Settled, fixture};
 use crate::helpers::{TestApp, WEBHOOK_SECRET, concurrently, stripe_event, stripe_signature, stripe_v1};
 
-struct Patron {
-    member_id: String,
-    customer: String,
-    session: String,
-    stripe_price: String,
-    our_price: String,
+pub(crate) struct Patron {
+    pub(crate) member_id: String,
+    pub(crate) customer: String,
+    pub(crate) session: String,
+    pub(crate) stripe_price: String,
+    pub(crate) our_price: String,
 }
 
 /// Starts a real checkout (customer, product, price and session at the mock).
-async fn start_checkout(app: &TestApp, email: &str) -> Patron {
+pub(crate) async fn start_checkout(app: &TestApp, email: &str) -> Patron {
     let our_price = app.price_id("supporter", "month", "eur").await;
     let r = app.client.post_form("/patron", &[("price", &our_price), ("email", email)]).send().await;
     r.assert_status(303);
@@ -42,7 +42,7 @@ async fn start_checkout(app: &TestApp, email: &str) -> Patron {
 }
 
 /// What Stripe holds once the reader paid: an active subscription and a complete session.
-fn complete_checkout(app: &TestApp, p: &Patron, sub_id: &str, status: &str) -> Value {
+pub(crate) fn complete_checkout(app: &TestApp, p: &Patron, sub_id: &str, status: &str) -> Value {
     let mock = app.stripe();
     let metadata = json!({ "patronage": "1", "member_id": p.member_id, "price_id": p.our_price });
     mock.put(mock.subscription(sub_id, &p.customer, &p.stripe_price, 600, "eur", "month", status, metadata));
@@ -198,29 +198,20 @@ async fn duplicate_deliveries_apply_once_sequentially_and_concurrently() {
     assert_eq!(app.count("select count(*) from subscriptions").await, 1);
 }
 
-/// Stripe's side of a paid renewal: balance transaction, charge and invoice.
-fn paid_invoice(app: &TestApp, p: &Patron, invoice_id: &str, charge_id: &str, amount: i64, fee: i64) -> Value {
+/// Stripe's side of a paid renewal of `sub_inv`, paid by card as Stripe does it:
+/// a charge with its balance transaction, the PaymentIntent that made it, and the
+/// invoice whose payment names that intent (not the charge).
+pub(crate) fn paid_invoice(
+    app: &TestApp,
+    p: &Patron,
+    invoice_id: &str,
+    charge_id: &str,
+    amount: i64,
+    fee: i64,
+) -> Value {
     let mock = app.stripe();
-    mock.put(balance_transaction(&format!("txn_{charge_id}"), amount, fee));
-    let mut charge = fixture("charge");
-    charge["id"] = json!(charge_id);
-    charge["amount"] = json!(amount);
-    charge["currency"] = json!("eur");
-    charge["customer"] = json!(p.customer);
-    charge["balance_transaction"] = json!(format!("txn_{charge_id}"));
-    mock.put(charge);
-    let mut payment = fixture("invoice_payment");
-    payment["invoice"] = json!(invoice_id);
-    payment["payment"] = json!({ "type": "charge", "charge": charge_id });
-    let mut invoice = fixture("invoice");
-    invoice["id"] = json!(invoice_id);
-    invoice["customer"] = json!(p.customer);
-    invoice["status"] = json!("paid");
-    invoice["amount_paid"] = json!(amount);
-    invoice["currency"] = json!("eur");
-    invoice["parent"] = json!({ "type": "subscription_details", "quote_details": null, "subscription_details": { "metadata": {}, "subscription": "sub_inv" } });
-    invoice["payments"] =
-        json!({ "object": "list", "data": [payment], "has_more": false, "url": "/v1/invoice_payments" });
+    mock.put_charge(charge_id, amount, "eur", Some(&p.customer), Settled { amount, fee, currency: "eur" });
+    let mut invoice = mock.put_paid_invoice(invoice_id, "sub_inv", charge_id);
     invoice["status_transitions"]["paid_at"] = json!(1_790_000_000);
     mock.put(invoice.clone());
     invoice
@@ -236,8 +227,8 @@ fn balance_transaction(id: &str, amount: i64, fee: i64) -> Value {
     txn
 }
 
-/// A renewal paid through Stripe, applied: returns the charge id.
-async fn paying_patron(app: &TestApp, email: &str) -> Patron {
+/// A patron whose first payment (invoice `in_1`, charge `ch_1`: 6.00, fee 0.34) is applied.
+pub(crate) async fn paying_patron(app: &TestApp, email: &str) -> Patron {
     let p = start_checkout(app, email).await;
     let session = complete_checkout(app, &p, "sub_inv", "active");
     app.send_stripe_event("checkout.session.completed", session).await.1.assert_status(200);
@@ -736,17 +727,7 @@ async fn stripe_sync_repairs_what_missed_webhooks_left_out_and_is_idempotent() {
     assert_eq!(app.count("select count(*) from subscriptions").await, 0, "no webhook arrived");
 
     // …and a refund whose webhook never arrived.
-    let mock = app.stripe();
-    let mut charge = mock.get("ch_missed").expect("charge");
-    let mut refund = crate::helpers::stripe_mock::fixture("refund");
-    refund["id"] = json!("re_missed");
-    refund["amount"] = json!(100);
-    refund["charge"] = json!("ch_missed");
-    refund["balance_transaction"] = Value::Null;
-    charge["amount_refunded"] = json!(100);
-    charge["refunds"] =
-        json!({ "object": "list", "data": [refund], "has_more": false, "url": "/v1/charges/ch_missed/refunds" });
-    mock.put(charge);
+    app.stripe().put_refund("ch_missed", "re_missed", 100, "succeeded");
 
     let report = patronage::services::stripe_events::sync_all(&app.ctx).await.expect("sync runs");
     assert_eq!((report.subscriptions, report.invoices, report.refunded_charges), (1, 1, 1));

@@ -340,9 +340,18 @@ async fn show_ledger(State(state): State<AppState>, staff: Authorized<ViewPaymen
             kind: r.kind.as_str().to_string(),
             provider_id: r.provider_id,
             member: r.member_id.map(|m| m.to_string()).unwrap_or_default(),
-            gross: Money::new(r.gross_minor, r.currency).display(),
-            fee: Money::new(r.fee_minor, r.currency).display(),
-            net: Money::new(r.net_minor, r.currency).display(),
+            // Charged in one currency, perhaps settled in another: each amount in its own.
+            gross: if r.settled.currency == r.currency {
+                Money::new(r.gross_minor, r.currency).display()
+            } else {
+                format!(
+                    "{} ({})",
+                    Money::new(r.gross_minor, r.currency).display(),
+                    Money::new(r.settled.gross_minor, r.settled.currency).display()
+                )
+            },
+            fee: Money::new(r.settled.fee_minor, r.settled.currency).display(),
+            net: Money::new(r.settled.net_minor, r.settled.currency).display(),
             description: r.description.unwrap_or_default(),
         })
         .collect();

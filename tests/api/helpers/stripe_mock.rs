@@ -66,6 +66,11 @@ struct Inner {
     counter: u64,
     /// Answer this many of the next requests with HTTP 500.
     fail_next: u32,
+    /// Replies to POSTs by idempotency key: Stripe answers a repeated key with
+    /// the first reply (for 24 hours), whatever the request.
+    idempotent: HashMap<String, Value>,
+    /// Seconds since [`SECONDS_BASE`] on Stripe's clock.
+    seconds: i64,
 }
 
 #[derive(Clone)]
@@ -86,6 +91,7 @@ impl StripeMock {
             .route("/v1/subscriptions", get(list_subscriptions))
             .route("/v1/invoices", get(list_invoices))
             .route("/v1/charges", get(list_charges))
+            .route("/v1/refunds", get(list_refunds))
             .route("/v1/{kind}/{id}", get(retrieve))
             .route("/v1/subscriptions/{id}", get(retrieve_subscription).delete(cancel_subscription))
             .route("/v1/checkout/sessions/{id}", get(retrieve_session))
@@ -121,8 +127,179 @@ impl StripeMock {
         self.lock().objects.get(id).cloned()
     }
 
+    /// Every object served that `keep` accepts.
+    pub fn objects_where(&self, keep: impl Fn(&Value) -> bool) -> Vec<Value> {
+        self.lock().objects.values().filter(|o| keep(o)).cloned().collect()
+    }
+
     pub fn fail_next(&self, n: u32) {
         self.lock().fail_next = n;
+    }
+
+    /// Stripe's clock for the objects the builders below make: each gets the next second.
+    fn tick(&self) -> i64 {
+        let mut state = self.lock();
+        state.seconds += 1;
+        SECONDS_BASE + state.seconds
+    }
+
+    /// A balance transaction, served at its id.
+    pub fn put_balance_transaction(&self, id: &str, kind: &str, source: &str, settled: Settled) -> Value {
+        let mut txn = fixture("balance_transaction");
+        txn["id"] = json!(id);
+        txn["type"] = json!(kind);
+        txn["reporting_category"] = json!(kind);
+        txn["source"] = json!(source);
+        txn["amount"] = json!(settled.amount);
+        txn["fee"] = json!(settled.fee);
+        txn["net"] = json!(settled.amount - settled.fee);
+        txn["currency"] = json!(settled.currency);
+        txn["created"] = json!(self.tick());
+        txn["available_on"] = txn["created"].clone();
+        self.put(txn.clone());
+        txn
+    }
+
+    /// A succeeded card charge of `amount` `currency` (of `customer`, through
+    /// PaymentIntent `pi_<charge id>`), with its balance transaction `txn_<charge id>`.
+    pub fn put_charge(&self, id: &str, amount: i64, currency: &str, customer: Option<&str>, settled: Settled) -> Value {
+        self.put_balance_transaction(&format!("txn_{id}"), "charge", id, settled);
+        let mut charge = fixture("charge");
+        charge["id"] = json!(id);
+        charge["amount"] = json!(amount);
+        charge["amount_captured"] = json!(amount);
+        charge["amount_refunded"] = json!(0);
+        charge["refunded"] = json!(false);
+        charge["currency"] = json!(currency);
+        charge["customer"] = json!(customer);
+        charge["balance_transaction"] = json!(format!("txn_{id}"));
+        charge["payment_intent"] = json!(format!("pi_{id}"));
+        charge["created"] = json!(self.tick());
+        charge["refunds"] =
+            json!({ "object": "list", "data": [], "has_more": false, "url": format!("/v1/charges/{id}/refunds") });
+        self.put(charge.clone());
+        let mut intent = fixture("payment_intent");
+        intent["id"] = json!(format!("pi_{id}"));
+        intent["amount"] = json!(amount);
+        intent["amount_received"] = json!(amount);
+        intent["currency"] = json!(currency);
+        intent["customer"] = json!(customer);
+        intent["status"] = json!("succeeded");
+        intent["latest_charge"] = json!(id);
+        self.put(intent);
+        charge
+    }
+
+    /// A paid invoice of `subscription`, paid as a card payment is: its payment
+    /// names the PaymentIntent, not the charge (made with [`Self::put_charge`]).
+    pub fn put_paid_invoice(&self, id: &str, subscription: &str, charge: &str) -> Value {
+        let c = self.get(charge).expect("the charge is served");
+        let mut payment = fixture("invoice_payment");
+        payment["id"] = json!(format!("inpay_{id}"));
+        payment["invoice"] = json!(id);
+        payment["amount_paid"] = c["amount"].clone();
+        payment["amount_requested"] = c["amount"].clone();
+        payment["currency"] = c["currency"].clone();
+        payment["status"] = json!("paid");
+        payment["payment"] = json!({ "type": "payment_intent", "payment_intent": c["payment_intent"] });
+        let mut invoice = fixture("invoice");
+        invoice["id"] = json!(id);
+        invoice["customer"] = c["customer"].clone();
+        invoice["status"] = json!("paid");
+        invoice["amount_due"] = c["amount"].clone();
+        invoice["amount_paid"] = c["amount"].clone();
+        invoice["amount_remaining"] = json!(0);
+        invoice["currency"] = c["currency"].clone();
+        invoice["parent"] = json!({ "type": "subscription_details", "quote_details": null, "subscription_details": { "metadata": {}, "subscription": subscription } });
+        invoice["payments"] =
+            json!({ "object": "list", "data": [payment], "has_more": false, "url": "/v1/invoice_payments" });
+        invoice["status_transitions"]["paid_at"] = c["created"].clone();
+        self.put(invoice.clone());
+        invoice
+    }
+
+    /// Refund `id` of `amount` (in the charge's currency) on `charge`, now in
+    /// `status`, as Stripe keeps it: on the charge's list (and `amount_refunded`),
+    /// with a balance transaction converted at the charge's rate from when it
+    /// was created, and, once failed or canceled, a failure balance transaction
+    /// that gives the money back.
+    pub fn put_refund(&self, charge: &str, id: &str, amount: i64, status: &str) -> Value {
+        let mut c = self.get(charge).expect("the charge is served");
+        let txn = self.get(&format!("txn_{charge}")).expect("the charge's balance transaction");
+        let converted = amount * txn["amount"].as_i64().expect("amount") / c["amount"].as_i64().expect("amount");
+        let currency = txn["currency"].as_str().expect("currency").to_string();
+        let mut refund = self.get(id).unwrap_or_else(|| {
+            let mut r = fixture("refund");
+            r["id"] = json!(id);
+            r["created"] = json!(self.tick());
+            let settled = Settled { amount: -converted, fee: 0, currency: static_currency(&currency) };
+            self.put_balance_transaction(&format!("txn_{id}"), "refund", id, settled);
+            r["balance_transaction"] = json!(format!("txn_{id}"));
+            r
+        });
+        refund["amount"] = json!(amount);
+        refund["charge"] = json!(charge);
+        refund["currency"] = c["currency"].clone();
+        refund["payment_intent"] = c["payment_intent"].clone();
+        refund["status"] = json!(status);
+        if matches!(status, "failed" | "canceled") && refund["failure_balance_transaction"].is_null() {
+            let settled = Settled { amount: converted, fee: 0, currency: static_currency(&currency) };
+            self.put_balance_transaction(&format!("txn_{id}_failure"), "refund_failure", id, settled);
+            refund["failure_balance_transaction"] = json!(format!("txn_{id}_failure"));
+            refund["failure_reason"] = json!("expired_or_canceled_card");
+        }
+        self.put(refund.clone());
+        let list = c["refunds"]["data"].as_array_mut().expect("refund list");
+        list.retain(|r| r["id"] != id);
+        list.insert(0, refund.clone());
+        let refunded: i64 = list
+            .iter()
+            .filter(|r| matches!(r["status"].as_str(), Some("succeeded" | "pending")))
+            .map(|r| r["amount"].as_i64().unwrap_or(0))
+            .sum();
+        c["amount_refunded"] = json!(refunded);
+        c["refunded"] = json!(refunded == c["amount"].as_i64().unwrap_or(0));
+        self.put(c);
+        refund
+    }
+
+    /// Dispute `id` of the whole of `charge`, in `status`: opened (`needs_response`,
+    /// funds and a 15.00 fee withdrawn), `lost` (nothing more) or `won` (funds
+    /// reinstated, the fee kept), with its balance transactions embedded.
+    pub fn put_dispute(&self, id: &str, charge: &str, status: &str) -> Value {
+        let c = self.get(charge).expect("the charge is served");
+        let txn = self.get(&format!("txn_{charge}")).expect("the charge's balance transaction");
+        let settled_amount = txn["amount"].as_i64().expect("amount");
+        let currency = static_currency(txn["currency"].as_str().expect("currency"));
+        let withdrawn = self.get(&format!("txn_{id}")).unwrap_or_else(|| {
+            let settled = Settled { amount: -settled_amount, fee: 1500, currency };
+            self.put_balance_transaction(&format!("txn_{id}"), "adjustment", id, settled)
+        });
+        let mut transactions = vec![withdrawn];
+        if status == "won" {
+            let reinstated = self.get(&format!("txn_{id}_won")).unwrap_or_else(|| {
+                let settled = Settled { amount: settled_amount, fee: 0, currency };
+                self.put_balance_transaction(&format!("txn_{id}_won"), "adjustment", id, settled)
+            });
+            transactions.push(reinstated);
+        }
+        let mut dispute = self.get(id).unwrap_or_else(|| {
+            let mut d = fixture("dispute");
+            d["id"] = json!(id);
+            d["created"] = json!(self.tick());
+            d
+        });
+        dispute["charge"] = json!(charge);
+        dispute["payment_intent"] = c["payment_intent"].clone();
+        dispute["amount"] = c["amount"].clone();
+        dispute["currency"] = c["currency"].clone();
+        dispute["status"] = json!(status);
+        dispute["balance_transactions"] = json!(transactions);
+        self.put(dispute.clone());
+        let mut c = c;
+        c["disputed"] = json!(true);
+        self.put(c);
+        dispute
     }
 
     /// A subscription as Stripe would return it.
@@ -156,6 +333,29 @@ impl StripeMock {
         item["price"]["recurring"]["interval"] = json!(interval);
         item["quantity"] = json!(1);
         sub
+    }
+}
+
+/// Where the builders' clock starts (unix seconds).
+pub const SECONDS_BASE: i64 = 1_780_000_000;
+
+/// What a movement came to in the settlement currency: amount and fee (net is
+/// the difference).
+#[derive(Clone, Copy, Debug)]
+pub struct Settled {
+    pub amount: i64,
+    pub fee: i64,
+    pub currency: &'static str,
+}
+
+fn static_currency(s: &str) -> &'static str {
+    match s {
+        "eur" => "eur",
+        "usd" => "usd",
+        "gbp" => "gbp",
+        "jpy" => "jpy",
+        "kwd" => "kwd",
+        other => panic!("the mock settles in eur, usd, gbp, jpy or kwd, not {other}"),
     }
 }
 
@@ -202,13 +402,29 @@ fn metadata_of(body: &Bytes, prefix: &str) -> Value {
 
 type Mock = State<Arc<Mutex<Inner>>>;
 
+/// The first reply to this request's idempotency key, if it was seen before.
+fn replay(inner: &Arc<Mutex<Inner>>, headers: &HeaderMap) -> Option<Response> {
+    let key = headers.get("idempotency-key")?.to_str().ok()?;
+    inner.lock().expect("lock").idempotent.get(key).map(|v| axum::Json(v.clone()).into_response())
+}
+
+fn remember(inner: &Arc<Mutex<Inner>>, headers: &HeaderMap, reply: &Value) {
+    if let Some(key) = headers.get("idempotency-key").and_then(|v| v.to_str().ok()) {
+        inner.lock().expect("lock").idempotent.insert(key.to_string(), reply.clone());
+    }
+}
+
 async fn create_customer(State(inner): Mock, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
     let Some(n) = record(&inner, &method, &uri, &headers, &body) else { return failure() };
+    if let Some(reply) = replay(&inner, &headers) {
+        return reply;
+    }
     let mut c = fixture("customer");
     c["id"] = json!(format!("cus_mock{n}"));
     c["email"] = json!(form_value(&body, "email"));
     c["metadata"] = metadata_of(&body, "metadata");
     inner.lock().expect("lock").objects.insert(format!("cus_mock{n}"), c.clone());
+    remember(&inner, &headers, &c);
     axum::Json(c).into_response()
 }
 
@@ -337,6 +553,16 @@ async fn list_charges(State(inner): Mock, method: Method, uri: Uri, headers: Hea
         return failure();
     }
     list_of(&inner, |o| o["object"] == "charge", "/v1/charges")
+}
+
+/// Every refund, or with `?charge=` a charge's.
+async fn list_refunds(State(inner): Mock, method: Method, uri: Uri, headers: HeaderMap) -> Response {
+    if record(&inner, &method, &uri, &headers, &Bytes::new()).is_none() {
+        return failure();
+    }
+    let query: Vec<(String, String)> = serde_urlencoded::from_str(uri.query().unwrap_or_default()).unwrap_or_default();
+    let charge = query.into_iter().find(|(k, _)| k == "charge").map(|(_, v)| v);
+    list_of(&inner, |o| o["object"] == "refund" && charge.as_ref().is_none_or(|c| o["charge"] == *c), "/v1/refunds")
 }
 
 async fn retrieve_subscription(
