@@ -130,7 +130,7 @@ async fn prepare(conn: &mut AnyConnection, backend: Backend) -> Result<(), sqlx:
 /// A PostgreSQL URL for this machine's own server that does not choose `sslmode`
 /// gets `sslmode=disable`: TLS over loopback protects nothing, and negotiating it
 /// on every new connection made start-up take about 300 ms instead of 40 ms.
-fn plain_on_loopback(url: &str) -> std::borrow::Cow<'_, str> {
+pub fn plain_on_loopback(url: &str) -> std::borrow::Cow<'_, str> {
     let Ok(mut parsed) = url::Url::parse(url) else { return url.into() };
     let loopback = match parsed.host() {
         // postgres: is not a scheme the URL standard knows, so addresses come as names.

@@ -45,6 +45,7 @@ use std::sync::Arc;
 use sqlx::AnyPool;
 use tokio::sync::Mutex;
 
+pub use connect::plain_on_loopback;
 pub use error::DbError;
 pub use write::{Change, ChangeListener, Tx, WriteTurn, Writer};
 

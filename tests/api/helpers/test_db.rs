@@ -35,7 +35,7 @@ impl TestDb {
         match std::env::var("TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()) {
             Some(server_url) => {
                 assert!(server_url.starts_with("postgres"), "TEST_DATABASE_URL must be a postgres:// URL");
-                let server_url = plain_on_loopback(&server_url);
+                let server_url = patronage::db::plain_on_loopback(&server_url).into_owned();
                 let template = template(&server_url).await;
                 let name = format!("patronage_test_{id}");
                 let mut server = connect_to_server(&server_url).await;
@@ -170,22 +170,6 @@ async fn connect_to_server(server_url: &str) -> AnyConnection {
 
 async fn execute(conn: &mut AnyConnection, sql: String) -> Result<(), sqlx::Error> {
     sqlx::query(AssertSqlSafe(sql)).execute(conn).await.map(|_| ())
-}
-
-/// A server on this machine, named without `sslmode`, is reached without TLS, as the app
-/// itself does (src/db/mod.rs): negotiating TLS over loopback protects nothing and slows
-/// each of the connections a test opens to create, check and drop its database.
-fn plain_on_loopback(url: &str) -> String {
-    let Ok(mut parsed) = url::Url::parse(url) else { return url.to_string() };
-    let loopback = parsed.host_str().is_some_and(|host| {
-        host == "localhost"
-            || host.trim_matches(['[', ']']).parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
-    });
-    if !loopback || parsed.query_pairs().any(|(key, _)| key == "sslmode") {
-        return url.to_string();
-    }
-    parsed.query_pairs_mut().append_pair("sslmode", "disable");
-    parsed.into()
 }
 
 /// `postgres://u@h:5432/postgres?x=y` → `postgres://u@h:5432/<name>?x=y`.
