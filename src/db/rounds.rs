@@ -2,7 +2,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
 
-use sqlx::{Any, AnyConnection, Executor, FromRow, Row};
+use sqlx::{Any, Executor, FromRow, Row};
 
 use super::subscriptions::Subscription;
 use super::{Backend, DbError, Tx, parse_stored};
@@ -512,8 +512,8 @@ pub async fn member_votes<'e, E: Executor<'e, Database = Any>>(
 /// What `member` voted for in each of `rounds` and, when `with_subscriptions`,
 /// their subscriptions (newest first), in one round trip: the topics page shows
 /// both (whether the member may vote comes from their subscriptions).
-pub async fn votes_and_subscriptions(
-    conn: &mut AnyConnection,
+pub async fn votes_and_subscriptions<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
     member: MemberId,
     rounds: &[RoundId],
     with_subscriptions: bool,
@@ -554,7 +554,7 @@ pub async fn votes_and_subscriptions(
         query = query.bind(round.to_string());
     }
     let (mut votes, mut subscriptions) = (Vec::new(), Vec::new());
-    for row in query.fetch_all(conn).await? {
+    for row in query.fetch_all(ex).await? {
         match row.try_get::<Option<String>, _>("v_topic_id")? {
             Some(topic) => {
                 let round: String = row.try_get("v_round_id")?;
