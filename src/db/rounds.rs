@@ -1,7 +1,8 @@
 //! Voting rounds, their ballots, each member's ballot and the votes.
 use std::collections::{HashMap, HashSet};
+use std::sync::LazyLock;
 
-use sqlx::{Any, AnyConnection, Executor, FromRow, Row};
+use sqlx::{Any, Executor, FromRow, Row};
 
 use super::{Backend, DbError, Tx, parse_stored};
 use crate::clock::Micros;
@@ -559,51 +560,61 @@ pub async fn member_votes<'e, E: Executor<'e, Database = Any>>(
 /// What `member` voted for in each of `rounds` and, when `with_subscriptions`,
 /// their subscriptions (newest first), in one round trip: the topics page shows
 /// both (whether the member may vote comes from their subscriptions).
-pub async fn votes_and_subscriptions(
-    conn: &mut AnyConnection,
+pub async fn votes_and_subscriptions<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
     member: MemberId,
     rounds: &[RoundId],
     with_subscriptions: bool,
 ) -> Result<(Vec<(RoundId, TopicId)>, Vec<Subscription>), DbError> {
-    let mut parts = Vec::new();
-    if with_subscriptions {
-        parts.push(format!(
+    // The subscriptions' part, and the NULLs a vote's row has in place of their columns.
+    static SUBSCRIPTIONS: LazyLock<(String, String)> = LazyLock::new(|| {
+        let part = format!(
             "select sub.created_at as sort_at, null as v_round_id, null as v_topic_id, {}
              from subscriptions sub where sub.member_id = $1",
             super::subscriptions::columns("sub")
-        ));
+        );
+        (part, format!(", {}", super::subscriptions::no_columns()))
+    });
+    let mut sql = String::with_capacity(1024);
+    if with_subscriptions {
+        sql.push_str(&SUBSCRIPTIONS.0);
     }
     if !rounds.is_empty() {
-        let placeholders: Vec<String> = (2..rounds.len() + 2).map(|n| format!("${n}")).collect();
-        // Beside subscriptions, a vote's row has NULL for each of their columns.
-        let padding =
-            if with_subscriptions { format!(", {}", super::subscriptions::no_columns()) } else { String::new() };
-        parts.push(format!(
-            "select v.created_at as sort_at, v.round_id as v_round_id, v.topic_id as v_topic_id{padding}
-             from votes v where v.member_id = $1 and v.round_id in ({})",
-            placeholders.join(", ")
-        ));
+        if with_subscriptions {
+            sql.push_str(" union all ");
+        }
+        sql.push_str("select v.created_at as sort_at, v.round_id as v_round_id, v.topic_id as v_topic_id");
+        if with_subscriptions {
+            sql.push_str(&SUBSCRIPTIONS.1);
+        }
+        sql.push_str(" from votes v where v.member_id = $1 and v.round_id in (");
+        for n in 0..rounds.len() {
+            sql.push_str(if n == 0 { "$" } else { ", $" });
+            sql.push_str(&(n + 2).to_string());
+        }
+        sql.push(')');
     }
-    if parts.is_empty() {
+    if sql.is_empty() {
         return Ok((Vec::new(), Vec::new()));
     }
-    // Subscriptions newest first, like subscriptions::list_for_member.
-    let sql = format!("{} order by sort_at desc", parts.join(" union all "));
     let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(member.to_string());
     for round in rounds {
         query = query.bind(round.to_string());
     }
     let (mut votes, mut subscriptions) = (Vec::new(), Vec::new());
-    for row in query.fetch_all(conn).await? {
+    for row in query.fetch_all(ex).await? {
         match row.try_get::<Option<String>, _>("v_topic_id")? {
             Some(topic) => {
                 let round: String = row.try_get("v_round_id")?;
                 votes.push((parse_stored("round id", &round)?, parse_stored("topic id", &topic)?));
             }
-            None => subscriptions.push(super::subscriptions::from_row(&row)?),
+            None => subscriptions.push((row.try_get::<i64, _>("sort_at")?, super::subscriptions::from_row(&row)?)),
         }
     }
-    Ok((votes, subscriptions))
+    // Newest first, as subscriptions::list_for_member has them (sorted here, not by
+    // the statement: an ORDER BY would sort the votes too).
+    subscriptions.sort_by_key(|(created_at, _)| std::cmp::Reverse(*created_at));
+    Ok((votes, subscriptions.into_iter().map(|(_, subscription)| subscription).collect()))
 }
 
 #[derive(FromRow)]
