@@ -107,6 +107,51 @@ pub async fn find_by_provider_id<'e, E: Executor<'e, Database = Any>>(
     row.map(Subscription::try_from).transpose()
 }
 
+/// The subscriptions of each of `members` (newest first), and each one's comp,
+/// in two statements: inside a batch of votes, where they stand decides.
+pub async fn standings_of(
+    tx: &mut super::Tx,
+    members: &[MemberId],
+) -> Result<std::collections::HashMap<MemberId, (Vec<Subscription>, Option<i64>)>, DbError> {
+    let mut out: std::collections::HashMap<MemberId, (Vec<Subscription>, Option<i64>)> =
+        members.iter().map(|m| (*m, (Vec::new(), None))).collect();
+    if members.is_empty() {
+        return Ok(out);
+    }
+    let placeholders: Vec<String> = (1..=members.len()).map(|n| format!("${n}")).collect();
+    let list = placeholders.join(", ");
+    let mut query = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {} from subscriptions where member_id in ({list}) order by created_at desc",
+        columns("subscriptions")
+    )))
+    .persistent(false);
+    for m in members {
+        query = query.bind(m.to_string());
+    }
+    let rows: Vec<Row> = query.fetch_all(&mut **tx).await?;
+    for row in rows {
+        let sub = Subscription::try_from(row)?;
+        if let Some(member) = sub.member_id
+            && let Some((subs, _)) = out.get_mut(&member)
+        {
+            subs.push(sub);
+        }
+    }
+    let mut query =
+        sqlx::query_as(sqlx::AssertSqlSafe(format!("select id, comped_until from members where id in ({list})")))
+            .persistent(false);
+    for m in members {
+        query = query.bind(m.to_string());
+    }
+    let comps: Vec<(String, Option<i64>)> = query.fetch_all(&mut **tx).await?;
+    for (id, comped) in comps {
+        if let Some((_, c)) = out.get_mut(&super::parse_stored::<MemberId>("member id", &id)?) {
+            *c = comped;
+        }
+    }
+    Ok(out)
+}
+
 pub async fn list_for_member<'e, E: Executor<'e, Database = Any>>(
     ex: E,
     member: MemberId,

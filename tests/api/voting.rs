@@ -193,3 +193,27 @@ async fn live_tallies_break_ties_as_the_final_result_does() {
     result.assert_status(200).assert_not_contains("Results are published when voting closes.");
     assert!(beta_before_alpha(&result.body), "the final result orders the tie the same way");
 }
+
+/// Whether a member may vote is decided inside the transaction that casts the
+/// vote: a patronage ended elsewhere a moment ago (another instance applied the
+/// cancellation) is refused even while this instance's pages still remember the
+/// member as a patron.
+#[tokio::test]
+async fn a_patronage_ended_on_another_instance_cannot_vote_even_while_cached() {
+    let app = TestApp::spawn().await;
+    let editor = staff(&app, "editor@newsroom.test", Role::Editor).await;
+    let topic = open_topic(&editor, "Rents in the old town").await;
+    let round = open_round(&app, &editor, std::slice::from_ref(&topic), 3, false).await;
+    let patron = demo_patron(&app, "ending@example.org", "supporter").await;
+    // The topics page notes that this patron may vote (and caches it).
+    patron.get("/topics").send().await.assert_status(200).assert_contains(&format!("/rounds/{round}/vote"));
+    // Another instance applies the cancellation: this one's caches hear nothing.
+    sqlx::query("update subscriptions set status = 'canceled'")
+        .execute(app.db().read())
+        .await
+        .expect("ended elsewhere");
+    let refused = vote(&patron, &round, &topic).await;
+    refused.assert_status(403).assert_contains("Your patronage has ended");
+    assert_eq!(vote_count(&app, &round).await, 0, "no vote stored");
+    assert_eq!(app.count("select count(*) from ballots").await, 0, "no ballot taken");
+}

@@ -31,6 +31,16 @@ async fn eligibility_now(ctx: &Context, member: &Member) -> Result<Result<i64, R
     eligibility_given(ctx, billing::standing_of(ctx, member).await?).await
 }
 
+/// Whether a member may vote, and with what weight, from their subscriptions
+/// and comp as read inside the transaction that casts the vote.
+pub(super) async fn eligibility_from(
+    ctx: &Context,
+    subscriptions: Vec<crate::domain::Subscription>,
+    comped_until: Option<Micros>,
+) -> Result<Result<i64, Refusal>, VotingError> {
+    eligibility_given(ctx, billing::standing_from(ctx, subscriptions, comped_until).await?).await
+}
+
 async fn eligibility_given(ctx: &Context, standing: billing::Standing) -> Result<Result<i64, Refusal>, VotingError> {
     let settings = super::settings(ctx).await?;
     let now = ctx.clock.now();

@@ -161,6 +161,32 @@ async fn cast_in_round(
     if members.is_empty() {
         return Ok(());
     }
+    // Whether each may vote, and with what weight, is decided here, from what the
+    // transaction reads: a patronage that ended a moment ago (on any instance)
+    // must not vote, whatever a page's cached answer said. A refused vote takes
+    // no ballot.
+    let mut standings = db::subscriptions::standings_of(tx, &members).await?;
+    let mut weights: std::collections::HashMap<MemberId, i64> = Default::default();
+    for member in &members {
+        let (subscriptions, comped) = standings.remove(member).unwrap_or_default();
+        match super::ballot::eligibility_from(ctx, subscriptions, comped).await {
+            Ok(Ok(weight)) => {
+                weights.insert(*member, weight);
+            }
+            Ok(Err(refusal)) => {
+                for &i in candidates.iter().filter(|&&i| batch[i].vote.member_id == *member) {
+                    answers[i] = Err(refusal);
+                }
+            }
+            Err(VotingError::Db(e)) => return Err(e),
+            Err(e) => return Err(DbError::other(e.to_string())),
+        }
+    }
+    candidates.retain(|&i| weights.contains_key(&batch[i].vote.member_id));
+    members.retain(|m| weights.contains_key(m));
+    if members.is_empty() {
+        return Ok(());
+    }
     let mut used = db::rounds::lock_ballots(tx, round, &members).await?;
     let mut voted = db::rounds::votes_of(tx, round, &members).await?;
     let mut accepted = Vec::new();
@@ -181,7 +207,15 @@ async fn cast_in_round(
     if accepted.is_empty() {
         return Ok(());
     }
-    let new: Vec<(&NewVote, Micros)> = accepted.iter().map(|&i| (&batch[i].vote, batch[i].at)).collect();
+    let weighed: Vec<NewVote> = accepted
+        .iter()
+        .map(|&i| {
+            let v = &batch[i].vote;
+            let weight = weights.get(&v.member_id).copied().unwrap_or(v.weight);
+            NewVote { round_id: v.round_id, topic_id: v.topic_id, member_id: v.member_id, weight }
+        })
+        .collect();
+    let new: Vec<(&NewVote, Micros)> = weighed.iter().zip(&accepted).map(|(v, &i)| (v, batch[i].at)).collect();
     let stored = db::rounds::insert_votes(tx, &new).await?;
     let mut changed = Vec::new();
     for &i in &accepted {
