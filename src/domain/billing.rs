@@ -149,33 +149,14 @@ pub enum PaymentKind {
     DisputeWon,
 }
 
-impl PaymentKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Subscription => "subscription",
-            Self::Donation => "donation",
-            Self::Refund => "refund",
-            Self::RefundFailed => "refund_failed",
-            Self::Dispute => "dispute",
-            Self::DisputeWon => "dispute_won",
-        }
-    }
-}
-
-impl FromStr for PaymentKind {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(match s {
-            "subscription" => Self::Subscription,
-            "donation" => Self::Donation,
-            "refund" => Self::Refund,
-            "refund_failed" => Self::RefundFailed,
-            "dispute" => Self::Dispute,
-            "dispute_won" => Self::DisputeWon,
-            other => return Err(format!("unknown payment kind {other:?}")),
-        })
-    }
-}
+text_enum!(PaymentKind {
+    Subscription => "subscription",
+    Donation => "donation",
+    Refund => "refund",
+    RefundFailed => "refund_failed",
+    Dispute => "dispute",
+    DisputeWon => "dispute_won",
+});
 
 impl fmt::Display for PaymentKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -222,37 +203,20 @@ pub enum StripeEventStatus {
 }
 
 impl StripeEventStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Pending => "pending",
-            Self::Applied => "applied",
-            Self::Ignored => "ignored",
-            Self::Unmatched => "unmatched",
-            Self::Failed => "failed",
-            Self::Unreadable => "unreadable",
-        }
-    }
-
     /// Staff may put it back in the queue (the same list as `db::stripe_events::requeue`).
     pub fn can_retry(self) -> bool {
         matches!(self, Self::Failed | Self::Unmatched | Self::Pending)
     }
 }
 
-impl FromStr for StripeEventStatus {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(match s {
-            "pending" => Self::Pending,
-            "applied" => Self::Applied,
-            "ignored" => Self::Ignored,
-            "unmatched" => Self::Unmatched,
-            "failed" => Self::Failed,
-            "unreadable" => Self::Unreadable,
-            other => return Err(format!("unknown Stripe event status {other:?}")),
-        })
-    }
-}
+text_enum!(StripeEventStatus {
+    Pending => "pending",
+    Applied => "applied",
+    Ignored => "ignored",
+    Unmatched => "unmatched",
+    Failed => "failed",
+    Unreadable => "unreadable",
+});
 
 impl fmt::Display for StripeEventStatus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

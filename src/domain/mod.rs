@@ -1,4 +1,23 @@
 //! Domain types: parse, don't validate. No I/O, no dependencies on other modules.
+/// `as_str`, `ALL` and `FromStr` for a status stored as text: one spelling per
+/// variant, written once.
+macro_rules! text_enum {
+    ($name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+        impl $name {
+            pub const ALL: &'static [$name] = &[$(Self::$variant),+];
+            pub fn as_str(self) -> &'static str {
+                match self { $(Self::$variant => $text),+ }
+            }
+        }
+        impl FromStr for $name {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                match s { $($text => Ok(Self::$variant),)+ other => Err(format!("unknown {} {other:?}", stringify!($name))) }
+            }
+        }
+    };
+}
+
 pub mod billing;
 pub mod email;
 pub mod ids;

@@ -185,23 +185,6 @@ pub enum WeightMode {
     Tenure,
 }
 
-macro_rules! text_enum {
-    ($name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
-        impl $name {
-            pub const ALL: &'static [$name] = &[$(Self::$variant),+];
-            pub fn as_str(self) -> &'static str {
-                match self { $(Self::$variant => $text),+ }
-            }
-        }
-        impl FromStr for $name {
-            type Err = String;
-            fn from_str(s: &str) -> Result<Self, Self::Err> {
-                match s { $($text => Ok(Self::$variant),)+ other => Err(format!("unknown {} {other:?}", stringify!($name))) }
-            }
-        }
-    };
-}
-
 text_enum!(Eligibility { Patrons => "patrons", Members => "members" });
 text_enum!(WeightMode { Equal => "equal", Tier => "tier", Tenure => "tenure" });
 
