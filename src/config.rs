@@ -125,6 +125,8 @@ pub struct Config {
     pub serve_limits: crate::server::Limits,
     /// Run background jobs in this process. Tests turn it off and drain queues themselves.
     pub run_jobs: bool,
+    /// How often the job loops look for due work that nothing woke them for.
+    pub job_poll: std::time::Duration,
 }
 
 impl Config {
@@ -228,6 +230,7 @@ impl Config {
             past_due_grace_days: s.past_due_grace_days,
             serve_limits,
             run_jobs: true,
+            job_poll: crate::jobs::POLL_EVERY,
         })
     }
 

@@ -44,6 +44,7 @@ pub async fn open_context(config: &Config, clock: Clock) -> anyhow::Result<Conte
         public_url: config.public_url.clone(),
         newsroom_name: config.newsroom_name.clone(),
         mail_wakeup: Arc::new(Notify::new()),
+        stripe_wakeup: Arc::new(Notify::new()),
         caches,
         votes: Arc::default(),
         past_due_grace: i64::from(config.past_due_grace_days) * crate::clock::DAY,
@@ -67,7 +68,8 @@ pub struct Application {
     listener: TcpListener,
     state: AppState,
     mailer: Mailer,
-    run_jobs: bool,
+    /// How often the background jobs poll, when this process runs them.
+    jobs: Option<std::time::Duration>,
 }
 
 impl Application {
@@ -86,7 +88,7 @@ impl Application {
         }
         let ctx = open_context(&config, clock).await?;
         let mailer = Mailer::from_config(config.smtp_url.as_ref().map(|s| s.expose()), &config.mail_from)?;
-        let run_jobs = config.run_jobs;
+        let job_poll = config.run_jobs.then_some(config.job_poll);
         let state = AppState::new(Shared {
             ctx,
             metrics: telemetry::metrics_handle(),
@@ -95,7 +97,7 @@ impl Application {
             pages: Arc::default(),
             config: Arc::new(config),
         });
-        Ok(Self { listener, state, mailer, run_jobs })
+        Ok(Self { listener, state, mailer, jobs: job_poll })
     }
 
     pub fn config(&self) -> &Config {
@@ -122,8 +124,10 @@ impl Application {
     ) -> anyhow::Result<()> {
         let (stop_tx, stop_rx) = watch::channel(false);
         let upkeep = tokio::spawn(metrics_upkeep(self.state.metrics.clone(), stop_rx.clone()));
-        let jobs =
-            if self.run_jobs { jobs::spawn(self.state.ctx.clone(), self.mailer.clone(), stop_rx) } else { Vec::new() };
+        let jobs = match self.jobs {
+            Some(poll) => jobs::spawn(self.state.ctx.clone(), self.mailer.clone(), poll, stop_rx),
+            None => Vec::new(),
+        };
         let db = self.state.ctx.db.clone();
         let limits = self.state.config.serve_limits;
         let app = http::router(self.state)?;

@@ -282,3 +282,15 @@ email-topic-merged-link = See the topic
 email-topic-covered-subject = The story you voted for is out
 email-topic-covered-body = You voted for “{ $title }”, and the story is out:
 email-topic-covered-link = Read about it
+
+## Dunning: a renewal that did not go through
+email-payment-failed-subject = Your payment to { $newsroom } did not go through
+email-payment-failed-body = We tried to take your { $amount } patron payment, but your bank declined it (attempt { $attempt }). Your patronage continues for now.
+email-payment-failed-next = We will try the card again on { $date }. To use another card, pay now:
+email-payment-failed-last = We will not try this card again. To stay a patron, pay with another card:
+email-payment-failed-pay = Pay with another card
+email-payment-failed-update = To change the card for later payments, open your account and choose “Manage billing”:
+email-payment-failed-account = Your account
+email-payment-action-required-subject = Please confirm your payment to { $newsroom }
+email-payment-action-required-body = Your bank asks you to confirm your { $amount } patron payment before it goes through.
+email-payment-action-required-confirm = Confirm the payment

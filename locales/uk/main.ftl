@@ -285,3 +285,15 @@ email-topic-merged-link = Переглянути тему
 email-topic-covered-subject = Матеріал, за який ви голосували, вийшов
 email-topic-covered-body = Ви голосували за «{ $title }», і ось матеріал:
 email-topic-covered-link = Читати
+
+## Dunning: a renewal that did not go through
+email-payment-failed-subject = Ваш платіж для { $newsroom } не пройшов
+email-payment-failed-body = Ми спробували списати ваш патронський внесок { $amount }, але банк відхилив платіж (спроба { $attempt }). Поки що ваше патронство триває.
+email-payment-failed-next = Ми спробуємо списати кошти з картки ще раз { $date }. Щоб оплатити іншою карткою зараз:
+email-payment-failed-last = Більше спроб списати кошти з цієї картки не буде. Щоб залишитися патроном, оплатіть іншою карткою:
+email-payment-failed-pay = Оплатити іншою карткою
+email-payment-failed-update = Щоб змінити картку для наступних платежів, відкрийте свій обліковий запис і виберіть «Керування оплатою»:
+email-payment-failed-account = Ваш обліковий запис
+email-payment-action-required-subject = Підтвердьте, будь ласка, платіж для { $newsroom }
+email-payment-action-required-body = Ваш банк просить підтвердити патронський внесок { $amount }, перш ніж списати кошти.
+email-payment-action-required-confirm = Підтвердити платіж

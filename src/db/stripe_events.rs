@@ -16,19 +16,17 @@ pub struct NewEvent<'a> {
     pub stripe_created_at: Option<Micros>,
 }
 
-/// Stores an event unless its id is known; true when stored now. With `lease`
-/// (until when, by whom) it is stored already taken for its first attempt, as
-/// [`claim`] would take it.
+/// Stores an event unless its id is known; true when stored now. A pending one
+/// is due at once, for the first worker that [`claim`]s it.
 pub async fn insert_if_absent<'e, E: Executor<'e, Database = Any>>(
     ex: E,
     e: &NewEvent<'_>,
     now: Micros,
-    lease: Option<(Micros, &str)>,
 ) -> Result<bool, DbError> {
     let done = sqlx::query(
         "insert into stripe_events (id, type, object_id, api_version, payload, status, attempts, due_at, stripe_created_at,
-             received_at, locked_until, locked_by)
-         values ($1, $2, $3, $4, $5, $6, $9, $7, $8, $7, $10, $11)
+             received_at)
+         values ($1, $2, $3, $4, $5, $6, 0, $7, $8, $7)
          on conflict (id) do nothing",
     )
     .bind(e.id)
@@ -39,9 +37,6 @@ pub async fn insert_if_absent<'e, E: Executor<'e, Database = Any>>(
     .bind(e.status.as_str())
     .bind(now)
     .bind(e.stripe_created_at)
-    .bind(if lease.is_some() { 1_i64 } else { 0 })
-    .bind(lease.map(|(until, _)| until))
-    .bind(lease.map(|(_, by)| by))
     .execute(ex)
     .await?;
     Ok(done.rows_affected() == 1)

@@ -1,7 +1,7 @@
 //! Our mirror of each subscription (Stripe's, or the demo gateway's).
 use sqlx::{Any, Executor, FromRow};
 
-use super::{DbError, parse_stored};
+use super::{Backend, DbError, Tx, parse_stored};
 use crate::clock::Micros;
 use crate::domain::{MemberId, Subscription};
 
@@ -242,4 +242,19 @@ pub async fn active_paid_member_ids<'e, E: Executor<'e, Database = Any>>(ex: E) 
     .fetch_all(ex)
     .await?;
     rows.iter().map(|(id,)| super::parse_stored("member id", id)).collect()
+}
+
+/// Holds, until the transaction ends, the right to change the subscription with
+/// this provider id, so two events for one subscription (a new one above all,
+/// which has no row to lock yet) are applied one after the other: each reads what
+/// the other wrote. On PostgreSQL a transaction-scoped advisory lock keyed on the
+/// id; on SQLite write transactions already run one at a time.
+pub async fn lock_provider_id(tx: &mut Tx, backend: Backend, provider_id: &str) -> Result<(), DbError> {
+    if backend == Backend::Postgres {
+        sqlx::query("select pg_advisory_xact_lock(hashtextextended($1, 0))")
+            .bind(format!("subscription:{provider_id}"))
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
 }

@@ -81,6 +81,30 @@ pub async fn find<'e, E: Executor<'e, Database = Any>>(ex: E, id: TierId) -> Res
     row.map(Tier::try_from).transpose()
 }
 
+/// Every tier's vote weight, archived ones too (a patron may still be on one).
+pub async fn vote_weights<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+) -> Result<std::collections::HashMap<TierId, i64>, DbError> {
+    let rows: Vec<(String, i64)> = sqlx::query_as("select id, vote_weight from tiers").fetch_all(ex).await?;
+    rows.into_iter().map(|(id, weight)| Ok((super::parse_stored("tier id", &id)?, weight))).collect()
+}
+
+/// The price if it is live (not archived) and its tier active: what may be bought now.
+pub async fn find_live_price<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    id: &str,
+) -> Result<Option<TierPrice>, DbError> {
+    let row: Option<PriceRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select p.{} from tier_prices p join tiers t on t.id = p.tier_id
+         where p.id = $1 and p.archived_at is null and t.status = 'active'",
+        PRICE_COLUMNS.replace(", ", ", p.")
+    )))
+    .bind(id)
+    .fetch_optional(ex)
+    .await?;
+    row.map(TierPrice::try_from).transpose()
+}
+
 /// Live (not archived) prices of active tiers.
 pub async fn list_live_prices<'e, E: Executor<'e, Database = Any>>(ex: E) -> Result<Vec<TierPrice>, DbError> {
     let rows: Vec<PriceRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(

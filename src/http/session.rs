@@ -68,17 +68,21 @@ pub fn removal(state: &AppState, name: &'static str, path: &'static str) -> Cook
     c
 }
 
-/// Resolves the member session cookie (one indexed query) and records the result
-/// in the request extensions for extractors and templates.
+/// Resolves the member session cookie (one indexed query, or the cache for a
+/// page) and records the result in the request extensions for extractors and
+/// templates. A request that changes something (not GET or HEAD) never trusts
+/// the cache.
 pub async fn load_member(State(state): State<AppState>, jar: CookieJar, mut request: Request, next: Next) -> Response {
     let member = match jar.get(names(&state).member) {
-        Some(cookie) => match sessions::member_for_cookie(&state.ctx, cookie.value()).await {
-            Ok(found) => found,
-            Err(e) => {
-                tracing::error!(error = %e, "session lookup failed");
-                None
+        Some(cookie) => {
+            match sessions::member_for_cookie(&state.ctx, cookie.value(), !request.method().is_safe()).await {
+                Ok(found) => found,
+                Err(e) => {
+                    tracing::error!(error = %e, "session lookup failed");
+                    None
+                }
             }
-        },
+        }
         None => None,
     };
     request.extensions_mut().insert(CurrentMember(member));

@@ -1,6 +1,6 @@
-//! `POST /webhooks/stripe`: 2xx once an event is stored (applied or queued),
-//! 400 for anything unsigned or unreadable, 5xx only when we could not store it,
-//! so Stripe retries.
+//! `POST /webhooks/stripe`: 2xx once an event is stored (the background job
+//! applies it), 400 for anything unsigned or unreadable, 5xx only when we could
+//! not store it, so Stripe retries.
 use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -24,7 +24,7 @@ fn json(status: StatusCode, body: serde_json::Value) -> Response {
 #[tracing::instrument(skip_all)]
 async fn receive_stripe_event(State(state): State<AppState>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
     let signature = headers.get("stripe-signature").and_then(|v| v.to_str().ok());
-    match stripe_events::receive(&state.ctx, &body, signature, &state.worker_id).await {
+    match stripe_events::receive(&state.ctx, &body, signature).await {
         Ok(Received::Stored(status)) => {
             json(StatusCode::OK, serde_json::json!({ "received": true, "status": status.as_str() }))
         }

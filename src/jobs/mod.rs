@@ -26,7 +26,8 @@ pub async fn drain(ctx: &Context, mailer: &Mailer, worker: &str) -> anyhow::Resu
     Ok(handled)
 }
 
-/// Applies the Stripe events whose retry is due (a new event is applied as it arrives).
+/// Applies the Stripe events that are due: new ones (the webhook wakes this job)
+/// and retries.
 async fn apply_stripe_events(ctx: &Context, worker: &str) -> anyhow::Result<usize> {
     Ok(crate::services::stripe_events::drain(ctx, worker).await?)
 }
@@ -77,34 +78,44 @@ where
     })
 }
 
-/// Starts the loops: Stripe event retries, closing rounds and mail (every 5 s;
-/// mail at once when this instance enqueues some), and the cleanup (every 10 min).
-pub fn spawn(ctx: Context, mailer: Mailer, shutdown: watch::Receiver<bool>) -> Vec<tokio::task::JoinHandle<()>> {
+/// How often the loops look for due work when nothing wakes them.
+pub const POLL_EVERY: Duration = Duration::from_secs(5);
+
+/// Starts the loops: Stripe events, closing rounds and mail (every `poll`; Stripe
+/// events and mail at once when this instance stores some), and the cleanup
+/// (every 10 min).
+pub fn spawn(
+    ctx: Context,
+    mailer: Mailer,
+    poll: Duration,
+    shutdown: watch::Receiver<bool>,
+) -> Vec<tokio::task::JoinHandle<()>> {
     let worker: Arc<str> = worker_id().into();
-    let every = |kind, secs| Schedule { kind, every: Duration::from_secs(secs), wakeup: None };
+    let every = |kind, every| Schedule { kind, every, wakeup: None };
     let events = {
+        let schedule = Schedule { wakeup: Some(ctx.stripe_wakeup.clone()), ..every("apply_stripe_events", poll) };
         let (ctx, worker) = (ctx.clone(), worker.clone());
-        spawn_loop(every("apply_stripe_events", 5), shutdown.clone(), move || {
+        spawn_loop(schedule, shutdown.clone(), move || {
             let (ctx, worker) = (ctx.clone(), worker.clone());
             async move { apply_stripe_events(&ctx, &worker).await }
         })
     };
     let rounds = {
         let (ctx, worker) = (ctx.clone(), worker.clone());
-        spawn_loop(every("close_rounds", 5), shutdown.clone(), move || {
+        spawn_loop(every("close_rounds", poll), shutdown.clone(), move || {
             let (ctx, worker) = (ctx.clone(), worker.clone());
             async move { close_rounds(&ctx, &worker).await }
         })
     };
     let mail = {
-        let schedule = Schedule { wakeup: Some(ctx.mail_wakeup.clone()), ..every("send_mail", 5) };
+        let schedule = Schedule { wakeup: Some(ctx.mail_wakeup.clone()), ..every("send_mail", poll) };
         let (ctx, worker) = (ctx.clone(), worker.clone());
         spawn_loop(schedule, shutdown.clone(), move || {
             let (ctx, mailer, worker) = (ctx.clone(), mailer.clone(), worker.clone());
             async move { send_mail(&ctx, &mailer, &worker).await }
         })
     };
-    let cleanup = spawn_loop(every("cleanup", 600), shutdown, move || {
+    let cleanup = spawn_loop(every("cleanup", Duration::from_secs(600)), shutdown, move || {
         let ctx = ctx.clone();
         async move { cleanup::run(&ctx).await.map(|()| 0) }
     });

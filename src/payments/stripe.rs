@@ -419,6 +419,10 @@ impl StripeGateway {
             charge_id,
             by_payment,
             paid_at: invoice.status_transitions.paid_at.map(micros),
+            amount_due: invoice.amount_due,
+            attempt_count: i64::try_from(invoice.attempt_count).unwrap_or(i64::MAX),
+            next_payment_attempt: invoice.next_payment_attempt.map(micros),
+            hosted_invoice_url: invoice.hosted_invoice_url,
         })
     }
 
@@ -631,6 +635,13 @@ pub struct InvoiceInfo {
     /// A payment (charge or PaymentIntent) paid it, not money out of band: there is a charge to find.
     pub by_payment: bool,
     pub paid_at: Option<i64>,
+    pub amount_due: i64,
+    /// Payment attempts so far (the first one counts).
+    pub attempt_count: i64,
+    /// When Stripe will try again, if it will.
+    pub next_payment_attempt: Option<i64>,
+    /// Stripe's page where the reader can pay it with another card, or confirm it (3-D Secure).
+    pub hosted_invoice_url: Option<String>,
 }
 
 /// A balance transaction: what the movement came to in the settlement currency

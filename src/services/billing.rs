@@ -36,6 +36,9 @@ pub async fn apply_subscription(
     tx: &mut Tx,
     state: &SubscriptionState,
 ) -> Result<Applied, BillingError> {
+    // Applied one at a time per subscription, on any instance: two events for a
+    // new subscription must not both see it absent and both record it as new.
+    db::subscriptions::lock_provider_id(tx, ctx.db.backend(), &state.provider_id).await?;
     let now = ctx.clock.now();
     // The item's price as it is now (a plan change in the portal switches it); an
     // inline price stands for the one of ours the checkout's metadata names.
@@ -240,7 +243,30 @@ pub async fn standing_from(
     subscriptions: Vec<Subscription>,
     comped_until: Option<Micros>,
 ) -> Result<Standing, BillingError> {
-    let now = ctx.clock.now();
+    let mut standing = standing_without_tier(ctx.clock.now(), ctx.past_due_grace, subscriptions, comped_until);
+    standing.tier = match standing.subscription.as_ref().and_then(|s| s.tier_id) {
+        Some(id) => {
+            let catalog = super::tiers::catalog(ctx).await.map_err(DbError::from)?;
+            match catalog.tiers.iter().find(|t| t.id == id) {
+                Some(t) => Some(t.clone()),
+                // An archived tier is not in the catalogue of active ones.
+                None => db::tiers::find(ctx.db.read(), id).await?,
+            }
+        }
+        None => None,
+    };
+    Ok(standing)
+}
+
+/// Where a member stands at `now`, from their subscriptions (newest first) and
+/// comp, without their tier (`tier` is `None`; the subscription names it). The
+/// one rule for patron, past due (within `grace`), lapsed, comped and free.
+pub fn standing_without_tier(
+    now: Micros,
+    grace: Micros,
+    subscriptions: Vec<Subscription>,
+    comped_until: Option<Micros>,
+) -> Standing {
     let comped_until = comped_until.filter(|until| *until > now);
     let rank = |s: &Subscription| match s.status {
         SubscriptionStatus::Active | SubscriptionStatus::Trialing => 0,
@@ -252,26 +278,18 @@ pub async fn standing_from(
     let status = match &best {
         _ if comped_until.is_some() => MemberStatus::Comped,
         Some(s) if rank(s) == 0 => MemberStatus::Patron,
-        Some(s)
-            if s.status == SubscriptionStatus::PastDue
-                && s.past_due_since.is_some_and(|t| now - t < ctx.past_due_grace) =>
-        {
+        Some(s) if s.status == SubscriptionStatus::PastDue && s.past_due_since.is_some_and(|t| now - t < grace) => {
             MemberStatus::PastDue
         }
         Some(s) if s.status == SubscriptionStatus::PastDue || s.first_paid_at.is_some() => MemberStatus::Lapsed,
         _ => MemberStatus::Free,
     };
     let has_access = matches!(status, MemberStatus::Patron | MemberStatus::PastDue | MemberStatus::Comped);
-    let tier = match best.as_ref().and_then(|s| s.tier_id) {
-        Some(id) if status != MemberStatus::Free => {
-            let catalog = super::tiers::catalog(ctx).await.map_err(DbError::from)?;
-            match catalog.tiers.iter().find(|t| t.id == id) {
-                Some(t) => Some(t.clone()),
-                // An archived tier is not in the catalogue of active ones.
-                None => db::tiers::find(ctx.db.read(), id).await?,
-            }
-        }
-        _ => None,
-    };
-    Ok(Standing { status, has_access, tier, subscription: best.filter(|_| status != MemberStatus::Free), comped_until })
+    Standing {
+        status,
+        has_access,
+        tier: None,
+        subscription: best.filter(|_| status != MemberStatus::Free),
+        comped_until,
+    }
 }

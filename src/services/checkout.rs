@@ -63,14 +63,11 @@ pub enum CheckoutStart {
     AlreadyPatron,
 }
 
-/// A live price of an active tier, or an error.
+/// A live price of an active tier, or an error. Read from the database, not the
+/// catalogue the pages cache: a price archived on another instance a moment ago
+/// is not sold.
 pub async fn offered_price(ctx: &Context, price_id: &str) -> Result<TierPrice, CheckoutError> {
-    let price = db::tiers::find_price(ctx.db.read(), price_id).await?.ok_or(CheckoutError::UnknownPrice)?;
-    let catalog = super::tiers::catalog(ctx).await.map_err(DbError::from)?;
-    if !catalog.prices.iter().any(|p| p.id == price.id) {
-        return Err(CheckoutError::UnknownPrice);
-    }
-    Ok(price)
+    db::tiers::find_live_price(ctx.db.read(), price_id).await?.ok_or(CheckoutError::UnknownPrice)
 }
 
 /// A price (live or archived: an open checkout keeps the price it was made with)

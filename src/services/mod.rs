@@ -7,6 +7,7 @@ pub mod billing;
 pub mod cache;
 pub mod checkout;
 pub mod demo_data;
+pub mod dunning;
 pub mod health;
 pub mod membership;
 pub mod outbox;
@@ -40,6 +41,8 @@ pub struct Context {
     pub newsroom_name: String,
     /// Woken after a commit that enqueued mail, so this instance sends at once.
     pub mail_wakeup: Arc<Notify>,
+    /// Woken when a Stripe event is stored, so this instance applies it at once.
+    pub stripe_wakeup: Arc<Notify>,
     pub payments: Payments,
     /// How long a patron whose renewal failed keeps access.
     pub past_due_grace: crate::clock::Micros,

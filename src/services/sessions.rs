@@ -47,14 +47,18 @@ pub async fn create(ctx: &Context, tx: &mut Tx, owner: Owner, user_agent: Option
     Ok(token)
 }
 
-/// The member behind a cookie value, if the session is live.
-pub async fn member_for_cookie(ctx: &Context, cookie: &str) -> Result<Option<Arc<Member>>, StorageError> {
+/// The member behind a cookie value, if the session is live. `acting` (the
+/// request changes something) reads it from the database: a session ended on
+/// another instance a moment ago never acts; pages may be shown from the cache
+/// for up to [`super::cache::SESSION_TTL`].
+pub async fn member_for_cookie(ctx: &Context, cookie: &str, acting: bool) -> Result<Option<Arc<Member>>, StorageError> {
     if !is_well_formed(cookie) {
         return Ok(None);
     }
     let now = ctx.clock.now();
     let id = hash_token(cookie);
-    if let Some((ends, member)) = ctx.caches.sessions.get(&id, now)
+    if !acting
+        && let Some((ends, member)) = ctx.caches.sessions.get(&id, now)
         && now < ends
     {
         return Ok(Some(member));

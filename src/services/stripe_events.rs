@@ -1,8 +1,10 @@
-//! Stripe webhooks: verify, store, apply once. Applying never trusts the event's
+//! Stripe webhooks: verify and store (then Stripe is answered), apply once in
+//! the background job. Applying never trusts the event's
 //! copy of an object: it re-reads the subscription / invoice / session from
 //! Stripe, so events may arrive in any order, any number of times.
 use super::audit::{self, Actor};
 use super::billing::{self, Applied};
+use super::dunning::{self, Notice};
 use super::{Context, StorageError};
 use crate::clock::{HOUR, MINUTE, Micros, SECOND};
 use crate::db::payments::NewPayment;
@@ -72,24 +74,14 @@ pub enum Received {
     Duplicate,
 }
 
-/// Verifies, stores and (when possible) applies one webhook delivery.
+/// Verifies and stores one webhook delivery, and wakes the job that applies it.
 #[tracing::instrument(skip_all, fields(stripe.event_id))]
-pub async fn receive(
-    ctx: &Context,
-    body: &[u8],
-    signature: Option<&str>,
-    worker: &str,
-) -> Result<Received, ReceiveError> {
-    receive_checked(ctx, body, signature, worker).await.map_err(refused)
+pub async fn receive(ctx: &Context, body: &[u8], signature: Option<&str>) -> Result<Received, ReceiveError> {
+    receive_checked(ctx, body, signature).await.map_err(refused)
 }
 
-async fn receive_checked(
-    ctx: &Context,
-    body: &[u8],
-    signature: Option<&str>,
-    worker: &str,
-) -> Result<Received, ReceiveError> {
-    let Payments::Stripe { webhook_secrets, gateway, secret_key_is_live } = &ctx.payments else {
+async fn receive_checked(ctx: &Context, body: &[u8], signature: Option<&str>) -> Result<Received, ReceiveError> {
+    let Payments::Stripe { webhook_secrets, secret_key_is_live, .. } = &ctx.payments else {
         return Err(ReceiveError::NotConfigured);
     };
     let signature = signature.ok_or(ReceiveError::MissingSignature)?;
@@ -133,10 +125,9 @@ async fn receive_checked(
         status: if readable { StripeEventStatus::Pending } else { StripeEventStatus::Unreadable },
         stripe_created_at: json.get("created").and_then(|v| v.as_i64()).map(|s| s * SECOND),
     };
-    // A readable event is stored taken for its first attempt, which follows at once.
-    let now = ctx.clock.now();
-    let lease = readable.then_some((now + LEASE, worker));
-    if !db::stripe_events::insert_if_absent(&mut *ctx.db.write().await?, &event, now, lease).await? {
+    // Stripe is answered once the event is stored; applying it reads objects back
+    // from Stripe (several calls), so it happens in the background job, woken now.
+    if !db::stripe_events::insert_if_absent(&mut *ctx.db.write().await?, &event, ctx.clock.now()).await? {
         return Ok(Received::Duplicate);
     }
     if !readable {
@@ -146,25 +137,8 @@ async fn receive_checked(
         );
         return Ok(Received::Stored(StripeEventStatus::Unreadable));
     }
-    // Apply now, so patrons see the change at once; the job retries failures.
-    let taken = StoredEvent {
-        id: id.to_string(),
-        event_type: event_type.to_string(),
-        object_id: object_id.map(str::to_string),
-        status: StripeEventStatus::Pending,
-        attempts: 1,
-        last_error: None,
-        received_at: now,
-        applied_at: None,
-    };
-    let status = match attempt(ctx, gateway, &taken).await {
-        Ok(status) => status,
-        Err(e) => {
-            tracing::error!(error = %e, "applying the event failed; it stays queued");
-            StripeEventStatus::Pending
-        }
-    };
-    Ok(Received::Stored(status))
+    ctx.stripe_wakeup.notify_one();
+    Ok(Received::Stored(StripeEventStatus::Pending))
 }
 
 /// Takes one due event (or the given one) with a lease and applies it.
@@ -262,6 +236,8 @@ enum ApplyError {
     Db(#[from] DbError),
     #[error(transparent)]
     Billing(#[from] billing::BillingError),
+    #[error(transparent)]
+    Mail(#[from] super::outbox::OutboxError),
 }
 
 async fn apply(ctx: &Context, gateway: &StripeGateway, event: &StoredEvent) -> Result<Outcome, ApplyError> {
@@ -285,9 +261,9 @@ async fn apply(ctx: &Context, gateway: &StripeGateway, event: &StoredEvent) -> R
                 },
             }
         }
-        "invoice.paid" | "invoice.payment_succeeded" | "invoice.payment_failed" => {
-            apply_invoice(ctx, gateway, object_id).await
-        }
+        "invoice.paid" | "invoice.payment_succeeded" => apply_invoice(ctx, gateway, object_id, None).await,
+        "invoice.payment_failed" => apply_invoice(ctx, gateway, object_id, Some(Notice::PaymentFailed)).await,
+        "invoice.payment_action_required" => apply_invoice(ctx, gateway, object_id, Some(Notice::ActionRequired)).await,
         "charge.refunded" => record_refunds(ctx, gateway, object_id).await,
         // A refund changed (it succeeded, failed or was canceled): its charge's refunds again.
         "refund.created" | "refund.updated" | "refund.failed" | "charge.refund.updated" => {
@@ -524,12 +500,22 @@ async fn record_dispute(ctx: &Context, gateway: &StripeGateway, dispute_id: &str
 
 /// Re-reads an invoice: its subscription's state, and a ledger row once it is
 /// paid, from the charge that paid it and that charge's balance transaction.
-async fn apply_invoice(ctx: &Context, gateway: &StripeGateway, invoice_id: &str) -> Result<Outcome, ApplyError> {
+/// With `notice` (a failed or unconfirmed attempt), the patron is told, once per
+/// attempt, unless it is paid by now.
+async fn apply_invoice(
+    ctx: &Context,
+    gateway: &StripeGateway,
+    invoice_id: &str,
+    notice: Option<Notice>,
+) -> Result<Outcome, ApplyError> {
     let invoice = gateway.invoice(invoice_id).await?;
     let Some(sub) = invoice.subscription_id.as_deref() else { return Ok(Outcome::Ignored) };
     match sync_subscription(ctx, gateway, sub).await? {
         Outcome::Applied => {}
         other => return Ok(other),
+    }
+    if let Some(notice) = notice {
+        dunning::notify(ctx, &invoice, sub, notice).await?;
     }
     if invoice.paid && invoice.amount_paid > 0 {
         let charge = match invoice.charge_id.as_deref() {
@@ -606,7 +592,7 @@ pub async fn sync_all(ctx: &Context) -> Result<SyncReport, anyhow::Error> {
     loop {
         let (ids, more) = gateway.list_paid_invoice_ids(after.as_deref()).await?;
         for id in &ids {
-            tally(apply_invoice(ctx, gateway, id).await?, |r| &mut r.invoices);
+            tally(apply_invoice(ctx, gateway, id, None).await?, |r| &mut r.invoices);
         }
         after = ids.last().cloned();
         if !more || after.is_none() {

@@ -200,3 +200,22 @@ async fn staff_comp_a_member_until_a_date() {
     member.get("/account").send().await.assert_contains("Free member");
     assert_eq!(app.count("select count(*) from audit_log where action = 'member.comp'").await, 1);
 }
+
+/// What may be bought is read from the database, not the catalogue the pages
+/// cache: a price archived through another instance a moment ago is not sold.
+#[tokio::test]
+async fn a_price_archived_by_another_instance_is_not_sold() {
+    let app = TestApp::spawn().await;
+    let price = app.price_id("supporter", "month", "eur").await;
+    app.client.get("/patron").send().await.assert_status(200).assert_contains(&price);
+    sqlx::query("update tier_prices set archived_at = $1 where id = $2")
+        .bind(app.clock().now())
+        .bind(&price)
+        .execute(&mut *app.db().write().await.expect("a write"))
+        .await
+        .expect("archived elsewhere");
+    let r = app.client.post_form("/patron", &[("price", &price), ("email", "late.buyer@example.org")]).send().await;
+    assert!(r.status >= 400 && r.status < 500, "refused, got {}", r.status);
+    assert_eq!(app.count("select count(*) from subscriptions").await, 0);
+    assert_eq!(app.count("select count(*) from members").await, 0);
+}

@@ -20,7 +20,7 @@ async fn leave_a_stripe_event_pending(app: &TestApp) {
         status: EventStatus::Pending,
         stripe_created_at: None,
     };
-    let stored = stripe_events::insert_if_absent(app.db().read(), &event, app.clock().now(), None).await;
+    let stored = stripe_events::insert_if_absent(app.db().read(), &event, app.clock().now()).await;
     assert!(stored.expect("the event is stored"));
 }
 

@@ -17,6 +17,7 @@ mod sign_in;
 mod slow_clients;
 mod staff;
 mod stripe;
+mod stripe_delivery;
 mod topics;
 mod voting;
 mod voting_integrity;

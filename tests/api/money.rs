@@ -36,15 +36,6 @@ async fn ledger(app: &TestApp) -> Vec<Row> {
     .expect("ledger")
 }
 
-async fn event_status(app: &TestApp, id: &str) -> String {
-    let (status,): (String,) = sqlx::query_as("select status from stripe_events where id = $1")
-        .bind(id)
-        .fetch_one(app.db().read())
-        .await
-        .expect("the event is stored");
-    status
-}
-
 /// Runs the queues until every event due by the app's clock is applied.
 async fn settle_events(app: &TestApp) {
     app.drain_jobs().await;
@@ -88,8 +79,8 @@ async fn a_card_paid_membership_is_booked_with_its_charge_fee_and_net_and_stripe
     let mut intent = mock.get("pi_ch_card").expect("intent");
     intent["latest_charge"] = Value::Null;
     mock.put(intent.clone());
-    let (_, r) = app.send_stripe_event("invoice.paid", invoice).await;
-    assert_eq!(r.json()["status"], "pending");
+    let (id, _) = app.send_stripe_event("invoice.paid", invoice).await;
+    assert_eq!(app.stripe_event_status(&id).await, "pending");
     assert!(ledger(&app).await.is_empty());
     intent["latest_charge"] = json!("ch_card");
     mock.put(intent);
@@ -108,7 +99,7 @@ async fn a_card_paid_membership_is_booked_with_its_charge_fee_and_net_and_stripe
     // Because the charge is known, its refund is booked too.
     mock.put_refund("ch_card", "re_card", 600, "succeeded");
     let (id, _) = app.send_stripe_event("charge.refunded", mock.get("ch_card").expect("charge")).await;
-    assert_eq!(event_status(&app, &id).await, "applied");
+    assert_eq!(app.stripe_event_status(&id).await, "applied");
     let refund = ledger(&app).await.into_iter().find(|r| r.kind == "refund").expect("the refund is booked");
     assert_eq!((refund.gross_minor, refund.net_minor, refund.charge_id.as_deref()), (-600, -600, Some("ch_card")));
 
@@ -146,13 +137,13 @@ async fn a_refund_or_dispute_that_arrives_before_its_payment_waits_for_it() {
     mock.put_refund("ch_early", "re_early", 200, "succeeded");
 
     // The refund's event overtakes the invoice's: it waits rather than being dropped.
-    let (refund_event, r) = app.send_stripe_event("charge.refunded", mock.get("ch_early").expect("charge")).await;
-    assert_eq!(r.json()["status"], "pending");
-    let (_, r) = app.send_stripe_event("invoice.paid", invoice).await;
-    assert_eq!(r.json()["status"], "applied");
+    let (refund_event, _) = app.send_stripe_event("charge.refunded", mock.get("ch_early").expect("charge")).await;
+    assert_eq!(app.stripe_event_status(&refund_event).await, "pending");
+    let (id, _) = app.send_stripe_event("invoice.paid", invoice).await;
+    assert_eq!(app.stripe_event_status(&id).await, "applied");
     // Recording the payment wakes it: no waiting for the backoff.
     settle_events(&app).await;
-    assert_eq!(event_status(&app, &refund_event).await, "applied");
+    assert_eq!(app.stripe_event_status(&refund_event).await, "applied");
     let mut kinds: Vec<(String, i64)> = ledger(&app).await.into_iter().map(|r| (r.kind, r.gross_minor)).collect();
     kinds.sort();
     assert_eq!(kinds, vec![("refund".to_string(), -200), ("subscription".to_string(), 600)]);
@@ -169,16 +160,16 @@ async fn a_refund_or_dispute_that_arrives_before_its_payment_waits_for_it() {
     intent["metadata"] = json!({ "patronage": "1", "kind": "donation" });
     mock.put(intent);
     let dispute = mock.put_dispute("du_gift", "ch_gift", "needs_response");
-    let (dispute_event, r) = app.send_stripe_event("charge.dispute.created", dispute).await;
-    assert_eq!(r.json()["status"], "pending");
+    let (dispute_event, _) = app.send_stripe_event("charge.dispute.created", dispute).await;
+    assert_eq!(app.stripe_event_status(&dispute_event).await, "pending");
     for _ in 0..10 {
         app.advance_clock(7 * 3600 * 1_000_000);
         app.drain_jobs().await;
     }
-    assert_eq!(event_status(&app, &dispute_event).await, "unmatched");
+    assert_eq!(app.stripe_event_status(&dispute_event).await, "unmatched");
     app.send_stripe_event("checkout.session.completed", session).await.1.assert_status(200);
     settle_events(&app).await;
-    assert_eq!(event_status(&app, &dispute_event).await, "applied");
+    assert_eq!(app.stripe_event_status(&dispute_event).await, "applied");
     let gift_rows: Vec<(String, i64, i64)> = ledger(&app)
         .await
         .into_iter()
@@ -190,8 +181,8 @@ async fn a_refund_or_dispute_that_arrives_before_its_payment_waits_for_it() {
     // A refund of another product's charge (no customer or metadata of ours) is still ignored.
     mock.put_charge("ch_shop", 999, "eur", Some("cus_shop"), Settled { amount: 999, fee: 40, currency: "eur" });
     mock.put_refund("ch_shop", "re_shop", 999, "succeeded");
-    let (_, r) = app.send_stripe_event("charge.refunded", mock.get("ch_shop").expect("charge")).await;
-    assert_eq!(r.json()["status"], "ignored");
+    let (id, _) = app.send_stripe_event("charge.refunded", mock.get("ch_shop").expect("charge")).await;
+    assert_eq!(app.stripe_event_status(&id).await, "ignored");
 }
 
 /// Per charge: what the ledger holds, and what Stripe's balance transactions say
@@ -240,7 +231,7 @@ async fn only_succeeded_refunds_are_money_back_and_a_failed_one_is_reversed() {
     // It fails: nothing was booked, nothing to reverse.
     let failed = mock.put_refund("ch_1", "re_pending", 200, "failed");
     let (id, _) = app.send_stripe_event("refund.failed", failed).await;
-    assert_eq!(event_status(&app, &id).await, "applied");
+    assert_eq!(app.stripe_event_status(&id).await, "applied");
     assert!(ledger(&app).await.iter().all(|r| r.kind == "subscription"));
 
     // Another succeeds (booked), then fails after all (card closed): reversed.
@@ -249,7 +240,7 @@ async fn only_succeeded_refunds_are_money_back_and_a_failed_one_is_reversed() {
     assert_eq!(ledger(&app).await.iter().filter(|r| r.kind == "refund").count(), 1);
     let failed = mock.put_refund("ch_1", "re_later", 300, "failed");
     let (id, _) = app.send_stripe_event("charge.refund.updated", failed.clone()).await;
-    assert_eq!(event_status(&app, &id).await, "applied");
+    assert_eq!(app.stripe_event_status(&id).await, "applied");
     app.send_stripe_event("refund.failed", failed).await.1.assert_status(200);
     let rows = ledger(&app).await;
     let reversal = rows.iter().find(|r| r.kind == "refund_failed").expect("the failed refund is reversed");
@@ -359,7 +350,7 @@ async fn a_deleted_customer_is_never_linked_again_and_the_next_checkout_makes_a_
     sub["ended_at"] = json!(1_790_000_100);
     mock.put(sub.clone());
     let (id, _) = app.send_stripe_event("customer.subscription.deleted", sub).await;
-    assert_eq!(event_status(&app, &id).await, "applied", "the cancellation is still mirrored");
+    assert_eq!(app.stripe_event_status(&id).await, "applied", "the cancellation is still mirrored");
     let customer_of = || async {
         let (c,): (Option<String>,) =
             sqlx::query_as("select stripe_customer_id from members").fetch_one(app.db().read()).await.expect("member");
@@ -449,13 +440,14 @@ async fn a_month_of_mixed_activity_matches_stripes_balance_transactions_per_char
     let mock = app.stripe();
     let mut late: Vec<(&str, Value)> = Vec::new();
     let deliver_twice = async |event_type: &str, object: Value| {
-        let (_, body) = crate::helpers::stripe_event(event_type, object);
+        let (id, body) = crate::helpers::stripe_event(event_type, object);
         let now = app.clock().now() / 1_000_000;
         let sig = crate::helpers::stripe_signature(&body, crate::helpers::WEBHOOK_SECRET, now);
         app.post_webhook(&body, Some(&sig)).await.assert_status(200);
         let again = app.post_webhook(&body, Some(&sig)).await;
         again.assert_status(200);
         assert_eq!(again.json()["status"], "duplicate");
+        app.apply_stripe_event(&id).await;
     };
     let eur = |amount: i64, fee: i64| Settled { amount, fee, currency: "eur" };
 

@@ -191,6 +191,28 @@ async fn sign_out_everywhere_ends_every_session_of_the_member() {
     other.get("/account").send().await.assert_status(200);
 }
 
+/// A session ended through another instance (which cannot tell this one's
+/// cache) may still show a page here for a few seconds, but never acts: a
+/// request that changes something reads the session from the database.
+#[tokio::test]
+async fn a_session_ended_by_another_instance_cannot_act_here() {
+    let app = TestApp::spawn().await;
+    app.sign_in_member(&app.client, "ended.elsewhere@example.org").await;
+    app.client.get("/account").send().await.assert_status(200);
+    sqlx::query("delete from sessions")
+        .execute(&mut *app.db().write().await.expect("a write"))
+        .await
+        .expect("signed out elsewhere");
+    let r = app.client.post_form("/account", &[("name", "Renamed"), ("public_name", ""), ("lang", "uk")]).send().await;
+    r.assert_status(303);
+    assert_eq!(r.location().as_deref(), Some("/signin"));
+    assert_eq!(
+        app.count("select count(*) from members where locale = 'uk' or name = 'Renamed'").await,
+        0,
+        "nothing changed"
+    );
+}
+
 #[tokio::test]
 async fn sessions_expire_when_idle() {
     let app = TestApp::spawn().await;

@@ -635,6 +635,55 @@ async fn a_patronage_ended_by_another_instance_stops_counting_at_once() {
     assert_eq!(votes_of(&app, "elsewhere@example.org").await, 1, "the vote cast before it ended still counts");
 }
 
+/// The voting rules and a tier's weight changed through another instance count
+/// for the next vote, though this instance's caches (warm from the topics page)
+/// still hold the old ones: the vote's transaction reads them itself.
+#[tokio::test]
+async fn rules_and_tier_weights_changed_by_another_instance_weigh_the_next_vote() {
+    let app = TestApp::spawn().await;
+    let editor = staff(&app, "editor@newsroom.test", Role::Editor).await;
+    let topics = open_topics(&editor, "Topic", 3).await;
+    let round = open_round(&app, &editor, &topics, 3, false).await;
+    let patron = demo_patron(&app, "weighed@example.org", "supporter").await;
+    set_voting(&editor, "patrons", "equal").await;
+    patron.get("/topics").send().await.assert_status(200);
+    vote(&patron, &round, &topics[0]).await.assert_status(303);
+    assert_eq!(weights_of(&app, "weighed@example.org").await, [1]);
+
+    let elsewhere = async |sql: &'static str| {
+        sqlx::query(sql).execute(&mut *app.db().write().await.expect("a write")).await.expect("changed elsewhere");
+    };
+    elsewhere("update settings set value = 'tier' where key = 'voting.weight'").await;
+    elsewhere("update tiers set vote_weight = 7 where slug = 'supporter'").await;
+    vote(&patron, &round, &topics[1]).await.assert_status(303);
+    assert_eq!(weights_of(&app, "weighed@example.org").await, [1, 7]);
+    elsewhere("update tiers set vote_weight = 4 where slug = 'supporter'").await;
+    vote(&patron, &round, &topics[2]).await.assert_status(303);
+    assert_eq!(weights_of(&app, "weighed@example.org").await, [1, 7, 4]);
+}
+
+/// The reverse: a member made a patron (here, comped) through another instance
+/// may vote at once, though this instance cached a refusal a moment ago.
+#[tokio::test]
+async fn a_member_made_a_patron_by_another_instance_may_vote_at_once() {
+    let app = TestApp::spawn().await;
+    let editor = staff(&app, "editor@newsroom.test", Role::Editor).await;
+    let topics = open_topics(&editor, "Topic", 1).await;
+    let round = open_round(&app, &editor, &topics, 3, false).await;
+    let member = app.new_browser();
+    app.sign_in_member(&member, "soon.patron@example.org").await;
+    member.get("/topics").send().await.assert_status(200);
+    vote(&member, &round, &topics[0]).await.assert_status(403);
+
+    sqlx::query("update members set comped_until = $1 where email = 'soon.patron@example.org'")
+        .bind(app.clock().now() + 30 * 24 * HOUR)
+        .execute(&mut *app.db().write().await.expect("a write"))
+        .await
+        .expect("comped elsewhere");
+    vote(&member, &round, &topics[0]).await.assert_status(303);
+    assert_eq!(votes_of(&app, "soon.patron@example.org").await, 1);
+}
+
 #[tokio::test]
 async fn a_patron_whose_first_payment_has_not_cleared_is_refused() {
     let app = TestApp::spawn().await;

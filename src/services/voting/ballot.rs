@@ -1,12 +1,15 @@
 //! Who may vote and with what weight, casting and withdrawing votes, and what a
 //! member voted for.
+use std::collections::HashMap;
 use std::sync::Arc;
 
+use super::batching::AskedVote;
 use super::{Refusal, VotingError};
 use crate::clock::{DAY, Micros};
-use crate::db::rounds::NewVote;
 use crate::db::{self, Change, DbError};
-use crate::domain::{Eligibility, Member, MemberId, MemberStatus, RoundId, TopicId, WeightMode};
+use crate::domain::{
+    Eligibility, Member, MemberId, MemberStatus, RoundId, TierId, TopicId, VotingSettings, WeightMode,
+};
 use crate::services::Context;
 use crate::services::billing;
 use crate::services::cache::MemberVotes;
@@ -31,44 +34,66 @@ async fn eligibility_now(ctx: &Context, member: &Member) -> Result<Result<i64, R
     eligibility_given(ctx, billing::standing_of(ctx, member).await?).await
 }
 
-/// Whether a member may vote, and with what weight, from their subscriptions
-/// and comp as read inside the transaction that casts the vote.
-pub(super) async fn eligibility_from(
-    ctx: &Context,
-    subscriptions: Vec<crate::domain::Subscription>,
-    comped_until: Option<Micros>,
-) -> Result<Result<i64, Refusal>, VotingError> {
-    eligibility_given(ctx, billing::standing_from(ctx, subscriptions, comped_until).await?).await
-}
-
 async fn eligibility_given(ctx: &Context, standing: billing::Standing) -> Result<Result<i64, Refusal>, VotingError> {
     let settings = super::settings(ctx).await?;
+    let tier_weight = standing.tier.as_ref().map(|t| t.vote_weight);
+    Ok(decide(&settings, &standing, tier_weight, ctx.clock.now()))
+}
+
+/// What a vote's transaction read: the voting rules and every tier's weight.
+pub(super) struct Rules {
+    pub settings: VotingSettings,
+    pub tier_weights: HashMap<TierId, i64>,
+}
+
+/// Whether a member may vote, and with what weight, from their subscriptions,
+/// comp, the rules and the tiers' weights as read inside the transaction that
+/// casts the vote: nothing from a cache.
+pub(super) fn eligibility_from(
+    ctx: &Context,
+    rules: &Rules,
+    subscriptions: Vec<crate::domain::Subscription>,
+    comped_until: Option<Micros>,
+) -> Result<i64, Refusal> {
     let now = ctx.clock.now();
+    let standing = billing::standing_without_tier(now, ctx.past_due_grace, subscriptions, comped_until);
+    let tier_weight =
+        standing.subscription.as_ref().and_then(|s| s.tier_id).and_then(|id| rules.tier_weights.get(&id).copied());
+    decide(&rules.settings, &standing, tier_weight, now)
+}
+
+/// The one rule: who may vote under `settings`, and with what weight.
+fn decide(
+    settings: &VotingSettings,
+    standing: &billing::Standing,
+    tier_weight: Option<i64>,
+    now: Micros,
+) -> Result<i64, Refusal> {
     let first_paid = standing.subscription.as_ref().and_then(|s| s.first_paid_at);
     if settings.eligibility == Eligibility::Patrons {
         match standing.status {
-            MemberStatus::Lapsed => return Ok(Err(Refusal::Lapsed)),
-            MemberStatus::Free => return Ok(Err(Refusal::PatronsOnly)),
+            MemberStatus::Lapsed => return Err(Refusal::Lapsed),
+            MemberStatus::Free => return Err(Refusal::PatronsOnly),
             MemberStatus::Patron | MemberStatus::PastDue if first_paid.is_none() => {
-                return Ok(Err(Refusal::PaymentNotCleared));
+                return Err(Refusal::PaymentNotCleared);
             }
             _ => {}
         }
     }
-    let tier_weight = standing.tier.as_ref().filter(|_| standing.has_access).map(|t| t.vote_weight);
+    let tier_weight = tier_weight.filter(|_| standing.has_access);
     let paying_months = first_paid.filter(|_| standing.has_access).map(|t| (now - t).max(0) / MONTH + 1);
-    let weight = match settings.weight {
+    Ok(match settings.weight {
         // Comped members have no payments: they count as one month.
         WeightMode::Tenure if standing.status == MemberStatus::Comped => 1,
         _ => settings.weight_of(tier_weight, paying_months),
-    };
-    Ok(Ok(weight))
+    })
 }
 
-/// Casts a vote (see [`super::vote_batch`] for how it is checked and stored).
+/// Casts a vote. Whether the member may vote, and the weight, are decided in the
+/// transaction that stores it (see [`super::batching`]), never from the cache the
+/// pages use: a patronage begun or ended on another instance a moment ago counts.
 pub async fn vote(ctx: &Context, member: &Member, round: RoundId, topic: TopicId) -> Result<(), VotingError> {
-    let weight = eligibility(ctx, member).await?.map_err(VotingError::Refused)?;
-    let vote = NewVote { round_id: round, topic_id: topic, member_id: member.id, weight };
+    let vote = AskedVote { round_id: round, topic_id: topic, member_id: member.id };
     super::batching::cast(ctx, vote, ctx.clock.now()).await
 }
 

@@ -18,12 +18,21 @@ use super::{Refusal, VotingError};
 use crate::clock::Micros;
 use crate::db::rounds::NewVote;
 use crate::db::{self, Change, DbError, Tx, WriteTurn};
-use crate::domain::{MemberId, RoundId};
+use crate::domain::{MemberId, RoundId, TopicId};
 use crate::services::Context;
+
+/// A member's vote for a topic in a round, as asked: whether they may cast it,
+/// and with what weight, is decided when it is cast.
+#[derive(Clone, Copy, Debug)]
+pub struct AskedVote {
+    pub round_id: RoundId,
+    pub topic_id: TopicId,
+    pub member_id: MemberId,
+}
 
 /// A vote waiting to be cast, and where its answer goes.
 struct Waiting {
-    vote: NewVote,
+    vote: AskedVote,
     at: Micros,
     answer: oneshot::Sender<Result<(), VotingError>>,
 }
@@ -55,7 +64,7 @@ impl VoteQueue {
 }
 
 /// Casts `vote` at `at`, in a batch with the votes waiting beside it.
-pub async fn cast(ctx: &Context, vote: NewVote, at: Micros) -> Result<(), VotingError> {
+pub async fn cast(ctx: &Context, vote: AskedVote, at: Micros) -> Result<(), VotingError> {
     let (answer, mut answered) = oneshot::channel();
     ctx.votes.push(Waiting { vote, at, answer });
     let answer = tokio::select! {
@@ -165,21 +174,25 @@ async fn cast_in_round(
     // transaction reads: a patronage that ended a moment ago (on any instance)
     // must not vote, whatever a page's cached answer said. A refused vote takes
     // no ballot.
+    // The rules and the tiers' weights too: a setting or weight changed on
+    // another instance a moment ago counts.
+    let rules = super::ballot::Rules {
+        settings: super::settings::settings_in(&mut **tx).await?,
+        tier_weights: db::tiers::vote_weights(&mut **tx).await?,
+    };
     let mut standings = db::subscriptions::standings_of(tx, &members).await?;
     let mut weights: std::collections::HashMap<MemberId, i64> = Default::default();
     for member in &members {
         let (subscriptions, comped) = standings.remove(member).unwrap_or_default();
-        match super::ballot::eligibility_from(ctx, subscriptions, comped).await {
-            Ok(Ok(weight)) => {
+        match super::ballot::eligibility_from(ctx, &rules, subscriptions, comped) {
+            Ok(weight) => {
                 weights.insert(*member, weight);
             }
-            Ok(Err(refusal)) => {
+            Err(refusal) => {
                 for &i in candidates.iter().filter(|&&i| batch[i].vote.member_id == *member) {
                     answers[i] = Err(refusal);
                 }
             }
-            Err(VotingError::Db(e)) => return Err(e),
-            Err(e) => return Err(DbError::other(e.to_string())),
         }
     }
     candidates.retain(|&i| weights.contains_key(&batch[i].vote.member_id));
@@ -211,7 +224,8 @@ async fn cast_in_round(
         .iter()
         .map(|&i| {
             let v = &batch[i].vote;
-            let weight = weights.get(&v.member_id).copied().unwrap_or(v.weight);
+            // Only members with a weight keep candidates (above).
+            let weight = weights.get(&v.member_id).copied().unwrap_or_default();
             NewVote { round_id: v.round_id, topic_id: v.topic_id, member_id: v.member_id, weight }
         })
         .collect();

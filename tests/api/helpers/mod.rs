@@ -38,6 +38,7 @@ pub struct TestAppBuilder {
     public_url: Option<String>,
     stripe: bool,
     serve_limits: Option<patronage::server::Limits>,
+    job_poll: Option<Duration>,
 }
 
 pub struct TestApp {
@@ -83,6 +84,12 @@ impl TestAppBuilder {
         self
     }
 
+    /// How often the background jobs look for work nothing woke them for.
+    pub fn job_poll(mut self, every: Duration) -> Self {
+        self.job_poll = Some(every);
+        self
+    }
+
     pub fn public_url(mut self, url: &str) -> Self {
         self.public_url = Some(url.to_string());
         self
@@ -116,6 +123,9 @@ impl TestAppBuilder {
         };
         let mut config = Config::from_settings(settings).expect("the test configuration is valid");
         config.run_jobs = self.run_jobs;
+        if let Some(every) = self.job_poll {
+            config.job_poll = every;
+        }
         if let Some(limits) = self.serve_limits {
             config.serve_limits = limits;
         }
@@ -155,6 +165,7 @@ impl TestApp {
             public_url: None,
             stripe: false,
             serve_limits: None,
+            job_poll: None,
         }
     }
 
@@ -287,12 +298,38 @@ impl TestApp {
     }
 
     /// Delivers a Stripe event signed with the real scheme (HMAC-SHA256 over
-    /// `"<t>.<body>"`), as Stripe's servers would.
+    /// `"<t>.<body>"`), as Stripe's servers would, then applies it as the background
+    /// job would on being woken (see [`TestApp::stripe_event_status`] for the outcome).
     pub async fn send_stripe_event(&self, event_type: &str, object: serde_json::Value) -> (String, TestResponse) {
         let (id, body) = stripe_event(event_type, object);
-        let header = stripe_signature(&body, WEBHOOK_SECRET, self.clock().now() / 1_000_000);
-        let r = self.post_webhook(&body, Some(&header)).await;
+        let r = self.deliver_signed(&body).await;
+        if r.status == 200 {
+            self.apply_stripe_event(&id).await;
+        }
         (id, r)
+    }
+
+    /// Delivers a signed event body and leaves it stored, not applied.
+    pub async fn deliver_signed(&self, body: &str) -> TestResponse {
+        let header = stripe_signature(body, WEBHOOK_SECRET, self.clock().now() / 1_000_000);
+        self.post_webhook(body, Some(&header)).await
+    }
+
+    /// Applies one stored Stripe event if it is due, as the job does.
+    pub async fn apply_stripe_event(&self, id: &str) {
+        patronage::services::stripe_events::process(&self.ctx, Some(id), &self.worker)
+            .await
+            .expect("the event's attempt is recorded");
+    }
+
+    /// A stored event's status: pending, applied, ignored, unmatched, failed or unreadable.
+    pub async fn stripe_event_status(&self, id: &str) -> String {
+        let (status,): (String,) = sqlx::query_as("select status from stripe_events where id = $1")
+            .bind(id)
+            .fetch_one(self.db().read())
+            .await
+            .expect("the event is stored");
+        status
     }
 
     pub async fn post_webhook(&self, body: &str, signature: Option<&str>) -> TestResponse {
