@@ -2,6 +2,7 @@
 //! (SQLite temp file, or a fresh PostgreSQL database when TEST_DATABASE_URL is
 //! set), a real SMTP sink, and an HTTP client with a cookie jar.
 #![allow(dead_code)]
+pub mod browser;
 mod concurrency;
 pub mod http_client;
 pub mod smtp_sink;

@@ -1,0 +1,292 @@
+//! Headless Chromium for what a person sees, driven over WebDriver (W3C) through
+//! ChromeDriver on a loopback port, with the same hyper client the other tests
+//! use. One ChromeDriver serves the whole test binary; each test opens its own
+//! browser session (a fresh profile: no cookies shared between tests).
+//!
+//! Why not a WebDriver crate: fantoccini, the maintained one, pulls in the
+//! `webdriver` crate and with it http 0.2, cookie 0.16 and ICU4X's segmenter, a
+//! second copy of crates we already build; what the tests need (open a page,
+//! run a script, resize, screenshot, click) is a dozen JSON requests.
+//!
+//! Without Chromium the browser tests print why and pass, except under `CI=true`,
+//! where a missing browser fails them (`.ci/run` installs it).
+#![allow(dead_code)]
+
+use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use base64::Engine;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::{Method, Request};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use serde_json::{Value, json};
+
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const CHROMIUM: &str = "/usr/bin/chromium";
+/// axe-core, vendored with its licence (see `tests/browser/axe/README.md`).
+const AXE: &str = include_str!("../../browser/axe/axe.min.js");
+
+/// The phone and desktop widths every reader page is checked at.
+pub const PHONE_NARROW: u32 = 360;
+pub const PHONE: u32 = 390;
+pub const DESKTOP: u32 = 1280;
+
+/// The ChromeDriver for this test binary, started on first use: its base URL,
+/// or `None` (after printing why) when Chromium is not installed and not under CI.
+fn driver() -> Option<&'static str> {
+    static DRIVER: OnceLock<Option<String>> = OnceLock::new();
+    DRIVER
+        .get_or_init(|| {
+            let installed = Path::new(CHROMEDRIVER).exists() && Path::new(CHROMIUM).exists();
+            if !installed {
+                assert!(
+                    std::env::var("CI").as_deref() != Ok("true"),
+                    "CI=true but Chromium is not installed ({CHROMIUM}, {CHROMEDRIVER}): .ci/run installs it"
+                );
+                eprintln!("skipping browser checks: {CHROMIUM} or {CHROMEDRIVER} is missing (apt-get install chromium chromium-driver)");
+                return None;
+            }
+            let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port();
+            // Started from a thread that lives as long as the test binary, and told
+            // to exit when that thread does (the kernel signals a child when the
+            // thread that started it ends, not the process).
+            std::thread::spawn(move || {
+                let mut command = Command::new(CHROMEDRIVER);
+                command.arg(format!("--port={port}")).arg("--allowed-ips=127.0.0.1");
+                command.stdout(Stdio::null()).stderr(Stdio::null());
+                // SAFETY: prctl is async-signal-safe; nothing else runs between fork and exec.
+                unsafe {
+                    command.pre_exec(|| {
+                        libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                        Ok(())
+                    });
+                }
+                let mut child: Child = command.spawn().expect("chromedriver starts");
+                // This thread waits as long as chromedriver runs (and reaps it).
+                let _ = child.wait();
+            });
+            for _ in 0..400 {
+                if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                    return Some(format!("http://127.0.0.1:{port}"));
+                }
+                std::thread::sleep(Duration::from_millis(25));
+            }
+            panic!("chromedriver did not listen on {port}");
+        })
+        .as_deref()
+}
+
+/// One browser window (a WebDriver session).
+pub struct Browser {
+    http: Client<HttpConnector, Full<Bytes>>,
+    session: String,
+    driver: &'static str,
+}
+
+/// What [`Browser::check_page`] found wrong with a page.
+#[derive(Debug, Default)]
+pub struct Findings {
+    pub problems: Vec<String>,
+}
+
+impl Browser {
+    /// A headless Chromium whose preferred language is `lang` (`en` or `uk`), or
+    /// `None` when the browser is not installed (outside CI).
+    pub async fn open(lang: &str) -> Option<Browser> {
+        let driver = driver()?;
+        let http = Client::builder(TokioExecutor::new()).build_http();
+        let capabilities = json!({ "capabilities": { "alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": CHROMIUM,
+                "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                         "--disable-dev-shm-usage", "--hide-scrollbars", format!("--lang={lang}"),
+                         "--window-size=1280,900"],
+                "prefs": { "intl.accept_languages": lang },
+            },
+        }}});
+        let mut browser = Browser { http, session: String::new(), driver };
+        let created = browser.call(Method::POST, "/session", Some(capabilities)).await;
+        browser.session = created["sessionId"].as_str().expect("a WebDriver session id").to_string();
+        Some(browser)
+    }
+
+    async fn call(&self, method: Method, path: &str, body: Option<Value>) -> Value {
+        let url = if path == "/session" {
+            format!("{}{path}", self.driver)
+        } else {
+            format!("{}/session/{}{path}", self.driver, self.session)
+        };
+        let body = body.map(|b| b.to_string()).unwrap_or_default();
+        let request = Request::builder()
+            .method(method.clone())
+            .uri(&url)
+            .header("content-type", "application/json")
+            .body(Full::new(Bytes::from(body)))
+            .expect("a WebDriver request");
+        let response = tokio::time::timeout(Duration::from_secs(60), self.http.request(request))
+            .await
+            .unwrap_or_else(|_| panic!("WebDriver {method} {path} timed out"))
+            .unwrap_or_else(|e| panic!("WebDriver {method} {path}: {e}"));
+        let status = response.status();
+        let bytes = response.into_body().collect().await.expect("a WebDriver answer").to_bytes();
+        let value: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        assert!(status.is_success(), "WebDriver {method} {path}: {status} {value}");
+        value["value"].clone()
+    }
+
+    /// Opens `url` and waits for it to load.
+    pub async fn goto(&self, url: &str) {
+        self.call(Method::POST, "/url", Some(json!({ "url": url }))).await;
+    }
+
+    pub async fn current_url(&self) -> String {
+        self.call(Method::GET, "/url", None).await.as_str().unwrap_or_default().to_string()
+    }
+
+    /// Runs `script` (a function body; `arguments` holds `args`) and returns what it
+    /// returns; a returned promise is awaited.
+    pub async fn run(&self, script: &str, args: Value) -> Value {
+        self.call(Method::POST, "/execute/sync", Some(json!({ "script": script, "args": args }))).await
+    }
+
+    /// Sets the viewport to a phone (`width` ≤ 600: touch, 2× pixels) or a desktop.
+    pub async fn set_width(&self, width: u32) {
+        let mobile = width <= 600;
+        let params = json!({ "width": width, "height": if mobile { 800 } else { 900 },
+            "deviceScaleFactor": if mobile { 2 } else { 1 }, "mobile": mobile });
+        self.call(
+            Method::POST,
+            "/goog/cdp/execute",
+            Some(json!({ "cmd": "Emulation.setDeviceMetricsOverride", "params": params })),
+        )
+        .await;
+    }
+
+    /// A cookie for the page's site (open a page of the site first).
+    pub async fn add_cookie(&self, name: &str, value: &str) {
+        self.call(Method::POST, "/cookie", Some(json!({ "cookie": { "name": name, "value": value, "path": "/" } })))
+            .await;
+    }
+
+    /// Clicks the first element matching `css`.
+    pub async fn click(&self, css: &str) {
+        let found = self.call(Method::POST, "/element", Some(json!({ "using": "css selector", "value": css }))).await;
+        let id = found
+            .as_object()
+            .and_then(|o| o.values().next())
+            .and_then(Value::as_str)
+            .unwrap_or_else(|| panic!("no element {css}"))
+            .to_string();
+        self.call(Method::POST, &format!("/element/{id}/click"), Some(json!({}))).await;
+    }
+
+    /// The page's visible text.
+    pub async fn text(&self) -> String {
+        self.run("return document.body.innerText;", json!([])).await.as_str().unwrap_or_default().to_string()
+    }
+
+    /// A full-page PNG at `path` (its folder is created).
+    pub async fn screenshot(&self, path: &Path) {
+        let height = self.run("return document.documentElement.scrollHeight;", json!([])).await;
+        let width = self.run("return window.innerWidth;", json!([])).await;
+        let png = self
+            .call(
+                Method::POST,
+                "/goog/cdp/execute",
+                Some(json!({ "cmd": "Page.captureScreenshot", "params": {
+                    "format": "png", "captureBeyondViewport": true,
+                    "clip": { "x": 0, "y": 0, "width": width, "height": height, "scale": 1 } } })),
+            )
+            .await;
+        let data = png["data"].as_str().expect("screenshot data");
+        let bytes = base64::engine::general_purpose::STANDARD.decode(data).expect("screenshot base64");
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).expect("screenshot folder");
+        }
+        std::fs::write(path, bytes).expect("screenshot written");
+    }
+
+    /// What a reader would trip over on the open page at the current width:
+    /// sideways scrolling, content cut off at the right edge, tap targets under
+    /// 44 px, and (with `axe`) axe-core's serious or critical violations.
+    pub async fn check_page(&self, axe: bool) -> Findings {
+        let mut problems = Vec::new();
+        let layout = self
+            .run(
+                "const d = document.documentElement;
+                 const wide = [...document.querySelectorAll('body *')]
+                   .filter(e => { const r = e.getBoundingClientRect();
+                     return r.width > 0 && r.height > 0 && r.right > window.innerWidth + 1; })
+                   .slice(0, 5).map(e => e.tagName.toLowerCase() + (e.className ? '.' + e.className : '')
+                     + ' \"' + (e.innerText || '').trim().slice(0, 30) + '\"');
+                 const small = [...document.querySelectorAll(
+                     'button, input:not([type=hidden]):not([type=radio]):not([type=checkbox]), select, textarea, summary, nav a, a.button, label:has(input[type=radio]), label:has(input[type=checkbox])')]
+                   .filter(e => e.offsetParent !== null)
+                   .filter(e => { const r = e.getBoundingClientRect(); return r.height < 44 || r.width < 44; })
+                   .slice(0, 8).map(e => { const r = e.getBoundingClientRect();
+                     return e.tagName.toLowerCase() + ' \"' + (e.innerText || e.value || e.name || '').trim().slice(0, 30) + '\" ' + Math.round(r.width) + 'x' + Math.round(r.height); });
+                 return { scroll: d.scrollWidth, inner: window.innerWidth, wide, small };",
+                json!([]),
+            )
+            .await;
+        let (scroll, inner) = (layout["scroll"].as_i64().unwrap_or(0), layout["inner"].as_i64().unwrap_or(0));
+        if scroll > inner {
+            problems.push(format!("scrolls sideways: {scroll} px wide in {inner} px ({})", layout["wide"]));
+        } else if layout["wide"].as_array().is_some_and(|w| !w.is_empty()) {
+            problems.push(format!("cut off at the right edge: {}", layout["wide"]));
+        }
+        if let Some(small) = layout["small"].as_array().filter(|s| !s.is_empty()) {
+            problems.push(format!("tap targets under 44 px: {small:?}"));
+        }
+        if !axe {
+            return Findings { problems };
+        }
+        let axe = self
+            .run(
+                &format!(
+                    "if (!window.axe) {{ {AXE}\n }}
+                     const r = await axe.run(document, {{ resultTypes: ['violations'] }});
+                     return r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical')
+                       .map(v => v.id + ': ' + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', '));"
+                ),
+                json!([]),
+            )
+            .await;
+        for violation in axe.as_array().into_iter().flatten() {
+            problems.push(format!("axe: {}", violation.as_str().unwrap_or_default()));
+        }
+        Findings { problems }
+    }
+}
+
+/// Ends the session, so its Chromium exits, even when the test failed: a plain
+/// blocking request, as `Drop` cannot wait for the async client.
+impl Drop for Browser {
+    fn drop(&mut self) {
+        use std::io::{Read, Write};
+        let Some(address) = self.driver.strip_prefix("http://") else { return };
+        let Ok(mut stream) = std::net::TcpStream::connect(address) else { return };
+        let _ = stream.set_read_timeout(Some(Duration::from_secs(30)));
+        let request = format!(
+            "DELETE /session/{} HTTP/1.1\r\nHost: {address}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            self.session
+        );
+        if stream.write_all(request.as_bytes()).is_ok() {
+            let _ = stream.read_to_end(&mut Vec::new());
+        }
+    }
+}
+
+/// Where screenshots go: `target/screenshots/<name>.png`.
+pub fn screenshot_path(name: &str) -> PathBuf {
+    let target = std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| format!("{}/target", env!("CARGO_MANIFEST_DIR")));
+    PathBuf::from(target).join("screenshots").join(format!("{name}.png"))
+}

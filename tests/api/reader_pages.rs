@@ -1,0 +1,107 @@
+//! Every reader page as a person sees it, in headless Chromium: at 360 and 390 px
+//! (phones) and 1280 px, in English and Ukrainian, with the demo newsroom's data.
+//! No sideways scrolling, tap targets of at least 44 px, and no serious or
+//! critical axe-core violation. Screenshots of each page at 390 and 1280 px go to
+//! `target/screenshots/reader/`.
+use patronage::services::demo_data::{self, DEMO_PATRON, Options};
+
+use crate::helpers::TestApp;
+use crate::helpers::browser::{Browser, DESKTOP, PHONE, PHONE_NARROW, screenshot_path};
+
+/// A demo newsroom, and the reader pages with what each needs filled in.
+async fn demo_newsroom() -> (TestApp, String, Vec<(&'static str, String)>) {
+    let app = TestApp::spawn().await;
+    demo_data::generate(&app.ctx, Options { members: 120, months: 14, seed: 3 }).await.expect("demo data");
+    let (round,): (String,) = sqlx::query_as("select id from rounds order by opens_at desc limit 1")
+        .fetch_one(app.db().read())
+        .await
+        .expect("a round");
+    let (topic,): (String,) = sqlx::query_as("select id from topics where status = 'open' limit 1")
+        .fetch_one(app.db().read())
+        .await
+        .expect("an open topic");
+    let pages = vec![
+        ("landing", "/".to_string()),
+        ("join", "/join".to_string()),
+        ("sign-in", "/signin".to_string()),
+        ("patron", "/patron".to_string()),
+        ("donate", "/donate".to_string()),
+        ("topics", "/topics".to_string()),
+        ("topic", format!("/topics/{topic}")),
+        ("rounds", "/rounds".to_string()),
+        ("round", format!("/rounds/{round}")),
+        ("covered", "/covered".to_string()),
+    ];
+    (app, round, pages)
+}
+
+/// The pages a signed-in patron has on top of those.
+fn member_pages() -> Vec<(&'static str, String)> {
+    vec![
+        ("member-topics", "/topics".to_string()),
+        ("account", "/account".to_string()),
+        ("commissioned", "/account/commissioned".to_string()),
+        ("suggest", "/topics/suggest".to_string()),
+    ]
+}
+
+async fn check_all(app: &TestApp, browser: &Browser, lang: &str, pages: &[(&str, String)]) -> Vec<String> {
+    let mut problems = Vec::new();
+    for (name, path) in pages {
+        browser.goto(&format!("{}{path}", app.base_url)).await;
+        for width in [PHONE_NARROW, PHONE, DESKTOP] {
+            browser.set_width(width).await;
+            if width != PHONE_NARROW {
+                browser.screenshot(&screenshot_path(&format!("reader/{name}-{lang}-{width}"))).await;
+            }
+            // axe-core's rules (contrast, names, structure) do not change with the width.
+            for problem in browser.check_page(width == PHONE).await.problems {
+                problems.push(format!("{path} ({lang}, {width} px): {problem}"));
+            }
+        }
+    }
+    problems
+}
+
+#[tokio::test]
+async fn every_reader_page_fits_a_phone_and_passes_axe_in_english() {
+    check_reader_pages("en").await;
+}
+
+#[tokio::test]
+async fn every_reader_page_fits_a_phone_and_passes_axe_in_ukrainian() {
+    check_reader_pages("uk").await;
+}
+
+async fn check_reader_pages(lang: &str) {
+    let (app, round, pages) = demo_newsroom().await;
+    let Some(browser) = Browser::open(lang).await else { return };
+    let mut problems = check_all(&app, &browser, lang, &pages).await;
+
+    // Signed in as the demo patron (the session made through the real sign-in),
+    // whose saved language is this one, and who voted for the open round's
+    // longest title: the ballot shows a vote cast (and its withdraw button)
+    // differently.
+    sqlx::query("update members set locale = $1 where email = $2")
+        .bind(lang)
+        .bind(DEMO_PATRON)
+        .execute(&mut *app.db().write().await.expect("a write"))
+        .await
+        .expect("language saved");
+    let http = app.new_browser();
+    app.sign_in_member(&http, DEMO_PATRON).await;
+    let (voted,): (String,) = sqlx::query_as(
+        "select t.id from round_topics rt join topics t on t.id = rt.topic_id where rt.round_id = $1
+         order by length(t.title) desc limit 1",
+    )
+    .bind(&round)
+    .fetch_one(app.db().read())
+    .await
+    .expect("a topic on the ballot");
+    crate::helpers::voting::vote(&http, &round, &voted).await.assert_status(303);
+    let cookie = http.cookie("patronage_session").expect("a session cookie");
+    browser.goto(&app.base_url).await;
+    browser.add_cookie("patronage_session", &cookie).await;
+    problems.extend(check_all(&app, &browser, &format!("{lang}-member"), &member_pages()).await);
+    assert!(problems.is_empty(), "{} problems:\n{}", problems.len(), problems.join("\n"));
+}
