@@ -66,6 +66,11 @@ pub struct ErrorInfo {
 }
 
 impl AppError {
+    /// The status this error is answered with.
+    pub fn status(&self) -> StatusCode {
+        self.parts().0
+    }
+
     fn parts(&self) -> (StatusCode, &'static str, &'static str) {
         match self {
             Self::NotFound => (StatusCode::NOT_FOUND, "not_found", "error-not-found"),

@@ -355,11 +355,12 @@ async fn vote(
     State(state): State<AppState>,
     SignedInMember(member): SignedInMember,
     Path(id): Path<String>,
+    page: PageContext,
     Form(form): Form<VoteForm>,
 ) -> Result<Response, AppError> {
     let (round, topic) = ballot_choice(&id, &form)?;
-    voting::vote(&state.ctx, &member, round, topic).await?;
-    Ok(Redirect::to(&back_to(&form, round)).into_response())
+    let done = voting::vote(&state.ctx, &member, round, topic).await;
+    after_ballot_action(&state, page, &member, round, &form, done).await
 }
 
 #[tracing::instrument(skip_all, fields(member.id = %member.id))]
@@ -367,11 +368,42 @@ async fn withdraw(
     State(state): State<AppState>,
     SignedInMember(member): SignedInMember,
     Path(id): Path<String>,
+    page: PageContext,
     Form(form): Form<VoteForm>,
 ) -> Result<Response, AppError> {
     let (round, topic) = ballot_choice(&id, &form)?;
-    voting::withdraw(&state.ctx, member.id, round, topic).await?;
-    Ok(Redirect::to(&back_to(&form, round)).into_response())
+    let done = voting::withdraw(&state.ctx, member.id, round, topic).await;
+    after_ballot_action(&state, page, &member, round, &form, done).await
+}
+
+/// Back to the ballot the form was on: after a vote or withdrawal, by redirect;
+/// when it was refused (round full or closed, not a patron…), the same ballot
+/// shown again with why, in the reader's language, and the refusal's status.
+/// Nothing was stored.
+async fn after_ballot_action(
+    state: &AppState,
+    mut page: PageContext,
+    member: &Member,
+    round: RoundId,
+    form: &VoteForm,
+    done: Result<(), voting::VotingError>,
+) -> Result<Response, AppError> {
+    let refusal = match done {
+        Ok(()) => return Ok(Redirect::to(&back_to(form, round)).into_response()),
+        Err(voting::VotingError::Refused(refusal)) => refusal,
+        Err(e) => return Err(e.into()),
+    };
+    let status = AppError::from(voting::VotingError::Refused(refusal)).status();
+    let message = page.t(state, refusal.message_key());
+    page.insert("refused", &serde_json::json!({ "round": round.to_string(), "message": message }));
+    let html = if back_to(form, round).starts_with("/rounds/") {
+        render_round(state, &mut page, round).await?
+    } else {
+        let board = voting::board(&state.ctx).await?;
+        let viewer = Viewer::of(state, &board, Some(member), true).await?;
+        render_topics(state, &mut page, &board, &viewer).await?
+    };
+    Ok((status, axum::response::Html(html)).into_response())
 }
 
 #[derive(Serialize)]
@@ -407,11 +439,16 @@ async fn show_round(
     Path(id): Path<String>,
     mut page: PageContext,
 ) -> Result<Response, AppError> {
-    let (round, ballot) = pages::round(&state.ctx, parse_id::<RoundId>(&id)?).await?;
+    let html = render_round(&state, &mut page, parse_id::<RoundId>(&id)?).await?;
+    Ok(axum::response::Html(html).into_response())
+}
+
+async fn render_round(state: &AppState, page: &mut PageContext, id: RoundId) -> Result<String, AppError> {
+    let (round, ballot) = pages::round(&state.ctx, id).await?;
     let mine = pages::voted_in(&state.ctx, round.id, page.member.as_ref().map(|m| m.id)).await?;
     let standing = pages::standings(&state.ctx, &[(&round, &ballot)], false).await?.remove(0);
     page.insert("round", &round_view(standing, &mine));
-    Ok(page.render(&state, "topics/round.html")?.into_response())
+    Ok(page.render_string(state, "topics/round.html")?)
 }
 
 #[derive(Serialize)]

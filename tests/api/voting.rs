@@ -217,3 +217,47 @@ async fn a_patronage_ended_on_another_instance_cannot_vote_even_while_cached() {
     assert_eq!(vote_count(&app, &round).await, 0, "no vote stored");
     assert_eq!(app.count("select count(*) from ballots").await, 0, "no ballot taken");
 }
+
+/// A refused vote is no failure page: the reader is back on the ballot they used
+/// (the topics page, or the round's own page), told why in their language, and
+/// nothing is stored.
+#[tokio::test]
+async fn a_refused_vote_returns_to_the_ballot_saying_why_in_the_readers_language() {
+    let app = TestApp::spawn().await;
+    let editor = staff(&app, "editor@news.test", Role::Editor).await;
+    let first = open_topic(&editor, "Tram extension").await;
+    let second = open_topic(&editor, "Market hall").await;
+    let round = open_round(&app, &editor, &[first.clone(), second.clone()], 1, false).await;
+    let patron = demo_patron(&app, "one.vote@example.org", "supporter").await;
+    vote(&patron, &round, &first).await.assert_status(303);
+
+    let r = vote(&patron, &round, &second).await;
+    r.assert_status(409)
+        .assert_contains("role=\"alert\"")
+        .assert_contains("You have used all your votes in this round.")
+        .assert_contains("Market hall")
+        .assert_contains("What should we cover next?")
+        .assert_not_contains("Something went wrong");
+    assert_eq!(vote_count(&app, &round).await, 1, "nothing stored");
+
+    // From the round's own page, back to it; in Ukrainian for a Ukrainian reader.
+    patron.post_form("/account", &[("name", ""), ("public_name", ""), ("lang", "uk")]).send().await.assert_status(303);
+    let r = patron
+        .post_form(&format!("/rounds/{round}/vote"), &[("topic", &second), ("back", &format!("/rounds/{round}"))])
+        .send()
+        .await;
+    r.assert_status(409)
+        .assert_contains("Ви використали всі голоси в цьому голосуванні.")
+        .assert_contains(&format!("action=\"/rounds/{round}/withdraw\""))
+        .assert_not_contains("Something went wrong");
+    assert_eq!(vote_count(&app, &round).await, 1);
+
+    // A visitor who is no patron is told so on the ballot too.
+    let reader = app.new_browser();
+    app.sign_in_member(&reader, "free.reader@example.org").await;
+    vote(&reader, &round, &first)
+        .await
+        .assert_status(403)
+        .assert_contains("Only patrons can vote.")
+        .assert_contains("Tram extension");
+}
