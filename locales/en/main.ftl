@@ -294,3 +294,34 @@ email-payment-failed-account = Your account
 email-payment-action-required-subject = Please confirm your payment to { $newsroom }
 email-payment-action-required-body = Your bank asks you to confirm your { $amount } patron payment before it goes through.
 email-payment-action-required-confirm = Confirm the payment
+
+## The account page: the co-creator's home
+account-membership-title = Your membership
+account-period-renews = Renews on { $date }.
+account-period-ends = You cancelled: your patronage ends on { $date }. Until then you keep every benefit, and you can resume it under “Manage billing”.
+account-period-ended = Your patronage ended on { $date }. Thank you for your support. The votes you cast still count.
+account-period-comped = Complimentary membership until { $date }.
+account-past-due-help = Your last payment did not go through. Update your card under “Manage billing” to stay a patron.
+account-become-patron-again = Become a patron again
+account-votes-title = Your votes
+account-votes-left = { $remaining ->
+    [0] No votes left
+    [one] One vote left
+   *[other] { $remaining } votes left
+  }
+account-votes-none = You have not voted in this round yet.
+account-go-vote = Go to the ballot
+account-no-open-round = No round is open for votes right now.
+account-commissioned-all = All the stories I helped commission
+account-followed-title = Topics you follow
+account-payment-date = Date
+account-payment-what = What
+account-payment-amount = Amount
+account-payments-newest = Newest payments
+account-payments-older = Older payments
+account-give-once = Give once
+portal-confirm-now-title = Cancel your membership now?
+portal-confirm-now-body = Your patronage ends today and you will not be charged again. The votes you cast still count; you cannot cast new ones.
+portal-confirm-end-title = Cancel at the end of this period?
+portal-confirm-end-body = You will not be charged again. You stay a patron, with every benefit, until { $date }.
+portal-keep = Keep my membership

@@ -297,3 +297,35 @@ email-payment-failed-account = Ваш обліковий запис
 email-payment-action-required-subject = Підтвердьте, будь ласка, платіж для { $newsroom }
 email-payment-action-required-body = Ваш банк просить підтвердити патронський внесок { $amount }, перш ніж списати кошти.
 email-payment-action-required-confirm = Підтвердити платіж
+
+## The account page: the co-creator's home
+account-membership-title = Ваше членство
+account-period-renews = Поновлюється { $date }.
+account-period-ends = Ви скасували патронство: воно завершиться { $date }. До того часу всі переваги зберігаються, а поновити його можна в розділі «Керування оплатою».
+account-period-ended = Ваше патронство завершилося { $date }. Дякуємо за підтримку. Ваші голоси й далі враховуються.
+account-period-comped = Безкоштовне членство до { $date }.
+account-past-due-help = Останній платіж не пройшов. Оновіть картку в розділі «Керування оплатою», щоб залишитися патроном.
+account-become-patron-again = Знову стати патроном
+account-votes-title = Ваші голоси
+account-votes-left = { $remaining ->
+    [0] Голосів не залишилося
+    [one] Залишився { $remaining } голос
+    [few] Залишилося { $remaining } голоси
+   *[other] Залишилося { $remaining } голосів
+  }
+account-votes-none = Ви ще не голосували в цьому голосуванні.
+account-go-vote = До бюлетеня
+account-no-open-round = Зараз немає відкритого голосування.
+account-commissioned-all = Усі історії, які я допоміг замовити
+account-followed-title = Теми, за якими ви стежите
+account-payment-date = Дата
+account-payment-what = Що
+account-payment-amount = Сума
+account-payments-newest = Найновіші платежі
+account-payments-older = Давніші платежі
+account-give-once = Зробити разовий внесок
+portal-confirm-now-title = Скасувати членство зараз?
+portal-confirm-now-body = Ваше патронство завершиться сьогодні, і кошти більше не списуватимуться. Ваші голоси й далі враховуються, але нові віддати не вийде.
+portal-confirm-end-title = Скасувати наприкінці періоду?
+portal-confirm-end-body = Кошти більше не списуватимуться. Ви залишаєтеся патроном з усіма перевагами до { $date }.
+portal-keep = Залишити членство

@@ -81,6 +81,7 @@ pub async fn find_settled<'e, E: Executor<'e, Database = Any>>(
 /// paid in (Stripe's fee and the settlement are not theirs to see).
 #[derive(Clone, Debug)]
 pub struct PaymentRow {
+    pub id: String,
     pub kind: PaymentKind,
     pub provider_id: String,
     pub gross_minor: i64,
@@ -91,6 +92,7 @@ pub struct PaymentRow {
 
 #[derive(FromRow)]
 struct MemberPaymentRow {
+    id: String,
     kind: String,
     provider_id: String,
     gross_minor: i64,
@@ -103,6 +105,7 @@ impl TryFrom<MemberPaymentRow> for PaymentRow {
     type Error = DbError;
     fn try_from(r: MemberPaymentRow) -> Result<Self, DbError> {
         Ok(PaymentRow {
+            id: r.id,
             kind: parse_stored("payment kind", &r.kind)?,
             provider_id: r.provider_id,
             gross_minor: r.gross_minor,
@@ -113,16 +116,23 @@ impl TryFrom<MemberPaymentRow> for PaymentRow {
     }
 }
 
+/// A page of the member's payments, newest first: up to `limit` of those
+/// before `before` (the `(occurred_at, id)` of the last one shown), keyset-paged.
 pub async fn list_for_member<'e, E: Executor<'e, Database = Any>>(
     ex: E,
     member: MemberId,
+    before: Option<(Micros, &str)>,
     limit: i64,
 ) -> Result<Vec<PaymentRow>, DbError> {
+    let (at, id) = before.unwrap_or((i64::MAX, ""));
     let rows: Vec<MemberPaymentRow> = sqlx::query_as(
-        "select kind, provider_id, gross_minor, currency, description, occurred_at
-         from payments where member_id = $1 order by occurred_at desc, id desc limit $2",
+        "select id, kind, provider_id, gross_minor, currency, description, occurred_at
+         from payments where member_id = $1 and ($3 = '' or occurred_at < $2 or (occurred_at = $2 and id < $3))
+         order by occurred_at desc, id desc limit $4",
     )
     .bind(member.to_string())
+    .bind(at)
+    .bind(id)
     .bind(limit)
     .fetch_all(ex)
     .await?;

@@ -420,6 +420,21 @@ pub async fn articles_voted_by<'e, E: Executor<'e, Database = Any>>(
     rows.into_iter().map(|(t, u)| Ok((parse_stored("topic id", &t)?, u))).collect()
 }
 
+/// The topics a member follows, newest follow first: (id, title, status).
+pub async fn followed_by<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    member: MemberId,
+) -> Result<Vec<(TopicId, String, String)>, DbError> {
+    let rows: Vec<(String, String, String)> = sqlx::query_as(
+        "select t.id, t.title, t.status from topic_followers f join topics t on t.id = f.topic_id
+         where f.member_id = $1 order by f.created_at desc",
+    )
+    .bind(member.to_string())
+    .fetch_all(ex)
+    .await?;
+    rows.into_iter().map(|(id, title, status)| Ok((parse_stored("topic id", &id)?, title, status))).collect()
+}
+
 /// Stops every follow of the member (account deletion).
 pub async fn unfollow_all<'e, E: Executor<'e, Database = Any>>(ex: E, member: MemberId) -> Result<u64, DbError> {
     let done =

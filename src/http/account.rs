@@ -1,6 +1,6 @@
 //! The member's own account: profile, sign-out, data export, deletion.
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -11,9 +11,10 @@ use super::error::AppError;
 use super::extract::{FieldErrors, Form, PageContext, SignedInMember};
 use super::session::{lang_cookie, names, removal};
 use super::state::AppState;
-use crate::clock::format_utc;
+use crate::clock::{format_date, format_utc};
 use crate::domain::{Locale, Member, MemberStatus, Money, PersonName};
 use crate::services::billing;
+use crate::services::voting::pages;
 use crate::services::{membership, sessions};
 
 pub fn router() -> Router<AppState> {
@@ -42,32 +43,111 @@ struct PaymentView {
     description: String,
 }
 
-/// The membership part of the account page: standing, renewal, payment history.
-async fn insert_billing(state: &AppState, page: &mut PageContext, member: &Member) -> Result<(), AppError> {
-    let billing::AccountBilling { standing, payments } = billing::account_billing(&state.ctx, member).await?;
+/// The membership part of the account page: one clear statement of where the
+/// member stands (and the one action that fits it), and a page of payments.
+async fn insert_billing(
+    state: &AppState,
+    page: &mut PageContext,
+    member: &Member,
+    cursor: Option<&str>,
+) -> Result<(), AppError> {
+    let billing::AccountBilling { standing, payments, older } =
+        billing::account_billing(&state.ctx, member, cursor).await?;
     let sub = standing.subscription.as_ref();
-    let renewal = sub.and_then(|s| s.current_period_end).map(format_utc);
-    let ending = sub.is_some_and(|s| s.cancel_at_period_end || s.status.is_terminal());
+    let status = standing.status;
+    // What to say about the period: renews, ends (cancelled, still a patron),
+    // ended (lapsed), or complimentary until.
+    let (period_key, period_date) = match (status, sub) {
+        (MemberStatus::Comped, _) => ("account-period-comped", standing.comped_until),
+        (MemberStatus::Lapsed, Some(s)) => {
+            ("account-period-ended", s.ended_at.or(s.canceled_at).or(s.current_period_end))
+        }
+        (MemberStatus::Patron | MemberStatus::PastDue, Some(s)) if s.cancel_at_period_end => {
+            ("account-period-ends", s.current_period_end)
+        }
+        (MemberStatus::Patron | MemberStatus::PastDue, Some(s)) => ("account-period-renews", s.current_period_end),
+        _ => ("", None),
+    };
     let payments: Vec<PaymentView> = payments
         .into_iter()
         .map(|p| PaymentView {
-            date: format_utc(p.occurred_at),
+            date: format_date(p.occurred_at),
             kind_key: format!("payment-kind-{}", p.kind),
             amount: Money::new(p.gross_minor, p.currency).display(),
             description: p.description.unwrap_or_default(),
         })
         .collect();
-    let tier_price =
-        sub.map(|s| super::patron::price_label(state, page.locale, Money::new(s.amount_minor, s.currency), s.interval));
-    page.insert("status_key", &format!("account-status-{}", standing.status.as_str()))
-        .insert("is_free", &(standing.status == MemberStatus::Free))
-        .insert("tier_name", &standing.tier.as_ref().map(|t| t.name.clone()))
+    let tier_price = sub
+        .filter(|_| status != MemberStatus::Lapsed)
+        .map(|s| super::patron::price_label(state, page.locale, Money::new(s.amount_minor, s.currency), s.interval));
+    // Billing can be managed while there is a subscription that has not ended.
+    let manages_billing = sub.is_some_and(|s| !s.status.is_terminal()) && status != MemberStatus::Lapsed;
+    page.insert("status", status.as_str())
+        .insert("status_key", &format!("account-status-{}", status.as_str()))
+        .insert("tier_name", &standing.tier.as_ref().filter(|_| status != MemberStatus::Lapsed).map(|t| t.name.clone()))
         .insert("tier_price", &tier_price)
-        .insert("period_end", &renewal)
-        .insert("ending", &ending)
-        .insert("payments", &payments);
+        .insert("period_key", period_key)
+        .insert("period_date", &period_date.map(format_date))
+        .insert("manages_billing", &manages_billing)
+        .insert("payments", &payments)
+        .insert("older_payments", &older)
+        .insert("paged", &cursor.is_some());
     Ok(())
 }
+
+#[derive(serde::Serialize)]
+struct RoundVotesView {
+    id: String,
+    title: String,
+    closes: String,
+    voted: Vec<TopicLink>,
+    remaining: i64,
+}
+
+/// A topic as the account page links it.
+#[derive(serde::Serialize)]
+struct TopicLink {
+    id: String,
+    title: String,
+    status: String,
+}
+
+/// The co-creator's side: their votes in the open rounds, the stories they
+/// helped commission, the topics they follow.
+async fn insert_voting(state: &AppState, page: &mut PageContext, member: &Member) -> Result<(), AppError> {
+    let voting = pages::member_voting(&state.ctx, member).await?;
+    let rounds: Vec<RoundVotesView> = voting
+        .rounds
+        .into_iter()
+        .map(|r| RoundVotesView {
+            id: r.id.to_string(),
+            title: r.title,
+            closes: format_utc(r.closes_at),
+            voted: r.voted.into_iter().map(|(id, title)| TopicLink { id, title, status: String::new() }).collect(),
+            remaining: r.remaining,
+        })
+        .collect();
+    let commissioned = pages::commissioned(&state.ctx, member.id).await?;
+    let commissioned_count = commissioned.len();
+    let commissioned: Vec<TopicLink> = commissioned
+        .into_iter()
+        .take(ACCOUNT_COMMISSIONED)
+        .map(|(c, _)| TopicLink { id: c.id, title: c.title, status: c.status })
+        .collect();
+    let followed: Vec<TopicLink> = voting
+        .followed
+        .into_iter()
+        .map(|(id, title, status)| TopicLink { id: id.to_string(), title, status })
+        .collect();
+    page.insert("open_rounds", &rounds)
+        .insert("commissioned", &commissioned)
+        .insert("commissioned_more", &(commissioned_count > ACCOUNT_COMMISSIONED))
+        .insert("followed", &followed);
+    Ok(())
+}
+
+/// How many commissioned stories the account page lists (all on their own page).
+const ACCOUNT_COMMISSIONED: usize = 5;
 
 /// The profile form as typed (or as stored, on first show).
 struct Profile<'a> {
@@ -92,8 +172,10 @@ async fn account_page(
     member: &Member,
     form: &Profile<'_>,
     errors: &FieldErrors,
+    payments_cursor: Option<&str>,
 ) -> Result<axum::response::Html<String>, AppError> {
-    insert_billing(state, page, member).await?;
+    insert_billing(state, page, member, payments_cursor).await?;
+    insert_voting(state, page, member).await?;
     page.insert("email", &member.email.as_ref().map(|e| e.to_string()))
         .insert("form_name", form.name)
         .insert("form_public_name", form.public_name)
@@ -103,14 +185,23 @@ async fn account_page(
     page.render(state, "account/account.html")
 }
 
+/// `?payments=<cursor>`: an older page of the payment history.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct AccountQuery {
+    payments: Option<String>,
+}
+
 async fn show_account(
     State(state): State<AppState>,
     SignedInMember(member): SignedInMember,
+    Query(query): Query<AccountQuery>,
     mut page: PageContext,
 ) -> Result<Response, AppError> {
-    Ok(account_page(&state, &mut page, &member, &Profile::stored(&member), &FieldErrors::default())
-        .await?
-        .into_response())
+    let profile = Profile::stored(&member);
+    let html =
+        account_page(&state, &mut page, &member, &profile, &FieldErrors::default(), query.payments.as_deref()).await?;
+    Ok(html.into_response())
 }
 
 #[tracing::instrument(skip_all, fields(member.id = %member.id))]
@@ -130,7 +221,7 @@ async fn update_account(
     let locale = form.lang.parse::<Locale>().map_err(|_| errors.add("lang", page.t(&state, "error-language"))).ok();
     let (Some(name), Some(public_name), Some(locale)) = (name, public_name, locale) else {
         let profile = Profile { name: &form.name, public_name: &form.public_name, lang: &form.lang };
-        let html = account_page(&state, &mut page, &member, &profile, &errors).await?;
+        let html = account_page(&state, &mut page, &member, &profile, &errors, None).await?;
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response());
     };
     membership::update_profile(&state.ctx, member.id, name.as_ref(), public_name.as_ref(), locale).await?;
@@ -190,7 +281,7 @@ async fn delete_account(
     if form.confirm != "yes" {
         let mut errors = FieldErrors::default();
         errors.add("confirm", page.t(&state, "error-confirm-delete"));
-        let html = account_page(&state, &mut page, &member, &Profile::stored(&member), &errors).await?;
+        let html = account_page(&state, &mut page, &member, &Profile::stored(&member), &errors, None).await?;
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response());
     }
     membership::delete_account(&state.ctx, member.id).await?;

@@ -12,7 +12,7 @@ use super::extract::{ClientIp, FieldErrors, Form, PageContext, SignedInMember, U
 use super::session::member_cookie;
 use super::state::AppState;
 use crate::clock::format_utc;
-use crate::domain::{Currency, Email, Locale, Money, PersonName};
+use crate::domain::{Currency, Email, Locale, Member, Money, PersonName};
 use crate::payments::demo::{CheckoutKind, DemoCheckout};
 use crate::services::checkout::{
     self, CheckoutError, CheckoutStart, DONATION_CURRENCIES, DONATION_PRESETS, DemoOutcome, DemoResult, PortalAction,
@@ -380,24 +380,37 @@ async fn show_demo_portal(
     mut page: PageContext,
 ) -> Result<Response, AppError> {
     require_demo(&state)?;
+    Ok(demo_portal_page(&state, &mut page, &member, None).await?.into_response())
+}
+
+/// The demo portal; with `confirming`, the step that asks before cancelling.
+async fn demo_portal_page(
+    state: &AppState,
+    page: &mut PageContext,
+    member: &Member,
+    confirming: Option<&str>,
+) -> Result<axum::response::Html<String>, AppError> {
     let standing = crate::services::billing::standing(&state.ctx, member.id).await?;
     let sub = standing.subscription.filter(|s| !s.status.is_terminal());
     page.insert("has_subscription", &sub.is_some())
         .insert("cancel_at_period_end", &sub.as_ref().is_some_and(|s| s.cancel_at_period_end))
         .insert("tier", &standing.tier.map(|t| t.name))
-        .insert("period_end", &sub.and_then(|s| s.current_period_end).map(format_utc));
-    Ok(page.render(&state, "patron/demo_portal.html")?.into_response())
+        .insert("period_end", &sub.and_then(|s| s.current_period_end).map(format_utc))
+        .insert("confirming", &confirming);
+    page.render(state, "patron/demo_portal.html")
 }
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct PortalForm {
     action: String,
+    confirm: String,
 }
 
 async fn submit_demo_portal(
     State(state): State<AppState>,
     SignedInMember(member): SignedInMember,
+    mut page: PageContext,
     Form(form): Form<PortalForm>,
 ) -> Result<Response, AppError> {
     require_demo(&state)?;
@@ -407,6 +420,10 @@ async fn submit_demo_portal(
         "cancel_now" => PortalAction::CancelNow,
         _ => return Err(AppError::BadRequest("error-bad-request")),
     };
+    // Cancelling asks first, as Stripe's portal does.
+    if action != PortalAction::Resume && form.confirm != "yes" {
+        return Ok(demo_portal_page(&state, &mut page, &member, Some(&form.action)).await?.into_response());
+    }
     checkout::demo_portal_action(&state.ctx, member.id, action).await?;
     Ok(Redirect::to("/account").into_response())
 }

@@ -208,19 +208,36 @@ pub async fn standing(ctx: &Context, member_id: MemberId) -> Result<Standing, Bi
 #[derive(Clone, Debug)]
 pub struct AccountBilling {
     pub standing: Standing,
-    /// Newest first, at most [`ACCOUNT_PAYMENTS`].
+    /// Newest first, at most [`ACCOUNT_PAYMENTS`], from the page's cursor.
     pub payments: Vec<PaymentRow>,
+    /// The cursor of the next (older) page, when there is one.
+    pub older: Option<String>,
 }
 
-/// How many of their payments the account page lists.
-pub const ACCOUNT_PAYMENTS: i64 = 50;
+/// How many of their payments the account page lists at a time.
+pub const ACCOUNT_PAYMENTS: i64 = 20;
 
-/// Where the member stands and what they paid, for their account page.
-pub async fn account_billing(ctx: &Context, member: &Member) -> Result<AccountBilling, BillingError> {
+/// Where the member stands and a page of what they paid (newest first, older
+/// than `cursor`, as [`AccountBilling::older`] gave it), for their account page.
+/// A cursor that cannot be read starts at the newest.
+pub async fn account_billing(
+    ctx: &Context,
+    member: &Member,
+    cursor: Option<&str>,
+) -> Result<AccountBilling, BillingError> {
     let standing = standing_of(ctx, member).await?;
-    let payments =
-        ctx.db.read_hot(async |conn| db::payments::list_for_member(conn, member.id, ACCOUNT_PAYMENTS).await).await?;
-    Ok(AccountBilling { standing, payments })
+    let before = cursor.and_then(|c| c.split_once('.')).and_then(|(at, id)| Some((at.parse::<Micros>().ok()?, id)));
+    let mut payments = ctx
+        .db
+        .read_hot(async |conn| db::payments::list_for_member(conn, member.id, before, ACCOUNT_PAYMENTS + 1).await)
+        .await?;
+    let older = if payments.len() > ACCOUNT_PAYMENTS as usize {
+        payments.truncate(ACCOUNT_PAYMENTS as usize);
+        payments.last().map(|p| format!("{}.{}", p.occurred_at, p.id))
+    } else {
+        None
+    };
+    Ok(AccountBilling { standing, payments, older })
 }
 
 /// [`standing`] for a member already loaded (one query fewer).

@@ -134,3 +134,71 @@ async fn names_are_stored_composed_and_invisible_characters_or_invalid_utf8_chan
     // The same in a query string.
     app.client.get("/topics?updated=%C3%28").send().await.assert_status(400);
 }
+
+/// The account page is the co-creator's home: what their membership is, their
+/// votes in the open round, the stories they helped commission, the topics they
+/// follow, and their payments a page at a time.
+#[tokio::test]
+async fn the_account_page_is_the_co_creators_home() {
+    use crate::helpers::voting::{demo_patron, open_round, open_topic, staff, vote};
+    let app = TestApp::spawn().await;
+    let editor = staff(&app, "editor@news.test", patronage::domain::Role::Editor).await;
+    let tram = open_topic(&editor, "Why the tram is late").await;
+    let market = open_topic(&editor, "The market hall").await;
+    let round = open_round(&app, &editor, &[tram.clone(), market.clone()], 3, false).await;
+    let patron = demo_patron(&app, "home@example.org", "supporter").await;
+    vote(&patron, &round, &tram).await.assert_status(303);
+    patron.post_form(&format!("/topics/{market}/follow"), &[("on", "yes")]).send().await.assert_status(303);
+
+    let page = patron.get("/account").send().await;
+    page.assert_status(200)
+        .assert_contains(">Patron<")
+        .assert_contains("Renews on")
+        .assert_contains("Manage billing")
+        .assert_contains(&format!("href=\"/topics/{tram}\">Why the tram is late"))
+        .assert_contains("2 votes left")
+        .assert_contains("Topics you follow")
+        .assert_contains(&format!("href=\"/topics/{market}\">The market hall"))
+        .assert_contains("/account/commissioned")
+        .assert_not_contains("Older payments");
+
+    // 24 more payments: the newest 20 on the first page, the rest on the next, none twice.
+    let member: (String,) = sqlx::query_as("select id from members where email = 'home@example.org'")
+        .fetch_one(app.db().read())
+        .await
+        .expect("member");
+    for n in 0..24_i64 {
+        sqlx::query(
+            "insert into payments (id, kind, provider_id, member_id, gross_minor, currency, fee_minor, net_minor,
+                 settlement_currency, settlement_gross_minor, description, occurred_at, created_at)
+             values ($1, 'donation', $1, $2, $3, 'EUR', 0, $3, 'EUR', $3, 'Donation', $4, $4)",
+        )
+        .bind(format!("pay_{n:02}"))
+        .bind(&member.0)
+        .bind(100 + n)
+        .bind(1_000_000 + n)
+        .execute(&mut *app.db().write().await.expect("a write"))
+        .await
+        .expect("a payment");
+    }
+    let first = patron.get("/account").send().await;
+    let amounts = |body: &str| -> Vec<String> {
+        body.split("<td class=\"num\">").skip(1).map(|s| s.split('<').next().unwrap_or_default().to_string()).collect()
+    };
+    let page_one = amounts(&first.body);
+    assert_eq!(page_one.len(), 20, "{page_one:?}");
+    let older = first
+        .body
+        .split("href=\"/account?payments=")
+        .nth(1)
+        .and_then(|s| s.split('#').next())
+        .expect("a link to older payments")
+        .to_string();
+    let second = patron.get(&format!("/account?payments={older}")).send().await;
+    second.assert_status(200).assert_contains("Newest payments");
+    let page_two = amounts(&second.body);
+    assert_eq!(page_one.len() + page_two.len(), 25, "{page_two:?}");
+    assert!(page_two.iter().all(|a| !page_one.contains(a) || a == "€6.00"), "no payment shown twice");
+    // A cursor that cannot be read starts at the newest, never an error.
+    patron.get("/account?payments=garbage").send().await.assert_status(200);
+}

@@ -212,14 +212,52 @@ async fn demo_portal_cancels_at_period_end_resumes_and_cancels_with_churn() {
     app.client.post_form("/account/billing", &[]).send().await.assert_status(303);
     app.client.get("/demo/portal").send().await.assert_status(200).assert_contains("Cancel at the end of the period");
 
-    app.client.post_form("/demo/portal", &[("action", "cancel_at_period_end")]).send().await.assert_status(303);
-    app.client.get("/account").send().await.assert_contains("Ends on").assert_contains(">Patron<");
+    // Cancelling asks first; nothing changes until the reader confirms.
+    app.client
+        .post_form("/demo/portal", &[("action", "cancel_at_period_end")])
+        .send()
+        .await
+        .assert_status(200)
+        .assert_contains("Cancel at the end of this period?")
+        .assert_contains("Keep my membership");
+    app.client.get("/account").send().await.assert_contains("Renews on");
+    app.client
+        .post_form("/demo/portal", &[("action", "cancel_at_period_end"), ("confirm", "yes")])
+        .send()
+        .await
+        .assert_status(303);
+    app.client
+        .get("/account")
+        .send()
+        .await
+        .assert_contains("You cancelled: your patronage ends on")
+        .assert_contains(">Patron<")
+        .assert_contains("Manage billing");
     app.client.post_form("/demo/portal", &[("action", "resume")]).send().await.assert_status(303);
     app.client.get("/account").send().await.assert_contains("Renews on");
     assert_eq!(app.count("select count(*) from mrr_movements").await, 1, "cancel-at-period-end is not churn yet");
 
-    app.client.post_form("/demo/portal", &[("action", "cancel_now")]).send().await.assert_status(303);
-    app.client.get("/account").send().await.assert_contains("Lapsed patron");
+    app.client
+        .post_form("/demo/portal", &[("action", "cancel_now")])
+        .send()
+        .await
+        .assert_contains("Cancel your membership now?");
+    app.client
+        .post_form("/demo/portal", &[("action", "cancel_now"), ("confirm", "yes")])
+        .send()
+        .await
+        .assert_status(303);
+    // Lapsed: said once, with when it ended and the way back; nothing left to manage.
+    app.client
+        .get("/account")
+        .send()
+        .await
+        .assert_contains("Lapsed patron")
+        .assert_contains("Your patronage ended on")
+        .assert_contains("Become a patron again")
+        .assert_not_contains("Manage billing")
+        .assert_not_contains("Renews on")
+        .assert_not_contains("ends on");
     let (kind, delta): (String, i64) =
         sqlx::query_as("select kind, delta_minor from mrr_movements order by created_at desc, id desc limit 1")
             .fetch_one(app.db().read())

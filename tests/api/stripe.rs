@@ -811,7 +811,7 @@ async fn cancel_at_period_end_keeps_access_until_stripe_deletes_it() {
     paying_patron(&app, "ending@example.org").await;
     app.sign_in_member(&app.client, "ending@example.org").await;
     stripe_updates_subscription(&app, "sub_inv", |s| s["cancel_at_period_end"] = json!(true)).await;
-    app.client.get("/account").send().await.assert_contains(">Patron<").assert_contains("Ends on");
+    app.client.get("/account").send().await.assert_contains(">Patron<").assert_contains("your patronage ends on");
     assert_eq!(mrr_kinds(&app).await.len(), 1, "no churn before the period ends");
     let mock = app.stripe();
     let mut deleted = mock.get("sub_inv").expect("sub");

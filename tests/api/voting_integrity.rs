@@ -588,7 +588,7 @@ async fn a_lapsed_patron_cannot_vote_again_but_their_earlier_vote_still_counts()
     vote(&patron, &round, &topics[0]).await.assert_status(303);
 
     // Cancels at once through the demo billing portal.
-    patron.post_form("/demo/portal", &[("action", "cancel_now")]).send().await.assert_status(303);
+    patron.post_form("/demo/portal", &[("action", "cancel_now"), ("confirm", "yes")]).send().await.assert_status(303);
     patron.get("/account").send().await.assert_contains("Lapsed patron");
     vote(&patron, &round, &topics[1])
         .await

@@ -259,3 +259,45 @@ pub async fn staff_topic(ctx: &Context, id: TopicId) -> Result<StaffTopic, Votin
         topic,
     })
 }
+
+/// A member's side of voting, for their account page: their votes in each open
+/// round (with what is left), and the topics they follow.
+#[derive(Debug)]
+pub struct MemberVoting {
+    pub rounds: Vec<OpenRoundVotes>,
+    pub followed: Vec<(TopicId, String, String)>,
+}
+
+#[derive(Debug)]
+pub struct OpenRoundVotes {
+    pub id: RoundId,
+    pub title: String,
+    pub closes_at: crate::clock::Micros,
+    /// (topic id, title) of each topic they voted for.
+    pub voted: Vec<(String, String)>,
+    pub remaining: i64,
+}
+
+pub async fn member_voting(ctx: &Context, member: &Member) -> Result<MemberVoting, VotingError> {
+    let now = ctx.clock.now();
+    let board = super::rounds::board(ctx).await?;
+    let open: Vec<&(Round, Vec<BallotEntry>)> =
+        board.rounds.iter().filter(|(r, _)| r.phase(now) == RoundPhase::Open).collect();
+    let ids: Vec<RoundId> = open.iter().map(|(r, _)| r.id).collect();
+    let ballot = super::ballot::ballot(ctx, member, &ids, false).await?;
+    let rounds = open
+        .into_iter()
+        .map(|(round, entries)| {
+            let mine = ballot.votes.iter().find(|(r, _)| *r == round.id).map(|(_, t)| t);
+            let voted: Vec<(String, String)> = entries
+                .iter()
+                .filter(|e| mine.is_some_and(|m| m.contains(&e.topic_id)))
+                .map(|e| (e.topic_id.clone(), e.title.clone()))
+                .collect();
+            let remaining = (round.max_votes - voted.len() as i64).max(0);
+            OpenRoundVotes { id: round.id, title: round.title.clone(), closes_at: round.closes_at, voted, remaining }
+        })
+        .collect();
+    let followed = db::topics::followed_by(ctx.db.read(), member.id).await?;
+    Ok(MemberVoting { rounds, followed })
+}
