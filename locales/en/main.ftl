@@ -325,3 +325,14 @@ portal-confirm-now-body = Your patronage ends today and you will not be charged 
 portal-confirm-end-title = Cancel at the end of this period?
 portal-confirm-end-body = You will not be charged again. You stay a patron, with every benefit, until { $date }.
 portal-keep = Keep my membership
+patron-currency-label = Currency
+patron-amount-tier-hint = From { $min } a month, as much as you like.
+patron-no-tiers = The newsroom has no memberships on offer in this currency yet.
+error-amount-fixed-price = This price is fixed. To give more, choose a price marked “or pay more” and enter your amount next to it.
+benefit-vote = A vote on what we cover next
+benefit-weight = Your vote counts { $weight ->
+    [2] twice
+    [3] three times
+   *[other] { $weight } times
+  }
+benefit-tenure = Your vote grows with every month you support us (up to { $cap } times)

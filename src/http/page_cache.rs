@@ -38,7 +38,7 @@ enum Body {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum PageKey {
     /// The landing page, as anonymous visitors see it.
-    Landing { lang: Locale },
+    Landing { lang: Locale, currency: String },
     /// The topics page: for visitors (`member` None), or for a member by what
     /// they see differently.
     Topics { lang: Locale, member: Option<TopicsMember> },
@@ -54,8 +54,8 @@ pub struct TopicsMember {
 }
 
 impl PageKey {
-    pub fn landing(lang: Locale) -> Self {
-        Self::Landing { lang }
+    pub fn landing(lang: Locale, currency: &str) -> Self {
+        Self::Landing { lang, currency: currency.to_string() }
     }
 
     /// The topics page for a visitor (`member` None), or for a member who may
@@ -199,12 +199,12 @@ mod tests {
         let cache = PageCache::default();
         let clock = Clock::default();
         let render = |s: &'static str| async move { Ok::<_, ()>(s.to_string()) };
-        let en = PageKey::landing(Locale::En);
+        let en = PageKey::landing(Locale::En, "");
         let a = cache.get_or_render(&clock, 0, en.clone(), || render("one")).await.expect("renders");
         let b = cache.get_or_render(&clock, 0, en.clone(), || render("two")).await.expect("cached");
         assert_eq!(b.html(), a.html());
         let uk =
-            cache.get_or_render(&clock, 0, PageKey::landing(Locale::Uk), || render("три")).await.expect("per language");
+            cache.get_or_render(&clock, 0, PageKey::landing(Locale::Uk, ""), || render("три")).await.expect("per language");
         assert_eq!(uk.html().as_ref(), "три".as_bytes());
         let topics = PageKey::topics(Locale::En, None);
         let visitor = cache.get_or_render(&clock, 0, topics, || render("topics")).await.expect("another page");

@@ -44,11 +44,42 @@ struct PriceOption {
 
 #[derive(Serialize)]
 struct TierView {
+    id: String,
     name: String,
     description: String,
+    /// What the voting rules give this tier (from the settings, never typed),
+    /// then the benefits staff entered.
     benefits: Vec<String>,
     vote_weight: i64,
+    /// Its prices in the currency shown.
     prices: Vec<PriceOption>,
+    /// The lowest pay-what-you-want price in that currency, if any.
+    flexible_from: Option<String>,
+    /// What the reader typed in its pay-what-you-want field (shown again after an error).
+    typed: String,
+}
+
+#[derive(Serialize)]
+struct CurrencyChoice {
+    code: String,
+    label: String,
+    current: bool,
+}
+
+/// The currency the tiers are shown in: the one asked for (`?currency=`) if some
+/// tier is priced in it, else the reader's language's (hryvnia for Ukrainian,
+/// euro otherwise) if in use, else the first one in use.
+fn shown_currency(prices: &[crate::domain::TierPrice], locale: Locale, asked: &str) -> Option<Currency> {
+    let in_use = |c: Currency| prices.iter().any(|p| p.amount.currency == c);
+    let language = match locale {
+        Locale::Uk => Currency::UAH,
+        _ => Currency::EUR,
+    };
+    Currency::parse(asked)
+        .ok()
+        .filter(|c| in_use(*c))
+        .or_else(|| in_use(language).then_some(language))
+        .or_else(|| prices.first().map(|p| p.amount.currency))
 }
 
 /// "€3.00 a month".
@@ -57,29 +88,82 @@ pub fn price_label(state: &AppState, locale: Locale, amount: Money, interval: cr
     format!("{} {per}", amount.display())
 }
 
-/// Active tiers with their live prices, for the patron form.
-async fn tier_views(state: &AppState, locale: Locale) -> Result<Vec<TierView>, AppError> {
+/// Active tiers with their live prices in the currency shown, for the patron
+/// form; and the currencies a reader may switch to.
+async fn tier_views(
+    state: &AppState,
+    locale: Locale,
+    asked_currency: &str,
+    typed: &std::collections::HashMap<String, String>,
+) -> Result<(Vec<TierView>, Vec<CurrencyChoice>, Option<Currency>), AppError> {
     let catalog = crate::services::tiers::catalog(&state.ctx).await?;
-    Ok(catalog
+    let settings = crate::services::voting::settings(&state.ctx).await?;
+    let shown = shown_currency(&catalog.prices, locale, asked_currency);
+    let mut currencies: Vec<Currency> = catalog.prices.iter().map(|p| p.amount.currency).collect();
+    currencies.sort_by_key(|c| (*c != Currency::UAH, *c != Currency::EUR, c.code()));
+    currencies.dedup();
+    let choices = currencies
+        .into_iter()
+        .map(|c| CurrencyChoice { code: c.as_str().to_string(), label: c.code(), current: Some(c) == shown })
+        .collect();
+    let tiers = catalog
         .tiers
         .iter()
-        .map(|t| TierView {
-            prices: catalog
-                .prices
-                .iter()
-                .filter(|p| p.tier_id == t.id)
-                .map(|p| PriceOption {
-                    id: p.id.clone(),
-                    label: price_label(state, locale, p.amount, p.interval),
-                    flexible: p.flexible,
-                })
-                .collect(),
-            name: t.name.clone(),
-            description: t.description.clone(),
-            benefits: t.benefits.clone(),
-            vote_weight: t.vote_weight,
+        .map(|t| {
+            let prices: Vec<&crate::domain::TierPrice> =
+                catalog.prices.iter().filter(|p| p.tier_id == t.id && Some(p.amount.currency) == shown).collect();
+            let flexible_from = prices.iter().filter(|p| p.flexible).map(|p| p.amount).min_by_key(|m| m.minor);
+            let mut benefits = voting_benefits(state, locale, &settings, t.vote_weight);
+            benefits.extend(t.benefits.iter().cloned());
+            TierView {
+                id: t.id.to_string(),
+                prices: prices
+                    .iter()
+                    .map(|p| PriceOption {
+                        id: p.id.clone(),
+                        label: price_label(state, locale, p.amount, p.interval),
+                        flexible: p.flexible,
+                    })
+                    .collect(),
+                flexible_from: flexible_from.map(|m| m.display()),
+                typed: typed.get(&format!("amount-{}", t.id)).cloned().unwrap_or_default(),
+                name: t.name.clone(),
+                description: t.description.clone(),
+                benefits,
+                vote_weight: t.vote_weight,
+            }
         })
-        .collect())
+        .filter(|t| !t.prices.is_empty())
+        .collect();
+    Ok((tiers, choices, shown))
+}
+
+/// What a tier's patrons get from the voting rules as they are set now, so the
+/// page never promises a weight or a right the settings do not give.
+fn voting_benefits(
+    state: &AppState,
+    locale: Locale,
+    settings: &crate::domain::VotingSettings,
+    tier_weight: i64,
+) -> Vec<String> {
+    use crate::domain::{Eligibility, WeightMode};
+    use crate::i18n::Arg;
+    let i18n = state.ctx.views.i18n();
+    let mut benefits = Vec::new();
+    if settings.eligibility == Eligibility::Patrons {
+        benefits.push(i18n.t(locale, "benefit-vote", &[]));
+    }
+    match settings.weight {
+        WeightMode::Tier if tier_weight > 1 => {
+            benefits.push(i18n.t(locale, "benefit-weight", &[("weight", Arg::Num(tier_weight as f64))]));
+        }
+        WeightMode::Tenure => {
+            let cap = settings.tenure_cap_months as f64;
+            benefits.push(i18n.t(locale, "benefit-tenure", &[("cap", Arg::Num(cap))]));
+        }
+        _ => {}
+    }
+    benefits
 }
 
 #[derive(Deserialize, Default)]
@@ -88,9 +172,25 @@ pub struct PatronForm {
     pub price: String,
     pub email: String,
     pub name: String,
-    /// Pay what you want (flexible prices only), in major units.
+    /// Pay what you want (flexible prices only), in major units, as a form on
+    /// the newsroom's own site may post it.
     pub amount: String,
     pub lang: String,
+    /// The currency the tiers are shown in.
+    pub currency: String,
+    /// Our own form's pay-what-you-want fields, one per tier: `amount-<tier id>`.
+    #[serde(flatten)]
+    pub tier_amounts: std::collections::HashMap<String, String>,
+}
+
+impl PatronForm {
+    /// The amount typed for the tier of the chosen price (or the plain `amount`).
+    fn typed_amount(&self, tier: crate::domain::TierId) -> &str {
+        match self.amount.trim() {
+            "" => self.tier_amounts.get(&format!("amount-{tier}")).map_or("", |a| a.trim()),
+            amount => amount,
+        }
+    }
 }
 
 pub async fn patron_form_context(
@@ -99,8 +199,10 @@ pub async fn patron_form_context(
     form: &PatronForm,
     errors: &FieldErrors,
 ) -> Result<(), AppError> {
-    let tiers = tier_views(state, page.locale).await?;
+    let (tiers, currencies, shown) = tier_views(state, page.locale, &form.currency, &form.tier_amounts).await?;
     page.insert("tiers", &tiers)
+        .insert("currencies", &currencies)
+        .insert("currency", &shown.map(|c| c.as_str().to_string()))
         .insert("patron_price", &form.price)
         .insert("patron_email", &form.email)
         .insert("patron_name", &form.name)
@@ -109,8 +211,20 @@ pub async fn patron_form_context(
     Ok(())
 }
 
-async fn show_patron_form(State(state): State<AppState>, mut page: PageContext) -> Result<Response, AppError> {
-    patron_form_context(&state, &mut page, &PatronForm::default(), &FieldErrors::default()).await?;
+/// `?currency=`: the currency the tiers are shown in.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct CurrencyQuery {
+    pub currency: String,
+}
+
+async fn show_patron_form(
+    State(state): State<AppState>,
+    Query(query): Query<CurrencyQuery>,
+    mut page: PageContext,
+) -> Result<Response, AppError> {
+    let form = PatronForm { currency: query.currency, ..Default::default() };
+    patron_form_context(&state, &mut page, &form, &FieldErrors::default()).await?;
     Ok(page.render(&state, "patron/patron.html")?.into_response())
 }
 
@@ -137,22 +251,26 @@ async fn submit_patron(
         }
         Err(e) => return Err(e.into()),
     };
+    let typed = price.as_ref().map_or("", |p| form.typed_amount(p.tier_id));
     let amount = match &price {
-        Some(p) if p.flexible && !form.amount.trim().is_empty() => {
-            match Money::parse_major(&form.amount, p.amount.currency) {
-                Ok(m) => match checkout::amount_for(p, Some(m)) {
-                    Ok(m) => Some(m),
-                    Err(_) => {
-                        errors.add("amount", page.t(&state, "error-below-minimum"));
-                        None
-                    }
-                },
-                Err(e) => {
-                    errors.add("amount", page.t(&state, e.message_key()));
+        // An amount next to a fixed price is refused, never silently dropped.
+        Some(p) if !p.flexible && !typed.is_empty() => {
+            errors.add("amount", page.t(&state, "error-amount-fixed-price"));
+            None
+        }
+        Some(p) if p.flexible && !typed.is_empty() => match Money::parse_major(typed, p.amount.currency) {
+            Ok(m) => match checkout::amount_for(p, Some(m)) {
+                Ok(m) => Some(m),
+                Err(_) => {
+                    errors.add("amount", page.t(&state, "error-below-minimum"));
                     None
                 }
+            },
+            Err(e) => {
+                errors.add("amount", page.t(&state, e.message_key()));
+                None
             }
-        }
+        },
         Some(p) => Some(p.amount),
         None => None,
     };

@@ -1,6 +1,6 @@
 //! The landing page, joining, the language switcher and static files.
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -51,8 +51,9 @@ fn join_page(
     page.render(state, template)
 }
 
-async fn render_landing(state: &AppState, page: &mut PageContext) -> Result<String, AppError> {
-    super::patron::patron_form_context(state, page, &Default::default(), &FieldErrors::default()).await?;
+async fn render_landing(state: &AppState, page: &mut PageContext, currency: &str) -> Result<String, AppError> {
+    let form = super::patron::PatronForm { currency: currency.to_string(), ..Default::default() };
+    super::patron::patron_form_context(state, page, &form, &FieldErrors::default()).await?;
     Ok(join_page(state, page, &JoinForm::default(), &FieldErrors::default(), "public/landing.html")?.0)
 }
 
@@ -60,16 +61,22 @@ async fn render_landing(state: &AppState, page: &mut PageContext) -> Result<Stri
 async fn show_landing(
     State(state): State<AppState>,
     headers: axum::http::HeaderMap,
+    Query(query): Query<super::patron::CurrencyQuery>,
     mut page: PageContext,
 ) -> Result<Response, AppError> {
+    // One cached copy per language and currency asked for (only known codes, so
+    // made-up ones cannot fill the cache).
+    let currency = crate::domain::Currency::parse(&query.currency).map(|c| c.as_str().to_string()).unwrap_or_default();
     if page.member.is_some() {
-        return Ok(axum::response::Html(render_landing(&state, &mut page).await?).into_response());
+        return Ok(axum::response::Html(render_landing(&state, &mut page, &currency).await?).into_response());
     }
     let generation = state.ctx.caches.generation();
     let locale = page.locale;
     let cached = state
         .pages
-        .get_or_render(&state.ctx.clock, generation, PageKey::landing(locale), || render_landing(&state, &mut page))
+        .get_or_render(&state.ctx.clock, generation, PageKey::landing(locale, &currency), || {
+            render_landing(&state, &mut page, &currency)
+        })
         .await?;
     Ok(cached.respond(&headers))
 }

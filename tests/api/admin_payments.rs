@@ -26,6 +26,8 @@ fn supporter_form(month_eur: &str) -> Vec<(&str, &str)> {
         ("price_year_eur", "60"),
         ("price_month_usd", "6"),
         ("price_year_usd", "60"),
+        ("price_month_uah", "200"),
+        ("price_year_uah", "2000"),
     ]
 }
 

@@ -31,8 +31,83 @@ async fn the_landing_page_offers_tiers_with_prices_and_a_demo_banner() {
         .assert_contains("action=\"/patron\"")
         .assert_contains("Supporter")
         .assert_contains("€6.00 a month")
-        .assert_contains("$60.00 a year")
         .assert_contains("Demo mode");
+    // One currency per card (English: euros), the others a switch away.
+    r.assert_not_contains("$60.00 a year").assert_not_contains("₴").assert_contains("href=\"?currency=usd#tiers\"");
+    app.client.get("/?currency=usd").send().await.assert_contains("$60.00 a year").assert_not_contains("€6.00");
+    // Ukrainian readers see hryvnia first.
+    app.new_browser()
+        .with_default_header("accept-language", "uk")
+        .get("/")
+        .send()
+        .await
+        .assert_contains("₴")
+        .assert_not_contains("€6.00");
+}
+
+/// Benefits follow the voting rules as set, never what a tier's text promised.
+#[tokio::test]
+async fn tier_benefits_follow_the_voting_settings() {
+    let app = TestApp::spawn().await;
+    let page = app.client.get("/patron").send().await;
+    page.assert_contains("A vote on what we cover next")
+        .assert_not_contains("counts twice")
+        .assert_not_contains("newsletter")
+        .assert_not_contains("Double vote weight")
+        .assert_not_contains("Suggest topics for the ballot");
+    let editor = crate::helpers::voting::staff(&app, "editor@news.test", patronage::domain::Role::Editor).await;
+    editor
+        .post_form("/admin/voting", &[("eligibility", "patrons"), ("weight", "tier"), ("tenure_cap_months", "12")])
+        .send()
+        .await
+        .assert_status(303);
+    app.new_browser()
+        .get("/patron")
+        .send()
+        .await
+        .assert_contains("Your vote counts twice")
+        .assert_contains("Your vote counts three times");
+    editor
+        .post_form("/admin/voting", &[("eligibility", "members"), ("weight", "equal"), ("tenure_cap_months", "12")])
+        .send()
+        .await
+        .assert_status(303);
+    app.new_browser()
+        .get("/patron")
+        .send()
+        .await
+        .assert_not_contains("A vote on what we cover next")
+        .assert_not_contains("Your vote counts");
+}
+
+/// An amount typed next to a fixed price is refused with a clear message, not ignored.
+#[tokio::test]
+async fn an_amount_next_to_a_fixed_price_is_refused_not_ignored() {
+    let app = TestApp::spawn().await;
+    let fixed = app.price_id("supporter", "month", "eur").await;
+    let r = app
+        .client
+        .post_form("/patron", &[("price", &fixed), ("email", "fixed@example.org"), ("amount", "9")])
+        .send()
+        .await;
+    r.assert_status(422).assert_contains("This price is fixed.");
+    assert_eq!(app.member_count().await, 0);
+    // Pay what you want from the tier's own field.
+    let flexible = app.price_id("reader", "month", "eur").await;
+    let (tier,): (String,) = sqlx::query_as("select tier_id from tier_prices where id = $1")
+        .bind(&flexible)
+        .fetch_one(app.db().read())
+        .await
+        .expect("tier");
+    let field = format!("amount-{tier}");
+    let r = app
+        .client
+        .post_form("/patron", &[("price", &flexible), ("email", "more@example.org"), (&field, "7")])
+        .send()
+        .await;
+    r.assert_status(303);
+    let checkout = app.client.get(&r.location().expect("to the demo checkout")).send().await;
+    checkout.assert_contains("€7.00");
 }
 
 #[tokio::test]

@@ -847,7 +847,7 @@ async fn zero_decimal_currencies_keep_whole_units() {
         .execute(&mut *app.db().write().await.expect("a write"))
         .await
         .expect("a yen price");
-    app.new_browser().get("/").send().await.assert_contains("¥500 a month");
+    app.new_browser().get("/?currency=jpy").send().await.assert_contains("¥500 a month");
     let p = start_checkout(&app, "yen@example.org").await;
     let mock = app.stripe();
     let metadata = json!({ "patronage": "1", "member_id": p.member_id, "price_id": "jpy-price" });

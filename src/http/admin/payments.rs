@@ -28,7 +28,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// Currencies offered in the tier form (more appear once a price uses them).
-const FORM_CURRENCIES: [Currency; 2] = [Currency::EUR, Currency::USD];
+const FORM_CURRENCIES: [Currency; 3] = [Currency::UAH, Currency::EUR, Currency::USD];
 
 #[derive(Serialize)]
 struct PriceCell {
