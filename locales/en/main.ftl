@@ -336,3 +336,8 @@ benefit-weight = Your vote counts { $weight ->
    *[other] { $weight } times
   }
 benefit-tenure = Your vote grows with every month you support us (up to { $cap } times)
+landing-vote-title = Vote on what we cover next
+landing-vote-link = See the ballot and vote
+landing-covered-title = You asked, we covered
+landing-covered-read = Read the story
+landing-covered-all = Every story readers asked for

@@ -340,3 +340,8 @@ benefit-weight = Ваш голос важить { $weight ->
    *[other] у { $weight } разів більше
   }
 benefit-tenure = Ваш голос важить більше з кожним місяцем підтримки (до { $cap } разів)
+landing-vote-title = Голосуйте, про що нам писати далі
+landing-vote-link = Переглянути бюлетень і проголосувати
+landing-covered-title = Ви просили — ми написали
+landing-covered-read = Читати матеріал
+landing-covered-all = Усі матеріали, які замовили читачі

@@ -203,8 +203,10 @@ mod tests {
         let a = cache.get_or_render(&clock, 0, en.clone(), || render("one")).await.expect("renders");
         let b = cache.get_or_render(&clock, 0, en.clone(), || render("two")).await.expect("cached");
         assert_eq!(b.html(), a.html());
-        let uk =
-            cache.get_or_render(&clock, 0, PageKey::landing(Locale::Uk, ""), || render("три")).await.expect("per language");
+        let uk = cache
+            .get_or_render(&clock, 0, PageKey::landing(Locale::Uk, ""), || render("три"))
+            .await
+            .expect("per language");
         assert_eq!(uk.html().as_ref(), "три".as_bytes());
         let topics = PageKey::topics(Locale::En, None);
         let visitor = cache.get_or_render(&clock, 0, topics, || render("topics")).await.expect("another page");

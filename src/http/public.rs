@@ -54,7 +54,34 @@ fn join_page(
 async fn render_landing(state: &AppState, page: &mut PageContext, currency: &str) -> Result<String, AppError> {
     let form = super::patron::PatronForm { currency: currency.to_string(), ..Default::default() };
     super::patron::patron_form_context(state, page, &form, &FieldErrors::default()).await?;
+    insert_teaser(state, page).await?;
     Ok(join_page(state, page, &JoinForm::default(), &FieldErrors::default(), "public/landing.html")?.0)
+}
+
+#[derive(serde::Serialize)]
+struct TeaserTopic {
+    id: String,
+    title: String,
+}
+
+/// What the landing page shows of the votes: the open round with its three
+/// leading topics (in ballot order when its tallies are not public), and the
+/// latest story readers asked for and got.
+async fn insert_teaser(state: &AppState, page: &mut PageContext) -> Result<(), AppError> {
+    let teaser = crate::services::voting::pages::landing_teaser(&state.ctx).await?;
+    if let Some((round, leading)) = &teaser.open_round {
+        let topics: Vec<TeaserTopic> =
+            leading.iter().map(|e| TeaserTopic { id: e.topic_id.clone(), title: e.title.clone() }).collect();
+        page.insert("teaser_round", &serde_json::json!({ "id": round.id.to_string(), "title": round.title }))
+            .insert("teaser_topics", &topics);
+    }
+    if let Some((topic, articles)) = &teaser.latest_covered {
+        page.insert(
+            "latest_covered",
+            &serde_json::json!({ "id": topic.id.to_string(), "title": topic.title, "article": articles.first() }),
+        );
+    }
+    Ok(())
 }
 
 #[tracing::instrument(skip_all)]

@@ -261,3 +261,40 @@ async fn a_refused_vote_returns_to_the_ballot_saying_why_in_the_readers_language
         .assert_contains("Only patrons can vote.")
         .assert_contains("Tram extension");
 }
+
+/// The landing page opens a window on the votes: the open round's leading
+/// topics with a way to vote, and the latest story readers asked for.
+#[tokio::test]
+async fn the_landing_page_shows_the_open_round_and_the_latest_covered_story() {
+    let app = TestApp::spawn().await;
+    app.client.get("/").send().await.assert_status(200).assert_not_contains("Vote on what we cover next");
+    let editor = staff(&app, "editor@news.test", Role::Editor).await;
+    let mut topics = Vec::new();
+    for title in ["First topic", "Second topic", "Third topic", "Fourth topic"] {
+        topics.push(open_topic(&editor, title).await);
+    }
+    let round = open_round(&app, &editor, &topics, 3, true).await;
+    let patron = demo_patron(&app, "teaser@example.org", "supporter").await;
+    vote(&patron, &round, &topics[3]).await.assert_status(303);
+    let page = app.new_browser().get("/").send().await;
+    page.assert_status(200).assert_contains("Vote on what we cover next").assert_contains("href=\"/topics\"");
+    // Live tallies are public in this round: the topic with the vote leads.
+    let leading = page.body.find("Fourth topic").expect("the leading topic");
+    let next = page.body.find("First topic").expect("the next one");
+    assert!(leading < next, "ordered by the standing");
+    assert!(!page.body.contains("Third topic"), "three topics only");
+
+    // Covering a topic puts it on the landing page.
+    editor
+        .post_form(&format!("/admin/topics/{}/cover", topics[0]), &[("articles", "https://news.example/tram")])
+        .send()
+        .await
+        .assert_status(303);
+    app.drain_jobs().await;
+    app.new_browser()
+        .get("/")
+        .send()
+        .await
+        .assert_contains("You asked, we covered")
+        .assert_contains("https://news.example/tram");
+}

@@ -301,3 +301,33 @@ pub async fn member_voting(ctx: &Context, member: &Member) -> Result<MemberVotin
     let followed = db::topics::followed_by(ctx.db.read(), member.id).await?;
     Ok(MemberVoting { rounds, followed })
 }
+
+/// The landing page's window on the votes.
+#[derive(Debug, Default)]
+pub struct LandingTeaser {
+    /// The round open for votes (closing first) and its three leading topics.
+    pub open_round: Option<(Round, Vec<BallotEntry>)>,
+    /// The story covered last, with its articles.
+    pub latest_covered: Option<(Topic, Vec<String>)>,
+}
+
+pub async fn landing_teaser(ctx: &Context) -> Result<LandingTeaser, VotingError> {
+    let now = ctx.clock.now();
+    let board = super::rounds::board(ctx).await?;
+    let open = board
+        .rounds
+        .iter()
+        .filter(|(r, _)| r.phase(now) == RoundPhase::Open)
+        .min_by_key(|(r, _)| r.closes_at)
+        .map(|(r, b)| (r, b.as_slice()));
+    let open_round = match open {
+        Some(round) => {
+            let standing = standings(ctx, &[round], false).await?.remove(0);
+            let leading = standing.entries.into_iter().take(3).map(|s| s.entry).collect();
+            Some((standing.round, leading))
+        }
+        None => None,
+    };
+    let latest_covered = covered(ctx, 1).await?.into_iter().next();
+    Ok(LandingTeaser { open_round, latest_covered })
+}
