@@ -3,7 +3,7 @@ use sqlx::{Any, Executor, FromRow};
 
 use super::{DbError, parse_stored};
 use crate::clock::Micros;
-use crate::domain::{Email, Locale, MemberId, StaffId, Topic, TopicId, TopicStatus};
+use crate::domain::{Article, Email, Locale, MemberId, StaffId, Topic, TopicId, TopicStatus};
 
 #[derive(FromRow)]
 struct TopicRow {
@@ -240,11 +240,12 @@ pub async fn insert_article<'e, E: Executor<'e, Database = Any>>(
     ex: E,
     topic: TopicId,
     url: &str,
+    headline: Option<&str>,
     position: i64,
     now: Micros,
 ) -> Result<bool, DbError> {
     let done = sqlx::query(
-        "insert into topic_articles (id, topic_id, url, position, created_at) values ($1, $2, $3, $4, $5)
+        "insert into topic_articles (id, topic_id, url, headline, position, created_at) values ($1, $2, $3, $6, $4, $5)
          on conflict (topic_id, url) do nothing",
     )
     .bind(uuid::Uuid::now_v7().to_string())
@@ -252,34 +253,35 @@ pub async fn insert_article<'e, E: Executor<'e, Database = Any>>(
     .bind(url)
     .bind(position)
     .bind(now)
+    .bind(headline)
     .execute(ex)
     .await?;
     Ok(done.rows_affected() == 1)
 }
 
-pub async fn articles<'e, E: Executor<'e, Database = Any>>(ex: E, topic: TopicId) -> Result<Vec<String>, DbError> {
-    let rows: Vec<(String,)> =
-        sqlx::query_as("select url from topic_articles where topic_id = $1 order by position, created_at")
+pub async fn articles<'e, E: Executor<'e, Database = Any>>(ex: E, topic: TopicId) -> Result<Vec<Article>, DbError> {
+    let rows: Vec<(String, Option<String>)> =
+        sqlx::query_as("select url, headline from topic_articles where topic_id = $1 order by position, created_at")
             .bind(topic.to_string())
             .fetch_all(ex)
             .await?;
-    Ok(rows.into_iter().map(|(u,)| u).collect())
+    Ok(rows.into_iter().map(|(url, headline)| Article { url, headline }).collect())
 }
 
-/// Articles of many topics at once: (topic id, url), in order.
+/// Articles of many topics at once: (topic id, article), in order.
 pub async fn articles_of_covered<'e, E: Executor<'e, Database = Any>>(
     ex: E,
     limit: i64,
-) -> Result<Vec<(TopicId, String)>, DbError> {
-    let rows: Vec<(String, String)> = sqlx::query_as(
-        "select a.topic_id, a.url from topic_articles a
+) -> Result<Vec<(TopicId, Article)>, DbError> {
+    let rows: Vec<(String, String, Option<String>)> = sqlx::query_as(
+        "select a.topic_id, a.url, a.headline from topic_articles a
          where a.topic_id in (select id from topics where status = 'covered' order by covered_at desc limit $1)
          order by a.topic_id, a.position, a.created_at",
     )
     .bind(limit)
     .fetch_all(ex)
     .await?;
-    rows.into_iter().map(|(t, u)| Ok((parse_stored("topic id", &t)?, u))).collect()
+    rows.into_iter().map(|(t, url, headline)| Ok((parse_stored("topic id", &t)?, Article { url, headline }))).collect()
 }
 
 pub async fn follow<'e, E: Executor<'e, Database = Any>>(
@@ -403,13 +405,13 @@ pub async fn voted_by<'e, E: Executor<'e, Database = Any>>(
     Ok(rows)
 }
 
-/// The articles of every covered topic the member voted for: (topic id, url), in order.
+/// The articles of every covered topic the member voted for: (topic id, article), in order.
 pub async fn articles_voted_by<'e, E: Executor<'e, Database = Any>>(
     ex: E,
     member: MemberId,
-) -> Result<Vec<(TopicId, String)>, DbError> {
-    let rows: Vec<(String, String)> = sqlx::query_as(
-        "select a.topic_id, a.url from topic_articles a
+) -> Result<Vec<(TopicId, Article)>, DbError> {
+    let rows: Vec<(String, String, Option<String>)> = sqlx::query_as(
+        "select a.topic_id, a.url, a.headline from topic_articles a
          where a.topic_id in (select v.topic_id from votes v join topics t on t.id = v.topic_id
                               where v.member_id = $1 and t.status = 'covered')
          order by a.topic_id, a.position, a.created_at",
@@ -417,7 +419,7 @@ pub async fn articles_voted_by<'e, E: Executor<'e, Database = Any>>(
     .bind(member.to_string())
     .fetch_all(ex)
     .await?;
-    rows.into_iter().map(|(t, u)| Ok((parse_stored("topic id", &t)?, u))).collect()
+    rows.into_iter().map(|(t, url, headline)| Ok((parse_stored("topic id", &t)?, Article { url, headline }))).collect()
 }
 
 /// The topics a member follows, newest follow first: (id, title, status).

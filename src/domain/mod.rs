@@ -45,4 +45,6 @@ pub use round::{BallotEntry, Round, RoundPhase};
 pub use staff::{Permission, Role, StaffUser};
 pub use text::{Password, PasswordError, PersonName, PersonNameError};
 pub use tier::{Tier, TierPrice};
-pub use topic::{ArticleUrl, Eligibility, TextError, Topic, TopicStatus, TopicText, VotingSettings, WeightMode};
+pub use topic::{
+    Article, ArticleUrl, Eligibility, TextError, Topic, TopicStatus, TopicText, VotingSettings, WeightMode,
+};

@@ -132,6 +132,14 @@ impl TopicText {
     }
 }
 
+/// A published article: where it is, and its headline (staff enter it when they
+/// mark a topic covered; older articles have none, and show their address).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Article {
+    pub url: String,
+    pub headline: Option<String>,
+}
+
 /// A link to a web page: absolute http(s) only, so `javascript:` and `data:`
 /// links can never reach a page.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -457,7 +457,7 @@ struct CoveredView {
     title: String,
     note: Option<String>,
     date: String,
-    articles: Vec<String>,
+    articles: Vec<crate::domain::Article>,
 }
 
 async fn show_covered(State(state): State<AppState>, mut page: PageContext) -> Result<Response, AppError> {
@@ -485,7 +485,7 @@ struct CommissionedView {
     /// Covered on, or expected on (planned).
     date: Option<String>,
     voted: String,
-    articles: Vec<String>,
+    articles: Vec<crate::domain::Article>,
 }
 
 async fn show_commissioned(

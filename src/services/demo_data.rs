@@ -201,7 +201,8 @@ impl Sim<'_> {
                 self.event(&mut tx, id, TopicStatus::Open, status, note, at.min(self.now)).await?;
                 if status == TopicStatus::Covered {
                     let url = format!("https://news.example/stories/{}", b.topic_id);
-                    db::topics::insert_article(&mut *tx, id, &url, 0, at.min(self.now)).await?;
+                    let headline = format!("{}: what we found", b.title);
+                    db::topics::insert_article(&mut *tx, id, &url, Some(&headline), 0, at.min(self.now)).await?;
                 }
             }
         }

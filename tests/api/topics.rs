@@ -183,13 +183,16 @@ async fn covering_a_topic_tells_each_voter_and_follower_exactly_once() {
     assert!(app.deliver_mail().await.is_empty());
 
     let article = "https://news.example/2027/river";
-    editor.post_form(&format!("/admin/topics/{topic}/cover"), &[("articles", article)]).send().await.assert_status(303);
+    // The article's address, then its headline, as staff enter it.
+    let line = format!("{article} Is the river clean at last? We tested it");
+    editor.post_form(&format!("/admin/topics/{topic}/cover"), &[("articles", &line)]).send().await.assert_status(303);
     let mail = app.deliver_mail().await;
     assert_eq!(mail.len(), 2, "the voter and the follower, once each: {mail:?}");
     for address in ["voter@example.org", "follower@example.org"] {
         let to = mail_to(&mail, address);
         assert_eq!(to.len(), 1, "{address}");
         assert!(to[0].text_body().contains(article));
+        assert!(to[0].text_body().contains("Is the river clean at last? We tested it"));
         assert_eq!(to[0].subject().as_deref(), Some("The story you voted for is out"));
     }
     // Adding another article later sends nothing new.
@@ -200,8 +203,27 @@ async fn covering_a_topic_tells_each_voter_and_follower_exactly_once() {
         .assert_status(303);
     assert!(app.deliver_mail().await.is_empty());
 
-    app.new_browser().get("/covered").send().await.assert_contains("The river clean-up").assert_contains(article);
-    voter.get("/account/commissioned").send().await.assert_contains("The river clean-up").assert_contains(article);
+    // Covered stories show the headline as the link, not a bare address.
+    let headline_link = format!("<a href=\"{article}\">Is the river clean at last? We tested it</a>");
+    app.new_browser()
+        .get("/covered")
+        .send()
+        .await
+        .assert_contains("The river clean-up")
+        .assert_contains(&headline_link);
+    voter
+        .get("/account/commissioned")
+        .send()
+        .await
+        .assert_contains("The river clean-up")
+        .assert_contains(&headline_link);
+    app.new_browser().get(&format!("/topics/{topic}")).send().await.assert_contains(&headline_link);
+    // An article given without a headline shows its address.
+    app.new_browser()
+        .get("/covered")
+        .send()
+        .await
+        .assert_contains("<a href=\"https://news.example/2027/river-2\">https://news.example/2027/river-2</a>");
 }
 
 #[tokio::test]

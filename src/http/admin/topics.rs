@@ -265,11 +265,15 @@ fn parse_decision(state: &AppState, action: &str, form: &DecisionForm, errors: &
                 errors.add("articles", format!("Give 1 to {MAX_ARTICLES} article addresses, one per line."));
                 return None;
             }
+            // Each line: the article's address, then (after a space) its headline.
             let mut articles = Vec::new();
             for line in lines {
-                match ArticleUrl::parse(line) {
-                    Ok(url) => articles.push(url),
-                    Err(e) => {
+                let (url, headline) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
+                let url = ArticleUrl::parse(url);
+                let headline = TopicText::parse(headline, TopicText::TITLE_MAX, false, false);
+                match (url, headline) {
+                    (Ok(url), Ok(headline)) => articles.push((url, headline)),
+                    (Err(e), _) | (_, Err(e)) => {
                         errors.add("articles", format!("{line}: {}", message(state, e.message_key())));
                         return None;
                     }

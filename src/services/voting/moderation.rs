@@ -17,7 +17,7 @@ pub enum Decision {
     Decline { reason: TopicText },
     Merge { into: TopicId, note: Option<TopicText> },
     Plan { expected_at: Option<Micros>, note: Option<TopicText> },
-    Cover { articles: Vec<ArticleUrl>, note: Option<TopicText> },
+    Cover { articles: Vec<(ArticleUrl, Option<TopicText>)>, note: Option<TopicText> },
 }
 
 impl Decision {
@@ -57,7 +57,7 @@ struct TopicMail<'a> {
     note: Option<&'a str>,
     url: String,
     other_title: Option<&'a str>,
-    articles: &'a [String],
+    articles: &'a [crate::domain::Article],
 }
 
 /// Applies an editor's decision, records it in the topic's history and the
@@ -103,8 +103,9 @@ pub async fn decide(ctx: &Context, actor: &Actor, id: TopicId, decision: Decisio
     }
     if let Decision::Cover { articles, .. } = &decision {
         let start = db::topics::articles(&mut *tx, id).await?.len() as i64;
-        for (i, url) in articles.iter().enumerate() {
-            db::topics::insert_article(&mut *tx, id, url.as_str(), start + i as i64, now).await?;
+        for (i, (url, headline)) in articles.iter().enumerate() {
+            let headline = headline.as_ref().map(TopicText::as_str);
+            db::topics::insert_article(&mut *tx, id, url.as_str(), headline, start + i as i64, now).await?;
         }
     }
     let event =

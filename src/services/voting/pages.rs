@@ -8,7 +8,7 @@ use super::VotingError;
 use crate::db;
 use crate::db::topics::{Commissioned, HistoryEntry};
 use crate::domain::round::{Tally, Voter, rank};
-use crate::domain::{BallotEntry, Member, MemberId, Round, RoundId, RoundPhase, Topic, TopicId, TopicStatus};
+use crate::domain::{Article, BallotEntry, Member, MemberId, Round, RoundId, RoundPhase, Topic, TopicId, TopicStatus};
 use crate::services::Context;
 
 /// A topic on a round's ballot as the viewer may see it.
@@ -143,7 +143,7 @@ pub struct TopicPage {
     pub topic: Topic,
     pub following: bool,
     pub history: Vec<HistoryEntry>,
-    pub articles: Vec<String>,
+    pub articles: Vec<Article>,
     /// The round not closed yet that has it on its ballot.
     pub round: Option<RoundId>,
 }
@@ -180,9 +180,9 @@ pub async fn topic(ctx: &Context, id: TopicId, viewer: Option<MemberId>) -> Resu
 }
 
 /// "You asked, we covered": covered topics, the latest first, with their articles.
-pub async fn covered(ctx: &Context, limit: i64) -> Result<Vec<(Topic, Vec<String>)>, VotingError> {
+pub async fn covered(ctx: &Context, limit: i64) -> Result<Vec<(Topic, Vec<Article>)>, VotingError> {
     let pool = ctx.db.read();
-    let mut articles: HashMap<TopicId, Vec<String>> = HashMap::new();
+    let mut articles: HashMap<TopicId, Vec<Article>> = HashMap::new();
     for (topic, url) in db::topics::articles_of_covered(pool, limit).await? {
         articles.entry(topic).or_default().push(url);
     }
@@ -198,9 +198,9 @@ pub async fn covered(ctx: &Context, limit: i64) -> Result<Vec<(Topic, Vec<String
 
 /// "Stories I helped commission": the topics a member voted for, what became of
 /// them, and the articles of those covered.
-pub async fn commissioned(ctx: &Context, member: MemberId) -> Result<Vec<(Commissioned, Vec<String>)>, VotingError> {
+pub async fn commissioned(ctx: &Context, member: MemberId) -> Result<Vec<(Commissioned, Vec<Article>)>, VotingError> {
     let pool = ctx.db.read();
-    let mut articles: HashMap<String, Vec<String>> = HashMap::new();
+    let mut articles: HashMap<String, Vec<Article>> = HashMap::new();
     for (topic, url) in db::topics::articles_voted_by(pool, member).await? {
         articles.entry(topic.to_string()).or_default().push(url);
     }
@@ -226,7 +226,7 @@ pub struct StaffTopic {
     pub topic: Topic,
     pub suggester: Option<Member>,
     pub history: Vec<HistoryEntry>,
-    pub articles: Vec<String>,
+    pub articles: Vec<Article>,
     pub merge_targets: Vec<Topic>,
     pub round: Option<RoundId>,
     pub voters: Vec<Voter>,
@@ -308,7 +308,7 @@ pub struct LandingTeaser {
     /// The round open for votes (closing first) and its three leading topics.
     pub open_round: Option<(Round, Vec<BallotEntry>)>,
     /// The story covered last, with its articles.
-    pub latest_covered: Option<(Topic, Vec<String>)>,
+    pub latest_covered: Option<(Topic, Vec<Article>)>,
 }
 
 pub async fn landing_teaser(ctx: &Context) -> Result<LandingTeaser, VotingError> {
