@@ -8,6 +8,7 @@ pub mod domain;
 pub mod i18n;
 pub mod jobs;
 pub mod mail;
+pub mod numbers;
 pub mod payments;
 pub mod server;
 pub mod services;

@@ -78,7 +78,7 @@ impl Currency {
         if THREE_DECIMAL.contains(&self.as_str()) { 10 } else { 1 }
     }
 
-    fn symbol(&self) -> Option<&'static str> {
+    pub fn symbol(&self) -> Option<&'static str> {
         match self.as_str() {
             "eur" => Some("€"),
             "usd" => Some("$"),

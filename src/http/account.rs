@@ -73,7 +73,7 @@ async fn insert_billing(
         .map(|p| PaymentView {
             date: format_date(p.occurred_at),
             kind_key: format!("payment-kind-{}", p.kind),
-            amount: Money::new(p.gross_minor, p.currency).display(),
+            amount: crate::numbers::money(page.locale, Money::new(p.gross_minor, p.currency)),
             description: p.description.unwrap_or_default(),
         })
         .collect();

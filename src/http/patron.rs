@@ -82,10 +82,10 @@ fn shown_currency(prices: &[crate::domain::TierPrice], locale: Locale, asked: &s
         .or_else(|| prices.first().map(|p| p.amount.currency))
 }
 
-/// "€3.00 a month".
+/// "€3.00 a month", "3,00 € на місяць".
 pub fn price_label(state: &AppState, locale: Locale, amount: Money, interval: crate::domain::Interval) -> String {
     let per = state.ctx.views.i18n().t(locale, &format!("per-{interval}"), &[]);
-    format!("{} {per}", amount.display())
+    format!("{} {per}", crate::numbers::money(locale, amount))
 }
 
 /// Active tiers with their live prices in the currency shown, for the patron
@@ -125,7 +125,7 @@ async fn tier_views(
                         flexible: p.flexible,
                     })
                     .collect(),
-                flexible_from: flexible_from.map(|m| m.display()),
+                flexible_from: flexible_from.map(|m| crate::numbers::money(locale, m)),
                 typed: typed.get(&format!("amount-{}", t.id)).cloned().unwrap_or_default(),
                 name: t.name.clone(),
                 description: t.description.clone(),

@@ -58,7 +58,7 @@ pub async fn notify(
     let Some(member) = db::members::find_by_id(&mut *tx, member).await? else { return Ok(false) };
     let Some(email) = member.email else { return Ok(false) };
     let mail = Mail {
-        amount: Money { minor: invoice.amount_due, currency: invoice.currency }.display(),
+        amount: crate::numbers::money(member.locale, Money { minor: invoice.amount_due, currency: invoice.currency }),
         attempt: invoice.attempt_count.max(1),
         pay_url: invoice.hosted_invoice_url.clone().unwrap_or_else(|| ctx.url("/account")),
         account_url: ctx.url("/account"),

@@ -160,5 +160,5 @@ async fn a_payment_the_bank_wants_confirmed_sends_the_3d_secure_link_in_the_memb
     assert_eq!(mail.len(), 1, "one email for one attempt");
     assert_eq!(mail[0].subject().as_deref(), Some("Підтвердьте, будь ласка, платіж для The Test Gazette"));
     assert!(mail[0].first_link_containing("https://invoice.stripe.com/i/acct_test/in_3ds").is_some());
-    assert!(mail[0].text_body().contains("6.00"));
+    assert!(mail[0].text_body().contains("6,00\u{a0}€"), "the amount as Ukrainian writes it");
 }
