@@ -63,7 +63,7 @@ mod tests {
         let eur = Money::new(300, Currency::EUR);
         assert_eq!(money(Locale::En, eur), "€3.00");
         assert_eq!(money(Locale::Uk, eur), "3,00\u{a0}€");
-        let uah = Money::new(123_456_00, Currency::UAH);
+        let uah = Money::new(12_345_600, Currency::UAH);
         assert_eq!(money(Locale::En, uah), "₴123,456.00");
         assert_eq!(money(Locale::Uk, uah).replace('\u{a0}', " "), "123 456,00 ₴");
         assert_eq!(money(Locale::En, Money::new(500, Currency::JPY)), "¥500");
