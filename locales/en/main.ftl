@@ -44,6 +44,19 @@ link-sent-again = No email after a few minutes? Check your spam folder, or ask f
 confirm-title = Confirm sign-in
 confirm-body = Press the button to sign in on this device.
 confirm-submit = Sign in
+code-title = Or enter the code from the email
+code-lead = Opened the email on another device? Type the 6-digit code it shows here, with your email address.
+code-email-label = Email address
+code-label = Sign-in code
+code-hint = Six digits, like 123 456. It works once, for { $minutes } minutes.
+code-submit = Sign in with the code
+error-code-malformed = Enter the 6-digit code from the email.
+error-code-wrong = That code is not right. { $tries ->
+    [one] One more try, then the code stops working.
+   *[other] { $tries } more tries, then the code stops working.
+}
+error-code-dead = This code no longer works: it was entered wrongly 5 times. Use the link in the email, or ask for a new one.
+error-code-none = There is no code waiting for this address, or it expired. Ask for a new one.
 
 ## Account
 account-title = My account
@@ -78,6 +91,8 @@ email-sign-in-welcome = Welcome to { $newsroom }! Thank you for joining.
 email-sign-in-body = Use this link to sign in. It works once, for { $minutes } minutes:
 email-sign-in-button = Sign in
 email-sign-in-ignore = If you did not ask for this, ignore this email: nothing changes.
+email-sign-in-code = Reading this on another device? Enter this code on the sign-in page instead (it works once, for { $minutes } minutes):
+email-sign-in-code-where = Enter it at
 email-footer = { $newsroom } · sent by Patronage
 
 ## Errors

@@ -144,6 +144,11 @@ impl From<MembershipError> for AppError {
         match e {
             MembershipError::RateLimited { retry_after_secs } => Self::RateLimited { retry_after_secs },
             MembershipError::InvalidLink => Self::InvalidLink,
+            // The sign-in page shows these beside the form; elsewhere they are a used-up link.
+            MembershipError::MalformedCode
+            | MembershipError::WrongCode { .. }
+            | MembershipError::CodeDead
+            | MembershipError::NoCode => Self::InvalidLink,
             MembershipError::NotFound => Self::NotFound,
             MembershipError::Gateway(e) => {
                 tracing::error!(error = %e, "payment provider call failed");

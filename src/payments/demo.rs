@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::clock::{HOUR, Micros};
 use crate::domain::{Currency, Money};
-use crate::tokens::{Keys, hex, new_token};
+use crate::tokens::{Keys, constant_time_eq, hex, new_token};
 
 const LABEL: &str = "demo-checkout";
 pub const CHECKOUT_TTL: Micros = HOUR;
@@ -121,10 +121,6 @@ fn unhex(s: &str) -> Option<Vec<u8>> {
         return None;
     }
     (0..s.len()).step_by(2).map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok()).collect()
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 #[cfg(test)]
