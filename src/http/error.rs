@@ -118,6 +118,7 @@ impl From<BillingError> for AppError {
     fn from(e: BillingError) -> Self {
         match e {
             BillingError::Db(e) => StorageError::from(e).into(),
+            BillingError::Mail(e) => e.into(),
         }
     }
 }

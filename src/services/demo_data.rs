@@ -593,6 +593,7 @@ impl Sim<'_> {
         let provider_id = format!("demo_{}_{}", kind.as_str(), uuid::Uuid::now_v7().simple());
         let at = at.min(self.now);
         let p = super::billing::simulated_payment(
+            &self.ctx.card_fees,
             kind,
             provider_id.clone(),
             member,
@@ -604,7 +605,6 @@ impl Sim<'_> {
         );
         db::payments::insert(&mut **tx, &p, at).await?;
         self.report.ledger_rows += 1;
-        let _ = self.ctx;
         Ok(provider_id)
     }
 }
