@@ -449,6 +449,7 @@ pub async fn complete_demo_checkout(
 }
 
 /// A demo ledger row with a simulated card fee.
+#[allow(clippy::too_many_arguments)]
 fn demo_payment(
     ctx: &Context,
     kind: PaymentKind,
