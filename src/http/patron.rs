@@ -183,6 +183,9 @@ struct DonationForm {
 struct PresetView {
     value: String,
     label: String,
+    /// The cover-the-fee label for this amount (for the small script that
+    /// updates it when another preset is picked).
+    cover_label: String,
 }
 
 fn donation_page(
@@ -196,16 +199,18 @@ fn donation_page(
         Currency::parse(&form.currency).ok().filter(|c| DONATION_CURRENCIES.contains(c)).unwrap_or(Currency::EUR);
     let presets: Vec<PresetView> = DONATION_PRESETS
         .iter()
-        .map(|p| PresetView {
-            value: p.to_string(),
-            label: Money::new(p * 10_i64.pow(currency.exponent()), currency).display(),
+        .map(|p| {
+            let gift = Money::new(p * 10_i64.pow(currency.exponent()), currency);
+            PresetView { value: p.to_string(), label: gift.display(), cover_label: cover_label_for(state, page, gift) }
         })
         .collect();
     let label = cover_label(state, page, form, currency);
+    let generic_label = page.t(state, "donate-cover-fee");
     page.insert("currencies", &currencies)
         .insert("form_currency", &currency.code())
         .insert("presets", &presets)
         .insert("cover_label", &label)
+        .insert("cover_label_generic", &generic_label)
         .insert("form_preset", &form.preset)
         .insert("form_amount", &form.amount)
         .insert("form_name", &form.name)
@@ -223,17 +228,19 @@ fn donation_page(
 fn cover_label(state: &AppState, page: &PageContext, form: &DonationForm, currency: Currency) -> String {
     let typed = if form.amount.trim().is_empty() { form.preset.as_str() } else { form.amount.as_str() };
     match Money::parse_major(typed, currency) {
-        Ok(gift) => {
-            let extra = checkout::fee_cover(&state.ctx, gift).display();
-            let amount = gift.display();
-            state.ctx.views.i18n().t(
-                page.locale,
-                "donate-cover-fee-amount",
-                &[("extra", crate::i18n::Arg::Str(&extra)), ("amount", crate::i18n::Arg::Str(&amount))],
-            )
-        }
+        Ok(gift) => cover_label_for(state, page, gift),
         Err(_) => page.t(state, "donate-cover-fee"),
     }
+}
+
+fn cover_label_for(state: &AppState, page: &PageContext, gift: Money) -> String {
+    let extra = checkout::fee_cover(&state.ctx, gift).display();
+    let amount = gift.display();
+    state.ctx.views.i18n().t(
+        page.locale,
+        "donate-cover-fee-amount",
+        &[("extra", crate::i18n::Arg::Str(&extra)), ("amount", crate::i18n::Arg::Str(&amount))],
+    )
 }
 
 async fn show_donation_form(State(state): State<AppState>, mut page: PageContext) -> Result<Response, AppError> {

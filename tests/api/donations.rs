@@ -190,3 +190,31 @@ async fn a_bad_card_fee_setting_is_refused_at_start_up_naming_the_variable() {
     }
     assert!(settings_error.is_some_and(|e| e.starts_with("CARD_FEES")));
 }
+
+/// With JavaScript, picking another preset updates the label to that amount's
+/// exact extra (computed on the server, carried on each preset).
+#[tokio::test]
+async fn in_a_browser_the_cover_label_follows_the_preset_picked() {
+    let app = TestApp::builder().card_fees(FEES).spawn().await;
+    let Some(browser) = crate::helpers::browser::Browser::open("en").await else { return };
+    browser.goto(&format!("{}/donate", app.base_url)).await;
+    let label = || async {
+        browser
+            .run("return document.getElementById('cover-fee-label').textContent;", json!([]))
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert_eq!(label().await, "Add €0.41 so all of my €10.00 gift reaches the newsroom");
+    browser.click("input[name=preset][value='25']").await;
+    assert_eq!(label().await, "Add €0.64 so all of my €25.00 gift reaches the newsroom");
+    browser.click("#donate-amount").await;
+    browser
+        .run(
+            "const i = document.getElementById('donate-amount'); i.value = '12'; i.dispatchEvent(new Event('input'));",
+            json!([]),
+        )
+        .await;
+    assert_eq!(label().await, "Add the card processing fee, so the newsroom receives the full amount");
+}
