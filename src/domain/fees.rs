@@ -1,8 +1,6 @@
 //! Card processing fees per currency (`CARD_FEES`): what the demo gateway
 //! charges the newsroom, and what a donor who "covers the fee" adds so that the
 //! newsroom's net is exactly the gift they meant.
-use std::fmt;
-
 use super::{Currency, Money};
 
 /// A fee of `rate_bp` basis points (1/100 of a percent) of the charge, rounded
@@ -118,12 +116,6 @@ impl CardFees {
     pub fn covering(&self, gift: Money) -> Money {
         let gross = self.for_currency(gift.currency).gross_to_net(gift.minor, gift.currency.charge_step());
         Money::new(gross, gift.currency)
-    }
-}
-
-impl fmt::Display for CardFee {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}.{:02}% + {} minor", self.rate_bp / 100, self.rate_bp % 100, self.fixed_minor)
     }
 }
 
