@@ -46,6 +46,10 @@ pub struct Settings {
     /// Days a patron whose renewal failed keeps access.
     #[arg(long, env = "PAST_DUE_GRACE_DAYS", default_value_t = 14, global = true)]
     pub past_due_grace_days: u16,
+    /// Card fees per currency, e.g. `eur=1.5%+0.25,usd=2.9%+0.30,jpy=3.6%`: what a
+    /// donor who covers the fee adds, and what demo payments charge (others: 1.5 % + 0.25).
+    #[arg(long, env = "CARD_FEES", default_value = "", global = true)]
+    pub card_fees: String,
     /// text or json.
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
     pub log_format: LogFormat,
@@ -122,6 +126,7 @@ pub struct Config {
     pub trust_forwarded_for: bool,
     pub stripe: Option<StripeConfig>,
     pub past_due_grace_days: u16,
+    pub card_fees: crate::domain::CardFees,
     pub serve_limits: crate::server::Limits,
     /// Run background jobs in this process. Tests turn it off and drain queues themselves.
     pub run_jobs: bool,
@@ -228,6 +233,8 @@ impl Config {
             trust_forwarded_for: s.trust_forwarded_for,
             stripe,
             past_due_grace_days: s.past_due_grace_days,
+            card_fees: crate::domain::CardFees::parse(&s.card_fees)
+                .map_err(|e| invalid("CARD_FEES", e.to_string().trim_start_matches("CARD_FEES: ").to_string()))?,
             serve_limits,
             run_jobs: true,
             job_poll: crate::jobs::POLL_EVERY,

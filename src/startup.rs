@@ -48,6 +48,7 @@ pub async fn open_context(config: &Config, clock: Clock) -> anyhow::Result<Conte
         caches,
         votes: Arc::default(),
         past_due_grace: i64::from(config.past_due_grace_days) * crate::clock::DAY,
+        card_fees: Arc::new(config.card_fees.clone()),
         payments: Payments::from_config(config.stripe.as_ref())
             .map_err(|e| anyhow::anyhow!("STRIPE_SECRET_KEY: {e}"))?,
     })

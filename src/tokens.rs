@@ -41,6 +41,32 @@ pub fn new_token() -> String {
     hex(&bytes)
 }
 
+/// Six random decimal digits (uniform: rejection sampling), for the code a
+/// sign-in email carries beside its link.
+pub fn new_code() -> String {
+    loop {
+        let mut bytes = [0u8; 4];
+        getrandom::fill(&mut bytes).expect("the operating system's random source is available");
+        let n = u32::from_le_bytes(bytes);
+        // 4_294_000_000 is the largest multiple of 1_000_000 below 2^32.
+        if n < 4_294_000_000 {
+            return format!("{:06}", n % 1_000_000);
+        }
+    }
+}
+
+/// A code as a person typed it (`123 456`, `123-456`) in canonical form, or
+/// `None` when it is not six digits.
+pub fn normalise_code(input: &str) -> Option<String> {
+    let digits: String = input.chars().filter(|c| !c.is_whitespace() && *c != '-').collect();
+    (digits.len() == 6 && digits.bytes().all(|b| b.is_ascii_digit())).then_some(digits)
+}
+
+/// Compares two secrets in time that depends only on their length.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 /// What we store for a token: its SHA-256. Tokens carry 256 random bits, so no
 /// salt or slow hash is needed to make the stored value useless to a thief.
 pub fn hash_token(token: &str) -> String {
@@ -74,6 +100,22 @@ mod tests {
         assert_ne!(a, b);
         assert_ne!(hash_token(&a), a);
         assert!(!is_well_formed("../etc/passwd"));
+    }
+
+    #[test]
+    fn codes_are_six_digits_and_typed_forms_normalise() {
+        for _ in 0..100 {
+            let c = new_code();
+            assert_eq!(normalise_code(&c).as_deref(), Some(c.as_str()));
+        }
+        assert_eq!(normalise_code(" 012 345 ").as_deref(), Some("012345"));
+        assert_eq!(normalise_code("012-345").as_deref(), Some("012345"));
+        assert_eq!(normalise_code("12345"), None);
+        assert_eq!(normalise_code("12345a"), None);
+        assert_eq!(normalise_code("１２３４５６"), None);
+        assert!(
+            constant_time_eq(b"abc", b"abc") && !constant_time_eq(b"abc", b"abd") && !constant_time_eq(b"a", b"ab")
+        );
     }
 
     #[test]

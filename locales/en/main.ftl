@@ -44,6 +44,19 @@ link-sent-again = No email after a few minutes? Check your spam folder, or ask f
 confirm-title = Confirm sign-in
 confirm-body = Press the button to sign in on this device.
 confirm-submit = Sign in
+code-title = Or enter the code from the email
+code-lead = Opened the email on another device? Type the 6-digit code it shows here, with your email address.
+code-email-label = Email address
+code-label = Sign-in code
+code-hint = Six digits, like 123 456. It works once, for { $minutes } minutes.
+code-submit = Sign in with the code
+error-code-malformed = Enter the 6-digit code from the email.
+error-code-wrong = That code is not right. { $tries ->
+    [one] One more try, then the code stops working.
+   *[other] { $tries } more tries, then the code stops working.
+}
+error-code-dead = This code no longer works: it was entered wrongly 5 times. Use the link in the email, or ask for a new one.
+error-code-none = There is no code waiting for this address, or it expired. Ask for a new one.
 
 ## Account
 account-title = My account
@@ -78,6 +91,8 @@ email-sign-in-welcome = Welcome to { $newsroom }! Thank you for joining.
 email-sign-in-body = Use this link to sign in. It works once, for { $minutes } minutes:
 email-sign-in-button = Sign in
 email-sign-in-ignore = If you did not ask for this, ignore this email: nothing changes.
+email-sign-in-code = Reading this on another device? Enter this code on the sign-in page instead (it works once, for { $minutes } minutes):
+email-sign-in-code-where = Enter it at
 email-footer = { $newsroom } · sent by Patronage
 
 ## Errors
@@ -126,6 +141,9 @@ donate-name = Your name (optional)
 donate-anonymous = Give anonymously
 donate-cover-fee = Add the card processing fee, so the newsroom receives the full amount
 donate-submit = Continue to payment
+donate-cover-fee-amount = Add { $extra } so all of my { $amount } gift reaches the newsroom
+donation-what = A one-time gift of { $amount } to { $newsroom }
+donation-what-covered = A one-time gift of { $amount } to { $newsroom }, plus { $extra } so all of it reaches the newsroom
 demo-checkout-title = Checkout
 demo-checkout-what = For
 demo-checkout-amount = Amount
@@ -272,6 +290,9 @@ error-round-topic-busy = A topic is already on another round's ballot.
 email-topic-open-subject = Your suggestion is on the ballot at { $newsroom }
 email-topic-open-body = Good news: your suggestion “{ $title }” is now open for votes.
 email-topic-open-link = See the topic
+email-topic-approved-subject = Your suggestion to { $newsroom } was approved
+email-topic-approved-body = Good news: we approved your suggestion “{ $title }”. It will be on an upcoming ballot, and we will open it for votes then.
+email-topic-approved-link = See the topic
 email-topic-declined-subject = About your suggestion to { $newsroom }
 email-topic-declined-body = Thank you for suggesting “{ $title }”. We have decided not to take it up; the editor's reason:
 email-topic-declined-link = See the topic
@@ -341,3 +362,26 @@ landing-vote-link = See the ballot and vote
 landing-covered-title = You asked, we covered
 landing-covered-read = Read the story
 landing-covered-all = Every story readers asked for
+email-patron-welcome-subject = Welcome, patron of { $newsroom }
+email-patron-welcome-body = Thank you for becoming a patron of { $newsroom }. Your support keeps independent reporting going.
+email-patron-welcome-body-tier = Thank you for becoming a patron of { $newsroom } ({ $tier }). Your support keeps independent reporting going.
+email-patron-welcome-vote = As a patron you help decide what we cover next: suggest topics and vote on the ballot.
+email-patron-welcome-vote-link = See what is on the ballot
+email-patron-welcome-account = Your membership, receipts and details are in your account:
+email-receipt-subject = Your receipt from { $newsroom }
+email-receipt-intro = Thank you. This is your receipt for a payment to { $newsroom }.
+email-receipt-amount = Amount
+email-receipt-date = Date
+email-receipt-for = For
+email-receipt-paid-to = Paid to
+email-receipt-reference = Reference
+email-receipt-membership = Membership
+email-receipt-membership-month = Membership ({ $tier }), one month
+email-receipt-membership-year = Membership ({ $tier }), one year
+email-receipt-donation = A one-time gift
+email-receipt-account = All your payments are in your account:
+email-membership-ended-subject = Your membership of { $newsroom } has ended
+email-membership-ended-body = Your patron membership of { $newsroom } has ended. Thank you for the time you supported our reporting: it made a difference.
+email-membership-ended-body-tier = Your patron membership of { $newsroom } ({ $tier }) has ended. Thank you for the time you supported our reporting: it made a difference.
+email-membership-ended-free = Your account stays open as a free member, and you are welcome back any time.
+email-membership-ended-back = Become a patron again

@@ -43,6 +43,20 @@ link-sent-again = Лист не прийшов за кілька хвилин? �
 confirm-title = Підтвердіть вхід
 confirm-body = Натисніть кнопку, щоб увійти на цьому пристрої.
 confirm-submit = Увійти
+code-title = Або введіть код із листа
+code-lead = Відкрили лист на іншому пристрої? Введіть тут 6-значний код із листа разом зі своєю поштою.
+code-email-label = Електронна пошта
+code-label = Код для входу
+code-hint = Шість цифр, наприклад 123 456. Діє один раз, { $minutes } хвилин.
+code-submit = Увійти з кодом
+error-code-malformed = Введіть 6-значний код із листа.
+error-code-wrong = Код неправильний. { $tries ->
+    [one] Залишилася одна спроба, потім код перестане діяти.
+    [few] Залишилося { $tries } спроби, потім код перестане діяти.
+   *[other] Залишилося { $tries } спроб, потім код перестане діяти.
+}
+error-code-dead = Цей код більше не діє: його 5 разів ввели неправильно. Скористайтеся посиланням із листа або попросіть новий.
+error-code-none = Для цієї адреси немає чинного коду, або його термін минув. Попросіть новий.
 
 ## Account
 account-title = Мій профіль
@@ -77,6 +91,8 @@ email-sign-in-welcome = Ласкаво просимо до { $newsroom }! Дяк
 email-sign-in-body = Скористайтеся цим посиланням, щоб увійти. Воно діє один раз, { $minutes } хвилин:
 email-sign-in-button = Увійти
 email-sign-in-ignore = Якщо ви цього не просили, просто проігноруйте лист: нічого не зміниться.
+email-sign-in-code = Читаєте на іншому пристрої? Введіть натомість цей код на сторінці входу (діє один раз, { $minutes } хвилин):
+email-sign-in-code-where = Ввести його можна тут:
 email-footer = { $newsroom } · надіслано через Patronage
 
 ## Errors
@@ -125,6 +141,9 @@ donate-name = Ваше ім’я (необов’язково)
 donate-anonymous = Анонімний внесок
 donate-cover-fee = Додати комісію за обробку картки, щоб редакція отримала всю суму
 donate-submit = Перейти до оплати
+donate-cover-fee-amount = Додати { $extra }, щоб увесь мій внесок { $amount } дійшов до редакції
+donation-what = Одноразовий внесок { $amount } для { $newsroom }
+donation-what-covered = Одноразовий внесок { $amount } для { $newsroom } і ще { $extra }, щоб уся сума дійшла до редакції
 demo-checkout-title = Оплата
 demo-checkout-what = За
 demo-checkout-amount = Сума
@@ -275,6 +294,9 @@ error-round-topic-busy = Одна з тем уже є в бюлетені інш
 email-topic-open-subject = Ваша пропозиція в бюлетені { $newsroom }
 email-topic-open-body = Гарна новина: за вашу пропозицію «{ $title }» уже можна голосувати.
 email-topic-open-link = Переглянути тему
+email-topic-approved-subject = Вашу пропозицію до { $newsroom } схвалено
+email-topic-approved-body = Добра новина: ми схвалили вашу пропозицію «{ $title }». Вона потрапить до одного з наступних голосувань, і тоді за неї можна буде голосувати.
+email-topic-approved-link = Переглянути тему
 email-topic-declined-subject = Про вашу пропозицію для { $newsroom }
 email-topic-declined-body = Дякуємо, що запропонували «{ $title }». Ми вирішили не брати цю тему; пояснення редактора:
 email-topic-declined-link = Переглянути тему
@@ -345,3 +367,26 @@ landing-vote-link = Переглянути бюлетень і проголос�
 landing-covered-title = Ви просили — ми написали
 landing-covered-read = Читати матеріал
 landing-covered-all = Усі матеріали, які замовили читачі
+email-patron-welcome-subject = Ласкаво просимо до патронів { $newsroom }
+email-patron-welcome-body = Дякуємо, що стали патроном { $newsroom }. Ваша підтримка тримає незалежну журналістику.
+email-patron-welcome-body-tier = Дякуємо, що стали патроном { $newsroom } ({ $tier }). Ваша підтримка тримає незалежну журналістику.
+email-patron-welcome-vote = Як патрон ви допомагаєте вирішувати, про що ми пишемо далі: пропонуйте теми й голосуйте.
+email-patron-welcome-vote-link = Подивитися, що зараз у голосуванні
+email-patron-welcome-account = Ваше членство, квитанції й дані — у вашому профілі:
+email-receipt-subject = Ваша квитанція від { $newsroom }
+email-receipt-intro = Дякуємо. Це квитанція про ваш платіж на користь { $newsroom }.
+email-receipt-amount = Сума
+email-receipt-date = Дата
+email-receipt-for = За що
+email-receipt-paid-to = Отримувач
+email-receipt-reference = Номер
+email-receipt-membership = Членство
+email-receipt-membership-month = Членство ({ $tier }), один місяць
+email-receipt-membership-year = Членство ({ $tier }), один рік
+email-receipt-donation = Одноразовий внесок
+email-receipt-account = Усі ваші платежі — у вашому профілі:
+email-membership-ended-subject = Ваше членство в { $newsroom } завершилося
+email-membership-ended-body = Ваше патронське членство в { $newsroom } завершилося. Дякуємо за час, коли ви підтримували нашу журналістику: це мало значення.
+email-membership-ended-body-tier = Ваше патронське членство в { $newsroom } ({ $tier }) завершилося. Дякуємо за час, коли ви підтримували нашу журналістику: це мало значення.
+email-membership-ended-free = Ваш профіль залишається відкритим як безкоштовне членство, і ми завжди раді вашому поверненню.
+email-membership-ended-back = Знову стати патроном

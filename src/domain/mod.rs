@@ -20,6 +20,7 @@ macro_rules! text_enum {
 
 pub mod billing;
 pub mod email;
+pub mod fees;
 pub mod ids;
 pub mod locale;
 pub mod login;
@@ -36,6 +37,7 @@ pub use billing::{
     SubscriptionStatus,
 };
 pub use email::{Email, EmailError};
+pub use fees::{CardFee, CardFees, CardFeesError};
 pub use ids::{MemberId, RoundId, StaffId, TierId, TopicId};
 pub use locale::Locale;
 pub use login::LoginPurpose;

@@ -123,6 +123,7 @@ impl From<BillingError> for AppError {
     fn from(e: BillingError) -> Self {
         match e {
             BillingError::Db(e) => StorageError::from(e).into(),
+            BillingError::Mail(e) => e.into(),
         }
     }
 }
@@ -149,6 +150,11 @@ impl From<MembershipError> for AppError {
         match e {
             MembershipError::RateLimited { retry_after_secs } => Self::RateLimited { retry_after_secs },
             MembershipError::InvalidLink => Self::InvalidLink,
+            // The sign-in page shows these beside the form; elsewhere they are a used-up link.
+            MembershipError::MalformedCode
+            | MembershipError::WrongCode { .. }
+            | MembershipError::CodeDead
+            | MembershipError::NoCode => Self::InvalidLink,
             MembershipError::NotFound => Self::NotFound,
             MembershipError::Gateway(e) => {
                 tracing::error!(error = %e, "payment provider call failed");

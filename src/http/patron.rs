@@ -301,6 +301,9 @@ struct DonationForm {
 struct PresetView {
     value: String,
     label: String,
+    /// The cover-the-fee label for this amount (for the small script that
+    /// updates it when another preset is picked).
+    cover_label: String,
 }
 
 fn donation_page(
@@ -314,14 +317,18 @@ fn donation_page(
         Currency::parse(&form.currency).ok().filter(|c| DONATION_CURRENCIES.contains(c)).unwrap_or(Currency::EUR);
     let presets: Vec<PresetView> = DONATION_PRESETS
         .iter()
-        .map(|p| PresetView {
-            value: p.to_string(),
-            label: Money::new(p * 10_i64.pow(currency.exponent()), currency).display(),
+        .map(|p| {
+            let gift = Money::new(p * 10_i64.pow(currency.exponent()), currency);
+            PresetView { value: p.to_string(), label: gift.display(), cover_label: cover_label_for(state, page, gift) }
         })
         .collect();
+    let label = cover_label(state, page, form, currency);
+    let generic_label = page.t(state, "donate-cover-fee");
     page.insert("currencies", &currencies)
         .insert("form_currency", &currency.code())
         .insert("presets", &presets)
+        .insert("cover_label", &label)
+        .insert("cover_label_generic", &generic_label)
         .insert("form_preset", &form.preset)
         .insert("form_amount", &form.amount)
         .insert("form_name", &form.name)
@@ -331,6 +338,27 @@ fn donation_page(
         .insert("max_amount", &checkout::DONATION_MAX_MAJOR)
         .insert("errors", &errors.0);
     page.render(state, "patron/donate.html")
+}
+
+/// "Add €0.45 so all of my €10.00 gift reaches the newsroom", for the amount
+/// chosen on the form (the preset, or a valid amount typed), computed here from
+/// the currency's card fee; the plain label when there is no amount yet.
+fn cover_label(state: &AppState, page: &PageContext, form: &DonationForm, currency: Currency) -> String {
+    let typed = if form.amount.trim().is_empty() { form.preset.as_str() } else { form.amount.as_str() };
+    match Money::parse_major(typed, currency) {
+        Ok(gift) => cover_label_for(state, page, gift),
+        Err(_) => page.t(state, "donate-cover-fee"),
+    }
+}
+
+fn cover_label_for(state: &AppState, page: &PageContext, gift: Money) -> String {
+    let extra = checkout::fee_cover(&state.ctx, gift).display();
+    let amount = gift.display();
+    state.ctx.views.i18n().t(
+        page.locale,
+        "donate-cover-fee-amount",
+        &[("extra", crate::i18n::Arg::Str(&extra)), ("amount", crate::i18n::Arg::Str(&amount))],
+    )
 }
 
 async fn show_donation_form(State(state): State<AppState>, mut page: PageContext) -> Result<Response, AppError> {
@@ -368,8 +396,8 @@ async fn submit_donation(
     };
     let donor = if anonymous { None } else { page.member.as_ref().map(|m| m.id) };
     let name = if anonymous { None } else { name };
-    match checkout::start_donation_checkout(&state.ctx, amount, donor, name.as_ref(), form.cover_fee == "yes", &ip)
-        .await
+    let cover_fee = form.cover_fee == "yes";
+    match checkout::start_donation_checkout(&state.ctx, amount, donor, name.as_ref(), cover_fee, page.locale, &ip).await
     {
         Ok(CheckoutStart::Redirect(url)) => Ok(Redirect::to(&url).into_response()),
         Ok(CheckoutStart::AlreadyPatron) => Ok(Redirect::to("/donate").into_response()),
@@ -412,7 +440,10 @@ async fn show_demo_checkout(
                 checkout::subscription_offer(&state.ctx, price_id).await?.ok_or(AppError::InvalidLink)?;
             format!("{} — {}", tier.name, price_label(&state, page.locale, checkout.amount(), price.interval))
         }
-        _ => page.t(&state, "donate-title"),
+        _ => {
+            let gift = Money::new(checkout.gift_minor.unwrap_or(checkout.amount_minor), checkout.currency);
+            checkout::donation_label(&state.ctx, page.locale, gift, checkout.amount())
+        }
     };
     page.insert("what", &what)
         .insert("amount", &checkout.amount().display())

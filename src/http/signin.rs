@@ -4,7 +4,7 @@ use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 
@@ -13,12 +13,14 @@ use super::extract::{ClientIp, FieldErrors, Form, PageContext, UserAgent};
 use super::session::{member_cookie, names};
 use super::state::AppState;
 use crate::domain::Email;
-use crate::services::{membership, sessions};
+use crate::services::membership::{self, MembershipError};
+use crate::services::sessions;
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/signin", get(show_sign_in_form).post(request_sign_in_link))
         .route("/signin/sent", get(show_link_sent))
+        .route("/signin/code", post(confirm_sign_in_code))
         .route("/signin/confirm", get(show_confirm).post(confirm_sign_in))
 }
 
@@ -56,8 +58,72 @@ async fn request_sign_in_link(
     Ok(Redirect::to("/signin/sent").into_response())
 }
 
-async fn show_link_sent(State(state): State<AppState>, page: PageContext) -> Result<Response, AppError> {
+async fn show_link_sent(State(state): State<AppState>, mut page: PageContext) -> Result<Response, AppError> {
+    link_sent_context(&mut page, "", &FieldErrors::default());
     Ok(page.render(&state, "auth/link_sent.html")?.into_response())
+}
+
+fn link_sent_context(page: &mut PageContext, email: &str, errors: &FieldErrors) {
+    page.insert("minutes", &(membership::SIGN_IN_LINK_TTL / crate::clock::MINUTE))
+        .insert("form_email", email)
+        .insert("errors", &errors.0);
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct CodeForm {
+    email: String,
+    code: String,
+}
+
+/// The code from the sign-in email, typed with the address (for readers whose
+/// mail app opens links in another browser). A refusal shows the form again
+/// with what went wrong, and nothing else changes.
+#[tracing::instrument(skip_all)]
+async fn confirm_sign_in_code(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    jar: CookieJar,
+    UserAgent(ua): UserAgent,
+    mut page: PageContext,
+    Form(form): Form<CodeForm>,
+) -> Result<Response, AppError> {
+    let mut errors = FieldErrors::default();
+    match Email::parse(&form.email) {
+        Err(e) => {
+            errors.add("email", page.t(&state, e.message_key()));
+        }
+        Ok(email) => match membership::confirm_sign_in_code(&state.ctx, &email, &form.code, &ip, ua.as_deref()).await {
+            Ok((cookie, _member)) => {
+                // Whatever session this browser had ends here, as with the link.
+                if let Some(old) = jar.get(names(&state).member) {
+                    sessions::end(&state.ctx, old.value()).await?;
+                }
+                let jar = jar.add(member_cookie(&state, cookie));
+                return Ok((jar, Redirect::to("/account")).into_response());
+            }
+            Err(MembershipError::MalformedCode) => {
+                errors.add("code", page.t(&state, "error-code-malformed"));
+            }
+            Err(MembershipError::WrongCode { tries_left }) => {
+                let message = state.ctx.views.i18n().t(
+                    page.locale,
+                    "error-code-wrong",
+                    &[("tries", crate::i18n::Arg::Num(tries_left as f64))],
+                );
+                errors.add("code", message);
+            }
+            Err(MembershipError::CodeDead) => {
+                errors.add("code", page.t(&state, "error-code-dead"));
+            }
+            Err(MembershipError::NoCode) => {
+                errors.add("code", page.t(&state, "error-code-none"));
+            }
+            Err(e) => return Err(e.into()),
+        },
+    };
+    link_sent_context(&mut page, &form.email, &errors);
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, page.render(&state, "auth/link_sent.html")?).into_response())
 }
 
 #[derive(Deserialize, Default)]

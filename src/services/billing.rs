@@ -3,7 +3,7 @@
 //! each member's standing from it. Every function runs inside the caller's
 //! transaction, so a subscription change, its ledger row and its MRR movement are
 //! stored together or not at all.
-use super::Context;
+use super::{Context, patron_mail};
 use crate::clock::{DAY, Micros};
 use crate::db::payments::{NewMrrMovement, NewPayment, PaymentRow};
 use crate::db::{self, Change, DbError, Tx};
@@ -16,6 +16,8 @@ use crate::domain::{
 pub enum BillingError {
     #[error(transparent)]
     Db(#[from] DbError),
+    #[error(transparent)]
+    Mail(#[from] super::outbox::OutboxError),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -110,7 +112,48 @@ pub async fn apply_subscription(
         db::payments::insert_mrr_movement(&mut **tx, &movement, now).await?;
         tracing::info!(member.id = %member_id, mrr.kind = kind.as_str(), mrr.delta = movement.delta_minor, "MRR movement");
     }
+    // The mail the change causes, in this transaction (once per event, by key).
+    let was_live = existing.as_ref().is_some_and(|s| !s.status.is_terminal());
+    let was_paid = existing.as_ref().is_some_and(|s| s.first_paid_at.is_some()) || mrr_before > 0;
+    if status == SubscriptionStatus::Active && !ever_paid {
+        let tier = db::tiers::find(&mut **tx, price.tier_id).await?.map(|t| t.name);
+        patron_mail::welcome(ctx, tx, member_id, tier, state.started_at.unwrap_or(now)).await?;
+    } else if status.is_terminal() && was_live && was_paid {
+        let others = db::subscriptions::list_for_member(&mut **tx, member_id).await?;
+        let still_patron =
+            others.iter().any(|s| s.id != row.id && !s.status.is_terminal() && s.status.counts_for_mrr());
+        if !still_patron {
+            let tier = db::tiers::find(&mut **tx, price.tier_id).await?.map(|t| t.name);
+            let ended_at = state.ended_at.or(state.canceled_at).unwrap_or(now);
+            patron_mail::ended(ctx, tx, member_id, &row.id, tier, ended_at).await?;
+        }
+    }
     Ok(Applied::Applied { member_id })
+}
+
+/// The ledger's description of a gift whose donor did not name themselves on
+/// the form: [`record_payment`] turns it into "Donation from <name>" when the
+/// gift came from a known member, or "Anonymous donation" when not.
+pub const DONATION: &str = "Donation";
+
+/// Names the donor of a gift in its ledger description, from the member it
+/// came from (both gateways pass the member who gave, when known).
+async fn describe_donation(tx: &mut Tx, payment: &mut NewPayment) -> Result<(), DbError> {
+    if payment.kind != PaymentKind::Donation || payment.description.as_deref().is_some_and(|d| d != DONATION) {
+        return Ok(());
+    }
+    let member = match payment.member_id {
+        Some(id) => db::members::find_by_id(&mut **tx, id).await?,
+        None => None,
+    };
+    payment.description = Some(match member {
+        Some(m) => match m.name.or(m.public_name) {
+            Some(name) => format!("Donation from {name}"),
+            None => "Donation from a member".to_string(),
+        },
+        None => "Anonymous donation".to_string(),
+    });
+    Ok(())
 }
 
 /// Records a ledger row once (true the first time). A paid subscription invoice
@@ -123,9 +166,15 @@ pub async fn record_payment(
 ) -> Result<bool, BillingError> {
     let now = ctx.clock.now();
     let mut payment = payment.clone();
+    let mut membership = None;
     if let Some(sub) = subscription_provider_id
         && let Some(row) = db::subscriptions::find_by_provider_id(&mut **tx, sub).await?
     {
+        let tier = match row.tier_id {
+            Some(id) => db::tiers::find(&mut **tx, id).await?.map(|t| t.name),
+            None => None,
+        };
+        membership = Some((tier, row.interval));
         payment.subscription_id = Some(row.id.clone());
         payment.member_id = payment.member_id.or(row.member_id);
         if payment.kind == PaymentKind::Subscription && payment.gross_minor > 0 {
@@ -135,7 +184,24 @@ pub async fn record_payment(
             }
         }
     }
-    Ok(db::payments::insert(&mut **tx, &payment, now).await?)
+    describe_donation(tx, &mut payment).await?;
+    let recorded = db::payments::insert(&mut **tx, &payment, now).await?;
+    if recorded && let Some(member) = payment.member_id {
+        let amount = crate::domain::Money::new(payment.gross_minor, payment.currency);
+        let membership = membership.filter(|_| payment.kind == PaymentKind::Subscription);
+        patron_mail::receipt(
+            ctx,
+            tx,
+            member,
+            payment.kind,
+            &payment.provider_id,
+            amount,
+            payment.occurred_at,
+            membership,
+        )
+        .await?;
+    }
+    Ok(recorded)
 }
 
 /// Grants the member with this address complimentary patron status for
@@ -158,6 +224,7 @@ pub async fn comp(ctx: &Context, actor: &super::audit::Actor, email: &Email, day
 /// with a simulated card fee on money coming in.
 #[allow(clippy::too_many_arguments)]
 pub fn simulated_payment(
+    fees: &crate::domain::CardFees,
     kind: PaymentKind,
     provider_id: String,
     member_id: Option<MemberId>,
@@ -167,7 +234,7 @@ pub fn simulated_payment(
     description: &str,
     at: Micros,
 ) -> NewPayment {
-    let fee = if amount.minor > 0 { crate::payments::demo::simulated_fee(amount) } else { 0 };
+    let fee = fees.fee(amount);
     NewPayment {
         kind,
         provider_id,

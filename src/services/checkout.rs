@@ -13,7 +13,7 @@ use crate::domain::{
     SubscriptionStatus, Tier, TierPrice,
 };
 use crate::payments::Payments;
-use crate::payments::demo::{CheckoutKind, DemoCheckout, simulated_fee};
+use crate::payments::demo::{CheckoutKind, DemoCheckout};
 use crate::payments::stripe::{GatewayError, StripeGateway};
 
 pub const CHECKOUT_PER_IP: Limit = Limit { name: "checkout-ip", max: 30, window: 15 * MINUTE };
@@ -158,13 +158,39 @@ pub async fn start_patron_checkout(
     Ok(CheckoutStart::Redirect(demo_url(ctx, &checkout)))
 }
 
-/// Starts a one-time donation checkout.
+/// What a donor who covers the card fee adds to `gift` so that all of it
+/// reaches the newsroom (CARD_FEES for its currency).
+pub fn fee_cover(ctx: &Context, gift: Money) -> Money {
+    let total = ctx.card_fees.covering(gift);
+    Money::new(total.minor - gift.minor, gift.currency)
+}
+
+/// What a donation checkout is for, in the donor's words: "A one-time gift of
+/// €10.00 to <newsroom>" (plus the covered fee when there is one).
+pub fn donation_label(ctx: &Context, locale: Locale, gift: Money, total: Money) -> String {
+    use crate::i18n::Arg;
+    let (amount, extra) = (gift.display(), Money::new(total.minor - gift.minor, total.currency).display());
+    let newsroom = ctx.newsroom_name.as_str();
+    let mut args = vec![("amount", Arg::Str(&amount)), ("newsroom", Arg::Str(newsroom))];
+    let key = if total.minor > gift.minor {
+        args.push(("extra", Arg::Str(&extra)));
+        "donation-what-covered"
+    } else {
+        "donation-what"
+    };
+    ctx.views.i18n().t(locale, key, &args)
+}
+
+/// Starts a one-time donation checkout. With `cover_fee` the charge is the
+/// gift grossed up by the currency's card fee, so the newsroom nets the gift.
+#[allow(clippy::too_many_arguments)]
 pub async fn start_donation_checkout(
     ctx: &Context,
     amount: Money,
     donor: Option<MemberId>,
     donor_name: Option<&PersonName>,
     cover_fee: bool,
+    locale: Locale,
     ip: &str,
 ) -> Result<CheckoutStart, CheckoutError> {
     rate_limit::check(ctx, &[(CHECKOUT_PER_IP, ip)]).await?;
@@ -172,13 +198,13 @@ pub async fn start_donation_checkout(
     if amount.minor < DONATION_MIN_MAJOR * unit || amount.minor > DONATION_MAX_MAJOR * unit {
         return Err(CheckoutError::AmountOutOfRange);
     }
-    let total = if cover_fee { Money::new(amount.minor + simulated_fee(amount), amount.currency) } else { amount };
+    let total = if cover_fee { ctx.card_fees.covering(amount) } else { amount };
     if let Payments::Stripe { gateway, .. } = &ctx.payments {
         let customer = match donor {
             Some(member) => db::members::customer_id(ctx.db.read(), member).await?,
             None => None,
         };
-        let description = format!("One-time gift to {}", ctx.newsroom_name);
+        let description = donation_label(ctx, locale, amount, total);
         let url = gateway
             .donation_checkout(
                 &uuid::Uuid::now_v7().to_string(),
@@ -196,6 +222,7 @@ pub async fn start_donation_checkout(
     checkout.member_id = donor.map(|m| m.to_string());
     checkout.donor_name = donor_name.map(|n| n.to_string());
     checkout.cover_fee = cover_fee;
+    checkout.gift_minor = Some(amount.minor);
     Ok(CheckoutStart::Redirect(demo_url(ctx, &checkout)))
 }
 
@@ -370,9 +397,11 @@ pub async fn complete_demo_checkout(
             }
             if !succeeded {
                 tx.commit().await.map_err(DbError::from)?;
+                ctx.mail_wakeup.notify_one();
                 return Ok(DemoResult::Failed);
             }
             let payment = demo_payment(
+                ctx,
                 PaymentKind::Subscription,
                 format!("demo_in_{}", checkout.nonce),
                 Some(member_id),
@@ -393,11 +422,14 @@ pub async fn complete_demo_checkout(
             if outcome == DemoOutcome::Fail {
                 return Ok(DemoResult::Failed);
             }
+            // The donor named themselves on the form, or gave as the signed-in
+            // member (then `record_payment` names them from their record).
             let description = match &checkout.donor_name {
                 Some(name) => format!("Donation from {name}"),
-                None => "Anonymous donation".to_string(),
+                None => billing::DONATION.to_string(),
             };
             let payment = demo_payment(
+                ctx,
                 PaymentKind::Donation,
                 format!("demo_ch_{}", checkout.nonce),
                 member_id,
@@ -411,11 +443,15 @@ pub async fn complete_demo_checkout(
         }
     };
     tx.commit().await.map_err(DbError::from)?;
+    // Receipts and the welcome were enqueued with the payment.
+    ctx.mail_wakeup.notify_one();
     Ok(result)
 }
 
 /// A demo ledger row with a simulated card fee.
+#[allow(clippy::too_many_arguments)]
 fn demo_payment(
+    ctx: &Context,
     kind: PaymentKind,
     provider_id: String,
     member_id: Option<MemberId>,
@@ -425,7 +461,7 @@ fn demo_payment(
     now: crate::clock::Micros,
 ) -> NewPayment {
     let charge = Some(format!("demo_ch_{}", checkout.nonce));
-    billing::simulated_payment(kind, provider_id, member_id, None, amount, charge, description, now)
+    billing::simulated_payment(&ctx.card_fees, kind, provider_id, member_id, None, amount, charge, description, now)
 }
 
 fn period(interval: Interval) -> crate::clock::Micros {
@@ -467,5 +503,7 @@ pub async fn demo_portal_action(ctx: &Context, member_id: MemberId, action: Port
     let mut tx = ctx.db.transaction().await?;
     billing::apply_subscription(ctx, &mut tx, &state).await?;
     tx.commit().await.map_err(DbError::from)?;
+    // "Your membership ended", when it did.
+    ctx.mail_wakeup.notify_one();
     Ok(())
 }

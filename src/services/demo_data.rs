@@ -594,6 +594,7 @@ impl Sim<'_> {
         let provider_id = format!("demo_{}_{}", kind.as_str(), uuid::Uuid::now_v7().simple());
         let at = at.min(self.now);
         let p = super::billing::simulated_payment(
+            &self.ctx.card_fees,
             kind,
             provider_id.clone(),
             member,
@@ -605,7 +606,6 @@ impl Sim<'_> {
         );
         db::payments::insert(&mut **tx, &p, at).await?;
         self.report.ledger_rows += 1;
-        let _ = self.ctx;
         Ok(provider_id)
     }
 }

@@ -9,10 +9,17 @@ use crate::clock::{MINUTE, Micros, format_rfc3339};
 use crate::db::sessions::Owner;
 use crate::db::{self, Change, DbError};
 use crate::domain::{Email, Locale, LoginPurpose, Member, MemberId, PersonName};
-use crate::tokens::{hash_token, is_well_formed, new_token};
+use crate::tokens::{constant_time_eq, hash_token, is_well_formed, new_code, new_token, normalise_code};
 
 /// OWASP ASVS 5.0 (6.5.5): out-of-band sign-in links live at most 10 minutes.
 pub const SIGN_IN_LINK_TTL: Micros = 10 * MINUTE;
+/// Tries at a sign-in code, right or wrong; the fifth wrong one kills it.
+pub const SIGN_IN_CODE_ATTEMPTS: i64 = 5;
+/// What a stand-in sign-in's code is compared with (never matches: not hex).
+const NO_CODE: &str = "----------------------------------------------------------------";
+/// Code entries per client address, like the other sign-in limits.
+pub const SIGN_IN_CODE_PER_IP: rate_limit::Limit =
+    rate_limit::Limit { name: "sign-in-code-ip", max: 30, window: 15 * MINUTE };
 
 #[derive(Debug, thiserror::Error)]
 pub enum MembershipError {
@@ -20,6 +27,14 @@ pub enum MembershipError {
     RateLimited { retry_after_secs: i64 },
     #[error("this sign-in link is invalid, used or expired")]
     InvalidLink,
+    #[error("enter the 6-digit code from the email")]
+    MalformedCode,
+    #[error("that code is not right; {tries_left} tries left")]
+    WrongCode { tries_left: i64 },
+    #[error("the code was entered wrongly too many times")]
+    CodeDead,
+    #[error("no sign-in code is waiting for this address, or it expired")]
+    NoCode,
     #[error("member not found")]
     NotFound,
     #[error("the payment provider could not cancel the subscription: {0}")]
@@ -44,6 +59,9 @@ impl From<RateLimitError> for MembershipError {
 #[derive(Serialize)]
 struct SignInEmail<'a> {
     link: String,
+    /// Shown as "123 456".
+    code: String,
+    code_url: String,
     name: Option<&'a str>,
     new_member: bool,
     minutes: i64,
@@ -82,6 +100,19 @@ pub async fn request_sign_in(ctx: &Context, email: &Email, ip: &str) -> Result<(
     rate_limit::check(ctx, &[(SIGN_IN_PER_EMAIL, email.as_str()), (SIGN_IN_PER_IP, ip)]).await?;
     let mut tx = ctx.db.transaction().await?;
     let Some(member) = db::members::find_by_email(&mut *tx, email).await? else {
+        // A stand-in sign-in with no code, so a code entered for this address
+        // is refused, counted and killed exactly as for a member's.
+        let now = ctx.clock.now();
+        let stand_in = db::login_tokens::NewSignIn {
+            token_hash: &hash_token(&new_token()),
+            member_id: None,
+            email_hash: &email_hash(ctx, email),
+            code_hash: None,
+            now,
+            expires_at: now + SIGN_IN_LINK_TTL,
+        };
+        db::login_tokens::replace_sign_in(&mut tx, &stand_in).await?;
+        tx.commit().await.map_err(DbError::from)?;
         return Ok(());
     };
     send_sign_in_link(ctx, &mut tx, &member, false).await?;
@@ -98,27 +129,90 @@ pub(crate) async fn send_sign_in_link(
 ) -> Result<(), MembershipError> {
     let Some(email) = &member.email else { return Err(MembershipError::NotFound) };
     let now = ctx.clock.now();
-    // A newer link replaces every older one.
-    db::login_tokens::supersede(&mut **tx, LoginPurpose::MemberSignIn, Some(member.id), None, now).await?;
     let token = new_token();
-    db::login_tokens::insert(
-        &mut **tx,
-        &hash_token(&token),
-        LoginPurpose::MemberSignIn,
-        Some(member.id),
-        None,
+    let token_hash = hash_token(&token);
+    let code = new_code();
+    // A newer email replaces every older link and code.
+    let new = db::login_tokens::NewSignIn {
+        token_hash: &token_hash,
+        member_id: Some(member.id),
+        email_hash: &email_hash(ctx, email),
+        code_hash: Some(&code_hash(ctx, &token_hash, &code)),
         now,
-        now + SIGN_IN_LINK_TTL,
-    )
-    .await?;
+        expires_at: now + SIGN_IN_LINK_TTL,
+    };
+    db::login_tokens::replace_sign_in(tx, &new).await?;
     let data = SignInEmail {
         link: ctx.url(&format!("/signin/confirm?token={token}")),
+        code: format!("{} {}", &code[..3], &code[3..]),
+        code_url: ctx.url("/signin/sent"),
         name: member.name.as_deref(),
         new_member,
         minutes: SIGN_IN_LINK_TTL / MINUTE,
     };
     outbox::enqueue(ctx, tx, "sign_in", member.locale, email.as_str(), &data, None).await?;
     Ok(())
+}
+
+/// The keyed hash a sign-in is found by when its code is entered with the address.
+fn email_hash(ctx: &Context, email: &Email) -> String {
+    ctx.keys.keyed_hash("sign-in-email", &email.as_str().to_lowercase())
+}
+
+/// What is stored of a code: keyed (a thief of the database cannot try the
+/// million codes without SECRET_KEY) and bound to its sign-in row.
+fn code_hash(ctx: &Context, token_hash: &str, code: &str) -> String {
+    ctx.keys.keyed_hash("sign-in-code", &format!("{token_hash}:{code}"))
+}
+
+/// Signs in with the code from the sign-in email, typed with the address it
+/// went to. Every try is counted before the comparison (constant time); the
+/// fifth wrong one kills the code (the link still works), the right one uses
+/// up the sign-in, link included. An address of no member answers the same.
+#[tracing::instrument(skip_all)]
+pub async fn confirm_sign_in_code(
+    ctx: &Context,
+    email: &Email,
+    code: &str,
+    ip: &str,
+    user_agent: Option<&str>,
+) -> Result<(String, Member), MembershipError> {
+    rate_limit::check(ctx, &[(SIGN_IN_CODE_PER_IP, ip)]).await?;
+    let code = normalise_code(code).ok_or(MembershipError::MalformedCode)?;
+    let now = ctx.clock.now();
+    let mut tx = ctx.db.transaction().await?;
+    let attempt =
+        match db::login_tokens::claim_code_attempt(&mut tx, &email_hash(ctx, email), SIGN_IN_CODE_ATTEMPTS, now).await?
+        {
+            Ok(attempt) => attempt,
+            Err(db::login_tokens::NoAttempt::Exhausted) => return Err(MembershipError::CodeDead),
+            Err(db::login_tokens::NoAttempt::NoneLive) => return Err(MembershipError::NoCode),
+        };
+    let expected = code_hash(ctx, &attempt.token_hash, &code);
+    // A stand-in row has no code: compare with one of the same length, so the
+    // answer takes as long as for a member's.
+    let stored = attempt.code_hash.as_deref().unwrap_or(NO_CODE);
+    let right = constant_time_eq(expected.as_bytes(), stored.as_bytes());
+    let member = match (right, attempt.member_id) {
+        (true, Some(member_id)) => {
+            db::members::find_by_id(&mut *tx, member_id).await?.filter(|m| m.deleted_at.is_none())
+        }
+        _ => None,
+    };
+    let Some(member) = member else {
+        // The try stays counted.
+        tx.commit().await.map_err(DbError::from)?;
+        let tries_left = SIGN_IN_CODE_ATTEMPTS - attempt.attempts;
+        return Err(if tries_left > 0 { MembershipError::WrongCode { tries_left } } else { MembershipError::CodeDead });
+    };
+    if !db::login_tokens::consume_by_id(&mut *tx, &attempt.id, now).await? {
+        return Err(MembershipError::NoCode);
+    }
+    db::members::touch_sign_in(&mut *tx, member.id, now).await?;
+    let cookie = sessions::create(ctx, &mut tx, Owner::Member(member.id), user_agent).await?;
+    tx.commit().await.map_err(DbError::from)?;
+    tracing::info!(member.id = %member.id, "member signed in with a code");
+    Ok((cookie, member))
 }
 
 /// Whether a sign-in link is still good, without using it up.

@@ -11,6 +11,7 @@ pub mod dunning;
 pub mod health;
 pub mod membership;
 pub mod outbox;
+pub mod patron_mail;
 pub mod rate_limit;
 pub mod reports;
 pub mod sessions;
@@ -46,6 +47,8 @@ pub struct Context {
     pub payments: Payments,
     /// How long a patron whose renewal failed keeps access.
     pub past_due_grace: crate::clock::Micros,
+    /// Card fees per currency (CARD_FEES): covering the fee, and demo payments' fees.
+    pub card_fees: Arc<crate::domain::CardFees>,
     pub caches: Arc<cache::Caches>,
     /// Votes waiting to be cast in the next batch.
     pub votes: Arc<voting::batching::VoteQueue>,

@@ -50,6 +50,7 @@ async fn changing_a_price_archives_the_old_one_and_subscribers_keep_it() {
         .send()
         .await
         .assert_status(303);
+    assert_eq!(app.deliver_mail().await.len(), 2, "the welcome and the receipt");
 
     // A visitor's landing page is served from memory now; the edit below must still show at once.
     app.new_browser().get("/").send().await.assert_contains("€6.00 a month");

@@ -20,7 +20,10 @@ async fn pay(browser: &TestClient, start: &TestResponse, outcome: &str) -> TestR
 async fn become_patron(app: &TestApp, browser: &TestClient, email: &str, slug: &str, interval: &str) -> TestResponse {
     let price = app.price_id(slug, interval, "eur").await;
     let start = browser.post_form("/patron", &[("price", &price), ("email", email), ("name", "Pat Ron")]).send().await;
-    pay(browser, &start, "succeed").await
+    let paid = pay(browser, &start, "succeed").await;
+    // The welcome and the receipt (tests of them read them in `patron_mail`).
+    app.deliver_mail().await;
+    paid
 }
 
 #[tokio::test]
@@ -167,6 +170,11 @@ async fn submitting_the_same_checkout_twice_records_one_payment() {
     assert_eq!(app.count("select count(*) from subscriptions").await, 1);
     assert_eq!(app.count("select count(*) from mrr_movements").await, 1);
     assert_eq!(app.count("select count(*) from sessions").await, 1, "signed in once");
+    // One welcome and one receipt, however often the checkout is submitted.
+    let mail = app.deliver_mail().await;
+    let mut subjects: Vec<String> = mail.iter().filter_map(|m| m.subject()).collect();
+    subjects.sort();
+    assert_eq!(subjects, vec!["Welcome, patron of The Test Gazette", "Your receipt from The Test Gazette"]);
 }
 
 #[tokio::test]
@@ -250,6 +258,9 @@ async fn pay_what_you_want_above_the_minimum() {
     let (amount,): (i64,) =
         sqlx::query_as("select amount_minor from subscriptions").fetch_one(app.db().read()).await.expect("sub");
     assert_eq!(amount, 450);
+    let mail = app.deliver_mail().await;
+    let receipt = mail.iter().find(|m| m.subject().is_some_and(|s| s.contains("receipt"))).expect("a receipt");
+    assert!(receipt.text_body().contains("Amount: €4.50"), "{}", receipt.text_body());
 }
 
 #[tokio::test]
@@ -333,6 +344,11 @@ async fn demo_portal_cancels_at_period_end_resumes_and_cancels_with_churn() {
         .assert_not_contains("Manage billing")
         .assert_not_contains("Renews on")
         .assert_not_contains("ends on");
+    // Ended for good: told once, and invited back.
+    let mail = app.deliver_mail().await;
+    assert_eq!(mail.len(), 1);
+    assert_eq!(mail[0].subject().as_deref(), Some("Your membership of The Test Gazette has ended"));
+    assert!(mail[0].text_body().contains(&format!("{}/patron", app.base_url)));
     let (kind, delta): (String, i64) =
         sqlx::query_as("select kind, delta_minor from mrr_movements order by created_at desc, id desc limit 1")
             .fetch_one(app.db().read())
@@ -350,6 +366,9 @@ async fn demo_portal_cancels_at_period_end_resumes_and_cancels_with_churn() {
         .await
         .expect("movement");
     assert_eq!(kind, "reactivation");
+    // Back again: a receipt, but no second welcome.
+    let subjects: Vec<String> = app.deliver_mail().await.iter().filter_map(|m| m.subject()).collect();
+    assert_eq!(subjects, vec!["Your receipt from The Test Gazette"]);
 }
 
 #[tokio::test]
@@ -418,4 +437,13 @@ async fn a_signed_in_members_donation_shows_in_their_payment_history() {
         .assert_contains("Donation")
         .assert_contains("€25.00")
         .assert_contains("Free member");
+    // A receipt for the gift, and the ledger knows who gave it.
+    let mail = app.deliver_mail().await;
+    assert_eq!(mail.len(), 1);
+    let text = mail[0].text_body();
+    assert!(text.contains("Amount: €25.00") && text.contains("For: A one-time gift"), "{text}");
+    assert!(text.contains("Paid to: The Test Gazette"), "{text}");
+    let (description,): (Option<String>,) =
+        sqlx::query_as("select description from payments").fetch_one(app.db().read()).await.expect("row");
+    assert_eq!(description.as_deref(), Some("Donation from a member"));
 }

@@ -24,6 +24,7 @@ async fn demo_newsroom() -> (TestApp, String, Vec<(&'static str, String)>) {
         ("landing", "/".to_string()),
         ("join", "/join".to_string()),
         ("sign-in", "/signin".to_string()),
+        ("sign-in-sent", "/signin/sent".to_string()),
         ("patron", "/patron".to_string()),
         ("donate", "/donate".to_string()),
         ("topics", "/topics".to_string()),

@@ -330,3 +330,204 @@ async fn a_members_last_seen_time_is_written_at_most_once_an_hour() {
     app.client.get("/account").send().await.assert_status(200);
     assert!(last_seen().await >= signed_in_at + 60 * MINUTE, "written once the hour is up");
 }
+
+/// The 6-digit code a sign-in email carries beside its link ("123 456").
+fn code_in(mail: &crate::helpers::smtp_sink::ReceivedMail) -> String {
+    let text = mail.text_body();
+    let line = text
+        .lines()
+        .map(str::trim)
+        .find(|l| l.len() == 7 && l.as_bytes()[3] == b' ' && l.replace(' ', "").bytes().all(|b| b.is_ascii_digit()))
+        .unwrap_or_else(|| panic!("a code in the email:\n{text}"));
+    assert!(mail.html_body().is_some_and(|h| h.contains(line)), "the html part shows it too");
+    line.to_string()
+}
+
+fn wrong_code(right: &str) -> String {
+    let digits: String = right.chars().filter(char::is_ascii_digit).collect();
+    let n: u32 = digits.parse().expect("digits");
+    format!("{:06}", (n + 1) % 1_000_000)
+}
+
+#[tokio::test]
+async fn the_right_code_signs_in_once_and_ends_the_link_too() {
+    let app = TestApp::spawn().await;
+    app.post_join(&app.new_browser(), "coder@example.org", "Coder").await.assert_status(303);
+    let mail = app.deliver_mail().await;
+    let code = code_in(&mail[0]);
+    let link = mail[0].first_link_containing("/signin/confirm").expect("a link too");
+    assert!(mail[0].text_body().contains(&format!("{}/signin/sent", app.base_url)), "says where to enter it");
+
+    // The "check your inbox" page has the form for it.
+    let phone = app.new_browser();
+    phone
+        .get("/signin/sent")
+        .send()
+        .await
+        .assert_status(200)
+        .assert_contains("action=\"/signin/code\"")
+        .assert_contains("autocomplete=\"one-time-code\"")
+        .assert_contains("for 10 minutes");
+    let r = phone.post_form("/signin/code", &[("email", "Coder@Example.org"), ("code", &code)]).send().await;
+    r.assert_status(303);
+    assert_eq!(r.location().as_deref(), Some("/account"));
+    phone.get("/account").send().await.assert_status(200).assert_contains("coder@example.org");
+
+    // Used once: neither the code nor the link works again.
+    let other = app.new_browser();
+    other
+        .post_form("/signin/code", &[("email", "coder@example.org"), ("code", &code)])
+        .send()
+        .await
+        .assert_status(422)
+        .assert_contains("no code waiting for this address");
+    other.get(&link).send().await.assert_status(410);
+    other.post_form("/signin/confirm", &[("token", &token_of(&link))]).send().await.assert_status(410);
+    assert!(other.cookie("patronage_session").is_none());
+    assert_eq!(app.count("select count(*) from sessions").await, 1);
+}
+
+#[tokio::test]
+async fn five_wrong_codes_kill_the_code_and_say_so_but_the_link_still_works() {
+    let app = TestApp::spawn().await;
+    app.post_join(&app.client, "guessed@example.org", "").await.assert_status(303);
+    let mail = app.deliver_mail().await;
+    let (code, link) = (code_in(&mail[0]), mail[0].first_link_containing("/signin/confirm").expect("link"));
+    let wrong = wrong_code(&code);
+    let attacker = app.new_browser();
+    for left in ["4 more tries", "3 more tries", "2 more tries", "One more try"] {
+        attacker
+            .post_form("/signin/code", &[("email", "guessed@example.org"), ("code", &wrong)])
+            .send()
+            .await
+            .assert_status(422)
+            .assert_contains(left);
+    }
+    attacker
+        .post_form("/signin/code", &[("email", "guessed@example.org"), ("code", &wrong)])
+        .send()
+        .await
+        .assert_status(422)
+        .assert_contains("entered wrongly 5 times");
+    // Dead: even the right code is refused now, and says why.
+    attacker
+        .post_form("/signin/code", &[("email", "guessed@example.org"), ("code", &code)])
+        .send()
+        .await
+        .assert_status(422)
+        .assert_contains("entered wrongly 5 times");
+    assert_eq!(app.count("select count(*) from sessions").await, 0);
+    // The link in the email still works on its own.
+    app.client.post_form("/signin/confirm", &[("token", &token_of(&link))]).send().await.assert_status(303);
+    assert_eq!(app.count("select count(*) from sessions").await, 1);
+}
+
+#[tokio::test]
+async fn an_expired_code_is_refused() {
+    let app = TestApp::spawn().await;
+    app.post_join(&app.client, "slow.coder@example.org", "").await;
+    let code = code_in(&app.deliver_mail().await[0]);
+    app.advance_clock(10 * MINUTE + 1);
+    app.client
+        .post_form("/signin/code", &[("email", "slow.coder@example.org"), ("code", &code)])
+        .send()
+        .await
+        .assert_status(422)
+        .assert_contains("or it expired");
+    assert_eq!(app.count("select count(*) from sessions").await, 0);
+}
+
+#[tokio::test]
+async fn using_the_link_ends_the_code_and_a_newer_email_replaces_both() {
+    let app = TestApp::spawn().await;
+    app.post_join(&app.client, "linker@example.org", "").await;
+    let first = app.deliver_mail().await;
+    app.client.post_form("/signin", &[("email", "linker@example.org")]).send().await.assert_status(303);
+    let second = app.deliver_mail().await;
+    // The older email's code is replaced by the newer one's.
+    app.client
+        .post_form("/signin/code", &[("email", "linker@example.org"), ("code", &code_in(&first[0]))])
+        .send()
+        .await
+        .assert_status(422);
+    let link = second[0].first_link_containing("/signin/confirm").expect("link");
+    app.client.post_form("/signin/confirm", &[("token", &token_of(&link))]).send().await.assert_status(303);
+    app.new_browser()
+        .post_form("/signin/code", &[("email", "linker@example.org"), ("code", &code_in(&second[0]))])
+        .send()
+        .await
+        .assert_status(422)
+        .assert_contains("no code waiting");
+    assert_eq!(app.count("select count(*) from sessions").await, 1);
+}
+
+#[tokio::test]
+async fn codes_for_an_unknown_address_answer_exactly_as_for_a_member() {
+    let app = TestApp::spawn().await;
+    app.post_join(&app.new_browser(), "real@example.org", "").await;
+    app.deliver_mail().await;
+    app.client.post_form("/signin", &[("email", "real@example.org")]).send().await.assert_status(303);
+    app.client.post_form("/signin", &[("email", "ghost@example.org")]).send().await.assert_status(303);
+    let code = code_in(&app.deliver_mail().await[0]);
+    let wrong = wrong_code(&code);
+    for _ in 0..6 {
+        let real =
+            app.client.post_form("/signin/code", &[("email", "real@example.org"), ("code", &wrong)]).send().await;
+        let ghost =
+            app.client.post_form("/signin/code", &[("email", "ghost@example.org"), ("code", &wrong)]).send().await;
+        assert_eq!(real.status, ghost.status);
+        assert_eq!(real.body.replace("real@", "ghost@"), ghost.body, "the same answer for both");
+    }
+    // Never asked for: the same as expired.
+    let never = app.client.post_form("/signin/code", &[("email", "never@example.org"), ("code", &wrong)]).send().await;
+    never.assert_status(422).assert_contains("no code waiting");
+    assert_eq!(app.count("select count(*) from sessions").await, 0);
+    assert_eq!(app.member_count().await, 1, "no member made for the unknown address");
+}
+
+#[tokio::test]
+async fn a_malformed_code_or_address_is_refused_without_using_a_try() {
+    let app = TestApp::spawn().await;
+    app.post_join(&app.client, "typo@example.org", "").await;
+    let code = code_in(&app.deliver_mail().await[0]);
+    for bad in ["", "12345", "1234567", "abcdef", "' or 1=1 --"] {
+        app.client
+            .post_form("/signin/code", &[("email", "typo@example.org"), ("code", bad)])
+            .send()
+            .await
+            .assert_status(422)
+            .assert_contains("Enter the 6-digit code");
+    }
+    app.client
+        .post_form("/signin/code", &[("email", "not-an-address"), ("code", &code)])
+        .send()
+        .await
+        .assert_status(422)
+        .assert_contains("Enter an email address like");
+    let (attempts,): (i64,) = sqlx::query_as("select code_attempts from login_tokens where used_at is null")
+        .fetch_one(app.db().read())
+        .await
+        .expect("the sign-in");
+    assert_eq!(attempts, 0);
+    // Typed with a space, as the email shows it, or without.
+    let r = app.client.post_form("/signin/code", &[("email", "typo@example.org"), ("code", &code)]).send().await;
+    r.assert_status(303);
+}
+
+#[tokio::test]
+async fn code_entries_are_rate_limited_per_ip() {
+    let app = TestApp::spawn().await;
+    app.start_a_fresh_window(patronage::services::membership::SIGN_IN_CODE_PER_IP);
+    for i in 0..30 {
+        app.client
+            .post_form("/signin/code", &[("email", &format!("p{i}@example.org")), ("code", "000000")])
+            .send()
+            .await
+            .assert_status(422);
+    }
+    app.client
+        .post_form("/signin/code", &[("email", "p99@example.org"), ("code", "000000")])
+        .send()
+        .await
+        .assert_status(429);
+}

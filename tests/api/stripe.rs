@@ -647,6 +647,10 @@ async fn failed_renewals_go_past_due_then_lapsed_and_paying_again_reactivates() 
     app.client.get("/account").send().await.assert_contains("Lapsed patron");
     stripe_updates_subscription(&app, "sub_inv", |s| s["status"] = json!("canceled")).await;
     stripe_updates_subscription(&app, "sub_inv", |s| s["status"] = json!("active")).await;
+    // Ended for good: the patron is told once, and invited back.
+    let mail = app.deliver_mail().await;
+    assert_eq!(mail.len(), 1, "{mail:?}");
+    assert!(mail[0].subject().is_some_and(|s| s.contains("has ended")), "{:?}", mail[0].subject());
     // A canceled subscription stays canceled; coming back is a new subscription.
     let mock = app.stripe();
     let mut again = mock.get("sub_inv").expect("sub");

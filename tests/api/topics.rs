@@ -51,7 +51,10 @@ async fn a_suggestion_waits_for_moderation_and_its_author_hears_once_when_approv
     let to_reader = mail_to(&mail, "reader@example.org");
     assert_eq!(to_reader.len(), 1, "{mail:?}");
     assert!(to_reader[0].text_body().contains("Who owns the empty shops?"));
-    assert!(to_reader[0].subject().unwrap_or_default().contains("on the ballot"));
+    // On no round yet: approved, not "open for votes".
+    assert_eq!(to_reader[0].subject().as_deref(), Some("Your suggestion to The Test Gazette was approved"));
+    assert!(to_reader[0].text_body().contains("on an upcoming ballot"), "{}", to_reader[0].text_body());
+    assert!(!to_reader[0].text_body().contains("open for votes"));
     app.new_browser()
         .get(&format!("/topics/{topic}"))
         .send()

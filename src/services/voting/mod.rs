@@ -48,6 +48,7 @@ impl From<BillingError> for VotingError {
     fn from(e: BillingError) -> Self {
         match e {
             BillingError::Db(e) => Self::Db(e),
+            BillingError::Mail(e) => Self::Outbox(e),
         }
     }
 }

@@ -128,7 +128,18 @@ pub async fn decide(ctx: &Context, actor: &Actor, id: TopicId, decision: Decisio
                 && let Some(member) = db::members::find_by_id(&mut *tx, suggester).await?
                 && let Some(email) = &member.email
             {
-                let template = format!("topic_{}", to.as_str());
+                // "Open for votes" only when it is on a round taking votes now;
+                // otherwise it is approved and waits for an upcoming ballot.
+                let on_open_round = match (&decision, db::rounds::unclosed_round_of(&mut *tx, id).await?) {
+                    (Decision::Approve { .. }, Some(round)) => db::rounds::find(&mut *tx, round)
+                        .await?
+                        .is_some_and(|r| r.phase(now) == crate::domain::RoundPhase::Open),
+                    _ => false,
+                };
+                let template = match &decision {
+                    Decision::Approve { .. } if !on_open_round => "topic_approved".to_string(),
+                    _ => format!("topic_{}", to.as_str()),
+                };
                 let key = format!("topic-{}:{id}", to.as_str());
                 sent += usize::from(
                     outbox::enqueue(ctx, &mut tx, &template, member.locale, email.as_str(), &mail, Some(key)).await?,

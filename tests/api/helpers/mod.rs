@@ -40,6 +40,7 @@ pub struct TestAppBuilder {
     stripe: bool,
     serve_limits: Option<patronage::server::Limits>,
     job_poll: Option<Duration>,
+    card_fees: Option<String>,
 }
 
 pub struct TestApp {
@@ -91,6 +92,12 @@ impl TestAppBuilder {
         self
     }
 
+    /// CARD_FEES, e.g. `eur=1.5%+0.25,jpy=3.6%`.
+    pub fn card_fees(mut self, fees: &str) -> Self {
+        self.card_fees = Some(fees.to_string());
+        self
+    }
+
     pub fn public_url(mut self, url: &str) -> Self {
         self.public_url = Some(url.to_string());
         self
@@ -121,6 +128,7 @@ impl TestAppBuilder {
             past_due_grace_days: 14,
             header_read_timeout_ms: 10_000,
             max_connections_per_client: 256,
+            card_fees: self.card_fees.unwrap_or_default(),
         };
         let mut config = Config::from_settings(settings).expect("the test configuration is valid");
         config.run_jobs = self.run_jobs;
@@ -167,6 +175,7 @@ impl TestApp {
             stripe: false,
             serve_limits: None,
             job_poll: None,
+            card_fees: None,
         }
     }
 

@@ -21,6 +21,8 @@ pub async fn demo_patron(app: &TestApp, email: &str, slug: &str) -> TestClient {
     let price = app.price_id(slug, "month", "eur").await;
     let start = browser.post_form("/patron", &[("price", &price), ("email", email), ("name", "")]).send().await;
     pay_demo(&browser, &start, "succeed").await.assert_status(303);
+    // The welcome and the receipt go out.
+    app.deliver_mail().await;
     browser
 }
 
