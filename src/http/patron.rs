@@ -319,7 +319,11 @@ fn donation_page(
         .iter()
         .map(|p| {
             let gift = Money::new(p * 10_i64.pow(currency.exponent()), currency);
-            PresetView { value: p.to_string(), label: gift.display(), cover_label: cover_label_for(state, page, gift) }
+            PresetView {
+                value: p.to_string(),
+                label: crate::numbers::money(page.locale, gift),
+                cover_label: cover_label_for(state, page, gift),
+            }
         })
         .collect();
     let label = cover_label(state, page, form, currency);
@@ -352,8 +356,8 @@ fn cover_label(state: &AppState, page: &PageContext, form: &DonationForm, curren
 }
 
 fn cover_label_for(state: &AppState, page: &PageContext, gift: Money) -> String {
-    let extra = checkout::fee_cover(&state.ctx, gift).display();
-    let amount = gift.display();
+    let extra = crate::numbers::money(page.locale, checkout::fee_cover(&state.ctx, gift));
+    let amount = crate::numbers::money(page.locale, gift);
     state.ctx.views.i18n().t(
         page.locale,
         "donate-cover-fee-amount",
@@ -445,10 +449,8 @@ async fn show_demo_checkout(
             checkout::donation_label(&state.ctx, page.locale, gift, checkout.amount())
         }
     };
-    page.insert("what", &what)
-        .insert("amount", &checkout.amount().display())
-        .insert("c", &params.c)
-        .insert("s", &params.s);
+    let amount = crate::numbers::money(page.locale, checkout.amount());
+    page.insert("what", &what).insert("amount", &amount).insert("c", &params.c).insert("s", &params.s);
     Ok(page.render(&state, "patron/demo_checkout.html")?.into_response())
 }
 

@@ -169,7 +169,8 @@ pub fn fee_cover(ctx: &Context, gift: Money) -> Money {
 /// €10.00 to <newsroom>" (plus the covered fee when there is one).
 pub fn donation_label(ctx: &Context, locale: Locale, gift: Money, total: Money) -> String {
     use crate::i18n::Arg;
-    let (amount, extra) = (gift.display(), Money::new(total.minor - gift.minor, total.currency).display());
+    let extra = Money::new(total.minor - gift.minor, total.currency);
+    let (amount, extra) = (crate::numbers::money(locale, gift), crate::numbers::money(locale, extra));
     let newsroom = ctx.newsroom_name.as_str();
     let mut args = vec![("amount", Arg::Str(&amount)), ("newsroom", Arg::Str(newsroom))];
     let key = if total.minor > gift.minor {

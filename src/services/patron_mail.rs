@@ -119,7 +119,7 @@ pub async fn receipt(
     };
     let data = Receipt {
         name: member.name.clone(),
-        amount: amount.display(),
+        amount: crate::numbers::money(member.locale, amount),
         date: format_date(occurred_at),
         kind: kind_word,
         tier,

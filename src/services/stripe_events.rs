@@ -198,6 +198,11 @@ async fn attempt(ctx: &Context, gateway: &StripeGateway, event: &StoredEvent) ->
     let finished =
         db::stripe_events::Finished { status, error: error.as_deref(), retry_at, waits_for: waits_for.as_deref() };
     db::stripe_events::finish(&mut *ctx.db.write().await?, &event.id, &finished, now).await?;
+    if status == StripeEventStatus::Applied {
+        // Applying may have enqueued mail (a receipt, a welcome, a failed
+        // payment): send it now rather than at the mail job's next poll.
+        ctx.mail_wakeup.notify_one();
+    }
     tracing::info!(stripe.event_id = %event.id, stripe.event_type = %event.event_type, status = status.as_str(), "stripe event processed");
     Ok(status)
 }
