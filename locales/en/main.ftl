@@ -385,3 +385,4 @@ email-membership-ended-body = Your patron membership of { $newsroom } has ended.
 email-membership-ended-body-tier = Your patron membership of { $newsroom } ({ $tier }) has ended. Thank you for the time you supported our reporting: it made a difference.
 email-membership-ended-free = Your account stays open as a free member, and you are welcome back any time.
 email-membership-ended-back = Become a patron again
+error-presets = Give one to six whole amounts, separated by commas, each between 1 and 10000.

@@ -15,7 +15,7 @@ use crate::clock::format_utc;
 use crate::domain::{Currency, Email, Locale, Member, Money, PersonName};
 use crate::payments::demo::{CheckoutKind, DemoCheckout};
 use crate::services::checkout::{
-    self, CheckoutError, CheckoutStart, DONATION_CURRENCIES, DONATION_PRESETS, DemoOutcome, DemoResult, PortalAction,
+    self, CheckoutError, CheckoutStart, DONATION_CURRENCIES, DemoOutcome, DemoResult, PortalAction,
 };
 
 pub fn router() -> Router<AppState> {
@@ -306,16 +306,27 @@ struct PresetView {
     cover_label: String,
 }
 
-fn donation_page(
+/// The currency the donation form is in: the one asked for, else the reader's
+/// language's (hryvnia for Ukrainian, euro otherwise).
+fn donation_currency(asked: &str, locale: Locale) -> Currency {
+    let language = if locale == Locale::Uk { Currency::UAH } else { Currency::EUR };
+    Currency::parse(asked).ok().filter(|c| DONATION_CURRENCIES.contains(c)).unwrap_or(language)
+}
+
+async fn donation_page(
     state: &AppState,
     page: &mut PageContext,
     form: &DonationForm,
     errors: &FieldErrors,
 ) -> Result<axum::response::Html<String>, AppError> {
-    let currencies: Vec<String> = DONATION_CURRENCIES.iter().map(|c| c.code()).collect();
-    let currency =
-        Currency::parse(&form.currency).ok().filter(|c| DONATION_CURRENCIES.contains(c)).unwrap_or(Currency::EUR);
-    let presets: Vec<PresetView> = DONATION_PRESETS
+    let currency = donation_currency(&form.currency, page.locale);
+    let currencies: Vec<CurrencyChoice> = DONATION_CURRENCIES
+        .iter()
+        .map(|c| CurrencyChoice { code: c.as_str().to_string(), label: c.code(), current: *c == currency })
+        .collect();
+    let presets: Vec<PresetView> = checkout::donation_presets(&state.ctx, currency)
+        .await
+        .map_err(crate::services::StorageError::from)?
         .iter()
         .map(|p| {
             let gift = Money::new(p * 10_i64.pow(currency.exponent()), currency);
@@ -329,7 +340,7 @@ fn donation_page(
     let label = cover_label(state, page, form, currency);
     let generic_label = page.t(state, "donate-cover-fee");
     page.insert("currencies", &currencies)
-        .insert("form_currency", &currency.code())
+        .insert("form_currency", &currency.as_str())
         .insert("presets", &presets)
         .insert("cover_label", &label)
         .insert("cover_label_generic", &generic_label)
@@ -365,9 +376,18 @@ fn cover_label_for(state: &AppState, page: &PageContext, gift: Money) -> String 
     )
 }
 
-async fn show_donation_form(State(state): State<AppState>, mut page: PageContext) -> Result<Response, AppError> {
-    let form = DonationForm { preset: "10".into(), ..Default::default() };
-    Ok(donation_page(&state, &mut page, &form, &FieldErrors::default())?.into_response())
+async fn show_donation_form(
+    State(state): State<AppState>,
+    Query(query): Query<CurrencyQuery>,
+    mut page: PageContext,
+) -> Result<Response, AppError> {
+    let currency = donation_currency(&query.currency, page.locale);
+    // The second suggestion is preselected (the first is the smallest, "a cup of coffee").
+    let presets =
+        checkout::donation_presets(&state.ctx, currency).await.map_err(crate::services::StorageError::from)?;
+    let preset = presets.get(1).or(presets.first()).map(i64::to_string).unwrap_or_default();
+    let form = DonationForm { preset, currency: currency.as_str().to_string(), ..Default::default() };
+    Ok(donation_page(&state, &mut page, &form, &FieldErrors::default()).await?.into_response())
 }
 
 #[tracing::instrument(skip_all)]
@@ -395,7 +415,7 @@ async fn submit_donation(
         PersonName::parse_optional(&form.name).map_err(|e| errors.add("name", page.t(&state, e.message_key()))).ok();
     let (Some(amount), Some(name), true) = (amount, name, errors.is_empty()) else {
         return Ok(
-            (StatusCode::UNPROCESSABLE_ENTITY, donation_page(&state, &mut page, &form, &errors)?).into_response()
+            (StatusCode::UNPROCESSABLE_ENTITY, donation_page(&state, &mut page, &form, &errors).await?).into_response()
         );
     };
     let donor = if anonymous { None } else { page.member.as_ref().map(|m| m.id) };
@@ -407,7 +427,8 @@ async fn submit_donation(
         Ok(CheckoutStart::AlreadyPatron) => Ok(Redirect::to("/donate").into_response()),
         Err(CheckoutError::AmountOutOfRange) => {
             errors.add("amount", page.t(&state, "error-donation-range"));
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, donation_page(&state, &mut page, &form, &errors)?).into_response())
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, donation_page(&state, &mut page, &form, &errors).await?)
+                .into_response())
         }
         Err(e) => Err(e.into()),
     }

@@ -18,12 +18,66 @@ use crate::payments::stripe::{GatewayError, StripeGateway};
 
 pub const CHECKOUT_PER_IP: Limit = Limit { name: "checkout-ip", max: 30, window: 15 * MINUTE };
 
-/// Suggested one-time amounts (major units) and the custom-amount bounds.
-pub const DONATION_PRESETS: [i64; 4] = [5, 10, 25, 50];
+/// The custom-amount bounds of a one-time gift (major units).
 pub const DONATION_MIN_MAJOR: i64 = 1;
 pub const DONATION_MAX_MAJOR: i64 = 10_000;
 /// Currencies the donation form offers.
-pub const DONATION_CURRENCIES: [Currency; 2] = [Currency::EUR, Currency::USD];
+pub const DONATION_CURRENCIES: [Currency; 3] = [Currency::UAH, Currency::EUR, Currency::USD];
+/// At most this many suggested amounts per currency.
+pub const MAX_PRESETS: usize = 6;
+
+/// The suggested one-time amounts (major units) for a currency until staff set
+/// their own: the first is "a cup of coffee" there.
+pub fn default_presets(currency: Currency) -> Vec<i64> {
+    if currency == Currency::UAH { vec![100, 200, 500, 1000] } else { vec![3, 10, 25, 50] }
+}
+
+fn presets_key(currency: Currency) -> String {
+    format!("donation.presets.{}", currency.as_str())
+}
+
+/// The suggested one-time amounts for `currency`, as staff set them (or the defaults).
+pub async fn donation_presets(ctx: &Context, currency: Currency) -> Result<Vec<i64>, DbError> {
+    let stored = db::settings::get(ctx.db.read(), &presets_key(currency)).await?;
+    Ok(stored
+        .and_then(|s| parse_presets(&s).ok())
+        .filter(|p| !p.is_empty())
+        .unwrap_or_else(|| default_presets(currency)))
+}
+
+/// Amounts as staff type them: whole numbers separated by commas or spaces,
+/// 1 to [`MAX_PRESETS`] of them, each within the gift bounds.
+pub fn parse_presets(input: &str) -> Result<Vec<i64>, &'static str> {
+    let mut amounts = Vec::new();
+    for part in input.split(|c: char| c == ',' || c.is_whitespace()).filter(|p| !p.is_empty()) {
+        let n: i64 = part.parse().map_err(|_| "error-presets")?;
+        if !(DONATION_MIN_MAJOR..=DONATION_MAX_MAJOR).contains(&n) {
+            return Err("error-presets");
+        }
+        amounts.push(n);
+    }
+    if amounts.is_empty() || amounts.len() > MAX_PRESETS {
+        return Err("error-presets");
+    }
+    amounts.sort_unstable();
+    amounts.dedup();
+    Ok(amounts)
+}
+
+/// Staff set the suggested amounts for `currency`, with an audit entry.
+pub async fn set_donation_presets(
+    ctx: &Context,
+    actor: &super::audit::Actor,
+    currency: Currency,
+    amounts: &[i64],
+) -> Result<(), DbError> {
+    let value = amounts.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+    let mut tx = ctx.db.transaction().await?;
+    db::settings::set(&mut *tx, &presets_key(currency), &value, ctx.clock.now()).await?;
+    super::audit::record(ctx, &mut tx, actor, "donation.presets", Some(currency.code()), Some(value)).await?;
+    tx.commit().await.map_err(DbError::from)?;
+    Ok(())
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum CheckoutError {

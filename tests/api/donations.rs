@@ -218,3 +218,59 @@ async fn in_a_browser_the_cover_label_follows_the_preset_picked() {
         .await;
     assert_eq!(label().await, "Add the card processing fee, so the newsroom receives the full amount");
 }
+
+/// Each currency has its own suggested gifts (a cup of coffee first), set by
+/// admins; Ukrainian readers start in hryvnia.
+#[tokio::test]
+async fn suggested_gifts_are_per_currency_and_set_by_admins() {
+    let app = TestApp::spawn().await;
+    let uk = app.new_browser().with_default_header("accept-language", "uk");
+    let page = uk.get("/donate").send().await;
+    page.assert_status(200).assert_contains("name=\"currency\" value=\"uah\"");
+    for amount in ["100,00\u{a0}₴", "200,00\u{a0}₴", "1\u{a0}000,00\u{a0}₴"] {
+        page.assert_contains(amount);
+    }
+    let en = app.client.get("/donate").send().await;
+    en.assert_contains("€3.00").assert_contains("€50.00").assert_not_contains("₴");
+    app.client.get("/donate?currency=usd").send().await.assert_contains("$25.00").assert_contains("value=\"usd\"");
+
+    // Admins change the hryvnia suggestions; bad input changes nothing.
+    let admin = app.new_browser();
+    app.sign_in_staff(&admin, "admin@news.test", patronage::domain::Role::Admin).await;
+    admin
+        .get("/admin/tiers")
+        .send()
+        .await
+        .assert_contains("Suggested one-time gifts")
+        .assert_contains("100, 200, 500, 1000");
+    for bad in ["", "ten", "0, 5", "1,2,3,4,5,6,7", "99999"] {
+        admin
+            .post_form("/admin/donation-presets", &[("currency", "UAH"), ("amounts", bad)])
+            .send()
+            .await
+            .assert_status(400);
+    }
+    admin
+        .post_form("/admin/donation-presets", &[("currency", "XXX"), ("amounts", "5")])
+        .send()
+        .await
+        .assert_status(400);
+    assert_eq!(app.count("select count(*) from settings where key like 'donation.presets.%'").await, 0);
+    admin
+        .post_form("/admin/donation-presets", &[("currency", "UAH"), ("amounts", "150 50, 300")])
+        .send()
+        .await
+        .assert_status(303);
+    let page = uk.get("/donate").send().await;
+    page.assert_contains("50,00\u{a0}₴").assert_contains("150,00\u{a0}₴").assert_not_contains("1\u{a0}000,00\u{a0}₴");
+    assert_eq!(app.count("select count(*) from audit_log where action = 'donation.presets'").await, 1);
+
+    // Analysts may not.
+    let analyst = app.new_browser();
+    app.sign_in_staff(&analyst, "analyst@news.test", patronage::domain::Role::Analyst).await;
+    analyst
+        .post_form("/admin/donation-presets", &[("currency", "EUR"), ("amounts", "5")])
+        .send()
+        .await
+        .assert_status(403);
+}

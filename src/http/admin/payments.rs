@@ -15,7 +15,7 @@ use crate::http::extract::{ClientIp, FieldErrors, Form};
 use crate::http::state::AppState;
 use crate::services::audit::Actor;
 use crate::services::tiers::{self, TierError, TierInput, TierWithPrices};
-use crate::services::{billing, reports, stripe_events};
+use crate::services::{StorageError, billing, checkout, reports, stripe_events};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -25,6 +25,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/events/{id}/retry", post(retry_event))
         .route("/admin/ledger", get(show_ledger))
         .route("/admin/comps", post(comp_member))
+        .route("/admin/donation-presets", post(set_donation_presets))
 }
 
 /// Currencies offered in the tier form (more appear once a price uses them).
@@ -65,6 +66,7 @@ async fn list_tiers(State(state): State<AppState>, staff: Authorized<ManagePayme
         .collect();
     let mut page = staff_page(&state, Some(&staff.user), "/admin/tiers");
     page.insert("tiers", &rows).insert("stripe", &!state.ctx.payments.is_demo());
+    insert_presets(&state, &mut page).await?;
     let form = TierForm::default();
     insert_form(&mut page, &form, &FieldErrors::default(), &[]);
     Ok(page.render(&state, "admin/tiers.html")?.into_response())
@@ -368,6 +370,49 @@ struct CompForm {
 }
 
 /// Complimentary patron status for `days` days (0 ends it).
+#[derive(Serialize)]
+struct PresetsRow {
+    code: String,
+    amounts: String,
+}
+
+/// The suggested one-time gifts per currency, for their form on the tiers page.
+async fn insert_presets(state: &AppState, page: &mut crate::http::extract::PageContext) -> Result<(), AppError> {
+    let mut rows = Vec::new();
+    for currency in checkout::DONATION_CURRENCIES {
+        let amounts = checkout::donation_presets(&state.ctx, currency).await.map_err(StorageError::from)?;
+        let amounts = amounts.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+        rows.push(PresetsRow { code: currency.code(), amounts });
+    }
+    page.insert("donation_presets", &rows);
+    Ok(())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct PresetsForm {
+    currency: String,
+    amounts: String,
+}
+
+/// Admins set the suggested one-time gifts of a currency ("a cup of coffee" first).
+async fn set_donation_presets(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    staff: Authorized<ManagePayments>,
+    Form(form): Form<PresetsForm>,
+) -> Result<Response, AppError> {
+    let currency = Currency::parse(&form.currency)
+        .ok()
+        .filter(|c| checkout::DONATION_CURRENCIES.contains(c))
+        .ok_or(AppError::BadRequest("error-currency"))?;
+    let amounts = checkout::parse_presets(&form.amounts).map_err(AppError::BadRequest)?;
+    checkout::set_donation_presets(&state.ctx, &Actor::staff(&staff.user, &ip), currency, &amounts)
+        .await
+        .map_err(StorageError::from)?;
+    Ok(Redirect::to("/admin/tiers#donation-presets").into_response())
+}
+
 async fn comp_member(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
