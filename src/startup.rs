@@ -96,6 +96,7 @@ impl Application {
             css_url: http::public::css_url().into(),
             worker_id: jobs::worker_id().into(),
             pages: Arc::default(),
+            member_pages: Arc::new(crate::http::page_cache::PageCache::per_member()),
             config: Arc::new(config),
         });
         Ok(Self { listener, state, mailer, jobs: job_poll })

@@ -9,6 +9,7 @@ use serde::Deserialize;
 
 use super::error::AppError;
 use super::extract::{FieldErrors, Form, PageContext, SignedInMember};
+use super::page_cache::PageKey;
 use super::session::{lang_cookie, names, removal};
 use super::state::AppState;
 use crate::clock::{format_date, format_utc};
@@ -196,12 +197,30 @@ async fn show_account(
     State(state): State<AppState>,
     SignedInMember(member): SignedInMember,
     Query(query): Query<AccountQuery>,
+    headers: axum::http::HeaderMap,
     mut page: PageContext,
 ) -> Result<Response, AppError> {
-    let profile = Profile::stored(&member);
-    let html =
-        account_page(&state, &mut page, &member, &profile, &FieldErrors::default(), query.payments.as_deref()).await?;
-    Ok(html.into_response())
+    if query.payments.is_some() {
+        let profile = Profile::stored(&member);
+        let cursor = query.payments.as_deref();
+        let html = account_page(&state, &mut page, &member, &profile, &FieldErrors::default(), cursor).await?;
+        return Ok(html.into_response());
+    }
+    // The first page is kept for a few seconds, until something it shows of the
+    // member (or of the newsroom) changes through this instance.
+    let key =
+        PageKey::Account { member: member.id, lang: page.locale, version: state.ctx.caches.member_version(member.id) };
+    let generation = state.ctx.caches.generation();
+    let cached = state
+        .member_pages
+        .get_or_render(&state.ctx.clock, generation, key, || async {
+            let profile = Profile::stored(&member);
+            Ok::<_, AppError>(
+                account_page(&state, &mut page, &member, &profile, &FieldErrors::default(), None).await?.0,
+            )
+        })
+        .await?;
+    Ok(cached.respond(&headers))
 }
 
 #[tracing::instrument(skip_all, fields(member.id = %member.id))]

@@ -11,7 +11,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use crate::clock::{Clock, Micros, SECOND};
-use crate::domain::{Locale, RoundId};
+use crate::domain::{Locale, MemberId, RoundId};
 use crate::services::cache::{Cache, MemberVotes};
 
 const TTL: Micros = 2 * SECOND;
@@ -42,6 +42,11 @@ pub enum PageKey {
     /// The topics page: for visitors (`member` None), or for a member by what
     /// they see differently.
     Topics { lang: Locale, member: Option<TopicsMember> },
+    /// A member's account page (its first page of payments), at the version of
+    /// what it shows of them ([`Caches::member_version`]).
+    ///
+    /// [`Caches::member_version`]: crate::services::cache::Caches::member_version
+    Account { member: MemberId, lang: Locale, version: u64 },
 }
 
 /// What the topics page shows differently to one member.
@@ -88,6 +93,16 @@ impl Default for PageCache {
         Self { pages: Cache::bounded(TTL, MAX_PAGES) }
     }
 }
+
+impl PageCache {
+    /// A cache for pages kept per member: more of them, each for the same few seconds.
+    pub fn per_member() -> Self {
+        Self { pages: Cache::bounded(TTL, MAX_MEMBER_PAGES) }
+    }
+}
+
+/// Member pages kept at once (a signed-in page is some 5 KB gzipped).
+const MAX_MEMBER_PAGES: usize = 2_048;
 
 impl PageCache {
     /// The cached page for `key`, or the one `render` makes (kept for next

@@ -34,4 +34,6 @@ pub struct Shared {
     /// This process's name in job leases.
     pub worker_id: Arc<str>,
     pub pages: Arc<super::page_cache::PageCache>,
+    /// Pages kept per member (the account page).
+    pub member_pages: Arc<super::page_cache::PageCache>,
 }

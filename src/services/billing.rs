@@ -187,6 +187,8 @@ pub async fn record_payment(
     describe_donation(tx, &mut payment).await?;
     let recorded = db::payments::insert(&mut **tx, &payment, now).await?;
     if recorded && let Some(member) = payment.member_id {
+        // Their payment history changed.
+        tx.changed(Change::Standing(member));
         let amount = crate::domain::Money::new(payment.gross_minor, payment.currency);
         let membership = membership.filter(|_| payment.kind == PaymentKind::Subscription);
         patron_mail::receipt(

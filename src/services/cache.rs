@@ -198,6 +198,11 @@ pub struct Caches {
     pub eligibility: Cache<MemberId, Result<i64, Refusal>>,
     /// What members voted for in the rounds on show (see [`MEMBER_VOTES_TTL`]).
     pub member_votes: Cache<MemberId, Arc<MemberVotes>>,
+    /// Per member, bumped by every change to what their own pages show (profile,
+    /// standing, payments, votes, follows) made through this instance, so a
+    /// page cached for them is not reused after it (see [`Caches::member_version`]).
+    member_versions: std::sync::Mutex<HashMap<MemberId, u64>>,
+    next_member_version: AtomicU64,
 }
 
 impl Caches {
@@ -206,7 +211,29 @@ impl Caches {
     pub fn generation(&self) -> u64 {
         self.generation.load(Ordering::Acquire)
     }
+
+    /// Changes with every change to what this member's own pages show made
+    /// through this instance (0 until the first).
+    pub fn member_version(&self, member: MemberId) -> u64 {
+        self.member_versions.lock().map_or(0, |v| v.get(&member).copied().unwrap_or(0))
+    }
+
+    fn bump_member(&self, member: MemberId) {
+        let version = self.next_member_version.fetch_add(1, Ordering::AcqRel) + 1;
+        if let Ok(mut versions) = self.member_versions.lock() {
+            // Bounded: forgetting every version at once is safe because the
+            // shared generation moves with it, so no page keyed by an old one is reused.
+            if versions.len() >= MAX_MEMBER_VERSIONS {
+                versions.clear();
+                self.generation.fetch_add(1, Ordering::AcqRel);
+            }
+            versions.insert(member, version);
+        }
+    }
 }
+
+/// Members whose page version is remembered at once (about 40 bytes each).
+const MAX_MEMBER_VERSIONS: usize = 100_000;
 
 impl ChangeListener for Caches {
     /// Forgets what depends on `changes`, which have just been committed.
@@ -218,9 +245,16 @@ impl ChangeListener for Caches {
                     self.sessions.forget_where(|(_, m)| m.id == *member);
                     // Their comp may have changed.
                     self.eligibility.forget(member);
+                    self.bump_member(*member);
                 }
-                Change::Standing(member) => self.eligibility.forget(member),
-                Change::Votes(member) => self.member_votes.forget(member),
+                Change::Standing(member) => {
+                    self.eligibility.forget(member);
+                    self.bump_member(*member);
+                }
+                Change::Votes(member) => {
+                    self.member_votes.forget(member);
+                    self.bump_member(*member);
+                }
                 Change::SessionEnded(id) => self.sessions.forget(id.as_str()),
                 Change::Catalog => {
                     self.catalog.clear();
@@ -258,6 +292,8 @@ impl Default for Caches {
             sessions: Cache::new(SESSION_TTL),
             eligibility: Cache::new(ELIGIBILITY_TTL),
             member_votes: Cache::new(MEMBER_VOTES_TTL),
+            member_versions: std::sync::Mutex::default(),
+            next_member_version: AtomicU64::new(0),
         }
     }
 }

@@ -442,6 +442,10 @@ async fn record_refunds(ctx: &Context, gateway: &StripeGateway, charge_id: &str)
             RefundStatus::Pending | RefundStatus::RequiresAction => {}
         }
     }
+    if let Some(member) = member {
+        // Their payment history changed.
+        tx.changed(db::Change::Standing(member));
+    }
     tx.commit().await.map_err(DbError::from)?;
     Ok(Outcome::Applied)
 }
@@ -498,6 +502,10 @@ async fn record_dispute(ctx: &Context, gateway: &StripeGateway, dispute_id: &str
             reinstated.created,
         );
         db::payments::insert(&mut *tx, &row, now).await?;
+    }
+    if let Some(member) = member {
+        // Their payment history changed.
+        tx.changed(db::Change::Standing(member));
     }
     tx.commit().await.map_err(DbError::from)?;
     Ok(Outcome::Applied)

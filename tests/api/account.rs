@@ -162,7 +162,16 @@ async fn the_account_page_is_the_co_creators_home() {
         .assert_contains("/account/commissioned")
         .assert_not_contains("Older payments");
 
-    // 24 more payments: the newest 20 on the first page, the rest on the next, none twice.
+    // The page is kept for a few seconds, but never past a change made through
+    // this instance: a follow shows at once.
+    patron.post_form(&format!("/topics/{tram}/follow"), &[("on", "yes")]).send().await.assert_status(303);
+    let page = patron.get("/account").send().await;
+    let followed = page.body.split("Topics you follow").nth(1).unwrap_or_default().to_string();
+    assert!(followed.contains("Why the tram is late"), "the new follow shows at once");
+
+    // 24 more payments, written as another instance would (this one's copy of the
+    // page lives out its few seconds first): the newest 20 on the first page,
+    // the rest on the next, none twice.
     let member: (String,) = sqlx::query_as("select id from members where email = 'home@example.org'")
         .fetch_one(app.db().read())
         .await
@@ -181,6 +190,7 @@ async fn the_account_page_is_the_co_creators_home() {
         .await
         .expect("a payment");
     }
+    app.advance_clock(3 * patronage::clock::SECOND);
     let first = patron.get("/account").send().await;
     let amounts = |body: &str| -> Vec<String> {
         body.split("<td class=\"num\">").skip(1).map(|s| s.split('<').next().unwrap_or_default().to_string()).collect()

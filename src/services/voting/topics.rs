@@ -70,10 +70,13 @@ pub async fn follow(ctx: &Context, member: MemberId, topic: TopicId, on: bool) -
     if !t.status.is_public() {
         return Err(VotingError::NotFound);
     }
+    let mut writer = ctx.db.write().await?;
     if on {
-        db::topics::follow(&mut *ctx.db.write().await?, topic, member, ctx.clock.now()).await?;
+        db::topics::follow(&mut *writer, topic, member, ctx.clock.now()).await?;
     } else {
-        db::topics::unfollow(&mut *ctx.db.write().await?, topic, member).await?;
+        db::topics::unfollow(&mut *writer, topic, member).await?;
     }
+    // Their account page lists what they follow.
+    writer.changed(Change::Votes(member));
     Ok(())
 }
