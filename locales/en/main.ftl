@@ -386,3 +386,7 @@ email-membership-ended-body-tier = Your patron membership of { $newsroom } ({ $t
 email-membership-ended-free = Your account stays open as a free member, and you are welcome back any time.
 email-membership-ended-back = Become a patron again
 error-presets = Give one to six whole amounts, separated by commas, each between 1 and 10000.
+landing-patron-count = { $count ->
+    [one] One reader is a patron already.
+   *[other] { $count } readers are patrons already.
+  }

@@ -391,3 +391,8 @@ email-membership-ended-body-tier = Ваше патронське членств�
 email-membership-ended-free = Ваш профіль залишається відкритим як безкоштовне членство, і ми завжди раді вашому поверненню.
 email-membership-ended-back = Знову стати патроном
 error-presets = Вкажіть від однієї до шести цілих сум через кому, кожна від 1 до 10000.
+landing-patron-count = { $count ->
+    [one] Уже { $count } читач — патрон.
+    [few] Уже { $count } читачі — патрони.
+   *[other] Уже { $count } читачів — патрони.
+  }

@@ -258,3 +258,17 @@ pub async fn lock_provider_id(tx: &mut Tx, backend: Backend, provider_id: &str) 
     }
     Ok(())
 }
+
+/// Members who are patrons now: a subscription that counts (active, trialing
+/// or past due) or a comp that has not ended.
+pub async fn count_patrons<'e, E: Executor<'e, Database = Any>>(ex: E, now: Micros) -> Result<i64, DbError> {
+    let (n,): (i64,) = sqlx::query_as(
+        "select count(*) from members m where m.deleted_at is null and (m.comped_until > $1
+           or exists (select 1 from subscriptions s where s.member_id = m.id
+                      and s.status in ('active', 'trialing', 'past_due')))",
+    )
+    .bind(now)
+    .fetch_one(ex)
+    .await?;
+    Ok(n)
+}

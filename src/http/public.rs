@@ -55,6 +55,10 @@ async fn render_landing(state: &AppState, page: &mut PageContext, currency: &str
     let form = super::patron::PatronForm { currency: currency.to_string(), ..Default::default() };
     super::patron::patron_form_context(state, page, &form, &FieldErrors::default()).await?;
     insert_teaser(state, page).await?;
+    let patrons = crate::services::checkout::public_patron_count(&state.ctx)
+        .await
+        .map_err(crate::services::StorageError::from)?;
+    page.insert("patron_count", &patrons.map(|n| crate::numbers::number(page.locale, n)));
     Ok(join_page(state, page, &JoinForm::default(), &FieldErrors::default(), "public/landing.html")?.0)
 }
 

@@ -64,6 +64,32 @@ pub fn parse_presets(input: &str) -> Result<Vec<i64>, &'static str> {
     Ok(amounts)
 }
 
+const SHOW_PATRON_COUNT_KEY: &str = "site.show_patron_count";
+
+/// How many patrons the newsroom has, if it chose to say so on its landing page.
+pub async fn public_patron_count(ctx: &Context) -> Result<Option<i64>, DbError> {
+    if db::settings::get(ctx.db.read(), SHOW_PATRON_COUNT_KEY).await?.as_deref() != Some("yes") {
+        return Ok(None);
+    }
+    Ok(Some(db::subscriptions::count_patrons(ctx.db.read(), ctx.clock.now()).await?))
+}
+
+pub async fn shows_patron_count(ctx: &Context) -> Result<bool, DbError> {
+    Ok(db::settings::get(ctx.db.read(), SHOW_PATRON_COUNT_KEY).await?.as_deref() == Some("yes"))
+}
+
+/// Admins choose whether the landing page says how many patrons there are (audited).
+pub async fn set_show_patron_count(ctx: &Context, actor: &super::audit::Actor, show: bool) -> Result<(), DbError> {
+    let value = if show { "yes" } else { "no" };
+    let mut tx = ctx.db.transaction().await?;
+    db::settings::set(&mut *tx, SHOW_PATRON_COUNT_KEY, value, ctx.clock.now()).await?;
+    super::audit::record(ctx, &mut tx, actor, "site.show_patron_count", None, Some(value.to_string())).await?;
+    // The landing page is cached: it must show the change.
+    tx.changed(db::Change::Catalog);
+    tx.commit().await.map_err(DbError::from)?;
+    Ok(())
+}
+
 /// Staff set the suggested amounts for `currency`, with an audit entry.
 pub async fn set_donation_presets(
     ctx: &Context,

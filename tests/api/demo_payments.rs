@@ -447,3 +447,27 @@ async fn a_signed_in_members_donation_shows_in_their_payment_history() {
         sqlx::query_as("select description from payments").fetch_one(app.db().read()).await.expect("row");
     assert_eq!(description.as_deref(), Some("Donation from a member"));
 }
+
+/// The landing page says how many patrons there are only when admins choose so.
+#[tokio::test]
+async fn the_landing_page_counts_patrons_when_the_newsroom_chooses_to() {
+    let app = TestApp::spawn().await;
+    become_patron(&app, &app.new_browser(), "one@example.org", "supporter", "month").await.assert_status(303);
+    become_patron(&app, &app.new_browser(), "two@example.org", "reader", "month").await.assert_status(303);
+    app.deliver_mail().await;
+    app.client.get("/").send().await.assert_not_contains("patrons already");
+    let admin = app.new_browser();
+    app.sign_in_staff(&admin, "admin@news.test", patronage::domain::Role::Admin).await;
+    admin.post_form("/admin/site", &[("show_patron_count", "yes")]).send().await.assert_status(303);
+    app.client.get("/").send().await.assert_contains("2 readers are patrons already.");
+    app.new_browser()
+        .with_default_header("accept-language", "uk")
+        .get("/")
+        .send()
+        .await
+        .assert_contains("Уже 2 читачі — патрони.");
+    admin.post_form("/admin/site", &[]).send().await.assert_status(303);
+    app.client.get("/").send().await.assert_not_contains("patrons already");
+    admin.post_form("/admin/site", &[("show_patron_count", "maybe")]).send().await.assert_status(400);
+    assert_eq!(app.count("select count(*) from audit_log where action = 'site.show_patron_count'").await, 2);
+}

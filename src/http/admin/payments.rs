@@ -26,6 +26,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/ledger", get(show_ledger))
         .route("/admin/comps", post(comp_member))
         .route("/admin/donation-presets", post(set_donation_presets))
+        .route("/admin/site", post(set_site))
 }
 
 /// Currencies offered in the tier form (more appear once a price uses them).
@@ -385,7 +386,33 @@ async fn insert_presets(state: &AppState, page: &mut crate::http::extract::PageC
         rows.push(PresetsRow { code: currency.code(), amounts });
     }
     page.insert("donation_presets", &rows);
+    let shows = checkout::shows_patron_count(&state.ctx).await.map_err(StorageError::from)?;
+    page.insert("show_patron_count", &shows);
     Ok(())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct SiteForm {
+    show_patron_count: String,
+}
+
+/// Admins choose what the landing page says about the newsroom's patrons.
+async fn set_site(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    staff: Authorized<ManagePayments>,
+    Form(form): Form<SiteForm>,
+) -> Result<Response, AppError> {
+    let show = match form.show_patron_count.as_str() {
+        "yes" => true,
+        "" | "no" => false,
+        _ => return Err(AppError::BadRequest("error-bad-request")),
+    };
+    checkout::set_show_patron_count(&state.ctx, &Actor::staff(&staff.user, &ip), show)
+        .await
+        .map_err(StorageError::from)?;
+    Ok(Redirect::to("/admin/tiers#site").into_response())
 }
 
 #[derive(Deserialize, Default)]
