@@ -390,3 +390,10 @@ landing-patron-count = { $count ->
     [one] One reader is a patron already.
    *[other] { $count } readers are patrons already.
   }
+embed-pitch = For as little as { $amount } a month — the cost of a cup of coffee — become a patron, become a co-creator, and vote for the topics we should cover next.
+embed-vote = Vote on Patronage
+embed-result = The result of the last vote:
+embed-weight = { $weight ->
+    [one] one vote
+   *[other] { $weight } votes
+  }

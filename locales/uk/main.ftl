@@ -396,3 +396,11 @@ landing-patron-count = { $count ->
     [few] Уже { $count } читачі — патрони.
    *[other] Уже { $count } читачів — патрони.
   }
+embed-pitch = Лише за { $amount } на місяць — як за горнятко кави — станьте патроном, співтворцем і голосуйте за теми, про які нам варто писати далі.
+embed-vote = Голосувати
+embed-result = Результат останнього голосування:
+embed-weight = { $weight ->
+    [one] { $weight } голос
+    [few] { $weight } голоси
+   *[other] { $weight } голосів
+  }

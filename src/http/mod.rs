@@ -2,6 +2,7 @@
 pub mod account;
 pub mod admin;
 pub mod csv;
+pub mod embed;
 pub mod error;
 pub mod extract;
 pub mod health;
@@ -73,10 +74,19 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
         .route_layer(csrf_layer(&state.config.public_url, &[])?)
         .route_layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES));
 
+    // Only the boxes may be framed (by the trusted origins); every other page is
+    // refused to any frame, by CSP and by X-Frame-Options for older browsers.
+    let deny_framing = SetResponseHeaderLayer::if_not_present(
+        HeaderName::from_static("x-frame-options"),
+        HeaderValue::from_static("DENY"),
+    );
+    let embeddable = embeddable.layer(deny_framing.clone());
+    let own = own.layer(deny_framing.clone());
     let x_request_id = HeaderName::from_static("x-request-id");
     let router = Router::new()
         .merge(embeddable)
         .merge(own)
+        .merge(embed::router())
         .merge(health::router())
         .merge(webhooks::router())
         .fallback(|| async { AppError::NotFound })
@@ -94,10 +104,6 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
         .layer(SetResponseHeaderLayer::if_not_present(
             header::REFERRER_POLICY,
             HeaderValue::from_static("strict-origin-when-cross-origin"),
-        ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            HeaderName::from_static("x-frame-options"),
-            HeaderValue::from_static("DENY"),
         ))
         .layer(SetResponseHeaderLayer::if_not_present(header::STRICT_TRANSPORT_SECURITY, hsts))
         .layer(CatchPanicLayer::new())

@@ -47,6 +47,9 @@ pub enum PageKey {
     ///
     /// [`Caches::member_version`]: crate::services::cache::Caches::member_version
     Account { member: MemberId, lang: Locale, version: u64 },
+    /// A box for the newsroom's pages (`patron` or `poll`), in a language,
+    /// theme and currency: the same for every reader.
+    Embed { kind: &'static str, lang: Locale, theme: &'static str, currency: String },
 }
 
 /// What the topics page shows differently to one member.

@@ -36,14 +36,14 @@ pub fn embeddable_forms_router() -> Router<AppState> {
 }
 
 #[derive(Serialize)]
-struct PriceOption {
+pub(super) struct PriceOption {
     id: String,
     label: String,
     flexible: bool,
 }
 
 #[derive(Serialize)]
-struct TierView {
+pub(super) struct TierView {
     id: String,
     name: String,
     description: String,
@@ -60,7 +60,7 @@ struct TierView {
 }
 
 #[derive(Serialize)]
-struct CurrencyChoice {
+pub(super) struct CurrencyChoice {
     code: String,
     label: String,
     current: bool,
@@ -90,7 +90,7 @@ pub fn price_label(state: &AppState, locale: Locale, amount: Money, interval: cr
 
 /// Active tiers with their live prices in the currency shown, for the patron
 /// form; and the currencies a reader may switch to.
-async fn tier_views(
+pub(super) async fn tier_views(
     state: &AppState,
     locale: Locale,
     asked_currency: &str,
@@ -218,12 +218,21 @@ pub struct CurrencyQuery {
     pub currency: String,
 }
 
+/// `?currency=&price=`: the currency shown and a price chosen already (the
+/// patron box on the newsroom's pages links here).
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct PatronQuery {
+    currency: String,
+    price: String,
+}
+
 async fn show_patron_form(
     State(state): State<AppState>,
-    Query(query): Query<CurrencyQuery>,
+    Query(query): Query<PatronQuery>,
     mut page: PageContext,
 ) -> Result<Response, AppError> {
-    let form = PatronForm { currency: query.currency, ..Default::default() };
+    let form = PatronForm { currency: query.currency, price: query.price, ..Default::default() };
     patron_form_context(&state, &mut page, &form, &FieldErrors::default()).await?;
     Ok(page.render(&state, "patron/patron.html")?.into_response())
 }

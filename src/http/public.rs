@@ -177,9 +177,11 @@ async fn switch_language(
 
 /// Static files are embedded in the binary. The stylesheet is linked with a
 /// content hash in its name, so it can be cached forever.
-async fn serve_static(State(state): State<AppState>, Path(file): Path<String>) -> Result<Response, AppError> {
-    let hashed = file == state.css_url.trim_start_matches("/static/");
-    let name = if hashed { "style.css" } else { file.as_str() };
+async fn serve_static(State(_state): State<AppState>, Path(file): Path<String>) -> Result<Response, AppError> {
+    // `name.<hash>.ext` is `name.ext` at that content: kept by browsers for a year.
+    let hashed = STATIC_FILES.iter().map(|(n, _)| *n).find(|n| static_url(n).trim_start_matches("/static/") == file);
+    let name = hashed.unwrap_or(file.as_str());
+    let hashed = hashed.is_some();
     let (_, content) = STATIC_FILES.iter().find(|(n, _)| *n == name).ok_or(AppError::NotFound)?;
     let content_type = match name.rsplit('.').next() {
         Some("css") => "text/css; charset=utf-8",
@@ -197,10 +199,17 @@ async fn serve_static(State(state): State<AppState>, Path(file): Path<String>) -
 
 /// `/static/style.<hash>.css` for the embedded stylesheet.
 pub fn css_url() -> String {
+    static_url("style.css")
+}
+
+/// `/static/<stem>.<hash>.<ext>` for an embedded static file: its URL changes
+/// with its content, so it can be cached as immutable.
+pub fn static_url(name: &str) -> String {
     use sha2::{Digest, Sha256};
-    let css = STATIC_FILES.iter().find(|(n, _)| *n == "style.css").map(|(_, c)| *c).unwrap_or_default();
-    let digest = crate::tokens::hex(&Sha256::digest(css.as_bytes()));
-    format!("/static/style.{}.css", &digest[..12])
+    let content = STATIC_FILES.iter().find(|(n, _)| *n == name).map(|(_, c)| *c).unwrap_or_default();
+    let digest = crate::tokens::hex(&Sha256::digest(content.as_bytes()));
+    let (stem, ext) = name.rsplit_once('.').unwrap_or((name, ""));
+    format!("/static/{stem}.{}.{ext}", &digest[..12])
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ mod csrf;
 mod demo_data;
 mod demo_payments;
 mod donations;
+mod embeds;
 mod harness;
 mod health;
 mod join;

@@ -331,3 +331,37 @@ pub async fn landing_teaser(ctx: &Context) -> Result<LandingTeaser, VotingError>
     let latest_covered = covered(ctx, 1).await?.into_iter().next();
     Ok(LandingTeaser { open_round, latest_covered })
 }
+
+/// What the poll box shows: the round open now with its standing, else the
+/// last counted round's result; and the latest covered stories.
+#[derive(Debug, Default)]
+pub struct PollBox {
+    pub open: Option<RoundStanding>,
+    pub last_closed: Option<RoundStanding>,
+    pub covered: Vec<(Topic, Vec<Article>)>,
+}
+
+pub async fn poll_box(ctx: &Context) -> Result<PollBox, VotingError> {
+    let now = ctx.clock.now();
+    let board = super::rounds::board(ctx).await?;
+    let open = board
+        .rounds
+        .iter()
+        .filter(|(r, _)| r.phase(now) == RoundPhase::Open)
+        .min_by_key(|(r, _)| r.closes_at)
+        .map(|(r, b)| (r, b.as_slice()));
+    let (open, last_closed) = match open {
+        Some(round) => (standings(ctx, &[round], false).await?.pop(), None),
+        None => {
+            let closed = rounds(ctx, 20).await?.into_iter().find(|r| r.phase(now) == RoundPhase::Closed);
+            match closed {
+                Some(r) => {
+                    let (round, ballot) = self::round(ctx, r.id).await?;
+                    (None, standings(ctx, &[(&round, &ballot)], false).await?.pop())
+                }
+                None => (None, None),
+            }
+        }
+    };
+    Ok(PollBox { open, last_closed, covered: covered(ctx, 3).await? })
+}
