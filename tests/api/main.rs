@@ -10,6 +10,7 @@ mod demo_payments;
 mod donations;
 mod harness;
 mod health;
+mod instances;
 mod join;
 mod languages;
 mod mail;
