@@ -7,6 +7,7 @@ mod cli;
 mod csrf;
 mod demo_data;
 mod demo_payments;
+mod deploy;
 mod donations;
 mod harness;
 mod health;
