@@ -154,6 +154,15 @@ fn logged_everywhere(instances: &[&Instance], message: &str, field: &str, value:
     instances.iter().flat_map(|i| i.logged(message, field, value)).collect()
 }
 
+/// Waits until each of `values` is logged (an instance logs after its commit, so
+/// the database may show the work done a moment before the log line is read).
+async fn until_logged(instances: &[&Instance], message: &str, field: &str, values: &[String]) {
+    until(&format!("every {message:?} is logged"), || async {
+        values.iter().all(|v| !logged_everywhere(instances, message, field, v).is_empty())
+    })
+    .await;
+}
+
 async fn until<F, Fut>(what: &str, check: F)
 where
     F: Fn() -> Fut,
@@ -281,6 +290,9 @@ async fn three_instances_send_each_email_apply_each_stripe_event_and_close_each_
         assert_eq!(per_reader.get(email), Some(&1), "{email} got exactly one email");
     }
     assert_eq!(count(&db, "select count(*) from stripe_events").await, 6, "duplicate deliveries are stored once");
+    let event_ids: Vec<String> = events.iter().map(|(id, _)| id.clone()).collect();
+    until_logged(&instances, "stripe event processed", "stripe.event_id", &event_ids).await;
+    until_logged(&instances, "round closed", "round.id", &rounds).await;
     for (id, charge) in &events {
         let applied = logged_everywhere(&instances, "stripe event processed", "stripe.event_id", id);
         assert_eq!(applied.len(), 1, "event {id} was applied by exactly one instance: {applied:?}");
@@ -427,6 +439,8 @@ async fn events_an_instance_was_applying_when_killed_are_applied_once_by_another
         count(&db, "select count(*) from stripe_events where status <> 'applied'").await == 0
     })
     .await;
+    let event_ids: Vec<String> = gifts.iter().map(|((id, _), _)| id.clone()).collect();
+    until_logged(&[&b, &c], "stripe event processed", "stripe.event_id", &event_ids).await;
     for (((id, _), charge), n) in gifts.iter().zip(1..) {
         let applied = logged_everywhere(&[&b, &c], "stripe event processed", "stripe.event_id", id);
         assert_eq!(applied.len(), 1, "event {n} ({id}) was applied exactly once: {applied:?}");
