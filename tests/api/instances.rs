@@ -1,6 +1,6 @@
 //! Several real `patronage serve` processes on one PostgreSQL database, over real
 //! HTTP on loopback: every job unit runs once, sessions and rate limits are
-//! shared, SIGTERM drains one instance while the others carry on, and a SIGKILL
+//! shared, SIGTERM drains one instance (requests and job) while another carries on, and a SIGKILL
 //! in the middle of applying Stripe events loses and doubles nothing.
 //!
 //! PostgreSQL only (SQLite is one writer on one machine): without
@@ -362,14 +362,19 @@ async fn a_session_and_the_sign_in_limit_hold_across_instances() {
 }
 
 #[tokio::test]
-async fn sigterm_finishes_the_requests_in_flight_while_the_other_instance_carries_on() {
+async fn sigterm_finishes_the_requests_and_the_job_in_flight_while_the_other_instance_carries_on() {
     let Some(db) = postgres_db().await else { return };
     let (smtp, stripe) = (SmtpSink::start().await, StripeMock::start().await);
     let cluster = Cluster { db: &db, smtp: &smtp, stripe: &stripe, lease_seconds: 120 };
-    let (a, b) = tokio::join!(cluster.start("a"), cluster.start("b"));
+    let a = cluster.start("a").await;
 
-    // Four readers on A are half-way through starting a gift: A is waiting for Stripe.
+    // A gift paid earlier, whose event A's job will be applying when it is told to stop.
+    let (session, charge) = paid_gift(&a, &stripe, 0).await;
+    let (event, body) = stripe_event("checkout.session.completed", session);
+    // Four readers on A are half-way through starting a gift, and A's job is half-way
+    // through applying that event: A is waiting for Stripe.
     stripe.hold();
+    deliver(&a, &body).await.assert_status(200);
     let in_flight: Vec<_> = (0..4)
         .map(|_| {
             let client = a.client();
@@ -378,7 +383,9 @@ async fn sigterm_finishes_the_requests_in_flight_while_the_other_instance_carrie
             )
         })
         .collect();
-    until("A's four requests are waiting for Stripe", || async { stripe.held() == 4 }).await;
+    until("A's four requests and its job are waiting for Stripe", || async { stripe.held() == 5 }).await;
+    // B starts only now, so A's job is the one that took the event.
+    let b = cluster.start("b").await;
 
     a.signal("-TERM");
     // A stops taking connections while its four requests are still open…
@@ -396,6 +403,13 @@ async fn sigterm_finishes_the_requests_in_flight_while_the_other_instance_carrie
         r.assert_status(303);
         assert!(r.location().is_some(), "a checkout to go to");
     }
+    // A finishes the job in hand before it exits (its lease keeps B off the event).
+    let event_ids = [event.clone()];
+    until_logged(&[&a], "stripe event processed", "stripe.event_id", &event_ids).await;
+    let applied = a.logged("stripe event processed", "stripe.event_id", &event);
+    assert_eq!(applied.len(), 1);
+    assert_eq!(applied[0]["status"], "applied");
+    assert_eq!(count_with(&db, "select count(*) from payments where charge_id = $1", &charge).await, 1);
     let status = a.wait().await;
     assert!(status.success(), "A exits cleanly after SIGTERM: {status:?}");
     b.client().post_form("/donate", &[("currency", "EUR"), ("preset", "10")]).send().await.assert_status(303);
