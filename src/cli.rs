@@ -1,4 +1,4 @@
-//! The command line: `serve` (default), `migrate`, `staff add`, `demo-data`, `stripe sync`, `version`.
+//! The command line: `serve` (default), `migrate`, `staff add`, `demo-data`, `stripe sync`, `healthcheck`, `version`.
 use clap::{Parser, Subcommand};
 
 use crate::clock::Clock;
@@ -58,6 +58,9 @@ pub enum Command {
         #[command(subcommand)]
         command: StripeCommand,
     },
+    /// Exit 0 when the instance on BIND_ADDR answers `GET /readyz` with 200 (for
+    /// container health checks: the image has no curl).
+    Healthcheck,
     /// Print the version.
     Version,
 }
@@ -95,6 +98,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         return Ok(());
     }
     let config = Config::from_settings(cli.settings)?;
+    if let Command::Healthcheck = command {
+        return healthcheck(config.bind_addr).await;
+    }
     telemetry::init_logging(config.log_format);
     match command {
         Command::Serve => serve(config).await,
@@ -158,7 +164,40 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Version => Ok(()),
+        Command::Version | Command::Healthcheck => Ok(()),
+    }
+}
+
+/// `GET /readyz` on this machine's instance at `bind_addr` (a wildcard address is
+/// reached over loopback), within five seconds; an error unless the answer is 200.
+async fn healthcheck(bind_addr: std::net::SocketAddr) -> anyhow::Result<()> {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let mut addr = bind_addr;
+    if addr.ip().is_unspecified() {
+        addr.set_ip(match addr {
+            std::net::SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+            std::net::SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+        });
+    }
+    let check = async {
+        let mut stream = tokio::net::TcpStream::connect(addr).await?;
+        let request = format!("GET /readyz HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+        stream.write_all(request.as_bytes()).await?;
+        let mut head = Vec::new();
+        stream.take(4096).read_to_end(&mut head).await?;
+        Ok::<_, std::io::Error>(head)
+    };
+    let head = tokio::time::timeout(std::time::Duration::from_secs(5), check)
+        .await
+        .map_err(|_| anyhow::anyhow!("http://{addr}/readyz did not answer within 5 s"))?
+        .map_err(|e| anyhow::anyhow!("http://{addr}/readyz: {e}"))?;
+    let head = String::from_utf8_lossy(&head);
+    let status = head.lines().next().unwrap_or_default();
+    if status.split_whitespace().nth(1) == Some("200") {
+        say!("ready");
+        Ok(())
+    } else {
+        Err(anyhow::anyhow!("http://{addr}/readyz answered {status:?}: not ready"))
     }
 }
 

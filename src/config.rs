@@ -62,6 +62,10 @@ pub struct Settings {
     /// Connections one client address may hold open at once (0: no limit).
     #[arg(long, env = "MAX_CONNECTIONS_PER_CLIENT", default_value_t = 256, global = true)]
     pub max_connections_per_client: usize,
+    /// Seconds a worker holds a Stripe event or an email it took before another
+    /// instance may take it over (after a crash). Longer than any one attempt takes.
+    #[arg(long, env = "JOB_LEASE_SECONDS", default_value_t = 120, global = true)]
+    pub job_lease_seconds: u32,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -132,6 +136,8 @@ pub struct Config {
     pub run_jobs: bool,
     /// How often the job loops look for due work that nothing woke them for.
     pub job_poll: std::time::Duration,
+    /// JOB_LEASE_SECONDS: how long a taken Stripe event or email stays with its worker.
+    pub job_lease: crate::clock::Micros,
 }
 
 impl Config {
@@ -215,6 +221,9 @@ impl Config {
         if !(100..=600_000).contains(&s.header_read_timeout_ms) {
             return Err(invalid("HEADER_READ_TIMEOUT_MS", "expected 100 to 600000 milliseconds"));
         }
+        if !(5..=3600).contains(&s.job_lease_seconds) {
+            return Err(invalid("JOB_LEASE_SECONDS", "expected 5 to 3600 seconds"));
+        }
         let serve_limits = crate::server::Limits {
             header_read_timeout: std::time::Duration::from_millis(s.header_read_timeout_ms),
             connections_per_client: s.max_connections_per_client,
@@ -238,6 +247,7 @@ impl Config {
             serve_limits,
             run_jobs: true,
             job_poll: crate::jobs::POLL_EVERY,
+            job_lease: i64::from(s.job_lease_seconds) * crate::clock::SECOND,
         })
     }
 

@@ -47,6 +47,7 @@ pub async fn open_context(config: &Config, clock: Clock) -> anyhow::Result<Conte
         stripe_wakeup: Arc::new(Notify::new()),
         caches,
         votes: Arc::default(),
+        job_lease: config.job_lease,
         past_due_grace: i64::from(config.past_due_grace_days) * crate::clock::DAY,
         card_fees: Arc::new(config.card_fees.clone()),
         payments: Payments::from_config(config.stripe.as_ref())

@@ -1,11 +1,9 @@
 //! Sends one outbox message at a time, with retries and exponential backoff.
-use crate::clock::{HOUR, MINUTE, Micros, SECOND};
+use crate::clock::{HOUR, Micros, SECOND};
 use crate::db;
 use crate::mail::Mailer;
 use crate::services::Context;
 
-/// How long a worker may hold a message before another may take it.
-const LEASE: Micros = 2 * MINUTE;
 /// Attempts before a message is given up on (about a day and a half of retries).
 pub const MAX_ATTEMPTS: i64 = 10;
 
@@ -18,7 +16,8 @@ pub fn backoff(attempts: i64) -> Micros {
 /// Sends the next due message, if any; `Some(sent_ok)` when one was taken.
 pub async fn send_next(ctx: &Context, mailer: &Mailer, worker: &str) -> anyhow::Result<Option<bool>> {
     let now = ctx.clock.now();
-    let Some(message) = db::outbox::claim_next(&mut *ctx.db.write().await?, now, now + LEASE, worker).await? else {
+    let Some(message) = db::outbox::claim_next(&mut *ctx.db.write().await?, now, now + ctx.job_lease, worker).await?
+    else {
         return Ok(None);
     };
     match mailer.send(&message).await {

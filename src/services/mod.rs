@@ -52,6 +52,8 @@ pub struct Context {
     pub caches: Arc<cache::Caches>,
     /// Votes waiting to be cast in the next batch.
     pub votes: Arc<voting::batching::VoteQueue>,
+    /// How long a worker holds a Stripe event or an email it took (JOB_LEASE_SECONDS).
+    pub job_lease: crate::clock::Micros,
 }
 
 impl Context {

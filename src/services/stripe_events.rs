@@ -6,7 +6,7 @@ use super::audit::{self, Actor};
 use super::billing::{self, Applied};
 use super::dunning::{self, Notice};
 use super::{Context, StorageError};
-use crate::clock::{HOUR, MINUTE, Micros, SECOND};
+use crate::clock::{HOUR, Micros, SECOND};
 use crate::db::payments::NewPayment;
 use crate::db::stripe_events::{NewEvent, StoredEvent};
 use crate::db::{self, DbError};
@@ -18,7 +18,6 @@ use crate::payments::{Payments, signature};
 pub const MAX_BODY_BYTES: usize = 512 * 1024;
 /// Attempts before an event that cannot be applied is set aside for staff.
 pub const MAX_ATTEMPTS: i64 = 8;
-const LEASE: Micros = 2 * MINUTE;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReceiveError {
@@ -145,7 +144,8 @@ async fn receive_checked(ctx: &Context, body: &[u8], signature: Option<&str>) ->
 pub async fn process(ctx: &Context, only: Option<&str>, worker: &str) -> Result<Option<StripeEventStatus>, DbError> {
     let Payments::Stripe { gateway, .. } = &ctx.payments else { return Ok(None) };
     let now = ctx.clock.now();
-    let Some(event) = db::stripe_events::claim(&mut *ctx.db.write().await?, only, now, now + LEASE, worker).await?
+    let Some(event) =
+        db::stripe_events::claim(&mut *ctx.db.write().await?, only, now, now + ctx.job_lease, worker).await?
     else {
         return Ok(None);
     };

@@ -99,11 +99,18 @@ async fn serve_starts_on_a_fresh_machine_prints_the_setup_link_and_stops_on_sigt
     assert!(banner.contains("/admin/setup?token="), "{banner}");
     let client = TestClient::new(&base);
     client.get("/healthz").send().await.assert_status(200);
+    // What the container image's HEALTHCHECK runs.
+    let bind = base.trim_start_matches("http://");
+    let check = patronage(&url, &["healthcheck"]).env("BIND_ADDR", bind).output().expect("runs");
+    assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stderr));
     client.get("/").send().await.assert_status(200).assert_contains("Support independent journalism");
 
     let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill runs");
     assert!(status.success());
     let exit = tokio::task::spawn_blocking(move || child.wait()).await.expect("waiter").expect("exit status");
     assert!(exit.success(), "graceful shutdown exits 0, got {exit:?}");
+    let check = patronage(&url, &["healthcheck"]).env("BIND_ADDR", bind).output().expect("runs");
+    assert!(!check.status.success(), "nothing listens any more: the health check fails");
+    assert!(String::from_utf8_lossy(&check.stderr).contains("/readyz"));
     let _ = std::fs::remove_dir_all(dir);
 }

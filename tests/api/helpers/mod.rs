@@ -7,7 +7,7 @@ mod concurrency;
 pub mod http_client;
 pub mod smtp_sink;
 pub mod stripe_mock;
-mod test_db;
+pub mod test_db;
 pub mod voting;
 
 use std::time::Duration;
@@ -28,7 +28,7 @@ pub use concurrency::concurrently;
 pub use http_client::{TestClient, TestResponse};
 pub use smtp_sink::{ReceivedMail, SmtpSink};
 pub use stripe_mock::StripeMock;
-use test_db::TestDb;
+pub use test_db::TestDb;
 
 pub const STAFF_PASSWORD: &str = "correct horse battery staple";
 pub const WEBHOOK_SECRET: &str = "whsec_test_secret_for_patronage";
@@ -128,6 +128,7 @@ impl TestAppBuilder {
             past_due_grace_days: 14,
             header_read_timeout_ms: 10_000,
             max_connections_per_client: 256,
+            job_lease_seconds: 120,
             card_fees: self.card_fees.unwrap_or_default(),
         };
         let mut config = Config::from_settings(settings).expect("the test configuration is valid");

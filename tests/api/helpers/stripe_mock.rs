@@ -76,12 +76,39 @@ struct Inner {
 #[derive(Clone)]
 pub struct StripeMock {
     inner: Arc<Mutex<Inner>>,
+    gate: Arc<Gate>,
     pub base_url: String,
+}
+
+/// Holds every request at the door while closed, as a Stripe that stopped
+/// answering would (the caller sees a request that never ends).
+#[derive(Default)]
+struct Gate {
+    /// True while requests are held.
+    closed: tokio::sync::watch::Sender<bool>,
+    /// Requests waiting at the door right now.
+    waiting: std::sync::atomic::AtomicUsize,
+}
+
+async fn through_gate(
+    State(gate): State<Arc<Gate>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    use std::sync::atomic::Ordering;
+    let mut closed = gate.closed.subscribe();
+    if *closed.borrow_and_update() {
+        gate.waiting.fetch_add(1, Ordering::SeqCst);
+        let _ = closed.wait_for(|closed| !closed).await;
+        gate.waiting.fetch_sub(1, Ordering::SeqCst);
+    }
+    next.run(request).await
 }
 
 impl StripeMock {
     pub async fn start() -> StripeMock {
         let inner = Arc::new(Mutex::new(Inner::default()));
+        let gate = Arc::new(Gate::default());
         let app = Router::new()
             .route("/v1/customers", post(create_customer))
             .route("/v1/products", post(create_product))
@@ -96,13 +123,29 @@ impl StripeMock {
             .route("/v1/subscriptions/{id}", get(retrieve_subscription).delete(cancel_subscription))
             .route("/v1/checkout/sessions/{id}", get(retrieve_session))
             .fallback(unknown)
-            .with_state(inner.clone());
+            .with_state(inner.clone())
+            .layer(axum::middleware::from_fn_with_state(gate.clone(), through_gate));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind the Stripe mock");
         let base_url = format!("http://{}", listener.local_addr().expect("local address"));
         tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
-        StripeMock { inner, base_url }
+        StripeMock { inner, gate, base_url }
+    }
+
+    /// From now on, requests wait unanswered until [`Self::release`].
+    pub fn hold(&self) {
+        self.gate.closed.send_replace(true);
+    }
+
+    /// Lets held requests (and later ones) through.
+    pub fn release(&self) {
+        self.gate.closed.send_replace(false);
+    }
+
+    /// How many requests are being held right now.
+    pub fn held(&self) -> usize {
+        self.gate.waiting.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
