@@ -3,7 +3,31 @@ use sqlx::{Any, Executor, FromRow};
 
 use super::{DbError, parse_stored};
 use crate::clock::Micros;
+use crate::domain::text::fold;
 use crate::domain::{Email, Locale, Member, MemberId};
+
+/// The folded search and sort keys of a member (migration 0009): the email, the
+/// names (name and public name on one line each), and the "by name" sort key.
+struct SearchKeys {
+    email: String,
+    names: String,
+    sort_name: Option<String>,
+}
+
+impl SearchKeys {
+    fn new(email: Option<&str>, name: Option<&str>, public_name: Option<&str>) -> Self {
+        Self { email: email.map(fold).unwrap_or_default(), names: names_key(name, public_name), sort_name: sort_name(name) }
+    }
+}
+
+fn names_key(name: Option<&str>, public_name: Option<&str>) -> String {
+    format!("{}\n{}", name.map(fold).unwrap_or_default(), public_name.map(fold).unwrap_or_default())
+}
+
+/// `'0' || folded name`; `None` without a name (the SQL then uses `'1' || search_email`).
+fn sort_name(name: Option<&str>) -> Option<String> {
+    name.map(fold).filter(|n| !n.is_empty()).map(|n| format!("0{n}"))
+}
 
 #[derive(FromRow)]
 pub(crate) struct MemberRow {
@@ -48,8 +72,10 @@ pub async fn insert_if_absent<'e, E: Executor<'e, Database = Any>>(
     locale: Locale,
     now: Micros,
 ) -> Result<bool, DbError> {
+    let keys = SearchKeys::new(Some(email.as_str()), name, None);
     let done = sqlx::query(
-        "insert into members (id, email, name, locale, created_at) values ($1, $2, $3, $4, $5)
+        "insert into members (id, email, name, locale, created_at, search_email, search_name, sort_name)
+         values ($1, $2, $3, $4, $5, $6, $7, coalesce($8, '1' || $6))
          on conflict (email) do nothing",
     )
     .bind(id.to_string())
@@ -57,6 +83,9 @@ pub async fn insert_if_absent<'e, E: Executor<'e, Database = Any>>(
     .bind(name)
     .bind(locale.as_str())
     .bind(now)
+    .bind(keys.email)
+    .bind(keys.names)
+    .bind(keys.sort_name)
     .execute(ex)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -92,14 +121,19 @@ pub async fn update_profile<'e, E: Executor<'e, Database = Any>>(
     public_name: Option<&str>,
     locale: Locale,
 ) -> Result<(), DbError> {
-    let done =
-        sqlx::query("update members set name = $2, public_name = $3, locale = $4 where id = $1 and deleted_at is null")
-            .bind(id.to_string())
-            .bind(name)
-            .bind(public_name)
-            .bind(locale.as_str())
-            .execute(ex)
-            .await?;
+    let done = sqlx::query(
+        "update members set name = $2, public_name = $3, locale = $4,
+             search_name = $5, sort_name = coalesce($6, '1' || coalesce(search_email, ''))
+         where id = $1 and deleted_at is null",
+    )
+    .bind(id.to_string())
+    .bind(name)
+    .bind(public_name)
+    .bind(locale.as_str())
+    .bind(names_key(name, public_name))
+    .bind(sort_name(name))
+    .execute(ex)
+    .await?;
     if done.rows_affected() == 0 {
         return Err(DbError::NotFound);
     }
@@ -136,7 +170,8 @@ pub async fn touch_sign_in<'e, E: Executor<'e, Database = Any>>(
 /// point at it keep their meaning.
 pub async fn anonymise<'e, E: Executor<'e, Database = Any>>(ex: E, id: MemberId, now: Micros) -> Result<(), DbError> {
     let done = sqlx::query(
-        "update members set email = null, name = null, public_name = null, last_sign_in_at = null, deleted_at = $2
+        "update members set email = null, name = null, public_name = null, last_sign_in_at = null, deleted_at = $2,
+             search_email = '', search_name = '', sort_name = '1'
          where id = $1 and deleted_at is null",
     )
     .bind(id.to_string())
@@ -265,4 +300,37 @@ pub async fn unlink_customer<'e, E: Executor<'e, Database = Any>>(ex: E, custome
         .execute(ex)
         .await?;
     Ok(())
+}
+
+/// Fills in the search keys of members written before they existed (migration
+/// 0009 adds them empty; SQL cannot fold text the way [`fold`] does). Run after
+/// migrating; does nothing once every row has them.
+pub async fn backfill_search_keys(db: &super::Db) -> Result<u64, DbError> {
+    let mut done = 0;
+    loop {
+        let rows: Vec<(String, Option<String>, Option<String>, Option<String>)> = sqlx::query_as(
+            "select id, email, name, public_name from members where search_email is null order by id limit 500",
+        )
+        .fetch_all(db.read())
+        .await?;
+        if rows.is_empty() {
+            return Ok(done);
+        }
+        let mut tx = db.transaction().await?;
+        for (id, email, name, public_name) in rows {
+            let keys = SearchKeys::new(email.as_deref(), name.as_deref(), public_name.as_deref());
+            sqlx::query(
+                "update members set search_email = $2, search_name = $3, sort_name = coalesce($4, '1' || $2)
+                 where id = $1",
+            )
+            .bind(id)
+            .bind(keys.email)
+            .bind(keys.names)
+            .bind(keys.sort_name)
+            .execute(&mut *tx)
+            .await?;
+            done += 1;
+        }
+        tx.commit().await?;
+    }
 }

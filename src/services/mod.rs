@@ -8,6 +8,7 @@ pub mod cache;
 pub mod checkout;
 pub mod demo_data;
 pub mod health;
+pub mod members;
 pub mod membership;
 pub mod outbox;
 pub mod rate_limit;

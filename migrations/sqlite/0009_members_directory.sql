@@ -1,0 +1,112 @@
+-- The staff members directory (/admin/members): search, filters, sorts and keyset paging
+-- at 100,000 members, member detail, staff notes.
+--
+-- Search: `search_email` and `search_name` hold the member's email and names folded
+-- (NFKD, combining marks removed, lower case; `domain::text::fold`). They are written
+-- with every write of email or name (`db::members`); rows that existed before this
+-- migration have NULL and are filled in by `Db::migrate` right after it runs.
+-- `sort_name` orders "by name": '0' || folded name, or '1' || folded email when the
+-- member gave no name, so members without a name come last.
+alter table members add column search_email text;
+alter table members add column search_name text;
+alter table members add column sort_name text;
+create index members_search_missing_idx on members (id) where search_email is null;
+
+-- Where the member stands, from the one subscription `services::billing::standing_from`
+-- looks at (lowest rank, newest first): kept by the triggers below on every write of a
+-- subscription, whichever code writes it. What depends on the time (the comp, the
+-- past-due grace) is decided when reading.
+--   sub_rank: 0 active or trialing, 1 past due, 2 ended after a cleared payment, 3 none
+alter table members add column sub_rank integer not null default 3;
+alter table members add column sub_tier_id text;
+alter table members add column sub_interval text;
+alter table members add column sub_currency text;
+alter table members add column sub_mrr_minor integer not null default 0;
+alter table members add column sub_past_due_since integer;
+-- when the subscription ended (rank 2): when the member lapsed
+alter table members add column sub_ended_at integer;
+
+update members set (sub_rank, sub_tier_id, sub_interval, sub_currency, sub_mrr_minor, sub_past_due_since, sub_ended_at) = (
+    select b.sub_rank, case when b.sub_rank < 3 then b.tier_id end, case when b.sub_rank < 3 then b.interval end,
+           case when b.sub_rank < 3 then b.currency end, b.mrr_minor, b.past_due_since, b.ended
+    from (
+        select case when s.status in ('active', 'trialing') then 0 when s.status = 'past_due' then 1
+                    when s.first_paid_at is not null then 2 else 3 end as sub_rank,
+               s.tier_id, s.interval, s.currency, s.mrr_minor, s.past_due_since,
+               coalesce(s.ended_at, s.canceled_at, s.updated_at) as ended, s.created_at, s.id
+        from subscriptions s where s.member_id = members.id
+        union all select 3, null, null, null, 0, null, null, -1, ''
+    ) b order by b.sub_rank, b.created_at desc, b.id desc limit 1
+) where exists (select 1 from subscriptions s where s.member_id = members.id);
+
+create trigger subscriptions_standing_insert after insert on subscriptions when new.member_id is not null
+begin
+    update members set (sub_rank, sub_tier_id, sub_interval, sub_currency, sub_mrr_minor, sub_past_due_since, sub_ended_at) = (
+        select b.sub_rank, case when b.sub_rank < 3 then b.tier_id end, case when b.sub_rank < 3 then b.interval end,
+               case when b.sub_rank < 3 then b.currency end, b.mrr_minor, b.past_due_since, b.ended
+        from (
+            select case when s.status in ('active', 'trialing') then 0 when s.status = 'past_due' then 1
+                        when s.first_paid_at is not null then 2 else 3 end as sub_rank,
+                   s.tier_id, s.interval, s.currency, s.mrr_minor, s.past_due_since,
+                   coalesce(s.ended_at, s.canceled_at, s.updated_at) as ended, s.created_at, s.id
+            from subscriptions s where s.member_id = new.member_id
+            union all select 3, null, null, null, 0, null, null, -1, ''
+        ) b order by b.sub_rank, b.created_at desc, b.id desc limit 1
+    ) where id = new.member_id;
+end;
+
+create trigger subscriptions_standing_update after update on subscriptions
+begin
+    update members set (sub_rank, sub_tier_id, sub_interval, sub_currency, sub_mrr_minor, sub_past_due_since, sub_ended_at) = (
+        select b.sub_rank, case when b.sub_rank < 3 then b.tier_id end, case when b.sub_rank < 3 then b.interval end,
+               case when b.sub_rank < 3 then b.currency end, b.mrr_minor, b.past_due_since, b.ended
+        from (
+            select case when s.status in ('active', 'trialing') then 0 when s.status = 'past_due' then 1
+                        when s.first_paid_at is not null then 2 else 3 end as sub_rank,
+                   s.tier_id, s.interval, s.currency, s.mrr_minor, s.past_due_since,
+                   coalesce(s.ended_at, s.canceled_at, s.updated_at) as ended, s.created_at, s.id
+            from subscriptions s where s.member_id = members.id
+            union all select 3, null, null, null, 0, null, null, -1, ''
+        ) b order by b.sub_rank, b.created_at desc, b.id desc limit 1
+    ) where id in (old.member_id, new.member_id);
+end;
+
+create trigger subscriptions_standing_delete after delete on subscriptions when old.member_id is not null
+begin
+    update members set (sub_rank, sub_tier_id, sub_interval, sub_currency, sub_mrr_minor, sub_past_due_since, sub_ended_at) = (
+        select b.sub_rank, case when b.sub_rank < 3 then b.tier_id end, case when b.sub_rank < 3 then b.interval end,
+               case when b.sub_rank < 3 then b.currency end, b.mrr_minor, b.past_due_since, b.ended
+        from (
+            select case when s.status in ('active', 'trialing') then 0 when s.status = 'past_due' then 1
+                        when s.first_paid_at is not null then 2 else 3 end as sub_rank,
+                   s.tier_id, s.interval, s.currency, s.mrr_minor, s.past_due_since,
+                   coalesce(s.ended_at, s.canceled_at, s.updated_at) as ended, s.created_at, s.id
+            from subscriptions s where s.member_id = old.member_id
+            union all select 3, null, null, null, 0, null, null, -1, ''
+        ) b order by b.sub_rank, b.created_at desc, b.id desc limit 1
+    ) where id = old.member_id;
+end;
+
+-- One index per sort (both directions walk it), ending in the id for keyset paging.
+create index members_created_idx on members (created_at, id);
+create index members_sort_name_idx on members (sort_name, id);
+create index members_search_email_idx on members (search_email, id);
+create index members_mrr_idx on members (sub_mrr_minor, id);
+create index members_rank_created_idx on members (sub_rank, created_at, id);
+
+-- The member page lists the mail sent to the member.
+create index email_outbox_to_address_idx on email_outbox (to_address, created_at);
+-- and the audit entries about them (comps, notes, ended sessions).
+create index audit_log_target_idx on audit_log (target, created_at);
+
+create table member_notes (
+    id text primary key,
+    member_id text not null references members (id),
+    body text not null,
+    created_by text references staff_users (id) on delete set null,
+    created_by_email text,
+    created_at integer not null,
+    updated_by_email text,
+    updated_at integer
+);
+create index member_notes_member_idx on member_notes (member_id, created_at);
