@@ -12,6 +12,7 @@ mod health;
 mod join;
 mod languages;
 mod mail;
+mod members;
 mod money;
 mod sign_in;
 mod slow_clients;
