@@ -118,7 +118,8 @@ fn sort_column(sort: MemberSort) -> &'static str {
 
 /// The WHERE conditions for `q`'s status (time-dependent: the comp and the grace).
 fn status_condition(sql: &mut Sql, status: MemberStatus, now: Micros, grace: Micros) -> String {
-    let not_comped = |sql: &mut Sql| format!("(m.comped_until is null or m.comped_until <= {})", sql.bind(Bind::Int(now)));
+    let not_comped =
+        |sql: &mut Sql| format!("(m.comped_until is null or m.comped_until <= {})", sql.bind(Bind::Int(now)));
     match status {
         MemberStatus::Comped => format!("m.comped_until > {}", sql.bind(Bind::Int(now))),
         MemberStatus::Patron => format!("m.sub_rank = 0 and {}", not_comped(sql)),
@@ -218,7 +219,10 @@ fn build(q: &DirectoryQuery) -> (String, Vec<Bind>) {
 }
 
 /// The members `q` asks for, in its order (reversed when reading backwards).
-pub async fn list<'e, E: Executor<'e, Database = Any>>(ex: E, q: &DirectoryQuery) -> Result<Vec<DirectoryRow>, DbError> {
+pub async fn list<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    q: &DirectoryQuery,
+) -> Result<Vec<DirectoryRow>, DbError> {
     let (text, binds) = build(q);
     let mut query = sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(text));
     for b in binds {
@@ -297,7 +301,13 @@ pub async fn mrr_movements_of<'e, E: Executor<'e, Database = Any>>(
                 "reactivation" => MrrMovementKind::Reactivation,
                 other => return Err(DbError::other(format!("stored MRR movement kind {other:?} cannot be read"))),
             };
-            Ok(MemberMovement { kind, delta_minor, mrr_after_minor, currency: parse_stored("currency", &currency)?, occurred_at })
+            Ok(MemberMovement {
+                kind,
+                delta_minor,
+                mrr_after_minor,
+                currency: parse_stored("currency", &currency)?,
+                occurred_at,
+            })
         })
         .collect()
 }

@@ -16,7 +16,11 @@ struct SearchKeys {
 
 impl SearchKeys {
     fn new(email: Option<&str>, name: Option<&str>, public_name: Option<&str>) -> Self {
-        Self { email: email.map(fold).unwrap_or_default(), names: names_key(name, public_name), sort_name: sort_name(name) }
+        Self {
+            email: email.map(fold).unwrap_or_default(),
+            names: names_key(name, public_name),
+            sort_name: sort_name(name),
+        }
     }
 }
 

@@ -211,7 +211,12 @@ mod tests {
     #[test]
     fn stored_standing_gives_the_status_at_a_time() {
         let grace = 14;
-        let s = |rank, comped_until, past_due_since| StoredStanding { rank, comped_until, past_due_since, ended_at: Some(7) };
+        let s = |rank, comped_until, past_due_since| StoredStanding {
+            rank,
+            comped_until,
+            past_due_since,
+            ended_at: Some(7),
+        };
         assert_eq!(s(0, None, None).status(100, grace), MemberStatus::Patron);
         assert_eq!(s(3, Some(101), None).status(100, grace), MemberStatus::Comped);
         assert_eq!(s(3, Some(100), None).status(100, grace), MemberStatus::Free);

@@ -18,8 +18,8 @@ use crate::db::payments::LedgerRow;
 use crate::db::sessions::Session;
 use crate::db::{self, Change, DbError};
 use crate::domain::{
-    Currency, Cursor, DayRange, Member, MemberFilter, MemberId, MemberSort, Money, NoteText, SortDirection, Subscription,
-    Tier, TierId,
+    Currency, Cursor, DayRange, Member, MemberFilter, MemberId, MemberSort, Money, NoteText, SortDirection,
+    Subscription, Tier, TierId,
 };
 
 /// Rows on one page of the list.
@@ -66,10 +66,7 @@ pub struct FilterOptions {
 
 pub async fn filter_options(ctx: &Context) -> Result<FilterOptions, MembersError> {
     let pool = ctx.db.read();
-    Ok(FilterOptions {
-        tiers: db::tiers::list_all(pool).await?,
-        currencies: member_directory::currencies(pool).await?,
-    })
+    Ok(FilterOptions { tiers: db::tiers::list_all(pool).await?, currencies: member_directory::currencies(pool).await? })
 }
 
 /// Where a page of the list is.
@@ -285,8 +282,7 @@ pub async fn detail(ctx: &Context, id: MemberId) -> Result<MemberDetail, Members
     let pool = ctx.db.read();
     let member = db::members::find_by_id(pool, id).await?.ok_or(MembersError::NotFound)?;
     let standing = billing::standing_of(ctx, &member).await?;
-    let tiers: HashMap<TierId, String> =
-        db::tiers::list_all(pool).await?.into_iter().map(|t| (t.id, t.name)).collect();
+    let tiers: HashMap<TierId, String> = db::tiers::list_all(pool).await?.into_iter().map(|t| (t.id, t.name)).collect();
     let subscriptions: Vec<(Subscription, Option<String>)> = db::subscriptions::list_for_member(pool, id)
         .await?
         .into_iter()
@@ -339,10 +335,8 @@ pub async fn edit_note(
     body: &NoteText,
 ) -> Result<(), MembersError> {
     let mut tx = ctx.db.transaction().await?;
-    let old = member_notes::find(&mut *tx, note_id)
-        .await?
-        .filter(|n| n.member_id == member)
-        .ok_or(MembersError::NotFound)?;
+    let old =
+        member_notes::find(&mut *tx, note_id).await?.filter(|n| n.member_id == member).ok_or(MembersError::NotFound)?;
     if old.body == body.as_str() {
         return Ok(());
     }
@@ -361,8 +355,15 @@ pub async fn end_session(ctx: &Context, actor: &Actor, member: MemberId, session
         return Err(MembersError::NotFound);
     }
     let short: String = session.chars().take(12).collect();
-    audit::record(ctx, &mut tx, actor, "member.session_ended", Some(member.to_string()), Some(format!("session {short}…")))
-        .await?;
+    audit::record(
+        ctx,
+        &mut tx,
+        actor,
+        "member.session_ended",
+        Some(member.to_string()),
+        Some(format!("session {short}…")),
+    )
+    .await?;
     tx.changed(Change::SessionEnded(session.to_string()));
     tx.commit().await.map_err(DbError::from)?;
     tracing::info!(member.id = %member, "staff ended a member's session");
@@ -374,8 +375,15 @@ pub async fn end_all_sessions(ctx: &Context, actor: &Actor, member: MemberId) ->
     let mut tx = ctx.db.transaction().await?;
     db::members::find_by_id(&mut *tx, member).await?.ok_or(MembersError::NotFound)?;
     let n = db::sessions::delete_for_member(&mut *tx, member).await?;
-    audit::record(ctx, &mut tx, actor, "member.sessions_ended", Some(member.to_string()), Some(format!("{n} sessions")))
-        .await?;
+    audit::record(
+        ctx,
+        &mut tx,
+        actor,
+        "member.sessions_ended",
+        Some(member.to_string()),
+        Some(format!("{n} sessions")),
+    )
+    .await?;
     tx.changed(Change::Member(member));
     tx.commit().await.map_err(DbError::from)?;
     tracing::info!(member.id = %member, sessions = n, "staff ended every session of a member");

@@ -25,16 +25,28 @@ async fn member(app: &TestApp, email: &str, name: Option<&str>, joined: Micros) 
     let email = Email::parse(email).expect("a valid test email");
     let name = name.map(|n| PersonName::parse_optional(n).expect("a valid name").expect("a name"));
     let mut writer = app.db().write().await.expect("a writer");
-    let inserted =
-        db::members::insert_if_absent(&mut *writer, id, &email, name.as_ref().map(PersonName::as_str), Locale::En, joined)
-            .await
-            .expect("inserted");
+    let inserted = db::members::insert_if_absent(
+        &mut *writer,
+        id,
+        &email,
+        name.as_ref().map(PersonName::as_str),
+        Locale::En,
+        joined,
+    )
+    .await
+    .expect("inserted");
     assert!(inserted);
     id
 }
 
 /// Applies a subscription state as the billing code does for a Stripe event.
-async fn apply(app: &TestApp, member: MemberId, provider_id: &str, plan: (&str, &str, &str), status: SubscriptionStatus) {
+async fn apply(
+    app: &TestApp,
+    member: MemberId,
+    provider_id: &str,
+    plan: (&str, &str, &str),
+    status: SubscriptionStatus,
+) {
     let (slug, interval, currency) = plan;
     let price = app.price_id(slug, interval, currency).await;
     let (amount,): (i64,) = sqlx::query_as("select amount_minor from tier_prices where id = $1")
@@ -338,8 +350,11 @@ async fn staff_notes_are_added_and_edited_and_every_change_is_audited() {
         .send()
         .await
         .assert_status(303);
-    let (body,): (String,) =
-        sqlx::query_as("select body from member_notes where id = $1").bind(&note_id).fetch_one(app.db().read()).await.expect("note");
+    let (body,): (String,) = sqlx::query_as("select body from member_notes where id = $1")
+        .bind(&note_id)
+        .fetch_one(app.db().read())
+        .await
+        .expect("note");
     assert_eq!(body, "Will renew in May.");
     let entries: Vec<(String, Option<String>, Option<String>, Option<String>)> = sqlx::query_as(
         "select action, target, detail, actor_email from audit_log where action like 'member.note%' order by created_at",
@@ -351,7 +366,9 @@ async fn staff_notes_are_added_and_edited_and_every_change_is_audited() {
     assert_eq!(entries[0].0, "member.note_added");
     assert_eq!(entries[1].0, "member.note_edited");
     assert!(entries.iter().all(|e| e.1.as_deref() == Some(id.to_string().as_str())));
-    assert!(entries[1].2.as_deref().is_some_and(|d| d.contains("Will renew in May.") && d.contains("was: Called about")));
+    assert!(
+        entries[1].2.as_deref().is_some_and(|d| d.contains("Will renew in May.") && d.contains("was: Called about"))
+    );
     assert!(entries.iter().all(|e| e.3.as_deref() == Some("admin@news.test")));
     app.client.get(&page).send().await.assert_contains("Will renew in May.").assert_contains("edited");
 
@@ -370,20 +387,13 @@ async fn bad_notes_get_400_and_nothing_is_stored() {
     let app = admin_app().await;
     let id = member(&app, "reader@example.org", None, MARCH_1).await;
     for bad in ["   ", "a\u{7}b", "a\u{202E}b", &"x".repeat(4001)] {
-        app.client
-            .post_form(&format!("/admin/members/{id}/notes"), &[("body", bad)])
-            .send()
-            .await
-            .assert_status(400);
+        app.client.post_form(&format!("/admin/members/{id}/notes"), &[("body", bad)]).send().await.assert_status(400);
     }
     assert_eq!(app.count("select count(*) from member_notes").await, 0);
     assert_eq!(app.count("select count(*) from audit_log where action like 'member.%'").await, 0);
-    app.client
-        .post_form(&format!("/admin/members/{id}/notes"), &[("body", "fine")])
-        .send()
-        .await
-        .assert_status(303);
-    let (note_id,): (String,) = sqlx::query_as("select id from member_notes").fetch_one(app.db().read()).await.expect("note");
+    app.client.post_form(&format!("/admin/members/{id}/notes"), &[("body", "fine")]).send().await.assert_status(303);
+    let (note_id,): (String,) =
+        sqlx::query_as("select id from member_notes").fetch_one(app.db().read()).await.expect("note");
     app.client
         .post_form(&format!("/admin/members/{id}/notes/{note_id}"), &[("body", "")])
         .send()
@@ -408,19 +418,16 @@ async fn ending_a_session_signs_the_member_out_and_is_audited() {
         .expect("member");
     let page = app.client.get(&format!("/admin/members/{id}")).send().await;
     page.assert_status(200);
-    let sessions: Vec<String> = page
-        .body
-        .split("name=\"session\" value=\"")
-        .skip(1)
-        .filter_map(|s| s.get(..64).map(str::to_string))
-        .collect();
+    let sessions: Vec<String> =
+        page.body.split("name=\"session\" value=\"").skip(1).filter_map(|s| s.get(..64).map(str::to_string)).collect();
     assert_eq!(sessions.len(), 2);
     // Which row is the reader's browser: the newest session is the laptop's.
-    let (first,): (String,) = sqlx::query_as("select id from sessions where member_id = $1 order by created_at limit 1")
-        .bind(&id)
-        .fetch_one(app.db().read())
-        .await
-        .expect("session");
+    let (first,): (String,) =
+        sqlx::query_as("select id from sessions where member_id = $1 order by created_at limit 1")
+            .bind(&id)
+            .fetch_one(app.db().read())
+            .await
+            .expect("session");
     app.client
         .post_form(&format!("/admin/members/{id}/sessions/end"), &[("session", &first)])
         .send()
@@ -460,7 +467,8 @@ async fn editors_see_no_member_pages_and_analysts_read_but_change_nothing() {
     let admin = app.new_browser();
     app.sign_in_staff(&admin, "admin@news.test", Role::Admin).await;
     admin.post_form(&format!("/admin/members/{id}/notes"), &[("body", "first")]).send().await.assert_status(303);
-    let (note_id,): (String,) = sqlx::query_as("select id from member_notes").fetch_one(app.db().read()).await.expect("note");
+    let (note_id,): (String,) =
+        sqlx::query_as("select id from member_notes").fetch_one(app.db().read()).await.expect("note");
 
     let editor = app.new_browser();
     app.sign_in_staff(&editor, "editor@news.test", Role::Editor).await;

@@ -100,7 +100,10 @@ fn parse_range(from: &str, to: &str, what: &str, errors: &mut Vec<String>) -> Da
 }
 
 /// Reads the list's query parameters; every problem is listed (the page shows them, with 400).
-fn parse_list(params: &HashMap<String, String>, options: &FilterOptions) -> Result<ListRequest, (Vec<String>, ListRequest)> {
+fn parse_list(
+    params: &HashMap<String, String>,
+    options: &FilterOptions,
+) -> Result<ListRequest, (Vec<String>, ListRequest)> {
     let get = |k: &str| params.get(k).map(|v| v.trim().to_string()).unwrap_or_default();
     let mut errors = Vec::new();
     let mut echo = BTreeMap::new();
@@ -129,9 +132,9 @@ fn parse_list(params: &HashMap<String, String>, options: &FilterOptions) -> Resu
     if !status.is_empty() {
         match status.parse::<MemberStatus>() {
             Ok(s) => filter.status = Some(s),
-            Err(_) => errors.push(format!(
-                "Unknown status \"{status}\": choose free, patron, past_due, lapsed or comped."
-            )),
+            Err(_) => {
+                errors.push(format!("Unknown status \"{status}\": choose free, patron, past_due, lapsed or comped."))
+            }
         }
     }
     let tier = get("tier");
