@@ -309,10 +309,18 @@ pub async fn unlink_customer<'e, E: Executor<'e, Database = Any>>(ex: E, custome
 /// Fills in the search keys of members written before they existed (migration
 /// 0009 adds them empty; SQL cannot fold text the way [`fold`] does). Run after
 /// migrating; does nothing once every row has them.
+#[derive(FromRow)]
+struct Unkeyed {
+    id: String,
+    email: Option<String>,
+    name: Option<String>,
+    public_name: Option<String>,
+}
+
 pub async fn backfill_search_keys(db: &super::Db) -> Result<u64, DbError> {
     let mut done = 0;
     loop {
-        let rows: Vec<(String, Option<String>, Option<String>, Option<String>)> = sqlx::query_as(
+        let rows: Vec<Unkeyed> = sqlx::query_as(
             "select id, email, name, public_name from members where search_email is null order by id limit 500",
         )
         .fetch_all(db.read())
@@ -321,7 +329,7 @@ pub async fn backfill_search_keys(db: &super::Db) -> Result<u64, DbError> {
             return Ok(done);
         }
         let mut tx = db.transaction().await?;
-        for (id, email, name, public_name) in rows {
+        for Unkeyed { id, email, name, public_name } in rows {
             let keys = SearchKeys::new(email.as_deref(), name.as_deref(), public_name.as_deref());
             sqlx::query(
                 "update members set search_email = $2, search_name = $3, sort_name = coalesce($4, '1' || $2)

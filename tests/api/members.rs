@@ -356,7 +356,7 @@ async fn staff_notes_are_added_and_edited_and_every_change_is_audited() {
         .await
         .expect("note");
     assert_eq!(body, "Will renew in May.");
-    let entries: Vec<(String, Option<String>, Option<String>, Option<String>)> = sqlx::query_as(
+    let entries: Vec<(String, String, String, String)> = sqlx::query_as(
         "select action, target, detail, actor_email from audit_log where action like 'member.note%' order by created_at",
     )
     .fetch_all(app.db().read())
@@ -365,11 +365,9 @@ async fn staff_notes_are_added_and_edited_and_every_change_is_audited() {
     assert_eq!(entries.len(), 2);
     assert_eq!(entries[0].0, "member.note_added");
     assert_eq!(entries[1].0, "member.note_edited");
-    assert!(entries.iter().all(|e| e.1.as_deref() == Some(id.to_string().as_str())));
-    assert!(
-        entries[1].2.as_deref().is_some_and(|d| d.contains("Will renew in May.") && d.contains("was: Called about"))
-    );
-    assert!(entries.iter().all(|e| e.3.as_deref() == Some("admin@news.test")));
+    assert!(entries.iter().all(|e| e.1 == id.to_string()));
+    assert!(entries[1].2.contains("Will renew in May.") && entries[1].2.contains("was: Called about"));
+    assert!(entries.iter().all(|e| e.3 == "admin@news.test"));
     app.client.get(&page).send().await.assert_contains("Will renew in May.").assert_contains("edited");
 
     // A note of another member cannot be edited through this one.

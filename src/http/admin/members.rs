@@ -99,11 +99,9 @@ fn parse_range(from: &str, to: &str, what: &str, errors: &mut Vec<String>) -> Da
     })
 }
 
-/// Reads the list's query parameters; every problem is listed (the page shows them, with 400).
-fn parse_list(
-    params: &HashMap<String, String>,
-    options: &FilterOptions,
-) -> Result<ListRequest, (Vec<String>, ListRequest)> {
+/// Reads the list's query parameters, and lists every problem with them (the
+/// page shows them, with 400).
+fn parse_list(params: &HashMap<String, String>, options: &FilterOptions) -> (ListRequest, Vec<String>) {
     let get = |k: &str| params.get(k).map(|v| v.trim().to_string()).unwrap_or_default();
     let mut errors = Vec::new();
     let mut echo = BTreeMap::new();
@@ -196,7 +194,7 @@ fn parse_list(
         }
     }
     let request = ListRequest { filter, order, at, echo };
-    if errors.is_empty() { Ok(request) } else { Err((errors, request)) }
+    (request, errors)
 }
 
 /// A query string of the list's parameters, plus `extra`.
@@ -305,14 +303,12 @@ async fn list_members(
     Query(params): Query<HashMap<String, String>>,
 ) -> Result<Response, AppError> {
     let options = members::filter_options(&state.ctx).await?;
-    let request = match parse_list(&params, &options) {
-        Ok(r) => r,
-        Err((errors, request)) => {
-            let mut page = list_page(&state, &staff.user, &options, &request.echo, &errors);
-            page.insert("rows", &Vec::<MemberListRow>::new());
-            return Ok((StatusCode::BAD_REQUEST, page.render(&state, "admin/members.html")?).into_response());
-        }
-    };
+    let (request, errors) = parse_list(&params, &options);
+    if !errors.is_empty() {
+        let mut page = list_page(&state, &staff.user, &options, &request.echo, &errors);
+        page.insert("rows", &Vec::<MemberListRow>::new());
+        return Ok((StatusCode::BAD_REQUEST, page.render(&state, "admin/members.html")?).into_response());
+    }
     let result = members::list(&state.ctx, &request.filter, request.order, request.at.clone()).await?;
     let mut page = list_page(&state, &staff.user, &options, &request.echo, &[]);
     let link = |key: &str, c: &Cursor| format!("/admin/members?{}", query_string(&request.echo, &[(key, &c.encode())]));
@@ -332,14 +328,12 @@ async fn export_members_csv(
     Query(params): Query<HashMap<String, String>>,
 ) -> Result<Response, AppError> {
     let options = members::filter_options(&state.ctx).await?;
-    let request = match parse_list(&params, &options) {
-        Ok(r) => r,
-        Err((errors, request)) => {
-            let mut page = list_page(&state, &staff.user, &options, &request.echo, &errors);
-            page.insert("rows", &Vec::<MemberListRow>::new());
-            return Ok((StatusCode::BAD_REQUEST, page.render(&state, "admin/members.html")?).into_response());
-        }
-    };
+    let (request, errors) = parse_list(&params, &options);
+    if !errors.is_empty() {
+        let mut page = list_page(&state, &staff.user, &options, &request.echo, &errors);
+        page.insert("rows", &Vec::<MemberListRow>::new());
+        return Ok((StatusCode::BAD_REQUEST, page.render(&state, "admin/members.html")?).into_response());
+    }
     let described = if request.echo.is_empty() { "no filter".to_string() } else { query_string(&request.echo, &[]) };
     let actor = Actor::staff(&staff.user, &ip);
     let rows = members::export(&state.ctx, &actor, &request.filter, request.order, &described).await?;
