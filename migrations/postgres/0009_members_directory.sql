@@ -1,15 +1,17 @@
 -- The staff members directory (/admin/members): search, filters, sorts and keyset paging
 -- at 100,000 members, member detail, staff notes.
 --
--- Search: `search_email` and `search_name` hold the member's email and names folded
--- (NFKD, combining marks removed, lower case; `domain::text::fold`). They are written
--- with every write of email or name (`db::members`); rows that existed before this
--- migration have NULL and are filled in by `Db::migrate` right after it runs.
--- `sort_name` orders "by name": '0' || folded name, or '1' || folded email when the
--- member gave no name, so members without a name come last. The three use the "C"
--- collation: byte order, as on SQLite, and what LIKE and the keyset compare.
+-- Search: `search_text` holds the member's email, name and public name folded (NFKD,
+-- combining marks removed, lower case; `domain::text::fold`), one per line, email first;
+-- `search_email` the folded email alone (what `search_text` starts with when a name
+-- changes). Both are written with every write of the email or a name (`db::members`);
+-- rows that existed before this migration have NULL and are filled in by `Db::migrate`
+-- right after it runs. `sort_name` orders "by name": '0' || folded name, or
+-- '1' || folded email when the member gave no name, so members without a name come last.
+-- The three use the "C" collation: byte order, as on SQLite, and what LIKE and the
+-- keyset compare.
 alter table members add column search_email text collate "C";
-alter table members add column search_name text collate "C";
+alter table members add column search_text text collate "C";
 alter table members add column sort_name text collate "C";
 create index members_search_missing_idx on members (id) where search_email is null;
 
@@ -81,12 +83,16 @@ update members m set (sub_rank, sub_tier_id, sub_interval, sub_currency, sub_mrr
     ) b order by b.sub_rank, b.created_at desc, b.id desc limit 1
 ) where exists (select 1 from subscriptions s where s.member_id = m.id);
 
--- One index per sort (both directions walk it), ending in the id for keyset paging.
-create index members_created_idx on members (created_at, id);
-create index members_sort_name_idx on members (sort_name, id);
-create index members_search_email_idx on members (search_email, id);
-create index members_mrr_idx on members (sub_mrr_minor, id);
-create index members_rank_created_idx on members (sub_rank, created_at, id);
+-- One index per sort (both directions walk it), ending in the id for keyset paging, and
+-- carrying `search_text`: a search walks the index in the order asked for and tests each
+-- entry there, reading a member's row only when it matches, so a search that matches
+-- many stops after a page and one that matches few costs one pass over an index
+-- (`search_text` itself orders by email: it starts with it, and emails are unique).
+create index members_created_idx on members (created_at, id, search_text);
+create index members_sort_name_idx on members (sort_name, id, search_text);
+create index members_search_text_idx on members (search_text, id);
+create index members_mrr_idx on members (sub_mrr_minor, id, search_text);
+create index members_rank_created_idx on members (sub_rank, created_at, id, search_text);
 
 -- The member page lists the mail sent to the member.
 create index email_outbox_to_address_idx on email_outbox (to_address, created_at);

@@ -71,7 +71,7 @@ struct Row {
     sub_past_due_since: Option<i64>,
     sub_ended_at: Option<i64>,
     sort_name: Option<String>,
-    search_email: Option<String>,
+    search_text: Option<String>,
     tier_name: Option<String>,
 }
 
@@ -111,7 +111,8 @@ fn sort_column(sort: MemberSort) -> &'static str {
     match sort {
         MemberSort::Joined => "m.created_at",
         MemberSort::Name => "m.sort_name",
-        MemberSort::Email => "m.search_email",
+        // Starts with the folded email (unique): orders as the email does.
+        MemberSort::Email => "m.search_text",
         MemberSort::Mrr => "m.sub_mrr_minor",
     }
 }
@@ -142,7 +143,7 @@ fn build(q: &DirectoryQuery) -> (String, Vec<Bind>) {
     let mut sql = Sql { conditions: vec!["m.deleted_at is null".into()], binds: Vec::new() };
     for word in &q.words {
         let p = sql.bind(Bind::Text(like_literal(word)));
-        sql.conditions.push(format!(r"(m.search_email like {p} escape '\' or m.search_name like {p} escape '\')"));
+        sql.conditions.push(format!(r"m.search_text like {p} escape '\'"));
     }
     if let Some(status) = q.status {
         let c = status_condition(&mut sql, status, q.now, q.grace);
@@ -205,7 +206,7 @@ fn build(q: &DirectoryQuery) -> (String, Vec<Bind>) {
     let mut text = format!(
         "select m.id, m.email, m.name, m.public_name, m.created_at, m.last_sign_in_at, m.comped_until,
                 m.sub_rank, m.sub_interval, m.sub_currency, m.sub_mrr_minor, m.sub_past_due_since, m.sub_ended_at,
-                m.sort_name, m.search_email, t.name as tier_name
+                m.sort_name, m.search_text, t.name as tier_name
          from members m left join tiers t on t.id = m.sub_tier_id
          where {}
          order by {column} {dir}, m.id {dir}",
@@ -238,7 +239,7 @@ pub async fn list<'e, E: Executor<'e, Database = Any>>(
                 MemberSort::Joined => SortValue::Int(r.created_at),
                 MemberSort::Mrr => SortValue::Int(r.sub_mrr_minor),
                 MemberSort::Name => SortValue::Text(r.sort_name.clone().unwrap_or_default()),
-                MemberSort::Email => SortValue::Text(r.search_email.clone().unwrap_or_default()),
+                MemberSort::Email => SortValue::Text(r.search_text.clone().unwrap_or_default()),
             };
             Ok(DirectoryRow {
                 id: parse_stored("member id", &r.id)?,

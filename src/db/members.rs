@@ -6,31 +6,43 @@ use crate::clock::Micros;
 use crate::domain::text::fold;
 use crate::domain::{Email, Locale, Member, MemberId};
 
-/// The folded search and sort keys of a member (migration 0009): the email, the
-/// names (name and public name on one line each), and the "by name" sort key.
+/// The folded search and sort keys of a member (migration 0009): the email; the
+/// search text (email, name and public name, one a line); the "by name" sort key.
 struct SearchKeys {
     email: String,
-    names: String,
+    text: String,
     sort_name: Option<String>,
 }
 
 impl SearchKeys {
     fn new(email: Option<&str>, name: Option<&str>, public_name: Option<&str>) -> Self {
-        Self {
-            email: email.map(fold).unwrap_or_default(),
-            names: names_key(name, public_name),
-            sort_name: sort_name(name),
-        }
+        let email = email.map(folded).unwrap_or_default();
+        Self { text: format!("{email}{}", names_key(name, public_name)), email, sort_name: sort_name(name) }
     }
 }
 
+/// Folded, and at most 400 bytes (a name folds to a few times its length at
+/// most; PostgreSQL refuses index entries of more than about 2,700 bytes).
+fn folded(text: &str) -> String {
+    let mut f = fold(text);
+    if f.len() > 400 {
+        let mut end = 400;
+        while !f.is_char_boundary(end) {
+            end -= 1;
+        }
+        f.truncate(end);
+    }
+    f
+}
+
+/// What follows the email in the search text: a line with the name, a line with the public name.
 fn names_key(name: Option<&str>, public_name: Option<&str>) -> String {
-    format!("{}\n{}", name.map(fold).unwrap_or_default(), public_name.map(fold).unwrap_or_default())
+    format!("\n{}\n{}", name.map(folded).unwrap_or_default(), public_name.map(folded).unwrap_or_default())
 }
 
 /// `'0' || folded name`; `None` without a name (the SQL then uses `'1' || search_email`).
 fn sort_name(name: Option<&str>) -> Option<String> {
-    name.map(fold).filter(|n| !n.is_empty()).map(|n| format!("0{n}"))
+    name.map(folded).filter(|n| !n.is_empty()).map(|n| format!("0{n}"))
 }
 
 #[derive(FromRow)]
@@ -78,7 +90,7 @@ pub async fn insert_if_absent<'e, E: Executor<'e, Database = Any>>(
 ) -> Result<bool, DbError> {
     let keys = SearchKeys::new(Some(email.as_str()), name, None);
     let done = sqlx::query(
-        "insert into members (id, email, name, locale, created_at, search_email, search_name, sort_name)
+        "insert into members (id, email, name, locale, created_at, search_email, search_text, sort_name)
          values ($1, $2, $3, $4, $5, $6, $7, coalesce($8, '1' || $6))
          on conflict (email) do nothing",
     )
@@ -88,7 +100,7 @@ pub async fn insert_if_absent<'e, E: Executor<'e, Database = Any>>(
     .bind(locale.as_str())
     .bind(now)
     .bind(keys.email)
-    .bind(keys.names)
+    .bind(keys.text)
     .bind(keys.sort_name)
     .execute(ex)
     .await?;
@@ -127,7 +139,7 @@ pub async fn update_profile<'e, E: Executor<'e, Database = Any>>(
 ) -> Result<(), DbError> {
     let done = sqlx::query(
         "update members set name = $2, public_name = $3, locale = $4,
-             search_name = $5, sort_name = coalesce($6, '1' || coalesce(search_email, ''))
+             search_text = coalesce(search_email, '') || $5, sort_name = coalesce($6, '1' || coalesce(search_email, ''))
          where id = $1 and deleted_at is null",
     )
     .bind(id.to_string())
@@ -175,7 +187,7 @@ pub async fn touch_sign_in<'e, E: Executor<'e, Database = Any>>(
 pub async fn anonymise<'e, E: Executor<'e, Database = Any>>(ex: E, id: MemberId, now: Micros) -> Result<(), DbError> {
     let done = sqlx::query(
         "update members set email = null, name = null, public_name = null, last_sign_in_at = null, deleted_at = $2,
-             search_email = '', search_name = '', sort_name = '1'
+             search_email = '', search_text = '', sort_name = '1'
          where id = $1 and deleted_at is null",
     )
     .bind(id.to_string())
@@ -332,12 +344,12 @@ pub async fn backfill_search_keys(db: &super::Db) -> Result<u64, DbError> {
         for Unkeyed { id, email, name, public_name } in rows {
             let keys = SearchKeys::new(email.as_deref(), name.as_deref(), public_name.as_deref());
             sqlx::query(
-                "update members set search_email = $2, search_name = $3, sort_name = coalesce($4, '1' || $2)
+                "update members set search_email = $2, search_text = $3, sort_name = coalesce($4, '1' || $2)
                  where id = $1",
             )
             .bind(id)
             .bind(keys.email)
-            .bind(keys.names)
+            .bind(keys.text)
             .bind(keys.sort_name)
             .execute(&mut *tx)
             .await?;

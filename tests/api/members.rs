@@ -581,7 +581,7 @@ async fn the_member_page_shows_standing_history_subscriptions_ledger_votes_and_m
 async fn members_written_before_the_search_keys_get_them_when_migrating() {
     let app = admin_app().await;
     let id = member(&app, "old@example.org", Some("Élodie Старий"), MARCH_1).await;
-    sqlx::query("update members set search_email = null, search_name = null, sort_name = null")
+    sqlx::query("update members set search_email = null, search_text = null, sort_name = null")
         .execute(&mut *app.db().write().await.expect("writer"))
         .await
         .expect("keys cleared");
