@@ -94,6 +94,18 @@ create index members_search_text_idx on members (search_text, id);
 create index members_mrr_idx on members (sub_mrr_minor, id, search_text);
 create index members_rank_created_idx on members (sub_rank, created_at, id, search_text);
 
+-- Search on PostgreSQL: a trigram index answers `search_text like '%…%'` for words of three
+-- characters or more without a pass over the table. pg_trgm ships with PostgreSQL (contrib)
+-- and is a trusted extension (the database's owner may create it); where it cannot be
+-- created, the search still works, by the pass over the sort's index described above.
+do $$
+begin
+    create extension if not exists pg_trgm;
+    execute 'create index members_search_trgm_idx on members using gin (search_text gin_trgm_ops)';
+exception when others then
+    raise notice 'pg_trgm is not available (%): member search reads the sort''s index instead', sqlerrm;
+end $$;
+
 -- The member page lists the mail sent to the member.
 create index email_outbox_to_address_idx on email_outbox (to_address, created_at);
 -- and the audit entries about them (comps, notes, ended sessions).

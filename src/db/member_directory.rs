@@ -225,7 +225,11 @@ pub async fn list<'e, E: Executor<'e, Database = Any>>(
     q: &DirectoryQuery,
 ) -> Result<Vec<DirectoryRow>, DbError> {
     let (text, binds) = build(q);
-    let mut query = sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(text));
+    // Not kept prepared: PostgreSQL then plans each search with its words (a generic
+    // plan cannot tell a rare word, which the trigram index finds, from a common one,
+    // which walking the sort's index finds sooner), and the many shapes of this
+    // query would only crowd the statement cache.
+    let mut query = sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(text)).persistent(false);
     for b in binds {
         query = match b {
             Bind::Int(n) => query.bind(n),
