@@ -10,7 +10,7 @@ use time::Date;
 use super::Context;
 use super::audit::{self, Actor};
 use super::billing::{self, BillingError, Standing};
-use crate::clock::{DAY, Micros, format_utc};
+use crate::clock::{Micros, format_utc};
 use crate::db::audit::AuditEntry;
 use crate::db::member_directory::{self, DirectoryQuery, DirectoryRow, MemberMovement, SentMail};
 use crate::db::member_notes::{self, Note};
@@ -393,9 +393,4 @@ pub async fn end_all_sessions(ctx: &Context, actor: &Actor, member: MemberId) ->
 /// `2026-11-27 07:18 UTC`, or empty.
 pub fn when(at: Option<Micros>) -> String {
     at.map(format_utc).unwrap_or_default()
-}
-
-/// How long ago, in whole days (for "lapsed 12 days ago").
-pub fn days_since(ctx: &Context, at: Micros) -> i64 {
-    (ctx.clock.now() - at).div_euclid(DAY)
 }

@@ -590,3 +590,13 @@ async fn members_written_before_the_search_keys_get_them_when_migrating() {
     assert_eq!(list(&app, "q=elodie+%D1%81%D1%82%D0%B0%D1%80").await, vec![s(id)]);
     assert_eq!(list(&app, "sort=name").await.len(), 1);
 }
+
+#[tokio::test]
+async fn on_postgresql_member_search_has_its_trigram_index() {
+    let app = TestApp::spawn().await;
+    if app.db().backend() != db::Backend::Postgres {
+        return;
+    }
+    let n = app.count("select count(*) from pg_indexes where indexname = 'members_search_trgm_idx'").await;
+    assert_eq!(n, 1, "pg_trgm could not be created, so searches pass over an index instead");
+}
