@@ -83,16 +83,18 @@ update members m set (sub_rank, sub_tier_id, sub_interval, sub_currency, sub_mrr
     ) b order by b.sub_rank, b.created_at desc, b.id desc limit 1
 ) where exists (select 1 from subscriptions s where s.member_id = m.id);
 
--- One index per sort (both directions walk it), ending in the id for keyset paging, and
--- carrying `search_text`: a search walks the index in the order asked for and tests each
--- entry there, reading a member's row only when it matches, so a search that matches
--- many stops after a page and one that matches few costs one pass over an index
--- (`search_text` itself orders by email: it starts with it, and emails are unique).
-create index members_created_idx on members (created_at, id, search_text);
-create index members_sort_name_idx on members (sort_name, id, search_text);
+-- One index per sort (both directions walk it), ending in the id for keyset paging;
+-- an index for each kind of filter, so that with its statistics PostgreSQL reads a rare
+-- set (the comped, one tier's yearly dollar patrons) from its index and sorts it, and
+-- walks the sort's index when matches are many. `search_text` itself orders by email:
+-- it starts with the email, and emails are unique.
+create index members_created_idx on members (created_at, id);
+create index members_sort_name_idx on members (sort_name, id);
 create index members_search_text_idx on members (search_text, id);
-create index members_mrr_idx on members (sub_mrr_minor, id, search_text);
-create index members_rank_created_idx on members (sub_rank, created_at, id, search_text);
+create index members_mrr_idx on members (sub_mrr_minor, id);
+create index members_rank_created_idx on members (sub_rank, created_at, id);
+create index members_comped_idx on members (comped_until) where comped_until is not null;
+create index members_plan_idx on members (sub_tier_id, sub_interval, sub_currency);
 
 -- Search on PostgreSQL: a trigram index answers `search_text like '%…%'` for words of three
 -- characters or more without a pass over the table. pg_trgm ships with PostgreSQL (contrib)

@@ -89,15 +89,21 @@ begin
 end;
 
 -- One index per sort (both directions walk it), ending in the id for keyset paging, and
--- carrying `search_text`: a search walks the index in the order asked for and tests each
--- entry there, reading a member's row only when it matches, so a search that matches
--- many stops after a page and one that matches few costs one pass over an index
--- (`search_text` itself orders by email: it starts with it, and emails are unique).
-create index members_created_idx on members (created_at, id, search_text);
-create index members_sort_name_idx on members (sort_name, id, search_text);
-create index members_search_text_idx on members (search_text, id);
-create index members_mrr_idx on members (sub_mrr_minor, id, search_text);
-create index members_rank_created_idx on members (sub_rank, created_at, id, search_text);
+-- carrying every column the list filters on (the search text, the standing, the dates).
+-- A page walks the index in the order asked for and tests each entry there, reading a
+-- member's row only when it matches: a filter or search that matches many stops after
+-- a page, one that matches few costs one pass over one index, never a row read per
+-- member. (SQLite keeps no statistics here to choose between plans; this leaves it
+-- nothing to choose.) `search_text` itself orders by email: it starts with the email,
+-- and emails are unique.
+create index members_created_idx on members (created_at, id, deleted_at, search_text, sub_rank, comped_until,
+    sub_past_due_since, sub_ended_at, sub_tier_id, sub_interval, sub_currency);
+create index members_sort_name_idx on members (sort_name, id, deleted_at, search_text, sub_rank, comped_until,
+    sub_past_due_since, sub_ended_at, sub_tier_id, sub_interval, sub_currency, created_at);
+create index members_search_text_idx on members (search_text, id, deleted_at, sub_rank, comped_until,
+    sub_past_due_since, sub_ended_at, sub_tier_id, sub_interval, sub_currency, created_at);
+create index members_mrr_idx on members (sub_mrr_minor, id, deleted_at, search_text, sub_rank, comped_until,
+    sub_past_due_since, sub_ended_at, sub_tier_id, sub_interval, sub_currency, created_at);
 
 -- The member page lists the mail sent to the member.
 create index email_outbox_to_address_idx on email_outbox (to_address, created_at);

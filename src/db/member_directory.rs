@@ -131,7 +131,7 @@ fn status_condition(sql: &mut Sql, status: MemberStatus, now: Micros, grace: Mic
         MemberStatus::Lapsed => {
             let cut = sql.bind(Bind::Int(now - grace));
             format!(
-                "(m.sub_rank = 2 or (m.sub_rank = 1 and (m.sub_past_due_since is null or m.sub_past_due_since <= {cut}))) and {}",
+                "m.sub_rank in (1, 2) and (m.sub_rank = 2 or m.sub_past_due_since is null or m.sub_past_due_since <= {cut}) and {}",
                 not_comped(sql)
             )
         }
