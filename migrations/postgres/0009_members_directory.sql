@@ -94,6 +94,7 @@ create index members_search_text_idx on members (search_text, id);
 create index members_mrr_idx on members (sub_mrr_minor, id);
 create index members_rank_created_idx on members (sub_rank, created_at, id);
 create index members_comped_idx on members (comped_until) where comped_until is not null;
+create index members_past_due_idx on members (sub_past_due_since) where sub_rank = 1;
 create index members_plan_idx on members (sub_tier_id, sub_interval, sub_currency);
 
 -- Search on PostgreSQL: a trigram index answers `search_text like '%…%'` for words of three

@@ -105,6 +105,31 @@ create index members_search_text_idx on members (search_text, id, deleted_at, su
 create index members_mrr_idx on members (sub_mrr_minor, id, deleted_at, search_text, sub_rank, comped_until,
     sub_past_due_since, sub_ended_at, sub_tier_id, sub_interval, sub_currency, created_at);
 
+-- Search for a rare word: a trigram index (FTS5, external content: the rows are the
+-- members') finds the few members whose search text contains it without a pass over
+-- an index of every member; `db::member_directory` asks it first and walks the sort's
+-- index instead when a word is common (or shorter than three characters). Kept by
+-- triggers with every write of `search_text`.
+create virtual table members_search using fts5(search_text, content = 'members', content_rowid = 'rowid',
+    tokenize = 'trigram');
+create trigger members_search_insert after insert on members
+begin
+    insert into members_search (rowid, search_text) values (new.rowid, new.search_text);
+end;
+create trigger members_search_delete after delete on members
+begin
+    insert into members_search (members_search, rowid, search_text) values ('delete', old.rowid, old.search_text);
+end;
+create trigger members_search_update after update of search_text on members
+begin
+    insert into members_search (members_search, rowid, search_text) values ('delete', old.rowid, old.search_text);
+    insert into members_search (rowid, search_text) values (new.rowid, new.search_text);
+end;
+
+-- The rare statuses are read from their own (small) indexes.
+create index members_comped_idx on members (comped_until) where comped_until is not null;
+create index members_past_due_idx on members (sub_past_due_since) where sub_rank = 1;
+
 -- The member page lists the mail sent to the member.
 create index email_outbox_to_address_idx on email_outbox (to_address, created_at);
 -- and the audit entries about them (comps, notes, ended sessions).

@@ -122,11 +122,17 @@ fn status_condition(sql: &mut Sql, status: MemberStatus, now: Micros, grace: Mic
     let not_comped =
         |sql: &mut Sql| format!("(m.comped_until is null or m.comped_until <= {})", sql.bind(Bind::Int(now)));
     match status {
-        MemberStatus::Comped => format!("m.comped_until > {}", sql.bind(Bind::Int(now))),
+        // Few members are comped or past due: their own small indexes find them.
+        MemberStatus::Comped => {
+            format!("m.id in (select c.id from members c where c.comped_until > {})", sql.bind(Bind::Int(now)))
+        }
         MemberStatus::Patron => format!("m.sub_rank = 0 and {}", not_comped(sql)),
         MemberStatus::PastDue => {
             let cut = sql.bind(Bind::Int(now - grace));
-            format!("m.sub_rank = 1 and m.sub_past_due_since > {cut} and {}", not_comped(sql))
+            format!(
+                "m.id in (select p.id from members p where p.sub_rank = 1 and p.sub_past_due_since > {cut}) and {}",
+                not_comped(sql)
+            )
         }
         MemberStatus::Lapsed => {
             let cut = sql.bind(Bind::Int(now - grace));
@@ -139,8 +145,24 @@ fn status_condition(sql: &mut Sql, status: MemberStatus, now: Micros, grace: Mic
     }
 }
 
-fn build(q: &DirectoryQuery) -> (String, Vec<Bind>) {
+/// An FTS5 query (SQLite's trigram index, migration 0009) for the words of three
+/// characters or more, each a phrase (quotes doubled): rows containing every one.
+fn trigram_query(words: &[String]) -> Option<String> {
+    let phrases: Vec<String> =
+        words.iter().filter(|w| w.chars().count() >= 3).map(|w| format!("\"{}\"", w.replace('"', "\"\""))).collect();
+    (!phrases.is_empty()).then(|| phrases.join(" "))
+}
+
+/// A word matched by at most this many members is rare: they are read through the
+/// trigram index and sorted, instead of walking the sort's index to find them.
+const RARE: i64 = 2000;
+
+fn build(q: &DirectoryQuery, rare_words: Option<&str>) -> (String, Vec<Bind>) {
     let mut sql = Sql { conditions: vec!["m.deleted_at is null".into()], binds: Vec::new() };
+    if let Some(query) = rare_words {
+        let p = sql.bind(Bind::Text(query.to_string()));
+        sql.conditions.push(format!("m.rowid in (select rowid from members_search where members_search match {p})"));
+    }
     for word in &q.words {
         let p = sql.bind(Bind::Text(like_literal(word)));
         sql.conditions.push(format!(r"m.search_text like {p} escape '\'"));
@@ -220,11 +242,25 @@ fn build(q: &DirectoryQuery) -> (String, Vec<Bind>) {
 }
 
 /// The members `q` asks for, in its order (reversed when reading backwards).
-pub async fn list<'e, E: Executor<'e, Database = Any>>(
-    ex: E,
-    q: &DirectoryQuery,
-) -> Result<Vec<DirectoryRow>, DbError> {
-    let (text, binds) = build(q);
+pub async fn list(db: &super::Db, q: &DirectoryQuery) -> Result<Vec<DirectoryRow>, DbError> {
+    // On SQLite, words that few members match are found through the trigram index
+    // (PostgreSQL's planner makes that choice itself, with its trigram index).
+    let mut rare_words = None;
+    if db.backend() == super::Backend::Sqlite
+        && let Some(query) = trigram_query(&q.words)
+    {
+        let (n,): (i64,) = sqlx::query_as(
+            "select count(*) from (select rowid from members_search where members_search match $1 limit $2)",
+        )
+        .bind(&query)
+        .bind(RARE + 1)
+        .fetch_one(db.read())
+        .await?;
+        if n <= RARE {
+            rare_words = Some(query);
+        }
+    }
+    let (text, binds) = build(q, rare_words.as_deref());
     // Not kept prepared: PostgreSQL then plans each search with its words (a generic
     // plan cannot tell a rare word, which the trigram index finds, from a common one,
     // which walking the sort's index finds sooner), and the many shapes of this
@@ -236,7 +272,7 @@ pub async fn list<'e, E: Executor<'e, Database = Any>>(
             Bind::Text(t) => query.bind(t),
         };
     }
-    let rows = query.fetch_all(ex).await?;
+    let rows = query.fetch_all(db.read()).await?;
     rows.into_iter()
         .map(|r| {
             let sort_value = match q.sort {
@@ -404,6 +440,13 @@ pub async fn audit_about<'e, E: Executor<'e, Database = Any>>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn trigram_queries_quote_each_long_word() {
+        let words = |w: &[&str]| w.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(trigram_query(&words(&["ab", "o\"brien", "100%"])).as_deref(), Some("\"o\"\"brien\" \"100%\""));
+        assert_eq!(trigram_query(&words(&["ab", "c"])), None);
+    }
 
     #[test]
     fn like_patterns_take_wildcards_literally() {

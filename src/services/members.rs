@@ -149,7 +149,7 @@ pub async fn list(ctx: &Context, filter: &MemberFilter, order: Order, at: PageAt
             q.backwards = true;
         }
     }
-    let mut rows = member_directory::list(ctx.db.read(), &q).await?;
+    let mut rows = member_directory::list(&ctx.db, &q).await?;
     let more = rows.len() as i64 > PAGE_SIZE;
     rows.truncate(PAGE_SIZE as usize);
     if backwards {
@@ -174,7 +174,7 @@ pub async fn export(
     described: &str,
 ) -> Result<Vec<DirectoryRow>, MembersError> {
     let q = query(ctx, filter, order).await?;
-    let rows = member_directory::list(ctx.db.read(), &q).await?;
+    let rows = member_directory::list(&ctx.db, &q).await?;
     let mut tx = ctx.db.transaction().await?;
     let detail = format!("{} members; {described}", rows.len());
     audit::record(ctx, &mut tx, actor, "members.export", None, Some(detail)).await?;

@@ -600,3 +600,28 @@ async fn on_postgresql_member_search_has_its_trigram_index() {
     let n = app.count("select count(*) from pg_indexes where indexname = 'members_search_trgm_idx'").await;
     assert_eq!(n, 1, "pg_trgm could not be created, so searches pass over an index instead");
 }
+
+#[tokio::test]
+async fn a_word_many_members_share_is_found_as_surely_as_a_rare_one() {
+    // More members share "common" than the trigram index is asked for (2,000 on SQLite),
+    // so the list walks its sort's index for it instead; "rare9" stays with the index.
+    let app = admin_app().await;
+    let mut writer = app.db().write().await.expect("a writer");
+    for i in 0..2010 {
+        let email = Email::parse(&format!("common{i}@example.org")).expect("valid");
+        db::members::insert_if_absent(&mut *writer, MemberId::new(), &email, Some("Común"), Locale::En, MARCH_1 + i)
+            .await
+            .expect("inserted");
+    }
+    drop(writer);
+    let rare = member(&app, "rare9@example.org", Some("Común"), MARCH_1).await;
+    let page = app.client.get("/admin/members?q=COMUN&sort=joined&dir=asc").send().await;
+    page.assert_status(200);
+    assert_eq!(ids(&page).len(), 50);
+    assert!(link(&page, "next").is_some());
+    let csv = app.client.get("/admin/members.csv?q=comun").send().await;
+    assert_eq!(csv.body.split("\r\n").filter(|l| !l.is_empty()).count(), 1 + 2011);
+    assert_eq!(list(&app, "q=rare9").await, vec![s(rare)]);
+    assert_eq!(list(&app, "q=rare9+comun").await, vec![s(rare)]);
+    assert_eq!(list(&app, "q=common2009%40").await.len(), 1);
+}
