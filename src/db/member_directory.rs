@@ -153,13 +153,26 @@ fn trigram_query(words: &[String]) -> Option<String> {
     (!phrases.is_empty()).then(|| phrases.join(" "))
 }
 
-/// A word matched by at most this many members is rare: they are read through the
-/// trigram index and sorted, instead of walking the sort's index to find them.
-const RARE: i64 = 2000;
+/// Words matched by at most this many members are rare: the matches are read
+/// through the trigram index and sorted, instead of walking the sort's index to
+/// find them (which, for matches bunched at the far end of the order, is a walk
+/// over nearly every member). SQLite asks its FTS5 index; PostgreSQL, whose
+/// trigram index serves LIKE itself, counts with the search's own conditions.
+const RARE_SQLITE: i64 = 2000;
+const RARE_POSTGRES: i64 = 10_000;
 
-fn build(q: &DirectoryQuery, rare_words: Option<&str>) -> (String, Vec<Bind>) {
+/// How a search reads its matches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Matches<'a> {
+    /// Walk the sort's index (no words, or common ones).
+    Walk,
+    /// Few: read them (on SQLite through this FTS5 query) and sort them.
+    Rare(Option<&'a str>),
+}
+
+fn build(q: &DirectoryQuery, matches: Matches<'_>) -> (String, Vec<Bind>) {
     let mut sql = Sql { conditions: vec!["m.deleted_at is null".into()], binds: Vec::new() };
-    if let Some(query) = rare_words {
+    if let Matches::Rare(Some(query)) = matches {
         let p = sql.bind(Bind::Text(query.to_string()));
         sql.conditions.push(format!("m.rowid in (select rowid from members_search where members_search match {p})"));
     }
@@ -225,13 +238,19 @@ fn build(q: &DirectoryQuery, rare_words: Option<&str>) -> (String, Vec<Bind>) {
         sql.conditions.push(format!("({column}, m.id) {op} ({v}, {i})"));
     }
     let dir = if ascending { "asc" } else { "desc" };
+    // Ordering by an expression keeps the planner from walking the sort's index.
+    let (column, id) = match matches {
+        Matches::Walk => (column.to_string(), "m.id"),
+        Matches::Rare(_) if q.sort.is_numeric() => (format!("{column} + 0"), "m.id || ''"),
+        Matches::Rare(_) => (format!("{column} || ''"), "m.id || ''"),
+    };
     let mut text = format!(
         "select m.id, m.email, m.name, m.public_name, m.created_at, m.last_sign_in_at, m.comped_until,
                 m.sub_rank, m.sub_interval, m.sub_currency, m.sub_mrr_minor, m.sub_past_due_since, m.sub_ended_at,
                 m.sort_name, m.search_text, t.name as tier_name
          from members m left join tiers t on t.id = m.sub_tier_id
          where {}
-         order by {column} {dir}, m.id {dir}",
+         order by {column} {dir}, {id} {dir}",
         sql.conditions.join(" and ")
     );
     if let Some(limit) = q.limit {
@@ -243,24 +262,38 @@ fn build(q: &DirectoryQuery, rare_words: Option<&str>) -> (String, Vec<Bind>) {
 
 /// The members `q` asks for, in its order (reversed when reading backwards).
 pub async fn list(db: &super::Db, q: &DirectoryQuery) -> Result<Vec<DirectoryRow>, DbError> {
-    // On SQLite, words that few members match are found through the trigram index
-    // (PostgreSQL's planner makes that choice itself, with its trigram index).
-    let mut rare_words = None;
-    if db.backend() == super::Backend::Sqlite
-        && let Some(query) = trigram_query(&q.words)
-    {
-        let (n,): (i64,) = sqlx::query_as(
-            "select count(*) from (select rowid from members_search where members_search match $1 limit $2)",
-        )
-        .bind(&query)
-        .bind(RARE + 1)
-        .fetch_one(db.read())
-        .await?;
-        if n <= RARE {
-            rare_words = Some(query);
-        }
+    let mut matches = Matches::Walk;
+    let fts = trigram_query(&q.words);
+    if let Some(query) = &fts {
+        matches = match db.backend() {
+            super::Backend::Sqlite => {
+                let (n,): (i64,) = sqlx::query_as(
+                    "select count(*) from (select rowid from members_search where members_search match $1 limit $2)",
+                )
+                .bind(query)
+                .bind(RARE_SQLITE + 1)
+                .fetch_one(db.read())
+                .await?;
+                if n <= RARE_SQLITE { Matches::Rare(Some(query.as_str())) } else { Matches::Walk }
+            }
+            super::Backend::Postgres => {
+                let likes: Vec<String> =
+                    (1..=q.words.len()).map(|n| format!(r"search_text like ${n} escape '\'")).collect();
+                let mut count = sqlx::query_as::<_, (i64,)>(sqlx::AssertSqlSafe(format!(
+                    "select count(*) from (select 1 from members where {} limit {}) found",
+                    likes.join(" and "),
+                    RARE_POSTGRES + 1
+                )))
+                .persistent(false);
+                for word in &q.words {
+                    count = count.bind(like_literal(word));
+                }
+                let (n,) = count.fetch_one(db.read()).await?;
+                if n <= RARE_POSTGRES { Matches::Rare(None) } else { Matches::Walk }
+            }
+        };
     }
-    let (text, binds) = build(q, rare_words.as_deref());
+    let (text, binds) = build(q, matches);
     // Not kept prepared: PostgreSQL then plans each search with its words (a generic
     // plan cannot tell a rare word, which the trigram index finds, from a common one,
     // which walking the sort's index finds sooner), and the many shapes of this
