@@ -43,8 +43,15 @@ impl Db {
         }
     }
 
+    /// Applies the migrations, then fills in what SQL alone cannot (the folded
+    /// search keys of members written before migration 0009).
     pub async fn migrate(&self) -> Result<(), DbError> {
-        self.migrator().run(&self.pool).await.map_err(|e| DbError::other(format!("migration failed: {e}")))
+        self.migrator().run(&self.pool).await.map_err(|e| DbError::other(format!("migration failed: {e}")))?;
+        let filled = super::members::backfill_search_keys(self).await?;
+        if filled > 0 {
+            tracing::info!(members = filled, "filled in the members' search keys");
+        }
+        Ok(())
     }
 
     /// True when every migration this binary knows is applied.

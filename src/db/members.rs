@@ -3,7 +3,47 @@ use sqlx::{Any, Executor, FromRow};
 
 use super::{DbError, parse_stored};
 use crate::clock::Micros;
+use crate::domain::text::fold;
 use crate::domain::{Email, Locale, Member, MemberId};
+
+/// The folded search and sort keys of a member (migration 0009): the email; the
+/// search text (email, name and public name, one a line); the "by name" sort key.
+struct SearchKeys {
+    email: String,
+    text: String,
+    sort_name: Option<String>,
+}
+
+impl SearchKeys {
+    fn new(email: Option<&str>, name: Option<&str>, public_name: Option<&str>) -> Self {
+        let email = email.map(folded).unwrap_or_default();
+        Self { text: format!("{email}{}", names_key(name, public_name)), email, sort_name: sort_name(name) }
+    }
+}
+
+/// Folded, and at most 400 bytes (a name folds to a few times its length at
+/// most; PostgreSQL refuses index entries of more than about 2,700 bytes).
+fn folded(text: &str) -> String {
+    let mut f = fold(text);
+    if f.len() > 400 {
+        let mut end = 400;
+        while !f.is_char_boundary(end) {
+            end -= 1;
+        }
+        f.truncate(end);
+    }
+    f
+}
+
+/// What follows the email in the search text: a line with the name, a line with the public name.
+fn names_key(name: Option<&str>, public_name: Option<&str>) -> String {
+    format!("\n{}\n{}", name.map(folded).unwrap_or_default(), public_name.map(folded).unwrap_or_default())
+}
+
+/// `'0' || folded name`; `None` without a name (the SQL then uses `'1' || search_email`).
+fn sort_name(name: Option<&str>) -> Option<String> {
+    name.map(folded).filter(|n| !n.is_empty()).map(|n| format!("0{n}"))
+}
 
 #[derive(FromRow)]
 pub(crate) struct MemberRow {
@@ -48,8 +88,10 @@ pub async fn insert_if_absent<'e, E: Executor<'e, Database = Any>>(
     locale: Locale,
     now: Micros,
 ) -> Result<bool, DbError> {
+    let keys = SearchKeys::new(Some(email.as_str()), name, None);
     let done = sqlx::query(
-        "insert into members (id, email, name, locale, created_at) values ($1, $2, $3, $4, $5)
+        "insert into members (id, email, name, locale, created_at, search_email, search_text, sort_name)
+         values ($1, $2, $3, $4, $5, $6, $7, coalesce($8, '1' || $6))
          on conflict (email) do nothing",
     )
     .bind(id.to_string())
@@ -57,6 +99,9 @@ pub async fn insert_if_absent<'e, E: Executor<'e, Database = Any>>(
     .bind(name)
     .bind(locale.as_str())
     .bind(now)
+    .bind(keys.email)
+    .bind(keys.text)
+    .bind(keys.sort_name)
     .execute(ex)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -92,14 +137,19 @@ pub async fn update_profile<'e, E: Executor<'e, Database = Any>>(
     public_name: Option<&str>,
     locale: Locale,
 ) -> Result<(), DbError> {
-    let done =
-        sqlx::query("update members set name = $2, public_name = $3, locale = $4 where id = $1 and deleted_at is null")
-            .bind(id.to_string())
-            .bind(name)
-            .bind(public_name)
-            .bind(locale.as_str())
-            .execute(ex)
-            .await?;
+    let done = sqlx::query(
+        "update members set name = $2, public_name = $3, locale = $4,
+             search_text = coalesce(search_email, '') || $5, sort_name = coalesce($6, '1' || coalesce(search_email, ''))
+         where id = $1 and deleted_at is null",
+    )
+    .bind(id.to_string())
+    .bind(name)
+    .bind(public_name)
+    .bind(locale.as_str())
+    .bind(names_key(name, public_name))
+    .bind(sort_name(name))
+    .execute(ex)
+    .await?;
     if done.rows_affected() == 0 {
         return Err(DbError::NotFound);
     }
@@ -136,7 +186,8 @@ pub async fn touch_sign_in<'e, E: Executor<'e, Database = Any>>(
 /// point at it keep their meaning.
 pub async fn anonymise<'e, E: Executor<'e, Database = Any>>(ex: E, id: MemberId, now: Micros) -> Result<(), DbError> {
     let done = sqlx::query(
-        "update members set email = null, name = null, public_name = null, last_sign_in_at = null, deleted_at = $2
+        "update members set email = null, name = null, public_name = null, last_sign_in_at = null, deleted_at = $2,
+             search_email = '', search_text = '', sort_name = '1'
          where id = $1 and deleted_at is null",
     )
     .bind(id.to_string())
@@ -265,4 +316,45 @@ pub async fn unlink_customer<'e, E: Executor<'e, Database = Any>>(ex: E, custome
         .execute(ex)
         .await?;
     Ok(())
+}
+
+/// Fills in the search keys of members written before they existed (migration
+/// 0009 adds them empty; SQL cannot fold text the way [`fold`] does). Run after
+/// migrating; does nothing once every row has them.
+#[derive(FromRow)]
+struct Unkeyed {
+    id: String,
+    email: Option<String>,
+    name: Option<String>,
+    public_name: Option<String>,
+}
+
+pub async fn backfill_search_keys(db: &super::Db) -> Result<u64, DbError> {
+    let mut done = 0;
+    loop {
+        let rows: Vec<Unkeyed> = sqlx::query_as(
+            "select id, email, name, public_name from members where search_email is null order by id limit 500",
+        )
+        .fetch_all(db.read())
+        .await?;
+        if rows.is_empty() {
+            return Ok(done);
+        }
+        let mut tx = db.transaction().await?;
+        for Unkeyed { id, email, name, public_name } in rows {
+            let keys = SearchKeys::new(email.as_deref(), name.as_deref(), public_name.as_deref());
+            sqlx::query(
+                "update members set search_email = $2, search_text = $3, sort_name = coalesce($4, '1' || $2)
+                 where id = $1",
+            )
+            .bind(id)
+            .bind(keys.email)
+            .bind(keys.text)
+            .bind(keys.sort_name)
+            .execute(&mut *tx)
+            .await?;
+            done += 1;
+        }
+        tx.commit().await?;
+    }
 }

@@ -24,6 +24,8 @@ pub mod audit;
 mod connect;
 pub mod error;
 pub mod login_tokens;
+pub mod member_directory;
+pub mod member_notes;
 pub mod members;
 pub mod outbox;
 pub mod payments;

@@ -179,6 +179,20 @@ pub async fn delete_for_member<'e, E: Executor<'e, Database = Any>>(
     Ok(done.rows_affected())
 }
 
+/// Ends one of a member's sessions (by the SHA-256 of its cookie); true when it existed.
+pub async fn delete_member_session<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    member_id: MemberId,
+    id_hash: &str,
+) -> Result<bool, DbError> {
+    let done = sqlx::query("delete from sessions where id = $1 and member_id = $2")
+        .bind(id_hash)
+        .bind(member_id.to_string())
+        .execute(ex)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 pub async fn delete_for_staff<'e, E: Executor<'e, Database = Any>>(ex: E, staff_id: StaffId) -> Result<u64, DbError> {
     let done = sqlx::query("delete from sessions where staff_id = $1").bind(staff_id.to_string()).execute(ex).await?;
     Ok(done.rows_affected())

@@ -25,6 +25,7 @@ pub mod ids;
 pub mod locale;
 pub mod login;
 pub mod member;
+pub mod member_directory;
 pub mod money;
 pub mod round;
 pub mod staff;
@@ -42,6 +43,9 @@ pub use ids::{MemberId, RoundId, StaffId, TierId, TopicId};
 pub use locale::Locale;
 pub use login::LoginPurpose;
 pub use member::{Member, MemberStatus};
+pub use member_directory::{
+    Cursor, DayRange, MemberFilter, MemberSort, NoteText, NoteTextError, SortDirection, SortValue, StoredStanding,
+};
 pub use money::{Currency, Money, MoneyError};
 pub use round::{BallotEntry, Round, RoundPhase};
 pub use staff::{Permission, Role, StaffUser};

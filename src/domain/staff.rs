@@ -40,6 +40,11 @@ pub enum Permission {
     ManageTopics,
     /// Round results with who voted (names, emails), and their export.
     ViewVotes,
+    /// The members directory and member pages (profile, standing, payments,
+    /// votes, mail, sessions, staff notes), and its CSV export.
+    ViewMembers,
+    /// Writing staff notes about members and ending members' sessions.
+    ManageMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -62,7 +67,9 @@ impl Role {
         match self {
             Self::Admin => true,
             Self::Editor => matches!(permission, ViewDashboard | ManageTopics | ViewVotes),
-            Self::Analyst => matches!(permission, ViewDashboard | ViewPayments | ViewVotes),
+            // Editors see no member pages: they are built on money (status, tier, MRR,
+            // every payment), which the editorial firewall keeps from them.
+            Self::Analyst => matches!(permission, ViewDashboard | ViewPayments | ViewVotes | ViewMembers),
         }
     }
 }
@@ -99,6 +106,10 @@ mod tests {
         assert!(Role::Editor.allows(Permission::ManageTopics));
         assert!(!Role::Analyst.allows(Permission::ManageTopics));
         assert!(!Role::Editor.allows(Permission::ManagePayments));
+        assert!(Role::Admin.allows(Permission::ManageMembers));
+        assert!(Role::Analyst.allows(Permission::ViewMembers));
+        assert!(!Role::Analyst.allows(Permission::ManageMembers));
+        assert!(!Role::Editor.allows(Permission::ViewMembers));
     }
 
     #[test]

@@ -10,6 +10,14 @@ pub fn normalise(input: &str) -> String {
     input.trim().nfc().collect()
 }
 
+/// Text folded for search and for sorting by name: lower case, compatibility
+/// decomposed (NFKD), combining marks removed. "Ólena", "OLENA" and "olena" fold
+/// alike, and so do "Йосип" and "иосип"; `ﬁ` becomes `fi`.
+pub fn fold(input: &str) -> String {
+    let lower: String = input.chars().flat_map(char::to_lowercase).collect();
+    lower.nfkd().filter(|c| !unicode_normalization::char::is_combining_mark(*c)).collect()
+}
+
 /// Characters that change how a text reads without being seen: bidirectional
 /// overrides and isolates, zero-width characters, invisible operators, tags.
 pub fn is_invisible_format(c: char) -> bool {
@@ -134,6 +142,17 @@ mod tests {
         for hidden in ["Ann\u{202E}a", "Bo\u{200B}b", "Eve\u{2066}", "Tag\u{E0041}"] {
             assert_eq!(PersonName::parse_optional(hidden), Err(PersonNameError::ControlCharacters), "{hidden:?}");
         }
+    }
+
+    #[test]
+    fn folding_ignores_case_accents_and_compatibility_forms() {
+        assert_eq!(fold("Ólena KOVALENKO"), "olena kovalenko");
+        assert_eq!(fold("Zoë Ümlaut-Straße"), "zoe umlaut-straße");
+        assert_eq!(fold("ЙОСИП Їжак"), "иосип іжак");
+        assert_eq!(fold("\u{FB01}le"), "file");
+        // The Turkish dotted capital I lower-cases to i plus a combining dot: folded to "i".
+        assert_eq!(fold("İstanbul"), "istanbul");
+        assert_eq!(fold("100% _x_ 'q'"), "100% _x_ 'q'");
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod checkout;
 pub mod demo_data;
 pub mod dunning;
 pub mod health;
+pub mod members;
 pub mod membership;
 pub mod outbox;
 pub mod patron_mail;

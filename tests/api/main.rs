@@ -16,6 +16,7 @@ mod instances;
 mod join;
 mod languages;
 mod mail;
+mod members;
 mod money;
 mod patron_mail;
 mod reader_pages;

@@ -3,6 +3,7 @@
 //! route needs and refuses everyone whose role lacks it.
 mod auth;
 mod dashboard;
+mod members;
 mod payments;
 mod staff;
 mod topics;
@@ -29,6 +30,7 @@ pub fn router() -> Router<AppState> {
         .merge(staff::router())
         .merge(payments::router())
         .merge(topics::router())
+        .merge(members::router())
 }
 
 /// Names a [`Permission`] at the type level.
@@ -64,6 +66,16 @@ impl Needs for ManageTopics {
 pub struct ViewVotes;
 impl Needs for ViewVotes {
     const PERMISSION: Permission = Permission::ViewVotes;
+}
+
+pub struct ViewMembers;
+impl Needs for ViewMembers {
+    const PERMISSION: Permission = Permission::ViewMembers;
+}
+
+pub struct ManageMembers;
+impl Needs for ManageMembers {
+    const PERMISSION: Permission = Permission::ManageMembers;
 }
 
 pub struct ViewAuditLog;
@@ -108,7 +120,8 @@ pub fn staff_page(state: &AppState, user: Option<&StaffUser>, path: &str) -> sup
             .insert("can_manage_payments", &u.role.allows(Permission::ManagePayments))
             .insert("can_view_payments", &u.role.allows(Permission::ViewPayments))
             .insert("can_manage_topics", &u.role.allows(Permission::ManageTopics))
-            .insert("can_view_votes", &u.role.allows(Permission::ViewVotes));
+            .insert("can_view_votes", &u.role.allows(Permission::ViewVotes))
+            .insert("can_view_members", &u.role.allows(Permission::ViewMembers));
     }
     page
 }
