@@ -59,6 +59,23 @@ pub async fn localiser(ctx: &Context, locale: Locale) -> Result<Localiser, Stora
 }
 
 impl Localiser {
+    /// A localiser for `locale` that knows the texts of the items given as
+    /// `(kind, item id, [(locale, field, text)])` (read inside a transaction, for mail).
+    pub fn of_items(ctx: &Context, locale: Locale, items: &[(ContentKind, String, Vec<(String, String, String)>)]) -> Self {
+        if locale == ctx.newsroom_language {
+            return Self { texts: None };
+        }
+        let mut map = TranslationMap::new();
+        for (kind, id, rows) in items {
+            for (l, field, body) in rows {
+                if l == locale.as_str() {
+                    map.entry((*kind, id.clone())).or_default().insert(field.clone(), body.clone());
+                }
+            }
+        }
+        Self { texts: Some(Arc::new(map)) }
+    }
+
     /// The texts of `group` of an item, when its lead is translated.
     fn group(&self, kind: ContentKind, id: &str, group: u8) -> Option<Vec<(&'static ContentField, Option<&str>)>> {
         let texts = self.texts.as_ref()?.get(&(kind, id.to_string()))?;
@@ -143,6 +160,14 @@ impl Localiser {
             "description" => r.description = text,
             _ => {}
         });
+    }
+
+    /// A round as a page shows it: its texts and its ballot's.
+    pub fn standing(&self, s: &mut super::voting::pages::RoundStanding) {
+        self.round(&mut s.round);
+        for e in &mut s.entries {
+            self.ballot_entry(&mut e.entry);
+        }
     }
 
     /// A round's title given by id.

@@ -5,6 +5,7 @@ mod auth;
 mod dashboard;
 mod payments;
 mod staff;
+mod texts;
 mod topics;
 
 use std::marker::PhantomData;
@@ -29,6 +30,7 @@ pub fn router() -> Router<AppState> {
         .merge(staff::router())
         .merge(payments::router())
         .merge(topics::router())
+        .merge(texts::router())
 }
 
 /// Names a [`Permission`] at the type level.
