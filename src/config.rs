@@ -309,6 +309,10 @@ mod tests {
         assert!(e.to_string().starts_with("TRUSTED_ORIGINS:"), "{e}");
         let e = Config::from_settings(settings(&["--stripe-secret-key", "sk_test_1"])).expect_err("no webhook secret");
         assert!(e.to_string().starts_with("STRIPE_WEBHOOK_SECRET:"), "{e}");
+        let e = Config::from_settings(settings(&["--newsroom-language", "de"])).expect_err("unsupported language");
+        assert_eq!(e.to_string(), "NEWSROOM_LANGUAGE: expected `en` or `uk`");
+        let c = Config::from_settings(settings(&["--newsroom-language", "uk"])).expect("Ukrainian first");
+        assert_eq!(c.newsroom_language, crate::domain::Locale::Uk);
         let e = Config::from_settings(settings(&["--stripe-secret-key", "pk_test_1"])).expect_err("publishable key");
         assert!(e.to_string().starts_with("STRIPE_SECRET_KEY:"), "{e}");
         let c = Config::from_settings(settings(&[

@@ -48,13 +48,13 @@ async fn translate_topic(admin: &TestClient, topic: &str, en: (&str, &str), uk: 
 }
 
 /// A Ukrainian reader who becomes a patron (monthly, EUR) through the demo checkout.
-async fn ukrainian_patron(app: &TestApp, email: &str) -> TestClient {
+async fn ukrainian_patron(app: &TestApp, email: &str) -> (TestClient, Vec<crate::helpers::ReceivedMail>) {
     let browser = app.new_browser().with_default_header("accept-language", "uk");
     let price = app.price_id("reader", "month", "eur").await;
     let start = browser.post_form("/patron", &[("price", &price), ("email", email), ("name", "")]).send().await;
     pay_demo(&browser, &start, "succeed").await.assert_status(303);
-    app.deliver_mail().await;
-    browser
+    let mail = app.deliver_mail().await;
+    (browser, mail)
 }
 
 #[tokio::test]
@@ -101,7 +101,13 @@ async fn each_reader_sees_the_content_in_their_language_and_untranslated_items_w
         .assert_contains(TIER_UK_DESCRIPTION)
         .assert_contains(TIER_EN_DESCRIPTION);
 
-    let reader = ukrainian_patron(&app, "oksana@example.org").await;
+    let (reader, mail) = ukrainian_patron(&app, "oksana@example.org").await;
+    // The welcome and the receipt name the tier in the patron's language.
+    assert_eq!(mail.len(), 2, "{mail:?}");
+    for m in &mail {
+        let body = m.text_body();
+        assert!(body.contains(TIER_UK) && !body.contains(TIER_EN), "{body}");
+    }
     vote(&reader, &round, &rents).await.assert_status(303);
     let english = app.new_browser().with_default_header("accept-language", "en");
 
