@@ -44,7 +44,14 @@ pub struct ContentField {
     pub group: u8,
 }
 
-const fn field(name: &'static str, label: &'static str, max: usize, required: bool, multiline: bool, group: u8) -> ContentField {
+const fn field(
+    name: &'static str,
+    label: &'static str,
+    max: usize,
+    required: bool,
+    multiline: bool,
+    group: u8,
+) -> ContentField {
     ContentField { name, label, max, required, multiline, group }
 }
 
@@ -62,7 +69,8 @@ const ROUND: [ContentField; 2] = [
     field("title", "Title", TopicText::TITLE_MAX, true, false, 0),
     field("description", "Description", TopicText::DESCRIPTION_MAX, false, true, 0),
 ];
-const NEWSROOM: [ContentField; 1] = [field("pitch", "The newsroom's pitch (under the landing page's title)", 500, false, true, 0)];
+const NEWSROOM: [ContentField; 1] =
+    [field("pitch", "The newsroom's pitch (under the landing page's title)", 500, false, true, 0)];
 
 impl ContentKind {
     pub fn fields(self) -> &'static [ContentField] {
@@ -122,7 +130,8 @@ impl ContentTexts {
             }
             // Another language: a group's lead is needed once any of its texts is there.
             for f in kind.fields().iter().filter(|f| f.required && locale != default) {
-                let group_started = kind.fields().iter().any(|g| g.group == f.group && texts.contains_key(&(locale, g.name)));
+                let group_started =
+                    kind.fields().iter().any(|g| g.group == f.group && texts.contains_key(&(locale, g.name)));
                 let name = form_name(f.name, locale);
                 if group_started && !texts.contains_key(&(locale, f.name)) && !errors.iter().any(|(n, _)| *n == name) {
                     errors.push((name, TextError::Empty));

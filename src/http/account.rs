@@ -142,16 +142,10 @@ async fn insert_voting(state: &AppState, page: &mut PageContext, member: &Member
         .collect();
     let commissioned = pages::commissioned(&state.ctx, member.id).await?;
     let commissioned_count = commissioned.len();
-    let commissioned: Vec<TopicLink> = commissioned
-        .into_iter()
-        .take(ACCOUNT_COMMISSIONED)
-        .map(|(c, _)| link(c.id, c.title, c.status))
-        .collect();
-    let followed: Vec<TopicLink> = voting
-        .followed
-        .into_iter()
-        .map(|(id, title, status)| link(id.to_string(), title, status))
-        .collect();
+    let commissioned: Vec<TopicLink> =
+        commissioned.into_iter().take(ACCOUNT_COMMISSIONED).map(|(c, _)| link(c.id, c.title, c.status)).collect();
+    let followed: Vec<TopicLink> =
+        voting.followed.into_iter().map(|(id, title, status)| link(id.to_string(), title, status)).collect();
     page.insert("open_rounds", &rounds)
         .insert("commissioned", &commissioned)
         .insert("commissioned_more", &(commissioned_count > ACCOUNT_COMMISSIONED))

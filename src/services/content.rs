@@ -17,6 +17,9 @@ use crate::db::{self, Change, DbError};
 use crate::domain::content::PITCH_ID;
 use crate::domain::{BallotEntry, ContentField, ContentKind, ContentTexts, Locale, Round, Tier, Topic};
 
+/// One item's stored translations, as read for mail: (kind, item id, [(locale, field, text)]).
+pub type ItemTexts = (ContentKind, String, Vec<(String, String, String)>);
+
 /// The texts of one language: (kind, item id) → field → text.
 pub type TranslationMap = HashMap<(ContentKind, String), HashMap<String, String>>;
 
@@ -61,7 +64,7 @@ pub async fn localiser(ctx: &Context, locale: Locale) -> Result<Localiser, Stora
 impl Localiser {
     /// A localiser for `locale` that knows the texts of the items given as
     /// `(kind, item id, [(locale, field, text)])` (read inside a transaction, for mail).
-    pub fn of_items(ctx: &Context, locale: Locale, items: &[(ContentKind, String, Vec<(String, String, String)>)]) -> Self {
+    pub fn of_items(ctx: &Context, locale: Locale, items: &[ItemTexts]) -> Self {
         if locale == ctx.newsroom_language {
             return Self { texts: None };
         }
@@ -272,7 +275,8 @@ pub async fn save(
     }
     let mut detail: Vec<String> = Vec::new();
     for locale in Locale::ALL {
-        let fields: Vec<&str> = kind.fields().iter().filter(|f| texts.get(locale, f.name).is_some()).map(|f| f.name).collect();
+        let fields: Vec<&str> =
+            kind.fields().iter().filter(|f| texts.get(locale, f.name).is_some()).map(|f| f.name).collect();
         detail.push(format!("{locale}: {}", if fields.is_empty() { "-".to_string() } else { fields.join(", ") }));
     }
     audit::record(ctx, &mut tx, actor, "content.texts", Some(format!("{kind} {id}")), Some(detail.join("; "))).await?;

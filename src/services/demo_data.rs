@@ -6,8 +6,8 @@ use crate::clock::{DAY, Micros};
 use crate::db::payments::NewMrrMovement;
 use crate::db::{self, DbError};
 use crate::domain::{
-    ContentKind, Currency, Email, Interval, Locale, MemberId, Money, MrrMovementKind, PaymentKind, Subscription, SubscriptionStatus,
-    Tier, TierPrice,
+    ContentKind, Currency, Email, Interval, Locale, MemberId, Money, MrrMovementKind, PaymentKind, Subscription,
+    SubscriptionStatus, Tier, TierPrice,
 };
 
 /// Every generated address ends with this, so the data is recognisable.
@@ -186,7 +186,12 @@ const TOPICS_UK: [&str; 30] = [
 const TIERS_UK: [(&str, &str, &str, &str); 3] = [
     ("reader", "Читач", "Горнятко кави на місяць. Наша журналістика лишається безкоштовною для всіх.", ""),
     ("supporter", "Прихильник", "Два горнятка на місяць: більше журналістики, безкоштовної для всіх.", ""),
-    ("cocreator", "Співавтор", "Профінансуйте одну історію на рік і допоможіть вирішити, що ми розслідуємо.", "Щорічна розмова з редакцією"),
+    (
+        "cocreator",
+        "Співавтор",
+        "Профінансуйте одну історію на рік і допоможіть вирішити, що ми розслідуємо.",
+        "Щорічна розмова з редакцією",
+    ),
 ];
 
 /// The demo content's English texts that have a Ukrainian version: a Ukrainian
@@ -299,9 +304,11 @@ impl Sim<'_> {
             for b in results {
                 let Ok(id) = b.topic_id.parse::<TopicId>() else { continue };
                 let (status, en, uk) = match b.final_rank {
-                    Some(1) => {
-                        (TopicStatus::Covered, "Our reporter spent three weeks on it.", "Наш репортер працював над цим три тижні.")
-                    }
+                    Some(1) => (
+                        TopicStatus::Covered,
+                        "Our reporter spent three weeks on it.",
+                        "Наш репортер працював над цим три тижні.",
+                    ),
                     Some(2) => (TopicStatus::Planned, "Next on our list.", "Наступне в нашому списку."),
                     _ => continue,
                 };
@@ -373,8 +380,10 @@ impl Sim<'_> {
                 db::topics::follow(&mut *tx, id, m, at).await?;
             }
             if status == TopicStatus::Declined {
-                let (en, uk) =
-                    ("We covered this last spring; see our archive.", "Ми писали про це минулої весни; дивіться наш архів.");
+                let (en, uk) = (
+                    "We covered this last spring; see our archive.",
+                    "Ми писали про це минулої весни; дивіться наш архів.",
+                );
                 let note = Some(self.texts(en, uk).0);
                 self.translate(&mut tx, ContentKind::Topic, &id.to_string(), "public_note", en, uk).await?;
                 db::topics::set_status(&mut *tx, id, TopicStatus::Suggested, status, note, None, None, at).await?;

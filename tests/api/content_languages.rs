@@ -114,20 +114,19 @@ async fn each_reader_sees_the_content_in_their_language_and_untranslated_items_w
     // English readers: English everywhere.
     english.get("/").send().await.assert_contains(PITCH_EN).assert_contains(TIER_EN).assert_not_contains(PITCH_UK);
     english.get("/patron").send().await.assert_contains(TIER_EN_BENEFIT).assert_not_contains(TIER_UK);
-    english.get("/topics").send().await.assert_contains(RENTS_EN).assert_contains(ROUND_EN).assert_not_contains(RENTS_UK);
+    english
+        .get("/topics")
+        .send()
+        .await
+        .assert_contains(RENTS_EN)
+        .assert_contains(ROUND_EN)
+        .assert_not_contains(RENTS_UK);
     english.get(&format!("/topics/{rents}")).send().await.assert_contains(RENTS_EN_DESCRIPTION);
     english.get(&format!("/rounds/{round}")).send().await.assert_contains(ROUND_EN).assert_contains(RENTS_EN);
 
     // Ukrainian readers: Ukrainian for every item that has it, the rest whole in English.
-    let english_texts = [
-        RENTS_EN,
-        RENTS_EN_DESCRIPTION,
-        ROUND_EN,
-        TIER_EN,
-        TIER_EN_DESCRIPTION,
-        TIER_EN_BENEFIT,
-        PITCH_EN,
-    ];
+    let english_texts =
+        [RENTS_EN, RENTS_EN_DESCRIPTION, ROUND_EN, TIER_EN, TIER_EN_DESCRIPTION, TIER_EN_BENEFIT, PITCH_EN];
     let pages: [(String, &[&str]); 8] = [
         ("/".into(), &[PITCH_UK, TIER_UK, ROUND_UK, RENTS_UK]),
         ("/patron".into(), &[TIER_UK, TIER_UK_DESCRIPTION, TIER_UK_BENEFIT]),
@@ -188,8 +187,11 @@ async fn bad_texts_are_refused_with_a_clear_error_and_nothing_is_stored() {
         r.assert_status(422).assert_contains("Nothing was saved");
     }
     assert_eq!(translation_count(&app).await, 0);
-    let (title,): (String,) =
-        sqlx::query_as("select title from topics where id = $1").bind(&topic).fetch_one(app.db().read()).await.expect("topic");
+    let (title,): (String,) = sqlx::query_as("select title from topics where id = $1")
+        .bind(&topic)
+        .fetch_one(app.db().read())
+        .await
+        .expect("topic");
     assert_eq!(title, RENTS_EN);
     // Tiers and the pitch are for admins only.
     editor.post_form("/admin/pitch", &[("pitch_en", PITCH_EN)]).send().await.assert_status(403);

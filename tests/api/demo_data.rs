@@ -133,7 +133,9 @@ async fn demo_data_writes_sessions_of_patrons_who_may_vote() {
         page.assert_status(200);
         // In the member's own language (demo members read English or Ukrainian).
         assert!(
-            ["What should we cover this winter?", "Про що нам написати цієї зими?"].iter().any(|t| page.body.contains(t)),
+            ["What should we cover this winter?", "Про що нам написати цієї зими?"]
+                .iter()
+                .any(|t| page.body.contains(t)),
             "the open round on the topics page"
         );
         let mine: Vec<(String,)> = sqlx::query_as("select topic_id from votes where round_id = $1 and member_id = $2")

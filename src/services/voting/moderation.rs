@@ -7,9 +7,9 @@ use crate::clock::Micros;
 use crate::db::topics::TopicEvent;
 use crate::db::{self, Change, DbError};
 use crate::domain::{ArticleUrl, ContentKind, Locale, TopicId, TopicStatus, TopicText};
-use crate::services::content::Localiser;
 use crate::services::Context;
 use crate::services::audit::{self, Actor};
+use crate::services::content::Localiser;
 use crate::services::outbox;
 
 /// What an editor does to a topic.
@@ -168,8 +168,16 @@ pub async fn decide(ctx: &Context, actor: &Actor, id: TopicId, decision: Decisio
                 };
                 let key = format!("topic-{}:{id}", to.as_str());
                 sent += usize::from(
-                    outbox::enqueue(ctx, &mut tx, &template, member.locale, email.as_str(), &mail_in(member.locale), Some(key))
-                        .await?,
+                    outbox::enqueue(
+                        ctx,
+                        &mut tx,
+                        &template,
+                        member.locale,
+                        email.as_str(),
+                        &mail_in(member.locale),
+                        Some(key),
+                    )
+                    .await?,
                 );
             }
         }
@@ -177,8 +185,16 @@ pub async fn decide(ctx: &Context, actor: &Actor, id: TopicId, decision: Decisio
             for r in db::topics::voters_and_followers(&mut *tx, id).await? {
                 let key = format!("topic-covered:{id}:{}", r.member_id);
                 sent += usize::from(
-                    outbox::enqueue(ctx, &mut tx, "topic_covered", r.locale, r.email.as_str(), &mail_in(r.locale), Some(key))
-                        .await?,
+                    outbox::enqueue(
+                        ctx,
+                        &mut tx,
+                        "topic_covered",
+                        r.locale,
+                        r.email.as_str(),
+                        &mail_in(r.locale),
+                        Some(key),
+                    )
+                    .await?,
                 );
             }
         }
