@@ -34,6 +34,10 @@ pub struct Settings {
     /// The newsroom's name, shown on every page and email.
     #[arg(long, env = "NEWSROOM_NAME", default_value = "The Daily Patron", global = true)]
     pub newsroom_name: String,
+    /// The language the newsroom writes its content in first (`en` or `uk`): the
+    /// text readers of a language without a translation see.
+    #[arg(long, env = "NEWSROOM_LANGUAGE", default_value = "en", global = true)]
+    pub newsroom_language: String,
     /// Stripe secret key (sk_live_…/sk_test_…); absent: demo payments.
     #[arg(long, env = "STRIPE_SECRET_KEY", global = true, hide_env_values = true)]
     pub stripe_secret_key: Option<String>,
@@ -126,6 +130,8 @@ pub struct Config {
     pub mail_from: String,
     pub trusted_origins: Vec<String>,
     pub newsroom_name: String,
+    /// The language of the content's own columns (NEWSROOM_LANGUAGE).
+    pub newsroom_language: crate::domain::Locale,
     pub log_format: LogFormat,
     pub trust_forwarded_for: bool,
     pub stripe: Option<StripeConfig>,
@@ -218,6 +224,10 @@ impl Config {
         if newsroom_name.is_empty() || newsroom_name.chars().count() > 100 {
             return Err(invalid("NEWSROOM_NAME", "expected 1 to 100 characters"));
         }
+        let newsroom_language = s
+            .newsroom_language
+            .parse::<crate::domain::Locale>()
+            .map_err(|_| invalid("NEWSROOM_LANGUAGE", "expected `en` or `uk`"))?;
         if !(100..=600_000).contains(&s.header_read_timeout_ms) {
             return Err(invalid("HEADER_READ_TIMEOUT_MS", "expected 100 to 600000 milliseconds"));
         }
@@ -238,6 +248,7 @@ impl Config {
             mail_from: s.mail_from,
             trusted_origins,
             newsroom_name,
+            newsroom_language,
             log_format: s.log_format,
             trust_forwarded_for: s.trust_forwarded_for,
             stripe,
@@ -308,6 +319,10 @@ mod tests {
         assert!(e.to_string().starts_with("TRUSTED_ORIGINS:"), "{e}");
         let e = Config::from_settings(settings(&["--stripe-secret-key", "sk_test_1"])).expect_err("no webhook secret");
         assert!(e.to_string().starts_with("STRIPE_WEBHOOK_SECRET:"), "{e}");
+        let e = Config::from_settings(settings(&["--newsroom-language", "de"])).expect_err("unsupported language");
+        assert_eq!(e.to_string(), "NEWSROOM_LANGUAGE: expected `en` or `uk`");
+        let c = Config::from_settings(settings(&["--newsroom-language", "uk"])).expect("Ukrainian first");
+        assert_eq!(c.newsroom_language, crate::domain::Locale::Uk);
         let e = Config::from_settings(settings(&["--stripe-secret-key", "pk_test_1"])).expect_err("publishable key");
         assert!(e.to_string().starts_with("STRIPE_SECRET_KEY:"), "{e}");
         let c = Config::from_settings(settings(&[

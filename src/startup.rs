@@ -43,6 +43,7 @@ pub async fn open_context(config: &Config, clock: Clock) -> anyhow::Result<Conte
         keys: Arc::new(Keys::new(&secret)),
         public_url: config.public_url.clone(),
         newsroom_name: config.newsroom_name.clone(),
+        newsroom_language: config.newsroom_language,
         mail_wakeup: Arc::new(Notify::new()),
         stripe_wakeup: Arc::new(Notify::new()),
         caches,

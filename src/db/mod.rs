@@ -39,6 +39,7 @@ pub mod stripe_events;
 pub mod subscriptions;
 pub mod tiers;
 pub mod topics;
+pub mod translations;
 mod write;
 
 use std::str::FromStr;

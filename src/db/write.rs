@@ -29,6 +29,8 @@ pub enum Change {
     Board,
     /// The newsroom's voting rules.
     VotingSettings,
+    /// Content texts in any language (tiers', topics', rounds', the newsroom's pitch).
+    Texts,
 }
 
 /// Told what each write changed, once it is committed (the services' caches,

@@ -19,6 +19,7 @@ macro_rules! text_enum {
 }
 
 pub mod billing;
+pub mod content;
 pub mod email;
 pub mod fees;
 pub mod ids;
@@ -37,6 +38,7 @@ pub use billing::{
     Interval, MrrMovementKind, PaymentKind, Settled, StripeEventStatus, Subscription, SubscriptionState,
     SubscriptionStatus,
 };
+pub use content::{ContentField, ContentKind, ContentTexts};
 pub use email::{Email, EmailError};
 pub use fees::{CardFee, CardFees, CardFeesError};
 pub use ids::{MemberId, RoundId, StaffId, TierId, TopicId};

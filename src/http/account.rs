@@ -78,6 +78,11 @@ async fn insert_billing(
             description: p.description.unwrap_or_default(),
         })
         .collect();
+    let texts = crate::services::content::localiser(&state.ctx, page.locale).await?;
+    let tier_name = standing.tier.clone().filter(|_| status != MemberStatus::Lapsed).map(|mut t| {
+        texts.tier(&mut t);
+        t.name
+    });
     let tier_price = sub
         .filter(|_| status != MemberStatus::Lapsed)
         .map(|s| super::patron::price_label(state, page.locale, Money::new(s.amount_minor, s.currency), s.interval));
@@ -85,7 +90,7 @@ async fn insert_billing(
     let manages_billing = sub.is_some_and(|s| !s.status.is_terminal()) && status != MemberStatus::Lapsed;
     page.insert("status", status.as_str())
         .insert("status_key", &format!("account-status-{}", status.as_str()))
-        .insert("tier_name", &standing.tier.as_ref().filter(|_| status != MemberStatus::Lapsed).map(|t| t.name.clone()))
+        .insert("tier_name", &tier_name)
         .insert("tier_price", &tier_price)
         .insert("period_key", period_key)
         .insert("period_date", &period_date.map(format_date))
@@ -117,29 +122,31 @@ struct TopicLink {
 /// helped commission, the topics they follow.
 async fn insert_voting(state: &AppState, page: &mut PageContext, member: &Member) -> Result<(), AppError> {
     let voting = pages::member_voting(&state.ctx, member).await?;
+    let texts = crate::services::content::localiser(&state.ctx, page.locale).await?;
+    let link = |id: String, mut title: String, status: String| {
+        texts.topic_texts(&id, &mut title, None);
+        TopicLink { id, title, status }
+    };
     let rounds: Vec<RoundVotesView> = voting
         .rounds
         .into_iter()
-        .map(|r| RoundVotesView {
-            id: r.id.to_string(),
-            title: r.title,
-            closes: format_utc(r.closes_at),
-            voted: r.voted.into_iter().map(|(id, title)| TopicLink { id, title, status: String::new() }).collect(),
-            remaining: r.remaining,
+        .map(|mut r| {
+            texts.round_title(&r.id.to_string(), &mut r.title);
+            RoundVotesView {
+                id: r.id.to_string(),
+                title: r.title,
+                closes: format_utc(r.closes_at),
+                voted: r.voted.into_iter().map(|(id, title)| link(id, title, String::new())).collect(),
+                remaining: r.remaining,
+            }
         })
         .collect();
     let commissioned = pages::commissioned(&state.ctx, member.id).await?;
     let commissioned_count = commissioned.len();
-    let commissioned: Vec<TopicLink> = commissioned
-        .into_iter()
-        .take(ACCOUNT_COMMISSIONED)
-        .map(|(c, _)| TopicLink { id: c.id, title: c.title, status: c.status })
-        .collect();
-    let followed: Vec<TopicLink> = voting
-        .followed
-        .into_iter()
-        .map(|(id, title, status)| TopicLink { id: id.to_string(), title, status })
-        .collect();
+    let commissioned: Vec<TopicLink> =
+        commissioned.into_iter().take(ACCOUNT_COMMISSIONED).map(|(c, _)| link(c.id, c.title, c.status)).collect();
+    let followed: Vec<TopicLink> =
+        voting.followed.into_iter().map(|(id, title, status)| link(id.to_string(), title, status)).collect();
     page.insert("open_rounds", &rounds)
         .insert("commissioned", &commissioned)
         .insert("commissioned_more", &(commissioned_count > ACCOUNT_COMMISSIONED))

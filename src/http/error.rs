@@ -128,6 +128,16 @@ impl From<BillingError> for AppError {
     }
 }
 
+impl From<crate::services::content::ContentError> for AppError {
+    fn from(e: crate::services::content::ContentError) -> Self {
+        use crate::services::content::ContentError;
+        match e {
+            ContentError::NotFound => Self::NotFound,
+            ContentError::Db(e) => StorageError::from(e).into(),
+        }
+    }
+}
+
 impl From<TierError> for AppError {
     fn from(e: TierError) -> Self {
         match e {

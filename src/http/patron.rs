@@ -98,6 +98,7 @@ pub(super) async fn tier_views(
 ) -> Result<(Vec<TierView>, Vec<CurrencyChoice>, Option<Currency>), AppError> {
     let catalog = crate::services::tiers::catalog(&state.ctx).await?;
     let settings = crate::services::voting::settings(&state.ctx).await?;
+    let texts = crate::services::content::localiser(&state.ctx, locale).await?;
     let shown = shown_currency(&catalog.prices, locale, asked_currency);
     let mut currencies: Vec<Currency> = catalog.prices.iter().map(|p| p.amount.currency).collect();
     currencies.sort_by_key(|c| (*c != Currency::UAH, *c != Currency::EUR, c.code()));
@@ -110,6 +111,9 @@ pub(super) async fn tier_views(
         .tiers
         .iter()
         .map(|t| {
+            let mut t = t.clone();
+            texts.tier(&mut t);
+            let t = &t;
             let prices: Vec<&crate::domain::TierPrice> =
                 catalog.prices.iter().filter(|p| p.tier_id == t.id && Some(p.amount.currency) == shown).collect();
             let flexible_from = prices.iter().filter(|p| p.flexible).map(|p| p.amount).min_by_key(|m| m.minor);
@@ -470,8 +474,9 @@ async fn show_demo_checkout(
     let checkout = open_checkout(&state, &params)?;
     let what = match (&checkout.kind, checkout.price_id.as_deref()) {
         (CheckoutKind::Subscription, Some(price_id)) => {
-            let (tier, price) =
+            let (mut tier, price) =
                 checkout::subscription_offer(&state.ctx, price_id).await?.ok_or(AppError::InvalidLink)?;
+            crate::services::content::localiser(&state.ctx, page.locale).await?.tier(&mut tier);
             format!("{} — {}", tier.name, price_label(&state, page.locale, checkout.amount(), price.interval))
         }
         _ => {
@@ -573,9 +578,14 @@ async fn demo_portal_page(
 ) -> Result<axum::response::Html<String>, AppError> {
     let standing = crate::services::billing::standing(&state.ctx, member.id).await?;
     let sub = standing.subscription.filter(|s| !s.status.is_terminal());
+    let texts = crate::services::content::localiser(&state.ctx, page.locale).await?;
+    let tier = standing.tier.map(|mut t| {
+        texts.tier(&mut t);
+        t.name
+    });
     page.insert("has_subscription", &sub.is_some())
         .insert("cancel_at_period_end", &sub.as_ref().is_some_and(|s| s.cancel_at_period_end))
-        .insert("tier", &standing.tier.map(|t| t.name))
+        .insert("tier", &tier)
         .insert("period_end", &sub.and_then(|s| s.current_period_end).map(format_utc))
         .insert("confirming", &confirming);
     page.render(state, "patron/demo_portal.html")

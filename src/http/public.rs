@@ -59,6 +59,8 @@ async fn render_landing(state: &AppState, page: &mut PageContext, currency: &str
         .await
         .map_err(crate::services::StorageError::from)?;
     page.insert("patron_count", &patrons.map(|n| crate::numbers::number(page.locale, n)));
+    let pitch = crate::services::content::pitch(&state.ctx, page.locale).await?;
+    page.insert("pitch", &pitch);
     Ok(join_page(state, page, &JoinForm::default(), &FieldErrors::default(), "public/landing.html")?.0)
 }
 
@@ -72,7 +74,15 @@ struct TeaserTopic {
 /// leading topics (in ballot order when its tallies are not public), and the
 /// latest story readers asked for and got.
 async fn insert_teaser(state: &AppState, page: &mut PageContext) -> Result<(), AppError> {
-    let teaser = crate::services::voting::pages::landing_teaser(&state.ctx).await?;
+    let mut teaser = crate::services::voting::pages::landing_teaser(&state.ctx).await?;
+    let texts = crate::services::content::localiser(&state.ctx, page.locale).await?;
+    if let Some((round, leading)) = &mut teaser.open_round {
+        texts.round(round);
+        leading.iter_mut().for_each(|e| texts.ballot_entry(e));
+    }
+    if let Some((topic, _)) = &mut teaser.latest_covered {
+        texts.topic(topic);
+    }
     if let Some((round, leading)) = &teaser.open_round {
         let topics: Vec<TeaserTopic> =
             leading.iter().map(|e| TeaserTopic { id: e.topic_id.clone(), title: e.title.clone() }).collect();

@@ -17,6 +17,7 @@ use super::state::AppState;
 use crate::clock::{format_date, format_utc};
 use crate::domain::{ArticleUrl, Locale, Member, RoundId, TopicId, TopicText};
 use crate::services::cache::{Board, MemberVotes};
+use crate::services::content;
 use crate::services::voting::pages::{self, RoundStanding, TopicLookup};
 use crate::services::voting::{self, Suggestion};
 
@@ -183,10 +184,12 @@ async fn render_topics(
     let on_show: Vec<_> =
         board.rounds.iter().filter(|(r, _)| r.phase(now).on_show()).map(|(r, b)| (r, b.as_slice())).collect();
     let nothing = HashSet::new();
+    let texts = content::localiser(&state.ctx, page.locale).await?;
     let rounds: Vec<RoundView> = pages::standings(&state.ctx, &on_show, false)
         .await?
         .into_iter()
-        .map(|standing| {
+        .map(|mut standing| {
+            texts.standing(&mut standing);
             let id = standing.round.id;
             let mine = viewer.votes.iter().find(|(r, _)| *r == id).map_or(&nothing, |(_, topics)| topics);
             round_view(standing, mine)
@@ -196,23 +199,25 @@ async fn render_topics(
         .open_topics
         .iter()
         .filter(|t| !on_ballot.contains(t.id.to_string().as_str()))
-        .map(|t| TopicLine {
-            id: t.id.to_string(),
-            title: t.title.clone(),
-            status: "open".into(),
-            note: None,
-            date: None,
+        .map(|t| {
+            let mut title = t.title.clone();
+            texts.topic_texts(&t.id.to_string(), &mut title, None);
+            TopicLine { id: t.id.to_string(), title, status: "open".into(), note: None, date: None }
         })
         .collect();
     let planned: Vec<TopicLine> = board
         .planned_topics
         .iter()
-        .map(|t| TopicLine {
-            id: t.id.to_string(),
-            title: t.title.clone(),
-            status: "planned".into(),
-            note: t.public_note.clone(),
-            date: t.expected_at.map(format_date),
+        .map(|t| {
+            let mut t = t.clone();
+            texts.topic(&mut t);
+            TopicLine {
+                id: t.id.to_string(),
+                title: t.title,
+                status: "planned".into(),
+                note: t.public_note,
+                date: t.expected_at.map(format_date),
+            }
         })
         .collect();
     let refusal = viewer.refusal.map(|k| page.t(state, k));
@@ -292,11 +297,20 @@ async fn show_topic(
         TopicLookup::MergedInto(into) => return Ok(Redirect::to(&format!("/topics/{into}")).into_response()),
         TopicLookup::Page(t) => t,
     };
-    let topic = &t.topic;
+    let texts = content::localiser(&state.ctx, page.locale).await?;
+    let default_note = t.topic.public_note.clone();
+    let mut topic = t.topic.clone();
+    texts.topic(&mut topic);
+    let topic = &topic;
+    // The history repeats the public note as it was written with each move; the
+    // current one reads in the reader's language like the rest of the topic.
+    let note_of = |note: &Option<String>| {
+        if note.is_some() && *note == default_note { topic.public_note.clone() } else { note.clone() }
+    };
     let history: Vec<HistoryLine> = t
         .history
         .iter()
-        .map(|h| HistoryLine { status: h.to_status.clone(), note: h.note.clone(), date: format_utc(h.created_at) })
+        .map(|h| HistoryLine { status: h.to_status.clone(), note: note_of(&h.note), date: format_utc(h.created_at) })
         .collect();
     page.insert("topic_id", &topic.id.to_string())
         .insert("title", &topic.title)
@@ -418,9 +432,14 @@ struct RoundLine {
 
 async fn list_rounds(State(state): State<AppState>, mut page: PageContext) -> Result<Response, AppError> {
     let now = state.ctx.clock.now();
+    let texts = content::localiser(&state.ctx, page.locale).await?;
     let rounds: Vec<RoundLine> = pages::rounds(&state.ctx, 100)
         .await?
         .into_iter()
+        .map(|mut r| {
+            texts.round(&mut r);
+            r
+        })
         .map(|r| RoundLine {
             id: r.id.to_string(),
             state: r.phase(now).as_str(),
@@ -446,7 +465,8 @@ async fn show_round(
 async fn render_round(state: &AppState, page: &mut PageContext, id: RoundId) -> Result<String, AppError> {
     let (round, ballot) = pages::round(&state.ctx, id).await?;
     let mine = pages::voted_in(&state.ctx, round.id, page.member.as_ref().map(|m| m.id)).await?;
-    let standing = pages::standings(&state.ctx, &[(&round, &ballot)], false).await?.remove(0);
+    let mut standing = pages::standings(&state.ctx, &[(&round, &ballot)], false).await?.remove(0);
+    content::localiser(&state.ctx, page.locale).await?.standing(&mut standing);
     page.insert("round", &round_view(standing, &mine));
     Ok(page.render_string(state, "topics/round.html")?)
 }
@@ -461,9 +481,14 @@ struct CoveredView {
 }
 
 async fn show_covered(State(state): State<AppState>, mut page: PageContext) -> Result<Response, AppError> {
+    let texts = content::localiser(&state.ctx, page.locale).await?;
     let covered: Vec<CoveredView> = pages::covered(&state.ctx, 100)
         .await?
         .into_iter()
+        .map(|(mut t, articles)| {
+            texts.topic(&mut t);
+            (t, articles)
+        })
         .map(|(t, articles)| CoveredView {
             articles,
             id: t.id.to_string(),
@@ -493,9 +518,15 @@ async fn show_commissioned(
     SignedInMember(member): SignedInMember,
     mut page: PageContext,
 ) -> Result<Response, AppError> {
+    let texts = content::localiser(&state.ctx, page.locale).await?;
     let topics: Vec<CommissionedView> = pages::commissioned(&state.ctx, member.id)
         .await?
         .into_iter()
+        .map(|(mut c, articles)| {
+            texts.topic_texts(&c.id, &mut c.title, None);
+            texts.topic_note(&c.id, &mut c.public_note);
+            (c, articles)
+        })
         .map(|(c, articles)| CommissionedView {
             date: c.covered_at.or(c.expected_at).map(format_date),
             voted: format_date(c.last_voted_at),

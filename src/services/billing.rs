@@ -116,14 +116,14 @@ pub async fn apply_subscription(
     let was_live = existing.as_ref().is_some_and(|s| !s.status.is_terminal());
     let was_paid = existing.as_ref().is_some_and(|s| s.first_paid_at.is_some()) || mrr_before > 0;
     if status == SubscriptionStatus::Active && !ever_paid {
-        let tier = db::tiers::find(&mut **tx, price.tier_id).await?.map(|t| t.name);
+        let tier = db::tiers::find(&mut **tx, price.tier_id).await?;
         patron_mail::welcome(ctx, tx, member_id, tier, state.started_at.unwrap_or(now)).await?;
     } else if status.is_terminal() && was_live && was_paid {
         let others = db::subscriptions::list_for_member(&mut **tx, member_id).await?;
         let still_patron =
             others.iter().any(|s| s.id != row.id && !s.status.is_terminal() && s.status.counts_for_mrr());
         if !still_patron {
-            let tier = db::tiers::find(&mut **tx, price.tier_id).await?.map(|t| t.name);
+            let tier = db::tiers::find(&mut **tx, price.tier_id).await?;
             let ended_at = state.ended_at.or(state.canceled_at).unwrap_or(now);
             patron_mail::ended(ctx, tx, member_id, &row.id, tier, ended_at).await?;
         }
@@ -171,7 +171,7 @@ pub async fn record_payment(
         && let Some(row) = db::subscriptions::find_by_provider_id(&mut **tx, sub).await?
     {
         let tier = match row.tier_id {
-            Some(id) => db::tiers::find(&mut **tx, id).await?.map(|t| t.name),
+            Some(id) => db::tiers::find(&mut **tx, id).await?,
             None => None,
         };
         membership = Some((tier, row.interval));

@@ -189,6 +189,8 @@ pub struct Caches {
     pub dashboard: Cache<(), Arc<DashboardFigures>>,
     pub voting_settings: Cache<(), VotingSettings>,
     pub board: Cache<(), Arc<Board>>,
+    /// Content texts by language (see [`super::content`]).
+    pub translations: Cache<crate::domain::Locale, Arc<super::content::TranslationMap>>,
     /// Bumped by every change to what pages show alike, so pages rendered from
     /// older data are not reused.
     generation: AtomicU64,
@@ -268,6 +270,10 @@ impl ChangeListener for Caches {
                     self.member_votes.clear();
                     shared = true;
                 }
+                Change::Texts => {
+                    self.translations.clear();
+                    shared = true;
+                }
                 Change::VotingSettings => {
                     self.voting_settings.clear();
                     self.eligibility.clear();
@@ -288,6 +294,7 @@ impl Default for Caches {
             dashboard: Cache::new(5 * SECOND),
             voting_settings: Cache::new(5 * SECOND),
             board: Cache::new(SECOND),
+            translations: Cache::new(5 * SECOND),
             generation: AtomicU64::new(0),
             sessions: Cache::new(SESSION_TTL),
             eligibility: Cache::new(ELIGIBILITY_TTL),

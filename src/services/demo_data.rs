@@ -6,8 +6,8 @@ use crate::clock::{DAY, Micros};
 use crate::db::payments::NewMrrMovement;
 use crate::db::{self, DbError};
 use crate::domain::{
-    Currency, Email, Interval, Locale, MemberId, Money, MrrMovementKind, PaymentKind, Subscription, SubscriptionStatus,
-    Tier, TierPrice,
+    ContentKind, Currency, Email, Interval, Locale, MemberId, Money, MrrMovementKind, PaymentKind, Subscription,
+    SubscriptionStatus, Tier, TierPrice,
 };
 
 /// Every generated address ends with this, so the data is recognisable.
@@ -148,7 +148,118 @@ const TOPICS: [&str; 30] = [
     "The history of the old brewery site",
 ];
 
+/// [`TOPICS`] in Ukrainian, in the same order.
+const TOPICS_UK: [&str; 30] = [
+    "Чому оренда в старому місті постійно дорожчає?",
+    "Куди йдуть гроші на шкільне харчування?",
+    "Чи досить чиста річка, щоб у ній купатися?",
+    "Кому належать порожні крамниці на Ринковій вулиці?",
+    "Скільки люди чекають на прийом до сімейного лікаря?",
+    "Що сталося з обіцяними велодоріжками?",
+    "Нічні автобуси: кому вони ще потрібні?",
+    "Як місто витрачає бюджет на культуру",
+    "Чи переживе публічна бібліотека ще одне скорочення?",
+    "Чому так багато вчителів звільняються?",
+    "Якість повітря біля кільцевої дороги",
+    "Хто вирішує, де будувати нові квартири?",
+    "Справжня ціна реконструкції стадіону",
+    "Наскільки безпечні дитячі майданчики?",
+    "Чого не показує реєстр лобістів міськради",
+    "Рахунки за опалення в комунальному житлі",
+    "Чому запізнюється продовження трамвайної лінії",
+    "Родини біженців: два роки потому",
+    "Куди насправді потрапляє наше сміття на переробку",
+    "Фермерський ринок і його майбутнє",
+    "Будинки для літніх людей: персонал і перевірки",
+    "Час реагування поліції за районами",
+    "Молодіжні клуби, що закрилися, і що їх замінило",
+    "Вирубка дерев на Парковій алеї",
+    "Скільки депутати отримують на відшкодування витрат?",
+    "Захист від повеней після минулої зими",
+    "Малий бізнес і нові тарифи на паркування",
+    "Психологічна допомога для студентів",
+    "Хто прибирає місто вночі",
+    "Історія ділянки старої броварні",
+];
+
+/// The default tiers' texts in Ukrainian, by slug: name, description, benefits.
+const TIERS_UK: [(&str, &str, &str, &str); 3] = [
+    ("reader", "Читач", "Горнятко кави на місяць. Наша журналістика лишається безкоштовною для всіх.", ""),
+    ("supporter", "Прихильник", "Два горнятка на місяць: більше журналістики, безкоштовної для всіх.", ""),
+    (
+        "cocreator",
+        "Співавтор",
+        "Профінансуйте одну історію на рік і допоможіть вирішити, що ми розслідуємо.",
+        "Щорічна розмова з редакцією",
+    ),
+];
+
+/// The demo content's English texts that have a Ukrainian version: a Ukrainian
+/// reader should meet none of them.
+pub fn english_texts_with_ukrainian_versions() -> Vec<String> {
+    let mut texts: Vec<String> = TOPICS.iter().map(|t| t.to_string()).collect();
+    texts.extend((1..=6).map(|n| format!("Round {n}: what next?")));
+    texts.extend(
+        [
+            "What should we cover this winter?",
+            "Our reporter spent three weeks on it.",
+            "Next on our list.",
+            "We covered this last spring; see our archive.",
+            "A reader's suggestion.",
+            "A cup of coffee a month. Keeps our reporting free for everyone.",
+            "Two cups a month: more reporting, free for everyone.",
+            "Fund a story a year and help decide what we investigate.",
+            "An annual call with the editors",
+            "Co-creator",
+            "Supporter",
+        ]
+        .map(str::to_string),
+    );
+    texts
+}
+
 impl Sim<'_> {
+    /// `en` and `uk` as stored: the newsroom's default language in the item's own
+    /// column, the other as a translation.
+    fn texts<'a>(&self, en: &'a str, uk: &'a str) -> (&'a str, Locale, &'a str) {
+        match self.ctx.newsroom_language {
+            Locale::Uk => (uk, Locale::En, en),
+            Locale::En => (en, Locale::Uk, uk),
+        }
+    }
+
+    /// Stores the translation of one text of a demo item.
+    async fn translate(
+        &self,
+        tx: &mut db::Tx,
+        kind: ContentKind,
+        id: &str,
+        field: &str,
+        en: &str,
+        uk: &str,
+    ) -> Result<(), DbError> {
+        let (_, locale, text) = self.texts(en, uk);
+        db::translations::put(&mut **tx, kind, id, locale, field, Some(text).filter(|t| !t.is_empty()), self.now).await
+    }
+
+    /// Ukrainian versions of the default tiers (when the newsroom writes in English).
+    async fn translate_tiers(&self, tx: &mut db::Tx) -> Result<(), DbError> {
+        if self.ctx.newsroom_language != Locale::En {
+            return Ok(());
+        }
+        for tier in db::tiers::list_all(&mut **tx).await? {
+            let Some((_, name, description, benefits)) = TIERS_UK.iter().find(|(slug, ..)| *slug == tier.slug) else {
+                continue;
+            };
+            let id = tier.id.to_string();
+            for (field, text) in [("name", name), ("description", description), ("benefits", benefits)] {
+                let text = Some(*text).filter(|t| !t.is_empty());
+                db::translations::put(&mut **tx, ContentKind::Tier, &id, Locale::Uk, field, text, self.now).await?;
+            }
+        }
+        Ok(())
+    }
+
     /// Topics in every state, closed rounds with results, and one open round the
     /// demo patron has not voted in yet (so a visitor can try voting).
     async fn voting(&mut self, months: u32) -> Result<(), DbError> {
@@ -174,13 +285,15 @@ impl Sim<'_> {
             let mut ballot = Vec::new();
             for _ in 0..4 {
                 let id = TopicId::new();
-                self.topic(&mut tx, id, TOPICS[next_topic % TOPICS.len()], TopicStatus::Open, opens - 3 * DAY).await?;
+                self.topic(&mut tx, id, next_topic, TopicStatus::Open, opens - 3 * DAY).await?;
                 next_topic += 1;
                 ballot.push(id);
             }
             let round = RoundId::new();
-            self.round(&mut tx, round, &format!("Round {}: what next?", r + 1), opens, closes, &ballot, &voters)
-                .await?;
+            let (en, uk) = (format!("Round {}: what next?", r + 1), format!("Раунд {}: що далі?", r + 1));
+            let (title, ..) = self.texts(&en, &uk);
+            self.round(&mut tx, round, title, opens, closes, &ballot, &voters).await?;
+            self.translate(&mut tx, ContentKind::Round, &round.to_string(), "title", &en, &uk).await?;
             let mark = db::rounds::mark_closed(&mut *tx, round, closes, "demo-data").await?;
             if mark {
                 super::voting::closing::record_ranking(&mut tx, round)
@@ -190,18 +303,26 @@ impl Sim<'_> {
             let results = db::rounds::ballot(&mut *tx, round).await?;
             for b in results {
                 let Ok(id) = b.topic_id.parse::<TopicId>() else { continue };
-                let (status, note) = match b.final_rank {
-                    Some(1) => (TopicStatus::Covered, Some("Our reporter spent three weeks on it.")),
-                    Some(2) => (TopicStatus::Planned, Some("Next on our list.")),
+                let (status, en, uk) = match b.final_rank {
+                    Some(1) => (
+                        TopicStatus::Covered,
+                        "Our reporter spent three weeks on it.",
+                        "Наш репортер працював над цим три тижні.",
+                    ),
+                    Some(2) => (TopicStatus::Planned, "Next on our list.", "Наступне в нашому списку."),
                     _ => continue,
                 };
+                let (note, ..) = self.texts(en, uk);
+                let note = Some(note);
+                self.translate(&mut tx, ContentKind::Topic, &b.topic_id, "public_note", en, uk).await?;
                 let at = closes + 10 * DAY;
                 db::topics::set_status(&mut *tx, id, TopicStatus::Open, status, note, None, None, at.min(self.now))
                     .await?;
                 self.event(&mut tx, id, TopicStatus::Open, status, note, at.min(self.now)).await?;
                 if status == TopicStatus::Covered {
                     let url = format!("https://news.example/stories/{}", b.topic_id);
-                    let headline = format!("{}: what we found", b.title);
+                    // Articles are published in one language; the headline names no topic.
+                    let headline = format!("What we found, story {}", r + 1);
                     db::topics::insert_article(&mut *tx, id, &url, Some(&headline), 0, at.min(self.now)).await?;
                 }
             }
@@ -210,22 +331,17 @@ impl Sim<'_> {
         let mut ballot = Vec::new();
         for _ in 0..6 {
             let id = TopicId::new();
-            self.topic(&mut tx, id, TOPICS[next_topic % TOPICS.len()], TopicStatus::Open, self.now - 7 * DAY).await?;
+            self.topic(&mut tx, id, next_topic, TopicStatus::Open, self.now - 7 * DAY).await?;
             next_topic += 1;
             ballot.push(id);
         }
         let round = RoundId::new();
         let turnout: Vec<MemberId> = voters.iter().copied().filter(|_| self.rng.chance(0.2)).collect();
-        self.round(
-            &mut tx,
-            round,
-            "What should we cover this winter?",
-            self.now - 5 * DAY,
-            self.now + 9 * DAY,
-            &ballot,
-            &turnout,
-        )
-        .await?;
+        let (en, uk) = ("What should we cover this winter?", "Про що нам написати цієї зими?");
+        let (title, ..) = self.texts(en, uk);
+        self.round(&mut tx, round, title, self.now - 5 * DAY, self.now + 9 * DAY, &ballot, &turnout).await?;
+        self.translate(&mut tx, ContentKind::Round, &round.to_string(), "title", en, uk).await?;
+        self.translate_tiers(&mut tx).await?;
         // Suggestions waiting for moderation, and one declined.
         for (n, status) in
             [TopicStatus::Suggested, TopicStatus::Suggested, TopicStatus::Suggested, TopicStatus::Declined]
@@ -235,16 +351,21 @@ impl Sim<'_> {
             let id = TopicId::new();
             let at = self.now - (n as i64 + 1) * DAY;
             let suggester = voters.get(self.rng.below(voters.len() as u64) as usize).copied();
+            let (en, uk) = (TOPICS[next_topic % TOPICS.len()], TOPICS_UK[next_topic % TOPICS_UK.len()]);
+            let (description_en, description_uk) = ("A reader's suggestion.", "Пропозиція читача.");
             let topic = db::topics::NewTopic {
                 id,
-                title: TOPICS[next_topic % TOPICS.len()],
-                description: "A reader's suggestion.",
+                title: self.texts(en, uk).0,
+                description: self.texts(description_en, description_uk).0,
                 link: None,
                 status: TopicStatus::Suggested,
                 suggested_by: suggester,
             };
             next_topic += 1;
             db::topics::insert(&mut *tx, &topic, at).await?;
+            self.translate(&mut tx, ContentKind::Topic, &id.to_string(), "title", en, uk).await?;
+            self.translate(&mut tx, ContentKind::Topic, &id.to_string(), "description", description_en, description_uk)
+                .await?;
             self.report.topics += 1;
             let event = db::topics::TopicEvent {
                 topic_id: id,
@@ -259,11 +380,19 @@ impl Sim<'_> {
                 db::topics::follow(&mut *tx, id, m, at).await?;
             }
             if status == TopicStatus::Declined {
-                let note = Some("We covered this last spring; see our archive.");
+                let (en, uk) = (
+                    "We covered this last spring; see our archive.",
+                    "Ми писали про це минулої весни; дивіться наш архів.",
+                );
+                let note = Some(self.texts(en, uk).0);
+                self.translate(&mut tx, ContentKind::Topic, &id.to_string(), "public_note", en, uk).await?;
                 db::topics::set_status(&mut *tx, id, TopicStatus::Suggested, status, note, None, None, at).await?;
                 self.event(&mut tx, id, TopicStatus::Suggested, status, note, at).await?;
             }
         }
+        tx.changed(db::Change::Board);
+        tx.changed(db::Change::Texts);
+        tx.changed(db::Change::Catalog);
         tx.commit().await.map_err(DbError::from)?;
         Ok(())
     }
@@ -272,12 +401,15 @@ impl Sim<'_> {
         &mut self,
         tx: &mut db::Tx,
         id: crate::domain::TopicId,
-        title: &str,
+        index: usize,
         status: crate::domain::TopicStatus,
         at: Micros,
     ) -> Result<(), DbError> {
+        let (en, uk) = (TOPICS[index % TOPICS.len()], TOPICS_UK[index % TOPICS_UK.len()]);
+        let (title, ..) = self.texts(en, uk);
         let topic = db::topics::NewTopic { id, title, description: "", link: None, status, suggested_by: None };
         db::topics::insert(&mut **tx, &topic, at).await?;
+        self.translate(tx, ContentKind::Topic, &id.to_string(), "title", en, uk).await?;
         let event = db::topics::TopicEvent {
             topic_id: id,
             from: None,

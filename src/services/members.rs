@@ -39,6 +39,8 @@ impl From<BillingError> for MembersError {
     fn from(e: BillingError) -> Self {
         match e {
             BillingError::Db(e) => Self::Db(e),
+            // Reading where a member stands writes no mail.
+            BillingError::Mail(e) => Self::Db(DbError::other(e.to_string())),
         }
     }
 }

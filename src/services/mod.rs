@@ -6,6 +6,7 @@ pub mod audit;
 pub mod billing;
 pub mod cache;
 pub mod checkout;
+pub mod content;
 pub mod demo_data;
 pub mod dunning;
 pub mod health;
@@ -41,6 +42,8 @@ pub struct Context {
     /// Origin readers use, without trailing slash, for links in emails.
     pub public_url: String,
     pub newsroom_name: String,
+    /// The language content's own columns are written in (NEWSROOM_LANGUAGE).
+    pub newsroom_language: crate::domain::Locale,
     /// Woken after a commit that enqueued mail, so this instance sends at once.
     pub mail_wakeup: Arc<Notify>,
     /// Woken when a Stripe event is stored, so this instance applies it at once.

@@ -14,7 +14,7 @@ use serde::Serialize;
 use super::{Context, outbox};
 use crate::clock::{DAY, Micros, format_date};
 use crate::db::{self, Tx};
-use crate::domain::{Interval, MemberId, Money, PaymentKind};
+use crate::domain::{ContentKind, Interval, MemberId, Money, PaymentKind, Tier};
 
 /// How old a change may be and still send mail: Stripe retries a webhook for
 /// up to three days.
@@ -58,6 +58,20 @@ async fn recipient(tx: &mut Tx, member_id: MemberId) -> Result<Option<crate::dom
     Ok(db::members::find_by_id(&mut **tx, member_id).await?.filter(|m| m.deleted_at.is_none() && m.email.is_some()))
 }
 
+/// The tier's name in the member's language (or the default language's).
+async fn tier_name(
+    ctx: &Context,
+    tx: &mut Tx,
+    tier: Option<Tier>,
+    member: &crate::domain::Member,
+) -> Result<Option<String>, db::DbError> {
+    let Some(mut tier) = tier else { return Ok(None) };
+    let id = tier.id.to_string();
+    let rows = db::translations::list_for_item(&mut **tx, ContentKind::Tier, &id).await?;
+    super::content::Localiser::of_items(ctx, member.locale, &[(ContentKind::Tier, id, rows)]).tier(&mut tier);
+    Ok(Some(tier.name))
+}
+
 async fn send<C: Serialize>(
     ctx: &Context,
     tx: &mut Tx,
@@ -79,13 +93,14 @@ pub async fn welcome(
     ctx: &Context,
     tx: &mut Tx,
     member_id: MemberId,
-    tier: Option<String>,
+    tier: Option<Tier>,
     started_at: Micros,
 ) -> Result<bool, outbox::OutboxError> {
     if !is_fresh(ctx, started_at) {
         return Ok(false);
     }
     let Some(member) = recipient(tx, member_id).await? else { return Ok(false) };
+    let tier = tier_name(ctx, tx, tier, &member).await?;
     let data =
         Welcome { name: member.name.clone(), tier, topics_url: ctx.url("/topics"), account_url: ctx.url("/account") };
     send(ctx, tx, "patron_welcome", &member, &data, format!("patron-welcome:{member_id}")).await
@@ -102,7 +117,7 @@ pub async fn receipt(
     provider_id: &str,
     amount: Money,
     occurred_at: Micros,
-    membership: Option<(Option<String>, Interval)>,
+    membership: Option<(Option<Tier>, Interval)>,
 ) -> Result<bool, outbox::OutboxError> {
     let kind_word = match kind {
         PaymentKind::Subscription => "membership",
@@ -114,7 +129,7 @@ pub async fn receipt(
     }
     let Some(member) = recipient(tx, member_id).await? else { return Ok(false) };
     let (tier, interval) = match membership {
-        Some((tier, interval)) => (tier, Some(interval.as_str())),
+        Some((tier, interval)) => (tier_name(ctx, tx, tier, &member).await?, Some(interval.as_str())),
         None => (None, None),
     };
     let data = Receipt {
@@ -136,13 +151,14 @@ pub async fn ended(
     tx: &mut Tx,
     member_id: MemberId,
     subscription_id: &str,
-    tier: Option<String>,
+    tier: Option<Tier>,
     ended_at: Micros,
 ) -> Result<bool, outbox::OutboxError> {
     if !is_fresh(ctx, ended_at) {
         return Ok(false);
     }
     let Some(member) = recipient(tx, member_id).await? else { return Ok(false) };
+    let tier = tier_name(ctx, tx, tier, &member).await?;
     let data = Ended { name: member.name.clone(), tier, rejoin_url: ctx.url("/patron") };
     send(ctx, tx, "membership_ended", &member, &data, format!("membership-ended:{subscription_id}")).await
 }

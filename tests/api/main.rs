@@ -4,6 +4,7 @@ mod helpers;
 mod account;
 mod admin_payments;
 mod cli;
+mod content_languages;
 mod csrf;
 mod demo_data;
 mod demo_payments;

@@ -75,6 +75,8 @@ async fn apply(
     let mut tx = app.db().transaction().await.expect("a transaction");
     billing::apply_subscription(&app.ctx, &mut tx, &state).await.expect("applied");
     tx.commit().await.expect("committed");
+    // A new patron's welcome email goes out, as the mail job would send it.
+    app.drain_jobs().await;
 }
 
 async fn mark_paid(app: &TestApp, provider_id: &str) {
@@ -551,6 +553,7 @@ async fn the_member_page_shows_standing_history_subscriptions_ledger_votes_and_m
     let member_id: MemberId = id.parse().expect("an id");
     apply(&app, member_id, "sub_page", ("supporter", "month", "eur"), SubscriptionStatus::Active).await;
     let payment = billing::simulated_payment(
+        &app.ctx.card_fees,
         patronage::domain::PaymentKind::Subscription,
         "in_test_1".into(),
         Some(member_id),
@@ -563,6 +566,7 @@ async fn the_member_page_shows_standing_history_subscriptions_ledger_votes_and_m
     let mut tx = app.db().transaction().await.expect("tx");
     billing::record_payment(&app.ctx, &mut tx, &payment, Some("sub_page")).await.expect("recorded");
     tx.commit().await.expect("committed");
+    app.drain_jobs().await;
 
     let page = app.client.get(&format!("/admin/members/{id}")).send().await;
     page.assert_status(200)

@@ -48,8 +48,16 @@ fn member_pages() -> Vec<(&'static str, String)> {
 
 async fn check_all(app: &TestApp, browser: &Browser, lang: &str, pages: &[(&str, String)]) -> Vec<String> {
     let mut problems = Vec::new();
+    // The demo content has a Ukrainian version of every text: none of its English shows.
+    let english = demo_data::english_texts_with_ukrainian_versions();
     for (name, path) in pages {
         browser.goto(&format!("{}{path}", app.base_url)).await;
+        if lang.starts_with("uk") {
+            let text = browser.text().await;
+            for e in english.iter().filter(|e| text.contains(e.as_str())) {
+                problems.push(format!("{path} ({lang}): English content {e:?}"));
+            }
+        }
         for width in [PHONE_NARROW, PHONE, DESKTOP] {
             browser.set_width(width).await;
             if width != PHONE_NARROW {

@@ -6,6 +6,7 @@ mod dashboard;
 mod members;
 mod payments;
 mod staff;
+mod texts;
 mod topics;
 
 use std::marker::PhantomData;
@@ -31,6 +32,7 @@ pub fn router() -> Router<AppState> {
         .merge(payments::router())
         .merge(topics::router())
         .merge(members::router())
+        .merge(texts::router())
 }
 
 /// Names a [`Permission`] at the type level.

@@ -6,9 +6,10 @@ use super::VotingError;
 use crate::clock::Micros;
 use crate::db::topics::TopicEvent;
 use crate::db::{self, Change, DbError};
-use crate::domain::{ArticleUrl, TopicId, TopicStatus, TopicText};
+use crate::domain::{ArticleUrl, ContentKind, Locale, TopicId, TopicStatus, TopicText};
 use crate::services::Context;
 use crate::services::audit::{self, Actor};
+use crate::services::content::Localiser;
 use crate::services::outbox;
 
 /// What an editor does to a topic.
@@ -72,6 +73,7 @@ pub async fn decide(ctx: &Context, actor: &Actor, id: TopicId, decision: Decisio
         return Err(VotingError::InvalidMove { from: topic.status, to });
     }
     let mut other_title = None;
+    let mut other_id = None;
     let (merged_into, expected_at) = match &decision {
         Decision::Merge { into, .. } => {
             let target = db::topics::find(&mut *tx, *into).await?.ok_or(VotingError::NotFound)?;
@@ -92,12 +94,15 @@ pub async fn decide(ctx: &Context, actor: &Actor, id: TopicId, decision: Decisio
             db::rounds::merge_topic_votes(&mut tx, topic.id, target.id).await?;
             db::topics::move_followers(&mut tx, topic.id, target.id, now).await?;
             other_title = Some(target.title);
+            other_id = Some(target.id);
             (Some(target.id), None)
         }
         Decision::Plan { expected_at, .. } => (None, *expected_at),
         _ => (None, None),
     };
     let note = decision.note();
+    // A new public note replaces the old one in every language (staff translate it anew).
+    db::translations::delete_field(&mut *tx, ContentKind::Topic, &id.to_string(), "public_note").await?;
     if !db::topics::set_status(&mut *tx, id, topic.status, to, note, expected_at, merged_into, now).await? {
         return Err(VotingError::InvalidMove { from: topic.status, to });
     }
@@ -114,12 +119,33 @@ pub async fn decide(ctx: &Context, actor: &Actor, id: TopicId, decision: Decisio
     audit::record(ctx, &mut tx, actor, decision.action(), Some(id.to_string()), note.map(str::to_string)).await?;
 
     let articles = db::topics::articles(&mut *tx, id).await?;
-    let mail = TopicMail {
-        title: &topic.title,
-        note,
-        url: ctx.url(&format!("/topics/{}", merged_into.unwrap_or(id))),
-        other_title: other_title.as_deref(),
-        articles: &articles,
+    // Each recipient reads the topic's texts in their language (or the default's).
+    let mut items = vec![(
+        ContentKind::Topic,
+        id.to_string(),
+        db::translations::list_for_item(&mut *tx, ContentKind::Topic, &id.to_string()).await?,
+    )];
+    if let Some(other) = other_id {
+        let rows = db::translations::list_for_item(&mut *tx, ContentKind::Topic, &other.to_string()).await?;
+        items.push((ContentKind::Topic, other.to_string(), rows));
+    }
+    let texts: Vec<(Locale, String, Option<String>)> = Locale::ALL
+        .into_iter()
+        .map(|locale| {
+            let texts = Localiser::of_items(ctx, locale, &items);
+            let mut title = topic.title.clone();
+            texts.topic_texts(&id.to_string(), &mut title, None);
+            let other = other_id.zip(other_title.clone()).map(|(other, mut t)| {
+                texts.topic_texts(&other.to_string(), &mut t, None);
+                t
+            });
+            (locale, title, other)
+        })
+        .collect();
+    let url = ctx.url(&format!("/topics/{}", merged_into.unwrap_or(id)));
+    let mail_in = |locale: Locale| {
+        let (_, title, other) = texts.iter().find(|(l, _, _)| *l == locale).unwrap_or(&texts[0]);
+        TopicMail { title, note, url: url.clone(), other_title: other.as_deref(), articles: &articles }
     };
     let mut sent = 0;
     match &decision {
@@ -142,7 +168,16 @@ pub async fn decide(ctx: &Context, actor: &Actor, id: TopicId, decision: Decisio
                 };
                 let key = format!("topic-{}:{id}", to.as_str());
                 sent += usize::from(
-                    outbox::enqueue(ctx, &mut tx, &template, member.locale, email.as_str(), &mail, Some(key)).await?,
+                    outbox::enqueue(
+                        ctx,
+                        &mut tx,
+                        &template,
+                        member.locale,
+                        email.as_str(),
+                        &mail_in(member.locale),
+                        Some(key),
+                    )
+                    .await?,
                 );
             }
         }
@@ -150,14 +185,23 @@ pub async fn decide(ctx: &Context, actor: &Actor, id: TopicId, decision: Decisio
             for r in db::topics::voters_and_followers(&mut *tx, id).await? {
                 let key = format!("topic-covered:{id}:{}", r.member_id);
                 sent += usize::from(
-                    outbox::enqueue(ctx, &mut tx, "topic_covered", r.locale, r.email.as_str(), &mail, Some(key))
-                        .await?,
+                    outbox::enqueue(
+                        ctx,
+                        &mut tx,
+                        "topic_covered",
+                        r.locale,
+                        r.email.as_str(),
+                        &mail_in(r.locale),
+                        Some(key),
+                    )
+                    .await?,
                 );
             }
         }
         Decision::Plan { .. } => {}
     }
     tx.changed(Change::Board);
+    tx.changed(Change::Texts);
     tx.commit().await.map_err(DbError::from)?;
     if sent > 0 {
         ctx.mail_wakeup.notify_one();

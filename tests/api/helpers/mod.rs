@@ -120,6 +120,7 @@ impl TestAppBuilder {
             mail_from: "Test Newsroom <members@news.test>".into(),
             trusted_origins: self.trusted_origins.join(","),
             newsroom_name: "The Test Gazette".into(),
+            newsroom_language: "en".into(),
             log_format: LogFormat::Text,
             trust_forwarded_for: false,
             stripe_secret_key: stripe.as_ref().map(|_| "sk_test_patronage".to_string()),
