@@ -36,20 +36,25 @@ pub async fn open_context(config: &Config, clock: Clock) -> anyhow::Result<Conte
     // What a write through this instance changed is forgotten by its caches once committed.
     let caches = Arc::new(crate::services::cache::Caches::default());
     let db = db.on_change(caches.clone());
-    Ok(Context {
+    let ctx = Context {
         db,
         clock,
         views,
         keys: Arc::new(Keys::new(&secret)),
         public_url: config.public_url.clone(),
         newsroom_name: config.newsroom_name.clone(),
+        zone: config.zone.clone(),
         mail_wakeup: Arc::new(Notify::new()),
         caches,
         votes: Arc::default(),
         past_due_grace: i64::from(config.past_due_grace_days) * crate::clock::DAY,
         payments: Payments::from_config(config.stripe.as_ref())
             .map_err(|e| anyhow::anyhow!("STRIPE_SECRET_KEY: {e}"))?,
-    })
+    };
+    crate::services::reports::prepare(&ctx)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot prepare the report months for NEWSROOM_TIMEZONE: {e}"))?;
+    Ok(ctx)
 }
 
 /// The generated key is stored once; concurrent first starts agree on the winner.

@@ -29,6 +29,7 @@ pub mod outbox;
 pub mod payments;
 pub mod rate_limits;
 mod readers;
+pub mod reports;
 pub mod rounds;
 pub mod sessions;
 pub mod settings;

@@ -1,6 +1,6 @@
 //! The payment ledger and MRR movements. Rows are unique by what they stand for,
 //! so recording the same Stripe object twice changes nothing.
-use sqlx::{Any, Executor, FromRow};
+use sqlx::{Any, AnyConnection, Executor, FromRow};
 
 use super::{DbError, parse_stored};
 use crate::clock::Micros;
@@ -26,7 +26,20 @@ pub struct NewPayment {
 /// Records a ledger row once; true when it was recorded now. A row recorded
 /// before without its charge (a membership payment booked before the charge was
 /// followed) is completed from `p` instead, which is also reported as true.
-pub async fn insert<'e, E: Executor<'e, Database = Any>>(ex: E, p: &NewPayment, now: Micros) -> Result<bool, DbError> {
+/// The monthly aggregates the reports read change with it, on the same
+/// connection (the caller's transaction): figures are never staler than the ledger.
+pub async fn insert(conn: &mut AnyConnection, p: &NewPayment, now: Micros) -> Result<bool, DbError> {
+    // What the row held before, if it was booked without its charge: completing it
+    // replaces its settlement in the aggregates.
+    let before: Option<(String, String, i64, i64, i64, i64, i64, Option<String>)> = sqlx::query_as(
+        "select currency, settlement_currency, gross_minor, settlement_gross_minor, fee_minor, net_minor, occurred_at,
+             charge_id
+         from payments where kind = $1 and provider_id = $2",
+    )
+    .bind(p.kind.as_str())
+    .bind(&p.provider_id)
+    .fetch_optional(&mut *conn)
+    .await?;
     let done = sqlx::query(
         "insert into payments (id, kind, provider_id, member_id, subscription_id, gross_minor, currency,
              settlement_gross_minor, fee_minor, net_minor, settlement_currency, charge_id, description, occurred_at, created_at)
@@ -52,9 +65,60 @@ pub async fn insert<'e, E: Executor<'e, Database = Any>>(ex: E, p: &NewPayment, 
     .bind(p.description.as_deref())
     .bind(p.occurred_at)
     .bind(now)
-    .execute(ex)
+    .execute(&mut *conn)
     .await?;
-    Ok(done.rows_affected() == 1)
+    if done.rows_affected() != 1 {
+        return Ok(false);
+    }
+    let kind = p.kind.as_str();
+    match before {
+        None => {
+            let row = LedgerAmounts {
+                rows: 1,
+                gross_minor: p.gross_minor,
+                settlement_gross_minor: p.settled.gross_minor,
+                fee_minor: p.settled.fee_minor,
+                net_minor: p.settled.net_minor,
+            };
+            super::reports::add_to_ledger_month(conn, kind, p.currency, p.settled.currency, p.occurred_at, &row)
+                .await?;
+        }
+        // Completed: the row keeps its gross, charge currency and date; its settlement
+        // is replaced, so it moves out of the old settlement figures into the new.
+        Some((currency, old_settlement_currency, gross, old_settled, old_fee, old_net, at, _)) => {
+            let currency: Currency = parse_stored("currency", &currency)?;
+            let old_settlement: Currency = parse_stored("currency", &old_settlement_currency)?;
+            let out = LedgerAmounts {
+                rows: -1,
+                gross_minor: -gross,
+                settlement_gross_minor: -old_settled,
+                fee_minor: -old_fee,
+                net_minor: -old_net,
+            };
+            super::reports::add_to_ledger_month(conn, kind, currency, old_settlement, at, &out).await?;
+            let back = LedgerAmounts {
+                rows: 1,
+                gross_minor: gross,
+                settlement_gross_minor: p.settled.gross_minor,
+                fee_minor: p.settled.fee_minor,
+                net_minor: p.settled.net_minor,
+            };
+            super::reports::add_to_ledger_month(conn, kind, currency, p.settled.currency, at, &back).await?;
+        }
+    }
+    Ok(true)
+}
+
+/// What rows add to a month's ledger aggregate (negative to take them out).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LedgerAmounts {
+    pub rows: i64,
+    /// In the charge's currency.
+    pub gross_minor: i64,
+    /// In the settlement currency.
+    pub settlement_gross_minor: i64,
+    pub fee_minor: i64,
+    pub net_minor: i64,
 }
 
 /// The row recorded for a Stripe object, as it was settled.
@@ -137,17 +201,18 @@ pub struct NewMrrMovement {
     pub delta_minor: i64,
     pub mrr_after_minor: i64,
     pub currency: Currency,
+    /// A churn because payments failed until the subscription ended (not a cancellation).
+    pub involuntary: bool,
     pub occurred_at: Micros,
 }
 
-pub async fn insert_mrr_movement<'e, E: Executor<'e, Database = Any>>(
-    ex: E,
-    m: &NewMrrMovement,
-    now: Micros,
-) -> Result<(), DbError> {
+/// Records an MRR movement and adds it to its month's aggregate, on the same
+/// connection (the caller's transaction).
+pub async fn insert_mrr_movement(conn: &mut AnyConnection, m: &NewMrrMovement, now: Micros) -> Result<(), DbError> {
     sqlx::query(
-        "insert into mrr_movements (id, subscription_id, member_id, kind, delta_minor, mrr_after_minor, currency, occurred_at, created_at)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        "insert into mrr_movements (id, subscription_id, member_id, kind, delta_minor, mrr_after_minor, currency,
+             occurred_at, created_at, involuntary)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(uuid::Uuid::now_v7().to_string())
     .bind(&m.subscription_id)
@@ -158,9 +223,10 @@ pub async fn insert_mrr_movement<'e, E: Executor<'e, Database = Any>>(
     .bind(m.currency.as_str())
     .bind(m.occurred_at)
     .bind(now)
-    .execute(ex)
+    .bind(i64::from(m.involuntary))
+    .execute(&mut *conn)
     .await?;
-    Ok(())
+    super::reports::add_to_mrr_month(conn, m.currency, m.kind, m.involuntary, m.occurred_at, m.delta_minor).await
 }
 
 /// The member and subscription of the payment a charge settled (for refunds and disputes).

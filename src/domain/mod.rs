@@ -19,11 +19,13 @@ macro_rules! text_enum {
 }
 
 pub mod billing;
+pub mod calendar;
 pub mod email;
 pub mod ids;
 pub mod locale;
 pub mod login;
 pub mod member;
+pub mod report;
 pub mod money;
 pub mod round;
 pub mod staff;
@@ -35,11 +37,13 @@ pub use billing::{
     Interval, MrrMovementKind, PaymentKind, Settled, StripeEventStatus, Subscription, SubscriptionState,
     SubscriptionStatus,
 };
+pub use calendar::{Month, MonthError, Zone, ZoneError};
 pub use email::{Email, EmailError};
 pub use ids::{MemberId, RoundId, StaffId, TierId, TopicId};
 pub use locale::Locale;
 pub use login::LoginPurpose;
 pub use member::{Member, MemberStatus};
+pub use report::{MonthRange, MrrMonthRow, MrrReport, RangeError, RangePreset, RevenueMonthRow, RevenueReport};
 pub use money::{Currency, Money, MoneyError};
 pub use round::{BallotEntry, Round, RoundPhase};
 pub use staff::{Permission, Role, StaffUser};

@@ -102,6 +102,10 @@ pub async fn apply_subscription(
             delta_minor: mrr_after - mrr_before,
             mrr_after_minor: mrr_after,
             currency: state.currency,
+            // Ended after failed payments (Stripe gave up retrying), not cancelled.
+            involuntary: kind == MrrMovementKind::Churn
+                && (status == SubscriptionStatus::Unpaid
+                    || existing.as_ref().is_some_and(|s| s.status == SubscriptionStatus::PastDue)),
             occurred_at: now,
         };
         db::payments::insert_mrr_movement(&mut **tx, &movement, now).await?;

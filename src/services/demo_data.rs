@@ -571,6 +571,7 @@ impl Sim<'_> {
             delta_minor: delta,
             mrr_after_minor: after,
             currency: amount.currency,
+            involuntary: false,
             occurred_at: at,
         };
         db::payments::insert_mrr_movement(&mut **tx, &m, at).await?;

@@ -38,6 +38,8 @@ pub struct Context {
     /// Origin readers use, without trailing slash, for links in emails.
     pub public_url: String,
     pub newsroom_name: String,
+    /// The newsroom's time zone: reports count calendar months there.
+    pub zone: crate::domain::Zone,
     /// Woken after a commit that enqueued mail, so this instance sends at once.
     pub mail_wakeup: Arc<Notify>,
     pub payments: Payments,

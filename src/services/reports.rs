@@ -3,6 +3,7 @@
 //! data here rather than from `db`, so the rules (how old a figure may be, that
 //! exporting personal data is itself audited) live in one place. Who may read
 //! what is the caller's check (`Permission`), made before calling.
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::cache::DashboardFigures;
@@ -10,7 +11,11 @@ use super::{Context, StorageError};
 use crate::db::audit::AuditEntry;
 use crate::db::payments::LedgerRow;
 use crate::db::stripe_events::StoredEvent;
+use crate::clock::DAY;
+use crate::db::reports::PatronCounts;
 use crate::db::{self, DbError};
+use crate::domain::calendar;
+use crate::domain::{Currency, Month, MonthRange, MrrMonthRow, MrrMovementKind, MrrReport, RangePreset, RevenueMonthRow, RevenueReport};
 
 /// The dashboard's counts, up to a few seconds old (counting scans tables that
 /// grow with the newsroom; see [`DashboardFigures`]).
@@ -42,4 +47,212 @@ pub async fn stripe_event_log(ctx: &Context, limit: i64) -> Result<Vec<StoredEve
 /// The latest `limit` entries of the audit log, newest first.
 pub async fn audit_log(ctx: &Context, limit: i64) -> Result<Vec<AuditEntry>, StorageError> {
     Ok(db::audit::list_recent(ctx.db.read(), limit).await?)
+}
+
+/// The setting that names the zone `report_months` was written for.
+const REPORT_ZONE_SETTING: &str = "report_timezone";
+
+/// Makes the report months those of the configured zone (`NEWSROOM_TIMEZONE`):
+/// at the first start, and after the zone changed, the months are written anew
+/// and every aggregate is rebuilt from the ledger and the MRR movements, in one
+/// transaction. Run at start-up, before anything is recorded.
+pub async fn prepare(ctx: &Context) -> Result<(), StorageError> {
+    let zone = ctx.zone.name();
+    let current = db::settings::get(ctx.db.read(), REPORT_ZONE_SETTING).await?;
+    if current.as_deref() == Some(zone) {
+        return Ok(());
+    }
+    let mut tx = ctx.db.transaction().await?;
+    if ctx.db.backend() == db::Backend::Postgres {
+        // Two instances starting at once: the second waits, then finds the work done.
+        db::reports::lock_months(&mut tx).await?;
+    }
+    if db::settings::get(&mut *tx, REPORT_ZONE_SETTING).await?.as_deref() == Some(zone) {
+        return Ok(());
+    }
+    let first = Month::new(calendar::FIRST_YEAR, 1).map_err(|e| DbError::other(e.to_string()))?;
+    let last = Month::new(calendar::LAST_YEAR, 12).map_err(|e| DbError::other(e.to_string()))?;
+    let months: Vec<(String, i64, i64)> = first
+        .through(last)
+        .into_iter()
+        .map(|m| {
+            let (start, end) = ctx.zone.bounds(m);
+            (m.key(), start, end)
+        })
+        .collect();
+    db::reports::rebuild(&mut tx, &months).await?;
+    db::settings::set(&mut *tx, REPORT_ZONE_SETTING, zone, ctx.clock.now()).await?;
+    tx.commit().await.map_err(DbError::from)?;
+    match current {
+        Some(old) => tracing::warn!(from = %old, to = %zone, "NEWSROOM_TIMEZONE changed: report months rebuilt"),
+        None => tracing::info!(zone = %zone, "report months written"),
+    }
+    Ok(())
+}
+
+/// This month, the month 30 days ago, and the first month with any figure: what
+/// a range needs to be read.
+pub async fn range_bounds(ctx: &Context) -> Result<(Month, Month, Option<Month>), StorageError> {
+    let now = ctx.clock.now();
+    let first = db::reports::first_month(ctx.db.read()).await?.and_then(|m| m.parse().ok());
+    Ok((ctx.zone.month_of(now), ctx.zone.month_of(now - 30 * DAY), first))
+}
+
+/// MRR movements by month in `range`, one report per currency (starting MRR is
+/// the sum of every movement before the range).
+pub async fn mrr_report(ctx: &Context, range: &MonthRange) -> Result<Vec<MrrReport>, StorageError> {
+    let pool = ctx.db.read();
+    let rows = db::reports::mrr_months(pool, &range.last.key()).await?;
+    let now: BTreeMap<Currency, i64> =
+        db::reports::mrr_now(pool).await?.into_iter().map(|(c, sum, _)| (c, sum)).collect();
+    let mut currencies: Vec<Currency> = rows.iter().map(|r| r.currency).chain(now.keys().copied()).collect();
+    currencies.sort();
+    currencies.dedup();
+    let mut reports = Vec::new();
+    for currency in currencies {
+        let mut by_month: BTreeMap<String, MrrMonthRow> = BTreeMap::new();
+        let mut before = 0;
+        for r in rows.iter().filter(|r| r.currency == currency) {
+            if r.month < range.first.key() {
+                before += r.delta_minor;
+                continue;
+            }
+            let row = by_month.entry(r.month.clone()).or_default();
+            match r.kind {
+                MrrMovementKind::New => {
+                    row.new += r.delta_minor;
+                    row.patrons_new += r.movements;
+                }
+                MrrMovementKind::Reactivation => {
+                    row.reactivation += r.delta_minor;
+                    row.patrons_reactivated += r.movements;
+                }
+                MrrMovementKind::Expansion => row.expansion += r.delta_minor,
+                MrrMovementKind::Contraction => row.contraction -= r.delta_minor,
+                MrrMovementKind::Churn => {
+                    row.churn -= r.delta_minor;
+                    if r.involuntary {
+                        row.churn_involuntary -= r.delta_minor;
+                        row.patrons_churned_involuntary += r.movements;
+                    } else {
+                        row.patrons_churned_voluntary += r.movements;
+                    }
+                }
+            }
+        }
+        let mut months = Vec::new();
+        let mut running = before;
+        for month in range.months() {
+            let mut row = by_month.remove(&month.key()).unwrap_or_default();
+            row.month = Some(month);
+            row.start = running;
+            row.end = row.start + row.new + row.expansion + row.reactivation - row.contraction - row.churn;
+            running = row.end;
+            months.push(row);
+        }
+        let total = MrrMonthRow {
+            month: None,
+            start: before,
+            new: months.iter().map(|m| m.new).sum(),
+            expansion: months.iter().map(|m| m.expansion).sum(),
+            reactivation: months.iter().map(|m| m.reactivation).sum(),
+            contraction: months.iter().map(|m| m.contraction).sum(),
+            churn: months.iter().map(|m| m.churn).sum(),
+            end: running,
+            patrons_new: months.iter().map(|m| m.patrons_new).sum(),
+            patrons_reactivated: months.iter().map(|m| m.patrons_reactivated).sum(),
+            patrons_churned_voluntary: months.iter().map(|m| m.patrons_churned_voluntary).sum(),
+            patrons_churned_involuntary: months.iter().map(|m| m.patrons_churned_involuntary).sum(),
+            churn_involuntary: months.iter().map(|m| m.churn_involuntary).sum(),
+        };
+        reports.push(MrrReport { currency, months, total, mrr_now: now.get(&currency).copied().unwrap_or(0) });
+    }
+    Ok(reports)
+}
+
+/// The ledger by month in `range`, one report per settlement currency; its totals
+/// are the sums of the ledger rows of those months, to the minor unit.
+pub async fn revenue_report(ctx: &Context, range: &MonthRange) -> Result<Vec<RevenueReport>, StorageError> {
+    let rows = db::reports::ledger_months(ctx.db.read(), &range.first.key(), &range.last.key()).await?;
+    let mut by_currency: BTreeMap<Currency, BTreeMap<String, RevenueMonthRow>> = BTreeMap::new();
+    for r in rows {
+        by_currency.entry(r.settlement_currency).or_default().entry(r.month.clone()).or_default().add(
+            r.kind,
+            r.rows,
+            r.settlement_gross_minor,
+            r.fee_minor,
+            r.net_minor,
+        );
+    }
+    Ok(by_currency
+        .into_iter()
+        .map(|(currency, mut by_month)| {
+            let mut total = RevenueMonthRow::default();
+            let months: Vec<RevenueMonthRow> = range
+                .months()
+                .into_iter()
+                .map(|month| {
+                    let mut row = by_month.remove(&month.key()).unwrap_or_default();
+                    row.month = Some(month);
+                    total.absorb(&row);
+                    row
+                })
+                .collect();
+            RevenueReport { currency, months, total }
+        })
+        .collect())
+}
+
+/// The revenue side of the dashboard, for one currency.
+#[derive(Clone, Debug)]
+pub struct DashboardRevenue {
+    /// Every currency in use (a switcher when more than one).
+    pub currencies: Vec<Currency>,
+    pub currency: Currency,
+    pub this_month: Month,
+    /// MRR by month, the last 36 months, ending with this one.
+    pub mrr: Option<MrrReport>,
+    /// The ledger this month and the previous one (settlement currency).
+    pub revenue: Option<RevenueReport>,
+    pub patrons: PatronCounts,
+    /// This month and the previous one: gifts, donors, amount (charge currency).
+    pub donations: [(i64, i64, i64); 2],
+}
+
+/// The dashboard's revenue figures in `currency` (or the main one), read from
+/// the aggregates: as current as the last applied event.
+pub async fn dashboard_revenue(ctx: &Context, currency: Option<Currency>) -> Result<DashboardRevenue, StorageError> {
+    let now = ctx.clock.now();
+    let this_month = ctx.zone.month_of(now);
+    let chart = MonthRange { first: this_month.plus(-35), last: this_month, preset: RangePreset::Custom };
+    let recent = MonthRange { first: this_month.plus(-1), last: this_month, preset: RangePreset::Custom };
+    let mrr = mrr_report(ctx, &chart).await?;
+    let revenue = revenue_report(ctx, &recent).await?;
+    let mut currencies: Vec<Currency> =
+        mrr.iter().map(|r| r.currency).chain(revenue.iter().map(|r| r.currency)).collect();
+    let pool = ctx.db.read();
+    let (this_start, this_end) = ctx.zone.bounds(this_month);
+    let prev_start = ctx.zone.start_of(this_month.plus(-1));
+    let gifts_now = db::reports::donations_between(pool, this_start, this_end).await?;
+    let gifts_before = db::reports::donations_between(pool, prev_start, this_start).await?;
+    currencies.extend(gifts_now.iter().chain(&gifts_before).map(|g| g.0));
+    currencies.sort();
+    currencies.dedup();
+    // The main currency: the one with the most MRR now, else the first in use.
+    let main = mrr.iter().max_by_key(|r| r.mrr_now).map(|r| r.currency);
+    let currency = currency.filter(|c| currencies.contains(c)).or(main).or(currencies.first().copied());
+    let currency = currency.unwrap_or(Currency::EUR);
+    let gift = |list: &[(Currency, i64, i64, i64)]| {
+        list.iter().find(|g| g.0 == currency).map_or((0, 0, 0), |g| (g.1, g.2, g.3))
+    };
+    let patrons = db::reports::patron_counts(pool, now, now - ctx.past_due_grace).await?;
+    Ok(DashboardRevenue {
+        currencies,
+        currency,
+        this_month,
+        mrr: mrr.into_iter().find(|r| r.currency == currency),
+        revenue: revenue.into_iter().find(|r| r.currency == currency),
+        patrons,
+        donations: [gift(&gifts_now), gift(&gifts_before)],
+    })
 }

@@ -38,6 +38,7 @@ pub struct TestAppBuilder {
     public_url: Option<String>,
     stripe: bool,
     serve_limits: Option<patronage::server::Limits>,
+    timezone: Option<String>,
 }
 
 pub struct TestApp {
@@ -83,6 +84,12 @@ impl TestAppBuilder {
         self
     }
 
+    /// `NEWSROOM_TIMEZONE` (default UTC).
+    pub fn timezone(mut self, zone: &str) -> Self {
+        self.timezone = Some(zone.to_string());
+        self
+    }
+
     pub fn public_url(mut self, url: &str) -> Self {
         self.public_url = Some(url.to_string());
         self
@@ -111,6 +118,7 @@ impl TestAppBuilder {
             stripe_webhook_secret: stripe.as_ref().map(|_| WEBHOOK_SECRET.to_string()),
             stripe_api_base: stripe.as_ref().map(|m| m.base_url.clone()),
             past_due_grace_days: 14,
+            newsroom_timezone: self.timezone.unwrap_or_else(|| "UTC".into()),
             header_read_timeout_ms: 10_000,
             max_connections_per_client: 256,
         };
@@ -155,6 +163,7 @@ impl TestApp {
             public_url: None,
             stripe: false,
             serve_limits: None,
+            timezone: None,
         }
     }
 

@@ -1,0 +1,46 @@
+-- Revenue reports read monthly aggregates kept current in the transaction that
+-- writes a ledger row or an MRR movement (db/payments.rs), never a nightly batch.
+--
+-- Months are calendar months in the newsroom's time zone (NEWSROOM_TIMEZONE).
+-- SQL cannot apply a time zone portably, so the zone is turned into data: one
+-- row per month with the instants it starts and ends at (UTC microseconds),
+-- written at start-up for the configured zone (services/reports.rs); a change
+-- of zone rewrites them and rebuilds the aggregates from the ledger.
+create table report_months (
+    -- 'YYYY-MM', in the newsroom's zone
+    month text primary key,
+    starts_at bigint not null,
+    ends_at bigint not null
+);
+create unique index report_months_starts_at_key on report_months (starts_at);
+
+-- The ledger per month, kind, charge currency and settlement currency: sums of
+-- the rows' columns, so the report's totals equal the ledger's to the minor unit.
+-- Amounts in different currencies are never added together.
+create table ledger_monthly (
+    month text not null,
+    kind text not null,
+    currency text not null,
+    settlement_currency text not null,
+    rows_count bigint not null,
+    gross_minor bigint not null,
+    settlement_gross_minor bigint not null,
+    fee_minor bigint not null,
+    net_minor bigint not null,
+    constraint ledger_monthly_key primary key (month, kind, currency, settlement_currency)
+);
+
+-- MRR movements per month, currency and kind (churn split into voluntary and
+-- involuntary: the subscription ended after its payments failed).
+create table mrr_monthly (
+    month text not null,
+    currency text not null,
+    kind text not null,
+    involuntary bigint not null,
+    movements bigint not null,
+    delta_minor bigint not null,
+    constraint mrr_monthly_key primary key (month, currency, kind, involuntary)
+);
+
+-- 1 when a churn came from failed payments rather than a cancellation.
+alter table mrr_movements add column involuntary bigint not null default 0;

@@ -1,0 +1,302 @@
+//! What revenue reports read: the calendar months of the newsroom's zone
+//! (`report_months`), and the monthly aggregates of the ledger and of MRR
+//! movements, kept current by `db::payments` in the writing transaction.
+use sqlx::{Any, AnyConnection, Executor, FromRow};
+
+use super::payments::LedgerAmounts;
+use super::{DbError, parse_stored};
+use crate::clock::Micros;
+use crate::domain::{Currency, MrrMovementKind, PaymentKind};
+
+/// Adds `a` to the aggregate of the month `at` falls in.
+pub async fn add_to_ledger_month(
+    conn: &mut AnyConnection,
+    kind: &str,
+    currency: Currency,
+    settlement_currency: Currency,
+    at: Micros,
+    a: &LedgerAmounts,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "insert into ledger_monthly (month, kind, currency, settlement_currency, rows_count, gross_minor,
+             settlement_gross_minor, fee_minor, net_minor)
+         select month, $1, $2, $3, $4, $5, $6, $7, $8 from report_months
+         where month = (select month from report_months where starts_at <= $9 order by starts_at desc limit 1)
+         on conflict (month, kind, currency, settlement_currency) do update set
+             rows_count = ledger_monthly.rows_count + excluded.rows_count,
+             gross_minor = ledger_monthly.gross_minor + excluded.gross_minor,
+             settlement_gross_minor = ledger_monthly.settlement_gross_minor + excluded.settlement_gross_minor,
+             fee_minor = ledger_monthly.fee_minor + excluded.fee_minor,
+             net_minor = ledger_monthly.net_minor + excluded.net_minor",
+    )
+    .bind(kind)
+    .bind(currency.as_str())
+    .bind(settlement_currency.as_str())
+    .bind(a.rows)
+    .bind(a.gross_minor)
+    .bind(a.settlement_gross_minor)
+    .bind(a.fee_minor)
+    .bind(a.net_minor)
+    .bind(at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Adds one movement to the aggregate of the month `at` falls in.
+pub async fn add_to_mrr_month(
+    conn: &mut AnyConnection,
+    currency: Currency,
+    kind: MrrMovementKind,
+    involuntary: bool,
+    at: Micros,
+    delta_minor: i64,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "insert into mrr_monthly (month, currency, kind, involuntary, movements, delta_minor)
+         select month, $1, $2, $3, 1, $4 from report_months
+         where month = (select month from report_months where starts_at <= $5 order by starts_at desc limit 1)
+         on conflict (month, currency, kind, involuntary) do update set
+             movements = mrr_monthly.movements + 1,
+             delta_minor = mrr_monthly.delta_minor + excluded.delta_minor",
+    )
+    .bind(currency.as_str())
+    .bind(kind.as_str())
+    .bind(i64::from(involuntary))
+    .bind(delta_minor)
+    .bind(at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Replaces the months (`(key, starts_at, ends_at)`) and rebuilds every
+/// aggregate from the ledger and the MRR movements; in the caller's transaction.
+pub async fn rebuild(conn: &mut AnyConnection, months: &[(String, Micros, Micros)]) -> Result<(), DbError> {
+    sqlx::query("delete from ledger_monthly").execute(&mut *conn).await?;
+    sqlx::query("delete from mrr_monthly").execute(&mut *conn).await?;
+    sqlx::query("delete from report_months").execute(&mut *conn).await?;
+    for chunk in months.chunks(200) {
+        let mut sql = String::from("insert into report_months (month, starts_at, ends_at) values ");
+        for i in 0..chunk.len() {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!("(${}, ${}, ${})", i * 3 + 1, i * 3 + 2, i * 3 + 3));
+        }
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (key, start, end) in chunk {
+            q = q.bind(key.clone()).bind(*start).bind(*end);
+        }
+        q.execute(&mut *conn).await?;
+    }
+    sqlx::query(
+        "insert into ledger_monthly (month, kind, currency, settlement_currency, rows_count, gross_minor,
+             settlement_gross_minor, fee_minor, net_minor)
+         select m.month, p.kind, p.currency, p.settlement_currency, count(*), cast(sum(p.gross_minor) as bigint),
+             cast(sum(p.settlement_gross_minor) as bigint), cast(sum(p.fee_minor) as bigint),
+             cast(sum(p.net_minor) as bigint)
+         from payments p join report_months m on p.occurred_at >= m.starts_at and p.occurred_at < m.ends_at
+         group by m.month, p.kind, p.currency, p.settlement_currency",
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "insert into mrr_monthly (month, currency, kind, involuntary, movements, delta_minor)
+         select m.month, v.currency, v.kind, v.involuntary, count(*), cast(sum(v.delta_minor) as bigint)
+         from mrr_movements v join report_months m on v.occurred_at >= m.starts_at and v.occurred_at < m.ends_at
+         group by m.month, v.currency, v.kind, v.involuntary",
+    )
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// One month's ledger aggregate for one kind and pair of currencies.
+#[derive(Clone, Debug)]
+pub struct LedgerMonth {
+    pub month: String,
+    pub kind: PaymentKind,
+    pub currency: Currency,
+    pub settlement_currency: Currency,
+    pub rows: i64,
+    pub gross_minor: i64,
+    pub settlement_gross_minor: i64,
+    pub fee_minor: i64,
+    pub net_minor: i64,
+}
+
+#[derive(FromRow)]
+struct LedgerMonthRow {
+    month: String,
+    kind: String,
+    currency: String,
+    settlement_currency: String,
+    rows_count: i64,
+    gross_minor: i64,
+    settlement_gross_minor: i64,
+    fee_minor: i64,
+    net_minor: i64,
+}
+
+/// Ledger aggregates of the months `first..=last` (`YYYY-MM`).
+pub async fn ledger_months<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    first: &str,
+    last: &str,
+) -> Result<Vec<LedgerMonth>, DbError> {
+    let rows: Vec<LedgerMonthRow> = sqlx::query_as(
+        "select month, kind, currency, settlement_currency, rows_count, gross_minor, settlement_gross_minor,
+             fee_minor, net_minor
+         from ledger_monthly where month >= $1 and month <= $2 and rows_count <> 0 order by month",
+    )
+    .bind(first)
+    .bind(last)
+    .fetch_all(ex)
+    .await?;
+    rows.into_iter()
+        .map(|r| {
+            Ok(LedgerMonth {
+                kind: parse_stored("payment kind", &r.kind)?,
+                currency: parse_stored("currency", &r.currency)?,
+                settlement_currency: parse_stored("currency", &r.settlement_currency)?,
+                month: r.month,
+                rows: r.rows_count,
+                gross_minor: r.gross_minor,
+                settlement_gross_minor: r.settlement_gross_minor,
+                fee_minor: r.fee_minor,
+                net_minor: r.net_minor,
+            })
+        })
+        .collect()
+}
+
+/// One month's MRR movements of one kind in one currency.
+#[derive(Clone, Debug)]
+pub struct MrrMonth {
+    pub month: String,
+    pub currency: Currency,
+    pub kind: MrrMovementKind,
+    pub involuntary: bool,
+    pub movements: i64,
+    pub delta_minor: i64,
+}
+
+/// Every month's MRR aggregate up to `last` (`YYYY-MM`), oldest first: the
+/// starting MRR of a month is the sum of every movement before it.
+pub async fn mrr_months<'e, E: Executor<'e, Database = Any>>(ex: E, last: &str) -> Result<Vec<MrrMonth>, DbError> {
+    let rows: Vec<(String, String, String, i64, i64, i64)> = sqlx::query_as(
+        "select month, currency, kind, involuntary, movements, delta_minor from mrr_monthly
+         where month <= $1 order by month",
+    )
+    .bind(last)
+    .fetch_all(ex)
+    .await?;
+    rows.into_iter()
+        .map(|(month, currency, kind, involuntary, movements, delta_minor)| {
+            Ok(MrrMonth {
+                month,
+                currency: parse_stored("currency", &currency)?,
+                kind: parse_kind(&kind)?,
+                involuntary: involuntary != 0,
+                movements,
+                delta_minor,
+            })
+        })
+        .collect()
+}
+
+fn parse_kind(s: &str) -> Result<MrrMovementKind, DbError> {
+    Ok(match s {
+        "new" => MrrMovementKind::New,
+        "expansion" => MrrMovementKind::Expansion,
+        "contraction" => MrrMovementKind::Contraction,
+        "churn" => MrrMovementKind::Churn,
+        "reactivation" => MrrMovementKind::Reactivation,
+        other => return Err(DbError::other(format!("stored MRR movement kind {other:?} cannot be read"))),
+    })
+}
+
+/// The first month with any ledger row or MRR movement.
+pub async fn first_month<'e, E: Executor<'e, Database = Any>>(ex: E) -> Result<Option<String>, DbError> {
+    let row: (Option<String>,) = sqlx::query_as(
+        "select min(month) from (select min(month) as month from ledger_monthly
+             union all select min(month) from mrr_monthly) firsts",
+    )
+    .fetch_one(ex)
+    .await?;
+    Ok(row.0)
+}
+
+/// MRR now, per currency: the sum of the subscriptions' current MRR, and how many.
+pub async fn mrr_now<'e, E: Executor<'e, Database = Any>>(ex: E) -> Result<Vec<(Currency, i64, i64)>, DbError> {
+    let rows: Vec<(String, i64, i64)> = sqlx::query_as(
+        "select currency, cast(sum(mrr_minor) as bigint), count(*) from subscriptions where mrr_minor <> 0
+         group by currency order by currency",
+    )
+    .fetch_all(ex)
+    .await?;
+    rows.into_iter().map(|(c, sum, n)| Ok((parse_stored("currency", &c)?, sum, n))).collect()
+}
+
+/// Active patrons now: paying (a subscription active and paid), past due but
+/// within the grace period (past due since `grace_from` or later), and
+/// complimentary (comped, without a paying or past-due subscription).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PatronCounts {
+    pub paying: i64,
+    pub past_due: i64,
+    pub comped: i64,
+}
+
+pub async fn patron_counts<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    now: Micros,
+    grace_from: Micros,
+) -> Result<PatronCounts, DbError> {
+    let (paying, past_due, comped): (i64, i64, i64) = sqlx::query_as(
+        "with standing as (
+             select m.id,
+                 max(case when s.status = 'active' and s.mrr_minor > 0 then 1 else 0 end) as paying,
+                 max(case when s.status = 'past_due' and s.past_due_since >= $2 then 1 else 0 end) as past_due,
+                 max(case when m.comped_until > $1 then 1 else 0 end) as comped
+             from members m left join subscriptions s on s.member_id = m.id
+             where m.comped_until > $1 or s.status in ('active', 'past_due')
+             group by m.id)
+         select cast(coalesce(sum(paying), 0) as bigint),
+             cast(coalesce(sum(case when paying = 0 then past_due else 0 end), 0) as bigint),
+             cast(coalesce(sum(case when paying = 0 and past_due = 0 then comped else 0 end), 0) as bigint)
+         from standing",
+    )
+    .bind(now)
+    .bind(grace_from)
+    .fetch_one(ex)
+    .await?;
+    Ok(PatronCounts { paying, past_due, comped })
+}
+
+/// One-time gifts in `[from, to)` per charge currency: how many, from how many
+/// donors (an anonymous gift counts as its own donor), and their sum.
+pub async fn donations_between<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    from: Micros,
+    to: Micros,
+) -> Result<Vec<(Currency, i64, i64, i64)>, DbError> {
+    let rows: Vec<(String, i64, i64, i64)> = sqlx::query_as(
+        "select currency, count(*), count(distinct coalesce(member_id, provider_id)), cast(sum(gross_minor) as bigint)
+         from payments where kind = 'donation' and occurred_at >= $1 and occurred_at < $2
+         group by currency order by currency",
+    )
+    .bind(from)
+    .bind(to)
+    .fetch_all(ex)
+    .await?;
+    rows.into_iter().map(|(c, n, donors, sum)| Ok((parse_stored("currency", &c)?, n, donors, sum))).collect()
+}
+
+/// PostgreSQL only: holds the months table for this transaction, so two
+/// instances starting at once rebuild it one after the other.
+pub async fn lock_months(tx: &mut super::Tx) -> Result<(), DbError> {
+    sqlx::query("lock table report_months in share row exclusive mode").execute(&mut **tx).await?;
+    Ok(())
+}
