@@ -210,7 +210,8 @@ impl Config {
         if newsroom_name.is_empty() || newsroom_name.chars().count() > 100 {
             return Err(invalid("NEWSROOM_NAME", "expected 1 to 100 characters"));
         }
-        let zone = crate::domain::Zone::parse(&s.newsroom_timezone).map_err(|e| invalid("NEWSROOM_TIMEZONE", e.to_string()))?;
+        let zone = crate::domain::Zone::parse(&s.newsroom_timezone)
+            .map_err(|e| invalid("NEWSROOM_TIMEZONE", e.to_string()))?;
         if !(100..=600_000).contains(&s.header_read_timeout_ms) {
             return Err(invalid("HEADER_READ_TIMEOUT_MS", "expected 100 to 600000 milliseconds"));
         }

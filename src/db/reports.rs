@@ -300,3 +300,73 @@ pub async fn lock_months(tx: &mut super::Tx) -> Result<(), DbError> {
     sqlx::query("lock table report_months in share row exclusive mode").execute(&mut **tx).await?;
     Ok(())
 }
+
+/// A round open now and how many members have voted in it.
+#[derive(Clone, Debug)]
+pub struct OpenRoundTurnout {
+    pub id: String,
+    pub title: String,
+    pub closes_at: Micros,
+    pub voters: i64,
+}
+
+pub async fn open_rounds<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    now: Micros,
+) -> Result<Vec<OpenRoundTurnout>, DbError> {
+    let rows: Vec<(String, String, i64, i64)> = sqlx::query_as(
+        "select r.id, r.title, r.closes_at,
+             (select count(*) from ballots b where b.round_id = r.id and b.used > 0)
+         from rounds r where r.closed_at is null and r.opens_at <= $1 and r.closes_at > $1
+         order by r.closes_at, r.id limit 5",
+    )
+    .bind(now)
+    .fetch_all(ex)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, title, closes_at, voters)| OpenRoundTurnout { id, title, closes_at, voters })
+        .collect())
+}
+
+/// A covered topic and who voted for it: every voter, and those who were
+/// patrons when they voted (a paid subscription that had not ended).
+#[derive(Clone, Debug)]
+pub struct CoveredTopicVotes {
+    pub id: String,
+    pub title: String,
+    pub covered_at: Option<Micros>,
+    pub voters: i64,
+    pub patron_voters: i64,
+}
+
+pub async fn covered_topics_votes<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    limit: i64,
+) -> Result<Vec<CoveredTopicVotes>, DbError> {
+    let rows: Vec<(String, String, Option<i64>, i64, i64)> = sqlx::query_as(
+        "select t.id, t.title, t.covered_at, count(distinct v.member_id),
+             count(distinct case when exists (
+                 select 1 from subscriptions s where s.member_id = v.member_id and s.first_paid_at is not null
+                     and s.first_paid_at <= v.created_at and (s.ended_at is null or s.ended_at > v.created_at))
+                 then v.member_id end)
+         from (select id, title, covered_at from topics where status = 'covered'
+               order by covered_at desc, id limit $1) t
+         left join votes v on v.topic_id = t.id
+         group by t.id, t.title, t.covered_at
+         order by t.covered_at desc, t.id",
+    )
+    .bind(limit)
+    .fetch_all(ex)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, title, covered_at, voters, patron_voters)| CoveredTopicVotes {
+            id,
+            title,
+            covered_at,
+            voters,
+            patron_voters,
+        })
+        .collect())
+}

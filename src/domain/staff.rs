@@ -36,6 +36,9 @@ pub enum Permission {
     ManagePayments,
     /// The ledger and the Stripe event log.
     ViewPayments,
+    /// Revenue figures: the dashboard's money side, revenue reports and their
+    /// exports (the editorial firewall: editors never see them).
+    ViewRevenue,
     /// Moderating topics, running rounds, voting settings.
     ManageTopics,
     /// Round results with who voted (names, emails), and their export.
@@ -62,7 +65,7 @@ impl Role {
         match self {
             Self::Admin => true,
             Self::Editor => matches!(permission, ViewDashboard | ManageTopics | ViewVotes),
-            Self::Analyst => matches!(permission, ViewDashboard | ViewPayments | ViewVotes),
+            Self::Analyst => matches!(permission, ViewDashboard | ViewPayments | ViewRevenue | ViewVotes),
         }
     }
 }
@@ -99,6 +102,8 @@ mod tests {
         assert!(Role::Editor.allows(Permission::ManageTopics));
         assert!(!Role::Analyst.allows(Permission::ManageTopics));
         assert!(!Role::Editor.allows(Permission::ManagePayments));
+        assert!(!Role::Editor.allows(Permission::ViewRevenue));
+        assert!(Role::Analyst.allows(Permission::ViewRevenue));
     }
 
     #[test]

@@ -8,14 +8,16 @@ use std::sync::Arc;
 
 use super::cache::DashboardFigures;
 use super::{Context, StorageError};
+use crate::clock::DAY;
 use crate::db::audit::AuditEntry;
 use crate::db::payments::LedgerRow;
-use crate::db::stripe_events::StoredEvent;
-use crate::clock::DAY;
 use crate::db::reports::PatronCounts;
+use crate::db::stripe_events::StoredEvent;
 use crate::db::{self, DbError};
 use crate::domain::calendar;
-use crate::domain::{Currency, Month, MonthRange, MrrMonthRow, MrrMovementKind, MrrReport, RangePreset, RevenueMonthRow, RevenueReport};
+use crate::domain::{
+    Currency, Month, MonthRange, MrrMonthRow, MrrMovementKind, MrrReport, RangePreset, RevenueMonthRow, RevenueReport,
+};
 
 /// The dashboard's counts, up to a few seconds old (counting scans tables that
 /// grow with the newsroom; see [`DashboardFigures`]).
@@ -254,5 +256,40 @@ pub async fn dashboard_revenue(ctx: &Context, currency: Option<Currency>) -> Res
         revenue: revenue.into_iter().find(|r| r.currency == currency),
         patrons,
         donations: [gift(&gifts_now), gift(&gifts_before)],
+    })
+}
+
+/// Records that `actor` exported `report` (with `detail`: its range) in the
+/// audit log; called before the export is sent.
+pub async fn record_export(
+    ctx: &Context,
+    actor: &super::audit::Actor,
+    report: &str,
+    detail: String,
+) -> Result<(), StorageError> {
+    let mut tx = ctx.db.transaction().await?;
+    super::audit::record(ctx, &mut tx, actor, "report.export", Some(report.to_string()), Some(detail)).await?;
+    tx.commit().await.map_err(DbError::from)?;
+    Ok(())
+}
+
+/// The vote side of the dashboard (every staff role sees it): rounds open now
+/// with their turnout, and the latest covered stories with their voters.
+#[derive(Clone, Debug)]
+pub struct VoteSide {
+    pub open_rounds: Vec<db::reports::OpenRoundTurnout>,
+    pub covered: Vec<db::reports::CoveredTopicVotes>,
+    /// Members with patron access now (paying, past due in grace, comped): the
+    /// base a turnout is compared with.
+    pub patrons: PatronCounts,
+}
+
+pub async fn vote_side(ctx: &Context) -> Result<VoteSide, StorageError> {
+    let pool = ctx.db.read();
+    let now = ctx.clock.now();
+    Ok(VoteSide {
+        open_rounds: db::reports::open_rounds(pool, now).await?,
+        covered: db::reports::covered_topics_votes(pool, 5).await?,
+        patrons: db::reports::patron_counts(pool, now, now - ctx.past_due_grace).await?,
     })
 }

@@ -13,6 +13,7 @@ mod join;
 mod languages;
 mod mail;
 mod money;
+mod reports;
 mod sign_in;
 mod slow_clients;
 mod staff;

@@ -1,0 +1,477 @@
+//! Revenue reports under /admin/reports (admins and analysts: `ViewRevenue`).
+//! Each report covers a range of whole months in the newsroom's zone (last 30
+//! days, 12 months, all time, custom) and has a CSV export of its table; every
+//! export is audit-logged. A range that makes no sense (inverted, in the future,
+//! not a month) or a parameter the page does not know is answered with the
+//! report's page, status 400, saying what is wrong.
+use std::collections::BTreeMap;
+
+use axum::Router;
+use axum::extract::{RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde::Serialize;
+
+use super::{Authorized, ViewRevenue, staff_page};
+use crate::domain::{Currency, Money, MonthRange, MrrMonthRow, MrrReport, RangePreset, RevenueMonthRow, RevenueReport};
+use crate::http::charts::{self, Series, Step};
+use crate::http::csv;
+use crate::http::error::AppError;
+use crate::http::extract::{ClientIp, PageContext};
+use crate::http::state::AppState;
+use crate::services::audit::Actor;
+use crate::services::reports;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/admin/reports", get(list_reports))
+        .route("/admin/reports/mrr", get(show_mrr_report))
+        .route("/admin/reports/mrr.csv", get(export_mrr_csv))
+        .route("/admin/reports/revenue", get(show_revenue_report))
+        .route("/admin/reports/revenue.csv", get(export_revenue_csv))
+}
+
+/// The query of a page, as pairs; a parameter not in `allowed`, or given twice,
+/// is refused with a message naming it.
+pub(super) fn query_pairs(raw: Option<&str>, allowed: &[&str]) -> Result<BTreeMap<String, String>, String> {
+    let mut out = BTreeMap::new();
+    for (k, v) in url::form_urlencoded::parse(raw.unwrap_or("").as_bytes()) {
+        if !allowed.contains(&k.as_ref()) {
+            let shown: String = k.chars().take(40).collect();
+            return Err(format!("Unknown parameter “{shown}”: this page takes {}.", allowed.join(", ")));
+        }
+        if out.insert(k.to_string(), v.to_string()).is_some() {
+            return Err(format!("The parameter “{k}” is given twice."));
+        }
+    }
+    Ok(out)
+}
+
+/// The range a report page asks for, or why it cannot be shown.
+async fn read_range(state: &AppState, raw: Option<&str>) -> Result<Result<MonthRange, String>, AppError> {
+    let pairs = match query_pairs(raw, &["range", "from", "to"]) {
+        Ok(p) => p,
+        Err(e) => return Ok(Err(e)),
+    };
+    let (current, month_30_days_ago, first) = reports::range_bounds(&state.ctx).await?;
+    Ok(MonthRange::parse(
+        pairs.get("range").map(String::as_str),
+        pairs.get("from").map(String::as_str),
+        pairs.get("to").map(String::as_str),
+        current,
+        month_30_days_ago,
+        first,
+    )
+    .map_err(|e| e.to_string()))
+}
+
+#[derive(Serialize)]
+struct RangeView {
+    preset: &'static str,
+    from: String,
+    to: String,
+    label: String,
+    query: String,
+}
+
+fn range_view(range: &MonthRange) -> RangeView {
+    let query = match range.preset {
+        RangePreset::Custom => format!("range=custom&from={}&to={}", range.first, range.last),
+        other => format!("range={}", other.as_str()),
+    };
+    let label = if range.first == range.last {
+        range.first.label()
+    } else {
+        format!("{} – {}", range.first.label(), range.last.label())
+    };
+    RangeView { preset: range.preset.as_str(), from: range.first.key(), to: range.last.key(), label, query }
+}
+
+/// The range form as the visitor filled it, for a page that refuses it.
+fn raw_range_view(raw: Option<&str>) -> RangeView {
+    let pairs: BTreeMap<String, String> = url::form_urlencoded::parse(raw.unwrap_or("").as_bytes())
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    RangeView {
+        preset: match pairs.get("range").map(String::as_str) {
+            Some("30d") => "30d",
+            Some("all") => "all",
+            Some("custom") => "custom",
+            _ => "12m",
+        },
+        from: pairs.get("from").cloned().unwrap_or_default(),
+        to: pairs.get("to").cloned().unwrap_or_default(),
+        label: String::new(),
+        query: String::new(),
+    }
+}
+
+fn refuse(
+    state: &AppState,
+    mut page: PageContext,
+    template: &str,
+    raw: Option<&str>,
+    message: &str,
+) -> Result<Response, AppError> {
+    page.insert("range", &raw_range_view(raw)).insert("range_error", message).insert("zone", state.ctx.zone.name());
+    Ok((StatusCode::BAD_REQUEST, page.render(state, template)?).into_response())
+}
+
+fn money(minor: i64, currency: Currency) -> String {
+    Money::new(minor, currency).display()
+}
+
+/// `12.34` in the currency's major unit: the y-axis and tooltips of charts.
+fn axis_money(currency: Currency) -> impl Fn(i64) -> String {
+    move |v| Money::new(v, currency).display()
+}
+
+async fn list_reports(State(state): State<AppState>, staff: Authorized<ViewRevenue>) -> Result<Response, AppError> {
+    let mut page = staff_page(&state, Some(&staff.user), "/admin/reports");
+    page.insert("zone", state.ctx.zone.name());
+    Ok(page.render(&state, "admin/reports/index.html")?.into_response())
+}
+
+// --- MRR movements ---
+
+#[derive(Serialize)]
+struct MrrRowView {
+    month: String,
+    start: String,
+    new: String,
+    expansion: String,
+    reactivation: String,
+    contraction: String,
+    churn: String,
+    end: String,
+    patrons_new: i64,
+    patrons_reactivated: i64,
+    patrons_churned: i64,
+}
+
+#[derive(Serialize)]
+struct MrrCurrencyView {
+    code: String,
+    rows: Vec<MrrRowView>,
+    total: MrrRowView,
+    mrr_now: String,
+    /// The last month's end equals the subscriptions' MRR now.
+    matches_now: bool,
+    ends_this_month: bool,
+    waterfall: String,
+    line: String,
+}
+
+fn mrr_row_view(r: &MrrMonthRow, c: Currency) -> MrrRowView {
+    MrrRowView {
+        month: r.month.map_or_else(|| "Whole range".to_string(), |m| m.label()),
+        start: money(r.start, c),
+        new: money(r.new, c),
+        expansion: money(r.expansion, c),
+        reactivation: money(r.reactivation, c),
+        contraction: money(r.contraction, c),
+        churn: money(r.churn, c),
+        end: money(r.end, c),
+        patrons_new: r.patrons_new,
+        patrons_reactivated: r.patrons_reactivated,
+        patrons_churned: r.patrons_churned_voluntary + r.patrons_churned_involuntary,
+    }
+}
+
+/// The waterfall of a range: start, the five movements, end.
+pub(super) fn mrr_waterfall(id: &str, report: &MrrReport, what: &str) -> String {
+    let t = &report.total;
+    let steps = [
+        Step { label: "Start", value: t.start, total: true },
+        Step { label: "New", value: t.new, total: false },
+        Step { label: "Expansion", value: t.expansion, total: false },
+        Step { label: "Reactivation", value: t.reactivation, total: false },
+        Step { label: "Contraction", value: -t.contraction, total: false },
+        Step { label: "Churn", value: -t.churn, total: false },
+        Step { label: "End", value: t.end, total: true },
+    ];
+    let c = report.currency;
+    let desc = format!(
+        "{what} in {}: start {}, new {}, expansion {}, reactivation {}, contraction {}, churn {}, end {}.",
+        c.code(),
+        money(t.start, c),
+        money(t.new, c),
+        money(t.expansion, c),
+        money(t.reactivation, c),
+        money(t.contraction, c),
+        money(t.churn, c),
+        money(t.end, c)
+    );
+    charts::waterfall(
+        id,
+        &format!("MRR waterfall, {what} ({})", c.code()),
+        &desc,
+        ("Movement", &format!("MRR ({})", c.code())),
+        &steps,
+        &axis_money(c),
+    )
+}
+
+/// MRR at the end of each month of the report.
+pub(super) fn mrr_line(id: &str, report: &MrrReport) -> String {
+    let c = report.currency;
+    let labels: Vec<String> = report.months.iter().map(|m| m.month.map(|m| m.key()).unwrap_or_default()).collect();
+    let values: Vec<i64> = report.months.iter().map(|m| m.end).collect();
+    let desc = format!(
+        "MRR at the end of each month from {} to {}, in {}; from {} to {}.",
+        labels.first().cloned().unwrap_or_default(),
+        labels.last().cloned().unwrap_or_default(),
+        c.code(),
+        money(report.total.start, c),
+        money(report.total.end, c)
+    );
+    charts::line(
+        id,
+        &format!("MRR by month ({})", c.code()),
+        &desc,
+        ("Month", &format!("MRR ({})", c.code())),
+        &labels,
+        &[Series { name: "MRR", class: "s1", values }],
+        &axis_money(c),
+    )
+}
+
+async fn show_mrr_report(
+    State(state): State<AppState>,
+    staff: Authorized<ViewRevenue>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, AppError> {
+    let mut page = staff_page(&state, Some(&staff.user), "/admin/reports/mrr");
+    page.insert("zone", state.ctx.zone.name());
+    let range = match read_range(&state, raw.as_deref()).await? {
+        Ok(r) => r,
+        Err(message) => return refuse(&state, page, "admin/reports/mrr.html", raw.as_deref(), &message),
+    };
+    let (current, _, _) = reports::range_bounds(&state.ctx).await?;
+    let reports = reports::mrr_report(&state.ctx, &range).await?;
+    let views: Vec<MrrCurrencyView> = reports
+        .iter()
+        .map(|r| MrrCurrencyView {
+            code: r.currency.code(),
+            rows: r.months.iter().map(|m| mrr_row_view(m, r.currency)).collect(),
+            total: mrr_row_view(&r.total, r.currency),
+            mrr_now: money(r.mrr_now, r.currency),
+            matches_now: r.total.end == r.mrr_now,
+            ends_this_month: range.last == current,
+            waterfall: mrr_waterfall(&format!("waterfall-{}", r.currency.as_str()), r, "the range"),
+            line: mrr_line(&format!("mrr-{}", r.currency.as_str()), r),
+        })
+        .collect();
+    page.insert("range", &range_view(&range)).insert("currencies", &views);
+    Ok(page.render(&state, "admin/reports/mrr.html")?.into_response())
+}
+
+async fn export_mrr_csv(
+    State(state): State<AppState>,
+    staff: Authorized<ViewRevenue>,
+    ClientIp(ip): ClientIp,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, AppError> {
+    let range = match read_range(&state, raw.as_deref()).await? {
+        Ok(r) => r,
+        Err(message) => {
+            let page = staff_page(&state, Some(&staff.user), "/admin/reports/mrr");
+            return refuse(&state, page, "admin/reports/mrr.html", raw.as_deref(), &message);
+        }
+    };
+    let actor = Actor::staff(&staff.user, &ip);
+    reports::record_export(&state.ctx, &actor, "mrr", format!("{} to {}", range.first, range.last)).await?;
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    for r in reports::mrr_report(&state.ctx, &range).await? {
+        let c = r.currency;
+        let d = |v: i64| Money::new(v, c).decimal();
+        for m in &r.months {
+            rows.push(vec![
+                m.month.map(|m| m.key()).unwrap_or_default(),
+                c.code(),
+                d(m.start),
+                d(m.new),
+                d(m.expansion),
+                d(m.reactivation),
+                d(m.contraction),
+                d(m.churn),
+                d(m.end),
+                m.patrons_new.to_string(),
+                m.patrons_reactivated.to_string(),
+                m.patrons_churned_voluntary.to_string(),
+                m.patrons_churned_involuntary.to_string(),
+            ]);
+        }
+    }
+    let body = csv::to_csv(
+        &[
+            "month",
+            "currency",
+            "start",
+            "new",
+            "expansion",
+            "reactivation",
+            "contraction",
+            "churn",
+            "end",
+            "new_patrons",
+            "reactivated_patrons",
+            "churned_voluntary",
+            "churned_involuntary",
+        ],
+        &rows,
+    );
+    Ok(csv::attachment(body, &format!("mrr-{}-{}.csv", range.first, range.last)))
+}
+
+// --- Revenue ---
+
+#[derive(Serialize)]
+struct RevenueRowView {
+    month: String,
+    rows: i64,
+    recurring: String,
+    one_time: String,
+    gross: String,
+    fees: String,
+    refunds: String,
+    disputes_withdrawn: String,
+    dispute_fees: String,
+    disputes_reinstated: String,
+    net: String,
+}
+
+#[derive(Serialize)]
+struct RevenueCurrencyView {
+    code: String,
+    rows: Vec<RevenueRowView>,
+    total: RevenueRowView,
+    chart: String,
+    holds: bool,
+}
+
+fn revenue_row_view(r: &RevenueMonthRow, c: Currency) -> RevenueRowView {
+    RevenueRowView {
+        month: r.month.map_or_else(|| "Total".to_string(), |m| m.label()),
+        rows: r.rows,
+        recurring: money(r.recurring, c),
+        one_time: money(r.one_time, c),
+        gross: money(r.gross(), c),
+        fees: money(r.fees, c),
+        refunds: money(r.refunds, c),
+        disputes_withdrawn: money(r.disputes_withdrawn, c),
+        dispute_fees: money(r.dispute_fees, c),
+        disputes_reinstated: money(r.disputes_reinstated, c),
+        net: money(r.net, c),
+    }
+}
+
+fn revenue_chart(id: &str, report: &RevenueReport) -> String {
+    let c = report.currency;
+    let labels: Vec<String> = report.months.iter().map(|m| m.month.map(|m| m.key()).unwrap_or_default()).collect();
+    charts::bars(
+        id,
+        &format!("Gross and net revenue by month ({}, settled)", c.code()),
+        &format!(
+            "Gross and net revenue per month in {}, settlement currency; over the range gross {}, net {}.",
+            c.code(),
+            money(report.total.gross(), c),
+            money(report.total.net, c)
+        ),
+        ("Month", &format!("Amount ({})", c.code())),
+        &labels,
+        &[
+            Series { name: "Gross", class: "s1", values: report.months.iter().map(RevenueMonthRow::gross).collect() },
+            Series { name: "Net", class: "s2", values: report.months.iter().map(|m| m.net).collect() },
+        ],
+        &axis_money(c),
+    )
+}
+
+async fn show_revenue_report(
+    State(state): State<AppState>,
+    staff: Authorized<ViewRevenue>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, AppError> {
+    let mut page = staff_page(&state, Some(&staff.user), "/admin/reports/revenue");
+    page.insert("zone", state.ctx.zone.name());
+    let range = match read_range(&state, raw.as_deref()).await? {
+        Ok(r) => r,
+        Err(message) => return refuse(&state, page, "admin/reports/revenue.html", raw.as_deref(), &message),
+    };
+    let views: Vec<RevenueCurrencyView> = reports::revenue_report(&state.ctx, &range)
+        .await?
+        .iter()
+        .map(|r| RevenueCurrencyView {
+            code: r.currency.code(),
+            rows: r.months.iter().map(|m| revenue_row_view(m, r.currency)).collect(),
+            total: revenue_row_view(&r.total, r.currency),
+            chart: revenue_chart(&format!("revenue-{}", r.currency.as_str()), r),
+            holds: r.total.holds() && r.months.iter().all(RevenueMonthRow::holds),
+        })
+        .collect();
+    let (start, _) = state.ctx.zone.bounds(range.first);
+    let (_, end) = state.ctx.zone.bounds(range.last);
+    page.insert("range", &range_view(&range))
+        .insert("currencies", &views)
+        .insert("from_instant", &crate::clock::format_utc(start))
+        .insert("to_instant", &crate::clock::format_utc(end));
+    Ok(page.render(&state, "admin/reports/revenue.html")?.into_response())
+}
+
+async fn export_revenue_csv(
+    State(state): State<AppState>,
+    staff: Authorized<ViewRevenue>,
+    ClientIp(ip): ClientIp,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, AppError> {
+    let range = match read_range(&state, raw.as_deref()).await? {
+        Ok(r) => r,
+        Err(message) => {
+            let page = staff_page(&state, Some(&staff.user), "/admin/reports/revenue");
+            return refuse(&state, page, "admin/reports/revenue.html", raw.as_deref(), &message);
+        }
+    };
+    let actor = Actor::staff(&staff.user, &ip);
+    reports::record_export(&state.ctx, &actor, "revenue", format!("{} to {}", range.first, range.last)).await?;
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    for r in reports::revenue_report(&state.ctx, &range).await? {
+        let c = r.currency;
+        let d = |v: i64| Money::new(v, c).decimal();
+        for m in r.months.iter().chain(std::iter::once(&r.total)) {
+            rows.push(vec![
+                m.month.map_or_else(|| "total".to_string(), |m| m.key()),
+                c.code(),
+                m.rows.to_string(),
+                d(m.recurring),
+                d(m.one_time),
+                d(m.gross()),
+                d(m.fees),
+                d(m.refunds),
+                d(m.disputes_withdrawn),
+                d(m.dispute_fees),
+                d(m.disputes_reinstated),
+                d(m.net),
+            ]);
+        }
+    }
+    let body = csv::to_csv(
+        &[
+            "month",
+            "settlement_currency",
+            "ledger_rows",
+            "recurring",
+            "one_time",
+            "gross",
+            "fees",
+            "refunds",
+            "disputes_withdrawn",
+            "dispute_fees",
+            "disputes_reinstated",
+            "net",
+        ],
+        &rows,
+    );
+    Ok(csv::attachment(body, &format!("revenue-{}-{}.csv", range.first, range.last)))
+}
