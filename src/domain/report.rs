@@ -143,12 +143,45 @@ pub struct MrrMonthRow {
     pub patrons_churned_involuntary: i64,
     /// MRR lost to involuntary churn (part of `churn`).
     pub churn_involuntary: i64,
+    /// Paying subscriptions at the start and at the end.
+    pub patrons_start: i64,
+    pub patrons_end: i64,
 }
 
 impl MrrMonthRow {
     pub fn holds(&self) -> bool {
         self.start + self.new + self.expansion + self.reactivation - self.contraction - self.churn == self.end
     }
+
+    pub fn patrons_churned(&self) -> i64 {
+        self.patrons_churned_voluntary + self.patrons_churned_involuntary
+    }
+
+    /// Logo churn: patrons lost over patrons at the start, in percent.
+    pub fn logo_churn_rate(&self) -> Option<f64> {
+        ratio(self.patrons_churned(), self.patrons_start)
+    }
+
+    /// Revenue churn: MRR lost to churn and contraction over MRR at the start.
+    pub fn revenue_churn_rate(&self) -> Option<f64> {
+        ratio(self.churn + self.contraction, self.start)
+    }
+
+    /// Gross revenue retention: what the starting MRR kept, without expansion.
+    pub fn grr(&self) -> Option<f64> {
+        ratio(self.start - self.contraction - self.churn, self.start)
+    }
+
+    /// Net revenue retention: what the starting MRR became, expansion included
+    /// (new and reactivated patrons are not part of it).
+    pub fn nrr(&self) -> Option<f64> {
+        ratio(self.start + self.expansion - self.contraction - self.churn, self.start)
+    }
+}
+
+/// `part / whole` in percent; none without a base.
+pub fn ratio(part: i64, whole: i64) -> Option<f64> {
+    (whole > 0).then(|| part as f64 * 100.0 / whole as f64)
 }
 
 /// The MRR report of one currency.

@@ -114,9 +114,15 @@ pub async fn mrr_report(ctx: &Context, range: &MonthRange) -> Result<Vec<MrrRepo
     for currency in currencies {
         let mut by_month: BTreeMap<String, MrrMonthRow> = BTreeMap::new();
         let mut before = 0;
+        let mut patrons_before = 0;
         for r in rows.iter().filter(|r| r.currency == currency) {
             if r.month < range.first.key() {
                 before += r.delta_minor;
+                patrons_before += match r.kind {
+                    MrrMovementKind::New | MrrMovementKind::Reactivation => r.movements,
+                    MrrMovementKind::Churn => -r.movements,
+                    _ => 0,
+                };
                 continue;
             }
             let row = by_month.entry(r.month.clone()).or_default();
@@ -144,12 +150,16 @@ pub async fn mrr_report(ctx: &Context, range: &MonthRange) -> Result<Vec<MrrRepo
         }
         let mut months = Vec::new();
         let mut running = before;
+        let mut patrons = patrons_before;
         for month in range.months() {
             let mut row = by_month.remove(&month.key()).unwrap_or_default();
             row.month = Some(month);
             row.start = running;
             row.end = row.start + row.new + row.expansion + row.reactivation - row.contraction - row.churn;
+            row.patrons_start = patrons;
+            row.patrons_end = patrons + row.patrons_new + row.patrons_reactivated - row.patrons_churned();
             running = row.end;
+            patrons = row.patrons_end;
             months.push(row);
         }
         let total = MrrMonthRow {
@@ -166,6 +176,8 @@ pub async fn mrr_report(ctx: &Context, range: &MonthRange) -> Result<Vec<MrrRepo
             patrons_churned_voluntary: months.iter().map(|m| m.patrons_churned_voluntary).sum(),
             patrons_churned_involuntary: months.iter().map(|m| m.patrons_churned_involuntary).sum(),
             churn_involuntary: months.iter().map(|m| m.churn_involuntary).sum(),
+            patrons_start: patrons_before,
+            patrons_end: patrons,
         };
         reports.push(MrrReport { currency, months, total, mrr_now: now.get(&currency).copied().unwrap_or(0) });
     }

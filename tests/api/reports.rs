@@ -324,6 +324,33 @@ async fn a_quarter_in_kyiv_adds_up_on_every_report_to_the_minor_unit() {
         .assert_contains("<svg class=\"chart\"")
         .assert_contains("<desc id=\"waterfall-eur-d\">the range in EUR: start €0.00, new €65.00, expansion €9.00, reactivation €3.00, contraction €6.00, churn €12.00, end €59.00.</desc>");
 
+    // Churn: February loses Ed (voluntary) of 10 patrons, March Gu (involuntary) of 9.
+    // Revenue churn in February: (6 churned + 6 contracted) / 62 = 19.35 %; GRR (62 − 12) / 62
+    // = 80.65 %; NRR adds Bo's 9: 95.16 %. March: 6 / 59 = 10.17 % lost, GRR = NRR = 89.83 %.
+    let r = admin.get(&format!("/admin/reports/churn.csv?{Q1}")).send().await;
+    r.assert_status(200);
+    let churn = parse_csv(&r.body);
+    assert_eq!(
+        churn[0][..6],
+        ["month", "currency", "patrons_start", "lost_voluntary", "lost_involuntary", "logo_churn_pct"]
+    );
+    assert_eq!(
+        rows_for(&churn, "EUR"),
+        vec![
+            vec!["2031-01", "0", "0", "0", "", "0.00", "0.00", "0.00", "0.00", "0.00", "", "", ""],
+            vec!["2031-02", "10", "1", "0", "10.00", "62.00", "6.00", "0.00", "6.00", "9.00", "19.35", "80.65", "95.16"],
+            vec!["2031-03", "9", "0", "1", "11.11", "59.00", "0.00", "6.00", "0.00", "0.00", "10.17", "89.83", "89.83"],
+            vec!["range", "0", "1", "1", "", "0.00", "6.00", "6.00", "6.00", "9.00", "", "", ""],
+        ]
+    );
+    admin
+        .get(&format!("/admin/reports/churn?{Q1}"))
+        .send()
+        .await
+        .assert_status(200)
+        .assert_contains("<td class=\"num\">19.4 %</td><td class=\"num\">80.6 %</td><td class=\"num\">95.2 %</td>")
+        .assert_contains("<desc id=\"churn-eur-d\">");
+
     // Revenue per settlement currency, by hand (cents):
     // January EUR: subscriptions 600+300+1200+6000+600+300+600+600+1200+300 = 11,700, fees
     // 360; gifts 2,500 + 1,000 (23:30 on the 31st in Kyiv) with fees 100 → net 14,740.
@@ -425,7 +452,7 @@ async fn a_quarter_in_kyiv_adds_up_on_every_report_to_the_minor_unit() {
 
     // Exports are in the audit log.
     let exports = app.count("select count(*) from audit_log where action = 'report.export'").await;
-    assert_eq!(exports, 2);
+    assert_eq!(exports, 3);
     app.deliver_mail().await;
 }
 

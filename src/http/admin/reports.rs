@@ -28,6 +28,8 @@ pub fn router() -> Router<AppState> {
         .route("/admin/reports", get(list_reports))
         .route("/admin/reports/mrr", get(show_mrr_report))
         .route("/admin/reports/mrr.csv", get(export_mrr_csv))
+        .route("/admin/reports/churn", get(show_churn_report))
+        .route("/admin/reports/churn.csv", get(export_churn_csv))
         .route("/admin/reports/revenue", get(show_revenue_report))
         .route("/admin/reports/revenue.csv", get(export_revenue_csv))
 }
@@ -474,4 +476,170 @@ async fn export_revenue_csv(
         &rows,
     );
     Ok(csv::attachment(body, &format!("revenue-{}-{}.csv", range.first, range.last)))
+}
+
+// --- Churn ---
+
+fn pct(v: Option<f64>) -> String {
+    v.map_or_else(|| "–".to_string(), |v| format!("{v:.1} %"))
+}
+
+fn pct_csv(v: Option<f64>) -> String {
+    v.map_or_else(String::new, |v| format!("{v:.2}"))
+}
+
+#[derive(Serialize)]
+struct ChurnRowView {
+    month: String,
+    patrons_start: i64,
+    voluntary: i64,
+    involuntary: i64,
+    logo_churn: String,
+    mrr_start: String,
+    churn_voluntary: String,
+    churn_involuntary: String,
+    contraction: String,
+    expansion: String,
+    revenue_churn: String,
+    grr: String,
+    nrr: String,
+}
+
+#[derive(Serialize)]
+struct ChurnCurrencyView {
+    code: String,
+    rows: Vec<ChurnRowView>,
+    total: ChurnRowView,
+    chart: String,
+}
+
+fn churn_row_view(r: &MrrMonthRow, c: Currency) -> ChurnRowView {
+    ChurnRowView {
+        month: r.month.map_or_else(|| "Whole range".to_string(), |m| m.label()),
+        patrons_start: r.patrons_start,
+        voluntary: r.patrons_churned_voluntary,
+        involuntary: r.patrons_churned_involuntary,
+        logo_churn: pct(r.logo_churn_rate()),
+        mrr_start: money(r.start, c),
+        churn_voluntary: money(r.churn - r.churn_involuntary, c),
+        churn_involuntary: money(r.churn_involuntary, c),
+        contraction: money(r.contraction, c),
+        expansion: money(r.expansion, c),
+        revenue_churn: pct(r.revenue_churn_rate()),
+        grr: pct(r.grr()),
+        nrr: pct(r.nrr()),
+    }
+}
+
+fn churn_chart(id: &str, report: &MrrReport) -> String {
+    let labels: Vec<String> = report.months.iter().map(|m| m.month.map(|m| m.key()).unwrap_or_default()).collect();
+    let t = &report.total;
+    charts::bars(
+        id,
+        &format!("Patrons lost per month ({})", report.currency.code()),
+        &format!(
+            "Patrons lost per month, voluntary (cancelled) and involuntary (payments failed): {} and {} over the range.",
+            t.patrons_churned_voluntary, t.patrons_churned_involuntary
+        ),
+        ("Month", "Patrons lost"),
+        &labels,
+        &[
+            Series {
+                name: "Voluntary",
+                class: "s1",
+                values: report.months.iter().map(|m| m.patrons_churned_voluntary).collect(),
+            },
+            Series {
+                name: "Involuntary",
+                class: "down",
+                values: report.months.iter().map(|m| m.patrons_churned_involuntary).collect(),
+            },
+        ],
+        &|v| v.to_string(),
+    )
+}
+
+async fn show_churn_report(
+    State(state): State<AppState>,
+    staff: Authorized<ViewRevenue>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, AppError> {
+    let mut page = staff_page(&state, Some(&staff.user), "/admin/reports/churn");
+    page.insert("zone", state.ctx.zone.name());
+    let range = match read_range(&state, raw.as_deref()).await? {
+        Ok(r) => r,
+        Err(message) => return refuse(&state, page, "admin/reports/churn.html", raw.as_deref(), &message),
+    };
+    let views: Vec<ChurnCurrencyView> = reports::mrr_report(&state.ctx, &range)
+        .await?
+        .iter()
+        .map(|r| ChurnCurrencyView {
+            code: r.currency.code(),
+            rows: r.months.iter().map(|m| churn_row_view(m, r.currency)).collect(),
+            total: churn_row_view(&r.total, r.currency),
+            chart: churn_chart(&format!("churn-{}", r.currency.as_str()), r),
+        })
+        .collect();
+    page.insert("range", &range_view(&range)).insert("currencies", &views);
+    Ok(page.render(&state, "admin/reports/churn.html")?.into_response())
+}
+
+async fn export_churn_csv(
+    State(state): State<AppState>,
+    staff: Authorized<ViewRevenue>,
+    ClientIp(ip): ClientIp,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, AppError> {
+    let range = match read_range(&state, raw.as_deref()).await? {
+        Ok(r) => r,
+        Err(message) => {
+            let page = staff_page(&state, Some(&staff.user), "/admin/reports/churn");
+            return refuse(&state, page, "admin/reports/churn.html", raw.as_deref(), &message);
+        }
+    };
+    let actor = Actor::staff(&staff.user, &ip);
+    reports::record_export(&state.ctx, &actor, "churn", format!("{} to {}", range.first, range.last)).await?;
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    for r in reports::mrr_report(&state.ctx, &range).await? {
+        let c = r.currency;
+        let d = |v: i64| Money::new(v, c).decimal();
+        for m in r.months.iter().chain(std::iter::once(&r.total)) {
+            rows.push(vec![
+                m.month.map_or_else(|| "range".to_string(), |m| m.key()),
+                c.code(),
+                m.patrons_start.to_string(),
+                m.patrons_churned_voluntary.to_string(),
+                m.patrons_churned_involuntary.to_string(),
+                pct_csv(m.logo_churn_rate()),
+                d(m.start),
+                d(m.churn - m.churn_involuntary),
+                d(m.churn_involuntary),
+                d(m.contraction),
+                d(m.expansion),
+                pct_csv(m.revenue_churn_rate()),
+                pct_csv(m.grr()),
+                pct_csv(m.nrr()),
+            ]);
+        }
+    }
+    let body = csv::to_csv(
+        &[
+            "month",
+            "currency",
+            "patrons_start",
+            "lost_voluntary",
+            "lost_involuntary",
+            "logo_churn_pct",
+            "mrr_start",
+            "churned_mrr_voluntary",
+            "churned_mrr_involuntary",
+            "contraction",
+            "expansion",
+            "revenue_churn_pct",
+            "grr_pct",
+            "nrr_pct",
+        ],
+        &rows,
+    );
+    Ok(csv::attachment(body, &format!("churn-{}-{}.csv", range.first, range.last)))
 }
