@@ -44,3 +44,20 @@ create table mrr_monthly (
 
 -- 1 when a churn came from failed payments rather than a cancellation.
 alter table mrr_movements add column involuntary bigint not null default 0;
+
+-- Dunning: a subscription's steps in and out of past due, written by billing in
+-- the transaction that applies the change: 'failed' (a renewal failed: now past
+-- due), 'recovered' (paid after all), 'lost' (ended unpaid). mrr_minor is the
+-- monthly revenue at stake.
+create table dunning_events (
+    id text primary key,
+    subscription_id text not null references subscriptions (id),
+    member_id text references members (id),
+    kind text not null constraint dunning_events_kind_check check (kind in ('failed', 'recovered', 'lost')),
+    mrr_minor bigint not null,
+    currency text not null,
+    occurred_at bigint not null
+);
+create index dunning_events_occurred_at_idx on dunning_events (occurred_at);
+create index dunning_events_subscription_idx on dunning_events (subscription_id, occurred_at);
+create index subscriptions_status_idx on subscriptions (status);

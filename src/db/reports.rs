@@ -370,3 +370,107 @@ pub async fn covered_topics_votes<'e, E: Executor<'e, Database = Any>>(
         })
         .collect())
 }
+
+/// Records a subscription's step in or out of past due.
+pub async fn insert_dunning_event<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    subscription_id: &str,
+    member: crate::domain::MemberId,
+    step: crate::domain::DunningStep,
+    mrr_minor: i64,
+    currency: Currency,
+    at: Micros,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "insert into dunning_events (id, subscription_id, member_id, kind, mrr_minor, currency, occurred_at)
+         values ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(uuid::Uuid::now_v7().to_string())
+    .bind(subscription_id)
+    .bind(member.to_string())
+    .bind(step.as_str())
+    .bind(mrr_minor)
+    .bind(currency.as_str())
+    .bind(at)
+    .execute(ex)
+    .await?;
+    Ok(())
+}
+
+/// A subscription past due now.
+#[derive(Clone, Debug)]
+pub struct PastDue {
+    pub member_id: Option<String>,
+    pub email: Option<String>,
+    pub name: Option<String>,
+    pub amount_minor: i64,
+    pub interval: String,
+    pub currency: Currency,
+    pub mrr_minor: i64,
+    pub past_due_since: Option<Micros>,
+    /// How many times it went past due.
+    pub failures: i64,
+    pub last_failure: Option<Micros>,
+}
+
+pub async fn past_due_now<'e, E: Executor<'e, Database = Any>>(ex: E, limit: i64) -> Result<Vec<PastDue>, DbError> {
+    #[allow(clippy::type_complexity)]
+    let rows: Vec<(
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        i64,
+        String,
+        String,
+        i64,
+        Option<i64>,
+        i64,
+        Option<i64>,
+    )> = sqlx::query_as(
+        "select s.member_id, m.email, m.name, s.amount_minor, s.interval, s.currency, s.mrr_minor, s.past_due_since,
+                 (select count(*) from dunning_events d where d.subscription_id = s.id and d.kind = 'failed'),
+                 (select max(d.occurred_at) from dunning_events d where d.subscription_id = s.id and d.kind = 'failed')
+             from subscriptions s left join members m on m.id = s.member_id
+             where s.status = 'past_due' order by s.past_due_since, s.id limit $1",
+    )
+    .bind(limit)
+    .fetch_all(ex)
+    .await?;
+    rows.into_iter()
+        .map(|(member_id, email, name, amount_minor, interval, currency, mrr_minor, since, failures, last)| {
+            Ok(PastDue {
+                member_id,
+                email,
+                name,
+                amount_minor,
+                interval,
+                currency: parse_stored("currency", &currency)?,
+                mrr_minor,
+                past_due_since: since,
+                failures,
+                last_failure: last,
+            })
+        })
+        .collect()
+}
+
+/// Dunning steps per month (`first..=last`), currency and kind: how many, and the MRR at stake.
+pub async fn dunning_months<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    first: &str,
+    last: &str,
+) -> Result<Vec<(String, Currency, String, i64, i64)>, DbError> {
+    let rows: Vec<(String, String, String, i64, i64)> = sqlx::query_as(
+        "select m.month, d.currency, d.kind, count(*), cast(sum(d.mrr_minor) as bigint)
+         from report_months m join dunning_events d on d.occurred_at >= m.starts_at and d.occurred_at < m.ends_at
+         where m.month >= $1 and m.month <= $2
+         group by m.month, d.currency, d.kind order by m.month",
+    )
+    .bind(first)
+    .bind(last)
+    .fetch_all(ex)
+    .await?;
+    rows.into_iter()
+        .map(|(month, currency, kind, n, sum)| Ok((month, parse_stored("currency", &currency)?, kind, n, sum)))
+        .collect()
+}

@@ -44,7 +44,10 @@ pub use locale::Locale;
 pub use login::LoginPurpose;
 pub use member::{Member, MemberStatus};
 pub use money::{Currency, Money, MoneyError};
-pub use report::{MonthRange, MrrMonthRow, MrrReport, RangeError, RangePreset, RevenueMonthRow, RevenueReport};
+pub use report::{
+    DunningMonthRow, DunningStep, MonthRange, MrrMonthRow, MrrReport, RangeError, RangePreset, RevenueMonthRow,
+    RevenueReport,
+};
 pub use round::{BallotEntry, Round, RoundPhase};
 pub use staff::{Permission, Role, StaffUser};
 pub use text::{Password, PasswordError, PersonName, PersonNameError};

@@ -2,7 +2,40 @@
 //! minor units of the one currency a table is in; tables in different
 //! currencies are never added together.
 use super::calendar::{FIRST_YEAR, Month};
-use super::{Currency, PaymentKind};
+use super::{Currency, PaymentKind, SubscriptionStatus};
+
+/// A subscription's step in or out of dunning (past due).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DunningStep {
+    /// A renewal failed: now past due.
+    Failed,
+    /// Paid after all.
+    Recovered,
+    /// Ended without being paid.
+    Lost,
+}
+
+impl DunningStep {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Failed => "failed",
+            Self::Recovered => "recovered",
+            Self::Lost => "lost",
+        }
+    }
+
+    /// The step a change of status from `before` (none: new) to `after` is, if any.
+    pub fn between(before: Option<SubscriptionStatus>, after: SubscriptionStatus) -> Option<Self> {
+        use SubscriptionStatus::*;
+        match (before, after) {
+            (Some(PastDue), PastDue) => None,
+            (_, PastDue) => Some(Self::Failed),
+            (Some(PastDue), Active | Trialing) => Some(Self::Recovered),
+            (Some(PastDue), _) => Some(Self::Lost),
+            _ => None,
+        }
+    }
+}
 
 /// The range a report covers, in whole calendar months of the newsroom's zone.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -274,9 +307,34 @@ pub struct RevenueReport {
     pub total: RevenueMonthRow,
 }
 
+/// One month of dunning in one currency: subscriptions that went past due, were
+/// recovered (paid after all) and were lost, with the MRR at stake in each.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DunningMonthRow {
+    pub month: Option<Month>,
+    pub failed: i64,
+    pub failed_mrr: i64,
+    pub recovered: i64,
+    pub recovered_mrr: i64,
+    pub lost: i64,
+    pub lost_mrr: i64,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dunning_steps_follow_the_status() {
+        use SubscriptionStatus::*;
+        assert_eq!(DunningStep::between(Some(Active), PastDue), Some(DunningStep::Failed));
+        assert_eq!(DunningStep::between(Some(PastDue), PastDue), None);
+        assert_eq!(DunningStep::between(Some(PastDue), Active), Some(DunningStep::Recovered));
+        assert_eq!(DunningStep::between(Some(PastDue), Unpaid), Some(DunningStep::Lost));
+        assert_eq!(DunningStep::between(Some(PastDue), Canceled), Some(DunningStep::Lost));
+        assert_eq!(DunningStep::between(Some(Active), Canceled), None);
+        assert_eq!(DunningStep::between(None, Active), None);
+    }
 
     fn m(s: &str) -> Month {
         s.parse().expect("month")

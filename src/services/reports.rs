@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use super::cache::DashboardFigures;
 use super::{Context, StorageError};
-use crate::clock::DAY;
+use crate::clock::{DAY, Micros};
 use crate::db::audit::AuditEntry;
 use crate::db::payments::LedgerRow;
 use crate::db::reports::PatronCounts;
@@ -16,7 +16,8 @@ use crate::db::stripe_events::StoredEvent;
 use crate::db::{self, DbError};
 use crate::domain::calendar;
 use crate::domain::{
-    Currency, Month, MonthRange, MrrMonthRow, MrrMovementKind, MrrReport, RangePreset, RevenueMonthRow, RevenueReport,
+    Currency, DunningMonthRow, Month, MonthRange, MrrMonthRow, MrrMovementKind, MrrReport, RangePreset,
+    RevenueMonthRow, RevenueReport,
 };
 
 /// The dashboard's counts, up to a few seconds old (counting scans tables that
@@ -304,4 +305,61 @@ pub async fn vote_side(ctx: &Context) -> Result<VoteSide, StorageError> {
         covered: db::reports::covered_topics_votes(pool, 5).await?,
         patrons: db::reports::patron_counts(pool, now, now - ctx.past_due_grace).await?,
     })
+}
+
+/// How many past-due subscriptions the dunning report lists at most.
+pub const PAST_DUE_LISTED: i64 = 500;
+
+/// The dunning report: subscriptions past due now (with when their grace
+/// ends), and per currency the months of `range` with what went past due, was
+/// recovered and was lost.
+#[derive(Clone, Debug)]
+pub struct DunningReport {
+    pub past_due: Vec<(db::reports::PastDue, Micros)>,
+    pub months: Vec<(Currency, Vec<DunningMonthRow>, DunningMonthRow)>,
+}
+
+pub async fn dunning_report(ctx: &Context, range: &MonthRange) -> Result<DunningReport, StorageError> {
+    let pool = ctx.db.read();
+    let past_due = db::reports::past_due_now(pool, PAST_DUE_LISTED)
+        .await?
+        .into_iter()
+        .map(|p| {
+            let grace_end = p.past_due_since.unwrap_or(0) + ctx.past_due_grace;
+            (p, grace_end)
+        })
+        .collect();
+    let rows = db::reports::dunning_months(pool, &range.first.key(), &range.last.key()).await?;
+    let mut by_currency: BTreeMap<Currency, BTreeMap<String, DunningMonthRow>> = BTreeMap::new();
+    for (month, currency, kind, n, mrr) in rows {
+        let row = by_currency.entry(currency).or_default().entry(month).or_default();
+        match kind.as_str() {
+            "failed" => (row.failed, row.failed_mrr) = (row.failed + n, row.failed_mrr + mrr),
+            "recovered" => (row.recovered, row.recovered_mrr) = (row.recovered + n, row.recovered_mrr + mrr),
+            _ => (row.lost, row.lost_mrr) = (row.lost + n, row.lost_mrr + mrr),
+        }
+    }
+    let months = by_currency
+        .into_iter()
+        .map(|(currency, mut by_month)| {
+            let mut total = DunningMonthRow::default();
+            let rows: Vec<DunningMonthRow> = range
+                .months()
+                .into_iter()
+                .map(|m| {
+                    let mut row = by_month.remove(&m.key()).unwrap_or_default();
+                    row.month = Some(m);
+                    total.failed += row.failed;
+                    total.failed_mrr += row.failed_mrr;
+                    total.recovered += row.recovered;
+                    total.recovered_mrr += row.recovered_mrr;
+                    total.lost += row.lost;
+                    total.lost_mrr += row.lost_mrr;
+                    row
+                })
+                .collect();
+            (currency, rows, total)
+        })
+        .collect();
+    Ok(DunningReport { past_due, months })
 }

@@ -338,7 +338,9 @@ async fn a_quarter_in_kyiv_adds_up_on_every_report_to_the_minor_unit() {
         rows_for(&churn, "EUR"),
         vec![
             vec!["2031-01", "0", "0", "0", "", "0.00", "0.00", "0.00", "0.00", "0.00", "", "", ""],
-            vec!["2031-02", "10", "1", "0", "10.00", "62.00", "6.00", "0.00", "6.00", "9.00", "19.35", "80.65", "95.16"],
+            vec![
+                "2031-02", "10", "1", "0", "10.00", "62.00", "6.00", "0.00", "6.00", "9.00", "19.35", "80.65", "95.16"
+            ],
             vec!["2031-03", "9", "0", "1", "11.11", "59.00", "0.00", "6.00", "0.00", "0.00", "10.17", "89.83", "89.83"],
             vec!["range", "0", "1", "1", "", "0.00", "6.00", "6.00", "6.00", "9.00", "", "", ""],
         ]
@@ -350,6 +352,30 @@ async fn a_quarter_in_kyiv_adds_up_on_every_report_to_the_minor_unit() {
         .assert_status(200)
         .assert_contains("<td class=\"num\">19.4 %</td><td class=\"num\">80.6 %</td><td class=\"num\">95.2 %</td>")
         .assert_contains("<desc id=\"churn-eur-d\">");
+
+    // Dunning: in February Fa and Gu go past due (€3 + €6 at stake) and Fa pays after all;
+    // in March Gu is lost (€6) and Ola goes past due (€3), and is past due now: her grace
+    // of 14 days ends on 1 April, shown at 10:00 as Kyiv is on summer time by then.
+    let r = admin.get(&format!("/admin/reports/dunning.csv?{Q1}")).send().await;
+    r.assert_status(200);
+    let dunning = parse_csv(&r.body);
+    assert_eq!(
+        dunning[1..],
+        [
+            ["2031-01", "EUR", "0", "0.00", "0", "0.00", "0", "0.00"],
+            ["2031-02", "EUR", "2", "9.00", "1", "3.00", "0", "0.00"],
+            ["2031-03", "EUR", "1", "3.00", "0", "0.00", "1", "6.00"],
+            ["range", "EUR", "3", "12.00", "1", "3.00", "1", "6.00"],
+        ]
+    );
+    admin
+        .get(&format!("/admin/reports/dunning?{Q1}"))
+        .send()
+        .await
+        .assert_status(200)
+        .assert_contains("ola@example.org</span></th><td class=\"num\">€3.00 / month</td><td class=\"num\">€3.00</td><td>2031-03-18 09:00</td><td class=\"num\">1</td><td>2031-03-18 09:00</td><td>2031-04-01 10:00</td>")
+        .assert_not_contains("gu@example.org")
+        .assert_contains("<td class=\"num\">50.0 %</td>");
 
     // Revenue per settlement currency, by hand (cents):
     // January EUR: subscriptions 600+300+1200+6000+600+300+600+600+1200+300 = 11,700, fees
@@ -452,7 +478,7 @@ async fn a_quarter_in_kyiv_adds_up_on_every_report_to_the_minor_unit() {
 
     // Exports are in the audit log.
     let exports = app.count("select count(*) from audit_log where action = 'report.export'").await;
-    assert_eq!(exports, 3);
+    assert_eq!(exports, 4);
     app.deliver_mail().await;
 }
 
@@ -530,9 +556,8 @@ async fn assert_refused(browser: &TestClient, path: &str, message: &str) {
 async fn bad_ranges_and_unknown_parameters_get_a_clear_400_never_a_500() {
     let app = TestApp::spawn().await;
     let admin = staff(&app, "admin@news.test", Role::Admin).await;
-    for report in
-        ["/admin/reports/mrr", "/admin/reports/revenue", "/admin/reports/mrr.csv", "/admin/reports/revenue.csv"]
-    {
+    let reports = ["mrr", "churn", "dunning", "revenue"];
+    for report in reports.iter().flat_map(|r| [format!("/admin/reports/{r}"), format!("/admin/reports/{r}.csv")]) {
         assert_refused(
             &admin,
             &format!("{report}?range=custom&from=2026-06&to=2026-02"),
@@ -551,13 +576,12 @@ async fn bad_ranges_and_unknown_parameters_get_a_clear_400_never_a_500() {
             admin.get(&format!("{report}{ok}")).send().await.assert_status(200);
         }
     }
-    // 5 good ranges for each of the 2 exports.
     admin.get("/admin?currency=euro").send().await.assert_status(400).assert_contains("Unknown currency");
     admin.get("/admin?page=2").send().await.assert_status(400).assert_contains("Unknown parameter “page”");
     assert_eq!(
         app.count("select count(*) from audit_log where action = 'report.export'").await,
-        10,
-        "only exports that ran"
+        20,
+        "only exports that ran: 5 good ranges for each of the 4 exports"
     );
 }
 
@@ -566,13 +590,12 @@ async fn editors_see_votes_but_no_revenue_and_analysts_read_without_changing() {
     let app = TestApp::builder().timezone(KYIV).spawn().await;
     quarter(&app).await;
     let editor = staff(&app, "editor@news.test", Role::Editor).await;
-    for path in [
-        "/admin/reports",
-        "/admin/reports/mrr",
-        "/admin/reports/revenue",
-        "/admin/reports/mrr.csv",
-        "/admin/reports/revenue.csv",
-    ] {
+    let mut paths = vec!["/admin/reports".to_string()];
+    for r in ["mrr", "churn", "dunning", "revenue"] {
+        paths.push(format!("/admin/reports/{r}"));
+        paths.push(format!("/admin/reports/{r}.csv"));
+    }
+    for path in &paths {
         editor.get(path).send().await.assert_status(403);
     }
     let dash = editor.get("/admin").send().await;
@@ -582,7 +605,7 @@ async fn editors_see_votes_but_no_revenue_and_analysts_read_without_changing() {
         .assert_not_contains("€")
         .assert_not_contains("net revenue")
         .assert_not_contains("href=\"/admin/reports\"");
-    assert_eq!(app.count("select count(*) from audit_log where action = 'staff.refused'").await, 5);
+    assert_eq!(app.count("select count(*) from audit_log where action = 'staff.refused'").await, paths.len() as i64);
 
     let analyst = staff(&app, "analyst@news.test", Role::Analyst).await;
     analyst.get("/admin").send().await.assert_status(200).assert_contains("id=\"mrr-now\">€59.00");

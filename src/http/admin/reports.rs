@@ -14,7 +14,9 @@ use axum::routing::get;
 use serde::Serialize;
 
 use super::{Authorized, ViewRevenue, staff_page};
-use crate::domain::{Currency, Money, MonthRange, MrrMonthRow, MrrReport, RangePreset, RevenueMonthRow, RevenueReport};
+use crate::domain::{
+    Currency, DunningMonthRow, Money, MonthRange, MrrMonthRow, MrrReport, RangePreset, RevenueMonthRow, RevenueReport,
+};
 use crate::http::charts::{self, Series, Step};
 use crate::http::csv;
 use crate::http::error::AppError;
@@ -30,6 +32,8 @@ pub fn router() -> Router<AppState> {
         .route("/admin/reports/mrr.csv", get(export_mrr_csv))
         .route("/admin/reports/churn", get(show_churn_report))
         .route("/admin/reports/churn.csv", get(export_churn_csv))
+        .route("/admin/reports/dunning", get(show_dunning_report))
+        .route("/admin/reports/dunning.csv", get(export_dunning_csv))
         .route("/admin/reports/revenue", get(show_revenue_report))
         .route("/admin/reports/revenue.csv", get(export_revenue_csv))
 }
@@ -642,4 +646,162 @@ async fn export_churn_csv(
         &rows,
     );
     Ok(csv::attachment(body, &format!("churn-{}-{}.csv", range.first, range.last)))
+}
+
+// --- Dunning ---
+
+#[derive(Serialize)]
+struct PastDueView {
+    member: String,
+    email: String,
+    name: String,
+    amount: String,
+    mrr: String,
+    since: String,
+    failures: i64,
+    last_failure: String,
+    grace_end: String,
+    grace_over: bool,
+}
+
+#[derive(Serialize)]
+struct DunningRowView {
+    month: String,
+    failed: i64,
+    failed_mrr: String,
+    recovered: i64,
+    recovered_mrr: String,
+    lost: i64,
+    lost_mrr: String,
+    recovery_rate: String,
+}
+
+#[derive(Serialize)]
+struct DunningCurrencyView {
+    code: String,
+    rows: Vec<DunningRowView>,
+    total: DunningRowView,
+    chart: String,
+}
+
+fn dunning_row_view(r: &DunningMonthRow, c: Currency) -> DunningRowView {
+    DunningRowView {
+        month: r.month.map_or_else(|| "Whole range".to_string(), |m| m.label()),
+        failed: r.failed,
+        failed_mrr: money(r.failed_mrr, c),
+        recovered: r.recovered,
+        recovered_mrr: money(r.recovered_mrr, c),
+        lost: r.lost,
+        lost_mrr: money(r.lost_mrr, c),
+        recovery_rate: pct(crate::domain::report::ratio(r.recovered, r.recovered + r.lost)),
+    }
+}
+
+async fn show_dunning_report(
+    State(state): State<AppState>,
+    staff: Authorized<ViewRevenue>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, AppError> {
+    let mut page = staff_page(&state, Some(&staff.user), "/admin/reports/dunning");
+    page.insert("zone", state.ctx.zone.name())
+        .insert("past_due", &Vec::<PastDueView>::new())
+        .insert("listed_max", &reports::PAST_DUE_LISTED)
+        .insert("grace_days", &(state.ctx.past_due_grace / crate::clock::DAY));
+    let range = match read_range(&state, raw.as_deref()).await? {
+        Ok(r) => r,
+        Err(message) => return refuse(&state, page, "admin/reports/dunning.html", raw.as_deref(), &message),
+    };
+    let report = reports::dunning_report(&state.ctx, &range).await?;
+    let now = state.ctx.clock.now();
+    let zone = &state.ctx.zone;
+    let past_due: Vec<PastDueView> = report
+        .past_due
+        .iter()
+        .map(|(p, grace_end)| PastDueView {
+            member: p.member_id.clone().unwrap_or_default(),
+            email: p.email.clone().unwrap_or_default(),
+            name: p.name.clone().unwrap_or_default(),
+            amount: format!("{} / {}", money(p.amount_minor, p.currency), p.interval),
+            mrr: money(p.mrr_minor, p.currency),
+            since: p.past_due_since.map(|t| zone.format(t)).unwrap_or_default(),
+            failures: p.failures,
+            last_failure: p.last_failure.map(|t| zone.format(t)).unwrap_or_default(),
+            grace_end: zone.format(*grace_end),
+            grace_over: *grace_end <= now,
+        })
+        .collect();
+    let views: Vec<DunningCurrencyView> = report
+        .months
+        .iter()
+        .map(|(c, rows, total)| {
+            let labels: Vec<String> = rows.iter().map(|m| m.month.map(|m| m.key()).unwrap_or_default()).collect();
+            let chart = charts::bars(
+                &format!("dunning-{}", c.as_str()),
+                &format!("Recovered and lost MRR per month ({})", c.code()),
+                &format!(
+                    "MRR of past-due subscriptions recovered and lost per month in {}: {} recovered, {} lost over the range.",
+                    c.code(),
+                    money(total.recovered_mrr, *c),
+                    money(total.lost_mrr, *c)
+                ),
+                ("Month", &format!("MRR ({})", c.code())),
+                &labels,
+                &[
+                    Series { name: "Recovered", class: "up", values: rows.iter().map(|r| r.recovered_mrr).collect() },
+                    Series { name: "Lost", class: "down", values: rows.iter().map(|r| r.lost_mrr).collect() },
+                ],
+                &axis_money(*c),
+            );
+            DunningCurrencyView {
+                code: c.code(),
+                rows: rows.iter().map(|r| dunning_row_view(r, *c)).collect(),
+                total: dunning_row_view(total, *c),
+                chart,
+            }
+        })
+        .collect();
+    page.insert("range", &range_view(&range)).insert("past_due", &past_due).insert("currencies", &views);
+    Ok(page.render(&state, "admin/reports/dunning.html")?.into_response())
+}
+
+async fn export_dunning_csv(
+    State(state): State<AppState>,
+    staff: Authorized<ViewRevenue>,
+    ClientIp(ip): ClientIp,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, AppError> {
+    let range = match read_range(&state, raw.as_deref()).await? {
+        Ok(r) => r,
+        Err(message) => {
+            let mut page = staff_page(&state, Some(&staff.user), "/admin/reports/dunning");
+            page.insert("past_due", &Vec::<PastDueView>::new())
+                .insert("listed_max", &reports::PAST_DUE_LISTED)
+                .insert("grace_days", &(state.ctx.past_due_grace / crate::clock::DAY));
+            return refuse(&state, page, "admin/reports/dunning.html", raw.as_deref(), &message);
+        }
+    };
+    let actor = Actor::staff(&staff.user, &ip);
+    reports::record_export(&state.ctx, &actor, "dunning", format!("{} to {}", range.first, range.last)).await?;
+    let report = reports::dunning_report(&state.ctx, &range).await?;
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    for (c, months, total) in &report.months {
+        let d = |v: i64| Money::new(v, *c).decimal();
+        for m in months.iter().chain(std::iter::once(total)) {
+            rows.push(vec![
+                m.month.map_or_else(|| "range".to_string(), |m| m.key()),
+                c.code(),
+                m.failed.to_string(),
+                d(m.failed_mrr),
+                m.recovered.to_string(),
+                d(m.recovered_mrr),
+                m.lost.to_string(),
+                d(m.lost_mrr),
+            ]);
+        }
+    }
+    let body = csv::to_csv(
+        &["month", "currency", "went_past_due", "past_due_mrr", "recovered", "recovered_mrr", "lost", "lost_mrr"],
+        &rows,
+    );
+    Ok(csv::attachment(body, &format!("dunning-{}-{}.csv", range.first, range.last)))
 }
