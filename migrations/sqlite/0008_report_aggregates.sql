@@ -61,3 +61,16 @@ create table dunning_events (
 create index dunning_events_occurred_at_idx on dunning_events (occurred_at);
 create index dunning_events_subscription_idx on dunning_events (subscription_id, occurred_at);
 create index subscriptions_status_idx on subscriptions (status);
+
+-- Retention cohorts: a member's cohort is the month of their first MRR movement
+-- (their first payment). Per cohort, month and currency, the change in how many
+-- of its members pay (0 → some MRR: +1, some → 0: −1) and in their MRR; a
+-- cohort's figure in a month is the sum of its changes up to that month.
+create table cohort_monthly (
+    cohort text not null,
+    month text not null,
+    currency text not null,
+    patrons_delta integer not null,
+    mrr_delta integer not null,
+    constraint cohort_monthly_key primary key (cohort, month, currency)
+);

@@ -209,12 +209,13 @@ pub struct NewMrrMovement {
 /// Records an MRR movement and adds it to its month's aggregate, on the same
 /// connection (the caller's transaction).
 pub async fn insert_mrr_movement(conn: &mut AnyConnection, m: &NewMrrMovement, now: Micros) -> Result<(), DbError> {
+    let id = uuid::Uuid::now_v7().to_string();
     sqlx::query(
         "insert into mrr_movements (id, subscription_id, member_id, kind, delta_minor, mrr_after_minor, currency,
              occurred_at, created_at, involuntary)
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
-    .bind(uuid::Uuid::now_v7().to_string())
+    .bind(&id)
     .bind(&m.subscription_id)
     .bind(m.member_id.map(|x| x.to_string()))
     .bind(m.kind.as_str())
@@ -226,7 +227,12 @@ pub async fn insert_mrr_movement(conn: &mut AnyConnection, m: &NewMrrMovement, n
     .bind(i64::from(m.involuntary))
     .execute(&mut *conn)
     .await?;
-    super::reports::add_to_mrr_month(conn, m.currency, m.kind, m.involuntary, m.occurred_at, m.delta_minor).await
+    super::reports::add_to_mrr_month(&mut *conn, m.currency, m.kind, m.involuntary, m.occurred_at, m.delta_minor)
+        .await?;
+    if let Some(member) = m.member_id {
+        super::reports::add_to_cohort(conn, member, &id, m.currency, m.occurred_at, m.delta_minor).await?;
+    }
+    Ok(())
 }
 
 /// The member and subscription of the payment a charge settled (for refunds and disputes).

@@ -75,6 +75,7 @@ pub async fn add_to_mrr_month(
 pub async fn rebuild(conn: &mut AnyConnection, months: &[(String, Micros, Micros)]) -> Result<(), DbError> {
     sqlx::query("delete from ledger_monthly").execute(&mut *conn).await?;
     sqlx::query("delete from mrr_monthly").execute(&mut *conn).await?;
+    sqlx::query("delete from cohort_monthly").execute(&mut *conn).await?;
     sqlx::query("delete from report_months").execute(&mut *conn).await?;
     for chunk in months.chunks(200) {
         let mut sql = String::from("insert into report_months (month, starts_at, ends_at) values ");
@@ -109,7 +110,7 @@ pub async fn rebuild(conn: &mut AnyConnection, months: &[(String, Micros, Micros
     )
     .execute(&mut *conn)
     .await?;
-    Ok(())
+    rebuild_cohorts(conn, months).await
 }
 
 /// One month's ledger aggregate for one kind and pair of currencies.
@@ -472,5 +473,133 @@ pub async fn dunning_months<'e, E: Executor<'e, Database = Any>>(
     .await?;
     rows.into_iter()
         .map(|(month, currency, kind, n, sum)| Ok((month, parse_stored("currency", &currency)?, kind, n, sum)))
+        .collect()
+}
+
+/// Adds movement `movement_id` (just recorded) of `member` to their cohort: the
+/// month of their first movement. Whether they pay before and after it is read
+/// from their movements in `currency`, in the same transaction.
+pub async fn add_to_cohort(
+    conn: &mut AnyConnection,
+    member: crate::domain::MemberId,
+    movement_id: &str,
+    currency: Currency,
+    at: Micros,
+    delta_minor: i64,
+) -> Result<(), DbError> {
+    let (first, before): (Option<i64>, i64) = sqlx::query_as(
+        "select min(occurred_at),
+             cast(coalesce(sum(case when currency = $2 and id <> $3 then delta_minor else 0 end), 0) as bigint)
+         from mrr_movements where member_id = $1",
+    )
+    .bind(member.to_string())
+    .bind(currency.as_str())
+    .bind(movement_id)
+    .fetch_one(&mut *conn)
+    .await?;
+    let after = before + delta_minor;
+    let patrons_delta = i64::from(after > 0) - i64::from(before > 0);
+    sqlx::query(
+        "insert into cohort_monthly (cohort, month, currency, patrons_delta, mrr_delta)
+         select c.month, m.month, $1, $2, $3 from report_months c, report_months m
+         where c.month = (select month from report_months where starts_at <= $4 order by starts_at desc limit 1)
+             and m.month = (select month from report_months where starts_at <= $5 order by starts_at desc limit 1)
+         on conflict (cohort, month, currency) do update set
+             patrons_delta = cohort_monthly.patrons_delta + excluded.patrons_delta,
+             mrr_delta = cohort_monthly.mrr_delta + excluded.mrr_delta",
+    )
+    .bind(currency.as_str())
+    .bind(patrons_delta)
+    .bind(delta_minor)
+    .bind(first.unwrap_or(at))
+    .bind(at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Rebuilds the cohorts from every movement, member by member in time order
+/// (the rule of [`add_to_cohort`]); `months` as written by [`rebuild`].
+async fn rebuild_cohorts(conn: &mut AnyConnection, months: &[(String, Micros, Micros)]) -> Result<(), DbError> {
+    use std::collections::{BTreeMap, HashMap};
+    let month_of = |at: Micros| -> Option<&str> {
+        let i = months.partition_point(|(_, start, _)| *start <= at);
+        i.checked_sub(1).map(|i| months[i].0.as_str()).filter(|_| months.last().is_some_and(|l| at < l.2))
+    };
+    let rows: Vec<(String, String, i64, i64)> = sqlx::query_as(
+        "select member_id, currency, delta_minor, occurred_at from mrr_movements
+         where member_id is not null order by member_id, occurred_at, id",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut cells: BTreeMap<(String, String, String), (i64, i64)> = BTreeMap::new();
+    let mut member = String::new();
+    let mut first = 0;
+    let mut mrr: HashMap<String, i64> = HashMap::new();
+    for (m, currency, delta, at) in rows {
+        if m != member {
+            member = m;
+            first = at;
+            mrr.clear();
+        }
+        let before = mrr.get(&currency).copied().unwrap_or(0);
+        let after = before + delta;
+        mrr.insert(currency.clone(), after);
+        let (Some(cohort), Some(month)) = (month_of(first), month_of(at)) else { continue };
+        let cell = cells.entry((cohort.to_string(), month.to_string(), currency)).or_default();
+        cell.0 += i64::from(after > 0) - i64::from(before > 0);
+        cell.1 += delta;
+    }
+    let cells: Vec<_> = cells.into_iter().collect();
+    for chunk in cells.chunks(100) {
+        let mut sql =
+            String::from("insert into cohort_monthly (cohort, month, currency, patrons_delta, mrr_delta) values ");
+        for i in 0..chunk.len() {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            let b = i * 5;
+            sql.push_str(&format!("(${}, ${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4, b + 5));
+        }
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for ((cohort, month, currency), (patrons, mrr)) in chunk {
+            q = q.bind(cohort.clone()).bind(month.clone()).bind(currency.clone()).bind(*patrons).bind(*mrr);
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// One cell of the cohort grid as stored: changes in `month` of the members
+/// whose first movement was in `cohort`.
+#[derive(Clone, Debug)]
+pub struct CohortDelta {
+    pub cohort: String,
+    pub month: String,
+    pub currency: Currency,
+    pub patrons_delta: i64,
+    pub mrr_delta: i64,
+}
+
+/// The cohorts `first..=last` with their changes up to `until` (`YYYY-MM`).
+pub async fn cohort_deltas<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    first: &str,
+    last: &str,
+    until: &str,
+) -> Result<Vec<CohortDelta>, DbError> {
+    let rows: Vec<(String, String, String, i64, i64)> = sqlx::query_as(
+        "select cohort, month, currency, patrons_delta, mrr_delta from cohort_monthly
+         where cohort >= $1 and cohort <= $2 and month <= $3 order by currency, cohort, month",
+    )
+    .bind(first)
+    .bind(last)
+    .bind(until)
+    .fetch_all(ex)
+    .await?;
+    rows.into_iter()
+        .map(|(cohort, month, currency, patrons_delta, mrr_delta)| {
+            Ok(CohortDelta { cohort, month, currency: parse_stored("currency", &currency)?, patrons_delta, mrr_delta })
+        })
         .collect()
 }

@@ -45,8 +45,8 @@ pub use login::LoginPurpose;
 pub use member::{Member, MemberStatus};
 pub use money::{Currency, Money, MoneyError};
 pub use report::{
-    DunningMonthRow, DunningStep, MonthRange, MrrMonthRow, MrrReport, RangeError, RangePreset, RevenueMonthRow,
-    RevenueReport,
+    CohortReport, CohortRow, DunningMonthRow, DunningStep, MonthRange, MrrMonthRow, MrrReport, RangeError, RangePreset,
+    RevenueMonthRow, RevenueReport,
 };
 pub use round::{BallotEntry, Round, RoundPhase};
 pub use staff::{Permission, Role, StaffUser};

@@ -320,6 +320,35 @@ pub struct DunningMonthRow {
     pub lost_mrr: i64,
 }
 
+/// A retention cohort: the members whose first payment was in `cohort`, and
+/// for each month since (0: the cohort's own month, at its end) how many of
+/// them pay and their MRR.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CohortRow {
+    pub cohort: Month,
+    /// `(patrons, mrr)` at the end of the cohort's month plus k months.
+    pub cells: Vec<(i64, i64)>,
+}
+
+impl CohortRow {
+    /// Share of the cohort (as it stood at the end of its first month) still paying after `k` months.
+    pub fn patron_share(&self, k: usize) -> Option<f64> {
+        ratio(self.cells.get(k)?.0, self.cells.first()?.0)
+    }
+
+    /// Share of the cohort's starting MRR it brings in after `k` months.
+    pub fn mrr_share(&self, k: usize) -> Option<f64> {
+        ratio(self.cells.get(k)?.1, self.cells.first()?.1)
+    }
+}
+
+/// The cohort grid of one currency.
+#[derive(Clone, Debug)]
+pub struct CohortReport {
+    pub currency: Currency,
+    pub cohorts: Vec<CohortRow>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -16,8 +16,8 @@ use crate::db::stripe_events::StoredEvent;
 use crate::db::{self, DbError};
 use crate::domain::calendar;
 use crate::domain::{
-    Currency, DunningMonthRow, Month, MonthRange, MrrMonthRow, MrrMovementKind, MrrReport, RangePreset,
-    RevenueMonthRow, RevenueReport,
+    CohortReport, CohortRow, Currency, DunningMonthRow, Month, MonthRange, MrrMonthRow, MrrMovementKind, MrrReport,
+    RangePreset, RevenueMonthRow, RevenueReport,
 };
 
 /// The dashboard's counts, up to a few seconds old (counting scans tables that
@@ -362,4 +362,41 @@ pub async fn dunning_report(ctx: &Context, range: &MonthRange) -> Result<Dunning
         })
         .collect();
     Ok(DunningReport { past_due, months })
+}
+
+/// Retention cohorts: the members whose first payment was in each month of
+/// `range`, followed month by month up to this one; one grid per currency.
+pub async fn cohort_report(ctx: &Context, range: &MonthRange) -> Result<Vec<CohortReport>, StorageError> {
+    let current = ctx.zone.month_of(ctx.clock.now());
+    let rows = db::reports::cohort_deltas(ctx.db.read(), &range.first.key(), &range.last.key(), &current.key()).await?;
+    let mut by_currency: BTreeMap<Currency, BTreeMap<String, BTreeMap<String, (i64, i64)>>> = BTreeMap::new();
+    for r in rows {
+        let cell = by_currency.entry(r.currency).or_default().entry(r.cohort).or_default().entry(r.month).or_default();
+        cell.0 += r.patrons_delta;
+        cell.1 += r.mrr_delta;
+    }
+    Ok(by_currency
+        .into_iter()
+        .map(|(currency, cohorts)| {
+            let cohorts = cohorts
+                .into_iter()
+                .filter_map(|(cohort, months)| {
+                    let cohort: Month = cohort.parse().ok()?;
+                    let mut running = (0, 0);
+                    let cells = cohort
+                        .through(current)
+                        .into_iter()
+                        .map(|m| {
+                            if let Some((p, mrr)) = months.get(&m.key()) {
+                                running = (running.0 + p, running.1 + mrr);
+                            }
+                            running
+                        })
+                        .collect();
+                    Some(CohortRow { cohort, cells })
+                })
+                .collect();
+            CohortReport { currency, cohorts }
+        })
+        .collect())
 }

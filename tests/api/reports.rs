@@ -377,6 +377,33 @@ async fn a_quarter_in_kyiv_adds_up_on_every_report_to_the_minor_unit() {
         .assert_not_contains("gu@example.org")
         .assert_contains("<td class=\"num\">50.0 %</td>");
 
+    // Cohorts: January's ten euro patrons (€62) are nine in February (Ed left; €59 with Bo's
+    // upgrade and Cy's downgrade) and nine in March (Gu lost, Ed back on €3: €56 = 90.32 %).
+    let r = admin.get(&format!("/admin/reports/cohorts.csv?{Q1}")).send().await;
+    r.assert_status(200);
+    let cohorts = parse_csv(&r.body);
+    assert_eq!(cohorts[0], ["cohort", "currency", "months_since", "patrons", "patrons_pct", "mrr", "mrr_pct"]);
+    assert_eq!(
+        cohorts[1..],
+        [
+            ["2031-01", "EUR", "0", "10", "100.00", "62.00", "100.00"],
+            ["2031-01", "EUR", "1", "9", "90.00", "59.00", "95.16"],
+            ["2031-01", "EUR", "2", "9", "90.00", "56.00", "90.32"],
+            ["2031-03", "EUR", "0", "1", "100.00", "3.00", "100.00"],
+            ["2031-01", "USD", "0", "1", "100.00", "6.00", "100.00"],
+            ["2031-01", "USD", "1", "1", "100.00", "6.00", "100.00"],
+            ["2031-01", "USD", "2", "1", "100.00", "6.00", "100.00"],
+        ]
+    );
+    admin
+        .get(&format!("/admin/reports/cohorts?{Q1}"))
+        .send()
+        .await
+        .assert_status(200)
+        .assert_contains("<th scope=\"row\">Jan 2031</th><td class=\"num\">10</td><td class=\"num\">€62.00</td><td class=\"num heat-5\" title=\"10 patrons\">100 %</td><td class=\"num heat-5\" title=\"9 patrons\">90 %</td>")
+        .assert_contains("<td class=\"num heat-5\" title=\"€56.00\">90 %</td>");
+    assert_cohorts_survive_a_rebuild(&app).await;
+
     // Revenue per settlement currency, by hand (cents):
     // January EUR: subscriptions 600+300+1200+6000+600+300+600+600+1200+300 = 11,700, fees
     // 360; gifts 2,500 + 1,000 (23:30 on the 31st in Kyiv) with fees 100 → net 14,740.
@@ -478,7 +505,7 @@ async fn a_quarter_in_kyiv_adds_up_on_every_report_to_the_minor_unit() {
 
     // Exports are in the audit log.
     let exports = app.count("select count(*) from audit_log where action = 'report.export'").await;
-    assert_eq!(exports, 4);
+    assert_eq!(exports, 5);
     app.deliver_mail().await;
 }
 
@@ -516,6 +543,26 @@ async fn assert_aggregates_match_the_ledger(app: &TestApp) {
     .await
     .expect("rebuilt");
     assert_eq!(kept, rebuilt);
+}
+
+/// The cohorts kept movement by movement equal a rebuild from every movement.
+async fn assert_cohorts_survive_a_rebuild(app: &TestApp) {
+    let cohorts = async || -> Vec<(String, String, String, i64, i64)> {
+        sqlx::query_as(
+            "select cohort, month, currency, patrons_delta, mrr_delta from cohort_monthly
+             where patrons_delta <> 0 or mrr_delta <> 0 order by 1, 2, 3",
+        )
+        .fetch_all(app.db().read())
+        .await
+        .expect("cohorts")
+    };
+    let kept = cohorts().await;
+    assert!(!kept.is_empty());
+    let mut elsewhere = app.ctx.clone();
+    elsewhere.zone = patronage::domain::Zone::parse("Pacific/Kiritimati").expect("a zone");
+    patronage::services::reports::prepare(&elsewhere).await.expect("rebuilt elsewhere");
+    patronage::services::reports::prepare(&app.ctx).await.expect("rebuilt here");
+    assert_eq!(cohorts().await, kept);
 }
 
 #[tokio::test]
@@ -556,7 +603,7 @@ async fn assert_refused(browser: &TestClient, path: &str, message: &str) {
 async fn bad_ranges_and_unknown_parameters_get_a_clear_400_never_a_500() {
     let app = TestApp::spawn().await;
     let admin = staff(&app, "admin@news.test", Role::Admin).await;
-    let reports = ["mrr", "churn", "dunning", "revenue"];
+    let reports = ["mrr", "churn", "dunning", "cohorts", "revenue"];
     for report in reports.iter().flat_map(|r| [format!("/admin/reports/{r}"), format!("/admin/reports/{r}.csv")]) {
         assert_refused(
             &admin,
@@ -580,8 +627,8 @@ async fn bad_ranges_and_unknown_parameters_get_a_clear_400_never_a_500() {
     admin.get("/admin?page=2").send().await.assert_status(400).assert_contains("Unknown parameter “page”");
     assert_eq!(
         app.count("select count(*) from audit_log where action = 'report.export'").await,
-        20,
-        "only exports that ran: 5 good ranges for each of the 4 exports"
+        25,
+        "only exports that ran: 5 good ranges for each of the 5 exports"
     );
 }
 
@@ -591,7 +638,7 @@ async fn editors_see_votes_but_no_revenue_and_analysts_read_without_changing() {
     quarter(&app).await;
     let editor = staff(&app, "editor@news.test", Role::Editor).await;
     let mut paths = vec!["/admin/reports".to_string()];
-    for r in ["mrr", "churn", "dunning", "revenue"] {
+    for r in ["mrr", "churn", "dunning", "cohorts", "revenue"] {
         paths.push(format!("/admin/reports/{r}"));
         paths.push(format!("/admin/reports/{r}.csv"));
     }
@@ -667,5 +714,7 @@ async fn the_waterfall_identity_and_ledger_reconciliation_hold_on_the_demo_data(
     assert!(!ledger.is_empty());
     assert_eq!(totals, ledger);
     assert_aggregates_match_the_ledger(&app).await;
+    assert_cohorts_survive_a_rebuild(&app).await;
     admin.get("/admin").send().await.assert_status(200).assert_contains("<svg class=\"chart\"");
+    admin.get("/admin/reports/cohorts?range=all").send().await.assert_status(200).assert_contains("heat-5");
 }

@@ -34,6 +34,8 @@ pub fn router() -> Router<AppState> {
         .route("/admin/reports/churn.csv", get(export_churn_csv))
         .route("/admin/reports/dunning", get(show_dunning_report))
         .route("/admin/reports/dunning.csv", get(export_dunning_csv))
+        .route("/admin/reports/cohorts", get(show_cohort_report))
+        .route("/admin/reports/cohorts.csv", get(export_cohort_csv))
         .route("/admin/reports/revenue", get(show_revenue_report))
         .route("/admin/reports/revenue.csv", get(export_revenue_csv))
 }
@@ -804,4 +806,122 @@ async fn export_dunning_csv(
         &rows,
     );
     Ok(csv::attachment(body, &format!("dunning-{}-{}.csv", range.first, range.last)))
+}
+
+// --- Retention cohorts ---
+
+#[derive(Serialize)]
+struct CohortCell {
+    text: String,
+    /// 0 (none) to 5 (all): the shade of the heat map.
+    heat: u8,
+    detail: String,
+}
+
+#[derive(Serialize)]
+struct CohortRowView {
+    cohort: String,
+    size: i64,
+    mrr: String,
+    patrons: Vec<CohortCell>,
+    revenue: Vec<CohortCell>,
+}
+
+#[derive(Serialize)]
+struct CohortCurrencyView {
+    code: String,
+    columns: Vec<usize>,
+    rows: Vec<CohortRowView>,
+}
+
+fn heat(share: Option<f64>) -> u8 {
+    match share {
+        None => 0,
+        Some(s) if s <= 0.0 => 0,
+        Some(s) => (s / 20.0).ceil().clamp(1.0, 5.0) as u8,
+    }
+}
+
+fn cohort_cell(share: Option<f64>, detail: String) -> CohortCell {
+    CohortCell { text: share.map_or_else(|| "–".into(), |s| format!("{s:.0} %")), heat: heat(share), detail }
+}
+
+async fn show_cohort_report(
+    State(state): State<AppState>,
+    staff: Authorized<ViewRevenue>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, AppError> {
+    let mut page = staff_page(&state, Some(&staff.user), "/admin/reports/cohorts");
+    page.insert("zone", state.ctx.zone.name());
+    let range = match read_range(&state, raw.as_deref()).await? {
+        Ok(r) => r,
+        Err(message) => return refuse(&state, page, "admin/reports/cohorts.html", raw.as_deref(), &message),
+    };
+    let views: Vec<CohortCurrencyView> = reports::cohort_report(&state.ctx, &range)
+        .await?
+        .iter()
+        .map(|r| {
+            let c = r.currency;
+            let width = r.cohorts.iter().map(|row| row.cells.len()).max().unwrap_or(0);
+            CohortCurrencyView {
+                code: c.code(),
+                columns: (0..width).collect(),
+                rows: r
+                    .cohorts
+                    .iter()
+                    .map(|row| {
+                        let (size, mrr0) = row.cells.first().copied().unwrap_or_default();
+                        CohortRowView {
+                            cohort: row.cohort.label(),
+                            size,
+                            mrr: money(mrr0, c),
+                            patrons: (0..row.cells.len())
+                                .map(|k| cohort_cell(row.patron_share(k), format!("{} patrons", row.cells[k].0)))
+                                .collect(),
+                            revenue: (0..row.cells.len())
+                                .map(|k| cohort_cell(row.mrr_share(k), money(row.cells[k].1, c)))
+                                .collect(),
+                        }
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+    page.insert("range", &range_view(&range)).insert("currencies", &views);
+    Ok(page.render(&state, "admin/reports/cohorts.html")?.into_response())
+}
+
+async fn export_cohort_csv(
+    State(state): State<AppState>,
+    staff: Authorized<ViewRevenue>,
+    ClientIp(ip): ClientIp,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, AppError> {
+    let range = match read_range(&state, raw.as_deref()).await? {
+        Ok(r) => r,
+        Err(message) => {
+            let page = staff_page(&state, Some(&staff.user), "/admin/reports/cohorts");
+            return refuse(&state, page, "admin/reports/cohorts.html", raw.as_deref(), &message);
+        }
+    };
+    let actor = Actor::staff(&staff.user, &ip);
+    reports::record_export(&state.ctx, &actor, "cohorts", format!("{} to {}", range.first, range.last)).await?;
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    for r in reports::cohort_report(&state.ctx, &range).await? {
+        for row in &r.cohorts {
+            for (k, (patrons, mrr)) in row.cells.iter().enumerate() {
+                rows.push(vec![
+                    row.cohort.key(),
+                    r.currency.code(),
+                    k.to_string(),
+                    patrons.to_string(),
+                    pct_csv(row.patron_share(k)),
+                    Money::new(*mrr, r.currency).decimal(),
+                    pct_csv(row.mrr_share(k)),
+                ]);
+            }
+        }
+    }
+    let body = csv::to_csv(&["cohort", "currency", "months_since", "patrons", "patrons_pct", "mrr", "mrr_pct"], &rows);
+    Ok(csv::attachment(body, &format!("cohorts-{}-{}.csv", range.first, range.last)))
 }
