@@ -603,3 +603,142 @@ pub async fn cohort_deltas<'e, E: Executor<'e, Database = Any>>(
         })
         .collect()
 }
+
+/// A topic covered in a range, its voters and what came after.
+#[derive(Clone, Debug)]
+pub struct CoveredTopicRevenue {
+    pub id: String,
+    pub title: String,
+    pub covered_at: Micros,
+    pub voters: i64,
+    /// Voters who were patrons when they voted (a paid subscription not ended).
+    pub patron_voters: i64,
+    /// Their MRR now, per currency.
+    pub voters_mrr: Vec<(Currency, i64)>,
+    /// Members whose first subscription began within `window` after it was covered.
+    pub joined_after: i64,
+}
+
+/// Topics covered in `[from, to)`, newest first.
+pub async fn covered_topics_revenue<'e, E>(
+    ex: E,
+    from: Micros,
+    to: Micros,
+    window: Micros,
+) -> Result<Vec<CoveredTopicRevenue>, DbError>
+where
+    E: Executor<'e, Database = Any> + Copy,
+{
+    let topics: Vec<(String, String, i64, i64, i64, i64)> = sqlx::query_as(
+        "select t.id, t.title, t.covered_at, count(distinct v.member_id),
+             count(distinct case when exists (
+                 select 1 from subscriptions s where s.member_id = v.member_id and s.first_paid_at is not null
+                     and s.first_paid_at <= v.created_at and (s.ended_at is null or s.ended_at > v.created_at))
+                 then v.member_id end),
+             (select count(distinct mm.member_id) from mrr_movements mm
+                 where mm.kind = 'new' and mm.occurred_at >= t.covered_at and mm.occurred_at < t.covered_at + $3)
+         from topics t left join votes v on v.topic_id = t.id
+         where t.status = 'covered' and t.covered_at >= $1 and t.covered_at < $2
+         group by t.id, t.title, t.covered_at
+         order by t.covered_at desc, t.id",
+    )
+    .bind(from)
+    .bind(to)
+    .bind(window)
+    .fetch_all(ex)
+    .await?;
+    let mrr: Vec<(String, String, i64)> = sqlx::query_as(
+        "select v.topic_id, s.currency, cast(sum(s.mrr_minor) as bigint)
+         from (select distinct vv.topic_id, vv.member_id from votes vv join topics t on t.id = vv.topic_id
+               where t.status = 'covered' and t.covered_at >= $1 and t.covered_at < $2) v
+         join subscriptions s on s.member_id = v.member_id and s.mrr_minor > 0
+         group by v.topic_id, s.currency order by v.topic_id, s.currency",
+    )
+    .bind(from)
+    .bind(to)
+    .fetch_all(ex)
+    .await?;
+    topics
+        .into_iter()
+        .map(|(id, title, covered_at, voters, patron_voters, joined_after)| {
+            let voters_mrr = mrr
+                .iter()
+                .filter(|(t, _, _)| *t == id)
+                .map(|(_, c, sum)| Ok((parse_stored("currency", c)?, *sum)))
+                .collect::<Result<Vec<_>, DbError>>()?;
+            Ok(CoveredTopicRevenue { id, title, covered_at, voters, patron_voters, voters_mrr, joined_after })
+        })
+        .collect()
+}
+
+/// A round's turnout in one tier: its patrons when the round closed (a paid
+/// subscription of the tier, by the subscription's tier now), and how many of
+/// them voted. `tier` none: voters who were not patrons.
+#[derive(Clone, Debug)]
+pub struct RoundTierTurnout {
+    pub round_id: String,
+    pub title: String,
+    pub closes_at: Micros,
+    pub tier: Option<String>,
+    pub patrons: i64,
+    pub voters: i64,
+}
+
+/// Rounds opened in `[from, to)`, by tier.
+pub async fn round_turnout_by_tier<'e, E>(ex: E, from: Micros, to: Micros) -> Result<Vec<RoundTierTurnout>, DbError>
+where
+    E: Executor<'e, Database = Any> + Copy,
+{
+    let patrons: Vec<(String, String, i64, Option<String>, i64, i64)> = sqlx::query_as(
+        "select r.id, r.title, r.closes_at, tr.name, count(distinct s.member_id),
+             count(distinct case when exists (select 1 from votes v where v.round_id = r.id and v.member_id = s.member_id)
+                 then s.member_id end)
+         from rounds r
+         join subscriptions s on s.first_paid_at is not null and s.first_paid_at <= r.closes_at
+             and (s.ended_at is null or s.ended_at > r.closes_at)
+         left join tiers tr on tr.id = s.tier_id
+         where r.opens_at >= $1 and r.opens_at < $2
+         group by r.id, r.title, r.closes_at, tr.name
+         order by r.closes_at desc, r.id, tr.name",
+    )
+    .bind(from)
+    .bind(to)
+    .fetch_all(ex)
+    .await?;
+    // Voters with no paid subscription at the close.
+    let others: Vec<(String, String, i64, i64)> = sqlx::query_as(
+        "select r.id, r.title, r.closes_at, count(distinct v.member_id)
+         from rounds r join votes v on v.round_id = r.id
+         where r.opens_at >= $1 and r.opens_at < $2 and not exists (
+             select 1 from subscriptions s where s.member_id = v.member_id and s.first_paid_at is not null
+                 and s.first_paid_at <= r.closes_at and (s.ended_at is null or s.ended_at > r.closes_at))
+         group by r.id, r.title, r.closes_at",
+    )
+    .bind(from)
+    .bind(to)
+    .fetch_all(ex)
+    .await?;
+    let mut out: Vec<RoundTierTurnout> = patrons
+        .into_iter()
+        .map(|(round_id, title, closes_at, tier, patrons, voters)| RoundTierTurnout {
+            round_id,
+            title,
+            closes_at,
+            tier: Some(tier.unwrap_or_default()),
+            patrons,
+            voters,
+        })
+        .collect();
+    out.extend(others.into_iter().map(|(round_id, title, closes_at, voters)| RoundTierTurnout {
+        round_id,
+        title,
+        closes_at,
+        tier: None,
+        patrons: 0,
+        voters,
+    }));
+    out.sort_by(|a, b| {
+        b.closes_at.cmp(&a.closes_at).then(a.round_id.cmp(&b.round_id)).then(a.tier.is_none().cmp(&b.tier.is_none()))
+    });
+    Ok(out)
+}

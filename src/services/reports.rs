@@ -400,3 +400,25 @@ pub async fn cohort_report(ctx: &Context, range: &MonthRange) -> Result<Vec<Coho
         })
         .collect())
 }
+
+/// Votes and revenue: topics covered in `range` with their voters, the voters'
+/// MRR and the patrons who joined in the 30 days after; rounds opened in `range`
+/// with their turnout by tier.
+#[derive(Clone, Debug)]
+pub struct VotesReport {
+    pub covered: Vec<db::reports::CoveredTopicRevenue>,
+    pub rounds: Vec<db::reports::RoundTierTurnout>,
+}
+
+/// How long after a story is covered new patrons count towards it.
+pub const JOINED_AFTER_COVERED: Micros = 30 * DAY;
+
+pub async fn votes_report(ctx: &Context, range: &MonthRange) -> Result<VotesReport, StorageError> {
+    let (from, _) = ctx.zone.bounds(range.first);
+    let (_, to) = ctx.zone.bounds(range.last);
+    let pool = ctx.db.read();
+    Ok(VotesReport {
+        covered: db::reports::covered_topics_revenue(pool, from, to, JOINED_AFTER_COVERED).await?,
+        rounds: db::reports::round_turnout_by_tier(pool, from, to).await?,
+    })
+}

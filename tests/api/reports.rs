@@ -603,7 +603,7 @@ async fn assert_refused(browser: &TestClient, path: &str, message: &str) {
 async fn bad_ranges_and_unknown_parameters_get_a_clear_400_never_a_500() {
     let app = TestApp::spawn().await;
     let admin = staff(&app, "admin@news.test", Role::Admin).await;
-    let reports = ["mrr", "churn", "dunning", "cohorts", "revenue"];
+    let reports = ["mrr", "churn", "dunning", "cohorts", "revenue", "votes"];
     for report in reports.iter().flat_map(|r| [format!("/admin/reports/{r}"), format!("/admin/reports/{r}.csv")]) {
         assert_refused(
             &admin,
@@ -627,8 +627,8 @@ async fn bad_ranges_and_unknown_parameters_get_a_clear_400_never_a_500() {
     admin.get("/admin?page=2").send().await.assert_status(400).assert_contains("Unknown parameter “page”");
     assert_eq!(
         app.count("select count(*) from audit_log where action = 'report.export'").await,
-        25,
-        "only exports that ran: 5 good ranges for each of the 5 exports"
+        30,
+        "only exports that ran: 5 good ranges for each of the 6 exports"
     );
 }
 
@@ -638,7 +638,7 @@ async fn editors_see_votes_but_no_revenue_and_analysts_read_without_changing() {
     quarter(&app).await;
     let editor = staff(&app, "editor@news.test", Role::Editor).await;
     let mut paths = vec!["/admin/reports".to_string()];
-    for r in ["mrr", "churn", "dunning", "cohorts", "revenue"] {
+    for r in ["mrr", "churn", "dunning", "cohorts", "revenue", "votes"] {
         paths.push(format!("/admin/reports/{r}"));
         paths.push(format!("/admin/reports/{r}.csv"));
     }
@@ -717,4 +717,116 @@ async fn the_waterfall_identity_and_ledger_reconciliation_hold_on_the_demo_data(
     assert_cohorts_survive_a_rebuild(&app).await;
     admin.get("/admin").send().await.assert_status(200).assert_contains("<svg class=\"chart\"");
     admin.get("/admin/reports/cohorts?range=all").send().await.assert_status(200).assert_contains("heat-5");
+}
+
+/// Topics, a round and its votes as the voting pages would have stored them.
+async fn votes_in_the_quarter(app: &TestApp) {
+    let pool = app.db().read();
+    let topic = async |id: &str, title: &str, covered_at: i64| {
+        sqlx::query(
+            "insert into topics (id, title, status, covered_at, created_at, updated_at) values ($1, $2, 'covered', $3, $4, $4)",
+        )
+        .bind(id)
+        .bind(title)
+        .bind(covered_at)
+        .bind(kyiv(2031, 1, 20, 9, 0))
+        .execute(pool)
+        .await
+        .expect("topic");
+    };
+    topic("t-harbour", "Who owns the harbour?", kyiv(2031, 3, 1, 12, 0)).await;
+    topic("t-formula", "=HYPERLINK(\"http://evil\") and «трамваї»", kyiv(2031, 2, 20, 12, 0)).await;
+    sqlx::query(
+        "insert into rounds (id, title, opens_at, closes_at, closed_at, created_at, updated_at)
+         values ('r-winter', 'What next, winter?', $1, $2, $2, $1, $2)",
+    )
+    .bind(kyiv(2031, 1, 25, 9, 0))
+    .bind(kyiv(2031, 2, 5, 9, 0))
+    .execute(pool)
+    .await
+    .expect("round");
+    for t in ["t-harbour", "t-formula"] {
+        sqlx::query("insert into round_topics (round_id, topic_id) values ('r-winter', $1)")
+            .bind(t)
+            .execute(pool)
+            .await
+            .expect("on the ballot");
+    }
+    let votes = [
+        ("ana", "t-harbour"),
+        ("bo", "t-harbour"),
+        ("gu", "t-harbour"),
+        ("nia", "t-harbour"),
+        ("ed", "t-formula"),
+        ("ana", "t-formula"),
+    ];
+    for (who, t) in votes {
+        sqlx::query(
+            "insert into votes (id, round_id, topic_id, member_id, weight, created_at)
+             select $1, 'r-winter', $2, id, 1, $3 from members where email = $4",
+        )
+        .bind(uuid::Uuid::now_v7().to_string())
+        .bind(t)
+        .bind(kyiv(2031, 1, 28, 12, 0))
+        .bind(format!("{who}@example.org"))
+        .execute(pool)
+        .await
+        .expect("vote");
+    }
+}
+
+#[tokio::test]
+async fn covered_topics_show_their_patron_voters_and_who_joined_after_and_rounds_their_turnout_by_tier() {
+    let app = TestApp::builder().timezone(KYIV).spawn().await;
+    quarter(&app).await;
+    votes_in_the_quarter(&app).await;
+    let analyst = staff(&app, "analyst@news.test", Role::Analyst).await;
+    // The harbour: Ana, Bo and Gu were patrons when they voted on 28 January, Nia was on a
+    // trial; their MRR now: Ana €6 + Bo €12 (Gu lost) = €18. After it was covered on
+    // 1 March, Ola joined (Ed came back, which is not joining). The other topic: Ed and
+    // Ana, both patrons; now Ed €3 + Ana €6; Ola joined within 30 days of 20 February.
+    let page = analyst.get(&format!("/admin/reports/votes?{Q1}")).send().await;
+    page.assert_status(200)
+        .assert_contains("Who owns the harbour?</a></th><td>2031-03-01</td><td class=\"num\">4</td><td class=\"num\">3</td><td class=\"num\">€18.00</td><td class=\"num\">1</td>")
+        .assert_contains("=HYPERLINK(&quot;http://evil&quot;) and «трамваї»</a></th><td>2031-02-20</td><td class=\"num\">2</td><td class=\"num\">2</td><td class=\"num\">€9.00</td><td class=\"num\">1</td>");
+    // Turnout at the close on 5 February, by each subscription's tier now: supporters Ana,
+    // Cy (downgraded since), Di, Ed, Gu, Ivy and Hu (7; Ana, Ed and Gu voted: 42.9 %);
+    // co-creators Bo (upgraded since) and Jo (Bo voted: 50 %); readers Fa and Ka (none).
+    for (tier, patrons, voted, share) in
+        [("Supporter", 7, 3, "42.9 %"), ("Co-creator", 2, 1, "50.0 %"), ("Reader", 2, 0, "0.0 %")]
+    {
+        page.assert_contains(&format!(
+            "<td>{tier}</td><td class=\"num\">{patrons}</td><td class=\"num\">{voted}</td><td class=\"num\">{share}</td>"
+        ));
+    }
+    page.assert_contains("<td>Not a patron</td><td class=\"num\">–</td><td class=\"num\">1</td>");
+    // The export keeps the title as text, a formula neutralised; the dashboard lists both.
+    let csv = analyst.get(&format!("/admin/reports/votes.csv?{Q1}")).send().await;
+    csv.assert_status(200);
+    let rows = parse_csv(&csv.body);
+    assert_eq!(
+        rows[0],
+        [
+            "topic_id",
+            "topic",
+            "covered_on",
+            "voters",
+            "patron_voters",
+            "voters_mrr_now",
+            "patrons_joined_within_30_days"
+        ]
+    );
+    assert_eq!(rows[1], ["t-harbour", "Who owns the harbour?", "2031-03-01", "4", "3", "18.00 EUR", "1"]);
+    assert_eq!(
+        rows[2],
+        ["t-formula", "'=HYPERLINK(\"http://evil\") and «трамваї»", "2031-02-20", "2", "2", "9.00 EUR", "1"]
+    );
+    let editor = staff(&app, "editor@news.test", Role::Editor).await;
+    editor.get(&format!("/admin/reports/votes?{Q1}")).send().await.assert_status(403);
+    editor
+        .get("/admin")
+        .send()
+        .await
+        .assert_status(200)
+        .assert_contains("<th scope=\"row\">Who owns the harbour?</th><td>2031-03-01</td><td class=\"num\">4</td><td class=\"num\">3</td>");
 }

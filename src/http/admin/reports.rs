@@ -36,6 +36,8 @@ pub fn router() -> Router<AppState> {
         .route("/admin/reports/dunning.csv", get(export_dunning_csv))
         .route("/admin/reports/cohorts", get(show_cohort_report))
         .route("/admin/reports/cohorts.csv", get(export_cohort_csv))
+        .route("/admin/reports/votes", get(show_votes_report))
+        .route("/admin/reports/votes.csv", get(export_votes_csv))
         .route("/admin/reports/revenue", get(show_revenue_report))
         .route("/admin/reports/revenue.csv", get(export_revenue_csv))
 }
@@ -924,4 +926,134 @@ async fn export_cohort_csv(
     }
     let body = csv::to_csv(&["cohort", "currency", "months_since", "patrons", "patrons_pct", "mrr", "mrr_pct"], &rows);
     Ok(csv::attachment(body, &format!("cohorts-{}-{}.csv", range.first, range.last)))
+}
+
+// --- Votes and revenue ---
+
+#[derive(Serialize)]
+struct CoveredRevenueView {
+    id: String,
+    title: String,
+    covered: String,
+    voters: i64,
+    patron_voters: i64,
+    mrr: String,
+    joined_after: i64,
+}
+
+#[derive(Serialize)]
+struct TurnoutView {
+    round_id: String,
+    title: String,
+    closes: String,
+    tier: String,
+    patrons: String,
+    voters: i64,
+    turnout: String,
+}
+
+fn amounts(list: &[(Currency, i64)]) -> String {
+    if list.is_empty() {
+        return "–".into();
+    }
+    list.iter().map(|(c, v)| money(*v, *c)).collect::<Vec<_>>().join(", ")
+}
+
+async fn show_votes_report(
+    State(state): State<AppState>,
+    staff: Authorized<ViewRevenue>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, AppError> {
+    let mut page = staff_page(&state, Some(&staff.user), "/admin/reports/votes");
+    page.insert("zone", state.ctx.zone.name());
+    let range = match read_range(&state, raw.as_deref()).await? {
+        Ok(r) => r,
+        Err(message) => return refuse(&state, page, "admin/reports/votes.html", raw.as_deref(), &message),
+    };
+    let report = reports::votes_report(&state.ctx, &range).await?;
+    let zone = &state.ctx.zone;
+    let covered: Vec<CoveredRevenueView> = report
+        .covered
+        .iter()
+        .map(|t| CoveredRevenueView {
+            id: t.id.clone(),
+            title: t.title.clone(),
+            covered: zone.date(t.covered_at),
+            voters: t.voters,
+            patron_voters: t.patron_voters,
+            mrr: amounts(&t.voters_mrr),
+            joined_after: t.joined_after,
+        })
+        .collect();
+    let rounds: Vec<TurnoutView> = report
+        .rounds
+        .iter()
+        .map(|r| TurnoutView {
+            round_id: r.round_id.clone(),
+            title: r.title.clone(),
+            closes: zone.format(r.closes_at),
+            tier: r.tier.clone().unwrap_or_else(|| "Not a patron".into()),
+            patrons: if r.tier.is_some() { r.patrons.to_string() } else { "–".into() },
+            voters: r.voters,
+            turnout: if r.tier.is_some() {
+                pct(crate::domain::report::ratio(r.voters, r.patrons))
+            } else {
+                "–".into()
+            },
+        })
+        .collect();
+    page.insert("range", &range_view(&range)).insert("covered", &covered).insert("rounds", &rounds);
+    Ok(page.render(&state, "admin/reports/votes.html")?.into_response())
+}
+
+async fn export_votes_csv(
+    State(state): State<AppState>,
+    staff: Authorized<ViewRevenue>,
+    ClientIp(ip): ClientIp,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, AppError> {
+    let range = match read_range(&state, raw.as_deref()).await? {
+        Ok(r) => r,
+        Err(message) => {
+            let page = staff_page(&state, Some(&staff.user), "/admin/reports/votes");
+            return refuse(&state, page, "admin/reports/votes.html", raw.as_deref(), &message);
+        }
+    };
+    let actor = Actor::staff(&staff.user, &ip);
+    reports::record_export(&state.ctx, &actor, "votes", format!("{} to {}", range.first, range.last)).await?;
+    let report = reports::votes_report(&state.ctx, &range).await?;
+    let zone = &state.ctx.zone;
+    let rows: Vec<Vec<String>> = report
+        .covered
+        .iter()
+        .map(|t| {
+            let mrr = t
+                .voters_mrr
+                .iter()
+                .map(|(c, v)| format!("{} {}", Money::new(*v, *c).decimal(), c.code()))
+                .collect::<Vec<_>>();
+            vec![
+                t.id.clone(),
+                t.title.clone(),
+                zone.date(t.covered_at),
+                t.voters.to_string(),
+                t.patron_voters.to_string(),
+                mrr.join("; "),
+                t.joined_after.to_string(),
+            ]
+        })
+        .collect();
+    let body = csv::to_csv(
+        &[
+            "topic_id",
+            "topic",
+            "covered_on",
+            "voters",
+            "patron_voters",
+            "voters_mrr_now",
+            "patrons_joined_within_30_days",
+        ],
+        &rows,
+    );
+    Ok(csv::attachment(body, &format!("votes-revenue-{}-{}.csv", range.first, range.last)))
 }
