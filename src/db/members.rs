@@ -266,3 +266,9 @@ pub async fn unlink_customer<'e, E: Executor<'e, Database = Any>>(ex: E, custome
         .await?;
     Ok(())
 }
+
+/// Every member's id, oldest first (for generated data).
+pub async fn all_ids<'e, E: Executor<'e, Database = Any>>(ex: E) -> Result<Vec<MemberId>, DbError> {
+    let rows: Vec<(String,)> = sqlx::query_as("select id from members order by created_at, id").fetch_all(ex).await?;
+    rows.iter().map(|(id,)| super::parse_stored("member id", id)).collect()
+}

@@ -88,6 +88,19 @@ impl Db {
     }
 }
 
+/// A connection a query function runs several statements on (usually the
+/// caller's transaction, `&mut *tx`). Generic like an executor, so callers pass
+/// what they would pass to a one-statement function.
+pub trait Conn {
+    fn conn(&mut self) -> &mut sqlx::AnyConnection;
+}
+
+impl Conn for &mut sqlx::AnyConnection {
+    fn conn(&mut self) -> &mut sqlx::AnyConnection {
+        self
+    }
+}
+
 /// Parses a stored id or enum, turning corruption into a clear error.
 pub(crate) fn parse_stored<T: FromStr>(what: &str, value: &str) -> Result<T, DbError> {
     value.parse().map_err(|_| DbError::other(format!("stored {what} {value:?} cannot be read")))

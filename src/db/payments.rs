@@ -1,6 +1,6 @@
 //! The payment ledger and MRR movements. Rows are unique by what they stand for,
 //! so recording the same Stripe object twice changes nothing.
-use sqlx::{Any, AnyConnection, Executor, FromRow};
+use sqlx::{Any, Executor, FromRow};
 
 use super::{DbError, parse_stored};
 use crate::clock::Micros;
@@ -28,12 +28,12 @@ pub struct NewPayment {
 /// followed) is completed from `p` instead, which is also reported as true.
 /// The monthly aggregates the reports read change with it, on the same
 /// connection (the caller's transaction): figures are never staler than the ledger.
-pub async fn insert(conn: &mut AnyConnection, p: &NewPayment, now: Micros) -> Result<bool, DbError> {
+pub async fn insert(mut conn: impl super::Conn, p: &NewPayment, now: Micros) -> Result<bool, DbError> {
+    let conn = conn.conn();
     // What the row held before, if it was booked without its charge: completing it
     // replaces its settlement in the aggregates.
-    let before: Option<(String, String, i64, i64, i64, i64, i64, Option<String>)> = sqlx::query_as(
-        "select currency, settlement_currency, gross_minor, settlement_gross_minor, fee_minor, net_minor, occurred_at,
-             charge_id
+    let before: Option<BookedRow> = sqlx::query_as(
+        "select currency, settlement_currency, gross_minor, settlement_gross_minor, fee_minor, net_minor, occurred_at
          from payments where kind = $1 and provider_id = $2",
     )
     .bind(p.kind.as_str())
@@ -85,7 +85,15 @@ pub async fn insert(conn: &mut AnyConnection, p: &NewPayment, now: Micros) -> Re
         }
         // Completed: the row keeps its gross, charge currency and date; its settlement
         // is replaced, so it moves out of the old settlement figures into the new.
-        Some((currency, old_settlement_currency, gross, old_settled, old_fee, old_net, at, _)) => {
+        Some(BookedRow {
+            currency,
+            settlement_currency: old_settlement_currency,
+            gross_minor: gross,
+            settlement_gross_minor: old_settled,
+            fee_minor: old_fee,
+            net_minor: old_net,
+            occurred_at: at,
+        }) => {
             let currency: Currency = parse_stored("currency", &currency)?;
             let old_settlement: Currency = parse_stored("currency", &old_settlement_currency)?;
             let out = LedgerAmounts {
@@ -107,6 +115,18 @@ pub async fn insert(conn: &mut AnyConnection, p: &NewPayment, now: Micros) -> Re
         }
     }
     Ok(true)
+}
+
+/// A ledger row as booked, before it is completed.
+#[derive(FromRow)]
+struct BookedRow {
+    currency: String,
+    settlement_currency: String,
+    gross_minor: i64,
+    settlement_gross_minor: i64,
+    fee_minor: i64,
+    net_minor: i64,
+    occurred_at: i64,
 }
 
 /// What rows add to a month's ledger aggregate (negative to take them out).
@@ -208,7 +228,8 @@ pub struct NewMrrMovement {
 
 /// Records an MRR movement and adds it to its month's aggregate, on the same
 /// connection (the caller's transaction).
-pub async fn insert_mrr_movement(conn: &mut AnyConnection, m: &NewMrrMovement, now: Micros) -> Result<(), DbError> {
+pub async fn insert_mrr_movement(mut conn: impl super::Conn, m: &NewMrrMovement, now: Micros) -> Result<(), DbError> {
+    let conn = conn.conn();
     let id = uuid::Uuid::now_v7().to_string();
     sqlx::query(
         "insert into mrr_movements (id, subscription_id, member_id, kind, delta_minor, mrr_after_minor, currency,
@@ -312,4 +333,10 @@ pub async fn list_recent<'e, E: Executor<'e, Database = Any>>(ex: E, limit: i64)
     .fetch_all(ex)
     .await?;
     rows.into_iter().map(LedgerRow::try_from).collect()
+}
+
+/// How many ledger rows there are.
+pub async fn count<'e, E: Executor<'e, Database = Any>>(ex: E) -> Result<i64, DbError> {
+    let (n,): (i64,) = sqlx::query_as("select count(*) from payments").fetch_one(ex).await?;
+    Ok(n)
 }

@@ -631,3 +631,50 @@ pub async fn sign_in_voters(ctx: &Context, count: u32) -> Result<Vec<String>, Db
     }
     Ok(cookies)
 }
+
+/// For benchmarks at scale: adds one-time gifts (in euros and dollars, now and
+/// then in yen; from members and from anonymous donors, over the last `months`)
+/// until the ledger holds at least `rows` rows, through the same ledger code as
+/// real payments (so the report aggregates are kept as they would be). Returns
+/// how many were added.
+pub async fn top_up_ledger(ctx: &Context, rows: u64, months: u32, seed: u64) -> Result<u64, DemoDataError> {
+    let pool = ctx.db.read();
+    let have = db::payments::count(pool).await?;
+    let missing = rows.saturating_sub(u64::try_from(have).unwrap_or(0));
+    if missing == 0 {
+        return Ok(0);
+    }
+    let members = db::members::all_ids(pool).await?;
+    let mut rng = Rng(seed ^ 0x5EED_6147);
+    let now = ctx.clock.now();
+    let span = i64::from(months.max(1)) * 30 * DAY;
+    let mut added = 0u64;
+    while added < missing {
+        let mut tx = ctx.db.transaction().await?;
+        for _ in 0..missing.saturating_sub(added).min(2000) {
+            let member =
+                (!members.is_empty() && rng.chance(0.7)).then(|| members[rng.below(members.len() as u64) as usize]);
+            let amount = match rng.below(20) {
+                0 => Money::new([500, 1000, 3000][rng.below(3) as usize], Currency::JPY),
+                1..=5 => Money::new([500, 1000, 2500, 5000][rng.below(4) as usize], Currency::USD),
+                _ => Money::new([500, 1000, 2500, 5000, 10000][rng.below(5) as usize], Currency::EUR),
+            };
+            let at = now - 1 - rng.below(span as u64) as i64;
+            let id = format!("demo_gift_{}", uuid::Uuid::now_v7().simple());
+            let p = super::billing::simulated_payment(
+                PaymentKind::Donation,
+                id.clone(),
+                member,
+                None,
+                amount,
+                Some(format!("ch_{id}")),
+                "One-time gift",
+                at,
+            );
+            db::payments::insert(&mut *tx, &p, now).await?;
+            added += 1;
+        }
+        tx.commit().await.map_err(DbError::from)?;
+    }
+    Ok(added)
+}

@@ -369,7 +369,9 @@ pub async fn dunning_report(ctx: &Context, range: &MonthRange) -> Result<Dunning
 pub async fn cohort_report(ctx: &Context, range: &MonthRange) -> Result<Vec<CohortReport>, StorageError> {
     let current = ctx.zone.month_of(ctx.clock.now());
     let rows = db::reports::cohort_deltas(ctx.db.read(), &range.first.key(), &range.last.key(), &current.key()).await?;
-    let mut by_currency: BTreeMap<Currency, BTreeMap<String, BTreeMap<String, (i64, i64)>>> = BTreeMap::new();
+    // currency → cohort → month → (patrons, MRR) changes
+    type Cells = BTreeMap<String, BTreeMap<String, (i64, i64)>>;
+    let mut by_currency: BTreeMap<Currency, Cells> = BTreeMap::new();
     for r in rows {
         let cell = by_currency.entry(r.currency).or_default().entry(r.cohort).or_default().entry(r.month).or_default();
         cell.0 += r.patrons_delta;

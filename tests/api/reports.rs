@@ -509,15 +509,18 @@ async fn a_quarter_in_kyiv_adds_up_on_every_report_to_the_minor_unit() {
     app.deliver_mail().await;
 }
 
+/// month, kind, currency, settlement currency, rows, gross, settled gross, fee, net
+type LedgerMonthRow = (String, String, String, String, i64, i64, i64, i64, i64);
+
 async fn assert_aggregates_match_the_ledger(app: &TestApp) {
-    let kept: Vec<(String, String, String, String, i64, i64, i64, i64, i64)> = sqlx::query_as(
+    let kept: Vec<LedgerMonthRow> = sqlx::query_as(
         "select month, kind, currency, settlement_currency, rows_count, gross_minor, settlement_gross_minor, fee_minor, net_minor
          from ledger_monthly where rows_count <> 0 order by month, kind, currency, settlement_currency",
     )
     .fetch_all(app.db().read())
     .await
     .expect("kept");
-    let rebuilt: Vec<(String, String, String, String, i64, i64, i64, i64, i64)> = sqlx::query_as(
+    let rebuilt: Vec<LedgerMonthRow> = sqlx::query_as(
         "select m.month, p.kind, p.currency, p.settlement_currency, count(*), cast(sum(p.gross_minor) as bigint),
              cast(sum(p.settlement_gross_minor) as bigint), cast(sum(p.fee_minor) as bigint), cast(sum(p.net_minor) as bigint)
          from payments p join report_months m on p.occurred_at >= m.starts_at and p.occurred_at < m.ends_at
