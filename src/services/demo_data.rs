@@ -6,8 +6,8 @@ use crate::clock::{DAY, Micros};
 use crate::db::payments::NewMrrMovement;
 use crate::db::{self, DbError};
 use crate::domain::{
-    Currency, Email, Interval, Locale, MemberId, Money, MrrMovementKind, PaymentKind, Subscription, SubscriptionStatus,
-    Tier, TierPrice,
+    Currency, DunningStep, Email, Interval, Locale, MemberId, Money, MrrMovementKind, PaymentKind, Subscription,
+    SubscriptionStatus, Tier, TierPrice,
 };
 
 /// Every generated address ends with this, so the data is recognisable.
@@ -84,6 +84,8 @@ struct Sim<'a> {
     rng: Rng,
     now: Micros,
     report: Report,
+    /// The next churn movement is involuntary (payments failed).
+    involuntary: bool,
 }
 
 pub async fn generate(ctx: &Context, options: Options) -> Result<Report, DemoDataError> {
@@ -98,7 +100,8 @@ pub async fn generate(ctx: &Context, options: Options) -> Result<Report, DemoDat
         return Err(DemoDataError::NoTiers);
     }
     let tiers = db::tiers::list_active(pool).await?;
-    let mut sim = Sim { ctx, rng: Rng(options.seed), now: ctx.clock.now(), report: Report::default() };
+    let mut sim =
+        Sim { ctx, rng: Rng(options.seed), now: ctx.clock.now(), report: Report::default(), involuntary: false };
     let span = i64::from(options.months.max(1)) * 30 * DAY;
     let batch = 500;
     let mut index = 0u32;
@@ -466,11 +469,28 @@ impl Sim<'_> {
             self.report.subscriptions += 1;
             self.movement(tx, &sub_id, member, first_kind, mrr, mrr, amount, start).await?;
             let monthly_churn: f64 = if interval == Interval::Year { 0.01 } else { 0.03 };
+            // Ended because its payments failed (involuntary churn), not cancelled.
+            let mut unpaid = false;
             loop {
                 // The invoice for the period starting at t.
                 if self.rng.chance(0.02) && !keep_active {
                     // A failed renewal: half recover a week later, the rest churn.
+                    let currency = amount.currency;
+                    db::reports::insert_dunning_event(
+                        &mut **tx,
+                        &sub_id,
+                        member,
+                        DunningStep::Failed,
+                        mrr,
+                        currency,
+                        t,
+                    )
+                    .await?;
                     if self.rng.chance(0.5) {
+                        let back = t + 7 * DAY;
+                        let step = DunningStep::Recovered;
+                        db::reports::insert_dunning_event(&mut **tx, &sub_id, member, step, mrr, currency, back)
+                            .await?;
                         self.ledger(
                             tx,
                             PaymentKind::Subscription,
@@ -485,6 +505,11 @@ impl Sim<'_> {
                         row.status = SubscriptionStatus::Canceled;
                         row.canceled_at = Some(t + 21 * DAY);
                         row.ended_at = Some(t + 21 * DAY);
+                        let lost = t + 21 * DAY;
+                        let step = DunningStep::Lost;
+                        db::reports::insert_dunning_event(&mut **tx, &sub_id, member, step, mrr, currency, lost)
+                            .await?;
+                        unpaid = true;
                         break;
                     }
                 } else {
@@ -538,7 +563,9 @@ impl Sim<'_> {
             }
             if row.status == SubscriptionStatus::Canceled {
                 let ended = row.ended_at.unwrap_or(t);
+                self.involuntary = unpaid;
                 self.movement(tx, &sub_id, member, MrrMovementKind::Churn, -mrr, 0, amount, ended).await?;
+                self.involuntary = false;
                 row.mrr_minor = 0;
             } else {
                 row.mrr_minor = mrr;
@@ -571,7 +598,7 @@ impl Sim<'_> {
             delta_minor: delta,
             mrr_after_minor: after,
             currency: amount.currency,
-            involuntary: false,
+            involuntary: self.involuntary,
             occurred_at: at,
         };
         db::payments::insert_mrr_movement(&mut **tx, &m, at).await?;

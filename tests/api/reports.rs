@@ -626,6 +626,8 @@ async fn bad_ranges_and_unknown_parameters_get_a_clear_400_never_a_500() {
             admin.get(&format!("{report}{ok}")).send().await.assert_status(200);
         }
     }
+    // With no payments at all the dashboard still shows its (empty) charts.
+    admin.get("/admin").send().await.assert_status(200).assert_contains("<desc id=\"mrr36-d\">");
     admin.get("/admin?currency=euro").send().await.assert_status(400).assert_contains("Unknown currency");
     admin.get("/admin?page=2").send().await.assert_status(400).assert_contains("Unknown parameter “page”");
     assert_eq!(
@@ -718,6 +720,12 @@ async fn the_waterfall_identity_and_ledger_reconciliation_hold_on_the_demo_data(
     assert_eq!(totals, ledger);
     assert_aggregates_match_the_ledger(&app).await;
     assert_cohorts_survive_a_rebuild(&app).await;
+    // The demo's failed renewals: some recovered, some lost (and their churn involuntary).
+    let dunning = parse_csv(&admin.get("/admin/reports/dunning.csv?range=all").send().await.body);
+    let total = |col: usize| dunning[1..].iter().filter(|r| r[0] == "range").map(|r| r[col].parse::<i64>().expect("n")).sum::<i64>();
+    assert!(total(4) > 0 && total(6) > 0, "{dunning:?}");
+    let involuntary = app.count("select count(*) from mrr_movements where kind = 'churn' and involuntary = 1").await;
+    assert_eq!(involuntary, total(6), "every lost subscription is an involuntary churn");
     admin.get("/admin").send().await.assert_status(200).assert_contains("<svg class=\"chart\"");
     admin.get("/admin/reports/cohorts?range=all").send().await.assert_status(200).assert_contains("heat-5");
 }
