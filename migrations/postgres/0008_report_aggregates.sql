@@ -60,7 +60,22 @@ create table dunning_events (
 );
 create index dunning_events_occurred_at_idx on dunning_events (occurred_at);
 create index dunning_events_subscription_idx on dunning_events (subscription_id, occurred_at);
-create index subscriptions_status_idx on subscriptions (status);
+-- Patrons now by status (paying, past due), read from the index alone.
+create index subscriptions_status_idx on subscriptions (status, member_id, mrr_minor, past_due_since);
+-- Was this member a patron at that time (votes and revenue).
+create index subscriptions_member_paid_idx on subscriptions (member_id, first_paid_at, ended_at);
+create index votes_topic_member_idx on votes (topic_id, member_id, created_at);
+create index members_comped_until_idx on members (comped_until);
+
+-- Donors per month and currency (the gift's): counting the rows of a month counts
+-- its donors; an anonymous gift is a donor of its own. Kept with each gift.
+create table donor_monthly (
+    month text not null,
+    currency text not null,
+    -- the member's id, or the gift's provider id when anonymous
+    donor text not null,
+    constraint donor_monthly_key primary key (month, currency, donor)
+);
 
 -- Retention cohorts: a member's cohort is the month of their first MRR movement
 -- (their first payment). Per cohort, month and currency, the change in how many

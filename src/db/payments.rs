@@ -82,6 +82,10 @@ pub async fn insert(mut conn: impl super::Conn, p: &NewPayment, now: Micros) -> 
             };
             super::reports::add_to_ledger_month(conn, kind, p.currency, p.settled.currency, p.occurred_at, &row)
                 .await?;
+            if p.kind == PaymentKind::Donation {
+                let donor = p.member_id.map_or_else(|| p.provider_id.clone(), |m| m.to_string());
+                super::reports::add_donor(conn, p.currency, &donor, p.occurred_at).await?;
+            }
         }
         // Completed: the row keeps its gross, charge currency and date; its settlement
         // is replaced, so it moves out of the old settlement figures into the new.

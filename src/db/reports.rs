@@ -76,6 +76,7 @@ pub async fn rebuild(conn: &mut AnyConnection, months: &[(String, Micros, Micros
     sqlx::query("delete from ledger_monthly").execute(&mut *conn).await?;
     sqlx::query("delete from mrr_monthly").execute(&mut *conn).await?;
     sqlx::query("delete from cohort_monthly").execute(&mut *conn).await?;
+    sqlx::query("delete from donor_monthly").execute(&mut *conn).await?;
     sqlx::query("delete from report_months").execute(&mut *conn).await?;
     for chunk in months.chunks(200) {
         let mut sql = String::from("insert into report_months (month, starts_at, ends_at) values ");
@@ -107,6 +108,14 @@ pub async fn rebuild(conn: &mut AnyConnection, months: &[(String, Micros, Micros
          select m.month, v.currency, v.kind, v.involuntary, count(*), cast(sum(v.delta_minor) as bigint)
          from mrr_movements v join report_months m on v.occurred_at >= m.starts_at and v.occurred_at < m.ends_at
          group by m.month, v.currency, v.kind, v.involuntary",
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "insert into donor_monthly (month, currency, donor)
+         select distinct m.month, p.currency, coalesce(p.member_id, p.provider_id)
+         from payments p join report_months m on p.occurred_at >= m.starts_at and p.occurred_at < m.ends_at
+         where p.kind = 'donation'",
     )
     .execute(&mut *conn)
     .await?;
@@ -256,18 +265,16 @@ pub async fn patron_counts<'e, E: Executor<'e, Database = Any>>(
     grace_from: Micros,
 ) -> Result<PatronCounts, DbError> {
     let (paying, past_due, comped): (i64, i64, i64) = sqlx::query_as(
-        "with standing as (
-             select m.id,
-                 max(case when s.status = 'active' and s.mrr_minor > 0 then 1 else 0 end) as paying,
-                 max(case when s.status = 'past_due' and s.past_due_since >= $2 then 1 else 0 end) as past_due,
-                 max(case when m.comped_until > $1 then 1 else 0 end) as comped
-             from members m left join subscriptions s on s.member_id = m.id
-             where m.comped_until > $1 or s.status in ('active', 'past_due')
-             group by m.id)
-         select cast(coalesce(sum(paying), 0) as bigint),
-             cast(coalesce(sum(case when paying = 0 then past_due else 0 end), 0) as bigint),
-             cast(coalesce(sum(case when paying = 0 and past_due = 0 then comped else 0 end), 0) as bigint)
-         from standing",
+        "select
+             (select count(distinct member_id) from subscriptions where status = 'active' and mrr_minor > 0),
+             (select count(distinct s.member_id) from subscriptions s
+                 where s.status = 'past_due' and s.past_due_since >= $2 and not exists (
+                     select 1 from subscriptions a where a.member_id = s.member_id and a.status = 'active'
+                         and a.mrr_minor > 0)),
+             (select count(*) from members m where m.comped_until > $1 and not exists (
+                 select 1 from subscriptions a where a.member_id = m.id
+                     and ((a.status = 'active' and a.mrr_minor > 0)
+                         or (a.status = 'past_due' and a.past_due_since >= $2))))",
     )
     .bind(now)
     .bind(grace_from)
@@ -276,25 +283,50 @@ pub async fn patron_counts<'e, E: Executor<'e, Database = Any>>(
     Ok(PatronCounts { paying, past_due, comped })
 }
 
-/// One-time gifts in `[from, to)` per charge currency: how many, from how many
-/// donors (an anonymous gift counts as its own donor), and their sum.
-pub async fn donations_between<'e, E: Executor<'e, Database = Any>>(
-    ex: E,
-    from: Micros,
-    to: Micros,
-) -> Result<Vec<(Currency, i64, i64, i64)>, DbError> {
-    let rows: Vec<(String, i64, i64, i64)> = sqlx::query_as(
-        "select currency, count(*), count(distinct coalesce(member_id, provider_id)), cast(sum(gross_minor) as bigint)
-         from payments where kind = 'donation' and occurred_at >= $1 and occurred_at < $2
-         group by currency order by currency",
+/// Records that `donor` gave in `currency` in the month `at` falls in.
+pub async fn add_donor(conn: &mut AnyConnection, currency: Currency, donor: &str, at: Micros) -> Result<(), DbError> {
+    sqlx::query(
+        "insert into donor_monthly (month, currency, donor)
+         select month, $1, $2 from report_months
+         where month = (select month from report_months where starts_at <= $3 order by starts_at desc limit 1)
+         on conflict (month, currency, donor) do nothing",
     )
-    .bind(from)
-    .bind(to)
-    .fetch_all(ex)
+    .bind(currency.as_str())
+    .bind(donor)
+    .bind(at)
+    .execute(conn)
     .await?;
-    rows.into_iter().map(|(c, n, donors, sum)| Ok((parse_stored("currency", &c)?, n, donors, sum))).collect()
+    Ok(())
 }
 
+/// One-time gifts in `month` per currency given: how many, from how many donors
+/// (an anonymous gift counts as its own donor), and their sum.
+pub async fn donations_in<'e, E>(ex: E, month: &str) -> Result<Vec<(Currency, i64, i64, i64)>, DbError>
+where
+    E: Executor<'e, Database = Any> + Copy,
+{
+    let gifts: Vec<(String, i64, i64)> = sqlx::query_as(
+        "select currency, cast(sum(rows_count) as bigint), cast(sum(gross_minor) as bigint) from ledger_monthly
+         where month = $1 and kind = 'donation' group by currency order by currency",
+    )
+    .bind(month)
+    .fetch_all(ex)
+    .await?;
+    let donors: Vec<(String, i64)> = sqlx::query_as(
+        "select currency, count(*) from donor_monthly where month = $1 group by currency order by currency",
+    )
+    .bind(month)
+    .fetch_all(ex)
+    .await?;
+    gifts
+        .into_iter()
+        .filter(|(_, n, _)| *n != 0)
+        .map(|(c, n, sum)| {
+            let donors = donors.iter().find(|(d, _)| *d == c).map_or(0, |(_, k)| *k);
+            Ok((parse_stored("currency", &c)?, n, donors, sum))
+        })
+        .collect()
+}
 /// PostgreSQL only: holds the months table for this transaction, so two
 /// instances starting at once rebuild it one after the other.
 pub async fn lock_months(tx: &mut super::Tx) -> Result<(), DbError> {

@@ -246,10 +246,8 @@ pub async fn dashboard_revenue(ctx: &Context, currency: Option<Currency>) -> Res
     let mut currencies: Vec<Currency> =
         mrr.iter().map(|r| r.currency).chain(revenue.iter().map(|r| r.currency)).collect();
     let pool = ctx.db.read();
-    let (this_start, this_end) = ctx.zone.bounds(this_month);
-    let prev_start = ctx.zone.start_of(this_month.plus(-1));
-    let gifts_now = db::reports::donations_between(pool, this_start, this_end).await?;
-    let gifts_before = db::reports::donations_between(pool, prev_start, this_start).await?;
+    let gifts_now = db::reports::donations_in(pool, &this_month.key()).await?;
+    let gifts_before = db::reports::donations_in(pool, &this_month.plus(-1).key()).await?;
     currencies.extend(gifts_now.iter().chain(&gifts_before).map(|g| g.0));
     currencies.sort();
     currencies.dedup();

@@ -548,7 +548,8 @@ async fn assert_aggregates_match_the_ledger(app: &TestApp) {
     assert_eq!(kept, rebuilt);
 }
 
-/// The cohorts kept movement by movement equal a rebuild from every movement.
+/// The cohorts kept movement by movement, and the donors gift by gift, equal a
+/// rebuild from every movement and gift.
 async fn assert_cohorts_survive_a_rebuild(app: &TestApp) {
     let cohorts = async || -> Vec<(String, String, String, i64, i64)> {
         sqlx::query_as(
@@ -559,13 +560,21 @@ async fn assert_cohorts_survive_a_rebuild(app: &TestApp) {
         .await
         .expect("cohorts")
     };
+    let donors = async || -> Vec<(String, String, String)> {
+        sqlx::query_as("select month, currency, donor from donor_monthly order by 1, 2, 3")
+            .fetch_all(app.db().read())
+            .await
+            .expect("donors")
+    };
     let kept = cohorts().await;
-    assert!(!kept.is_empty());
+    let kept_donors = donors().await;
+    assert!(!kept.is_empty() && !kept_donors.is_empty());
     let mut elsewhere = app.ctx.clone();
     elsewhere.zone = patronage::domain::Zone::parse("Pacific/Kiritimati").expect("a zone");
     patronage::services::reports::prepare(&elsewhere).await.expect("rebuilt elsewhere");
     patronage::services::reports::prepare(&app.ctx).await.expect("rebuilt here");
     assert_eq!(cohorts().await, kept);
+    assert_eq!(donors().await, kept_donors);
 }
 
 #[tokio::test]
@@ -722,7 +731,9 @@ async fn the_waterfall_identity_and_ledger_reconciliation_hold_on_the_demo_data(
     assert_cohorts_survive_a_rebuild(&app).await;
     // The demo's failed renewals: some recovered, some lost (and their churn involuntary).
     let dunning = parse_csv(&admin.get("/admin/reports/dunning.csv?range=all").send().await.body);
-    let total = |col: usize| dunning[1..].iter().filter(|r| r[0] == "range").map(|r| r[col].parse::<i64>().expect("n")).sum::<i64>();
+    let total = |col: usize| {
+        dunning[1..].iter().filter(|r| r[0] == "range").map(|r| r[col].parse::<i64>().expect("n")).sum::<i64>()
+    };
     assert!(total(4) > 0 && total(6) > 0, "{dunning:?}");
     let involuntary = app.count("select count(*) from mrr_movements where kind = 'churn' and involuntary = 1").await;
     assert_eq!(involuntary, total(6), "every lost subscription is an involuntary churn");
