@@ -89,3 +89,15 @@ create table cohort_monthly (
     mrr_delta bigint not null,
     constraint cohort_monthly_key primary key (cohort, month, currency)
 );
+-- MRR now per currency, from the index alone.
+create index subscriptions_mrr_idx on subscriptions (mrr_minor, currency);
+
+-- A covered topic's voters, and how many of them were patrons when they voted:
+-- worked out when the topic is marked covered (its votes are final by then), so
+-- the dashboard reads a row instead of checking every vote.
+create table topic_vote_figures (
+    topic_id text primary key references topics (id),
+    voters bigint not null,
+    patron_voters bigint not null,
+    computed_at bigint not null
+);

@@ -241,7 +241,7 @@ pub async fn first_month<'e, E: Executor<'e, Database = Any>>(ex: E) -> Result<O
 /// MRR now, per currency: the sum of the subscriptions' current MRR, and how many.
 pub async fn mrr_now<'e, E: Executor<'e, Database = Any>>(ex: E) -> Result<Vec<(Currency, i64, i64)>, DbError> {
     let rows: Vec<(String, i64, i64)> = sqlx::query_as(
-        "select currency, cast(sum(mrr_minor) as bigint), count(*) from subscriptions where mrr_minor <> 0
+        "select currency, cast(sum(mrr_minor) as bigint), count(*) from subscriptions where mrr_minor > 0
          group by currency order by currency",
     )
     .fetch_all(ex)
@@ -376,17 +376,12 @@ pub struct CoveredTopicVotes {
 pub async fn covered_topics_votes<'e, E: Executor<'e, Database = Any>>(
     ex: E,
     limit: i64,
-) -> Result<Vec<CoveredTopicVotes>, DbError> {
-    let rows: Vec<(String, String, Option<i64>, i64, i64)> = sqlx::query_as(
-        "select t.id, t.title, t.covered_at, count(distinct v.member_id),
-             count(distinct case when exists (
-                 select 1 from subscriptions s where s.member_id = v.member_id and s.first_paid_at is not null
-                     and s.first_paid_at <= v.created_at and (s.ended_at is null or s.ended_at > v.created_at))
-                 then v.member_id end)
+) -> Result<Vec<(CoveredTopicVotes, bool)>, DbError> {
+    let rows: Vec<(String, String, Option<i64>, Option<i64>, Option<i64>)> = sqlx::query_as(
+        "select t.id, t.title, t.covered_at, f.voters, f.patron_voters
          from (select id, title, covered_at from topics where status = 'covered'
                order by covered_at desc, id limit $1) t
-         left join votes v on v.topic_id = t.id
-         group by t.id, t.title, t.covered_at
+         left join topic_vote_figures f on f.topic_id = t.id
          order by t.covered_at desc, t.id",
     )
     .bind(limit)
@@ -394,14 +389,44 @@ pub async fn covered_topics_votes<'e, E: Executor<'e, Database = Any>>(
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(id, title, covered_at, voters, patron_voters)| CoveredTopicVotes {
-            id,
-            title,
-            covered_at,
-            voters,
-            patron_voters,
+        .map(|(id, title, covered_at, voters, patron_voters)| {
+            let known = voters.is_some();
+            let figures = CoveredTopicVotes {
+                id,
+                title,
+                covered_at,
+                voters: voters.unwrap_or(0),
+                patron_voters: patron_voters.unwrap_or(0),
+            };
+            (figures, known)
         })
         .collect())
+}
+
+/// Works out (again) a topic's voters and how many of them were patrons when
+/// they voted, and keeps them (see `topic_vote_figures`).
+pub async fn record_topic_vote_figures<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    topic_id: &str,
+    now: Micros,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "insert into topic_vote_figures (topic_id, voters, patron_voters, computed_at)
+         select $1, count(distinct v.member_id),
+             count(distinct case when exists (
+                 select 1 from subscriptions s where s.member_id = v.member_id and s.first_paid_at is not null
+                     and s.first_paid_at <= v.created_at and (s.ended_at is null or s.ended_at > v.created_at))
+                 then v.member_id end),
+             $2
+         from votes v where v.topic_id = $1
+         on conflict (topic_id) do update set voters = excluded.voters, patron_voters = excluded.patron_voters,
+             computed_at = excluded.computed_at",
+    )
+    .bind(topic_id)
+    .bind(now)
+    .execute(ex)
+    .await?;
+    Ok(())
 }
 
 /// Records a subscription's step in or out of past due.

@@ -205,6 +205,7 @@ impl Sim<'_> {
                 if status == TopicStatus::Covered {
                     let url = format!("https://news.example/stories/{}", b.topic_id);
                     db::topics::insert_article(&mut *tx, id, &url, 0, at.min(self.now)).await?;
+                    db::reports::record_topic_vote_figures(&mut *tx, &b.topic_id, at.min(self.now)).await?;
                 }
             }
         }

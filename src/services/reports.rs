@@ -298,12 +298,26 @@ pub struct VoteSide {
 pub async fn vote_side(ctx: &Context) -> Result<VoteSide, StorageError> {
     let pool = ctx.db.read();
     let now = ctx.clock.now();
+    let mut covered = db::reports::covered_topics_votes(pool, COVERED_ON_DASHBOARD).await?;
+    // Figures are worked out when a topic is marked covered; one covered some other
+    // way (or before they were kept) gets them now, once.
+    if covered.iter().any(|(_, known)| !known) {
+        let mut w = ctx.db.write().await?;
+        for (t, _) in covered.iter().filter(|(_, known)| !known) {
+            db::reports::record_topic_vote_figures(&mut *w, &t.id, now).await?;
+        }
+        drop(w);
+        covered = db::reports::covered_topics_votes(pool, COVERED_ON_DASHBOARD).await?;
+    }
     Ok(VoteSide {
         open_rounds: db::reports::open_rounds(pool, now).await?,
-        covered: db::reports::covered_topics_votes(pool, 5).await?,
+        covered: covered.into_iter().map(|(t, _)| t).collect(),
         patrons: db::reports::patron_counts(pool, now, now - ctx.past_due_grace).await?,
     })
 }
+
+/// How many covered stories the dashboard lists.
+const COVERED_ON_DASHBOARD: i64 = 5;
 
 /// How many past-due subscriptions the dunning report lists at most.
 pub const PAST_DUE_LISTED: i64 = 500;
