@@ -377,7 +377,9 @@ pub async fn covered_topics_votes<'e, E: Executor<'e, Database = Any>>(
     ex: E,
     limit: i64,
 ) -> Result<Vec<(CoveredTopicVotes, bool)>, DbError> {
-    let rows: Vec<(String, String, Option<i64>, Option<i64>, Option<i64>)> = sqlx::query_as(
+    // id, title, covered at, voters and patron voters (none until worked out)
+    type Row = (String, String, Option<i64>, Option<i64>, Option<i64>);
+    let rows: Vec<Row> = sqlx::query_as(
         "select t.id, t.title, t.covered_at, f.voters, f.patron_voters
          from (select id, title, covered_at from topics where status = 'covered'
                order by covered_at desc, id limit $1) t

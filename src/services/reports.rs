@@ -11,7 +11,7 @@ use super::{Context, StorageError};
 use crate::clock::{DAY, Micros};
 use crate::db::audit::AuditEntry;
 use crate::db::payments::LedgerRow;
-use crate::db::reports::PatronCounts;
+pub use crate::db::reports::PatronCounts;
 use crate::db::stripe_events::StoredEvent;
 use crate::db::{self, DbError};
 use crate::domain::calendar;
@@ -218,7 +218,8 @@ pub async fn revenue_report(ctx: &Context, range: &MonthRange) -> Result<Vec<Rev
         .collect())
 }
 
-/// The revenue side of the dashboard, for one currency.
+/// The revenue side of the dashboard, for one currency (the patron counts come
+/// with the vote side, [`vote_side`], read once for both).
 #[derive(Clone, Debug)]
 pub struct DashboardRevenue {
     /// Every currency in use (a switcher when more than one).
@@ -229,7 +230,6 @@ pub struct DashboardRevenue {
     pub mrr: Option<MrrReport>,
     /// The ledger this month and the previous one (settlement currency).
     pub revenue: Option<RevenueReport>,
-    pub patrons: PatronCounts,
     /// This month and the previous one: gifts, donors, amount (charge currency).
     pub donations: [(i64, i64, i64); 2],
 }
@@ -258,14 +258,12 @@ pub async fn dashboard_revenue(ctx: &Context, currency: Option<Currency>) -> Res
     let gift = |list: &[(Currency, i64, i64, i64)]| {
         list.iter().find(|g| g.0 == currency).map_or((0, 0, 0), |g| (g.1, g.2, g.3))
     };
-    let patrons = db::reports::patron_counts(pool, now, now - ctx.past_due_grace).await?;
     Ok(DashboardRevenue {
         currencies,
         currency,
         this_month,
         mrr: mrr.into_iter().find(|r| r.currency == currency),
         revenue: revenue.into_iter().find(|r| r.currency == currency),
-        patrons,
         donations: [gift(&gifts_now), gift(&gifts_before)],
     })
 }
@@ -291,7 +289,7 @@ pub struct VoteSide {
     pub open_rounds: Vec<db::reports::OpenRoundTurnout>,
     pub covered: Vec<db::reports::CoveredTopicVotes>,
     /// Members with patron access now (paying, past due in grace, comped): the
-    /// base a turnout is compared with.
+    /// base a turnout is compared with, and the dashboard's active patrons.
     pub patrons: PatronCounts,
 }
 

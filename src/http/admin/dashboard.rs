@@ -46,11 +46,11 @@ async fn show_dashboard(
             return Ok((StatusCode::BAD_REQUEST, page.render(&state, "admin/dashboard.html")?).into_response());
         }
     };
+    let votes = reports::vote_side(&state.ctx).await?;
     if staff.user.role.allows(Permission::ViewRevenue) {
         let revenue = reports::dashboard_revenue(&state.ctx, currency).await?;
-        page.insert("revenue", &revenue_view(&revenue));
+        page.insert("revenue", &revenue_view(&revenue, &votes.patrons));
     }
-    let votes = reports::vote_side(&state.ctx).await?;
     let with_access = votes.patrons.paying + votes.patrons.past_due + votes.patrons.comped;
     let rounds: Vec<RoundTurnout> = votes
         .open_rounds
@@ -157,7 +157,7 @@ struct RevenueView {
     last_12: Vec<MonthFigures>,
 }
 
-fn revenue_view(r: &reports::DashboardRevenue) -> RevenueView {
+fn revenue_view(r: &reports::DashboardRevenue, patrons: &reports::PatronCounts) -> RevenueView {
     let c = r.currency;
     let m = |v: i64| Money::new(v, c).display();
     let n = |v: i64| v.to_string();
@@ -220,9 +220,9 @@ fn revenue_view(r: &reports::DashboardRevenue) -> RevenueView {
         month: r.this_month.label(),
         mrr: compared(mrr.mrr_now, before, m),
         arr: compared(mrr.mrr_now * 12, before * 12, m),
-        paying: r.patrons.paying,
-        past_due: r.patrons.past_due,
-        comped: r.patrons.comped,
+        paying: patrons.paying,
+        past_due: patrons.past_due,
+        comped: patrons.comped,
         donations: compared(gifts_now.2, gifts_before.2, m),
         gifts: compared(gifts_now.0, gifts_before.0, n),
         donors: compared(gifts_now.1, gifts_before.1, n),
