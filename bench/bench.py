@@ -157,6 +157,9 @@ def num(v):
         return float("nan")
 
 
+REPORT_TARGET_MS = 50
+
+
 def report(results, json_path, info):
     rows, mixed, meta, checks = [], [], {}, []
     for line in open(results):
@@ -211,7 +214,14 @@ def report(results, json_path, info):
          "value": ", ".join(f"{k[len('rss_after_'):-len('_kb')]} {int(v) / 1024:.1f} MB"
                             for k, v in meta.items() if k.startswith("rss_after_")) or "?",
          "target": "", "pass": None},
-        {"measure": "demo-data generation (incl. sessions)", "value": f"{meta['demo_data_s']} s", "target": "", "pass": None},
+        {"measure": "demo-data generation (incl. gifts and sessions)",
+         "value": f"{meta['demo_data_s']} s ({int(meta.get('ledger_rows', 0)):,} ledger rows)", "target": "", "pass": None},
+        *[{"measure": f"{name}: first request after start (cold) / median of 20 (warm), time to first byte",
+           "value": f"{meta.get(f't_{key}_cold_ms', '?')} ms / {meta.get(f't_{key}_warm_ms', '?')} ms",
+           "target": f"≤ {REPORT_TARGET_MS} ms each",
+           "pass": max(num(meta.get(f't_{key}_cold_ms', 'nan')), num(meta.get(f't_{key}_warm_ms', 'nan'))) <= REPORT_TARGET_MS}
+          for key, name in [("admin", "GET /admin (dashboard)"), ("report_mrr", "GET /admin/reports/mrr?range=all"),
+                            ("report_revenue", "GET /admin/reports/revenue?range=all")]],
         {"measure": "vote requests prepared (distinct member × topic)",
          "value": f"{int(meta['vote_pairs']):,} from {int(meta['sessions']):,} sessions; votes ran {meta['vote_seconds']} s",
          "target": "", "pass": None},

@@ -52,6 +52,10 @@ pub enum Command {
         /// Where --sessions writes the cookie values (created with mode 0600).
         #[arg(long, requires = "sessions")]
         sessions_file: Option<std::path::PathBuf>,
+        /// For load testing at scale: add one-time gifts until the ledger holds
+        /// at least this many rows (e.g. 1000000).
+        #[arg(long, default_value_t = 0)]
+        payments: u64,
     },
     /// Stripe maintenance.
     Stripe {
@@ -121,7 +125,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::DemoData { members, months, seed, sessions, sessions_file } => {
+        Command::DemoData { members, months, seed, sessions, sessions_file, payments } => {
             let ctx = startup::open_context(&config, Clock::default()).await?;
             let started = std::time::Instant::now();
             let options = crate::services::demo_data::Options { members, months, seed };
@@ -140,6 +144,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 r.votes,
                 crate::services::demo_data::DEMO_PATRON
             );
+            if payments > 0 {
+                let started = std::time::Instant::now();
+                let added = crate::services::demo_data::top_up_ledger(&ctx, payments, months, seed).await?;
+                say!(
+                    "{added} one-time gifts added in {:.1} s: the ledger holds at least {payments} rows.",
+                    started.elapsed().as_secs_f64()
+                );
+            }
             if let Some(path) = sessions_file {
                 let cookies = crate::services::demo_data::sign_in_voters(&ctx, sessions).await?;
                 write_secret_lines(&path, &cookies)?;

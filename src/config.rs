@@ -47,6 +47,9 @@ pub struct Settings {
     /// Stripe's API address; tests point it at a local mock.
     #[arg(long, env = "STRIPE_API_BASE", global = true)]
     pub stripe_api_base: Option<String>,
+    /// The newsroom's time zone (IANA name, e.g. Europe/Kyiv): reports count calendar months there.
+    #[arg(long, env = "NEWSROOM_TIMEZONE", default_value = "UTC", global = true)]
+    pub newsroom_timezone: String,
     /// Days a patron whose renewal failed keeps access.
     #[arg(long, env = "PAST_DUE_GRACE_DAYS", default_value_t = 14, global = true)]
     pub past_due_grace_days: u16,
@@ -132,6 +135,8 @@ pub struct Config {
     pub newsroom_name: String,
     /// The language of the content's own columns (NEWSROOM_LANGUAGE).
     pub newsroom_language: crate::domain::Locale,
+    /// Reports count calendar months in this zone.
+    pub zone: crate::domain::Zone,
     pub log_format: LogFormat,
     pub trust_forwarded_for: bool,
     pub stripe: Option<StripeConfig>,
@@ -228,6 +233,8 @@ impl Config {
             .newsroom_language
             .parse::<crate::domain::Locale>()
             .map_err(|_| invalid("NEWSROOM_LANGUAGE", "expected `en` or `uk`"))?;
+        let zone = crate::domain::Zone::parse(&s.newsroom_timezone)
+            .map_err(|e| invalid("NEWSROOM_TIMEZONE", e.to_string()))?;
         if !(100..=600_000).contains(&s.header_read_timeout_ms) {
             return Err(invalid("HEADER_READ_TIMEOUT_MS", "expected 100 to 600000 milliseconds"));
         }
@@ -249,6 +256,7 @@ impl Config {
             trusted_origins,
             newsroom_name,
             newsroom_language,
+            zone,
             log_format: s.log_format,
             trust_forwarded_for: s.trust_forwarded_for,
             stripe,

@@ -36,7 +36,7 @@ pub async fn open_context(config: &Config, clock: Clock) -> anyhow::Result<Conte
     // What a write through this instance changed is forgotten by its caches once committed.
     let caches = Arc::new(crate::services::cache::Caches::default());
     let db = db.on_change(caches.clone());
-    Ok(Context {
+    let ctx = Context {
         db,
         clock,
         views,
@@ -44,6 +44,7 @@ pub async fn open_context(config: &Config, clock: Clock) -> anyhow::Result<Conte
         public_url: config.public_url.clone(),
         newsroom_name: config.newsroom_name.clone(),
         newsroom_language: config.newsroom_language,
+        zone: config.zone.clone(),
         mail_wakeup: Arc::new(Notify::new()),
         stripe_wakeup: Arc::new(Notify::new()),
         caches,
@@ -53,7 +54,11 @@ pub async fn open_context(config: &Config, clock: Clock) -> anyhow::Result<Conte
         card_fees: Arc::new(config.card_fees.clone()),
         payments: Payments::from_config(config.stripe.as_ref())
             .map_err(|e| anyhow::anyhow!("STRIPE_SECRET_KEY: {e}"))?,
-    })
+    };
+    crate::services::reports::prepare(&ctx)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot prepare the report months for NEWSROOM_TIMEZONE: {e}"))?;
+    Ok(ctx)
 }
 
 /// The generated key is stored once; concurrent first starts agree on the winner.

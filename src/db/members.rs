@@ -358,3 +358,9 @@ pub async fn backfill_search_keys(db: &super::Db) -> Result<u64, DbError> {
         tx.commit().await?;
     }
 }
+
+/// Every member's id, oldest first (for generated data).
+pub async fn all_ids<'e, E: Executor<'e, Database = Any>>(ex: E) -> Result<Vec<MemberId>, DbError> {
+    let rows: Vec<(String,)> = sqlx::query_as("select id from members order by created_at, id").fetch_all(ex).await?;
+    rows.iter().map(|(id,)| super::parse_stored("member id", id)).collect()
+}

@@ -31,6 +31,7 @@ pub mod outbox;
 pub mod payments;
 pub mod rate_limits;
 mod readers;
+pub mod reports;
 pub mod rounds;
 pub mod sessions;
 pub mod settings;
@@ -86,6 +87,19 @@ impl Db {
     /// changed, once committed. Registered once, at start-up.
     pub fn on_change(mut self, listener: Arc<dyn ChangeListener>) -> Self {
         self.listener = Some(listener);
+        self
+    }
+}
+
+/// A connection a query function runs several statements on (usually the
+/// caller's transaction, `&mut *tx`). Generic like an executor, so callers pass
+/// what they would pass to a one-statement function.
+pub trait Conn {
+    fn conn(&mut self) -> &mut sqlx::AnyConnection;
+}
+
+impl Conn for &mut sqlx::AnyConnection {
+    fn conn(&mut self) -> &mut sqlx::AnyConnection {
         self
     }
 }

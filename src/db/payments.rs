@@ -26,7 +26,20 @@ pub struct NewPayment {
 /// Records a ledger row once; true when it was recorded now. A row recorded
 /// before without its charge (a membership payment booked before the charge was
 /// followed) is completed from `p` instead, which is also reported as true.
-pub async fn insert<'e, E: Executor<'e, Database = Any>>(ex: E, p: &NewPayment, now: Micros) -> Result<bool, DbError> {
+/// The monthly aggregates the reports read change with it, on the same
+/// connection (the caller's transaction): figures are never staler than the ledger.
+pub async fn insert(mut conn: impl super::Conn, p: &NewPayment, now: Micros) -> Result<bool, DbError> {
+    let conn = conn.conn();
+    // What the row held before, if it was booked without its charge: completing it
+    // replaces its settlement in the aggregates.
+    let before: Option<BookedRow> = sqlx::query_as(
+        "select currency, settlement_currency, gross_minor, settlement_gross_minor, fee_minor, net_minor, occurred_at
+         from payments where kind = $1 and provider_id = $2",
+    )
+    .bind(p.kind.as_str())
+    .bind(&p.provider_id)
+    .fetch_optional(&mut *conn)
+    .await?;
     let done = sqlx::query(
         "insert into payments (id, kind, provider_id, member_id, subscription_id, gross_minor, currency,
              settlement_gross_minor, fee_minor, net_minor, settlement_currency, charge_id, description, occurred_at, created_at)
@@ -52,9 +65,84 @@ pub async fn insert<'e, E: Executor<'e, Database = Any>>(ex: E, p: &NewPayment, 
     .bind(p.description.as_deref())
     .bind(p.occurred_at)
     .bind(now)
-    .execute(ex)
+    .execute(&mut *conn)
     .await?;
-    Ok(done.rows_affected() == 1)
+    if done.rows_affected() != 1 {
+        return Ok(false);
+    }
+    let kind = p.kind.as_str();
+    match before {
+        None => {
+            let row = LedgerAmounts {
+                rows: 1,
+                gross_minor: p.gross_minor,
+                settlement_gross_minor: p.settled.gross_minor,
+                fee_minor: p.settled.fee_minor,
+                net_minor: p.settled.net_minor,
+            };
+            super::reports::add_to_ledger_month(conn, kind, p.currency, p.settled.currency, p.occurred_at, &row)
+                .await?;
+            if p.kind == PaymentKind::Donation {
+                let donor = p.member_id.map_or_else(|| p.provider_id.clone(), |m| m.to_string());
+                super::reports::add_donor(conn, p.currency, &donor, p.occurred_at).await?;
+            }
+        }
+        // Completed: the row keeps its gross, charge currency and date; its settlement
+        // is replaced, so it moves out of the old settlement figures into the new.
+        Some(BookedRow {
+            currency,
+            settlement_currency: old_settlement_currency,
+            gross_minor: gross,
+            settlement_gross_minor: old_settled,
+            fee_minor: old_fee,
+            net_minor: old_net,
+            occurred_at: at,
+        }) => {
+            let currency: Currency = parse_stored("currency", &currency)?;
+            let old_settlement: Currency = parse_stored("currency", &old_settlement_currency)?;
+            let out = LedgerAmounts {
+                rows: -1,
+                gross_minor: -gross,
+                settlement_gross_minor: -old_settled,
+                fee_minor: -old_fee,
+                net_minor: -old_net,
+            };
+            super::reports::add_to_ledger_month(conn, kind, currency, old_settlement, at, &out).await?;
+            let back = LedgerAmounts {
+                rows: 1,
+                gross_minor: gross,
+                settlement_gross_minor: p.settled.gross_minor,
+                fee_minor: p.settled.fee_minor,
+                net_minor: p.settled.net_minor,
+            };
+            super::reports::add_to_ledger_month(conn, kind, currency, p.settled.currency, at, &back).await?;
+        }
+    }
+    Ok(true)
+}
+
+/// A ledger row as booked, before it is completed.
+#[derive(FromRow)]
+struct BookedRow {
+    currency: String,
+    settlement_currency: String,
+    gross_minor: i64,
+    settlement_gross_minor: i64,
+    fee_minor: i64,
+    net_minor: i64,
+    occurred_at: i64,
+}
+
+/// What rows add to a month's ledger aggregate (negative to take them out).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LedgerAmounts {
+    pub rows: i64,
+    /// In the charge's currency.
+    pub gross_minor: i64,
+    /// In the settlement currency.
+    pub settlement_gross_minor: i64,
+    pub fee_minor: i64,
+    pub net_minor: i64,
 }
 
 /// The row recorded for a Stripe object, as it was settled.
@@ -147,19 +235,22 @@ pub struct NewMrrMovement {
     pub delta_minor: i64,
     pub mrr_after_minor: i64,
     pub currency: Currency,
+    /// A churn because payments failed until the subscription ended (not a cancellation).
+    pub involuntary: bool,
     pub occurred_at: Micros,
 }
 
-pub async fn insert_mrr_movement<'e, E: Executor<'e, Database = Any>>(
-    ex: E,
-    m: &NewMrrMovement,
-    now: Micros,
-) -> Result<(), DbError> {
+/// Records an MRR movement and adds it to its month's aggregate, on the same
+/// connection (the caller's transaction).
+pub async fn insert_mrr_movement(mut conn: impl super::Conn, m: &NewMrrMovement, now: Micros) -> Result<(), DbError> {
+    let conn = conn.conn();
+    let id = uuid::Uuid::now_v7().to_string();
     sqlx::query(
-        "insert into mrr_movements (id, subscription_id, member_id, kind, delta_minor, mrr_after_minor, currency, occurred_at, created_at)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        "insert into mrr_movements (id, subscription_id, member_id, kind, delta_minor, mrr_after_minor, currency,
+             occurred_at, created_at, involuntary)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
-    .bind(uuid::Uuid::now_v7().to_string())
+    .bind(&id)
     .bind(&m.subscription_id)
     .bind(m.member_id.map(|x| x.to_string()))
     .bind(m.kind.as_str())
@@ -168,8 +259,14 @@ pub async fn insert_mrr_movement<'e, E: Executor<'e, Database = Any>>(
     .bind(m.currency.as_str())
     .bind(m.occurred_at)
     .bind(now)
-    .execute(ex)
+    .bind(i64::from(m.involuntary))
+    .execute(&mut *conn)
     .await?;
+    super::reports::add_to_mrr_month(&mut *conn, m.currency, m.kind, m.involuntary, m.occurred_at, m.delta_minor)
+        .await?;
+    if let Some(member) = m.member_id {
+        super::reports::add_to_cohort(conn, member, &id, m.currency, m.occurred_at, m.delta_minor).await?;
+    }
     Ok(())
 }
 
@@ -250,4 +347,10 @@ pub async fn list_recent<'e, E: Executor<'e, Database = Any>>(ex: E, limit: i64)
     .fetch_all(ex)
     .await?;
     rows.into_iter().map(LedgerRow::try_from).collect()
+}
+
+/// How many ledger rows there are.
+pub async fn count<'e, E: Executor<'e, Database = Any>>(ex: E) -> Result<i64, DbError> {
+    let (n,): (i64,) = sqlx::query_as("select count(*) from payments").fetch_one(ex).await?;
+    Ok(n)
 }

@@ -19,6 +19,7 @@ macro_rules! text_enum {
 }
 
 pub mod billing;
+pub mod calendar;
 pub mod content;
 pub mod email;
 pub mod fees;
@@ -28,6 +29,7 @@ pub mod login;
 pub mod member;
 pub mod member_directory;
 pub mod money;
+pub mod report;
 pub mod round;
 pub mod staff;
 pub mod text;
@@ -38,6 +40,7 @@ pub use billing::{
     Interval, MrrMovementKind, PaymentKind, Settled, StripeEventStatus, Subscription, SubscriptionState,
     SubscriptionStatus,
 };
+pub use calendar::{Month, MonthError, Zone, ZoneError};
 pub use content::{ContentField, ContentKind, ContentTexts};
 pub use email::{Email, EmailError};
 pub use fees::{CardFee, CardFees, CardFeesError};
@@ -49,6 +52,10 @@ pub use member_directory::{
     Cursor, DayRange, MemberFilter, MemberSort, NoteText, NoteTextError, SortDirection, SortValue, StoredStanding,
 };
 pub use money::{Currency, Money, MoneyError};
+pub use report::{
+    CohortReport, CohortRow, DunningMonthRow, DunningStep, MonthRange, MrrMonthRow, MrrReport, RangeError, RangePreset,
+    RevenueMonthRow, RevenueReport,
+};
 pub use round::{BallotEntry, Round, RoundPhase};
 pub use staff::{Permission, Role, StaffUser};
 pub use text::{Password, PasswordError, PersonName, PersonNameError};

@@ -162,6 +162,18 @@ impl Money {
         Ok(Self { minor, currency })
     }
 
+    /// `3.00`, `500`, `-12.05`: the amount in major units without a symbol, for exports.
+    pub fn decimal(&self) -> String {
+        let exp = self.currency.exponent();
+        let sign = if self.minor < 0 { "-" } else { "" };
+        let abs = self.minor.unsigned_abs();
+        if exp == 0 {
+            return format!("{sign}{abs}");
+        }
+        let unit = 10_u64.pow(exp);
+        format!("{sign}{}.{:0width$}", abs / unit, abs % unit, width = exp as usize)
+    }
+
     /// `€3.00`, `¥500`, `12.00 CHF`.
     pub fn display(&self) -> String {
         let exp = self.currency.exponent();
@@ -236,5 +248,7 @@ mod tests {
         assert_eq!(Money::new(500, Currency::JPY).display(), "¥500");
         assert_eq!(Money::new(1205, Currency::parse("chf").expect("valid")).display(), "12.05 CHF");
         assert_eq!(Money::new(-250, Currency::USD).display(), "-$2.50");
+        assert_eq!(Money::new(-250, Currency::USD).decimal(), "-2.50");
+        assert_eq!(Money::new(1500, Currency::JPY).decimal(), "1500");
     }
 }

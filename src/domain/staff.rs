@@ -36,6 +36,9 @@ pub enum Permission {
     ManagePayments,
     /// The ledger and the Stripe event log.
     ViewPayments,
+    /// Revenue figures: the dashboard's money side, revenue reports and their
+    /// exports (the editorial firewall: editors never see them).
+    ViewRevenue,
     /// Moderating topics, running rounds, voting settings.
     ManageTopics,
     /// Round results with who voted (names, emails), and their export.
@@ -67,9 +70,11 @@ impl Role {
         match self {
             Self::Admin => true,
             Self::Editor => matches!(permission, ViewDashboard | ManageTopics | ViewVotes),
-            // Editors see no member pages: they are built on money (status, tier, MRR,
-            // every payment), which the editorial firewall keeps from them.
-            Self::Analyst => matches!(permission, ViewDashboard | ViewPayments | ViewVotes | ViewMembers),
+            // Editors see no member pages nor revenue: they are built on money, which
+            // the editorial firewall keeps from them.
+            Self::Analyst => {
+                matches!(permission, ViewDashboard | ViewPayments | ViewRevenue | ViewVotes | ViewMembers)
+            }
         }
     }
 }
@@ -110,6 +115,8 @@ mod tests {
         assert!(Role::Analyst.allows(Permission::ViewMembers));
         assert!(!Role::Analyst.allows(Permission::ManageMembers));
         assert!(!Role::Editor.allows(Permission::ViewMembers));
+        assert!(!Role::Editor.allows(Permission::ViewRevenue));
+        assert!(Role::Analyst.allows(Permission::ViewRevenue));
     }
 
     #[test]

@@ -3,13 +3,26 @@
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 
-/// One cell: quoted, inner quotes doubled, formula triggers neutralised.
+/// One cell: quoted, inner quotes doubled, formula triggers neutralised. A plain
+/// number (`-12.50`) is left as it is: it cannot be a formula, and a prefix
+/// would turn a refund's amount into text.
 pub fn cell(value: &str) -> String {
     let guarded = match value.chars().next() {
+        Some('-') if is_plain_number(value) => value.to_string(),
         Some('=' | '+' | '-' | '@' | '\t' | '\r' | '|') => format!("'{value}"),
         _ => value.to_string(),
     };
     format!("\"{}\"", guarded.replace('"', "\"\""))
+}
+
+/// `-12`, `-12.50`: an optional minus, digits, and at most one point followed by digits.
+fn is_plain_number(value: &str) -> bool {
+    let digits = value.strip_prefix('-').unwrap_or(value);
+    let (whole, frac) = digits.split_once('.').unwrap_or((digits, "0"));
+    !whole.is_empty()
+        && !frac.is_empty()
+        && whole.bytes().all(|b| b.is_ascii_digit())
+        && frac.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// Rows of cells, CRLF line ends (RFC 4180).
@@ -46,7 +59,14 @@ mod tests {
     fn formulas_are_neutralised_and_quotes_doubled() {
         assert_eq!(cell("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
         assert_eq!(cell("+1"), "\"'+1\"");
-        assert_eq!(cell("-2"), "\"'-2\"");
+        assert_eq!(cell("-2+3"), "\"'-2+3\"");
+        assert_eq!(cell("-A1"), "\"'-A1\"");
+        assert_eq!(cell("-1.5e3"), "\"'-1.5e3\"");
+        assert_eq!(cell("-"), "\"'-\"");
+        assert_eq!(cell("-2."), "\"'-2.\"");
+        // Amounts stay numbers.
+        assert_eq!(cell("-2"), "\"-2\"");
+        assert_eq!(cell("-12.50"), "\"-12.50\"");
         assert_eq!(cell("@SUM(A1)"), "\"'@SUM(A1)\"");
         assert_eq!(cell("Olena"), "\"Olena\"");
         assert_eq!(cell("a,b\nc"), "\"a,b\nc\"");

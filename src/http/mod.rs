@@ -1,6 +1,7 @@
 //! HTTP: one router per feature, merged here with the layers every request passes.
 pub mod account;
 pub mod admin;
+pub mod charts;
 pub mod csv;
 pub mod embed;
 pub mod error;

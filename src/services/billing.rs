@@ -8,8 +8,8 @@ use crate::clock::{DAY, Micros};
 use crate::db::payments::{NewMrrMovement, NewPayment, PaymentRow};
 use crate::db::{self, Change, DbError, Tx};
 use crate::domain::{
-    Email, Member, MemberId, MemberStatus, MrrMovementKind, PaymentKind, Settled, Subscription, SubscriptionState,
-    SubscriptionStatus, Tier,
+    DunningStep, Email, Member, MemberId, MemberStatus, MrrMovementKind, PaymentKind, Settled, Subscription,
+    SubscriptionState, SubscriptionStatus, Tier,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -99,6 +99,11 @@ pub async fn apply_subscription(
     let ever_paid = db::subscriptions::member_ever_had_mrr(&mut **tx, member_id).await?;
     db::subscriptions::upsert(&mut **tx, &row, now).await?;
     tx.changed(Change::Standing(member_id));
+    // Into or out of past due: the dunning report's record (MRR at stake: before a loss, after a failure).
+    if let Some(step) = DunningStep::between(existing.as_ref().map(|s| s.status), status) {
+        let at_stake = mrr_before.max(mrr_after);
+        db::reports::insert_dunning_event(&mut **tx, &row.id, member_id, step, at_stake, state.currency, now).await?;
+    }
     if let Some(kind) = MrrMovementKind::classify(mrr_before, mrr_after, ever_paid) {
         let movement = NewMrrMovement {
             subscription_id: row.id.clone(),
@@ -107,6 +112,10 @@ pub async fn apply_subscription(
             delta_minor: mrr_after - mrr_before,
             mrr_after_minor: mrr_after,
             currency: state.currency,
+            // Ended after failed payments (Stripe gave up retrying), not cancelled.
+            involuntary: kind == MrrMovementKind::Churn
+                && (status == SubscriptionStatus::Unpaid
+                    || existing.as_ref().is_some_and(|s| s.status == SubscriptionStatus::PastDue)),
             occurred_at: now,
         };
         db::payments::insert_mrr_movement(&mut **tx, &movement, now).await?;

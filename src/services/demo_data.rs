@@ -6,8 +6,8 @@ use crate::clock::{DAY, Micros};
 use crate::db::payments::NewMrrMovement;
 use crate::db::{self, DbError};
 use crate::domain::{
-    ContentKind, Currency, Email, Interval, Locale, MemberId, Money, MrrMovementKind, PaymentKind, Subscription,
-    SubscriptionStatus, Tier, TierPrice,
+    ContentKind, Currency, DunningStep, Email, Interval, Locale, MemberId, Money, MrrMovementKind, PaymentKind,
+    Subscription, SubscriptionStatus, Tier, TierPrice,
 };
 
 /// Every generated address ends with this, so the data is recognisable.
@@ -84,6 +84,8 @@ struct Sim<'a> {
     rng: Rng,
     now: Micros,
     report: Report,
+    /// The next churn movement is involuntary (payments failed).
+    involuntary: bool,
 }
 
 pub async fn generate(ctx: &Context, options: Options) -> Result<Report, DemoDataError> {
@@ -98,7 +100,8 @@ pub async fn generate(ctx: &Context, options: Options) -> Result<Report, DemoDat
         return Err(DemoDataError::NoTiers);
     }
     let tiers = db::tiers::list_active(pool).await?;
-    let mut sim = Sim { ctx, rng: Rng(options.seed), now: ctx.clock.now(), report: Report::default() };
+    let mut sim =
+        Sim { ctx, rng: Rng(options.seed), now: ctx.clock.now(), report: Report::default(), involuntary: false };
     let span = i64::from(options.months.max(1)) * 30 * DAY;
     let batch = 500;
     let mut index = 0u32;
@@ -324,6 +327,7 @@ impl Sim<'_> {
                     // Articles are published in one language; the headline names no topic.
                     let headline = format!("What we found, story {}", r + 1);
                     db::topics::insert_article(&mut *tx, id, &url, Some(&headline), 0, at.min(self.now)).await?;
+                    db::reports::record_topic_vote_figures(&mut *tx, &b.topic_id, at.min(self.now)).await?;
                 }
             }
         }
@@ -599,11 +603,28 @@ impl Sim<'_> {
             self.report.subscriptions += 1;
             self.movement(tx, &sub_id, member, first_kind, mrr, mrr, amount, start).await?;
             let monthly_churn: f64 = if interval == Interval::Year { 0.01 } else { 0.03 };
+            // Ended because its payments failed (involuntary churn), not cancelled.
+            let mut unpaid = false;
             loop {
                 // The invoice for the period starting at t.
                 if self.rng.chance(0.02) && !keep_active {
                     // A failed renewal: half recover a week later, the rest churn.
+                    let currency = amount.currency;
+                    db::reports::insert_dunning_event(
+                        &mut **tx,
+                        &sub_id,
+                        member,
+                        DunningStep::Failed,
+                        mrr,
+                        currency,
+                        t,
+                    )
+                    .await?;
                     if self.rng.chance(0.5) {
+                        let back = t + 7 * DAY;
+                        let step = DunningStep::Recovered;
+                        db::reports::insert_dunning_event(&mut **tx, &sub_id, member, step, mrr, currency, back)
+                            .await?;
                         self.ledger(
                             tx,
                             PaymentKind::Subscription,
@@ -618,6 +639,11 @@ impl Sim<'_> {
                         row.status = SubscriptionStatus::Canceled;
                         row.canceled_at = Some(t + 21 * DAY);
                         row.ended_at = Some(t + 21 * DAY);
+                        let lost = t + 21 * DAY;
+                        let step = DunningStep::Lost;
+                        db::reports::insert_dunning_event(&mut **tx, &sub_id, member, step, mrr, currency, lost)
+                            .await?;
+                        unpaid = true;
                         break;
                     }
                 } else {
@@ -671,7 +697,9 @@ impl Sim<'_> {
             }
             if row.status == SubscriptionStatus::Canceled {
                 let ended = row.ended_at.unwrap_or(t);
+                self.involuntary = unpaid;
                 self.movement(tx, &sub_id, member, MrrMovementKind::Churn, -mrr, 0, amount, ended).await?;
+                self.involuntary = false;
                 row.mrr_minor = 0;
             } else {
                 row.mrr_minor = mrr;
@@ -704,6 +732,7 @@ impl Sim<'_> {
             delta_minor: delta,
             mrr_after_minor: after,
             currency: amount.currency,
+            involuntary: self.involuntary,
             occurred_at: at,
         };
         db::payments::insert_mrr_movement(&mut **tx, &m, at).await?;
@@ -762,4 +791,52 @@ pub async fn sign_in_voters(ctx: &Context, count: u32) -> Result<Vec<String>, Db
         tx.commit().await.map_err(DbError::from)?;
     }
     Ok(cookies)
+}
+
+/// For benchmarks at scale: adds one-time gifts (in euros and dollars, now and
+/// then in yen; from members and from anonymous donors, over the last `months`)
+/// until the ledger holds at least `rows` rows, through the same ledger code as
+/// real payments (so the report aggregates are kept as they would be). Returns
+/// how many were added.
+pub async fn top_up_ledger(ctx: &Context, rows: u64, months: u32, seed: u64) -> Result<u64, DemoDataError> {
+    let pool = ctx.db.read();
+    let have = db::payments::count(pool).await?;
+    let missing = rows.saturating_sub(u64::try_from(have).unwrap_or(0));
+    if missing == 0 {
+        return Ok(0);
+    }
+    let members = db::members::all_ids(pool).await?;
+    let mut rng = Rng(seed ^ 0x5EED_6147);
+    let now = ctx.clock.now();
+    let span = i64::from(months.max(1)) * 30 * DAY;
+    let mut added = 0u64;
+    while added < missing {
+        let mut tx = ctx.db.transaction().await?;
+        for _ in 0..missing.saturating_sub(added).min(2000) {
+            let member =
+                (!members.is_empty() && rng.chance(0.7)).then(|| members[rng.below(members.len() as u64) as usize]);
+            let amount = match rng.below(20) {
+                0 => Money::new([500, 1000, 3000][rng.below(3) as usize], Currency::JPY),
+                1..=5 => Money::new([500, 1000, 2500, 5000][rng.below(4) as usize], Currency::USD),
+                _ => Money::new([500, 1000, 2500, 5000, 10000][rng.below(5) as usize], Currency::EUR),
+            };
+            let at = now - 1 - rng.below(span as u64) as i64;
+            let id = format!("demo_gift_{}", uuid::Uuid::now_v7().simple());
+            let p = super::billing::simulated_payment(
+                &ctx.card_fees,
+                PaymentKind::Donation,
+                id.clone(),
+                member,
+                None,
+                amount,
+                Some(format!("ch_{id}")),
+                "One-time gift",
+                at,
+            );
+            db::payments::insert(&mut *tx, &p, now).await?;
+            added += 1;
+        }
+        tx.commit().await.map_err(DbError::from)?;
+    }
+    Ok(added)
 }

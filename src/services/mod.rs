@@ -44,6 +44,8 @@ pub struct Context {
     pub newsroom_name: String,
     /// The language content's own columns are written in (NEWSROOM_LANGUAGE).
     pub newsroom_language: crate::domain::Locale,
+    /// The newsroom's time zone: reports count calendar months there.
+    pub zone: crate::domain::Zone,
     /// Woken after a commit that enqueued mail, so this instance sends at once.
     pub mail_wakeup: Arc<Notify>,
     /// Woken when a Stripe event is stored, so this instance applies it at once.

@@ -21,6 +21,7 @@ mod members;
 mod money;
 mod patron_mail;
 mod reader_pages;
+mod reports;
 mod sign_in;
 mod slow_clients;
 mod staff;

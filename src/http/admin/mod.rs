@@ -5,6 +5,7 @@ mod auth;
 mod dashboard;
 mod members;
 mod payments;
+mod reports;
 mod staff;
 mod texts;
 mod topics;
@@ -30,6 +31,7 @@ pub fn router() -> Router<AppState> {
         .merge(dashboard::router())
         .merge(staff::router())
         .merge(payments::router())
+        .merge(reports::router())
         .merge(topics::router())
         .merge(members::router())
         .merge(texts::router())
@@ -58,6 +60,11 @@ impl Needs for ManagePayments {
 pub struct ViewPayments;
 impl Needs for ViewPayments {
     const PERMISSION: Permission = Permission::ViewPayments;
+}
+
+pub struct ViewRevenue;
+impl Needs for ViewRevenue {
+    const PERMISSION: Permission = Permission::ViewRevenue;
 }
 
 pub struct ManageTopics;
@@ -121,6 +128,7 @@ pub fn staff_page(state: &AppState, user: Option<&StaffUser>, path: &str) -> sup
             .insert("can_view_audit", &u.role.allows(Permission::ViewAuditLog))
             .insert("can_manage_payments", &u.role.allows(Permission::ManagePayments))
             .insert("can_view_payments", &u.role.allows(Permission::ViewPayments))
+            .insert("can_view_revenue", &u.role.allows(Permission::ViewRevenue))
             .insert("can_manage_topics", &u.role.allows(Permission::ManageTopics))
             .insert("can_view_votes", &u.role.allows(Permission::ViewVotes))
             .insert("can_view_members", &u.role.allows(Permission::ViewMembers));

@@ -112,6 +112,8 @@ pub async fn decide(ctx: &Context, actor: &Actor, id: TopicId, decision: Decisio
             let headline = headline.as_ref().map(TopicText::as_str);
             db::topics::insert_article(&mut *tx, id, url.as_str(), headline, start + i as i64, now).await?;
         }
+        // Its voters and how many were patrons, for the dashboard (votes are final now).
+        db::reports::record_topic_vote_figures(&mut *tx, &id.to_string(), now).await?;
     }
     let event =
         TopicEvent { topic_id: id, from: Some(topic.status), to, staff_id: actor.staff_id, member_id: None, note };

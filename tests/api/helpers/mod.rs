@@ -41,6 +41,7 @@ pub struct TestAppBuilder {
     serve_limits: Option<patronage::server::Limits>,
     job_poll: Option<Duration>,
     card_fees: Option<String>,
+    timezone: Option<String>,
 }
 
 pub struct TestApp {
@@ -98,6 +99,12 @@ impl TestAppBuilder {
         self
     }
 
+    /// `NEWSROOM_TIMEZONE` (default UTC).
+    pub fn timezone(mut self, zone: &str) -> Self {
+        self.timezone = Some(zone.to_string());
+        self
+    }
+
     pub fn public_url(mut self, url: &str) -> Self {
         self.public_url = Some(url.to_string());
         self
@@ -127,6 +134,7 @@ impl TestAppBuilder {
             stripe_webhook_secret: stripe.as_ref().map(|_| WEBHOOK_SECRET.to_string()),
             stripe_api_base: stripe.as_ref().map(|m| m.base_url.clone()),
             past_due_grace_days: 14,
+            newsroom_timezone: self.timezone.unwrap_or_else(|| "UTC".into()),
             header_read_timeout_ms: 10_000,
             max_connections_per_client: 256,
             job_lease_seconds: 120,
@@ -178,6 +186,7 @@ impl TestApp {
             serve_limits: None,
             job_poll: None,
             card_fees: None,
+            timezone: None,
         }
     }
 
