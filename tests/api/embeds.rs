@@ -75,3 +75,98 @@ async fn the_poll_box_shows_the_open_round_then_its_result() {
     let bridge = poll.body.find("Bridge repairs").expect("listed");
     assert!(school < bridge, "live tallies are public: the topic with the vote leads");
 }
+
+#[tokio::test]
+async fn staff_copy_the_snippets_and_the_script_is_small_and_immutable() {
+    let app = TestApp::builder().trusted_origin(NEWSROOM).spawn().await;
+    let editor = staff(&app, "editor@news.test", patronage::domain::Role::Editor).await;
+    let page = editor.get("/admin/embeds").send().await;
+    page.assert_status(200)
+        .assert_contains(NEWSROOM)
+        .assert_contains("/embed/patron?lang=uk")
+        .assert_contains("data-patronage-box=&quot;poll&quot;");
+    let script = page
+        .body
+        .split("/static/embed.")
+        .nth(1)
+        .and_then(|s| s.split(".js").next())
+        .map(|hash| format!("/static/embed.{hash}.js"))
+        .expect("the script's hashed URL");
+    let r = app.new_browser().get(&script).send().await;
+    r.assert_status(200);
+    assert_eq!(r.header("cache-control").as_deref(), Some("public, max-age=31536000, immutable"));
+    assert!(r.body.len() < 4096, "a few KB: {} bytes", r.body.len());
+    assert!(r.body.contains("data-patronage-box"));
+}
+
+/// In a real browser: an article on the newsroom's own site (another origin)
+/// embeds the patron box with the script; the frame grows to its content, and
+/// choosing a price opens Patronage's patron page in the top window.
+#[tokio::test]
+async fn in_a_browser_the_script_sizes_the_box_and_a_choice_opens_patronage_in_the_top_window() {
+    use crate::helpers::browser::Browser;
+    // The site's origin must be known before the app trusts it: take a free port first.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port();
+    let app = TestApp::builder().trusted_origin(&format!("http://127.0.0.1:{port}")).spawn().await;
+    let script = patronage::http::public::static_url("embed.js");
+    let article = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>An article</title></head><body>\
+         <h1>An article</h1><p>The story.</p>\
+         <a href=\"{base}/patron\" data-patronage-box=\"patron\">Become a patron</a>\
+         <script async src=\"{base}{script}\"></script></body></html>",
+        base = app.base_url
+    );
+    let (site_origin, _site) = newsroom_site(port, article).await;
+    let Some(browser) = Browser::open("en").await else { return };
+    browser.goto(&format!("{site_origin}/article")).await;
+    let mut height = 0;
+    for _ in 0..100 {
+        let h = browser
+            .run(
+                "const f = document.querySelector('iframe'); return f ? f.getBoundingClientRect().height : 0;",
+                serde_json::json!([]),
+            )
+            .await;
+        height = h.as_f64().unwrap_or(0.0) as i64;
+        if height > 200 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(height > 200, "the frame grew to its content: {height} px");
+    browser.enter_frame("iframe").await;
+    browser.click("a.button.primary").await;
+    browser.top().await;
+    let mut url = String::new();
+    for _ in 0..100 {
+        url = browser.current_url().await;
+        if url.starts_with(&app.base_url) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(url.starts_with(&format!("{}/patron", app.base_url)), "the top window went to Patronage: {url}");
+}
+
+/// A page of the newsroom's site on another origin (`port` on loopback),
+/// serving `html` to every request.
+async fn newsroom_site(port: u16, html: String) -> (String, tokio::task::JoinHandle<()>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.expect("the site's port");
+    let origin = format!("http://127.0.0.1:{port}");
+    let task = tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let html = html.clone();
+            tokio::spawn(async move {
+                let mut buf = [0_u8; 4096];
+                let _ = socket.read(&mut buf).await;
+                let response = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: text/html; charset=utf-8\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{html}",
+                    html.len()
+                );
+                let _ = socket.write_all(response.as_bytes()).await;
+            });
+        }
+    });
+    (origin, task)
+}

@@ -3,6 +3,7 @@
 //! route needs and refuses everyone whose role lacks it.
 mod auth;
 mod dashboard;
+mod embeds;
 mod members;
 mod payments;
 mod reports;
@@ -35,6 +36,7 @@ pub fn router() -> Router<AppState> {
         .merge(topics::router())
         .merge(members::router())
         .merge(texts::router())
+        .merge(embeds::router())
 }
 
 /// Names a [`Permission`] at the type level.

@@ -188,6 +188,17 @@ impl Browser {
         self.call(Method::POST, &format!("/element/{id}/click"), Some(json!({}))).await;
     }
 
+    /// Looks inside the first frame matching `css` (until [`Browser::top`]).
+    pub async fn enter_frame(&self, css: &str) {
+        let found = self.call(Method::POST, "/element", Some(json!({ "using": "css selector", "value": css }))).await;
+        self.call(Method::POST, "/frame", Some(json!({ "id": found }))).await;
+    }
+
+    /// Back to the top-level page.
+    pub async fn top(&self) {
+        self.call(Method::POST, "/frame", Some(json!({ "id": null }))).await;
+    }
+
     /// The page's visible text.
     pub async fn text(&self) -> String {
         self.run("return document.body.innerText;", json!([])).await.as_str().unwrap_or_default().to_string()
