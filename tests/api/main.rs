@@ -25,6 +25,7 @@ mod reports;
 mod sign_in;
 mod slow_clients;
 mod staff;
+mod staff_pages;
 mod stripe;
 mod stripe_delivery;
 mod topics;
