@@ -145,6 +145,11 @@ TARGETS = {
     "topics_many": ("≥ 10,000 req/s", lambda rps, p50, p99, ratio: rps >= 10_000),
     "votes": ("≥ 5,000 accepted/s", lambda rps, p50, p99, ratio: rps >= 5_000),
     "webhooks": ("≥ 2,000 events/s", lambda rps, p50, p99, ratio: rps >= 2_000),
+    # Reader pages (issue 16): each at least half of /healthz.
+    "account": ("≥ 50 % of /healthz", lambda rps, p50, p99, ratio: ratio >= 0.50),
+    "commissioned": ("≥ 50 % of /healthz", lambda rps, p50, p99, ratio: ratio >= 0.50),
+    "covered": ("≥ 50 % of /healthz", lambda rps, p50, p99, ratio: ratio >= 0.50),
+    "round_results": ("≥ 50 % of /healthz", lambda rps, p50, p99, ratio: ratio >= 0.50),
 }
 RSS_TARGET_KB = 30 * 1024
 READY_TARGET_MS = 300

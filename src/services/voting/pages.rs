@@ -311,7 +311,8 @@ pub struct LandingTeaser {
     pub latest_covered: Option<(Topic, Vec<Article>)>,
 }
 
-pub async fn landing_teaser(ctx: &Context) -> Result<LandingTeaser, VotingError> {
+/// The standing of the round open for votes now that closes first, if any.
+async fn open_round_standing(ctx: &Context) -> Result<Option<RoundStanding>, VotingError> {
     let now = ctx.clock.now();
     let board = super::rounds::board(ctx).await?;
     let open = board
@@ -320,14 +321,17 @@ pub async fn landing_teaser(ctx: &Context) -> Result<LandingTeaser, VotingError>
         .filter(|(r, _)| r.phase(now) == RoundPhase::Open)
         .min_by_key(|(r, _)| r.closes_at)
         .map(|(r, b)| (r, b.as_slice()));
-    let open_round = match open {
-        Some(round) => {
-            let standing = standings(ctx, &[round], false).await?.remove(0);
-            let leading = standing.entries.into_iter().take(3).map(|s| s.entry).collect();
-            Some((standing.round, leading))
-        }
+    Ok(match open {
+        Some(round) => standings(ctx, &[round], false).await?.pop(),
         None => None,
-    };
+    })
+}
+
+pub async fn landing_teaser(ctx: &Context) -> Result<LandingTeaser, VotingError> {
+    let open_round = open_round_standing(ctx).await?.map(|standing| {
+        let leading = standing.entries.into_iter().take(3).map(|s| s.entry).collect();
+        (standing.round, leading)
+    });
     let latest_covered = covered(ctx, 1).await?.into_iter().next();
     Ok(LandingTeaser { open_round, latest_covered })
 }
@@ -343,15 +347,8 @@ pub struct PollBox {
 
 pub async fn poll_box(ctx: &Context) -> Result<PollBox, VotingError> {
     let now = ctx.clock.now();
-    let board = super::rounds::board(ctx).await?;
-    let open = board
-        .rounds
-        .iter()
-        .filter(|(r, _)| r.phase(now) == RoundPhase::Open)
-        .min_by_key(|(r, _)| r.closes_at)
-        .map(|(r, b)| (r, b.as_slice()));
-    let (open, last_closed) = match open {
-        Some(round) => (standings(ctx, &[round], false).await?.pop(), None),
+    let (open, last_closed) = match open_round_standing(ctx).await? {
+        Some(standing) => (Some(standing), None),
         None => {
             let closed = rounds(ctx, 20).await?.into_iter().find(|r| r.phase(now) == RoundPhase::Closed);
             match closed {
