@@ -50,6 +50,12 @@ pub enum PageKey {
     /// A box for the newsroom's pages (`patron` or `poll`), in a language,
     /// theme and currency: the same for every reader.
     Embed { kind: &'static str, lang: Locale, theme: &'static str, currency: String },
+    /// A page that differs only by its path, language and whether the reader is
+    /// signed in (the navigation): `/covered`, a round's page for visitors.
+    Shared { path: String, lang: Locale, signed_in: bool },
+    /// A member's "stories I helped commission", at the version of what it
+    /// shows of them (their votes).
+    Commissioned { member: MemberId, lang: Locale, version: u64 },
 }
 
 /// What the topics page shows differently to one member.

@@ -456,10 +456,21 @@ async fn list_rounds(State(state): State<AppState>, mut page: PageContext) -> Re
 async fn show_round(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    headers: axum::http::HeaderMap,
     mut page: PageContext,
 ) -> Result<Response, AppError> {
-    let html = render_round(&state, &mut page, parse_id::<RoundId>(&id)?).await?;
-    Ok(axum::response::Html(html).into_response())
+    let round = parse_id::<RoundId>(&id)?;
+    if page.member.is_some() {
+        // A member's copy shows their own votes.
+        let html = render_round(&state, &mut page, round).await?;
+        return Ok(axum::response::Html(html).into_response());
+    }
+    // Visitors share one copy per language (its live tallies may be a few seconds old).
+    let key = PageKey::Shared { path: format!("/rounds/{round}"), lang: page.locale, signed_in: false };
+    let generation = state.ctx.caches.generation();
+    let cached =
+        state.pages.get_or_render(&state.ctx.clock, generation, key, || render_round(&state, &mut page, round)).await?;
+    Ok(cached.respond(&headers))
 }
 
 async fn render_round(state: &AppState, page: &mut PageContext, id: RoundId) -> Result<String, AppError> {
@@ -480,7 +491,20 @@ struct CoveredView {
     articles: Vec<crate::domain::Article>,
 }
 
-async fn show_covered(State(state): State<AppState>, mut page: PageContext) -> Result<Response, AppError> {
+/// "You asked, we covered": the same for every reader of a language (kept a few seconds).
+async fn show_covered(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    mut page: PageContext,
+) -> Result<Response, AppError> {
+    let key = PageKey::Shared { path: "/covered".into(), lang: page.locale, signed_in: page.member.is_some() };
+    let generation = state.ctx.caches.generation();
+    let cached =
+        state.pages.get_or_render(&state.ctx.clock, generation, key, || render_covered(&state, &mut page)).await?;
+    Ok(cached.respond(&headers))
+}
+
+async fn render_covered(state: &AppState, page: &mut PageContext) -> Result<String, AppError> {
     let texts = content::localiser(&state.ctx, page.locale).await?;
     let covered: Vec<CoveredView> = pages::covered(&state.ctx, 100)
         .await?
@@ -498,7 +522,7 @@ async fn show_covered(State(state): State<AppState>, mut page: PageContext) -> R
         })
         .collect();
     page.insert("covered", &covered);
-    Ok(page.render(&state, "topics/covered.html")?.into_response())
+    Ok(page.render_string(state, "topics/covered.html")?)
 }
 
 #[derive(Serialize)]
@@ -513,11 +537,28 @@ struct CommissionedView {
     articles: Vec<crate::domain::Article>,
 }
 
+/// "Stories I helped commission": kept per member a few seconds, a new copy at
+/// once after their own vote through this instance.
 async fn show_commissioned(
     State(state): State<AppState>,
     SignedInMember(member): SignedInMember,
+    headers: axum::http::HeaderMap,
     mut page: PageContext,
 ) -> Result<Response, AppError> {
+    let key = PageKey::Commissioned {
+        member: member.id,
+        lang: page.locale,
+        version: state.ctx.caches.member_version(member.id),
+    };
+    let generation = state.ctx.caches.generation();
+    let cached = state
+        .member_pages
+        .get_or_render(&state.ctx.clock, generation, key, || render_commissioned(&state, &mut page, &member))
+        .await?;
+    Ok(cached.respond(&headers))
+}
+
+async fn render_commissioned(state: &AppState, page: &mut PageContext, member: &Member) -> Result<String, AppError> {
     let texts = content::localiser(&state.ctx, page.locale).await?;
     let topics: Vec<CommissionedView> = pages::commissioned(&state.ctx, member.id)
         .await?
@@ -538,5 +579,5 @@ async fn show_commissioned(
         })
         .collect();
     page.insert("topics", &topics);
-    Ok(page.render(&state, "topics/commissioned.html")?.into_response())
+    Ok(page.render_string(state, "topics/commissioned.html")?)
 }
