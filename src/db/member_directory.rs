@@ -37,23 +37,7 @@ pub struct DirectoryQuery {
     pub grace: Micros,
 }
 
-/// One member as the list shows them.
-#[derive(Clone, Debug)]
-pub struct DirectoryRow {
-    pub id: MemberId,
-    pub email: Option<String>,
-    pub name: Option<String>,
-    pub public_name: Option<String>,
-    pub created_at: Micros,
-    pub last_sign_in_at: Option<Micros>,
-    pub standing: StoredStanding,
-    pub tier_name: Option<String>,
-    pub interval: Option<Interval>,
-    pub currency: Option<Currency>,
-    pub mrr_minor: i64,
-    /// The value the list is sorted by, for the next page's cursor.
-    pub sort_value: SortValue,
-}
+pub use crate::domain::member_directory::DirectoryRow;
 
 #[derive(FromRow)]
 struct Row {

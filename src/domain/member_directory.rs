@@ -244,3 +244,21 @@ mod tests {
         assert!(DayRange::new(None, Some(d(1))).is_ok());
     }
 }
+
+/// One member as the list shows them.
+#[derive(Clone, Debug)]
+pub struct DirectoryRow {
+    pub id: MemberId,
+    pub email: Option<String>,
+    pub name: Option<String>,
+    pub public_name: Option<String>,
+    pub created_at: i64,
+    pub last_sign_in_at: Option<i64>,
+    pub standing: StoredStanding,
+    pub tier_name: Option<String>,
+    pub interval: Option<Interval>,
+    pub currency: Option<Currency>,
+    pub mrr_minor: i64,
+    /// The value the list is sorted by, for the next page's cursor.
+    pub sort_value: SortValue,
+}

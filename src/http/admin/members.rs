@@ -252,7 +252,7 @@ struct Choice {
     label: String,
 }
 
-fn list_rows(state: &AppState, rows: &[crate::db::member_directory::DirectoryRow]) -> Vec<MemberListRow> {
+fn list_rows(state: &AppState, rows: &[crate::domain::member_directory::DirectoryRow]) -> Vec<MemberListRow> {
     let (now, grace) = (state.ctx.clock.now(), state.ctx.past_due_grace);
     rows.iter()
         .map(|r| MemberListRow {
