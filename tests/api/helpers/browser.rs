@@ -31,7 +31,7 @@ use serde_json::{Value, json};
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const CHROMIUM: &str = "/usr/bin/chromium";
 /// axe-core, vendored with its licence (see `tests/browser/axe/README.md`).
-const AXE: &str = include_str!("../../browser/axe/axe.min.js");
+const AXE: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/browser/axe/axe.min.js"));
 
 /// The phone and desktop widths every reader page is checked at.
 pub const PHONE_NARROW: u32 = 360;
