@@ -21,6 +21,7 @@
 //! `readers.rs` keeps the reader connections, `write.rs` has write turns,
 //! transactions and changes; one file per table group holds the queries.
 pub mod audit;
+pub mod cancel_reasons;
 mod connect;
 pub mod error;
 pub mod login_tokens;

@@ -30,6 +30,7 @@ pub mod member;
 pub mod member_directory;
 pub mod money;
 pub mod report;
+pub mod retention;
 pub mod round;
 pub mod staff;
 pub mod text;
@@ -37,8 +38,8 @@ pub mod tier;
 pub mod topic;
 
 pub use billing::{
-    Interval, MrrMovementKind, PaymentKind, Settled, StripeEventStatus, Subscription, SubscriptionState,
-    SubscriptionStatus,
+    Interval, MrrMovementKind, Pause, PauseBehavior, PaymentKind, Settled, StripeEventStatus, Subscription,
+    SubscriptionState, SubscriptionStatus,
 };
 pub use calendar::{Month, MonthError, Zone, ZoneError};
 pub use content::{ContentField, ContentKind, ContentTexts};
@@ -56,6 +57,7 @@ pub use report::{
     CohortReport, CohortRow, DunningMonthRow, DunningStep, MonthRange, MrrMonthRow, MrrReport, RangeError, RangePreset,
     RevenueMonthRow, RevenueReport,
 };
+pub use retention::{CancelComment, CancelReason, CancelSurvey, PauseMonths, RetentionInputError, RetentionRefusal};
 pub use round::{BallotEntry, Round, RoundPhase};
 pub use staff::{Permission, Role, StaffUser};
 pub use text::{Password, PasswordError, PersonName, PersonNameError};

@@ -16,6 +16,7 @@ pub mod outbox;
 pub mod patron_mail;
 pub mod rate_limit;
 pub mod reports;
+pub mod retention;
 pub mod sessions;
 pub mod staff;
 pub mod stripe_events;
