@@ -22,6 +22,7 @@ mod money;
 mod patron_mail;
 mod reader_pages;
 mod reports;
+mod retention;
 mod sign_in;
 mod slow_clients;
 mod staff;
