@@ -23,6 +23,7 @@
 pub mod audit;
 mod connect;
 pub mod error;
+pub mod giving_reports;
 pub mod login_tokens;
 pub mod member_directory;
 pub mod member_notes;
