@@ -24,6 +24,7 @@ pub mod audit;
 pub mod cancel_reasons;
 mod connect;
 pub mod error;
+pub mod giving_reports;
 pub mod login_tokens;
 pub mod member_directory;
 pub mod member_notes;

@@ -23,6 +23,7 @@ pub mod calendar;
 pub mod content;
 pub mod email;
 pub mod fees;
+pub mod giving_report;
 pub mod ids;
 pub mod locale;
 pub mod login;
@@ -45,6 +46,9 @@ pub use calendar::{Month, MonthError, Zone, ZoneError};
 pub use content::{ContentField, ContentKind, ContentTexts};
 pub use email::{Email, EmailError};
 pub use fees::{CardFee, CardFees, CardFeesError};
+pub use giving_report::{
+    DonationMonthRow, DonationReport, GiftAmounts, LargestGift, TierFigures, TierLine, TierMove, TierReport,
+};
 pub use ids::{MemberId, RoundId, StaffId, TierId, TopicId};
 pub use locale::Locale;
 pub use login::LoginPurpose;

@@ -5,6 +5,7 @@
 //! stored together or not at all.
 use super::{Context, patron_mail};
 use crate::clock::{DAY, Micros};
+use crate::db::giving_reports::NewTierChange;
 use crate::db::payments::{NewMrrMovement, NewPayment, PaymentRow};
 use crate::db::{self, Change, DbError, Tx};
 use crate::domain::{
@@ -108,6 +109,22 @@ pub async fn apply_subscription(
     if let Some(step) = DunningStep::between(existing.as_ref().map(|s| s.status), status) {
         let at_stake = mrr_before.max(mrr_after);
         db::reports::insert_dunning_event(&mut **tx, &row.id, member_id, step, at_stake, state.currency, now).await?;
+    }
+    // A plan change of a live subscription: the tiers report's upgrades and downgrades.
+    if let Some(old) = existing.as_ref().filter(|old| !old.status.is_terminal() && !status.is_terminal())
+        && (old.tier_id, old.interval) != (row.tier_id, row.interval)
+    {
+        let change = NewTierChange {
+            subscription_id: row.id.clone(),
+            member_id: Some(member_id.to_string()),
+            from: (old.tier_id, old.interval),
+            to: (row.tier_id, row.interval),
+            currency: state.currency,
+            mrr_before_minor: old.interval.monthly(old.amount_minor),
+            mrr_after_minor: row.interval.monthly(row.amount_minor),
+            occurred_at: now,
+        };
+        db::giving_reports::insert_tier_change(&mut **tx, &change).await?;
     }
     if let Some(kind) = MrrMovementKind::classify(mrr_before, mrr_after, ever_paid) {
         let movement = NewMrrMovement {

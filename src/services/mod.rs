@@ -9,6 +9,7 @@ pub mod checkout;
 pub mod content;
 pub mod demo_data;
 pub mod dunning;
+pub mod giving_reports;
 pub mod health;
 pub mod members;
 pub mod membership;

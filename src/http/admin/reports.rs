@@ -61,7 +61,7 @@ pub(super) fn query_pairs(raw: Option<&str>, allowed: &[&str]) -> Result<BTreeMa
 }
 
 /// The range a report page asks for, or why it cannot be shown.
-async fn read_range(state: &AppState, raw: Option<&str>) -> Result<Result<MonthRange, String>, AppError> {
+pub(super) async fn read_range(state: &AppState, raw: Option<&str>) -> Result<Result<MonthRange, String>, AppError> {
     let pairs = match query_pairs(raw, &["range", "from", "to"]) {
         Ok(p) => p,
         Err(e) => return Ok(Err(e)),
@@ -79,7 +79,7 @@ async fn read_range(state: &AppState, raw: Option<&str>) -> Result<Result<MonthR
 }
 
 #[derive(Serialize)]
-struct RangeView {
+pub(super) struct RangeView {
     preset: &'static str,
     from: String,
     to: String,
@@ -87,7 +87,7 @@ struct RangeView {
     query: String,
 }
 
-fn range_view(range: &MonthRange) -> RangeView {
+pub(super) fn range_view(range: &MonthRange) -> RangeView {
     let query = match range.preset {
         RangePreset::Custom => format!("range=custom&from={}&to={}", range.first, range.last),
         other => format!("range={}", other.as_str()),
@@ -119,7 +119,7 @@ fn raw_range_view(raw: Option<&str>) -> RangeView {
     }
 }
 
-fn refuse(
+pub(super) fn refuse(
     state: &AppState,
     mut page: PageContext,
     template: &str,
@@ -130,12 +130,12 @@ fn refuse(
     Ok((StatusCode::BAD_REQUEST, page.render(state, template)?).into_response())
 }
 
-fn money(minor: i64, currency: Currency) -> String {
+pub(super) fn money(minor: i64, currency: Currency) -> String {
     Money::new(minor, currency).display()
 }
 
 /// `12.34` in the currency's major unit: the y-axis and tooltips of charts.
-fn axis_money(currency: Currency) -> impl Fn(i64) -> String {
+pub(super) fn axis_money(currency: Currency) -> impl Fn(i64) -> String {
     move |v| Money::new(v, currency).display()
 }
 
@@ -490,11 +490,11 @@ async fn export_revenue_csv(
 
 // --- Churn ---
 
-fn pct(v: Option<f64>) -> String {
+pub(super) fn pct(v: Option<f64>) -> String {
     v.map_or_else(|| "–".to_string(), |v| format!("{v:.1} %"))
 }
 
-fn pct_csv(v: Option<f64>) -> String {
+pub(super) fn pct_csv(v: Option<f64>) -> String {
     v.map_or_else(String::new, |v| format!("{v:.2}"))
 }
 
