@@ -138,7 +138,12 @@ pub async fn apply_subscription(
             involuntary: kind == MrrMovementKind::Churn
                 && (status == SubscriptionStatus::Unpaid
                     || existing.as_ref().is_some_and(|s| s.status == SubscriptionStatus::PastDue)),
-            occurred_at: now,
+            // A churn belongs to the month the subscription ended, not to the one its
+            // event was applied in (a delivery retried for days, a late `stripe sync`).
+            occurred_at: match state.ended_at {
+                Some(ended) if kind == MrrMovementKind::Churn && ended <= now => ended,
+                _ => now,
+            },
         };
         db::payments::insert_mrr_movement(&mut **tx, &movement, now).await?;
         tracing::info!(member.id = %member_id, mrr.kind = kind.as_str(), mrr.delta = movement.delta_minor, "MRR movement");

@@ -99,6 +99,31 @@ impl Sub {
         tx.commit().await.expect("commit");
     }
 
+    /// Tells billing, now, that the subscription ended at `ended_at` (an event
+    /// delivered late).
+    async fn ended_at(&self, app: &TestApp, ended_at: i64) {
+        let state = SubscriptionState {
+            provider_id: self.provider_id.clone(),
+            customer_id: format!("cus_{}", self.member),
+            member_hint: Some(self.member),
+            price_ref: Some(self.price.clone()),
+            price_hint: None,
+            status: SubscriptionStatus::Canceled,
+            interval: self.interval,
+            amount_minor: self.amount,
+            currency: self.currency,
+            current_period_end: Some(ended_at),
+            cancel_at_period_end: true,
+            started_at: None,
+            canceled_at: Some(ended_at),
+            ended_at: Some(ended_at),
+            pause: None,
+        };
+        let mut tx = app.db().transaction().await.expect("tx");
+        billing::apply_subscription(&app.ctx, &mut tx, &state).await.expect("applied");
+        tx.commit().await.expect("commit");
+    }
+
     /// A paid invoice of `self.amount` with Stripe's `fee`, booked at `at`.
     async fn pay(&self, app: &TestApp, invoice: &str, fee: i64, at: i64) {
         let p = ledger_row(PaymentKind::Subscription, invoice, Some(self.member), self.amount, self.currency, fee, at);
@@ -1006,4 +1031,24 @@ async fn tiers_and_donations_of_the_quarter_worked_out_by_hand() {
         .send()
         .await
         .assert_contains("Donors in this range: 1, of whom 1 gave more than once; gifts: 3.");
+}
+
+#[tokio::test]
+async fn a_cancellation_applied_late_counts_in_the_month_the_subscription_ended() {
+    let app = TestApp::builder().timezone(KYIV).spawn().await;
+    set_clock(&app, kyiv(2031, 1, 10, 9, 0));
+    let ana = member(&app, "ana@example.org").await;
+    let sub = Sub::new(&app, "sub_late", ana, "supporter", "month", "eur", 600).await;
+    sub.apply(&app, SubscriptionStatus::Active, false).await;
+    sub.pay(&app, "in_late_1", 30, kyiv(2031, 1, 10, 10, 0)).await;
+    // It ended at 23:00 on 31 January in Kyiv; the event is applied on 3 February.
+    set_clock(&app, kyiv(2031, 2, 3, 9, 0));
+    sub.ended_at(&app, kyiv(2031, 1, 31, 23, 0)).await;
+    app.drain_jobs().await;
+    let admin = staff(&app, "admin@news.test", Role::Admin).await;
+    let mrr = parse_csv(&admin.get("/admin/reports/mrr.csv?range=custom&from=2031-01&to=2031-02").send().await.body);
+    let eur = rows_for(&mrr, "EUR");
+    // month, start, new, expansion, reactivation, contraction, churn, end
+    assert_eq!(eur[0][..8], ["2031-01", "0.00", "6.00", "0.00", "0.00", "0.00", "6.00", "0.00"]);
+    assert_eq!(eur[1][..8], ["2031-02", "0.00", "0.00", "0.00", "0.00", "0.00", "0.00", "0.00"]);
 }
