@@ -54,6 +54,27 @@ impl Db {
         Ok(())
     }
 
+    /// The newest migration this binary knows (what `migrate` brings a database to).
+    pub fn latest_migration(&self) -> i64 {
+        self.migrator().iter().map(|m| m.version).max().unwrap_or(0)
+    }
+
+    /// [`Db::latest_migration`] for the backend `url` names, without connecting.
+    pub fn latest_known_migration(url: &str) -> i64 {
+        let migrator = if url.starts_with("sqlite:") { &SQLITE_MIGRATIONS } else { &POSTGRES_MIGRATIONS };
+        migrator.iter().map(|m| m.version).max().unwrap_or(0)
+    }
+
+    /// True when the database `url` names exists (nothing is created).
+    pub async fn exists(url: &str) -> Result<bool, DbError> {
+        install_default_drivers();
+        let url = &*plain_on_loopback(url);
+        if is_sqlite_memory(url) {
+            return Ok(true);
+        }
+        Ok(Any::database_exists(url).await?)
+    }
+
     /// True when every migration this binary knows is applied.
     pub async fn migrations_current(&self) -> Result<bool, DbError> {
         let applied: Vec<(i64,)> = sqlx::query_as("select version from _sqlx_migrations where success = $1")
@@ -163,13 +184,20 @@ fn is_sqlite_memory(url: &str) -> bool {
 
 /// `sqlite://data/patronage.db?mode=rwc` → `data`.
 fn sqlite_parent_dir(url: &str) -> Option<std::path::PathBuf> {
+    let path = sqlite_path(url)?;
+    let parent = path.parent()?;
+    (!parent.as_os_str().is_empty()).then(|| parent.to_path_buf())
+}
+
+/// `sqlite://data/patronage.db?mode=rwc` → `data/patronage.db`; `None` for
+/// PostgreSQL and in-memory databases.
+pub fn sqlite_path(url: &str) -> Option<std::path::PathBuf> {
     if is_sqlite_memory(url) {
         return None;
     }
     let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
     let path = path.split('?').next()?;
-    let parent = std::path::Path::new(path).parent()?;
-    (!parent.as_os_str().is_empty()).then(|| parent.to_path_buf())
+    (!path.is_empty()).then(|| std::path::PathBuf::from(path))
 }
 
 #[cfg(test)]

@@ -21,6 +21,7 @@
 //! `readers.rs` keeps the reader connections, `write.rs` has write turns,
 //! transactions and changes; one file per table group holds the queries.
 pub mod audit;
+pub mod backup;
 mod connect;
 pub mod error;
 pub mod login_tokens;
@@ -49,7 +50,7 @@ use std::sync::Arc;
 use sqlx::AnyPool;
 use tokio::sync::Mutex;
 
-pub use connect::plain_on_loopback;
+pub use connect::{plain_on_loopback, sqlite_path};
 pub use error::DbError;
 pub use write::{Change, ChangeListener, Tx, WriteTurn, Writer};
 

@@ -3,6 +3,7 @@
 //! functions, and see its failures as [`StorageError`] or as a service's own
 //! error enum.
 pub mod audit;
+pub mod backup;
 pub mod billing;
 pub mod cache;
 pub mod checkout;
