@@ -465,3 +465,210 @@ async fn export_knows_every_table_of_the_schema() {
     sorted.dedup();
     assert_eq!(sorted.len(), known.len(), "each table is listed once");
 }
+
+/// The migrations of the release before the members directory, the report
+/// aggregates and everything after them (0008 onwards).
+const PREVIOUS_RELEASE: usize = 7;
+
+/// Applies only the first `n` migration files of `migrations/<backend>/`, as the
+/// binary of a release that had those would have (same files, same checksums).
+async fn migrate_like_an_earlier_release(url: &str, n: usize) {
+    let backend = if url.starts_with("postgres") { "postgres" } else { "sqlite" };
+    let all = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations").join(backend);
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&all)
+        .expect("the migrations folder")
+        .map(|e| e.expect("an entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "sql"))
+        .collect();
+    files.sort();
+    let earlier = temp_dir();
+    for file in files.iter().take(n) {
+        std::fs::copy(file, earlier.join(file.file_name().expect("a name"))).expect("copied");
+    }
+    let migrator = sqlx::migrate::Migrator::new(earlier.as_path()).await.expect("the earlier migrations load");
+    let mut conn = AnyConnection::connect(url).await.expect("connects");
+    migrator.run(&mut conn).await.expect("the earlier migrations apply");
+    let (applied,): (i64,) = sqlx::query_as("select max(version) from _sqlx_migrations")
+        .fetch_one(&mut conn)
+        .await
+        .expect("the version");
+    assert_eq!(applied, n as i64);
+    let _ = conn.close().await;
+    let _ = std::fs::remove_dir_all(earlier);
+}
+
+#[tokio::test]
+async fn a_database_of_the_previous_release_with_data_upgrades_and_works() {
+    use patronage::clock::DAY;
+    let postgres = crate::helpers::test_db::postgres_server_url().is_some();
+    let db = TestDb::create_empty(postgres).await.expect("a database");
+    migrate_like_an_earlier_release(&db.url, PREVIOUS_RELEASE).await;
+
+    // Data as that release wrote it: a patron with a subscription and two payments,
+    // an anonymous gift, a staff account with a password, a topic in an open round
+    // with the patron's vote.
+    let now = patronage::clock::Clock::default().now();
+    let hash = patronage::services::staff::hash_password(
+        &patronage::domain::Password::parse(crate::helpers::STAFF_PASSWORD).expect("long enough"),
+    )
+    .await
+    .expect("hashed");
+    let (patron, other, sub, topic, round) = (
+        "01900000-0000-7000-8000-00000000a001",
+        "01900000-0000-7000-8000-00000000a002",
+        "01900000-0000-7000-8000-00000000b001",
+        "01900000-0000-7000-8000-00000000c001",
+        "01900000-0000-7000-8000-00000000d001",
+    );
+    let supporter = "00000000-0000-7000-8000-000000000002";
+    let mut conn = AnyConnection::connect(&db.url).await.expect("connects");
+    let statements: Vec<(&str, Vec<Bind>)> = vec![
+        (
+            "insert into members (id, email, name, locale, created_at, stripe_customer_id, public_name) values ($1, $2, $3, 'en', $4, $5, $6)",
+            vec![patron.into(), "olena@news.test".into(), "Олена Петренко".into(), (now - 60 * DAY).into(), "demo_cus_olena".into(), "Олена".into()],
+        ),
+        (
+            "insert into members (id, email, name, locale, created_at) values ($1, $2, null, 'en', $3)",
+            vec![other.into(), "reader@news.test".into(), (now - 5 * DAY).into()],
+        ),
+        (
+            "insert into staff_users (id, email, password_hash, role, created_at) values ($1, 'chief@news.test', $2, 'admin', $3)",
+            vec!["01900000-0000-7000-8000-00000000e001".into(), hash.as_str().into(), (now - 90 * DAY).into()],
+        ),
+        (
+            "insert into subscriptions (id, provider_id, member_id, customer_id, tier_id, price_id, status, interval, amount_minor,
+                 currency, current_period_end, started_at, first_paid_at, mrr_minor, created_at, updated_at)
+             values ($1, 'demo_sub_olena', $2, 'demo_cus_olena', $3, '00000000-0000-7000-9000-000000000005', 'active', 'month', 600,
+                 'eur', $4, $5, $5, 600, $5, $5)",
+            vec![sub.into(), patron.into(), supporter.into(), (now + 20 * DAY).into(), (now - 40 * DAY).into()],
+        ),
+        (
+            "insert into mrr_movements (id, subscription_id, member_id, kind, delta_minor, mrr_after_minor, currency, occurred_at, created_at)
+             values ('01900000-0000-7000-8000-00000000f001', $1, $2, 'new', 600, 600, 'eur', $3, $3)",
+            vec![sub.into(), patron.into(), (now - 40 * DAY).into()],
+        ),
+    ];
+    for (sql, binds) in statements {
+        bind_all(sqlx::query(sql), binds).execute(&mut conn).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+    for (i, (kind, member, gross, fee, days_ago, description)) in [
+        ("subscription", Some(patron), 600, 34, 40, "Membership"),
+        ("subscription", Some(patron), 600, 34, 10, "Membership"),
+        ("donation", None, 1000, 40, 3, "Anonymous donation"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        sqlx::query(
+            "insert into payments (id, kind, provider_id, member_id, subscription_id, gross_minor, currency,
+                 settlement_gross_minor, fee_minor, net_minor, settlement_currency, charge_id, description, occurred_at, created_at)
+             values ($1, $2, $3, $4, $5, $6, 'eur', $6, $7, $8, 'eur', $9, $10, $11, $11)",
+        )
+        .bind(format!("01900000-0000-7000-8000-0000000010{i:02}"))
+        .bind(kind)
+        .bind(format!("demo_{kind}_{i}"))
+        .bind(member)
+        .bind(member.map(|_| sub))
+        .bind(gross)
+        .bind(fee)
+        .bind(gross - fee)
+        .bind(format!("ch_demo_{i}"))
+        .bind(description)
+        .bind(now - days_ago * DAY)
+        .execute(&mut conn)
+        .await
+        .expect("a ledger row");
+    }
+    for (sql, binds) in [
+        (
+            "insert into topics (id, title, description, status, created_at, updated_at) values ($1, 'Why the tram is late', 'Twice a week', 'open', $2, $2)",
+            vec![topic.into(), (now - 7 * DAY).into()],
+        ),
+        (
+            "insert into rounds (id, title, description, opens_at, closes_at, max_votes, created_at, updated_at)
+             values ($1, 'What should we cover next?', '', $2, $3, 3, $2, $2)",
+            vec![round.into(), (now - DAY).into(), (now + 6 * DAY).into()],
+        ),
+        ("insert into round_topics (round_id, topic_id, position) values ($1, $2, 0)", vec![round.into(), topic.into()]),
+        ("insert into ballots (round_id, member_id, used) values ($1, $2, 1)", vec![round.into(), patron.into()]),
+        (
+            "insert into votes (id, round_id, topic_id, member_id, weight, created_at) values ('01900000-0000-7000-8000-000000002001', $1, $2, $3, 1, $4)",
+            vec![round.into(), topic.into(), patron.into(), (now - DAY / 2).into()],
+        ),
+    ] {
+        bind_all(sqlx::query(sql), binds).execute(&mut conn).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+    let _ = conn.close().await;
+
+    // This release starts on it: the remaining migrations apply as it starts.
+    let app = TestApp::builder().on_database(db).spawn().await;
+    let (latest,): (i64,) = sqlx::query_as("select max(version) from _sqlx_migrations")
+        .fetch_one(app.db().read())
+        .await
+        .expect("the version");
+    assert!(latest > PREVIOUS_RELEASE as i64);
+    app.client.get("/readyz").send().await.assert_status(200);
+    assert_eq!(app.member_count().await, 2);
+
+    // The patron signs in and is a patron, with their vote counted.
+    app.sign_in_member(&app.client, "olena@news.test").await;
+    app.client.get("/account").send().await.assert_status(200).assert_contains("Олена Петренко");
+    app.client
+        .get("/topics")
+        .send()
+        .await
+        .assert_status(200)
+        .assert_contains("Why the tram is late")
+        .assert_contains("You have 2 votes left of 3.");
+
+    // Staff sign in with the password they had; the directory finds the patron by a
+    // folded name (search keys filled in on upgrade) and knows they are a patron.
+    let staff = app.new_browser();
+    staff
+        .post_form("/admin/login", &[("email", "chief@news.test"), ("password", crate::helpers::STAFF_PASSWORD)])
+        .send()
+        .await
+        .assert_status(303);
+    let found = staff.get("/admin/members?q=%D0%BE%D0%BB%D0%B5%D0%BD%D0%B0&status=patron").send().await;
+    found.assert_status(200).assert_contains("olena@news.test").assert_not_contains("reader@news.test");
+
+    // The ledger's sums appear in the revenue report (aggregates built on upgrade).
+    let revenue =
+        crate::reports::parse_csv(&staff.get("/admin/reports/revenue.csv?range=all").send().await.body);
+    // Two memberships of €6.00 and a gift of €10.00, fees €0.34, €0.34 and €0.40.
+    let total = revenue.iter().find(|r| r[0] == "total").expect("a total row");
+    assert_eq!(total[1..7], ["EUR", "3", "12.00", "10.00", "22.00", "1.08"], "{revenue:?}");
+    assert_eq!(total[11], "20.92", "{revenue:?}");
+    staff.get("/admin").send().await.assert_status(200);
+}
+
+/// A value bound to a statement in the old schema.
+enum Bind {
+    Text(String),
+    Int(i64),
+}
+
+impl From<&str> for Bind {
+    fn from(s: &str) -> Self {
+        Bind::Text(s.to_string())
+    }
+}
+
+impl From<i64> for Bind {
+    fn from(i: i64) -> Self {
+        Bind::Int(i)
+    }
+}
+
+fn bind_all<'q>(
+    mut q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
+    binds: Vec<Bind>,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+    for b in binds {
+        q = match b {
+            Bind::Text(s) => q.bind(s),
+            Bind::Int(i) => q.bind(i),
+        };
+    }
+    q
+}
