@@ -334,6 +334,12 @@ pub async fn set_self_ref(
     Ok(())
 }
 
+/// SQLite: this connection's page cache, in KiB.
+pub async fn set_sqlite_cache_kib(conn: &mut AnyConnection, kib: i64) -> Result<(), DbError> {
+    sqlx::query(AssertSqlSafe(format!("pragma cache_size = -{}", kib.max(0)))).execute(&mut *conn).await?;
+    Ok(())
+}
+
 pub async fn delete_all(conn: &mut AnyConnection, table: &str) -> Result<(), DbError> {
     check_name(table)?;
     sqlx::query(AssertSqlSafe(format!("delete from \"{table}\""))).execute(&mut *conn).await?;

@@ -50,7 +50,7 @@ use std::sync::Arc;
 use sqlx::AnyPool;
 use tokio::sync::Mutex;
 
-pub use connect::{plain_on_loopback, sqlite_path};
+pub use connect::{SQLITE_CACHE_KIB, plain_on_loopback, sqlite_path};
 pub use error::DbError;
 pub use write::{Change, ChangeListener, Tx, WriteTurn, Writer};
 

@@ -288,6 +288,9 @@ async fn write_export(db: &Db, path: &Path, now: crate::clock::Micros) -> Result
     Ok(ExportReport { path: path.to_path_buf(), schema_version, tables: exported.len(), rows: total })
 }
 
+/// SQLite's page cache for the import's connection, while it imports.
+const IMPORT_CACHE_KIB: i64 = 64 * 1024;
+
 /// What [`import`] stored.
 #[derive(Debug)]
 pub struct ImportReport {
@@ -330,6 +333,11 @@ pub async fn import(db: &Db, from: &Path, replace: bool) -> Result<ImportReport,
 
     let backend = db.backend();
     let mut tx = db.transaction().await?;
+    if backend == Backend::Sqlite {
+        // The whole import is one transaction: with the pool's small page cache
+        // its changed pages would spill to the log again and again.
+        store::set_sqlite_cache_kib(&mut tx, IMPORT_CACHE_KIB).await?;
+    }
     let mut holding = Vec::new();
     for table in store::TABLES.iter().filter(|t| t.keep == Keep::Rows && !t.seeded) {
         if store::has_rows(&mut tx, table.name).await? {
@@ -474,6 +482,9 @@ pub async fn import(db: &Db, from: &Path, replace: bool) -> Result<ImportReport,
             ));
         }
         total += got;
+    }
+    if backend == Backend::Sqlite {
+        store::set_sqlite_cache_kib(&mut tx, crate::db::SQLITE_CACHE_KIB).await?;
     }
     tx.commit().await.map_err(DbError::from)?;
     Ok(ImportReport { schema_version: file_version, from_backend, rows: total })
