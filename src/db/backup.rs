@@ -199,11 +199,10 @@ pub async fn count(conn: &mut AnyConnection, table: &str) -> Result<i64, DbError
 /// True when `table` has at least one row.
 pub async fn has_rows(conn: &mut AnyConnection, table: &str) -> Result<bool, DbError> {
     check_name(table)?;
-    let (n,): (i64,) = sqlx::query_as(AssertSqlSafe(format!(
-        "select count(*) from (select 1 from \"{table}\" limit 1) as any_row"
-    )))
-    .fetch_one(&mut *conn)
-    .await?;
+    let (n,): (i64,) =
+        sqlx::query_as(AssertSqlSafe(format!("select count(*) from (select 1 from \"{table}\" limit 1) as any_row")))
+            .fetch_one(&mut *conn)
+            .await?;
     Ok(n > 0)
 }
 

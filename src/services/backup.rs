@@ -135,7 +135,10 @@ pub async fn restore(
         )));
     }
     let Some(version) = file.schema_version else {
-        return Err(BackupError::Refused(format!("{} is not a Patronage database (no migrations table)", from.display())));
+        return Err(BackupError::Refused(format!(
+            "{} is not a Patronage database (no migrations table)",
+            from.display()
+        )));
     };
     if version > latest_migration {
         return Err(BackupError::Refused(format!(
@@ -422,7 +425,10 @@ pub async fn import(db: &Db, from: &Path, replace: bool) -> Result<ImportReport,
         if current.as_ref().is_none_or(|c| c.index != index) {
             if let Some(previous) = current.take() {
                 if index <= previous.index {
-                    return Err(bad(line_no, format!("rows of {name} after those of {}", store::TABLES[previous.index].name)));
+                    return Err(bad(
+                        line_no,
+                        format!("rows of {name} after those of {}", store::TABLES[previous.index].name),
+                    ));
                 }
                 imported.push(finish(&mut tx, previous).await?);
             }
@@ -437,14 +443,16 @@ pub async fn import(db: &Db, from: &Path, replace: bool) -> Result<ImportReport,
             let value = match row.get(&column.name) {
                 None => return Err(bad(line_no, format!("the row of {name} has no {}", column.name))),
                 Some(serde_json::Value::Null) => Value::Null,
-                Some(serde_json::Value::Number(n)) if column.kind == store::Kind::Integer => {
-                    Value::Integer(n.as_i64().ok_or_else(|| {
-                        bad(line_no, format!("{name}.{}: {n} is not a 64-bit integer", column.name))
-                    })?)
-                }
+                Some(serde_json::Value::Number(n)) if column.kind == store::Kind::Integer => Value::Integer(
+                    n.as_i64()
+                        .ok_or_else(|| bad(line_no, format!("{name}.{}: {n} is not a 64-bit integer", column.name)))?,
+                ),
                 Some(serde_json::Value::String(s)) if column.kind == store::Kind::Text => Value::Text(s.clone()),
                 Some(other) => {
-                    return Err(bad(line_no, format!("{name}.{}: {other} does not fit a {:?} column", column.name, column.kind)));
+                    return Err(bad(
+                        line_no,
+                        format!("{name}.{}: {other} does not fit a {:?} column", column.name, column.kind),
+                    ));
                 }
             };
             values.push(value);

@@ -406,7 +406,13 @@ async fn import_refuses_other_schemas_damaged_files_and_a_database_with_data_and
     let bad_value: Vec<String> = lines
         .iter()
         .enumerate()
-        .map(|(i, l)| if i == member_line + 5 { l.replacen("\"created_at\":", "\"created_at\":\"soon\",\"x\":", 1) } else { l.to_string() })
+        .map(|(i, l)| {
+            if i == member_line + 5 {
+                l.replacen("\"created_at\":", "\"created_at\":\"soon\",\"x\":", 1)
+            } else {
+                l.to_string()
+            }
+        })
         .collect();
     let cases = [
         ("newer", with_header(latest + 4), "newer Patronage"),
@@ -488,10 +494,8 @@ async fn migrate_like_an_earlier_release(url: &str, n: usize) {
     let migrator = sqlx::migrate::Migrator::new(earlier.as_path()).await.expect("the earlier migrations load");
     let mut conn = AnyConnection::connect(url).await.expect("connects");
     migrator.run(&mut conn).await.expect("the earlier migrations apply");
-    let (applied,): (i64,) = sqlx::query_as("select max(version) from _sqlx_migrations")
-        .fetch_one(&mut conn)
-        .await
-        .expect("the version");
+    let (applied,): (i64,) =
+        sqlx::query_as("select max(version) from _sqlx_migrations").fetch_one(&mut conn).await.expect("the version");
     assert_eq!(applied, n as i64);
     let _ = conn.close().await;
     let _ = std::fs::remove_dir_all(earlier);
@@ -589,7 +593,10 @@ async fn a_database_of_the_previous_release_with_data_upgrades_and_works() {
              values ($1, 'What should we cover next?', '', $2, $3, 3, $2, $2)",
             vec![round.into(), (now - DAY).into(), (now + 6 * DAY).into()],
         ),
-        ("insert into round_topics (round_id, topic_id, position) values ($1, $2, 0)", vec![round.into(), topic.into()]),
+        (
+            "insert into round_topics (round_id, topic_id, position) values ($1, $2, 0)",
+            vec![round.into(), topic.into()],
+        ),
         ("insert into ballots (round_id, member_id, used) values ($1, $2, 1)", vec![round.into(), patron.into()]),
         (
             "insert into votes (id, round_id, topic_id, member_id, weight, created_at) values ('01900000-0000-7000-8000-000000002001', $1, $2, $3, 1, $4)",
@@ -633,8 +640,7 @@ async fn a_database_of_the_previous_release_with_data_upgrades_and_works() {
     found.assert_status(200).assert_contains("olena@news.test").assert_not_contains("reader@news.test");
 
     // The ledger's sums appear in the revenue report (aggregates built on upgrade).
-    let revenue =
-        crate::reports::parse_csv(&staff.get("/admin/reports/revenue.csv?range=all").send().await.body);
+    let revenue = crate::reports::parse_csv(&staff.get("/admin/reports/revenue.csv?range=all").send().await.body);
     // Two memberships of €6.00 and a gift of €10.00, fees €0.34, €0.34 and €0.40.
     let total = revenue.iter().find(|r| r[0] == "total").expect("a total row");
     assert_eq!(total[1..7], ["EUR", "3", "12.00", "10.00", "22.00", "1.08"], "{revenue:?}");
@@ -697,7 +703,10 @@ async fn a_postgresql_backup_with_pg_dump_restores_every_row_with_pg_restore() {
     };
     run("pg_dump", vec!["--format=custom".into(), format!("--file={}", dump.display()), url.clone()]);
     let target = TestDb::create_empty(true).await.expect("a database");
-    run("pg_restore", vec!["--no-owner".into(), "--exit-on-error".into(), format!("--dbname={}", target.url), s(&dump).into()]);
+    run(
+        "pg_restore",
+        vec!["--no-owner".into(), "--exit-on-error".into(), format!("--dbname={}", target.url), s(&dump).into()],
+    );
     assert_eq!(table_counts(&target.url).await, table_counts(&url).await);
     let (before, after) = (dir.join("before.jsonl"), dir.join("after.jsonl"));
     ok(&patronage(&url, &["export", s(&before)]).await);
