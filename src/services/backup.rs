@@ -242,6 +242,7 @@ async fn write_export(db: &Db, path: &Path, now: crate::clock::Micros) -> Result
             "the database is at schema {schema_version} and this Patronage at {latest}: run `patronage migrate` first"
         )));
     }
+    refuse_unknown_tables(&mut tx, backend).await?;
     let exported: Vec<&store::Table> = store::TABLES.iter().filter(|t| t.keep == Keep::Rows).collect();
     let header = serde_json::json!({
         "patronage_export": FORMAT_VERSION,
@@ -289,6 +290,22 @@ async fn write_export(db: &Db, path: &Path, now: crate::clock::Micros) -> Result
     let file = out.into_inner().map_err(|e| io(path)(e.into_error()))?;
     file.sync_all().map_err(io(path))?;
     Ok(ExportReport { path: path.to_path_buf(), schema_version, tables: exported.len(), rows: total })
+}
+
+/// A table the list does not name would be left out of an export (or left
+/// full by `--replace`) without a word: refused instead. (A migration that adds
+/// a table adds it to [`store::TABLES`]; a test checks.)
+async fn refuse_unknown_tables(conn: &mut sqlx::AnyConnection, backend: Backend) -> Result<(), BackupError> {
+    let unknown: Vec<String> =
+        store::catalog_tables(conn, backend).await?.into_iter().filter(|t| store::table(t).is_none()).collect();
+    if unknown.is_empty() {
+        Ok(())
+    } else {
+        Err(BackupError::Refused(format!(
+            "the database has tables this Patronage's export does not know ({}): nothing was done",
+            unknown.join(", ")
+        )))
+    }
 }
 
 /// SQLite's page cache for the import's connection, while it imports.
@@ -341,6 +358,7 @@ pub async fn import(db: &Db, from: &Path, replace: bool) -> Result<ImportReport,
         // its changed pages would spill to the log again and again.
         store::set_sqlite_cache_kib(&mut tx, IMPORT_CACHE_KIB).await?;
     }
+    refuse_unknown_tables(&mut tx, backend).await?;
     let mut holding = Vec::new();
     for table in store::TABLES.iter().filter(|t| t.keep == Keep::Rows && !t.seeded) {
         if store::has_rows(&mut tx, table.name).await? {

@@ -443,6 +443,20 @@ async fn import_refuses_other_schemas_damaged_files_and_a_database_with_data_and
     ok(&patronage(&target.url, &["import", "--replace", s(&good)]).await);
     ok(&patronage(&target.url, &["export", s(&again)]).await);
     assert!(row_lines(&good) == row_lines(&again), "replaced by exactly the file's rows");
+
+    // A table the list does not know (a migration that forgot it) is never left out
+    // silently: export and import refuse, naming it.
+    for url in [&source, &target.url] {
+        sqlx::query("create table stray_notes (id text primary key)")
+            .execute(&mut AnyConnection::connect(url).await.expect("connects"))
+            .await
+            .expect("a stray table");
+    }
+    let err = refused(&patronage(&source, &["export", s(&dir.join("stray.jsonl"))]).await);
+    assert!(err.contains("stray_notes"), "{err}");
+    assert!(!dir.join("stray.jsonl").exists());
+    let err = refused(&patronage(&target.url, &["import", "--replace", s(&good)]).await);
+    assert!(err.contains("stray_notes"), "{err}");
     target.drop_database().await;
     let _ = std::fs::remove_dir_all(dir);
 }
