@@ -82,6 +82,12 @@ impl StorageError {
     pub fn is_not_found(&self) -> bool {
         matches!(self.0, DbError::NotFound)
     }
+
+    /// The database cannot store changes now (a full disk, a read-only file) and
+    /// may again later: nothing was changed; ask again.
+    pub fn is_unavailable(&self) -> bool {
+        self.0.is_unavailable()
+    }
 }
 
 /// For a service that calls one of these use cases inside its own work.

@@ -729,3 +729,74 @@ async fn a_postgresql_backup_with_pg_dump_restores_every_row_with_pg_restore() {
     target.drop_database().await;
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// Unmounts a test's file system when dropped (also when the test fails).
+struct Mounted(PathBuf);
+
+impl Drop for Mounted {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg("-l").arg(&self.0).status();
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// SQLite on a full disk: the database lives on a small tmpfs of its own, which the
+/// test fills (a real ENOSPC, SQLite's "database or disk is full"; the tests run
+/// as root, so file permissions could not make it read-only, and remounting it
+/// read-only is refused while the file is open for writing). Needs permission to
+/// mount; without it the test prints why and passes.
+#[tokio::test]
+async fn on_a_full_disk_changes_get_503_store_nothing_and_work_again_once_space_is_freed() {
+    if crate::helpers::test_db::postgres_server_url().is_some() {
+        eprintln!("skipped: a SQLite condition");
+        return;
+    }
+    let dir = temp_dir();
+    let mounted = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=16m", "tmpfs"])
+        .arg(&dir)
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !mounted {
+        eprintln!("skipped: cannot mount a tmpfs here (needs root with CAP_SYS_ADMIN)");
+        let _ = std::fs::remove_dir_all(dir);
+        return;
+    }
+    let mount = Mounted(dir.clone());
+    let app = TestApp::builder().on_database(TestDb::sqlite_at(dir.join("patronage.db"))).spawn().await;
+    app.post_join(&app.client, "first@news.test", "").await.assert_status(303);
+    app.deliver_mail().await;
+
+    let filler = dir.join("filler");
+    {
+        use std::io::Write as _;
+        let mut file = std::fs::File::create(&filler).expect("a filler file");
+        let block = vec![0u8; 64 * 1024];
+        while file.write_all(&block).and_then(|()| file.flush()).is_ok() {}
+    }
+    let reader = app.new_browser();
+    let full = app.post_join(&reader, "second@news.test", "Second").await;
+    full.assert_status(503).assert_contains("cannot save anything right now");
+    assert_eq!(full.header("retry-after").as_deref(), Some("60"));
+    // Reading goes on; nothing was stored and no mail is queued.
+    assert_eq!(app.member_count().await, 1);
+    assert_eq!(app.outbox_count().await, 1, "only the first member's sign-in mail, sent");
+    app.client.get("/healthz").send().await.assert_status(200);
+    app.client.get("/topics").send().await.assert_status(200);
+    // In the reader's language.
+    let ukrainian = app.new_browser();
+    let again = ukrainian
+        .post_form("/join", &[("email", "third@news.test"), ("name", "")])
+        .header("accept-language", "uk")
+        .send()
+        .await;
+    again.assert_status(503).assert_contains("Зараз ми не можемо нічого зберегти");
+
+    // Space comes back: the same process takes changes again.
+    std::fs::remove_file(&filler).expect("the filler goes");
+    app.post_join(&reader, "second@news.test", "Second").await.assert_status(303);
+    assert_eq!(app.member_count().await, 2);
+    app.deliver_mail().await;
+    drop(app);
+    drop(mount);
+}

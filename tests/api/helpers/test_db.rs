@@ -76,6 +76,12 @@ impl TestDb {
         Some(TestDb { url: format!("sqlite://{}?mode=rwc", path.display()), kind: Kind::Sqlite { path } })
     }
 
+    /// A SQLite database at `path` (created when the app starts), removed with it.
+    pub fn sqlite_at(path: std::path::PathBuf) -> TestDb {
+        sqlx::any::install_default_drivers();
+        TestDb { url: format!("sqlite://{}?mode=rwc", path.display()), kind: Kind::Sqlite { path } }
+    }
+
     pub fn is_postgres(&self) -> bool {
         matches!(self.kind, Kind::Postgres { .. })
     }
