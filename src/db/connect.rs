@@ -123,6 +123,16 @@ fn pool_options(backend: Backend) -> AnyPoolOptions {
                 if backend == Backend::Postgres && meta.idle_for >= STALE_AFTER {
                     conn.ping().await?;
                 }
+                // SQLite rolls a transaction back by itself when the disk is full (or
+                // on an I/O error); sqlx's ROLLBACK on drop then fails, and the
+                // connection would stay "in a transaction" for good, refusing every
+                // BEGIN. Such a connection is closed, and a fresh one opened. (By the
+                // time a connection is idle, sqlx has pinged it after that ROLLBACK,
+                // so the count is current.)
+                if conn.is_in_transaction() {
+                    tracing::warn!(db.backend = ?backend, "closed a pooled connection left in a transaction the database had ended");
+                    return Ok(false);
+                }
                 Ok(true)
             })
         })
