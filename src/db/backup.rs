@@ -68,6 +68,8 @@ pub const TABLES: &[Table] = &[
     rows("subscriptions"),
     rows("payments"),
     rows("mrr_movements"),
+    rows("tier_changes"),
+    rows("cancel_reasons"),
     rows("stripe_events"),
     rows("stripe_deleted_customers"),
     Table { self_ref: Some(("merged_into", "id")), ..rows("topics") },
@@ -87,6 +89,7 @@ pub const TABLES: &[Table] = &[
     rows("mrr_monthly"),
     rows("dunning_events"),
     rows("donor_monthly"),
+    rows("donation_amounts_monthly"),
     rows("cohort_monthly"),
     rows("topic_vote_figures"),
 ];

@@ -22,8 +22,10 @@
 //! transactions and changes; one file per table group holds the queries.
 pub mod audit;
 pub mod backup;
+pub mod cancel_reasons;
 mod connect;
 pub mod error;
+pub mod giving_reports;
 pub mod login_tokens;
 pub mod member_directory;
 pub mod member_notes;

@@ -10,6 +10,7 @@ pub mod health;
 pub mod page_cache;
 pub mod patron;
 pub mod public;
+pub mod retention;
 pub mod session;
 pub mod signin;
 pub mod state;
@@ -69,6 +70,7 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
         .merge(public::router())
         .merge(signin::router())
         .merge(account::router())
+        .merge(retention::router())
         .merge(patron::router())
         .merge(topics::router())
         .merge(admin::router())

@@ -306,6 +306,32 @@ async fn export_then_import_round_trips_every_row_between_sqlite_and_postgresql(
     .await
     .expect("a merge");
     assert_eq!(app.count("select count(*) from topics where merged_into is not null").await, 1);
+    // Rows of tables the demo newsroom leaves empty: a plan change and a cancellation's reason.
+    let (sub, member): (String, Option<String>) =
+        sqlx::query_as("select id, member_id from subscriptions order by id limit 1")
+            .fetch_one(app.db().read())
+            .await
+            .expect("a subscription");
+    sqlx::query(
+        "insert into tier_changes (id, subscription_id, member_id, from_tier_id, from_interval, to_tier_id,
+             to_interval, currency, mrr_before_minor, mrr_after_minor, occurred_at)
+         values ('01900000-0000-7000-8000-0000000a0001', $1, $2, '00000000-0000-7000-8000-000000000001', 'month',
+             '00000000-0000-7000-8000-000000000002', 'year', 'eur', 300, 500, 1790000000000000)",
+    )
+    .bind(&sub)
+    .bind(&member)
+    .execute(app.db().read())
+    .await
+    .expect("a plan change");
+    sqlx::query(
+        "insert into cancel_reasons (id, subscription_id, reason, comment, currency, created_at)
+         values ('01900000-0000-7000-8000-0000000b0001', $1, 'too_expensive', $2, 'eur', 1790000000000000)",
+    )
+    .bind(&sub)
+    .bind(ODD_TEXT)
+    .execute(app.db().read())
+    .await
+    .expect("a cancellation reason");
     let source_counts = table_counts(&source).await;
 
     let dir = temp_dir();

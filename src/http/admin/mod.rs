@@ -4,6 +4,7 @@
 mod auth;
 mod dashboard;
 mod embeds;
+mod giving_reports;
 mod members;
 mod payments;
 mod reports;
@@ -33,6 +34,7 @@ pub fn router() -> Router<AppState> {
         .merge(staff::router())
         .merge(payments::router())
         .merge(reports::router())
+        .merge(giving_reports::router())
         .merge(topics::router())
         .merge(members::router())
         .merge(texts::router())
