@@ -659,7 +659,13 @@ async fn a_database_of_the_previous_release_with_data_upgrades_and_works() {
 
     // The patron signs in and is a patron, with their vote counted.
     app.sign_in_member(&app.client, "olena@news.test").await;
-    app.client.get("/account").send().await.assert_status(200).assert_contains("Олена Петренко");
+    app.client
+        .get("/account")
+        .send()
+        .await
+        .assert_status(200)
+        .assert_contains("Олена Петренко")
+        .assert_contains(">Patron<");
     app.client
         .get("/topics")
         .send()
