@@ -1,4 +1,5 @@
-//! The command line: `serve` (default), `migrate`, `staff add`, `demo-data`, `stripe sync`, `healthcheck`, `version`.
+//! The command line: `serve` (default), `migrate`, `staff add`, `demo-data`, `stripe sync`,
+//! `backup`, `restore`, `export`, `import`, `healthcheck`, `version`.
 use clap::{Parser, Subcommand};
 
 use crate::clock::Clock;
@@ -62,11 +63,46 @@ pub enum Command {
         #[command(subcommand)]
         command: StripeCommand,
     },
+    /// SQLite: copy the database to a new FILE while the site serves (a consistent
+    /// snapshot, checked). On PostgreSQL use pg_dump (README).
+    Backup {
+        /// The new file (never overwritten).
+        file: std::path::PathBuf,
+    },
+    /// SQLite: put a backup FILE in place of the database (stop Patronage first);
+    /// the database it replaces is kept beside it.
+    Restore {
+        file: std::path::PathBuf,
+        /// Restore even though a process has the database open (what it writes afterwards is lost).
+        #[arg(long)]
+        force: bool,
+    },
+    /// Write the whole newsroom (every table's rows) to a new FILE, from one snapshot.
+    Export {
+        /// The only format: JSON lines (README, "Backups, moving and upgrading").
+        #[arg(long, value_enum, default_value = "json")]
+        format: ExportFormat,
+        /// The new file (never overwritten; created readable by its owner only).
+        file: std::path::PathBuf,
+    },
+    /// Read a file written by `export` into the database, in one transaction.
+    Import {
+        file: std::path::PathBuf,
+        /// Delete everything in the database first (otherwise a database that holds
+        /// a newsroom's data is refused).
+        #[arg(long)]
+        replace: bool,
+    },
     /// Exit 0 when the instance on BIND_ADDR answers `GET /readyz` with 200 (for
     /// container health checks: the image has no curl).
     Healthcheck,
     /// Print the version.
     Version,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+pub enum ExportFormat {
+    Json,
 }
 
 #[derive(Subcommand, Debug)]
@@ -173,6 +209,67 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 r.refunded_charges,
                 r.ignored,
                 r.unmatched
+            );
+            Ok(())
+        }
+        Command::Backup { file } => {
+            let db = startup::open_database(&config, false).await?;
+            let started = std::time::Instant::now();
+            let r = crate::services::backup::backup(&db, &file).await;
+            db.close().await;
+            let r = r?;
+            say!(
+                "Backup written to {} ({} bytes, schema {}, integrity ok) in {:.1} s.",
+                r.path.display(),
+                r.bytes,
+                r.schema_version,
+                started.elapsed().as_secs_f64()
+            );
+            Ok(())
+        }
+        Command::Restore { file, force } => {
+            // The newest schema this binary knows, without opening the target.
+            let latest = crate::db::Db::latest_known_migration(&config.database_url);
+            let now = Clock::default().now() / crate::clock::SECOND;
+            let r = crate::services::backup::restore(&config.database_url, &file, force, latest, now).await?;
+            say!("Restored {} from {} (schema {}).", r.path.display(), file.display(), r.schema_version);
+            if let Some(kept) = r.kept {
+                say!("The database it replaced is kept as {}.", kept.display());
+            }
+            say!("Start Patronage on it now; it applies any newer migrations as it starts.");
+            Ok(())
+        }
+        Command::Export { format: ExportFormat::Json, file } => {
+            let db = startup::open_database(&config, false).await?;
+            let started = std::time::Instant::now();
+            let r = crate::services::backup::export(&db, &file, Clock::default().now()).await;
+            db.close().await;
+            let r = r?;
+            say!(
+                "Exported {} rows of {} tables (schema {}) to {} in {:.1} s.",
+                r.rows,
+                r.tables,
+                r.schema_version,
+                r.path.display(),
+                started.elapsed().as_secs_f64()
+            );
+            Ok(())
+        }
+        Command::Import { file, replace } => {
+            if !file.is_file() {
+                anyhow::bail!("{}: no such export file", file.display());
+            }
+            let db = startup::open_database(&config, true).await?;
+            let started = std::time::Instant::now();
+            let r = crate::services::backup::import(&db, &file, replace).await;
+            db.close().await;
+            let r = r?;
+            say!(
+                "Imported {} rows (schema {}, exported from {}) in {:.1} s.",
+                r.rows,
+                r.schema_version,
+                r.from_backend,
+                started.elapsed().as_secs_f64()
             );
             Ok(())
         }

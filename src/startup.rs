@@ -21,6 +21,20 @@ use crate::views::Views;
 
 const SECRET_KEY_SETTING: &str = "secret_key";
 
+/// Connects to the database DATABASE_URL names, which must exist, and migrates it:
+/// for the commands that copy a database (backup, export, import into a new one
+/// is created by `create`).
+pub async fn open_database(config: &Config, create: bool) -> anyhow::Result<Db> {
+    if !create && !Db::exists(&config.database_url).await.unwrap_or(false) {
+        anyhow::bail!("DATABASE_URL: no database there");
+    }
+    let db = Db::connect(&config.database_url)
+        .await
+        .map_err(|e| anyhow::anyhow!("DATABASE_URL: cannot open the database: {e:#}"))?;
+    db.migrate().await?;
+    Ok(db)
+}
+
 /// Connects, migrates and loads the secret key: everything the CLI commands share.
 pub async fn open_context(config: &Config, clock: Clock) -> anyhow::Result<Context> {
     let db = Db::connect(&config.database_url)

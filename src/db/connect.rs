@@ -54,6 +54,27 @@ impl Db {
         Ok(())
     }
 
+    /// The newest migration this binary knows (what `migrate` brings a database to).
+    pub fn latest_migration(&self) -> i64 {
+        self.migrator().iter().map(|m| m.version).max().unwrap_or(0)
+    }
+
+    /// [`Db::latest_migration`] for the backend `url` names, without connecting.
+    pub fn latest_known_migration(url: &str) -> i64 {
+        let migrator = if url.starts_with("sqlite:") { &SQLITE_MIGRATIONS } else { &POSTGRES_MIGRATIONS };
+        migrator.iter().map(|m| m.version).max().unwrap_or(0)
+    }
+
+    /// True when the database `url` names exists (nothing is created).
+    pub async fn exists(url: &str) -> Result<bool, DbError> {
+        install_default_drivers();
+        let url = &*plain_on_loopback(url);
+        if is_sqlite_memory(url) {
+            return Ok(true);
+        }
+        Ok(Any::database_exists(url).await?)
+    }
+
     /// True when every migration this binary knows is applied.
     pub async fn migrations_current(&self) -> Result<bool, DbError> {
         let applied: Vec<(i64,)> = sqlx::query_as("select version from _sqlx_migrations where success = $1")
@@ -80,6 +101,9 @@ impl Db {
     }
 }
 
+/// SQLite's page cache per connection, in KiB (see `prepare`).
+pub const SQLITE_CACHE_KIB: i64 = 256;
+
 /// How long a PostgreSQL connection may sit idle before it is tested on its way out.
 pub(super) const STALE_AFTER: Duration = Duration::from_secs(30);
 
@@ -98,6 +122,16 @@ fn pool_options(backend: Backend) -> AnyPoolOptions {
             Box::pin(async move {
                 if backend == Backend::Postgres && meta.idle_for >= STALE_AFTER {
                     conn.ping().await?;
+                }
+                // SQLite rolls a transaction back by itself when the disk is full (or
+                // on an I/O error); sqlx's ROLLBACK on drop then fails, and the
+                // connection would stay "in a transaction" for good, refusing every
+                // BEGIN. Such a connection is closed, and a fresh one opened. (By the
+                // time a connection is idle, sqlx has pinged it after that ROLLBACK,
+                // so the count is current.)
+                if conn.is_in_transaction() {
+                    tracing::warn!(db.backend = ?backend, "closed a pooled connection left in a transaction the database had ended");
+                    return Ok(false);
                 }
                 Ok(true)
             })
@@ -125,7 +159,9 @@ async fn prepare(conn: &mut AnyConnection, backend: Backend) -> Result<(), sqlx:
         // 256 KiB of pages per connection instead of 2 MiB: the operating system
         // caches the file for all of them anyway. Measured at 100,000 members
         // against 1 MiB: 1.9 MB less peak RSS, no loss of votes or page views.
-        sqlx::query("pragma cache_size = -256").execute(&mut *conn).await?;
+        sqlx::query(sqlx::AssertSqlSafe(format!("pragma cache_size = -{SQLITE_CACHE_KIB}")))
+            .execute(&mut *conn)
+            .await?;
         // Checkpoints run inside the committing writer's turn; every 40 MB of
         // log instead of every 4 MB, a busy round's votes wait for ten times
         // fewer of them (measured: about a fifth more votes a second).
@@ -163,13 +199,20 @@ fn is_sqlite_memory(url: &str) -> bool {
 
 /// `sqlite://data/patronage.db?mode=rwc` → `data`.
 fn sqlite_parent_dir(url: &str) -> Option<std::path::PathBuf> {
+    let path = sqlite_path(url)?;
+    let parent = path.parent()?;
+    (!parent.as_os_str().is_empty()).then(|| parent.to_path_buf())
+}
+
+/// `sqlite://data/patronage.db?mode=rwc` → `data/patronage.db`; `None` for
+/// PostgreSQL and in-memory databases.
+pub fn sqlite_path(url: &str) -> Option<std::path::PathBuf> {
     if is_sqlite_memory(url) {
         return None;
     }
     let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
     let path = path.split('?').next()?;
-    let parent = std::path::Path::new(path).parent()?;
-    (!parent.as_os_str().is_empty()).then(|| parent.to_path_buf())
+    (!path.is_empty()).then(|| std::path::PathBuf::from(path))
 }
 
 #[cfg(test)]

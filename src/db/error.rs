@@ -7,6 +7,10 @@ pub enum DbError {
     /// (PostgreSQL's, or derived as `<table>_<column>_key` from SQLite's message).
     #[error("constraint {constraint} refused the change")]
     Conflict { constraint: String },
+    /// The database cannot take changes now and may again later, e.g. SQLite
+    /// reports its disk full, its file or directory read-only, or an I/O error.
+    #[error("the database cannot store changes right now: {0}")]
+    Unavailable(anyhow::Error),
     #[error(transparent)]
     Other(anyhow::Error),
 }
@@ -14,6 +18,11 @@ pub enum DbError {
 impl DbError {
     pub fn other(message: impl Into<String>) -> Self {
         Self::Other(anyhow::anyhow!(message.into()))
+    }
+
+    /// See [`DbError::Unavailable`].
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, Self::Unavailable(_))
     }
 
     pub fn is_conflict_on(&self, name: &str) -> bool {
@@ -33,6 +42,9 @@ impl From<sqlx::Error> for DbError {
                     .unwrap_or_else(|| "unknown".into());
                 Self::Conflict { constraint }
             }
+            sqlx::Error::Database(ref db) if sqlite_storage_trouble(db.as_ref()) => {
+                Self::Unavailable(anyhow::Error::new(e))
+            }
             other => Self::Other(anyhow::Error::new(other)),
         }
     }
@@ -42,6 +54,13 @@ impl From<sqlx::migrate::MigrateError> for DbError {
     fn from(e: sqlx::migrate::MigrateError) -> Self {
         Self::Other(anyhow::Error::new(e))
     }
+}
+
+/// SQLite's result codes for storage that cannot take writes now: SQLITE_READONLY (8),
+/// SQLITE_IOERR (10) and SQLITE_FULL (13), in any of their extended forms.
+fn sqlite_storage_trouble(db: &dyn sqlx::error::DatabaseError) -> bool {
+    db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some()
+        && db.code().and_then(|c| c.parse::<i64>().ok()).is_some_and(|c| matches!(c & 0xff, 8 | 10 | 13))
 }
 
 /// "UNIQUE constraint failed: members.email" → "members_email_key";
@@ -58,6 +77,24 @@ fn sqlite_constraint(message: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A real SQLITE_READONLY from SQLite (a connection opened read-only writes).
+    #[tokio::test]
+    async fn a_read_only_sqlite_database_is_unavailable_not_an_internal_error() {
+        use sqlx::Connection as _;
+        sqlx::any::install_default_drivers();
+        let path = std::env::temp_dir().join(format!("patronage-ro-{}.db", uuid::Uuid::new_v4().simple()));
+        let mut rw = sqlx::AnyConnection::connect(&format!("sqlite://{}?mode=rwc", path.display())).await.expect("rw");
+        sqlx::query("create table t (x integer)").execute(&mut rw).await.expect("created");
+        rw.close().await.expect("closed");
+        let mut ro = sqlx::AnyConnection::connect(&format!("sqlite://{}?mode=ro", path.display())).await.expect("ro");
+        let e = DbError::from(sqlx::query("insert into t values (1)").execute(&mut ro).await.expect_err("read-only"));
+        assert!(e.is_unavailable(), "{e:?}");
+        let e = DbError::from(sqlx::query("select * from nowhere").execute(&mut ro).await.expect_err("no table"));
+        assert!(!e.is_unavailable(), "{e:?}");
+        let _ = ro.close().await;
+        let _ = std::fs::remove_file(path);
+    }
 
     #[test]
     fn sqlite_messages_map_to_postgres_style_names() {

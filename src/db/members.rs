@@ -340,6 +340,17 @@ pub async fn backfill_search_keys(db: &super::Db) -> Result<u64, DbError> {
         if rows.is_empty() {
             return Ok(done);
         }
+        if done == 0 && db.backend() == super::Backend::Sqlite {
+            // Migration 0009 created SQLite's full-text index (external content) over
+            // members it did not index; its update trigger would then remove entries
+            // that were never added, which FTS5 reports as a corrupt index ("database
+            // disk image is malformed"): an upgrade from before 0009 with members
+            // failed to start. Index the rows as they are first (the released
+            // migration stays as it was).
+            sqlx::query("insert into members_search (members_search) values ('rebuild')")
+                .execute(&mut *db.write().await?)
+                .await?;
+        }
         let mut tx = db.transaction().await?;
         for Unkeyed { id, email, name, public_name } in rows {
             let keys = SearchKeys::new(email.as_deref(), name.as_deref(), public_name.as_deref());

@@ -21,6 +21,7 @@
 //! `readers.rs` keeps the reader connections, `write.rs` has write turns,
 //! transactions and changes; one file per table group holds the queries.
 pub mod audit;
+pub mod backup;
 pub mod cancel_reasons;
 mod connect;
 pub mod error;
@@ -51,7 +52,7 @@ use std::sync::Arc;
 use sqlx::AnyPool;
 use tokio::sync::Mutex;
 
-pub use connect::plain_on_loopback;
+pub use connect::{SQLITE_CACHE_KIB, plain_on_loopback, sqlite_path};
 pub use error::DbError;
 pub use write::{Change, ChangeListener, Tx, WriteTurn, Writer};
 

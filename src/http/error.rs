@@ -53,9 +53,16 @@ pub enum AppError {
     /// The payment provider failed or could not be reached.
     #[error("payment provider: {0}")]
     PaymentProvider(String),
+    /// The database cannot store changes right now (a full disk, a read-only file);
+    /// logged with its cause, answered 503 with Retry-After.
+    #[error("storage unavailable")]
+    StorageUnavailable(anyhow::Error),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
+
+/// Seconds a client is asked to wait after a 503 for storage trouble.
+const STORAGE_RETRY_AFTER_SECS: i64 = 60;
 
 /// Travels from the handler to [`render_error_pages`] in the response extensions.
 #[derive(Clone, Debug)]
@@ -85,6 +92,9 @@ impl AppError {
             Self::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited", "error-rate-limited"),
             Self::InvalidLink => (StatusCode::GONE, "invalid_link", "error-invalid-link"),
             Self::PaymentProvider(_) => (StatusCode::BAD_GATEWAY, "payment_provider", "error-payment-provider"),
+            Self::StorageUnavailable(_) => {
+                (StatusCode::SERVICE_UNAVAILABLE, "storage_unavailable", "error-storage-unavailable")
+            }
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal", "error-internal"),
         }
     }
@@ -99,13 +109,18 @@ impl IntoResponse for AppError {
         }
         let (status, code, message_key) = self.parts();
         let mut response = status.into_response();
-        if let Self::RateLimited { retry_after_secs } = &self
-            && let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string())
+        let retry_after = match &self {
+            Self::RateLimited { retry_after_secs } => Some(*retry_after_secs),
+            Self::StorageUnavailable(_) => Some(STORAGE_RETRY_AFTER_SECS),
+            _ => None,
+        };
+        if let Some(secs) = retry_after
+            && let Ok(v) = HeaderValue::from_str(&secs.to_string())
         {
             response.headers_mut().insert(header::RETRY_AFTER, v);
         }
         let internal = match self {
-            Self::Internal(e) => Some(Arc::new(e)),
+            Self::Internal(e) | Self::StorageUnavailable(e) => Some(Arc::new(e)),
             _ => None,
         };
         response.extensions_mut().insert(ErrorInfo { code, message_key, internal });
@@ -115,7 +130,13 @@ impl IntoResponse for AppError {
 
 impl From<StorageError> for AppError {
     fn from(e: StorageError) -> Self {
-        if e.is_not_found() { Self::NotFound } else { Self::Internal(anyhow::Error::new(e).context("database")) }
+        if e.is_not_found() {
+            Self::NotFound
+        } else if e.is_unavailable() {
+            Self::StorageUnavailable(anyhow::Error::new(e).context("database"))
+        } else {
+            Self::Internal(anyhow::Error::new(e).context("database"))
+        }
     }
 }
 

@@ -3,6 +3,7 @@
 //! functions, and see its failures as [`StorageError`] or as a service's own
 //! error enum.
 pub mod audit;
+pub mod backup;
 pub mod billing;
 pub mod cache;
 pub mod checkout;
@@ -82,6 +83,12 @@ impl StorageError {
     /// The record asked about does not exist (or no longer does).
     pub fn is_not_found(&self) -> bool {
         matches!(self.0, DbError::NotFound)
+    }
+
+    /// The database cannot store changes now (a full disk, a read-only file) and
+    /// may again later: nothing was changed; ask again.
+    pub fn is_unavailable(&self) -> bool {
+        self.0.is_unavailable()
     }
 }
 

@@ -3,6 +3,7 @@ mod helpers;
 
 mod account;
 mod admin_payments;
+mod backup;
 mod cli;
 mod content_languages;
 mod csrf;

@@ -162,7 +162,7 @@ async fn record(app: &TestApp, p: &db::payments::NewPayment, subscription: Optio
 }
 
 /// A simple CSV reader for our own exports (every cell quoted).
-fn parse_csv(body: &str) -> Vec<Vec<String>> {
+pub(crate) fn parse_csv(body: &str) -> Vec<Vec<String>> {
     let mut rows = Vec::new();
     let mut row = Vec::new();
     let mut cell = String::new();

@@ -42,6 +42,7 @@ pub struct TestAppBuilder {
     job_poll: Option<Duration>,
     card_fees: Option<String>,
     timezone: Option<String>,
+    database: Option<TestDb>,
 }
 
 pub struct TestApp {
@@ -105,6 +106,13 @@ impl TestAppBuilder {
         self
     }
 
+    /// Runs on a database the test prepared (e.g. in an older schema) instead of a
+    /// fresh one; it is migrated as the app starts, and dropped with the app.
+    pub fn on_database(mut self, db: TestDb) -> Self {
+        self.database = Some(db);
+        self
+    }
+
     pub fn public_url(mut self, url: &str) -> Self {
         self.public_url = Some(url.to_string());
         self
@@ -115,7 +123,10 @@ impl TestAppBuilder {
         let filter = tracing_subscriber::EnvFilter::try_from_default_env()
             .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
         let _ = tracing_subscriber::fmt().with_env_filter(filter).with_test_writer().try_init();
-        let test_db = TestDb::create().await;
+        let test_db = match self.database {
+            Some(db) => db,
+            None => TestDb::create().await,
+        };
         let smtp = SmtpSink::start().await;
         let stripe = if self.stripe { Some(StripeMock::start().await) } else { None };
         let settings = Settings {
@@ -187,6 +198,7 @@ impl TestApp {
             job_poll: None,
             card_fees: None,
             timezone: None,
+            database: None,
         }
     }
 

@@ -55,6 +55,37 @@ impl TestDb {
         }
     }
 
+    /// A database with nothing in it (no migrations applied): a SQLite file not
+    /// created yet, or, with `postgres` and TEST_DATABASE_URL set, a new PostgreSQL
+    /// database. `None` for PostgreSQL without TEST_DATABASE_URL.
+    pub async fn create_empty(postgres: bool) -> Option<TestDb> {
+        sqlx::any::install_default_drivers();
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        if postgres {
+            let server_url = postgres_server_url()?;
+            let name = format!("patronage_test_{id}");
+            let mut server = connect_to_server(&server_url).await;
+            execute(&mut server, format!("create database {name}")).await.expect("PostgreSQL creates a database");
+            let _ = server.close().await;
+            let url = replace_database(&server_url, &name);
+            return Some(TestDb { url, kind: Kind::Postgres { server_url, name } });
+        }
+        let dir = std::env::temp_dir().join("patronage-tests");
+        std::fs::create_dir_all(&dir).expect("the temp directory is writable");
+        let path = dir.join(format!("{id}.db"));
+        Some(TestDb { url: format!("sqlite://{}?mode=rwc", path.display()), kind: Kind::Sqlite { path } })
+    }
+
+    /// A SQLite database at `path` (created when the app starts), removed with it.
+    pub fn sqlite_at(path: std::path::PathBuf) -> TestDb {
+        sqlx::any::install_default_drivers();
+        TestDb { url: format!("sqlite://{}?mode=rwc", path.display()), kind: Kind::Sqlite { path } }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        matches!(self.kind, Kind::Postgres { .. })
+    }
+
     /// What the test left undone, read over a connection of its own; rounds are
     /// judged due against `now`, the app's clock when the test ended.
     pub async fn leftovers(&self, now: i64) -> Result<Leftovers, sqlx::Error> {
@@ -90,6 +121,12 @@ impl TestDb {
             }
         }
     }
+}
+
+/// TEST_DATABASE_URL (loopback made plain), when set.
+pub fn postgres_server_url() -> Option<String> {
+    let url = std::env::var("TEST_DATABASE_URL").ok().filter(|u| !u.is_empty())?;
+    Some(patronage::db::plain_on_loopback(&url).into_owned())
 }
 
 /// Held by whoever is creating a template, across every test process using the server.
