@@ -226,7 +226,9 @@ def report(results, json_path, info):
            "target": f"≤ {REPORT_TARGET_MS} ms each",
            "pass": max(num(meta.get(f't_{key}_cold_ms', 'nan')), num(meta.get(f't_{key}_warm_ms', 'nan'))) <= REPORT_TARGET_MS}
           for key, name in [("admin", "GET /admin (dashboard)"), ("report_mrr", "GET /admin/reports/mrr?range=all"),
-                            ("report_revenue", "GET /admin/reports/revenue?range=all")]],
+                            ("report_revenue", "GET /admin/reports/revenue?range=all"),
+                            ("report_tiers", "GET /admin/reports/tiers?range=all"),
+                            ("report_donations", "GET /admin/reports/donations?range=all")]],
         {"measure": "vote requests prepared (distinct member × topic)",
          "value": f"{int(meta['vote_pairs']):,} from {int(meta['sessions']):,} sessions; votes ran {meta['vote_seconds']} s",
          "target": "", "pass": None},

@@ -20,6 +20,9 @@ pub enum Keep {
     Rows,
     /// Left out (why); import empties it, so nothing in it outlives a replaced database.
     Skip(&'static str),
+    /// Left out and left alone (why): kept by triggers from the rows of other
+    /// tables, so emptying and importing those keeps it right.
+    Derived(&'static str),
 }
 
 /// A table of the current schema.
@@ -49,6 +52,11 @@ const fn skip(name: &'static str, why: &'static str) -> Table {
 
 const SIGN_IN: &str = "sign-in credentials (session and link hashes): members and staff sign in again";
 const COUNTERS: &str = "rate-limit counters of the last minutes";
+const fn derived(name: &'static str, why: &'static str) -> Table {
+    Table { name, keep: Keep::Derived(why), seeded: false, self_ref: None }
+}
+
+const STANDING: &str = "members per standing, kept by triggers as the members are written";
 
 /// Every table of the schema, each named once, in an order that writes a row
 /// after the rows it refers to (an import goes down the list, emptying goes up it).
@@ -81,6 +89,7 @@ pub const TABLES: &[Table] = &[
     rows("ballots"),
     rows("votes"),
     rows("member_notes"),
+    derived("standing_counts", STANDING),
     rows("translations"),
     // The reports' aggregates, kept in the same transactions as the ledger: a
     // snapshot holds them consistent with it, so they are copied, not rebuilt.

@@ -275,17 +275,17 @@ pub async fn patron_counts<'e, E: Executor<'e, Database = Any>>(
     now: Micros,
     grace_from: Micros,
 ) -> Result<PatronCounts, DbError> {
+    // From each member's standing (members.sub_rank, kept by a trigger from the
+    // subscription their standing comes from): paying from the counts kept with
+    // it, the time-dependent two through indexes that reach only their rows.
     let (paying, past_due, comped): (i64, i64, i64) = sqlx::query_as(
         "select
-             (select count(distinct member_id) from subscriptions where status = 'active' and mrr_minor > 0),
-             (select count(distinct s.member_id) from subscriptions s
-                 where s.status = 'past_due' and s.past_due_since >= $2 and not exists (
-                     select 1 from subscriptions a where a.member_id = s.member_id and a.status = 'active'
-                         and a.mrr_minor > 0)),
-             (select count(*) from members m where m.comped_until > $1 and not exists (
-                 select 1 from subscriptions a where a.member_id = m.id
-                     and ((a.status = 'active' and a.mrr_minor > 0)
-                         or (a.status = 'past_due' and a.past_due_since >= $2))))",
+             (select cast(coalesce(sum(members), 0) as bigint) from standing_counts
+                 where sub_rank = 0 and paying = 1),
+             (select count(*) from members where sub_rank = 1 and sub_past_due_since >= $2),
+             (select count(*) from members m where m.comped_until > $1
+                 and not (m.sub_rank = 0 and m.sub_mrr_minor > 0)
+                 and not (m.sub_rank = 1 and m.sub_past_due_since >= $2))",
     )
     .bind(now)
     .bind(grace_from)

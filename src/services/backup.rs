@@ -372,7 +372,7 @@ pub async fn import(db: &Db, from: &Path, replace: bool) -> Result<ImportReport,
             holding.join(", ")
         )));
     }
-    for table in store::TABLES.iter().rev() {
+    for table in store::TABLES.iter().rev().filter(|t| !matches!(t.keep, Keep::Derived(_))) {
         store::delete_all(&mut tx, table.name).await?;
     }
 

@@ -101,13 +101,31 @@ pub async fn range_bounds(ctx: &Context) -> Result<(Month, Month, Option<Month>)
     Ok((ctx.zone.month_of(now), ctx.zone.month_of(now - 30 * DAY), first))
 }
 
+/// How [`mrr_report`] knows MRR now.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MrrNow {
+    /// Summed from the subscriptions, to check the movements against (the MRR
+    /// report shows whether they agree).
+    FromSubscriptions,
+    /// The sum of every movement: what the subscriptions add up to whenever the
+    /// check holds, read from the aggregates alone (the dashboard).
+    FromMovements,
+}
+
 /// MRR movements by month in `range`, one report per currency (starting MRR is
 /// the sum of every movement before the range).
-pub async fn mrr_report(ctx: &Context, range: &MonthRange) -> Result<Vec<MrrReport>, StorageError> {
+pub async fn mrr_report(ctx: &Context, range: &MonthRange, now: MrrNow) -> Result<Vec<MrrReport>, StorageError> {
     let pool = ctx.db.read();
     let rows = db::reports::mrr_months(pool, &range.last.key()).await?;
-    let now: BTreeMap<Currency, i64> =
-        db::reports::mrr_now(pool).await?.into_iter().map(|(c, sum, _)| (c, sum)).collect();
+    let now: BTreeMap<Currency, i64> = match now {
+        MrrNow::FromSubscriptions => {
+            db::reports::mrr_now(pool).await?.into_iter().map(|(c, sum, _)| (c, sum)).collect()
+        }
+        MrrNow::FromMovements => rows.iter().fold(BTreeMap::new(), |mut sums, r| {
+            *sums.entry(r.currency).or_insert(0) += r.delta_minor;
+            sums
+        }),
+    };
     let mut currencies: Vec<Currency> = rows.iter().map(|r| r.currency).chain(now.keys().copied()).collect();
     currencies.sort();
     currencies.dedup();
@@ -241,7 +259,7 @@ pub async fn dashboard_revenue(ctx: &Context, currency: Option<Currency>) -> Res
     let this_month = ctx.zone.month_of(now);
     let chart = MonthRange { first: this_month.plus(-35), last: this_month, preset: RangePreset::Custom };
     let recent = MonthRange { first: this_month.plus(-1), last: this_month, preset: RangePreset::Custom };
-    let mrr = mrr_report(ctx, &chart).await?;
+    let mrr = mrr_report(ctx, &chart, MrrNow::FromMovements).await?;
     let revenue = revenue_report(ctx, &recent).await?;
     let mut currencies: Vec<Currency> =
         mrr.iter().map(|r| r.currency).chain(revenue.iter().map(|r| r.currency)).collect();

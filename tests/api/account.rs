@@ -86,6 +86,13 @@ async fn deleting_the_account_erases_personal_data_and_keeps_an_anonymous_row() 
     // The address is free again: joining creates a new, separate member.
     app.post_join(&app.new_browser(), "gone@example.org", "").await.assert_status(303);
     assert_eq!(app.member_count().await, 2);
+    // The dashboard counts members that are not deleted, from the counts kept per standing.
+    assert_eq!(
+        app.count("select cast(sum(members) as bigint) from standing_counts where deleted = 0").await,
+        1,
+        "one member now; the deleted row is counted apart"
+    );
+    assert_eq!(app.count("select cast(sum(members) as bigint) from standing_counts where deleted = 1").await, 1);
     app.deliver_mail().await;
 }
 

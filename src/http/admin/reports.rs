@@ -261,7 +261,7 @@ async fn show_mrr_report(
         Err(message) => return refuse(&state, page, "admin/reports/mrr.html", raw.as_deref(), &message),
     };
     let (current, _, _) = reports::range_bounds(&state.ctx).await?;
-    let reports = reports::mrr_report(&state.ctx, &range).await?;
+    let reports = reports::mrr_report(&state.ctx, &range, reports::MrrNow::FromSubscriptions).await?;
     let views: Vec<MrrCurrencyView> = reports
         .iter()
         .map(|r| MrrCurrencyView {
@@ -295,7 +295,7 @@ async fn export_mrr_csv(
     let actor = Actor::staff(&staff.user, &ip);
     reports::record_export(&state.ctx, &actor, "mrr", format!("{} to {}", range.first, range.last)).await?;
     let mut rows: Vec<Vec<String>> = Vec::new();
-    for r in reports::mrr_report(&state.ctx, &range).await? {
+    for r in reports::mrr_report(&state.ctx, &range, reports::MrrNow::FromMovements).await? {
         let c = r.currency;
         let d = |v: i64| Money::new(v, c).decimal();
         for m in &r.months {
@@ -580,7 +580,7 @@ async fn show_churn_report(
         Ok(r) => r,
         Err(message) => return refuse(&state, page, "admin/reports/churn.html", raw.as_deref(), &message),
     };
-    let views: Vec<ChurnCurrencyView> = reports::mrr_report(&state.ctx, &range)
+    let views: Vec<ChurnCurrencyView> = reports::mrr_report(&state.ctx, &range, reports::MrrNow::FromMovements)
         .await?
         .iter()
         .map(|r| ChurnCurrencyView {
@@ -695,7 +695,7 @@ async fn export_churn_csv(
     reports::record_export(&state.ctx, &actor, "churn", format!("{} to {}", range.first, range.last)).await?;
     let reasons = reports::cancel_reasons(&state.ctx, &range).await?;
     let mut rows: Vec<Vec<String>> = Vec::new();
-    for r in reports::mrr_report(&state.ctx, &range).await? {
+    for r in reports::mrr_report(&state.ctx, &range, reports::MrrNow::FromMovements).await? {
         let c = r.currency;
         let d = |v: i64| Money::new(v, c).decimal();
         for m in r.months.iter().chain(std::iter::once(&r.total)) {
