@@ -397,3 +397,44 @@ embed-weight = { $weight ->
     [one] one vote
    *[other] { $weight } votes
   }
+correction-title = Suggest a correction or clarification
+correction-lead = Found a mistake, or something unclear? Tell the editors; no account needed.
+correction-article = About the article:
+correction-url-label = The article's address
+correction-url-hint = Copy it from your browser's address bar while you read the article.
+correction-quote-label = The text you mean (optional)
+correction-quote-hint = As it appears in the article, up to 1,000 characters.
+correction-note-label = What is wrong or unclear?
+correction-email-label = Your email (optional)
+correction-email-hint = Only for our answer: one email once the editors have decided. We add it to no list.
+correction-honeypot-label = Leave this field empty
+correction-submit = Send to the editors
+correction-cancel = Cancel
+correction-close = Close
+correction-thanks-title = Thank you
+correction-thanks-body = The editors will read your note.
+correction-thanks-reply = We will write to you once they have decided.
+correction-thanks-back = Back to the article
+correction-error-url-missing = Give the address of the article you mean.
+correction-error-url-invalid = That is not a web address: it should start with https://.
+correction-error-url-foreign = We take corrections only to articles on our own website.
+correction-error-quote-too-long = The quoted text can be at most 1,000 characters long: keep the words you mean.
+correction-error-note-empty = Say what is wrong or unclear.
+correction-error-note-too-long = The note can be at most 2,000 characters long.
+correction-error-note-control = The note contains control or invisible characters: remove them and send again.
+correction-error-staff-text-too-long = This text can be at most 2,000 characters long.
+correction-error-staff-text-control = This text contains control or invisible characters.
+correction-error-honeypot = This looked automated, so it was not sent. If you filled in the field “Leave this field empty”, clear it and send again.
+correction-error-rate-limited = { $minutes ->
+    [one] Too many suggestions from your connection or for this article just now. Try again in a minute.
+   *[other] Too many suggestions from your connection or for this article just now. Try again in { $minutes } minutes.
+  }
+correction-error-changed = Someone changed this suggestion's status meanwhile (perhaps you, in another tab). Open it again to see it as it is now.
+email-correction-resolved-subject = About the correction you suggested to { $newsroom }
+email-correction-resolved-accepted = Thank you: the editors agree with what you pointed out.
+email-correction-resolved-fixed = Thank you: we have corrected the article.
+email-correction-resolved-rejected = Thank you for writing. The editors looked into it and decided to leave the article as it is.
+email-correction-resolved-reply = The editors' answer:
+email-correction-resolved-yours = You wrote:
+email-correction-resolved-quote = About the words:
+email-correction-resolved-article = The article

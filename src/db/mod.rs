@@ -22,6 +22,7 @@
 //! transactions and changes; one file per table group holds the queries.
 pub mod audit;
 mod connect;
+pub mod corrections;
 pub mod error;
 pub mod login_tokens;
 pub mod member_directory;

@@ -7,6 +7,7 @@ pub mod billing;
 pub mod cache;
 pub mod checkout;
 pub mod content;
+pub mod corrections;
 pub mod demo_data;
 pub mod dunning;
 pub mod health;

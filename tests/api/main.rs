@@ -5,6 +5,7 @@ mod account;
 mod admin_payments;
 mod cli;
 mod content_languages;
+mod corrections;
 mod csrf;
 mod demo_data;
 mod demo_payments;
