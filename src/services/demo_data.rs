@@ -123,7 +123,9 @@ async fn corrections(ctx: &Context) -> Result<(), DbError> {
     use crate::db::corrections::{NewCorrection, StaffUpdate};
     use crate::domain::{CorrectionId, CorrectionStatus};
     let now = ctx.clock.now();
-    let items: [(&str, &str, &str, Option<&str>, &str, CorrectionStatus, &str); 5] = [
+    // Article path, quote, note, reply address, language, status, public reply.
+    type Item<'a> = (&'a str, &'a str, &'a str, Option<&'a str>, &'a str, CorrectionStatus, &'a str);
+    let items: [Item<'_>; 5] = [
         (
             "stories/tram",
             "The line opened in 1912.",

@@ -233,6 +233,19 @@ async fn in_a_browser_ctrl_enter_on_selected_text_opens_the_corrections_form_and
     browser.top().await;
     let closed = browser.wait_for("return document.querySelectorAll('iframe').length === 0;").await;
     assert_eq!(closed, serde_json::json!(true), "the dialog closed");
+    // The link opens the same form over the article (not Patronage's page, which
+    // is where it leads without scripts), and Escape closes it.
+    browser.run("getSelection().removeAllRanges();", serde_json::json!([])).await;
+    browser.click("a[data-patronage-correction]").await;
+    let opened = browser.wait_for("const f = document.querySelector('iframe'); return f ? f.src : '';").await;
+    assert!(opened.as_str().is_some_and(|s| s.contains("/embed/correction?")), "{opened}");
+    assert!(browser.current_url().await.starts_with(&site_origin), "the article stays open");
+    browser.enter_frame("iframe").await;
+    browser.wait_for("return !!document.getElementById('correction-note');").await;
+    browser.type_into("#correction-note", "\u{E00C}").await;
+    browser.top().await;
+    let closed = browser.wait_for("return document.querySelectorAll('iframe').length === 0;").await;
+    assert_eq!(closed, serde_json::json!(true), "Escape closed the dialog");
 }
 
 /// A page of the newsroom's site on another origin (`port` on loopback),
