@@ -242,7 +242,12 @@ async fn in_a_browser_ctrl_enter_on_selected_text_opens_the_corrections_form_and
     assert!(browser.current_url().await.starts_with(&site_origin), "the article stays open");
     browser.enter_frame("iframe").await;
     browser.wait_for("return !!document.getElementById('correction-note');").await;
-    browser.type_into("#correction-note", "\u{E00C}").await;
+    // Tab from the last control comes back to the first: focus stays in the dialog.
+    browser.run("document.querySelector('.correction-cancel').focus();", serde_json::json!([])).await;
+    browser.press("\u{E004}").await;
+    let focused = browser.run("return document.activeElement.className;", serde_json::json!([])).await;
+    assert_eq!(focused.as_str(), Some("correction-close"), "Tab stays in the dialog");
+    browser.press("\u{E00C}").await;
     browser.top().await;
     let closed = browser.wait_for("return document.querySelectorAll('iframe').length === 0;").await;
     assert_eq!(closed, serde_json::json!(true), "Escape closed the dialog");

@@ -205,6 +205,14 @@ impl Browser {
         self.call(Method::DELETE, "/actions", None).await;
     }
 
+    /// Presses one key (a WebDriver key code such as `"\u{E004}"` for Tab) on whatever has the focus.
+    pub async fn press(&self, key: &str) {
+        let keys = json!({ "actions": [{ "type": "key", "id": "keyboard", "actions": [
+            { "type": "keyDown", "value": key }, { "type": "keyUp", "value": key } ] }] });
+        self.call(Method::POST, "/actions", Some(keys)).await;
+        self.call(Method::DELETE, "/actions", None).await;
+    }
+
     /// Runs `script` (see [`Browser::run`]) until it returns something truthy, for
     /// up to ten seconds; returns that, or `Null` if it never did.
     pub async fn wait_for(&self, script: &str) -> Value {
