@@ -409,10 +409,10 @@ correction-lead = Помітили помилку чи щось незрозум
 correction-article = Про статтю:
 correction-url-label = Адреса статті
 correction-url-hint = Скопіюйте її з адресного рядка браузера, поки читаєте статтю.
-correction-quote-label = Текст, про який ідеться (необов'язково)
+correction-quote-label = Текст, про який ідеться (необов’язково)
 correction-quote-hint = Так, як він є у статті, до 1 000 символів.
 correction-note-label = Що не так або незрозуміло?
-correction-email-label = Ваша електронна пошта (необов'язково)
+correction-email-label = Ваша електронна пошта (необов’язково)
 correction-email-hint = Лише для нашої відповіді: один лист, коли редакція вирішить. Ми не додаємо адресу до жодних розсилок.
 correction-honeypot-label = Залиште це поле порожнім
 correction-submit = Надіслати редакції
@@ -433,16 +433,16 @@ correction-error-staff-text-too-long = Цей текст може містити
 correction-error-staff-text-control = Цей текст містить керівні або невидимі символи.
 correction-error-honeypot = Це схоже на автоматичне надсилання, тож його не надіслано. Якщо ви заповнили поле «Залиште це поле порожнім», очистьте його й надішліть знову.
 correction-error-rate-limited = { $minutes ->
-    [one] Забагато пропозицій із вашого з'єднання або до цієї статті. Спробуйте знову за { $minutes } хвилину.
-    [few] Забагато пропозицій із вашого з'єднання або до цієї статті. Спробуйте знову за { $minutes } хвилини.
-   *[other] Забагато пропозицій із вашого з'єднання або до цієї статті. Спробуйте знову за { $minutes } хвилин.
+    [one] Забагато пропозицій із вашого з’єднання або до цієї статті. Спробуйте знову за { $minutes } хвилину.
+    [few] Забагато пропозицій із вашого з’єднання або до цієї статті. Спробуйте знову за { $minutes } хвилини.
+   *[other] Забагато пропозицій із вашого з’єднання або до цієї статті. Спробуйте знову за { $minutes } хвилин.
   }
 correction-error-changed = Хтось змінив статус цієї пропозиції тим часом (можливо, ви в іншій вкладці). Відкрийте її знову, щоб побачити, як є зараз.
-email-correction-resolved-subject = Про виправлення, яке ви запропонували { $newsroom }
+email-correction-resolved-subject = { $newsroom }: про виправлення, яке ви запропонували
 email-correction-resolved-accepted = Дякуємо: редакція погоджується з тим, на що ви вказали.
 email-correction-resolved-fixed = Дякуємо: ми виправили статтю.
 email-correction-resolved-rejected = Дякуємо, що написали. Редакція все перевірила й вирішила залишити статтю без змін.
 email-correction-resolved-reply = Відповідь редакції:
 email-correction-resolved-yours = Ви написали:
-email-correction-resolved-quote = Про слова:
+email-correction-resolved-quote = Щодо слів:
 email-correction-resolved-article = Стаття

@@ -247,7 +247,7 @@ async fn a_reader_who_left_an_address_gets_one_email_when_it_is_resolved_in_thei
     assert_eq!(mail.len(), 1, "exactly one email: {mail:?}");
     assert_eq!(mail[0].to, vec!["reader@example.org".to_string()]);
     let subject = mail[0].subject().expect("a subject");
-    assert!(subject.contains("Про виправлення"), "{subject}");
+    assert_eq!(subject, "The Test Gazette: про виправлення, яке ви запропонували");
     let text = mail[0].text_body();
     assert!(text.contains("ми виправили статтю") && text.contains("Виправили, дякуємо!"), "{text}");
     assert!(text.contains("Не 1912, а 1911.") && text.contains(ARTICLE), "{text}");
