@@ -319,7 +319,7 @@ email-payment-action-required-confirm = Confirm the payment
 ## The account page: the co-creator's home
 account-membership-title = Your membership
 account-period-renews = Renews on { $date }.
-account-period-ends = You cancelled: your patronage ends on { $date }. Until then you keep every benefit, and you can resume it under “Manage billing”.
+account-period-ends = You cancelled: your patronage ends on { $date }. Until then you keep every benefit, and you can resume it here.
 account-period-ended = Your patronage ended on { $date }. Thank you for your support. The votes you cast still count.
 account-period-comped = Complimentary membership until { $date }.
 account-past-due-help = Your last payment did not go through. Update your card under “Manage billing” to stay a patron.
@@ -397,6 +397,45 @@ embed-weight = { $weight ->
     [one] one vote
    *[other] { $weight } votes
   }
+
+# Pause instead of cancel, the cancel survey, resume
+account-status-paused = Patron — paused
+account-period-paused = Your payments are paused: they resume on { $date }. Until then you cannot cast new votes; the votes you cast still count.
+account-period-paused-open = Your payments are paused until you resume them. Until then you cannot cast new votes; the votes you cast still count.
+account-resume = Resume my membership
+account-resume-paused = Resume payments now
+account-cancel = Cancel my membership
+cancel-title = Before you go
+cancel-intro = You can take a break or pay less instead. If you cancel, your patronage ends on { $date } and until then you keep every benefit.
+cancel-pause-title = Take a break
+cancel-pause-body = Skip your payments for a while and stay a patron. While your payments are paused you cannot cast new votes; the votes you cast still count. Payments start again on their own.
+cancel-pause-1 = Pause for 1 month
+cancel-pause-2 = Pause for 2 months
+cancel-pause-3 = Pause for 3 months
+cancel-cheaper-title = Pay less
+cancel-cheaper-body = These tiers cost less than yours. Change your tier under “Manage billing”.
+cancel-cheaper-button = Change my tier
+cancel-survey-title = Cancel my membership
+cancel-reason-legend = Why are you leaving? (optional)
+cancel-reason-none = I would rather not say
+cancel-reason-too-expensive = It costs more than I can afford right now
+cancel-reason-not-reading = I do not read enough to make it worthwhile
+cancel-reason-coverage = I am unhappy with the coverage
+cancel-reason-temporary = I only meant to support for a while
+cancel-reason-payment-trouble = Trouble with paying
+cancel-reason-other = Something else
+cancel-comment-label = Anything you would like to tell the newsroom? (optional)
+cancel-comment-hint = Up to 500 characters. Only the newsroom staff who look after its finances read it.
+cancel-submit = Cancel at the end of the period
+cancel-keep = Keep my membership
+error-pause-length = A pause lasts one, two or three months.
+error-cancel-reason = Choose one of the reasons in the list.
+error-cancel-comment-too-long = Please keep it to 500 characters.
+error-cancel-comment-control = The text cannot contain control or invisible characters.
+error-membership-ended = This membership has already ended, so it cannot be changed. You can become a patron again.
+error-cannot-pause = Only an active membership that is not ending can be paused.
+error-nothing-to-resume = Your membership is not paused or ending: there is nothing to resume.
+vote-refused-paused = Your patronage is paused, so you cannot cast new votes until your payments resume. The votes you cast still count.
 correction-title = Suggest a correction or clarification
 correction-lead = Found a mistake, or something unclear? Tell the editors; no account needed.
 correction-article = About the article:

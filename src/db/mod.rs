@@ -21,9 +21,11 @@
 //! `readers.rs` keeps the reader connections, `write.rs` has write turns,
 //! transactions and changes; one file per table group holds the queries.
 pub mod audit;
+pub mod cancel_reasons;
 mod connect;
 pub mod corrections;
 pub mod error;
+pub mod giving_reports;
 pub mod login_tokens;
 pub mod member_directory;
 pub mod member_notes;

@@ -77,6 +77,7 @@ pub async fn rebuild(conn: &mut AnyConnection, months: &[(String, Micros, Micros
     sqlx::query("delete from mrr_monthly").execute(&mut *conn).await?;
     sqlx::query("delete from cohort_monthly").execute(&mut *conn).await?;
     sqlx::query("delete from donor_monthly").execute(&mut *conn).await?;
+    sqlx::query("delete from donation_amounts_monthly").execute(&mut *conn).await?;
     sqlx::query("delete from report_months").execute(&mut *conn).await?;
     for chunk in months.chunks(200) {
         let mut sql = String::from("insert into report_months (month, starts_at, ends_at) values ");
@@ -112,10 +113,20 @@ pub async fn rebuild(conn: &mut AnyConnection, months: &[(String, Micros, Micros
     .execute(&mut *conn)
     .await?;
     sqlx::query(
-        "insert into donor_monthly (month, currency, donor)
-         select distinct m.month, p.currency, coalesce(p.member_id, p.provider_id)
+        "insert into donor_monthly (month, currency, donor, gifts)
+         select m.month, p.currency, coalesce(p.member_id, p.provider_id), count(*)
          from payments p join report_months m on p.occurred_at >= m.starts_at and p.occurred_at < m.ends_at
-         where p.kind = 'donation'",
+         where p.kind = 'donation'
+         group by m.month, p.currency, coalesce(p.member_id, p.provider_id)",
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "insert into donation_amounts_monthly (month, currency, amount_minor, gifts)
+         select m.month, p.currency, p.gross_minor, count(*)
+         from payments p join report_months m on p.occurred_at >= m.starts_at and p.occurred_at < m.ends_at
+         where p.kind = 'donation'
+         group by m.month, p.currency, p.gross_minor",
     )
     .execute(&mut *conn)
     .await?;
@@ -283,16 +294,34 @@ pub async fn patron_counts<'e, E: Executor<'e, Database = Any>>(
     Ok(PatronCounts { paying, past_due, comped })
 }
 
-/// Records that `donor` gave in `currency` in the month `at` falls in.
-pub async fn add_donor(conn: &mut AnyConnection, currency: Currency, donor: &str, at: Micros) -> Result<(), DbError> {
+/// Records a gift of `amount_minor` from `donor` in `currency` in the month
+/// `at` falls in: the donor (and how often they gave), and the amount (medians).
+pub async fn add_donor(
+    conn: &mut AnyConnection,
+    currency: Currency,
+    donor: &str,
+    amount_minor: i64,
+    at: Micros,
+) -> Result<(), DbError> {
     sqlx::query(
-        "insert into donor_monthly (month, currency, donor)
-         select month, $1, $2 from report_months
+        "insert into donor_monthly (month, currency, donor, gifts)
+         select month, $1, $2, 1 from report_months
          where month = (select month from report_months where starts_at <= $3 order by starts_at desc limit 1)
-         on conflict (month, currency, donor) do nothing",
+         on conflict (month, currency, donor) do update set gifts = donor_monthly.gifts + 1",
     )
     .bind(currency.as_str())
     .bind(donor)
+    .bind(at)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "insert into donation_amounts_monthly (month, currency, amount_minor, gifts)
+         select month, $1, $2, 1 from report_months
+         where month = (select month from report_months where starts_at <= $3 order by starts_at desc limit 1)
+         on conflict (month, currency, amount_minor) do update set gifts = donation_amounts_monthly.gifts + 1",
+    )
+    .bind(currency.as_str())
+    .bind(amount_minor)
     .bind(at)
     .execute(conn)
     .await?;

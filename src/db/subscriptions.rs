@@ -3,7 +3,7 @@ use sqlx::{Any, Executor, FromRow};
 
 use super::{Backend, DbError, Tx, parse_stored};
 use crate::clock::Micros;
-use crate::domain::{MemberId, Subscription};
+use crate::domain::{MemberId, Pause, Subscription};
 
 #[derive(FromRow)]
 struct Row {
@@ -26,6 +26,8 @@ struct Row {
     past_due_since: Option<i64>,
     first_paid_at: Option<i64>,
     mrr_minor: i64,
+    pause_behavior: Option<String>,
+    pause_resumes_at: Option<i64>,
 }
 
 impl TryFrom<Row> for Subscription {
@@ -50,11 +52,17 @@ impl TryFrom<Row> for Subscription {
             past_due_since: r.past_due_since,
             first_paid_at: r.first_paid_at,
             mrr_minor: r.mrr_minor,
+            pause: r
+                .pause_behavior
+                .as_deref()
+                .map(|b| parse_stored("pause behavior", b))
+                .transpose()?
+                .map(|behavior| Pause { behavior, resumes_at: r.pause_resumes_at }),
         })
     }
 }
 
-const FIELDS: [&str; 18] = [
+const FIELDS: [&str; 20] = [
     "id",
     "provider_id",
     "member_id",
@@ -73,6 +81,8 @@ const FIELDS: [&str; 18] = [
     "past_due_since",
     "first_paid_at",
     "mrr_minor",
+    "pause_behavior",
+    "pause_resumes_at",
 ];
 
 /// The select list for a subscription row of `table` (a name or alias). The id
@@ -152,6 +162,35 @@ pub async fn standings_of(
     Ok(out)
 }
 
+/// One subscription by our id.
+pub async fn find<'e, E: Executor<'e, Database = Any>>(ex: E, id: &str) -> Result<Option<Subscription>, DbError> {
+    let row: Option<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {} from subscriptions where id = $1",
+        columns("subscriptions")
+    )))
+    .bind(id)
+    .fetch_optional(ex)
+    .await?;
+    row.map(Subscription::try_from).transpose()
+}
+
+/// Demo subscriptions whose pause ended by `now` but are still marked paused
+/// (Stripe resumes its own and reports it; the demo gateway has no one to).
+pub async fn list_demo_pauses_due<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    now: Micros,
+) -> Result<Vec<Subscription>, DbError> {
+    let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {} from subscriptions where pause_resumes_at <= $1 and substr(provider_id, 1, 5) = 'demo_'
+         order by pause_resumes_at limit 100",
+        columns("subscriptions")
+    )))
+    .bind(now)
+    .fetch_all(ex)
+    .await?;
+    rows.into_iter().map(Subscription::try_from).collect()
+}
+
 pub async fn list_for_member<'e, E: Executor<'e, Database = Any>>(
     ex: E,
     member: MemberId,
@@ -171,8 +210,8 @@ pub async fn upsert<'e, E: Executor<'e, Database = Any>>(ex: E, s: &Subscription
     sqlx::query(
         "insert into subscriptions (id, provider_id, member_id, customer_id, tier_id, price_id, status, interval, amount_minor,
              currency, current_period_end, cancel_at_period_end, started_at, canceled_at, ended_at, past_due_since,
-             first_paid_at, mrr_minor, created_at, updated_at)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19)
+             first_paid_at, mrr_minor, created_at, updated_at, pause_behavior, pause_resumes_at)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19, $20, $21)
          on conflict (provider_id) do update set
              member_id = coalesce(excluded.member_id, subscriptions.member_id), customer_id = excluded.customer_id,
              tier_id = excluded.tier_id, price_id = excluded.price_id, status = excluded.status,
@@ -181,7 +220,8 @@ pub async fn upsert<'e, E: Executor<'e, Database = Any>>(ex: E, s: &Subscription
              started_at = excluded.started_at, canceled_at = excluded.canceled_at, ended_at = excluded.ended_at,
              past_due_since = excluded.past_due_since,
              first_paid_at = coalesce(subscriptions.first_paid_at, excluded.first_paid_at),
-             mrr_minor = excluded.mrr_minor, updated_at = excluded.updated_at",
+             mrr_minor = excluded.mrr_minor, updated_at = excluded.updated_at,
+             pause_behavior = excluded.pause_behavior, pause_resumes_at = excluded.pause_resumes_at",
     )
     .bind(&s.id)
     .bind(&s.provider_id)
@@ -202,6 +242,8 @@ pub async fn upsert<'e, E: Executor<'e, Database = Any>>(ex: E, s: &Subscription
     .bind(s.first_paid_at)
     .bind(s.mrr_minor)
     .bind(now)
+    .bind(s.pause.map(|p| p.behavior.as_str()))
+    .bind(s.pause.and_then(|p| p.resumes_at))
     .execute(ex)
     .await?;
     Ok(())

@@ -224,6 +224,38 @@ impl fmt::Display for StripeEventStatus {
     }
 }
 
+/// How invoices are treated while payment collection is paused (Stripe's
+/// `pause_collection[behavior]`). We pause with `Void`: nothing is owed for
+/// the paused months.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PauseBehavior {
+    Void,
+    KeepAsDraft,
+    MarkUncollectible,
+}
+
+text_enum!(PauseBehavior {
+    Void => "void",
+    KeepAsDraft => "keep_as_draft",
+    MarkUncollectible => "mark_uncollectible",
+});
+
+/// Payment collection paused (Stripe's `pause_collection`): the subscription
+/// stays active, but no payment is taken until `resumes_at` (or until resumed
+/// by hand, when there is none).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Pause {
+    pub behavior: PauseBehavior,
+    pub resumes_at: Option<i64>,
+}
+
+impl Pause {
+    /// Still paused at `now` (the provider resumes it at `resumes_at`).
+    pub fn holds_at(&self, now: i64) -> bool {
+        self.resumes_at.is_none_or(|t| t > now)
+    }
+}
+
 /// Our mirror of a subscription (Stripe's, or the demo gateway's).
 #[derive(Clone, Debug)]
 pub struct Subscription {
@@ -245,6 +277,15 @@ pub struct Subscription {
     pub past_due_since: Option<i64>,
     pub first_paid_at: Option<i64>,
     pub mrr_minor: i64,
+    /// Payment collection paused, as the provider last reported it.
+    pub pause: Option<Pause>,
+}
+
+impl Subscription {
+    /// The pause in force at `now`, if any.
+    pub fn paused_at(&self, now: i64) -> Option<Pause> {
+        self.pause.filter(|p| p.holds_at(now))
+    }
 }
 
 /// A subscription as the payment provider reports it now: what a gateway
@@ -271,6 +312,8 @@ pub struct SubscriptionState {
     pub started_at: Option<i64>,
     pub canceled_at: Option<i64>,
     pub ended_at: Option<i64>,
+    /// Payment collection paused (no MRR while it is).
+    pub pause: Option<Pause>,
 }
 
 impl SubscriptionState {
@@ -291,6 +334,7 @@ impl SubscriptionState {
             started_at: sub.started_at,
             canceled_at: sub.canceled_at,
             ended_at: sub.ended_at,
+            pause: sub.pause,
         }
     }
 }

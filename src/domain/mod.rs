@@ -24,6 +24,7 @@ pub mod content;
 pub mod correction;
 pub mod email;
 pub mod fees;
+pub mod giving_report;
 pub mod ids;
 pub mod locale;
 pub mod login;
@@ -31,6 +32,7 @@ pub mod member;
 pub mod member_directory;
 pub mod money;
 pub mod report;
+pub mod retention;
 pub mod round;
 pub mod staff;
 pub mod text;
@@ -38,8 +40,8 @@ pub mod tier;
 pub mod topic;
 
 pub use billing::{
-    Interval, MrrMovementKind, PaymentKind, Settled, StripeEventStatus, Subscription, SubscriptionState,
-    SubscriptionStatus,
+    Interval, MrrMovementKind, Pause, PauseBehavior, PaymentKind, Settled, StripeEventStatus, Subscription,
+    SubscriptionState, SubscriptionStatus,
 };
 pub use calendar::{Month, MonthError, Zone, ZoneError};
 pub use content::{ContentField, ContentKind, ContentTexts};
@@ -48,6 +50,9 @@ pub use correction::{
 };
 pub use email::{Email, EmailError};
 pub use fees::{CardFee, CardFees, CardFeesError};
+pub use giving_report::{
+    DonationMonthRow, DonationReport, GiftAmounts, LargestGift, TierFigures, TierLine, TierMove, TierReport,
+};
 pub use ids::{CorrectionId, MemberId, RoundId, StaffId, TierId, TopicId};
 pub use locale::Locale;
 pub use login::LoginPurpose;
@@ -60,6 +65,7 @@ pub use report::{
     CohortReport, CohortRow, DunningMonthRow, DunningStep, MonthRange, MrrMonthRow, MrrReport, RangeError, RangePreset,
     RevenueMonthRow, RevenueReport,
 };
+pub use retention::{CancelComment, CancelReason, CancelSurvey, PauseMonths, RetentionInputError, RetentionRefusal};
 pub use round::{BallotEntry, Round, RoundPhase};
 pub use staff::{Permission, Role, StaffUser};
 pub use text::{Password, PasswordError, PersonName, PersonNameError};

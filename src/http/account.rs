@@ -13,6 +13,7 @@ use super::page_cache::PageKey;
 use super::session::{lang_cookie, names, removal};
 use super::state::AppState;
 use crate::clock::{format_date, format_utc};
+use crate::domain::retention::{Effect, Request, decide};
 use crate::domain::{Locale, Member, MemberStatus, Money, PersonName};
 use crate::services::billing;
 use crate::services::voting::pages;
@@ -60,6 +61,12 @@ async fn insert_billing(
     // ended (lapsed), or complimentary until.
     let (period_key, period_date) = match (status, sub) {
         (MemberStatus::Comped, _) => ("account-period-comped", standing.comped_until),
+        (MemberStatus::Patron | MemberStatus::PastDue, Some(_)) if standing.pause.is_some() => {
+            match standing.pause.and_then(|p| p.resumes_at) {
+                Some(at) => ("account-period-paused", Some(at)),
+                None => ("account-period-paused-open", None),
+            }
+        }
         (MemberStatus::Lapsed, Some(s)) => {
             ("account-period-ended", s.ended_at.or(s.canceled_at).or(s.current_period_end))
         }
@@ -88,8 +95,18 @@ async fn insert_billing(
         .map(|s| super::patron::price_label(state, page.locale, Money::new(s.amount_minor, s.currency), s.interval));
     // Billing can be managed while there is a subscription that has not ended.
     let manages_billing = sub.is_some_and(|s| !s.status.is_terminal()) && status != MemberStatus::Lapsed;
+    // Resume (a pause, or a cancellation before it takes effect) and cancel, by the one rule.
+    let now = state.ctx.clock.now();
+    let live = sub.filter(|_| status != MemberStatus::Lapsed);
+    let can_resume = live.is_some_and(|s| decide(s, Request::Resume, now).is_ok());
+    let can_cancel = live.is_some_and(|s| decide(s, Request::Cancel, now) == Ok(Effect::CancelAtPeriodEnd));
+    let shown_status = if standing.pause.is_some() { "paused" } else { status.as_str() };
     page.insert("status", status.as_str())
-        .insert("status_key", &format!("account-status-{}", status.as_str()))
+        .insert("status_key", &format!("account-status-{shown_status}"))
+        .insert("paused", &standing.pause.is_some())
+        .insert("can_resume", &can_resume)
+        .insert("can_cancel", &can_cancel)
+        .insert("subscription_id", &live.map(|s| s.id.clone()))
         .insert("tier_name", &tier_name)
         .insert("tier_price", &tier_price)
         .insert("period_key", period_key)

@@ -230,9 +230,9 @@ impl From<VotingError> for AppError {
             VotingError::NotFound => Self::NotFound,
             VotingError::InvalidMove { .. } => Self::Conflict("error-topic-state"),
             VotingError::InvalidRound(key) => Self::BadRequest(key),
-            VotingError::Refused(r @ (Refusal::PatronsOnly | Refusal::Lapsed | Refusal::PaymentNotCleared)) => {
-                Self::NotAllowed(r.message_key())
-            }
+            VotingError::Refused(
+                r @ (Refusal::PatronsOnly | Refusal::Lapsed | Refusal::Paused | Refusal::PaymentNotCleared),
+            ) => Self::NotAllowed(r.message_key()),
             VotingError::Refused(r) => Self::Conflict(r.message_key()),
             VotingError::Outbox(e) => e.into(),
             VotingError::Db(e) => StorageError::from(e).into(),

@@ -11,6 +11,7 @@ pub mod health;
 pub mod page_cache;
 pub mod patron;
 pub mod public;
+pub mod retention;
 pub mod session;
 pub mod signin;
 pub mod state;
@@ -76,6 +77,7 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
         .merge(corrections::router())
         .merge(signin::router())
         .merge(account::router())
+        .merge(retention::router())
         .merge(patron::router())
         .merge(topics::router())
         .merge(admin::router())

@@ -14,9 +14,8 @@ use super::state::AppState;
 use crate::clock::format_utc;
 use crate::domain::{Currency, Email, Locale, Member, Money, PersonName};
 use crate::payments::demo::{CheckoutKind, DemoCheckout};
-use crate::services::checkout::{
-    self, CheckoutError, CheckoutStart, DONATION_CURRENCIES, DemoOutcome, DemoResult, PortalAction,
-};
+use crate::services::checkout::{self, CheckoutError, CheckoutStart, DONATION_CURRENCIES, DemoOutcome, DemoResult};
+use crate::services::retention;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -566,15 +565,19 @@ async fn show_demo_portal(
     mut page: PageContext,
 ) -> Result<Response, AppError> {
     require_demo(&state)?;
-    Ok(demo_portal_page(&state, &mut page, &member, None).await?.into_response())
+    let blank = (super::retention::CancelForm::default(), FieldErrors::default());
+    Ok(demo_portal_page(&state, &mut page, &member, None, &blank.0, &blank.1).await?.into_response())
 }
 
-/// The demo portal; with `confirming`, the step that asks before cancelling.
+/// The demo portal; with `confirming`, the step that asks before cancelling,
+/// with the same offer as the account's (pause, pay less) and the survey.
 async fn demo_portal_page(
     state: &AppState,
     page: &mut PageContext,
     member: &Member,
     confirming: Option<&str>,
+    form: &super::retention::CancelForm,
+    errors: &FieldErrors,
 ) -> Result<axum::response::Html<String>, AppError> {
     let standing = crate::services::billing::standing(&state.ctx, member.id).await?;
     let sub = standing.subscription.filter(|s| !s.status.is_terminal());
@@ -583,8 +586,12 @@ async fn demo_portal_page(
         texts.tier(&mut t);
         t.name
     });
+    if let (Some(sub), Some(_)) = (&sub, confirming) {
+        super::retention::insert_offer(state, page, sub, form, errors).await?;
+    }
     page.insert("has_subscription", &sub.is_some())
         .insert("cancel_at_period_end", &sub.as_ref().is_some_and(|s| s.cancel_at_period_end))
+        .insert("subscription_id", &sub.as_ref().map(|s| s.id.clone()))
         .insert("tier", &tier)
         .insert("period_end", &sub.and_then(|s| s.current_period_end).map(format_utc))
         .insert("confirming", &confirming);
@@ -596,8 +603,11 @@ async fn demo_portal_page(
 struct PortalForm {
     action: String,
     confirm: String,
+    #[serde(flatten)]
+    survey: super::retention::CancelForm,
 }
 
+/// The demo portal's buttons, through the same use case as the account page's.
 async fn submit_demo_portal(
     State(state): State<AppState>,
     SignedInMember(member): SignedInMember,
@@ -605,16 +615,37 @@ async fn submit_demo_portal(
     Form(form): Form<PortalForm>,
 ) -> Result<Response, AppError> {
     require_demo(&state)?;
-    let action = match form.action.as_str() {
-        "cancel_at_period_end" => PortalAction::CancelAtPeriodEnd,
-        "resume" => PortalAction::Resume,
-        "cancel_now" => PortalAction::CancelNow,
-        _ => return Err(AppError::BadRequest("error-bad-request")),
-    };
-    // Cancelling asks first, as Stripe's portal does.
-    if action != PortalAction::Resume && form.confirm != "yes" {
-        return Ok(demo_portal_page(&state, &mut page, &member, Some(&form.action)).await?.into_response());
+    if !matches!(form.action.as_str(), "cancel_at_period_end" | "resume" | "cancel_now") {
+        return Err(AppError::BadRequest("error-bad-request"));
     }
-    checkout::demo_portal_action(&state.ctx, member.id, action).await?;
+    let Some(sub) = crate::services::billing::standing(&state.ctx, member.id)
+        .await?
+        .subscription
+        .filter(|s| !s.status.is_terminal())
+    else {
+        return Ok(Redirect::to("/account").into_response());
+    };
+    if form.action == "resume" {
+        retention::change(&state.ctx, member.id, &sub.id, retention::Ask::Resume).await?;
+        return Ok(Redirect::to("/account").into_response());
+    }
+    // Cancelling asks first, as Stripe's portal does, and offers a pause instead.
+    let blank = FieldErrors::default();
+    if form.confirm != "yes" {
+        let html = demo_portal_page(&state, &mut page, &member, Some(&form.action), &form.survey, &blank).await?;
+        return Ok(html.into_response());
+    }
+    let survey = match super::retention::parse_survey(&state, &page, &form.survey) {
+        Ok(survey) => survey,
+        Err(errors) => {
+            let html = demo_portal_page(&state, &mut page, &member, Some(&form.action), &form.survey, &errors).await?;
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response());
+        }
+    };
+    let ask = match form.action.as_str() {
+        "cancel_now" => retention::Ask::CancelNow(survey),
+        _ => retention::Ask::Cancel(survey),
+    };
+    retention::change(&state.ctx, member.id, &sub.id, ask).await?;
     Ok(Redirect::to("/account").into_response())
 }

@@ -29,7 +29,9 @@ pub async fn drain(ctx: &Context, mailer: &Mailer, worker: &str) -> anyhow::Resu
 /// Applies the Stripe events that are due: new ones (the webhook wakes this job)
 /// and retries.
 async fn apply_stripe_events(ctx: &Context, worker: &str) -> anyhow::Result<usize> {
-    Ok(crate::services::stripe_events::drain(ctx, worker).await?)
+    // The demo gateway's own "events": pauses that ran out (Stripe reports its own).
+    let resumed = crate::services::retention::resume_due_demo_pauses(ctx).await?;
+    Ok(resumed + crate::services::stripe_events::drain(ctx, worker).await?)
 }
 
 /// Closes the rounds whose time is up and records their results.

@@ -25,7 +25,9 @@ use stripe_product::price::{CreatePrice, CreatePriceRecurring, CreatePriceRecurr
 use stripe_product::product::CreateProduct;
 use stripe_types::List;
 
-use crate::domain::{Currency, Interval, MemberId, Money, Settled, SubscriptionState, SubscriptionStatus};
+use crate::domain::{
+    Currency, Interval, MemberId, Money, Pause, PauseBehavior, Settled, SubscriptionState, SubscriptionStatus,
+};
 
 /// Metadata key on every Stripe object we create: only those count as ours.
 pub const OWNER_KEY: &str = "patronage";
@@ -334,40 +336,115 @@ impl StripeGateway {
         let sub = read::<Subscription>(StripeMethod::Get, format!("/subscriptions/{id}"), &ReadParams::default())
             .send(&self.client)
             .await?;
-        let item =
-            sub.items.data.first().ok_or_else(|| GatewayError::Unexpected("subscription without items".into()))?;
-        let price = &item.price;
-        let interval = match price.recurring.as_ref().map(|r| r.interval.clone()) {
-            Some(stripe_product::RecurringInterval::Year) => Interval::Year,
-            _ => Interval::Month,
-        };
-        let quantity = i64::try_from(item.quantity.unwrap_or(1)).unwrap_or(1);
-        let amount_minor = price.unit_amount.unwrap_or(0).saturating_mul(quantity);
-        let currency = our_currency(&price.currency)?;
-        let status = SubscriptionStatus::from_str(sub.status.as_str()).map_err(GatewayError::Unexpected)?;
-        let member_hint = sub.metadata.get("member_id").and_then(|m| m.parse().ok());
-        // The item's price now (the portal changes it); a price made inline (pay what
-        // you want) is not ours by id, and the checkout's metadata says which of ours it stands for.
-        let price_hint =
-            if sub.metadata.contains_key(OWNER_KEY) { sub.metadata.get("price_id").cloned() } else { None };
-        Ok(SubscriptionState {
-            provider_id: sub.id.to_string(),
-            customer_id: sub.customer.id().to_string(),
-            member_hint,
-            price_ref: Some(price.id.to_string()),
-            price_hint,
-            status,
-            interval,
-            amount_minor,
-            currency,
-            current_period_end: Some(micros(item.current_period_end)),
-            cancel_at_period_end: sub.cancel_at_period_end,
-            started_at: Some(micros(sub.start_date)),
-            canceled_at: sub.canceled_at.map(micros),
-            ended_at: sub.ended_at.map(micros),
-        })
+        state_of(sub)
     }
 
+    /// Changes a subscription as its patron asked (`POST /v1/subscriptions/{id}`)
+    /// and returns Stripe's answer. The `customer.subscription.updated` event
+    /// that follows is applied like any other (re-read from Stripe), so what
+    /// our mirror keeps is always Stripe's latest state.
+    pub async fn update_subscription(
+        &self,
+        id: &str,
+        change: SubscriptionUpdate,
+    ) -> Result<SubscriptionState, GatewayError> {
+        let form = UpdateForm::from(change);
+        let sub = RequestBuilder::new(StripeMethod::Post, format!("/subscriptions/{id}"))
+            .form(&form)
+            .customize::<Subscription>()
+            .request_strategy(key(format!("subscription-update-{}", uuid::Uuid::now_v7()))?)
+            .send(&self.client)
+            .await?;
+        state_of(sub)
+    }
+}
+
+/// What a patron may change on their subscription through us.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SubscriptionUpdate {
+    /// `pause_collection[behavior]=void`, `pause_collection[resumes_at]=<unix seconds>`.
+    Pause { resumes_at: i64 },
+    /// `cancel_at_period_end=true`.
+    CancelAtPeriodEnd,
+    /// Clears what is set of a pause (`pause_collection=`) and a cancellation at
+    /// the period's end (`cancel_at_period_end=false`).
+    Resume { unpause: bool, uncancel: bool },
+}
+
+/// The form of `POST /v1/subscriptions/{id}`, in Stripe's nested-field form
+/// encoding (`pause_collection[behavior]=void`; an empty `pause_collection=`
+/// clears it).
+#[derive(serde::Serialize, Default)]
+struct UpdateForm {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cancel_at_period_end: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pause_collection: Option<PauseForm>,
+}
+
+#[derive(serde::Serialize)]
+#[serde(untagged)]
+enum PauseForm {
+    Set { behavior: &'static str, resumes_at: i64 },
+    Clear(&'static str),
+}
+
+impl From<SubscriptionUpdate> for UpdateForm {
+    fn from(change: SubscriptionUpdate) -> Self {
+        match change {
+            SubscriptionUpdate::Pause { resumes_at } => Self {
+                pause_collection: Some(PauseForm::Set { behavior: PauseBehavior::Void.as_str(), resumes_at }),
+                ..Self::default()
+            },
+            SubscriptionUpdate::CancelAtPeriodEnd => Self { cancel_at_period_end: Some(true), ..Self::default() },
+            SubscriptionUpdate::Resume { unpause, uncancel } => Self {
+                cancel_at_period_end: uncancel.then_some(false),
+                pause_collection: unpause.then_some(PauseForm::Clear("")),
+            },
+        }
+    }
+}
+
+/// A Stripe subscription as our domain's state.
+fn state_of(sub: Subscription) -> Result<SubscriptionState, GatewayError> {
+    let item = sub.items.data.first().ok_or_else(|| GatewayError::Unexpected("subscription without items".into()))?;
+    let price = &item.price;
+    let interval = match price.recurring.as_ref().map(|r| r.interval.clone()) {
+        Some(stripe_product::RecurringInterval::Year) => Interval::Year,
+        _ => Interval::Month,
+    };
+    let quantity = i64::try_from(item.quantity.unwrap_or(1)).unwrap_or(1);
+    let amount_minor = price.unit_amount.unwrap_or(0).saturating_mul(quantity);
+    let currency = our_currency(&price.currency)?;
+    let status = SubscriptionStatus::from_str(sub.status.as_str()).map_err(GatewayError::Unexpected)?;
+    let member_hint = sub.metadata.get("member_id").and_then(|m| m.parse().ok());
+    // The item's price now (the portal changes it); a price made inline (pay what
+    // you want) is not ours by id, and the checkout's metadata says which of ours it stands for.
+    let price_hint = if sub.metadata.contains_key(OWNER_KEY) { sub.metadata.get("price_id").cloned() } else { None };
+    Ok(SubscriptionState {
+        provider_id: sub.id.to_string(),
+        customer_id: sub.customer.id().to_string(),
+        member_hint,
+        price_ref: Some(price.id.to_string()),
+        price_hint,
+        status,
+        interval,
+        amount_minor,
+        currency,
+        current_period_end: Some(micros(item.current_period_end)),
+        cancel_at_period_end: sub.cancel_at_period_end,
+        started_at: Some(micros(sub.start_date)),
+        canceled_at: sub.canceled_at.map(micros),
+        ended_at: sub.ended_at.map(micros),
+        // Any behaviour means no payment is taken; one we do not know reads as ours.
+        pause: sub.pause_collection.as_ref().map(|p| Pause {
+            behavior: p.behavior.as_str().parse().unwrap_or(PauseBehavior::Void),
+            resumes_at: p.resumes_at.map(micros),
+        }),
+    })
+}
+
+impl StripeGateway {
     /// What a completed Checkout Session tells us.
     pub async fn checkout_session(&self, id: &str) -> Result<CheckoutInfo, GatewayError> {
         let session = RetrieveCheckoutSession::new(id).send(&self.client).await?;

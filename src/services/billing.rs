@@ -5,6 +5,7 @@
 //! stored together or not at all.
 use super::{Context, patron_mail};
 use crate::clock::{DAY, Micros};
+use crate::db::giving_reports::NewTierChange;
 use crate::db::payments::{NewMrrMovement, NewPayment, PaymentRow};
 use crate::db::{self, Change, DbError, Tx};
 use crate::domain::{
@@ -70,7 +71,11 @@ pub async fn apply_subscription(
     {
         status = old.status;
     }
-    let mrr_after = if status.counts_for_mrr() { state.interval.monthly(state.amount_minor) } else { 0 };
+    // A paused subscription contributes nothing while paused: pausing is churn and
+    // resuming a reactivation, as `MrrMovementKind::classify` books any drop to 0
+    // and return (see the README's "Pause instead of cancel").
+    let paying = status.counts_for_mrr() && state.pause.is_none();
+    let mrr_after = if paying { state.interval.monthly(state.amount_minor) } else { 0 };
     let mrr_before = existing.as_ref().map_or(0, |s| s.mrr_minor);
     let past_due_since = match status {
         SubscriptionStatus::PastDue => Some(existing.as_ref().and_then(|s| s.past_due_since).unwrap_or(now)),
@@ -95,6 +100,7 @@ pub async fn apply_subscription(
         past_due_since,
         first_paid_at: existing.as_ref().and_then(|s| s.first_paid_at),
         mrr_minor: mrr_after,
+        pause: state.pause,
     };
     let ever_paid = db::subscriptions::member_ever_had_mrr(&mut **tx, member_id).await?;
     db::subscriptions::upsert(&mut **tx, &row, now).await?;
@@ -103,6 +109,22 @@ pub async fn apply_subscription(
     if let Some(step) = DunningStep::between(existing.as_ref().map(|s| s.status), status) {
         let at_stake = mrr_before.max(mrr_after);
         db::reports::insert_dunning_event(&mut **tx, &row.id, member_id, step, at_stake, state.currency, now).await?;
+    }
+    // A plan change of a live subscription: the tiers report's upgrades and downgrades.
+    if let Some(old) = existing.as_ref().filter(|old| !old.status.is_terminal() && !status.is_terminal())
+        && (old.tier_id, old.interval) != (row.tier_id, row.interval)
+    {
+        let change = NewTierChange {
+            subscription_id: row.id.clone(),
+            member_id: Some(member_id.to_string()),
+            from: (old.tier_id, old.interval),
+            to: (row.tier_id, row.interval),
+            currency: state.currency,
+            mrr_before_minor: old.interval.monthly(old.amount_minor),
+            mrr_after_minor: row.interval.monthly(row.amount_minor),
+            occurred_at: now,
+        };
+        db::giving_reports::insert_tier_change(&mut **tx, &change).await?;
     }
     if let Some(kind) = MrrMovementKind::classify(mrr_before, mrr_after, ever_paid) {
         let movement = NewMrrMovement {
@@ -274,6 +296,9 @@ pub struct Standing {
     pub tier: Option<Tier>,
     pub subscription: Option<Subscription>,
     pub comped_until: Option<Micros>,
+    /// The patron paused their payments (and with them their patron access)
+    /// until the pause's `resumes_at`.
+    pub pause: Option<crate::domain::Pause>,
 }
 
 /// Derives the member's status from their subscriptions (and any comp).
@@ -379,12 +404,19 @@ pub fn standing_without_tier(
         Some(s) if s.status == SubscriptionStatus::PastDue || s.first_paid_at.is_some() => MemberStatus::Lapsed,
         _ => MemberStatus::Free,
     };
-    let has_access = matches!(status, MemberStatus::Patron | MemberStatus::PastDue | MemberStatus::Comped);
+    // Paused: still a patron (who comes back on their own), without access meanwhile.
+    let pause = best.as_ref().filter(|s| rank(s) == 0).and_then(|s| s.paused_at(now));
+    let has_access = match status {
+        MemberStatus::Comped => true,
+        MemberStatus::Patron | MemberStatus::PastDue => pause.is_none(),
+        _ => false,
+    };
     Standing {
         status,
         has_access,
         tier: None,
         subscription: best.filter(|_| status != MemberStatus::Free),
         comped_until,
+        pause: pause.filter(|_| status != MemberStatus::Comped),
     }
 }

@@ -202,7 +202,9 @@ pub async fn start_patron_checkout(
     .await?;
     let member = db::members::find_by_email(&mut *tx, email).await?.ok_or(DbError::NotFound)?;
     tx.commit().await.map_err(DbError::from)?;
-    if billing::standing(ctx, member.id).await?.has_access {
+    // A paused patron is one still: they resume rather than pay twice.
+    let standing = billing::standing(ctx, member.id).await?;
+    if standing.has_access || standing.pause.is_some() {
         let mut tx = ctx.db.transaction().await?;
         membership::send_sign_in_link(ctx, &mut tx, &member, false).await?;
         tx.commit().await.map_err(DbError::from)?;
@@ -471,6 +473,7 @@ pub async fn complete_demo_checkout(
                 started_at: Some(now),
                 canceled_at: None,
                 ended_at: None,
+                pause: None,
             };
             let applied = billing::apply_subscription(ctx, &mut tx, &state).await?;
             if !matches!(applied, Applied::Applied { .. }) {
@@ -550,41 +553,4 @@ fn period(interval: Interval) -> crate::clock::Micros {
         Interval::Month => 30 * DAY,
         Interval::Year => 365 * DAY,
     }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PortalAction {
-    CancelAtPeriodEnd,
-    Resume,
-    CancelNow,
-}
-
-/// The demo stand-in for Stripe's Customer Portal: changes the member's current
-/// subscription through the same billing code.
-pub async fn demo_portal_action(ctx: &Context, member_id: MemberId, action: PortalAction) -> Result<(), CheckoutError> {
-    let standing = billing::standing(ctx, member_id).await?;
-    let Some(sub) = standing.subscription.filter(|s| !s.status.is_terminal()) else { return Ok(()) };
-    let now = ctx.clock.now();
-    let mut state = SubscriptionState::from_mirror(&sub);
-    match action {
-        PortalAction::CancelAtPeriodEnd => {
-            state.cancel_at_period_end = true;
-            state.canceled_at = Some(now);
-        }
-        PortalAction::Resume => {
-            state.cancel_at_period_end = false;
-            state.canceled_at = None;
-        }
-        PortalAction::CancelNow => {
-            state.status = SubscriptionStatus::Canceled;
-            state.canceled_at = Some(now);
-            state.ended_at = Some(now);
-        }
-    }
-    let mut tx = ctx.db.transaction().await?;
-    billing::apply_subscription(ctx, &mut tx, &state).await?;
-    tx.commit().await.map_err(DbError::from)?;
-    // "Your membership ended", when it did.
-    ctx.mail_wakeup.notify_one();
-    Ok(())
 }

@@ -662,6 +662,7 @@ impl Sim<'_> {
                 past_due_since: None,
                 first_paid_at: Some(start),
                 mrr_minor: mrr,
+                pause: None,
             };
             db::subscriptions::upsert(&mut **tx, &row, start).await?;
             self.report.subscriptions += 1;

@@ -399,7 +399,8 @@ async fn cancel_subscriptions(ctx: &Context, member_id: MemberId) -> Result<(), 
 }
 
 /// Erases the member's personal data in one transaction: email, name, public
-/// name, sessions, sign-in links, follows and queued mail go; the anonymous row
+/// name, sessions, sign-in links, follows, queued mail and the words of any
+/// cancel survey go; the anonymous row
 /// stays for accounting, and so do their votes (they counted in results).
 #[tracing::instrument(skip_all, fields(member.id = %member_id))]
 pub async fn delete_account(ctx: &Context, member_id: MemberId) -> Result<(), MembershipError> {
@@ -415,6 +416,7 @@ pub async fn delete_account(ctx: &Context, member_id: MemberId) -> Result<(), Me
     db::sessions::delete_for_member(&mut *tx, member_id).await?;
     db::login_tokens::delete_for_member(&mut *tx, member_id).await?;
     db::topics::unfollow_all(&mut *tx, member_id).await?;
+    db::cancel_reasons::erase_comments_of_member(&mut *tx, &member_id.to_string()).await?;
     db::members::anonymise(&mut *tx, member_id, ctx.clock.now()).await?;
     tx.changed(Change::Member(member_id));
     tx.commit().await.map_err(DbError::from)?;

@@ -434,3 +434,45 @@ pub async fn votes_report(ctx: &Context, range: &MonthRange) -> Result<VotesRepo
         rounds: db::reports::round_turnout_by_tier(pool, from, to).await?,
     })
 }
+
+/// Why patrons cancelled in a range: how many gave each reason, per month and
+/// currency (the cancelled subscription's), and the answers in their own words
+/// (newest first, at most [`CANCEL_COMMENTS_SHOWN`]).
+#[derive(Clone, Debug, Default)]
+pub struct CancelReasons {
+    /// `(month "YYYY-MM", currency, reason, count)`, by month.
+    pub by_month: Vec<(String, Currency, crate::domain::CancelReason, i64)>,
+    pub comments: Vec<db::cancel_reasons::Comment>,
+}
+
+pub const CANCEL_COMMENTS_SHOWN: i64 = 500;
+
+impl CancelReasons {
+    /// The counts over the whole range: `(currency, reason) → count`.
+    pub fn totals(&self) -> BTreeMap<(Currency, crate::domain::CancelReason), i64> {
+        let mut out = BTreeMap::new();
+        for (_, currency, reason, n) in &self.by_month {
+            *out.entry((*currency, *reason)).or_insert(0) += n;
+        }
+        out
+    }
+
+    /// How many gave `reason` in `month` (`None`: the whole range) and `currency`.
+    pub fn count(&self, month: Option<&str>, currency: Currency, reason: crate::domain::CancelReason) -> i64 {
+        self.by_month
+            .iter()
+            .filter(|(m, c, r, _)| month.is_none_or(|month| m == month) && *c == currency && *r == reason)
+            .map(|(_, _, _, n)| n)
+            .sum()
+    }
+}
+
+pub async fn cancel_reasons(ctx: &Context, range: &MonthRange) -> Result<CancelReasons, StorageError> {
+    let (from, _) = ctx.zone.bounds(range.first);
+    let (_, to) = ctx.zone.bounds(range.last);
+    let pool = ctx.db.read();
+    Ok(CancelReasons {
+        by_month: db::cancel_reasons::counts_by_month(pool, &range.first.key(), &range.last.key()).await?,
+        comments: db::cancel_reasons::comments_between(pool, from, to, CANCEL_COMMENTS_SHOWN).await?,
+    })
+}

@@ -5,8 +5,11 @@ async fn cross_site_posts_are_refused_and_change_nothing() {
     let app = TestApp::spawn().await;
     app.sign_in_member(&app.client, "victim@example.org").await;
 
-    let attempts: [(&str, &[(&str, &str)]); 4] = [
+    let attempts: [(&str, &[(&str, &str)]); 7] = [
         ("/account/delete", &[("confirm", "yes")]),
+        ("/account/cancel", &[("subscription", "x"), ("reason", "other"), ("comment", "forged")]),
+        ("/account/pause", &[("subscription", "x"), ("months", "1")]),
+        ("/account/resume", &[("subscription", "x")]),
         ("/account", &[("name", "Hacked"), ("lang", "uk")]),
         ("/signout/everywhere", &[]),
         ("/join", &[("email", "spam@example.org")]),
@@ -33,6 +36,7 @@ async fn cross_site_posts_are_refused_and_change_nothing() {
         sqlx::query_as("select email, name from members").fetch_one(app.db().read()).await.expect("member");
     assert_eq!((email.as_deref(), name), (Some("victim@example.org"), None));
     assert_eq!(app.member_count().await, 1);
+    assert_eq!(app.count("select count(*) from cancel_reasons").await, 0);
     app.client.get("/account").send().await.assert_status(200);
 }
 

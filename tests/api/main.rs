@@ -23,6 +23,7 @@ mod money;
 mod patron_mail;
 mod reader_pages;
 mod reports;
+mod retention;
 mod sign_in;
 mod slow_clients;
 mod staff;

@@ -52,6 +52,7 @@ fn member_pages() -> Vec<(&'static str, String)> {
         ("account", "/account".to_string()),
         ("commissioned", "/account/commissioned".to_string()),
         ("suggest", "/topics/suggest".to_string()),
+        ("cancel", "/account/cancel".to_string()),
     ]
 }
 
@@ -121,5 +122,22 @@ async fn check_reader_pages(lang: &str) {
     browser.goto(&app.base_url).await;
     browser.add_cookie("patronage_session", &cookie).await;
     problems.extend(check_all(&app, &browser, &format!("{lang}-member"), &member_pages()).await);
+    // The account page's new states: paused (and when payments resume), then
+    // cancelled at the period's end (with the way back).
+    let (sub,): (String,) = sqlx::query_as(
+        "select s.id from subscriptions s join members m on m.id = s.member_id
+         where m.email = $1 and s.status = 'active' order by s.created_at desc limit 1",
+    )
+    .bind(DEMO_PATRON)
+    .fetch_one(app.db().read())
+    .await
+    .expect("the demo patron's subscription");
+    http.post_form("/account/pause", &[("subscription", &sub), ("months", "2")]).send().await.assert_status(303);
+    problems
+        .extend(check_all(&app, &browser, &format!("{lang}-paused"), &[("account-paused", "/account".into())]).await);
+    http.post_form("/account/resume", &[("subscription", &sub)]).send().await.assert_status(303);
+    http.post_form("/account/cancel", &[("subscription", &sub), ("reason", "other")]).send().await.assert_status(303);
+    problems
+        .extend(check_all(&app, &browser, &format!("{lang}-ending"), &[("account-ending", "/account".into())]).await);
     assert!(problems.is_empty(), "{} problems:\n{}", problems.len(), problems.join("\n"));
 }

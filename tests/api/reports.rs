@@ -91,6 +91,7 @@ impl Sub {
             started_at: Some(now),
             canceled_at: (status == SubscriptionStatus::Canceled).then_some(now),
             ended_at: (status == SubscriptionStatus::Canceled).then_some(now),
+            pause: None,
         };
         let mut tx = app.db().transaction().await.expect("tx");
         let applied = billing::apply_subscription(&app.ctx, &mut tx, &state).await.expect("applied");
@@ -336,8 +337,11 @@ async fn a_quarter_in_kyiv_adds_up_on_every_report_to_the_minor_unit() {
         churn[0][..6],
         ["month", "currency", "patrons_start", "lost_voluntary", "lost_involuntary", "logo_churn_pct"]
     );
+    // Then one column per cancel reason: nobody in this quarter answered the survey.
+    let eur = rows_for(&churn, "EUR");
+    assert!(eur.iter().all(|r| r[13..].iter().all(|n| *n == "0") && r.len() == 13 + 6), "{eur:?}");
     assert_eq!(
-        rows_for(&churn, "EUR"),
+        eur.iter().map(|r| r[..13].to_vec()).collect::<Vec<_>>(),
         vec![
             vec!["2031-01", "0", "0", "0", "", "0.00", "0.00", "0.00", "0.00", "0.00", "", "", ""],
             vec![
@@ -562,21 +566,31 @@ async fn assert_cohorts_survive_a_rebuild(app: &TestApp) {
         .await
         .expect("cohorts")
     };
-    let donors = async || -> Vec<(String, String, String)> {
-        sqlx::query_as("select month, currency, donor from donor_monthly order by 1, 2, 3")
+    let donors = async || -> Vec<(String, String, String, i64)> {
+        sqlx::query_as("select month, currency, donor, gifts from donor_monthly order by 1, 2, 3")
             .fetch_all(app.db().read())
             .await
             .expect("donors")
     };
+    let amounts = async || -> Vec<(String, String, i64, i64)> {
+        sqlx::query_as(
+            "select month, currency, amount_minor, gifts from donation_amounts_monthly where gifts <> 0 order by 1, 2, 3",
+        )
+        .fetch_all(app.db().read())
+        .await
+        .expect("amounts")
+    };
     let kept = cohorts().await;
     let kept_donors = donors().await;
-    assert!(!kept.is_empty() && !kept_donors.is_empty());
+    let kept_amounts = amounts().await;
+    assert!(!kept.is_empty() && !kept_donors.is_empty() && !kept_amounts.is_empty());
     let mut elsewhere = app.ctx.clone();
     elsewhere.zone = patronage::domain::Zone::parse("Pacific/Kiritimati").expect("a zone");
     patronage::services::reports::prepare(&elsewhere).await.expect("rebuilt elsewhere");
     patronage::services::reports::prepare(&app.ctx).await.expect("rebuilt here");
     assert_eq!(cohorts().await, kept);
     assert_eq!(donors().await, kept_donors);
+    assert_eq!(amounts().await, kept_amounts);
 }
 
 #[tokio::test]
@@ -617,7 +631,7 @@ async fn assert_refused(browser: &TestClient, path: &str, message: &str) {
 async fn bad_ranges_and_unknown_parameters_get_a_clear_400_never_a_500() {
     let app = TestApp::spawn().await;
     let admin = staff(&app, "admin@news.test", Role::Admin).await;
-    let reports = ["mrr", "churn", "dunning", "cohorts", "revenue", "votes"];
+    let reports = ["mrr", "churn", "dunning", "cohorts", "revenue", "votes", "tiers", "donations"];
     for report in reports.iter().flat_map(|r| [format!("/admin/reports/{r}"), format!("/admin/reports/{r}.csv")]) {
         assert_refused(
             &admin,
@@ -643,8 +657,8 @@ async fn bad_ranges_and_unknown_parameters_get_a_clear_400_never_a_500() {
     admin.get("/admin?page=2").send().await.assert_status(400).assert_contains("Unknown parameter “page”");
     assert_eq!(
         app.count("select count(*) from audit_log where action = 'report.export'").await,
-        30,
-        "only exports that ran: 5 good ranges for each of the 6 exports"
+        40,
+        "only exports that ran: 5 good ranges for each of the 8 exports"
     );
 }
 
@@ -654,7 +668,7 @@ async fn editors_see_votes_but_no_revenue_and_analysts_read_without_changing() {
     quarter(&app).await;
     let editor = staff(&app, "editor@news.test", Role::Editor).await;
     let mut paths = vec!["/admin/reports".to_string()];
-    for r in ["mrr", "churn", "dunning", "cohorts", "revenue", "votes"] {
+    for r in ["mrr", "churn", "dunning", "cohorts", "revenue", "votes", "tiers", "donations"] {
         paths.push(format!("/admin/reports/{r}"));
         paths.push(format!("/admin/reports/{r}.csv"));
     }
@@ -855,4 +869,141 @@ async fn covered_topics_show_their_patron_voters_and_who_joined_after_and_rounds
         .await
         .assert_status(200)
         .assert_contains("<th scope=\"row\">Who owns the harbour?</th><td>2031-03-01</td><td class=\"num\">4</td><td class=\"num\">3</td>");
+}
+
+/// The CSV row of `csv` whose first cells are `first`.
+fn row_starting<'a>(csv: &'a [Vec<String>], first: &[&str]) -> Vec<&'a str> {
+    let row = csv
+        .iter()
+        .find(|r| r.iter().zip(first).all(|(a, b)| a == b))
+        .unwrap_or_else(|| panic!("no row starting {first:?} in {csv:?}"));
+    row.iter().map(String::as_str).collect()
+}
+
+#[tokio::test]
+async fn tiers_and_donations_of_the_quarter_worked_out_by_hand() {
+    let app = TestApp::builder().timezone(KYIV).spawn().await;
+    quarter(&app).await;
+    // Lu, who gave three times, chose a public name; the anonymous gifts have none.
+    let (lu,): (String,) = sqlx::query_as("select id from members where email = 'lu@example.org'")
+        .fetch_one(app.db().read())
+        .await
+        .expect("lu");
+    let lu: MemberId = lu.parse().expect("an id");
+    let mut w = app.db().write().await.expect("a writer");
+    db::members::update_profile(&mut *w, lu, Some("Lu"), Some("Lu from Lviv"), Locale::En).await.expect("profile");
+    drop(w);
+    let analyst = staff(&app, "analyst@news.test", Role::Analyst).await;
+
+    // Tiers at 12:00 on 20 March, by the tier each subscription has now (euros):
+    // Reader/month: Fa, Ka (69 d 2 h), Ed's second, Ola (past due, in grace; 10 d 2 h): 4 × €3.
+    // Supporter/month: Ana, Cy (down from Co-creator), Ivy pay €6; Ed's first ended on
+    //   10 Feb 09:00 (30 d 23 h after paying), Gu's was left unpaid on 10 Mar 09:00
+    //   (58 d 23 h): finished lifetime 44 d 23 h = 1.477 months → LTV €6 × 1.477 = €8.86.
+    //   Tenure: three live for 69 d 2 h and the two ended: 59.43 d = 1.95 months.
+    // Supporter/year: Di, €60 / 12 = €5. Co-creator/month: Bo (up from Reader), Jo: 2 × €12.
+    let tiers = parse_csv(&analyst.get(&format!("/admin/reports/tiers.csv?{Q1}")).send().await.body);
+    assert_eq!(
+        tiers[0],
+        [
+            "tier",
+            "interval",
+            "currency",
+            "patrons",
+            "mrr",
+            "arpu",
+            "average_tenure_months",
+            "average_lifetime_months",
+            "lifetime_value",
+            "joined_in_range",
+            "ended_in_range"
+        ]
+    );
+    let eur = |tier, interval| row_starting(&tiers, &[tier, interval, "EUR"]);
+    assert_eq!(eur("Reader", "month")[3..], ["4", "12.00", "3.00", "1.30", "", "", "4", "0"]);
+    assert_eq!(eur("Supporter", "month")[3..], ["3", "18.00", "6.00", "1.95", "1.48", "8.86", "5", "2"]);
+    assert_eq!(eur("Supporter", "year")[3..], ["1", "5.00", "5.00", "2.27", "", "", "1", "0"]);
+    assert_eq!(eur("Co-creator", "month")[3..], ["2", "24.00", "12.00", "2.27", "", "", "2", "0"]);
+    // The total's MRR is the MRR report's ending €59; ARPU €5.90; LTV €5.90 × 1.477; tenure:
+    // eight live for 69 d 2 h, two for 10 d 2 h and the two ended: 55.23 d = 1.81 months.
+    assert_eq!(eur("total", "")[3..], ["10", "59.00", "5.90", "1.81", "1.48", "8.71", "12", "2"]);
+    assert_eq!(row_starting(&tiers, &["Supporter", "month", "USD"])[3..6], ["1", "6.00", "6.00"]);
+    assert!(!tiers.iter().any(|r| r[0] == "Supporter" && r[2] == "EUR" && r[1] == "month" && r[3] == "4"));
+
+    let page = analyst.get(&format!("/admin/reports/tiers?{Q1}")).send().await;
+    page.assert_status(200)
+        .assert_contains("<desc id=\"tiers-eur-d\">")
+        // Bo's upgrade and Cy's downgrade in February.
+        .assert_contains(
+            "<th scope=\"row\">Reader (month)</th><td>Co-creator (month)</td><td class=\"num\">1</td><td class=\"num\">0</td><td class=\"num\">€9.00</td>",
+        )
+        .assert_contains(
+            "<th scope=\"row\">Co-creator (month)</th><td>Supporter (month)</td><td class=\"num\">0</td><td class=\"num\">1</td><td class=\"num\">-€6.00</td>",
+        );
+    // March alone: nobody changed tier, Ola and Ed's second subscription joined, Gu's ended.
+    let march =
+        parse_csv(&analyst.get("/admin/reports/tiers.csv?range=custom&from=2031-03&to=2031-03").send().await.body);
+    assert_eq!(row_starting(&march, &["total", "", "EUR"])[9..], ["2", "1"]);
+    analyst
+        .get("/admin/reports/tiers?range=custom&from=2031-03&to=2031-03")
+        .send()
+        .await
+        .assert_contains("No patron changed tier or interval in this range.");
+
+    // Donations. Euros: Lu gave €25 and €10 in January (the €10 at 23:30 on the 31st in
+    // Kyiv) and €10 in March. Memberships paid in euros: €117 in January, €36 in
+    // February, €54 in March. Yen: two anonymous gifts in February (the ¥500 at 00:30
+    // on 1 February in Kyiv, still January in UTC), two donors.
+    let gifts = parse_csv(&analyst.get(&format!("/admin/reports/donations.csv?{Q1}")).send().await.body);
+    assert_eq!(
+        gifts[0],
+        [
+            "month",
+            "currency",
+            "gifts",
+            "donors",
+            "repeat_donors",
+            "one_time",
+            "recurring",
+            "one_time_share_percent",
+            "average_gift",
+            "median_gift"
+        ]
+    );
+    let in_eur = rows_for(&gifts, "EUR");
+    assert_eq!(
+        in_eur,
+        [
+            vec!["2031-01", "2", "1", "", "35.00", "117.00", "23.03", "17.50", "17.50"],
+            vec!["2031-02", "0", "0", "", "0.00", "36.00", "0.00", "", ""],
+            // 10 / 64 = 15.625 %: percentages are written to two places, a tie to the even digit.
+            vec!["2031-03", "1", "1", "", "10.00", "54.00", "15.62", "10.00", "10.00"],
+            vec!["total", "3", "1", "1", "45.00", "207.00", "17.86", "15.00", "10.00"],
+        ]
+    );
+    assert_eq!(
+        rows_for(&gifts, "JPY"),
+        [
+            vec!["2031-01", "0", "0", "", "0", "0", "", "", ""],
+            vec!["2031-02", "2", "2", "", "2000", "0", "100.00", "1000", "1000"],
+            vec!["2031-03", "0", "0", "", "0", "0", "", "", ""],
+            vec!["total", "2", "2", "0", "2000", "0", "100.00", "1000", "1000"],
+        ]
+    );
+    assert!(rows_for(&gifts, "USD").is_empty(), "dollars only paid memberships");
+    let page = analyst.get(&format!("/admin/reports/donations?{Q1}")).send().await;
+    page.assert_status(200)
+        .assert_contains("Donors in this range: 1, of whom 1 gave more than once; gifts: 3.")
+        .assert_contains("<td class=\"num\">€25.00</td><td>2031-01-15 12:00</td><td>Lu from Lviv</td>")
+        .assert_contains(
+            "<td class=\"num\">¥1500</td><td>2031-02-10 09:00</td><td><span class=\"hint\">not shown</span></td>",
+        )
+        .assert_not_contains("lu@example.org");
+    // What the report reads, kept gift by gift, equals a rebuild (a change of time zone).
+    assert_cohorts_survive_a_rebuild(&app).await;
+    analyst
+        .get(&format!("/admin/reports/donations?{Q1}"))
+        .send()
+        .await
+        .assert_contains("Donors in this range: 1, of whom 1 gave more than once; gifts: 3.");
 }

@@ -27,6 +27,8 @@ async fn the_staff_pages_of_a_demo_newsroom_render_their_charts_in_a_browser() {
         ("report-cohorts", "/admin/reports/cohorts?range=12m", false),
         ("report-dunning", "/admin/reports/dunning?range=12m", false),
         ("report-votes", "/admin/reports/votes?range=all", false),
+        ("report-tiers", "/admin/reports/tiers?range=all", true),
+        ("report-donations", "/admin/reports/donations?range=12m", true),
         ("members", "/admin/members", false),
         ("embeds", "/admin/embeds", false),
         ("corrections", "/admin/corrections", false),

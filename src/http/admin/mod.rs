@@ -5,6 +5,7 @@ mod auth;
 mod corrections;
 mod dashboard;
 mod embeds;
+mod giving_reports;
 mod members;
 mod payments;
 mod reports;
@@ -34,6 +35,7 @@ pub fn router() -> Router<AppState> {
         .merge(staff::router())
         .merge(payments::router())
         .merge(reports::router())
+        .merge(giving_reports::router())
         .merge(topics::router())
         .merge(members::router())
         .merge(texts::router())

@@ -15,7 +15,8 @@ use serde::Serialize;
 
 use super::{Authorized, ViewRevenue, staff_page};
 use crate::domain::{
-    Currency, DunningMonthRow, Money, MonthRange, MrrMonthRow, MrrReport, RangePreset, RevenueMonthRow, RevenueReport,
+    CancelReason, Currency, DunningMonthRow, Money, MonthRange, MrrMonthRow, MrrReport, RangePreset, RevenueMonthRow,
+    RevenueReport,
 };
 use crate::http::charts::{self, Series, Step};
 use crate::http::csv;
@@ -32,6 +33,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/reports/mrr.csv", get(export_mrr_csv))
         .route("/admin/reports/churn", get(show_churn_report))
         .route("/admin/reports/churn.csv", get(export_churn_csv))
+        .route("/admin/reports/churn-reasons.csv", get(export_cancel_comments_csv))
         .route("/admin/reports/dunning", get(show_dunning_report))
         .route("/admin/reports/dunning.csv", get(export_dunning_csv))
         .route("/admin/reports/cohorts", get(show_cohort_report))
@@ -59,7 +61,7 @@ pub(super) fn query_pairs(raw: Option<&str>, allowed: &[&str]) -> Result<BTreeMa
 }
 
 /// The range a report page asks for, or why it cannot be shown.
-async fn read_range(state: &AppState, raw: Option<&str>) -> Result<Result<MonthRange, String>, AppError> {
+pub(super) async fn read_range(state: &AppState, raw: Option<&str>) -> Result<Result<MonthRange, String>, AppError> {
     let pairs = match query_pairs(raw, &["range", "from", "to"]) {
         Ok(p) => p,
         Err(e) => return Ok(Err(e)),
@@ -77,7 +79,7 @@ async fn read_range(state: &AppState, raw: Option<&str>) -> Result<Result<MonthR
 }
 
 #[derive(Serialize)]
-struct RangeView {
+pub(super) struct RangeView {
     preset: &'static str,
     from: String,
     to: String,
@@ -85,7 +87,7 @@ struct RangeView {
     query: String,
 }
 
-fn range_view(range: &MonthRange) -> RangeView {
+pub(super) fn range_view(range: &MonthRange) -> RangeView {
     let query = match range.preset {
         RangePreset::Custom => format!("range=custom&from={}&to={}", range.first, range.last),
         other => format!("range={}", other.as_str()),
@@ -117,7 +119,7 @@ fn raw_range_view(raw: Option<&str>) -> RangeView {
     }
 }
 
-fn refuse(
+pub(super) fn refuse(
     state: &AppState,
     mut page: PageContext,
     template: &str,
@@ -128,12 +130,12 @@ fn refuse(
     Ok((StatusCode::BAD_REQUEST, page.render(state, template)?).into_response())
 }
 
-fn money(minor: i64, currency: Currency) -> String {
+pub(super) fn money(minor: i64, currency: Currency) -> String {
     Money::new(minor, currency).display()
 }
 
 /// `12.34` in the currency's major unit: the y-axis and tooltips of charts.
-fn axis_money(currency: Currency) -> impl Fn(i64) -> String {
+pub(super) fn axis_money(currency: Currency) -> impl Fn(i64) -> String {
     move |v| Money::new(v, currency).display()
 }
 
@@ -488,11 +490,11 @@ async fn export_revenue_csv(
 
 // --- Churn ---
 
-fn pct(v: Option<f64>) -> String {
+pub(super) fn pct(v: Option<f64>) -> String {
     v.map_or_else(|| "–".to_string(), |v| format!("{v:.1} %"))
 }
 
-fn pct_csv(v: Option<f64>) -> String {
+pub(super) fn pct_csv(v: Option<f64>) -> String {
     v.map_or_else(String::new, |v| format!("{v:.2}"))
 }
 
@@ -588,8 +590,92 @@ async fn show_churn_report(
             chart: churn_chart(&format!("churn-{}", r.currency.as_str()), r),
         })
         .collect();
-    page.insert("range", &range_view(&range)).insert("currencies", &views);
+    let reasons = reports::cancel_reasons(&state.ctx, &range).await?;
+    page.insert("range", &range_view(&range))
+        .insert("currencies", &views)
+        .insert("reasons", &reason_rows(&state, &reasons))
+        .insert("comments", &comment_rows(&state, &reasons));
     Ok(page.render(&state, "admin/reports/churn.html")?.into_response())
+}
+
+/// A cancel reason as staff read it (the patrons' own label, in English).
+fn reason_label(state: &AppState, reason: &str) -> String {
+    match reason.parse::<CancelReason>() {
+        Ok(r) => state.ctx.views.i18n().t(crate::domain::Locale::En, &r.label_key(), &[]),
+        Err(_) => reason.to_string(),
+    }
+}
+
+#[derive(Serialize)]
+struct ReasonRowView {
+    reason: String,
+    currency: String,
+    count: i64,
+}
+
+/// Each reason given in the range, per currency, most given first.
+fn reason_rows(state: &AppState, reasons: &reports::CancelReasons) -> Vec<ReasonRowView> {
+    let mut rows: Vec<ReasonRowView> = reasons
+        .totals()
+        .into_iter()
+        .map(|((currency, reason), count)| ReasonRowView {
+            reason: reason_label(state, reason.as_str()),
+            currency: currency.code(),
+            count,
+        })
+        .collect();
+    rows.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.currency.cmp(&b.currency)));
+    rows
+}
+
+#[derive(Serialize)]
+struct CommentView {
+    date: String,
+    reason: String,
+    currency: String,
+    comment: String,
+}
+
+fn comment_rows(state: &AppState, reasons: &reports::CancelReasons) -> Vec<CommentView> {
+    reasons
+        .comments
+        .iter()
+        .map(|c| CommentView {
+            date: state.ctx.zone.date(c.created_at),
+            reason: reason_label(state, &c.reason),
+            currency: c.currency.to_uppercase(),
+            comment: c.comment.clone(),
+        })
+        .collect()
+}
+
+/// The cancel survey's answers in the patrons' own words, for the range (one
+/// row each; the churn CSV counts the reasons per month).
+async fn export_cancel_comments_csv(
+    State(state): State<AppState>,
+    staff: Authorized<ViewRevenue>,
+    ClientIp(ip): ClientIp,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, AppError> {
+    let range = match read_range(&state, raw.as_deref()).await? {
+        Ok(r) => r,
+        Err(message) => {
+            let page = staff_page(&state, Some(&staff.user), "/admin/reports/churn");
+            return refuse(&state, page, "admin/reports/churn.html", raw.as_deref(), &message);
+        }
+    };
+    let actor = Actor::staff(&staff.user, &ip);
+    reports::record_export(&state.ctx, &actor, "churn-reasons", format!("{} to {}", range.first, range.last)).await?;
+    let reasons = reports::cancel_reasons(&state.ctx, &range).await?;
+    let rows: Vec<Vec<String>> = reasons
+        .comments
+        .iter()
+        .map(|c| {
+            vec![state.ctx.zone.date(c.created_at), c.currency.to_uppercase(), c.reason.clone(), c.comment.clone()]
+        })
+        .collect();
+    let body = csv::to_csv(&["date", "currency", "reason", "comment"], &rows);
+    Ok(csv::attachment(body, &format!("churn-reasons-{}-{}.csv", range.first, range.last)))
 }
 
 async fn export_churn_csv(
@@ -607,12 +693,14 @@ async fn export_churn_csv(
     };
     let actor = Actor::staff(&staff.user, &ip);
     reports::record_export(&state.ctx, &actor, "churn", format!("{} to {}", range.first, range.last)).await?;
+    let reasons = reports::cancel_reasons(&state.ctx, &range).await?;
     let mut rows: Vec<Vec<String>> = Vec::new();
     for r in reports::mrr_report(&state.ctx, &range).await? {
         let c = r.currency;
         let d = |v: i64| Money::new(v, c).decimal();
         for m in r.months.iter().chain(std::iter::once(&r.total)) {
-            rows.push(vec![
+            let month = m.month.map(|m| m.key());
+            let mut row = vec![
                 m.month.map_or_else(|| "range".to_string(), |m| m.key()),
                 c.code(),
                 m.patrons_start.to_string(),
@@ -627,28 +715,31 @@ async fn export_churn_csv(
                 pct_csv(m.revenue_churn_rate()),
                 pct_csv(m.grr()),
                 pct_csv(m.nrr()),
-            ]);
+            ];
+            // How many cancellations gave each reason (the survey's answers).
+            row.extend(CancelReason::ALL.iter().map(|reason| reasons.count(month.as_deref(), c, *reason).to_string()));
+            rows.push(row);
         }
     }
-    let body = csv::to_csv(
-        &[
-            "month",
-            "currency",
-            "patrons_start",
-            "lost_voluntary",
-            "lost_involuntary",
-            "logo_churn_pct",
-            "mrr_start",
-            "churned_mrr_voluntary",
-            "churned_mrr_involuntary",
-            "contraction",
-            "expansion",
-            "revenue_churn_pct",
-            "grr_pct",
-            "nrr_pct",
-        ],
-        &rows,
-    );
+    let reason_columns: Vec<String> = CancelReason::ALL.iter().map(|r| format!("reason_{}", r.as_str())).collect();
+    let mut header = vec![
+        "month",
+        "currency",
+        "patrons_start",
+        "lost_voluntary",
+        "lost_involuntary",
+        "logo_churn_pct",
+        "mrr_start",
+        "churned_mrr_voluntary",
+        "churned_mrr_involuntary",
+        "contraction",
+        "expansion",
+        "revenue_churn_pct",
+        "grr_pct",
+        "nrr_pct",
+    ];
+    header.extend(reason_columns.iter().map(String::as_str));
+    let body = csv::to_csv(&header, &rows);
     Ok(csv::attachment(body, &format!("churn-{}-{}.csv", range.first, range.last)))
 }
 

@@ -71,6 +71,9 @@ fn decide(
 ) -> Result<i64, Refusal> {
     let first_paid = standing.subscription.as_ref().and_then(|s| s.first_paid_at);
     if settings.eligibility == Eligibility::Patrons {
+        if standing.pause.is_some() {
+            return Err(Refusal::Paused);
+        }
         match standing.status {
             MemberStatus::Lapsed => return Err(Refusal::Lapsed),
             MemberStatus::Free => return Err(Refusal::PatronsOnly),

@@ -69,6 +69,8 @@ pub enum Refusal {
     NotOnBallot,
     PatronsOnly,
     Lapsed,
+    /// The patron paused their payments: the same rule as lapsed, until they resume.
+    Paused,
     PaymentNotCleared,
     AlreadyVoted,
     NoVotesLeft,
@@ -82,6 +84,7 @@ impl Refusal {
             Self::NotOnBallot => "vote-refused-not-on-ballot",
             Self::PatronsOnly => "vote-refused-patrons-only",
             Self::Lapsed => "vote-refused-lapsed",
+            Self::Paused => "vote-refused-paused",
             Self::PaymentNotCleared => "vote-refused-payment-pending",
             Self::AlreadyVoted => "vote-refused-already",
             Self::NoVotesLeft => "vote-refused-no-votes-left",

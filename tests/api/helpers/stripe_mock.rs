@@ -120,7 +120,10 @@ impl StripeMock {
             .route("/v1/charges", get(list_charges))
             .route("/v1/refunds", get(list_refunds))
             .route("/v1/{kind}/{id}", get(retrieve))
-            .route("/v1/subscriptions/{id}", get(retrieve_subscription).delete(cancel_subscription))
+            .route(
+                "/v1/subscriptions/{id}",
+                get(retrieve_subscription).post(update_subscription).delete(cancel_subscription),
+            )
             .route("/v1/checkout/sessions/{id}", get(retrieve_session))
             .fallback(unknown)
             .with_state(inner.clone())
@@ -365,6 +368,8 @@ impl StripeMock {
         sub["currency"] = json!(currency);
         sub["metadata"] = metadata;
         sub["cancel_at_period_end"] = json!(false);
+        sub["cancel_at"] = Value::Null;
+        sub["pause_collection"] = Value::Null;
         sub["canceled_at"] = Value::Null;
         sub["ended_at"] = Value::Null;
         let item = &mut sub["items"]["data"][0];
@@ -568,6 +573,74 @@ async fn cancel_subscription(
     sub["canceled_at"] = json!(1_790_000_500);
     sub["ended_at"] = json!(1_790_000_500);
     axum::Json(sub.clone()).into_response()
+}
+
+fn invalid_request(message: &str) -> Response {
+    let body = json!({ "error": { "type": "invalid_request_error", "message": message } });
+    (StatusCode::BAD_REQUEST, axum::Json(body)).into_response()
+}
+
+/// `POST /v1/subscriptions/{id}` as Stripe answers it for the fields Patronage
+/// sends: `cancel_at_period_end`, and `pause_collection[behavior]` with
+/// `pause_collection[resumes_at]` (an empty `pause_collection` clears it). An
+/// unknown field, or a change to an ended subscription, is refused as Stripe does.
+async fn update_subscription(
+    State(inner): Mock,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    if record(&inner, &method, &uri, &headers, &body).is_none() {
+        return failure();
+    }
+    if let Some(reply) = replay(&inner, &headers) {
+        return reply;
+    }
+    let form: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    let reply = {
+        let mut state = inner.lock().expect("lock");
+        state.seconds += 1;
+        let now = SECONDS_BASE + state.seconds;
+        let Some(sub) = state.objects.get_mut(&id) else { return not_found(&id) };
+        if sub["status"] == "canceled" {
+            return invalid_request("A canceled subscription can only update its cancellation_details and metadata.");
+        }
+        for (key, value) in form {
+            match key.as_str() {
+                "cancel_at_period_end" => {
+                    let on = value == "true";
+                    sub["cancel_at_period_end"] = json!(on);
+                    sub["canceled_at"] = if on { json!(now) } else { Value::Null };
+                    sub["cancel_at"] =
+                        if on { sub["items"]["data"][0]["current_period_end"].clone() } else { Value::Null };
+                }
+                "pause_collection" if value.is_empty() => sub["pause_collection"] = Value::Null,
+                "pause_collection[behavior]" => {
+                    if !matches!(value.as_str(), "keep_as_draft" | "mark_uncollectible" | "void") {
+                        return invalid_request("Invalid pause_collection[behavior]");
+                    }
+                    if sub["pause_collection"].is_null() {
+                        sub["pause_collection"] = json!({ "behavior": value, "resumes_at": null });
+                    } else {
+                        sub["pause_collection"]["behavior"] = json!(value);
+                    }
+                }
+                "pause_collection[resumes_at]" => {
+                    let Ok(at) = value.parse::<i64>() else { return invalid_request("Invalid integer") };
+                    if sub["pause_collection"].is_null() {
+                        return invalid_request("Missing required param: pause_collection[behavior].");
+                    }
+                    sub["pause_collection"]["resumes_at"] = json!(at);
+                }
+                other => return invalid_request(&format!("Received unknown parameter: {other}")),
+            }
+        }
+        sub.clone()
+    };
+    remember(&inner, &headers, &reply);
+    axum::Json(reply).into_response()
 }
 
 fn list_of(inner: &Arc<Mutex<Inner>>, keep: impl Fn(&Value) -> bool, url: &str) -> Response {

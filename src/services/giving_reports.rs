@@ -1,0 +1,135 @@
+//! The tiers and donations reports (admins and analysts: the caller checks
+//! `ViewRevenue`): who pays for what and for how long, and how readers give
+//! once. Read from aggregates kept with each payment and from the
+//! subscriptions' mirror, so they are as current as the last applied event.
+use std::collections::BTreeMap;
+
+use super::{Context, StorageError};
+use crate::db;
+use crate::domain::{
+    Currency, DonationMonthRow, DonationReport, LargestGift, MonthRange, PaymentKind, TierFigures, TierId, TierLine,
+    TierMove, TierReport,
+};
+
+/// How many of the largest gifts the donations report lists per currency.
+pub const LARGEST_GIFTS: i64 = 10;
+
+/// One-time gifts by month in `range`, one report per currency given in
+/// (the gift's, not the settlement's), with memberships paid in the same
+/// currency beside them.
+pub async fn donations_report(ctx: &Context, range: &MonthRange) -> Result<Vec<DonationReport>, StorageError> {
+    let pool = ctx.db.read();
+    let (first, last) = (range.first.key(), range.last.key());
+    let (from, _) = ctx.zone.bounds(range.first);
+    let (_, to) = ctx.zone.bounds(range.last);
+    let mut months: BTreeMap<Currency, BTreeMap<String, DonationMonthRow>> = BTreeMap::new();
+    for r in db::reports::ledger_months(pool, &first, &last).await? {
+        let row = months.entry(r.currency).or_default().entry(r.month).or_default();
+        match r.kind {
+            PaymentKind::Donation => {
+                row.gifts += r.rows;
+                row.one_time_minor += r.gross_minor;
+            }
+            PaymentKind::Subscription => row.recurring_minor += r.gross_minor,
+            _ => {}
+        }
+    }
+    for (month, currency, amount, gifts) in db::giving_reports::donation_amounts(pool, &first, &last).await? {
+        months.entry(currency).or_default().entry(month).or_default().amounts.add(amount, gifts);
+    }
+    for (month, currency, donors) in db::giving_reports::donors_by_month(pool, &first, &last).await? {
+        months.entry(currency).or_default().entry(month).or_default().donors = donors;
+    }
+    let in_range = db::giving_reports::donors_in_range(pool, &first, &last).await?;
+    let mut largest: BTreeMap<Currency, Vec<LargestGift>> = BTreeMap::new();
+    for (currency, g) in db::giving_reports::largest_gifts(pool, from, to, LARGEST_GIFTS).await? {
+        largest.entry(currency).or_default().push(LargestGift {
+            amount_minor: g.gross_minor,
+            occurred_at: g.occurred_at,
+            public_name: g.public_name,
+        });
+    }
+    Ok(months
+        .into_iter()
+        // A currency only memberships are paid in has no gifts to report.
+        .filter(|(_, by_month)| by_month.values().any(|m| m.gifts != 0))
+        .map(|(currency, mut by_month)| {
+            let mut total = DonationMonthRow::default();
+            let rows: Vec<DonationMonthRow> = range
+                .months()
+                .into_iter()
+                .map(|m| {
+                    let mut row = by_month.remove(&m.key()).unwrap_or_default();
+                    row.month = Some(m);
+                    total.gifts += row.gifts;
+                    total.one_time_minor += row.one_time_minor;
+                    total.recurring_minor += row.recurring_minor;
+                    total.amounts.absorb(&row.amounts);
+                    row
+                })
+                .collect();
+            let (donors, repeat_donors) =
+                in_range.iter().find(|(c, _, _)| *c == currency).map_or((0, 0), |(_, n, r)| (*n, *r));
+            total.donors = donors;
+            DonationReport {
+                currency,
+                months: rows,
+                total,
+                repeat_donors,
+                largest: largest.remove(&currency).unwrap_or_default(),
+            }
+        })
+        .collect())
+}
+
+/// Patrons, MRR, ARPU, tenure and lifetime value per tier and interval, one
+/// report per currency; with the moves between tiers and intervals in `range`.
+pub async fn tiers_report(ctx: &Context, range: &MonthRange) -> Result<Vec<TierReport>, StorageError> {
+    let pool = ctx.db.read();
+    let (from, _) = ctx.zone.bounds(range.first);
+    let (_, to) = ctx.zone.bounds(range.last);
+    let names: BTreeMap<TierId, (i64, String)> =
+        db::tiers::list_all(pool).await?.into_iter().map(|t| (t.id, (t.position, t.name))).collect();
+    let name = |t: Option<TierId>| match t.and_then(|t| names.get(&t)) {
+        Some((_, n)) => n.clone(),
+        None => "(no tier)".to_string(),
+    };
+    let position = |t: Option<TierId>| t.and_then(|t| names.get(&t)).map_or(i64::MAX, |(p, _)| *p);
+    let mut reports: BTreeMap<Currency, TierReport> = BTreeMap::new();
+    let report = |reports: &mut BTreeMap<Currency, TierReport>, currency| {
+        reports.entry(currency).or_insert_with(|| TierReport {
+            currency,
+            lines: Vec::new(),
+            total: TierFigures::default(),
+            moves: Vec::new(),
+        });
+    };
+    let now = ctx.clock.now();
+    let mut figures = db::giving_reports::tier_figures(pool, now, from, to).await?;
+    figures.sort_by_key(|(t, interval, _, _)| (position(*t), name(*t), *interval == crate::domain::Interval::Year));
+    for (tier, interval, currency, f) in figures {
+        report(&mut reports, currency);
+        if let Some(r) = reports.get_mut(&currency) {
+            r.total.absorb(&f);
+            r.lines.push(TierLine { tier_id: tier, tier_name: name(tier), interval, figures: f });
+        }
+    }
+    for (ft, fi, tt, ti, currency, upgrades, downgrades, delta) in
+        db::giving_reports::tier_moves(pool, from, to).await?
+    {
+        report(&mut reports, currency);
+        if let Some(r) = reports.get_mut(&currency) {
+            r.moves.push(TierMove {
+                from: format!("{} ({fi})", name(ft)),
+                to: format!("{} ({ti})", name(tt)),
+                upgrades,
+                downgrades,
+                mrr_delta_minor: delta,
+            });
+        }
+    }
+    for r in reports.values_mut() {
+        r.moves.sort_by(|a, b| (b.upgrades + b.downgrades).cmp(&(a.upgrades + a.downgrades)).then(a.from.cmp(&b.from)));
+    }
+    Ok(reports.into_values().collect())
+}
