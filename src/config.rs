@@ -31,6 +31,10 @@ pub struct Settings {
     /// Comma-separated origins of the newsroom's website allowed to post the join form.
     #[arg(long, env = "TRUSTED_ORIGINS", default_value = "", global = true)]
     pub trusted_origins: String,
+    /// Comma-separated origins of the newsroom's own websites, whose articles readers
+    /// may suggest corrections to (default: TRUSTED_ORIGINS).
+    #[arg(long, env = "NEWSROOM_SITE_ORIGINS", default_value = "", global = true)]
+    pub newsroom_site_origins: String,
     /// The newsroom's name, shown on every page and email.
     #[arg(long, env = "NEWSROOM_NAME", default_value = "The Daily Patron", global = true)]
     pub newsroom_name: String,
@@ -132,6 +136,9 @@ pub struct Config {
     pub smtp_url: Option<Secret>,
     pub mail_from: String,
     pub trusted_origins: Vec<String>,
+    /// The newsroom's own sites (NEWSROOM_SITE_ORIGINS, else TRUSTED_ORIGINS): only
+    /// their articles take corrections, and they may frame the corrections form.
+    pub newsroom_site_origins: Vec<String>,
     pub newsroom_name: String,
     /// The language of the content's own columns (NEWSROOM_LANGUAGE).
     pub newsroom_language: crate::domain::Locale,
@@ -191,6 +198,15 @@ impl Config {
             .filter(|o| !o.is_empty())
             .map(|o| parse_origin(o).map_err(|p| invalid("TRUSTED_ORIGINS", format!("{o:?}: {p}"))))
             .collect::<Result<Vec<_>, _>>()?;
+        let newsroom_site_origins = s
+            .newsroom_site_origins
+            .split(',')
+            .map(str::trim)
+            .filter(|o| !o.is_empty())
+            .map(|o| parse_origin(o).map_err(|p| invalid("NEWSROOM_SITE_ORIGINS", format!("{o:?}: {p}"))))
+            .collect::<Result<Vec<_>, _>>()?;
+        let newsroom_site_origins =
+            if newsroom_site_origins.is_empty() { trusted_origins.clone() } else { newsroom_site_origins };
         let stripe = match s.stripe_secret_key.as_deref().map(str::trim).filter(|k| !k.is_empty()) {
             None => None,
             Some(key) => {
@@ -254,6 +270,7 @@ impl Config {
             smtp_url,
             mail_from: s.mail_from,
             trusted_origins,
+            newsroom_site_origins,
             newsroom_name,
             newsroom_language,
             zone,
@@ -347,6 +364,22 @@ mod tests {
         assert_eq!(stripe.api_base.as_deref(), Some("http://127.0.0.1:9/"));
         let e = Config::from_settings(settings(&["--database-url", "mysql://x"])).expect_err("mysql");
         assert!(e.to_string().starts_with("DATABASE_URL:"), "{e}");
+    }
+
+    #[test]
+    fn the_newsrooms_sites_default_to_the_trusted_origins() {
+        let c = Config::from_settings(settings(&["--trusted-origins", "https://news.example"])).expect("valid");
+        assert_eq!(c.newsroom_site_origins, vec!["https://news.example".to_string()]);
+        let c = Config::from_settings(settings(&[
+            "--trusted-origins",
+            "https://news.example",
+            "--newsroom-site-origins",
+            "https://www.news.example/, https://amp.news.example",
+        ]))
+        .expect("valid");
+        assert_eq!(c.newsroom_site_origins, vec!["https://www.news.example", "https://amp.news.example"]);
+        let e = Config::from_settings(settings(&["--newsroom-site-origins", "news.example"])).expect_err("no scheme");
+        assert!(e.to_string().starts_with("NEWSROOM_SITE_ORIGINS:"), "{e}");
     }
 
     #[test]

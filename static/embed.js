@@ -1,7 +1,9 @@
 // Patronage's embed script for the newsroom's article pages. It turns each
 // <a data-patronage-box="patron|poll" href="https://…/patron"> into the box of
-// that name, in a frame sized to its content, in the page's language. Without
-// scripts the link stays a link. No dependencies; nothing sent anywhere.
+// that name, in a frame sized to its content, in the page's language. With an
+// <a data-patronage-correction href="https://…/corrections/new?url=…">, that
+// link and Ctrl+Enter (⌘+Enter) on selected text open the corrections form
+// over the article, quoting the selection. Without scripts links stay links.
 (function () {
   var script = document.currentScript;
   if (!script) return;
@@ -23,10 +25,44 @@
     link.replaceWith(frame);
     frames.push(frame);
   });
+  var fix = document.querySelector("a[data-patronage-correction]"), dialog, back;
+  function open(quote) {
+    if (dialog) return;
+    back = document.activeElement;
+    var canonical = document.querySelector("link[rel=canonical]");
+    var params = new URLSearchParams({ url: (canonical || location).href.split("#")[0],
+      quote: quote.slice(0, 1000), lang: fix.getAttribute("data-lang") || lang });
+    if (fix.getAttribute("data-theme")) params.set("theme", fix.getAttribute("data-theme"));
+    dialog = document.createElement("iframe");
+    dialog.src = origin + "/embed/correction?" + params.toString();
+    dialog.title = fix.textContent;
+    dialog.style.cssText = "position:fixed;inset:0;width:100%;height:100%;border:0;z-index:2147483647";
+    dialog.onload = function () { dialog && dialog.focus(); };
+    document.body.appendChild(dialog);
+  }
+  if (fix) {
+    fix.addEventListener("click", function (event) {
+      event.preventDefault();
+      open(String(getSelection()).trim());
+    });
+    document.addEventListener("keydown", function (event) {
+      var t = event.target, quote = String(getSelection()).trim();
+      if (event.key !== "Enter" || !(event.ctrlKey || event.metaKey) || !quote
+        || t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName)) return;
+      event.preventDefault();
+      open(quote);
+    });
+  }
   window.addEventListener("message", function (event) {
-    if (event.origin !== origin || !event.data || event.data.patronage !== "height") return;
-    frames.forEach(function (frame) {
-      if (frame.contentWindow === event.source) frame.style.height = event.data.height + "px";
+    var data = event.data;
+    if (event.origin !== origin || !data) return;
+    if (data.patronage === "close" && dialog && dialog.contentWindow === event.source) {
+      dialog.remove();
+      dialog = null;
+      if (back && back.focus) back.focus();
+    }
+    if (data.patronage === "height") frames.forEach(function (frame) {
+      if (frame.contentWindow === event.source) frame.style.height = data.height + "px";
     });
   });
 })();

@@ -444,3 +444,45 @@ error-membership-ended = Це членство вже завершилося, т
 error-cannot-pause = Призупинити можна лише активне членство, яке не завершується.
 error-nothing-to-resume = Ваше членство не призупинене й не завершується: поновлювати нічого.
 vote-refused-paused = Ваше патронство на паузі, тож нові голоси віддати не вийде, доки платежі не відновляться. Ваші голоси й далі враховуються.
+correction-title = Запропонувати виправлення чи уточнення
+correction-lead = Помітили помилку чи щось незрозуміле? Напишіть редакції; обліковий запис не потрібен.
+correction-article = Про статтю:
+correction-url-label = Адреса статті
+correction-url-hint = Скопіюйте її з адресного рядка браузера, поки читаєте статтю.
+correction-quote-label = Текст, про який ідеться (необов’язково)
+correction-quote-hint = Так, як він є у статті, до 1 000 символів.
+correction-note-label = Що не так або незрозуміло?
+correction-email-label = Ваша електронна пошта (необов’язково)
+correction-email-hint = Лише для нашої відповіді: один лист, коли редакція вирішить. Ми не додаємо адресу до жодних розсилок.
+correction-honeypot-label = Залиште це поле порожнім
+correction-submit = Надіслати редакції
+correction-cancel = Скасувати
+correction-close = Закрити
+correction-thanks-title = Дякуємо
+correction-thanks-body = Редакція прочитає ваше повідомлення.
+correction-thanks-reply = Ми напишемо вам, коли редакція вирішить.
+correction-thanks-back = Повернутися до статті
+correction-error-url-missing = Вкажіть адресу статті, про яку йдеться.
+correction-error-url-invalid = Це не вебадреса: вона має починатися з https://.
+correction-error-url-foreign = Ми приймаємо виправлення лише до статей на нашому власному сайті.
+correction-error-quote-too-long = Цитата може містити щонайбільше 1 000 символів: залиште слова, про які йдеться.
+correction-error-note-empty = Напишіть, що не так або незрозуміло.
+correction-error-note-too-long = Повідомлення може містити щонайбільше 2 000 символів.
+correction-error-note-control = Повідомлення містить керівні або невидимі символи: приберіть їх і надішліть знову.
+correction-error-staff-text-too-long = Цей текст може містити щонайбільше 2 000 символів.
+correction-error-staff-text-control = Цей текст містить керівні або невидимі символи.
+correction-error-honeypot = Це схоже на автоматичне надсилання, тож його не надіслано. Якщо ви заповнили поле «Залиште це поле порожнім», очистьте його й надішліть знову.
+correction-error-rate-limited = { $minutes ->
+    [one] Забагато пропозицій із вашого з’єднання або до цієї статті. Спробуйте знову за { $minutes } хвилину.
+    [few] Забагато пропозицій із вашого з’єднання або до цієї статті. Спробуйте знову за { $minutes } хвилини.
+   *[other] Забагато пропозицій із вашого з’єднання або до цієї статті. Спробуйте знову за { $minutes } хвилин.
+  }
+correction-error-changed = Хтось змінив статус цієї пропозиції тим часом (можливо, ви в іншій вкладці). Відкрийте її знову, щоб побачити, як є зараз.
+email-correction-resolved-subject = { $newsroom }: про виправлення, яке ви запропонували
+email-correction-resolved-accepted = Дякуємо: редакція погоджується з тим, на що ви вказали.
+email-correction-resolved-fixed = Дякуємо: ми виправили статтю.
+email-correction-resolved-rejected = Дякуємо, що написали. Редакція все перевірила й вирішила залишити статтю без змін.
+email-correction-resolved-reply = Відповідь редакції:
+email-correction-resolved-yours = Ви написали:
+email-correction-resolved-quote = Щодо слів:
+email-correction-resolved-article = Стаття

@@ -24,6 +24,7 @@ pub mod audit;
 pub mod backup;
 pub mod cancel_reasons;
 mod connect;
+pub mod corrections;
 pub mod error;
 pub mod giving_reports;
 pub mod login_tokens;

@@ -57,3 +57,7 @@ id_type!(
     /// A voting round.
     RoundId
 );
+id_type!(
+    /// A correction or clarification a reader suggested for an article.
+    CorrectionId
+);

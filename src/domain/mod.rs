@@ -21,6 +21,7 @@ macro_rules! text_enum {
 pub mod billing;
 pub mod calendar;
 pub mod content;
+pub mod correction;
 pub mod email;
 pub mod fees;
 pub mod giving_report;
@@ -44,12 +45,15 @@ pub use billing::{
 };
 pub use calendar::{Month, MonthError, Zone, ZoneError};
 pub use content::{ContentField, ContentKind, ContentTexts};
+pub use correction::{
+    ArticleAddress, Correction, CorrectionError, CorrectionFilter, CorrectionNote, CorrectionStatus, Quote, StaffAnswer,
+};
 pub use email::{Email, EmailError};
 pub use fees::{CardFee, CardFees, CardFeesError};
 pub use giving_report::{
     DonationMonthRow, DonationReport, GiftAmounts, LargestGift, TierFigures, TierLine, TierMove, TierReport,
 };
-pub use ids::{MemberId, RoundId, StaffId, TierId, TopicId};
+pub use ids::{CorrectionId, MemberId, RoundId, StaffId, TierId, TopicId};
 pub use locale::Locale;
 pub use login::LoginPurpose;
 pub use member::{Member, MemberStatus};

@@ -48,6 +48,9 @@ pub enum Permission {
     ViewMembers,
     /// Writing staff notes about members and ending members' sessions.
     ManageMembers,
+    /// The corrections queue: readers' suggestions (with the address a reader
+    /// left for the reply), their status, notes and replies, and its CSV export.
+    ManageCorrections,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -69,7 +72,7 @@ impl Role {
         use Permission::*;
         match self {
             Self::Admin => true,
-            Self::Editor => matches!(permission, ViewDashboard | ManageTopics | ViewVotes),
+            Self::Editor => matches!(permission, ViewDashboard | ManageTopics | ViewVotes | ManageCorrections),
             // Editors see no member pages nor revenue: they are built on money, which
             // the editorial firewall keeps from them.
             Self::Analyst => {
@@ -117,6 +120,9 @@ mod tests {
         assert!(!Role::Editor.allows(Permission::ViewMembers));
         assert!(!Role::Editor.allows(Permission::ViewRevenue));
         assert!(Role::Analyst.allows(Permission::ViewRevenue));
+        assert!(Role::Admin.allows(Permission::ManageCorrections));
+        assert!(Role::Editor.allows(Permission::ManageCorrections));
+        assert!(!Role::Analyst.allows(Permission::ManageCorrections));
     }
 
     #[test]

@@ -159,6 +159,19 @@ impl From<crate::services::content::ContentError> for AppError {
     }
 }
 
+impl From<crate::services::corrections::CorrectionsError> for AppError {
+    fn from(e: crate::services::corrections::CorrectionsError) -> Self {
+        use crate::services::corrections::CorrectionsError;
+        match e {
+            CorrectionsError::RateLimited { retry_after_secs } => Self::RateLimited { retry_after_secs },
+            CorrectionsError::NotFound => Self::NotFound,
+            CorrectionsError::Changed => Self::Conflict("correction-error-changed"),
+            CorrectionsError::Outbox(e) => e.into(),
+            CorrectionsError::Db(e) => StorageError::from(e).into(),
+        }
+    }
+}
+
 impl From<TierError> for AppError {
     fn from(e: TierError) -> Self {
         match e {

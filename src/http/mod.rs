@@ -2,6 +2,7 @@
 pub mod account;
 pub mod admin;
 pub mod charts;
+pub mod corrections;
 pub mod csv;
 pub mod embed;
 pub mod error;
@@ -66,8 +67,14 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
         .merge(patron::embeddable_forms_router())
         .route_layer(csrf_layer(&state.config.public_url, &state.config.trusted_origins)?)
         .route_layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES));
+    // The corrections dialog is framed by the newsroom's sites but posts only to
+    // its own origin: our own CSRF check, and no X-Frame-Options.
+    let framed_forms = corrections::framed_router()
+        .route_layer(csrf_layer(&state.config.public_url, &[])?)
+        .route_layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES));
     let own = Router::new()
         .merge(public::router())
+        .merge(corrections::router())
         .merge(signin::router())
         .merge(account::router())
         .merge(retention::router())
@@ -90,6 +97,7 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
         .merge(embeddable)
         .merge(own)
         .merge(embed::router())
+        .merge(framed_forms)
         .merge(health::router())
         .merge(webhooks::router())
         .fallback(|| async { AppError::NotFound })

@@ -114,7 +114,71 @@ pub async fn generate(ctx: &Context, options: Options) -> Result<Report, DemoDat
         index += batch;
     }
     sim.voting(options.months).await?;
+    corrections(ctx).await?;
     Ok(sim.report)
+}
+
+/// A few readers' corrections in the staff queue, new and worked.
+async fn corrections(ctx: &Context) -> Result<(), DbError> {
+    use crate::db::corrections::{NewCorrection, StaffUpdate};
+    use crate::domain::{CorrectionId, CorrectionStatus};
+    let now = ctx.clock.now();
+    // Article path, quote, note, reply address, language, status, public reply.
+    type Item<'a> = (&'a str, &'a str, &'a str, Option<&'a str>, &'a str, CorrectionStatus, &'a str);
+    let items: [Item<'_>; 5] = [
+        (
+            "stories/tram",
+            "The line opened in 1912.",
+            "It opened in 1911; the city archive has the order.",
+            Some("reader1@demo.patronage.test"),
+            "en",
+            CorrectionStatus::New,
+            "",
+        ),
+        ("stories/tram", "", "The photo caption names the wrong street.", None, "en", CorrectionStatus::New, ""),
+        (
+            "stories/rents",
+            "Rents rose 40% in five years.",
+            "Your own table says 34%.",
+            Some("reader2@demo.patronage.test"),
+            "en",
+            CorrectionStatus::Fixed,
+            "Thank you: we corrected the figure and added a note.",
+        ),
+        (
+            "stories/river",
+            "Міська рада заборонила купатися.",
+            "Заборонила не рада, а санітарна служба.",
+            Some("reader3@demo.patronage.test"),
+            "uk",
+            CorrectionStatus::Accepted,
+            "",
+        ),
+        (
+            "stories/library",
+            "The library closes on Sundays.",
+            "I think it is only in summer?",
+            None,
+            "en",
+            CorrectionStatus::Rejected,
+            "It closes on Sundays all year (the council's timetable).",
+        ),
+    ];
+    let mut tx = ctx.db.transaction().await?;
+    for (n, (path, quote, note, email, locale, status, reply)) in items.into_iter().enumerate() {
+        let id = CorrectionId::new();
+        let url = format!("https://news.example/{path}");
+        let at = now - (n as i64 + 1) * DAY / 3;
+        let row = NewCorrection { id, article_url: &url, quote, note, email, locale };
+        db::corrections::insert(&mut *tx, &row, at).await?;
+        if status != CorrectionStatus::New {
+            let update =
+                StaffUpdate { status, internal_note: "Checked against the archive.", public_reply: reply, by: None };
+            db::corrections::update(&mut *tx, id, CorrectionStatus::New, &update, at + DAY / 12).await?;
+        }
+    }
+    tx.commit().await.map_err(DbError::from)?;
+    Ok(())
 }
 
 /// Topics a local newsroom's readers might ask for.

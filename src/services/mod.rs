@@ -8,6 +8,7 @@ pub mod billing;
 pub mod cache;
 pub mod checkout;
 pub mod content;
+pub mod corrections;
 pub mod demo_data;
 pub mod dunning;
 pub mod giving_reports;

@@ -84,7 +84,8 @@ async fn staff_copy_the_snippets_and_the_script_is_small_and_immutable() {
     page.assert_status(200)
         .assert_contains(NEWSROOM)
         .assert_contains("/embed/patron?lang=uk")
-        .assert_contains("data-patronage-box=&quot;poll&quot;");
+        .assert_contains("data-patronage-box=&quot;poll&quot;")
+        .assert_contains("/corrections/new?url=ARTICLE_URL&quot; data-patronage-correction&gt;");
     let script = page
         .body
         .split("/static/embed.")
@@ -96,7 +97,7 @@ async fn staff_copy_the_snippets_and_the_script_is_small_and_immutable() {
     r.assert_status(200);
     assert_eq!(r.header("cache-control").as_deref(), Some("public, max-age=31536000, immutable"));
     assert!(r.body.len() < 4096, "a few KB: {} bytes", r.body.len());
-    assert!(r.body.contains("data-patronage-box"));
+    assert!(r.body.contains("data-patronage-box") && r.body.contains("data-patronage-correction"));
 }
 
 /// In a real browser: an article on the newsroom's own site (another origin)
@@ -146,6 +147,110 @@ async fn in_a_browser_the_script_sizes_the_box_and_a_choice_opens_patronage_in_t
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert!(url.starts_with(&format!("{}/patron", app.base_url)), "the top window went to Patronage: {url}");
+}
+
+/// In a real browser: an article on the newsroom's own site (another origin)
+/// with the script and the corrections link. A reader selects a sentence and
+/// presses Ctrl+Enter: the corrections form opens over the article with the
+/// sentence quoted and the article's (canonical) address; sending it lands in
+/// the staff queue, and closing the dialog gives the article back.
+#[tokio::test]
+async fn in_a_browser_ctrl_enter_on_selected_text_opens_the_corrections_form_and_it_reaches_the_queue() {
+    use crate::helpers::browser::Browser;
+    let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port();
+    let site = format!("http://127.0.0.1:{port}");
+    let app = TestApp::builder().trusted_origin(&site).spawn().await;
+    let script = patronage::http::public::static_url("embed.js");
+    let article = format!(
+        "<!doctype html><html lang=\"uk\"><head><meta charset=\"utf-8\"><title>Стаття</title>\
+         <link rel=\"canonical\" href=\"{site}/2026/tram\"></head><body>\
+         <h1>Трамвай</h1><p id=\"claim\">Трамвайну лінію відкрили 1912 року.</p><p>Інший абзац.</p>\
+         <p><a href=\"{base}/corrections/new?url={site}/2026/tram\" data-patronage-correction>Запропонувати виправлення</a></p>\
+         <script async src=\"{base}{script}\"></script></body></html>",
+        base = app.base_url
+    );
+    let (site_origin, _site) = newsroom_site(port, article).await;
+    let Some(browser) = Browser::open("uk").await else { return };
+    browser.goto(&format!("{site_origin}/2026/tram?utm_source=feed#comments")).await;
+    // An async script in the page holds its load event back until it has run.
+    let ready = browser.wait_for("return document.readyState === 'complete';").await;
+    assert_eq!(ready, serde_json::json!(true), "the article and the script loaded");
+    browser
+        .run(
+            "const r = document.createRange(); r.selectNodeContents(document.getElementById('claim'));
+             const s = getSelection(); s.removeAllRanges(); s.addRange(r); document.activeElement.blur();",
+            serde_json::json!([]),
+        )
+        .await;
+    browser.press_ctrl_enter().await;
+    let opened = browser.wait_for("const f = document.querySelector('iframe'); return f ? f.src : '';").await;
+    let src = opened.as_str().unwrap_or_default().to_string();
+    assert!(src.starts_with(&format!("{}/embed/correction?", app.base_url)), "the dialog opened: {src}");
+    let covers = browser
+        .run(
+            "const r = document.querySelector('iframe').getBoundingClientRect();
+             return r.width >= window.innerWidth && r.height >= window.innerHeight;",
+            serde_json::json!([]),
+        )
+        .await;
+    assert_eq!(covers, serde_json::json!(true), "the dialog lies over the whole article");
+    browser.enter_frame("iframe").await;
+    let quoted =
+        browser.wait_for("const q = document.getElementById('correction-quote'); return q ? q.value : '';").await;
+    assert_eq!(quoted.as_str(), Some("Трамвайну лінію відкрили 1912 року."));
+    let text = browser.text().await;
+    assert!(text.contains("Запропонувати виправлення чи уточнення"), "in the article's language: {text}");
+    assert!(text.contains(&format!("{site}/2026/tram")), "the article's canonical address: {text}");
+    browser.type_into("#correction-note", "Насправді 1911 року.").await;
+    browser.type_into("#correction-email", "reader@example.org").await;
+    browser.click(".correction-dialog button.primary").await;
+    let thanks =
+        browser.wait_for("return document.body.innerText.includes('Дякуємо') ? document.body.innerText : '';").await;
+    assert!(thanks.as_str().is_some_and(|t| t.contains("Ми напишемо вам")), "thanked: {thanks}");
+
+    // It is in the staff queue, as sent.
+    let editor = staff(&app, "editor@news.test", patronage::domain::Role::Editor).await;
+    editor
+        .get("/admin/corrections?status=new")
+        .send()
+        .await
+        .assert_status(200)
+        .assert_contains("Насправді 1911 року.")
+        .assert_contains("Трамвайну лінію відкрили 1912 року.")
+        .assert_contains(&format!("{site}/2026/tram</a>"));
+    let (url, email, locale): (String, Option<String>, String) =
+        sqlx::query_as("select article_url, email, locale from corrections")
+            .fetch_one(app.db().read())
+            .await
+            .expect("one suggestion");
+    assert_eq!(
+        (url.as_str(), email.as_deref(), locale.as_str()),
+        (format!("{site}/2026/tram").as_str(), Some("reader@example.org"), "uk")
+    );
+
+    // Closing the dialog gives the article back.
+    browser.click(".correction-dialog button.primary[data-close]").await;
+    browser.top().await;
+    let closed = browser.wait_for("return document.querySelectorAll('iframe').length === 0;").await;
+    assert_eq!(closed, serde_json::json!(true), "the dialog closed");
+    // The link opens the same form over the article (not Patronage's page, which
+    // is where it leads without scripts), and Escape closes it.
+    browser.run("getSelection().removeAllRanges();", serde_json::json!([])).await;
+    browser.click("a[data-patronage-correction]").await;
+    let opened = browser.wait_for("const f = document.querySelector('iframe'); return f ? f.src : '';").await;
+    assert!(opened.as_str().is_some_and(|s| s.contains("/embed/correction?")), "{opened}");
+    assert!(browser.current_url().await.starts_with(&site_origin), "the article stays open");
+    browser.enter_frame("iframe").await;
+    browser.wait_for("return !!document.getElementById('correction-note');").await;
+    // Tab from the last control comes back to the first: focus stays in the dialog.
+    browser.run("document.querySelector('.correction-cancel').focus();", serde_json::json!([])).await;
+    browser.press("\u{E004}").await;
+    let focused = browser.run("return document.activeElement.className;", serde_json::json!([])).await;
+    assert_eq!(focused.as_str(), Some("correction-close"), "Tab stays in the dialog");
+    browser.press("\u{E00C}").await;
+    browser.top().await;
+    let closed = browser.wait_for("return document.querySelectorAll('iframe').length === 0;").await;
+    assert_eq!(closed, serde_json::json!(true), "Escape closed the dialog");
 }
 
 /// A page of the newsroom's site on another origin (`port` on loopback),

@@ -6,6 +6,7 @@ mod admin_payments;
 mod backup;
 mod cli;
 mod content_languages;
+mod corrections;
 mod csrf;
 mod demo_data;
 mod demo_payments;

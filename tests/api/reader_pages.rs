@@ -1,4 +1,5 @@
-//! Every reader page as a person sees it, in headless Chromium: at 360 and 390 px
+//! Every reader page as a person sees it (the corrections form and its dialog
+//! among them), in headless Chromium: at 360 and 390 px
 //! (phones) and 1280 px, in English and Ukrainian, with the demo newsroom's data.
 //! No sideways scrolling, tap targets of at least 44 px, and no serious or
 //! critical axe-core violation. Screenshots of each page at 390 and 1280 px go to
@@ -10,7 +11,7 @@ use crate::helpers::browser::{Browser, DESKTOP, PHONE, PHONE_NARROW, screenshot_
 
 /// A demo newsroom, and the reader pages with what each needs filled in.
 async fn demo_newsroom() -> (TestApp, String, Vec<(&'static str, String)>) {
-    let app = TestApp::spawn().await;
+    let app = TestApp::builder().trusted_origin("https://news.example").spawn().await;
     demo_data::generate(&app.ctx, Options { members: 120, months: 14, seed: 3 }).await.expect("demo data");
     let (round,): (String,) = sqlx::query_as("select id from rounds order by opens_at desc limit 1")
         .fetch_one(app.db().read())
@@ -32,6 +33,14 @@ async fn demo_newsroom() -> (TestApp, String, Vec<(&'static str, String)>) {
         ("rounds", "/rounds".to_string()),
         ("round", format!("/rounds/{round}")),
         ("covered", "/covered".to_string()),
+        ("correction", "/corrections/new?url=https://news.example/2026/tram".to_string()),
+        ("correction-refused", "/corrections/new?url=https://elsewhere.example/".to_string()),
+        ("correction-thanks", "/corrections/thanks?url=https://news.example/2026/tram&reply=1".to_string()),
+        (
+            "correction-dialog",
+            "/embed/correction?url=https://news.example/2026/tram&quote=The%20tram%20opened%20in%201912.".to_string(),
+        ),
+        ("correction-dialog-thanks", "/embed/correction/thanks?reply=1".to_string()),
     ];
     (app, round, pages)
 }

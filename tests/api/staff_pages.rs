@@ -1,5 +1,6 @@
 //! The staff pages of a demo newsroom in a real browser at desktop width: the
-//! dashboard with its charts, the reports, the member list and the boxes page.
+//! dashboard with its charts, the reports, the member list, the boxes page and
+//! the corrections queue.
 //! Screenshots go to `target/screenshots/staff/`.
 use patronage::domain::Role;
 use patronage::services::demo_data::{self, Options};
@@ -30,6 +31,7 @@ async fn the_staff_pages_of_a_demo_newsroom_render_their_charts_in_a_browser() {
         ("report-donations", "/admin/reports/donations?range=12m", true),
         ("members", "/admin/members", false),
         ("embeds", "/admin/embeds", false),
+        ("corrections", "/admin/corrections", false),
     ];
     for (name, path, chart) in pages {
         browser.goto(&format!("{}{path}", app.base_url)).await;

@@ -1,6 +1,7 @@
 //! The page where staff copy the boxes for their article template: the
 //! `<iframe>` snippet (no script needed on the host) and the script snippet
-//! (a link that the script turns into a sized frame), with a live preview of each.
+//! (a link that the script turns into a sized frame), with a live preview of each;
+//! and the corrections link, which the same script turns into a form over the article.
 use axum::Router;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
@@ -42,7 +43,16 @@ async fn show_embeds(State(state): State<AppState>, staff: Authorized<ViewDashbo
             preview: format!("/embed/{kind}"),
         })
         .collect();
+    // The corrections link: the article's address goes in the link (the CMS's
+    // permalink), for readers without scripts; the script uses the page's own.
+    let correction = format!(
+        "<p>To suggest a correction or clarification, <a href=\"{base}/corrections/new?url=ARTICLE_URL\" data-patronage-correction>write to us here</a>. \
+         You can also highlight the text and press Ctrl + Enter.</p>\n<script async src=\"{script_url}\"></script>"
+    );
     let mut page = staff_page(&state, Some(&staff.user), "/admin/embeds");
-    page.insert("snippets", &snippets).insert("trusted_origins", &state.config.trusted_origins);
+    page.insert("snippets", &snippets)
+        .insert("trusted_origins", &state.config.trusted_origins)
+        .insert("correction_snippet", &correction)
+        .insert("site_origins", &state.config.newsroom_site_origins);
     Ok(page.render(&state, "admin/embeds.html")?.into_response())
 }

@@ -2,6 +2,7 @@
 //! the signed-in staff user is [`Authorized<P>`], which names the permission the
 //! route needs and refuses everyone whose role lacks it.
 mod auth;
+mod corrections;
 mod dashboard;
 mod embeds;
 mod giving_reports;
@@ -39,6 +40,7 @@ pub fn router() -> Router<AppState> {
         .merge(members::router())
         .merge(texts::router())
         .merge(embeds::router())
+        .merge(corrections::router())
 }
 
 /// Names a [`Permission`] at the type level.
@@ -91,6 +93,11 @@ impl Needs for ManageMembers {
     const PERMISSION: Permission = Permission::ManageMembers;
 }
 
+pub struct ManageCorrections;
+impl Needs for ManageCorrections {
+    const PERMISSION: Permission = Permission::ManageCorrections;
+}
+
 pub struct ViewAuditLog;
 impl Needs for ViewAuditLog {
     const PERMISSION: Permission = Permission::ViewAuditLog;
@@ -135,7 +142,8 @@ pub fn staff_page(state: &AppState, user: Option<&StaffUser>, path: &str) -> sup
             .insert("can_view_revenue", &u.role.allows(Permission::ViewRevenue))
             .insert("can_manage_topics", &u.role.allows(Permission::ManageTopics))
             .insert("can_view_votes", &u.role.allows(Permission::ViewVotes))
-            .insert("can_view_members", &u.role.allows(Permission::ViewMembers));
+            .insert("can_view_members", &u.role.allows(Permission::ViewMembers))
+            .insert("can_manage_corrections", &u.role.allows(Permission::ManageCorrections));
     }
     page
 }

@@ -188,6 +188,60 @@ impl Browser {
         self.call(Method::POST, &format!("/element/{id}/click"), Some(json!({}))).await;
     }
 
+    /// Types `text` into the first element matching `css` (focusing it first).
+    pub async fn type_into(&self, css: &str, text: &str) {
+        let id = self.element(css).await;
+        self.call(Method::POST, &format!("/element/{id}/value"), Some(json!({ "text": text }))).await;
+    }
+
+    /// Presses Ctrl+Enter (as a person would, through the browser's input
+    /// pipeline) on whatever has the focus.
+    pub async fn press_ctrl_enter(&self) {
+        let (ctrl, enter) = ("\u{E009}", "\u{E007}");
+        let keys = json!({ "actions": [{ "type": "key", "id": "keyboard", "actions": [
+            { "type": "keyDown", "value": ctrl }, { "type": "keyDown", "value": enter },
+            { "type": "keyUp", "value": enter }, { "type": "keyUp", "value": ctrl } ] }] });
+        self.call(Method::POST, "/actions", Some(keys)).await;
+        self.call(Method::DELETE, "/actions", None).await;
+    }
+
+    /// Presses one key (a WebDriver key code such as `"\u{E004}"` for Tab) on whatever has the focus.
+    pub async fn press(&self, key: &str) {
+        let keys = json!({ "actions": [{ "type": "key", "id": "keyboard", "actions": [
+            { "type": "keyDown", "value": key }, { "type": "keyUp", "value": key } ] }] });
+        self.call(Method::POST, "/actions", Some(keys)).await;
+        self.call(Method::DELETE, "/actions", None).await;
+    }
+
+    /// Runs `script` (see [`Browser::run`]) until it returns something truthy, for
+    /// up to ten seconds; returns that, or `Null` if it never did.
+    pub async fn wait_for(&self, script: &str) -> Value {
+        for _ in 0..100 {
+            let value = self.run(script, json!([])).await;
+            let truthy = match &value {
+                Value::Null | Value::Bool(false) => false,
+                Value::String(s) => !s.is_empty(),
+                Value::Number(n) => n.as_f64().is_some_and(|n| n != 0.0),
+                _ => true,
+            };
+            if truthy {
+                return value;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Value::Null
+    }
+
+    async fn element(&self, css: &str) -> String {
+        let found = self.call(Method::POST, "/element", Some(json!({ "using": "css selector", "value": css }))).await;
+        found
+            .as_object()
+            .and_then(|o| o.values().next())
+            .and_then(Value::as_str)
+            .unwrap_or_else(|| panic!("no element {css}"))
+            .to_string()
+    }
+
     /// Looks inside the first frame matching `css` (until [`Browser::top`]).
     pub async fn enter_frame(&self, css: &str) {
         let found = self.call(Method::POST, "/element", Some(json!({ "using": "css selector", "value": css }))).await;

@@ -35,6 +35,8 @@ pub const WEBHOOK_SECRET: &str = "whsec_test_secret_for_patronage";
 
 pub struct TestAppBuilder {
     trusted_origins: Vec<String>,
+    newsroom_site_origins: Vec<String>,
+    trust_forwarded_for: bool,
     run_jobs: bool,
     public_url: Option<String>,
     stripe: bool,
@@ -67,6 +69,19 @@ pub struct TestApp {
 impl TestAppBuilder {
     pub fn trusted_origin(mut self, origin: &str) -> Self {
         self.trusted_origins.push(origin.to_string());
+        self
+    }
+
+    /// NEWSROOM_SITE_ORIGINS (default: the trusted origins).
+    pub fn newsroom_site(mut self, origin: &str) -> Self {
+        self.newsroom_site_origins.push(origin.to_string());
+        self
+    }
+
+    /// TRUST_FORWARDED_FOR: the client address is the last `X-Forwarded-For` hop, so
+    /// a test can speak from many addresses.
+    pub fn trust_forwarded_for(mut self) -> Self {
+        self.trust_forwarded_for = true;
         self
     }
 
@@ -137,10 +152,11 @@ impl TestAppBuilder {
             smtp_url: Some(smtp.url()),
             mail_from: "Test Newsroom <members@news.test>".into(),
             trusted_origins: self.trusted_origins.join(","),
+            newsroom_site_origins: self.newsroom_site_origins.join(","),
             newsroom_name: "The Test Gazette".into(),
             newsroom_language: "en".into(),
             log_format: LogFormat::Text,
-            trust_forwarded_for: false,
+            trust_forwarded_for: self.trust_forwarded_for,
             stripe_secret_key: stripe.as_ref().map(|_| "sk_test_patronage".to_string()),
             stripe_webhook_secret: stripe.as_ref().map(|_| WEBHOOK_SECRET.to_string()),
             stripe_api_base: stripe.as_ref().map(|m| m.base_url.clone()),
@@ -191,6 +207,8 @@ impl TestApp {
     pub fn builder() -> TestAppBuilder {
         TestAppBuilder {
             trusted_origins: Vec::new(),
+            newsroom_site_origins: Vec::new(),
+            trust_forwarded_for: false,
             run_jobs: false,
             public_url: None,
             stripe: false,
