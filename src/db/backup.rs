@@ -89,6 +89,7 @@ pub const TABLES: &[Table] = &[
     rows("ballots"),
     rows("votes"),
     rows("member_notes"),
+    rows("corrections"),
     derived("standing_counts", STANDING),
     rows("translations"),
     // The reports' aggregates, kept in the same transactions as the ledger: a
