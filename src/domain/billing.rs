@@ -271,6 +271,9 @@ pub struct SubscriptionState {
     pub started_at: Option<i64>,
     pub canceled_at: Option<i64>,
     pub ended_at: Option<i64>,
+    /// Where the reader came from, as the checkout carried it (unchecked: billing
+    /// parses it before anything is stored).
+    pub source: Option<crate::domain::RawSource>,
 }
 
 impl SubscriptionState {
@@ -291,6 +294,7 @@ impl SubscriptionState {
             started_at: sub.started_at,
             canceled_at: sub.canceled_at,
             ended_at: sub.ended_at,
+            source: None,
         }
     }
 }

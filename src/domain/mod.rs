@@ -32,6 +32,7 @@ pub mod member_directory;
 pub mod money;
 pub mod report;
 pub mod round;
+pub mod source;
 pub mod staff;
 pub mod text;
 pub mod tier;
@@ -61,6 +62,9 @@ pub use report::{
     RevenueMonthRow, RevenueReport,
 };
 pub use round::{BallotEntry, Round, RoundPhase};
+pub use source::{
+    RawSource, Source, SourceDimension, SourceFigures, SourceLine, SourcePolicy, SourceTables, SourcesReport,
+};
 pub use staff::{Permission, Role, StaffUser};
 pub use text::{Password, PasswordError, PersonName, PersonNameError};
 pub use tier::{Tier, TierPrice};

@@ -12,6 +12,7 @@ pub mod patron;
 pub mod public;
 pub mod session;
 pub mod signin;
+pub mod source;
 pub mod state;
 pub mod topics;
 pub mod webhooks;
@@ -64,7 +65,8 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
     let embeddable = public::embeddable_forms_router()
         .merge(patron::embeddable_forms_router())
         .route_layer(csrf_layer(&state.config.public_url, &state.config.trusted_origins)?)
-        .route_layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES));
+        .route_layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES))
+        .route_layer(middleware::from_fn_with_state(state.clone(), source::remember_source));
     let own = Router::new()
         .merge(public::router())
         .merge(signin::router())
@@ -73,7 +75,8 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
         .merge(topics::router())
         .merge(admin::router())
         .route_layer(csrf_layer(&state.config.public_url, &[])?)
-        .route_layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES));
+        .route_layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES))
+        .route_layer(middleware::from_fn_with_state(state.clone(), source::remember_source));
 
     // Only the boxes may be framed (by the trusted origins); every other page is
     // refused to any frame, by CSP and by X-Frame-Options for older browsers.

@@ -24,6 +24,7 @@ mod reader_pages;
 mod reports;
 mod sign_in;
 mod slow_clients;
+mod sources;
 mod staff;
 mod staff_pages;
 mod stripe;

@@ -71,6 +71,7 @@ async fn apply(
         started_at: Some(now),
         canceled_at: ended,
         ended_at: ended,
+        source: None,
     };
     let mut tx = app.db().transaction().await.expect("a transaction");
     billing::apply_subscription(&app.ctx, &mut tx, &state).await.expect("applied");

@@ -91,6 +91,7 @@ impl Sub {
             started_at: Some(now),
             canceled_at: (status == SubscriptionStatus::Canceled).then_some(now),
             ended_at: (status == SubscriptionStatus::Canceled).then_some(now),
+            source: None,
         };
         let mut tx = app.db().transaction().await.expect("tx");
         let applied = billing::apply_subscription(&app.ctx, &mut tx, &state).await.expect("applied");
@@ -126,6 +127,7 @@ fn ledger_row(
         charge_id: Some(format!("ch_{provider_id}")),
         description: None,
         occurred_at: at,
+        source_id: None,
     }
 }
 
