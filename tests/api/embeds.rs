@@ -150,7 +150,7 @@ async fn in_a_browser_the_script_sizes_the_box_and_a_choice_opens_patronage_in_t
 
 /// A page of the newsroom's site on another origin (`port` on loopback),
 /// serving `html` to every request.
-async fn newsroom_site(port: u16, html: String) -> (String, tokio::task::JoinHandle<()>) {
+pub(crate) async fn newsroom_site(port: u16, html: String) -> (String, tokio::task::JoinHandle<()>) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.expect("the site's port");
     let origin = format!("http://127.0.0.1:{port}");

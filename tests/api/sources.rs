@@ -452,3 +452,95 @@ async fn the_stripe_checkout_carries_the_source_and_a_signed_event_books_the_led
     let (article, _, _, _, campaign) = source_of(&app, PAYMENT_SOURCE, "in_src2").await.expect("kept what is safe");
     assert_eq!((article.as_str(), campaign.len()), ("", 80));
 }
+
+/// In a real browser: an article on the newsroom's site, reached from a
+/// campaign link, embeds the patron box; choosing a price there opens the
+/// patron page with the article and campaign, and the demo checkout done in
+/// that tab books the ledger row under them.
+#[tokio::test]
+async fn in_a_browser_the_box_carries_the_article_and_campaign_to_checkout() {
+    use crate::helpers::browser::Browser;
+    let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port();
+    let site = format!("http://127.0.0.1:{port}");
+    let app = TestApp::builder().trusted_origin(&site).spawn().await;
+    let script = patronage::http::public::static_url("embed.js");
+    let article = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>An article</title></head><body>\
+         <h1>Bridge repairs</h1><a href=\"{base}/patron\" data-patronage-box=\"patron\">Become a patron</a>\
+         <script async src=\"{base}{script}\"></script></body></html>",
+        base = app.base_url
+    );
+    let (_, _site) = crate::embeds::newsroom_site(port, article).await;
+    let Some(browser) = Browser::open("en").await else { return };
+    browser
+        .goto(&format!("{site}/2026/bridge?utm_source=social&utm_medium=post&utm_campaign=browser-drive&token=secret"))
+        .await;
+    let mut ready = false;
+    for _ in 0..100 {
+        let found = browser.run("return !!document.querySelector('iframe');", json!([])).await;
+        if found.as_bool() == Some(true) {
+            ready = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(ready, "the box was made");
+    browser.enter_frame("iframe").await;
+    let mut carried = false;
+    for _ in 0..100 {
+        let href = browser
+            .run("const a = document.querySelector('ul.embed-tiers a.button'); return a ? a.href : '';", json!([]))
+            .await;
+        if href.as_str().is_some_and(|h| h.contains("utm_campaign=browser-drive")) {
+            carried = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(carried, "the box's links carry the page's source");
+    browser.click("ul.embed-tiers a.button").await;
+    browser.top().await;
+    let mut url = String::new();
+    for _ in 0..100 {
+        url = browser.current_url().await;
+        if url.starts_with(&app.base_url) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(url.starts_with(&format!("{}/patron?", app.base_url)), "{url}");
+    assert!(url.contains("utm_campaign=browser-drive") && url.contains("article="), "{url}");
+    assert!(!url.contains("secret"), "the article's query stays on the newsroom's site: {url}");
+    browser
+        .run(
+            "document.querySelector('#patron-email').value = 'browser@example.org'; \
+             document.querySelector('form[action=\"/patron\"]').submit(); return true;",
+            json!([]),
+        )
+        .await;
+    for _ in 0..100 {
+        if browser.current_url().await.contains("/demo/checkout") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    browser.click("button[value=succeed]").await;
+    for _ in 0..100 {
+        if browser.current_url().await.contains("/patron/welcome") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    app.deliver_mail().await;
+    let (article, _, source, medium, campaign) =
+        source_of(&app, MEMBER_FIRST, "browser@example.org").await.expect("the member's first source");
+    assert_eq!(article, format!("{site}/2026/bridge"));
+    assert_eq!((source.as_str(), medium.as_str(), campaign.as_str()), ("social", "post", "browser-drive"));
+    let (campaign,): (String,) = sqlx::query_as(
+        "select s.utm_campaign from payments p join sources s on s.id = p.source_id where p.kind = 'subscription'",
+    )
+    .fetch_one(app.db().read())
+    .await
+    .expect("the ledger row's source");
+    assert_eq!(campaign, "browser-drive");
+}
