@@ -215,7 +215,7 @@ pub async fn record_payment(
                 // A new patron, counted where the subscription's checkout came from.
                 let one = db::sources::SourceAmounts { new_patrons: 1, ..Default::default() };
                 let (source, kind, currency) = (payment.source_id.as_deref(), payment.kind, payment.currency);
-                db::sources::add_to_month(&mut **tx, source, kind, currency, payment.occurred_at, one).await?;
+                db::sources::add_to_month(tx, source, kind, currency, payment.occurred_at, one).await?;
             }
             if let Some(member) = row.member_id {
                 tx.changed(Change::Standing(member));

@@ -658,7 +658,7 @@ impl Sim<'_> {
             }
             let one = db::sources::SourceAmounts { new_patrons: 1, ..Default::default() };
             let (source, currency) = (self.source.as_deref(), amount.currency);
-            db::sources::add_to_month(&mut **tx, source, PaymentKind::Subscription, currency, start, one).await?;
+            db::sources::add_to_month(tx, source, PaymentKind::Subscription, currency, start, one).await?;
             self.report.subscriptions += 1;
             self.movement(tx, &sub_id, member, first_kind, mrr, mrr, amount, start).await?;
             let monthly_churn: f64 = if interval == Interval::Year { 0.01 } else { 0.03 };
