@@ -16,8 +16,18 @@ alter table members add column first_source_id text references sources (id);
 alter table subscriptions add column source_id text references sources (id);
 alter table payments add column source_id text references sources (id);
 
--- New members per source in a range, from the index alone.
-create index members_created_source_idx on members (created_at, first_source_id);
+-- New members per month and first source ('' for none), kept in the transaction
+-- that creates the member (services::sources::joined).
+create table source_members_monthly (
+    month text not null,
+    source_id text not null,
+    members bigint not null default 0,
+    constraint source_members_monthly_key primary key (month, source_id)
+);
+insert into source_members_monthly (month, source_id, members)
+select m.month, '', count(*)
+from members b join report_months m on b.created_at >= m.starts_at and b.created_at < m.ends_at
+group by m.month;
 
 -- Memberships and gifts per month, source ('' for none), currency and kind:
 -- payments, new patrons (a subscription's first payment) and gross. Kept with

@@ -110,10 +110,34 @@ pub async fn add_to_month(
     Ok(())
 }
 
+/// Counts one new member in the month `at` falls in, under `source_id` (none: '').
+pub async fn add_member(conn: &mut AnyConnection, source_id: Option<&str>, at: Micros) -> Result<(), DbError> {
+    sqlx::query(
+        "insert into source_members_monthly (month, source_id, members)
+         select month, $1, 1 from report_months
+         where month = (select month from report_months where starts_at <= $2 order by starts_at desc limit 1)
+         on conflict (month, source_id) do update set members = source_members_monthly.members + 1",
+    )
+    .bind(source_id.unwrap_or(""))
+    .bind(at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 /// Rebuilds `source_monthly` from the ledger and the subscriptions (after the
 /// report months changed); in the caller's transaction, after `report_months`.
 pub async fn rebuild(conn: &mut AnyConnection) -> Result<(), DbError> {
     sqlx::query("delete from source_monthly").execute(&mut *conn).await?;
+    sqlx::query("delete from source_members_monthly").execute(&mut *conn).await?;
+    sqlx::query(
+        "insert into source_members_monthly (month, source_id, members)
+         select m.month, coalesce(b.first_source_id, ''), count(*)
+         from members b join report_months m on b.created_at >= m.starts_at and b.created_at < m.ends_at
+         group by m.month, coalesce(b.first_source_id, '')",
+    )
+    .execute(&mut *conn)
+    .await?;
     sqlx::query(
         "insert into source_monthly (month, source_id, currency, kind, payments, new_patrons, gross_minor)
          select m.month, coalesce(p.source_id, ''), p.currency, p.kind, count(*), 0, cast(sum(p.gross_minor) as bigint)
@@ -216,20 +240,21 @@ struct JoinsRow {
     members: i64,
 }
 
-/// Members created in `[from, to)` per first source (`None`: none known).
+/// Members created in the months `first..=last` per first source (`None`: none known).
 pub async fn joins<'e, E: Executor<'e, Database = Any>>(
     ex: E,
-    from: Micros,
-    to: Micros,
+    first: &str,
+    last: &str,
 ) -> Result<Vec<(Option<Source>, i64)>, DbError> {
     let rows: Vec<JoinsRow> = sqlx::query_as(
         "select s.article_url, s.referrer_host, s.utm_source, s.utm_medium, s.utm_campaign, t.members
-         from (select first_source_id, cast(count(*) as bigint) as members from members
-               where created_at >= $1 and created_at < $2 group by first_source_id) t
-         left join sources s on s.id = t.first_source_id",
+         from (select source_id, cast(sum(members) as bigint) as members from source_members_monthly
+               where month >= $1 and month <= $2 group by source_id) t
+         left join sources s on s.id = t.source_id
+         where t.members <> 0",
     )
-    .bind(from)
-    .bind(to)
+    .bind(first)
+    .bind(last)
     .fetch_all(ex)
     .await?;
     Ok(rows

@@ -206,7 +206,7 @@ pub async fn start_patron_checkout(
     .await?;
     let member = db::members::find_by_email(&mut *tx, email).await?.ok_or(DbError::NotFound)?;
     if created {
-        super::sources::set_first(ctx, &mut tx, member.id, source).await?;
+        super::sources::joined(ctx, &mut tx, member.id, source).await?;
     }
     tx.commit().await.map_err(DbError::from)?;
     if billing::standing(ctx, member.id).await?.has_access {

@@ -567,6 +567,7 @@ impl Sim<'_> {
             }
             None => None,
         };
+        db::sources::add_member(tx, self.source.as_deref(), created).await?;
         self.report.members += 1;
         // One in three becomes a patron (the demo patron always does).
         if i == 0 || self.rng.chance(0.33) {

@@ -87,7 +87,7 @@ pub async fn join(
             .await?;
     let member = db::members::find_by_email(&mut *tx, email).await?.ok_or(DbError::NotFound)?;
     if created {
-        super::sources::set_first(ctx, &mut tx, member.id, source).await?;
+        super::sources::joined(ctx, &mut tx, member.id, source).await?;
     }
     send_sign_in_link(ctx, &mut tx, &member, created).await?;
     tx.commit().await.map_err(DbError::from)?;

@@ -18,13 +18,18 @@ pub async fn store(ctx: &Context, tx: &mut Tx, raw: Option<&RawSource>) -> Resul
     }
 }
 
-/// Stores `source` as the first source of a member created just now.
-pub async fn set_first(ctx: &Context, tx: &mut Tx, member: MemberId, source: Option<&Source>) -> Result<(), DbError> {
-    if let Some(source) = source {
-        let id = db::sources::upsert(&mut **tx, source, ctx.clock.now()).await?;
-        db::sources::set_member_first(&mut **tx, member, &id).await?;
+/// A member was created just now: `source` becomes their first source, and
+/// they count as a new member under it (with the member, in `tx`).
+pub async fn joined(ctx: &Context, tx: &mut Tx, member: MemberId, source: Option<&Source>) -> Result<(), DbError> {
+    let now = ctx.clock.now();
+    let id = match source {
+        Some(source) => Some(db::sources::upsert(&mut **tx, source, now).await?),
+        None => None,
+    };
+    if let Some(id) = &id {
+        db::sources::set_member_first(&mut **tx, member, id).await?;
     }
-    Ok(())
+    db::sources::add_member(tx, id.as_deref(), now).await
 }
 
 /// Sorted: most first, then by key; the line without a source last.
@@ -44,10 +49,9 @@ fn lines<T: Clone>(map: BTreeMap<String, T>, weight: impl Fn(&T) -> (i64, i64)) 
 /// campaign and by referring host; money per currency.
 pub async fn report(ctx: &Context, range: &MonthRange) -> Result<SourcesReport, StorageError> {
     let pool = ctx.db.read();
-    let (from, _) = ctx.zone.bounds(range.first);
-    let (_, to) = ctx.zone.bounds(range.last);
-    let joins = db::sources::joins(pool, from, to).await?;
-    let totals = db::sources::totals(pool, &range.first.key(), &range.last.key()).await?;
+    let (first, last) = (range.first.key(), range.last.key());
+    let joins = db::sources::joins(pool, &first, &last).await?;
+    let totals = db::sources::totals(pool, &first, &last).await?;
 
     let mut join_maps: Vec<BTreeMap<String, i64>> = vec![BTreeMap::new(); SourceDimension::ALL.len()];
     let mut join_total = 0;
