@@ -64,6 +64,7 @@ pub async fn open_context(config: &Config, clock: Clock) -> anyhow::Result<Conte
         caches,
         votes: Arc::default(),
         job_lease: config.job_lease,
+        sources: Arc::new(crate::domain::SourcePolicy::new(&config.trusted_origins, &config.public_url)),
         past_due_grace: i64::from(config.past_due_grace_days) * crate::clock::DAY,
         card_fees: Arc::new(config.card_fees.clone()),
         payments: Payments::from_config(config.stripe.as_ref())

@@ -15,3 +15,25 @@
   if (window.ResizeObserver) new ResizeObserver(report).observe(document.body);
   report();
 })();
+
+// The host page's source (article, referrer, utm_*), given to this frame by the
+// embed script, goes with every link to Patronage, so checkout knows where the
+// reader came from. The box's HTML is the same for every reader (cached); only
+// this script adds the source, in this reader's frame.
+(function () {
+  var own = new URLSearchParams(location.search);
+  var keys = ["article", "referrer", "utm_source", "utm_medium", "utm_campaign"];
+  function carry() {
+    document.querySelectorAll("a[target=_top]").forEach(function (a) {
+      var url = new URL(a.href, location.href);
+      if (url.origin !== location.origin) return;
+      keys.forEach(function (k) {
+        var v = own.get(k);
+        if (v && !url.searchParams.has(k)) url.searchParams.set(k, v);
+      });
+      a.href = url.toString();
+    });
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", carry);
+  else carry();
+})();

@@ -18,6 +18,14 @@
     if (theme) params.set("theme", theme);
     var currency = link.getAttribute("data-currency");
     if (currency) params.set("currency", currency);
+    // Where the reader is: this article (no query: it may hold a reader's token),
+    // the site that sent them (its host only) and the page's utm_* values. The
+    // box passes them on to checkout in the top window; nothing else is sent.
+    params.set("article", location.origin + location.pathname);
+    try { if (document.referrer) params.set("referrer", new URL(document.referrer).host); } catch (e) {}
+    new URLSearchParams(location.search).forEach(function (v, k) {
+      if (/^utm_(source|medium|campaign)$/.test(k)) params.set(k, v);
+    });
     frame.src = origin + "/embed/" + kind + "?" + params.toString();
     frame.title = link.textContent || "Patronage";
     frame.loading = "lazy";

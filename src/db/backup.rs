@@ -64,6 +64,7 @@ const STANDING: &str = "members per standing, kept by triggers as the members ar
 /// list with the catalog of a freshly migrated database.
 pub const TABLES: &[Table] = &[
     seeded("settings"),
+    rows("sources"),
     rows("members"),
     rows("staff_users"),
     skip("sessions", SIGN_IN),
@@ -101,6 +102,8 @@ pub const TABLES: &[Table] = &[
     rows("donor_monthly"),
     rows("donation_amounts_monthly"),
     rows("cohort_monthly"),
+    rows("source_monthly"),
+    rows("source_members_monthly"),
     rows("topic_vote_figures"),
 ];
 

@@ -39,6 +39,7 @@ pub mod reports;
 pub mod rounds;
 pub mod sessions;
 pub mod settings;
+pub mod sources;
 pub mod staff;
 pub mod stripe_events;
 pub mod subscriptions;

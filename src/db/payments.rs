@@ -21,6 +21,8 @@ pub struct NewPayment {
     pub charge_id: Option<String>,
     pub description: Option<String>,
     pub occurred_at: Micros,
+    /// Where the reader came from (`db::sources`): the checkout's, or its subscription's.
+    pub source_id: Option<String>,
 }
 
 /// Records a ledger row once; true when it was recorded now. A row recorded
@@ -42,8 +44,9 @@ pub async fn insert(mut conn: impl super::Conn, p: &NewPayment, now: Micros) -> 
     .await?;
     let done = sqlx::query(
         "insert into payments (id, kind, provider_id, member_id, subscription_id, gross_minor, currency,
-             settlement_gross_minor, fee_minor, net_minor, settlement_currency, charge_id, description, occurred_at, created_at)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+             settlement_gross_minor, fee_minor, net_minor, settlement_currency, charge_id, description, occurred_at, created_at,
+             source_id)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
          on conflict (kind, provider_id) do update set
              settlement_gross_minor = excluded.settlement_gross_minor, fee_minor = excluded.fee_minor,
              net_minor = excluded.net_minor, settlement_currency = excluded.settlement_currency,
@@ -65,6 +68,7 @@ pub async fn insert(mut conn: impl super::Conn, p: &NewPayment, now: Micros) -> 
     .bind(p.description.as_deref())
     .bind(p.occurred_at)
     .bind(now)
+    .bind(p.source_id.as_deref())
     .execute(&mut *conn)
     .await?;
     if done.rows_affected() != 1 {
@@ -82,6 +86,11 @@ pub async fn insert(mut conn: impl super::Conn, p: &NewPayment, now: Micros) -> 
             };
             super::reports::add_to_ledger_month(conn, kind, p.currency, p.settled.currency, p.occurred_at, &row)
                 .await?;
+            if matches!(p.kind, PaymentKind::Donation | PaymentKind::Subscription) {
+                let a = super::sources::SourceAmounts { payments: 1, new_patrons: 0, gross_minor: p.gross_minor };
+                super::sources::add_to_month(conn, p.source_id.as_deref(), p.kind, p.currency, p.occurred_at, a)
+                    .await?;
+            }
             if p.kind == PaymentKind::Donation {
                 let donor = p.member_id.map_or_else(|| p.provider_id.clone(), |m| m.to_string());
                 super::reports::add_donor(conn, p.currency, &donor, p.gross_minor, p.occurred_at).await?;

@@ -130,6 +130,7 @@ pub async fn rebuild(conn: &mut AnyConnection, months: &[(String, Micros, Micros
     )
     .execute(&mut *conn)
     .await?;
+    super::sources::rebuild(conn).await?;
     rebuild_cohorts(conn, months).await
 }
 

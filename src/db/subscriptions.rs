@@ -249,18 +249,19 @@ pub async fn upsert<'e, E: Executor<'e, Database = Any>>(ex: E, s: &Subscription
     Ok(())
 }
 
-/// Records the first cleared payment (only the first one counts).
+/// Records the first cleared payment (only the first one counts): true when this was it.
 pub async fn mark_first_paid<'e, E: Executor<'e, Database = Any>>(
     ex: E,
     provider_id: &str,
     at: Micros,
-) -> Result<(), DbError> {
-    sqlx::query("update subscriptions set first_paid_at = $2 where provider_id = $1 and first_paid_at is null")
-        .bind(provider_id)
-        .bind(at)
-        .execute(ex)
-        .await?;
-    Ok(())
+) -> Result<bool, DbError> {
+    let done =
+        sqlx::query("update subscriptions set first_paid_at = $2 where provider_id = $1 and first_paid_at is null")
+            .bind(provider_id)
+            .bind(at)
+            .execute(ex)
+            .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 /// Whether the member ever contributed recurring revenue (for "reactivation").

@@ -314,6 +314,9 @@ pub struct SubscriptionState {
     pub ended_at: Option<i64>,
     /// Payment collection paused (no MRR while it is).
     pub pause: Option<Pause>,
+    /// Where the reader came from, as the checkout carried it (unchecked: billing
+    /// parses it before anything is stored).
+    pub source: Option<crate::domain::RawSource>,
 }
 
 impl SubscriptionState {
@@ -335,6 +338,7 @@ impl SubscriptionState {
             canceled_at: sub.canceled_at,
             ended_at: sub.ended_at,
             pause: sub.pause,
+            source: None,
         }
     }
 }

@@ -34,6 +34,7 @@ pub mod money;
 pub mod report;
 pub mod retention;
 pub mod round;
+pub mod source;
 pub mod staff;
 pub mod text;
 pub mod tier;
@@ -67,6 +68,9 @@ pub use report::{
 };
 pub use retention::{CancelComment, CancelReason, CancelSurvey, PauseMonths, RetentionInputError, RetentionRefusal};
 pub use round::{BallotEntry, Round, RoundPhase};
+pub use source::{
+    RawSource, Source, SourceDimension, SourceFigures, SourceLine, SourcePolicy, SourceTables, SourcesReport,
+};
 pub use staff::{Permission, Role, StaffUser};
 pub use text::{Password, PasswordError, PersonName, PersonNameError};
 pub use tier::{Tier, TierPrice};

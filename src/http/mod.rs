@@ -14,6 +14,7 @@ pub mod public;
 pub mod retention;
 pub mod session;
 pub mod signin;
+pub mod source;
 pub mod state;
 pub mod topics;
 pub mod webhooks;
@@ -66,7 +67,8 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
     let embeddable = public::embeddable_forms_router()
         .merge(patron::embeddable_forms_router())
         .route_layer(csrf_layer(&state.config.public_url, &state.config.trusted_origins)?)
-        .route_layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES));
+        .route_layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES))
+        .route_layer(middleware::from_fn_with_state(state.clone(), source::remember_source));
     // The corrections dialog is framed by the newsroom's sites but posts only to
     // its own origin: our own CSRF check, and no X-Frame-Options.
     let framed_forms = corrections::framed_router()
@@ -82,7 +84,8 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
         .merge(topics::router())
         .merge(admin::router())
         .route_layer(csrf_layer(&state.config.public_url, &[])?)
-        .route_layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES));
+        .route_layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES))
+        .route_layer(middleware::from_fn_with_state(state.clone(), source::remember_source));
 
     // Only the boxes may be framed (by the trusted origins); every other page is
     // refused to any frame, by CSP and by X-Frame-Options for older browsers.

@@ -244,6 +244,7 @@ async fn show_patron_form(
 async fn submit_patron(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
+    headers: axum::http::HeaderMap,
     mut page: PageContext,
     Form(form): Form<PatronForm>,
 ) -> Result<Response, AppError> {
@@ -292,7 +293,22 @@ async fn submit_patron(
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page.render(&state, "patron/patron.html")?).into_response());
     };
     let locale = form.lang.parse::<Locale>().unwrap_or(page.locale);
-    match checkout::start_patron_checkout(&state.ctx, &email, name.as_ref(), locale, &price, amount, &ip).await? {
+    // Posted by a form on the newsroom's site, the source fields arrive with the others.
+    let posted = crate::domain::RawSource::from_pairs(
+        form.tier_amounts.iter().map(|(k, v)| (k.as_str().into(), v.as_str().into())),
+    );
+    let source = super::source::source_for(&state, &posted, &headers);
+    let start = checkout::start_patron_checkout(
+        &state.ctx,
+        &email,
+        name.as_ref(),
+        locale,
+        &price,
+        amount,
+        &ip,
+        source.as_ref(),
+    );
+    match start.await? {
         CheckoutStart::Redirect(url) => Ok(Redirect::to(&url).into_response()),
         CheckoutStart::AlreadyPatron => Ok(Redirect::to("/signin/sent").into_response()),
     }
@@ -307,6 +323,9 @@ struct DonationForm {
     name: String,
     anonymous: String,
     cover_fee: String,
+    /// Optional: where the reader came from (`article`, `referrer`, `utm_*`).
+    #[serde(flatten)]
+    source: crate::domain::RawSource,
 }
 
 #[derive(Serialize)]
@@ -406,6 +425,7 @@ async fn show_donation_form(
 async fn submit_donation(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
+    headers: axum::http::HeaderMap,
     mut page: PageContext,
     Form(form): Form<DonationForm>,
 ) -> Result<Response, AppError> {
@@ -433,8 +453,18 @@ async fn submit_donation(
     let donor = if anonymous { None } else { page.member.as_ref().map(|m| m.id) };
     let name = if anonymous { None } else { name };
     let cover_fee = form.cover_fee == "yes";
-    match checkout::start_donation_checkout(&state.ctx, amount, donor, name.as_ref(), cover_fee, page.locale, &ip).await
-    {
+    let source = super::source::source_for(&state, &form.source, &headers);
+    let start = checkout::start_donation_checkout(
+        &state.ctx,
+        amount,
+        donor,
+        name.as_ref(),
+        cover_fee,
+        page.locale,
+        &ip,
+        source.as_ref(),
+    );
+    match start.await {
         Ok(CheckoutStart::Redirect(url)) => Ok(Redirect::to(&url).into_response()),
         Ok(CheckoutStart::AlreadyPatron) => Ok(Redirect::to("/donate").into_response()),
         Err(CheckoutError::AmountOutOfRange) => {

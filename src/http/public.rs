@@ -36,6 +36,9 @@ pub struct JoinForm {
     pub name: String,
     /// Optional: lets a form on the newsroom's site choose the language.
     pub lang: String,
+    /// Optional: where the reader came from (`article`, `referrer`, `utm_*`).
+    #[serde(flatten)]
+    pub source: crate::domain::RawSource,
 }
 
 fn join_page(
@@ -130,6 +133,7 @@ async fn show_join_form(State(state): State<AppState>, mut page: PageContext) ->
 async fn submit_join(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
+    headers: axum::http::HeaderMap,
     mut page: PageContext,
     Form(form): Form<JoinForm>,
 ) -> Result<Response, AppError> {
@@ -142,7 +146,8 @@ async fn submit_join(
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response());
     };
     let locale = form.lang.parse::<Locale>().unwrap_or(page.locale);
-    membership::join(&state.ctx, &email, name.as_ref(), locale, &ip).await?;
+    let source = super::source::source_for(&state, &form.source, &headers);
+    membership::join(&state.ctx, &email, name.as_ref(), locale, &ip, source.as_ref()).await?;
     Ok(Redirect::to("/signin/sent").into_response())
 }
 

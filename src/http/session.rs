@@ -20,11 +20,18 @@ pub struct CookieNames {
     pub member: &'static str,
     pub staff: &'static str,
     pub lang: &'static str,
+    /// Where the reader came from, for this browser session (`http::source`).
+    pub source: &'static str,
 }
 
-const PLAIN: CookieNames = CookieNames { member: "patronage_session", staff: "patronage_staff", lang: "lang" };
-const PREFIXED: CookieNames =
-    CookieNames { member: "__Host-patronage_session", staff: "__Secure-patronage_staff", lang: "__Host-lang" };
+const PLAIN: CookieNames =
+    CookieNames { member: "patronage_session", staff: "patronage_staff", lang: "lang", source: "patronage_source" };
+const PREFIXED: CookieNames = CookieNames {
+    member: "__Host-patronage_session",
+    staff: "__Secure-patronage_staff",
+    lang: "__Host-lang",
+    source: "__Host-patronage_source",
+};
 
 pub fn cookie_names(secure: bool) -> &'static CookieNames {
     if secure { &PREFIXED } else { &PLAIN }
@@ -59,6 +66,12 @@ pub fn lang_cookie(state: &AppState, code: &str) -> Cookie<'static> {
     let mut c = base_cookie(state, names(state).lang, code.to_string(), "/");
     c.set_max_age(time::Duration::days(365));
     c
+}
+
+/// The reader's last source: first-party, no expiry (the browser forgets it when
+/// its session ends), sent to our own pages only.
+pub fn source_cookie(state: &AppState, value: String) -> Cookie<'static> {
+    base_cookie(state, names(state).source, value, "/")
 }
 
 /// A cookie that deletes `name` at `path` in the browser.

@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::clock::{HOUR, Micros};
-use crate::domain::{Currency, Money};
+use crate::domain::{Currency, Money, Source};
 use crate::tokens::{Keys, constant_time_eq, hex, new_token};
 
 const LABEL: &str = "demo-checkout";
@@ -39,6 +39,9 @@ pub struct DemoCheckout {
     pub gift_minor: Option<i64>,
     /// The member was created by this checkout (see `services::checkout`).
     pub new_member: bool,
+    /// Where the reader came from (checked before it was sealed).
+    #[serde(default)]
+    pub source: Option<Source>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -63,6 +66,7 @@ impl DemoCheckout {
             cover_fee: false,
             gift_minor: None,
             new_member: false,
+            source: None,
         }
     }
 

@@ -26,7 +26,8 @@ use stripe_product::product::CreateProduct;
 use stripe_types::List;
 
 use crate::domain::{
-    Currency, Interval, MemberId, Money, Pause, PauseBehavior, Settled, SubscriptionState, SubscriptionStatus,
+    Currency, Interval, MemberId, Money, Pause, PauseBehavior, RawSource, Settled, Source, SubscriptionState,
+    SubscriptionStatus,
 };
 
 /// Metadata key on every Stripe object we create: only those count as ours.
@@ -76,6 +77,23 @@ fn our_currency(currency: &stripe_types::Currency) -> Result<Currency, GatewayEr
 
 fn ours() -> HashMap<String, String> {
     HashMap::from([(OWNER_KEY.to_string(), "1".to_string())])
+}
+
+/// Where the reader came from, as metadata (`article`, `referrer`, `utm_source`,
+/// `utm_medium`, `utm_campaign`; each value at most 500 characters, as Stripe allows).
+fn add_source(metadata: &mut HashMap<String, String>, source: Option<&Source>) {
+    for (key, value) in source.map(Source::pairs).unwrap_or_default() {
+        metadata.insert(key.to_string(), value.to_string());
+    }
+}
+
+/// The source our metadata carries (unchecked: billing parses it), if any.
+fn source_of(metadata: &HashMap<String, String>) -> Option<RawSource> {
+    if !metadata.contains_key(OWNER_KEY) {
+        return None;
+    }
+    let raw = RawSource::from_pairs(metadata.iter().map(|(k, v)| (k.as_str().into(), v.as_str().into())));
+    (!raw.is_empty()).then_some(raw)
 }
 
 /// Query (or form) parameters of the reads in [`read`], serialised as async-stripe's
@@ -198,6 +216,7 @@ impl StripeGateway {
         custom: Option<(Money, Interval)>,
         our_price_id: &str,
         new_member: bool,
+        source: Option<&Source>,
         success_url: &str,
         cancel_url: &str,
     ) -> Result<String, GatewayError> {
@@ -219,6 +238,8 @@ impl StripeGateway {
         let mut metadata = ours();
         metadata.insert("member_id".into(), member.to_string());
         metadata.insert("price_id".into(), our_price_id.to_string());
+        // On the subscription too: its invoices' ledger rows carry the source.
+        add_source(&mut metadata, source);
         let mut subscription_data = CreateCheckoutSessionSubscriptionData::new();
         subscription_data.metadata = Some(metadata.clone());
         let mut session_metadata = metadata.clone();
@@ -251,6 +272,7 @@ impl StripeGateway {
         customer: Option<&str>,
         donor: Option<MemberId>,
         description: &str,
+        source: Option<&Source>,
         success_url: &str,
         cancel_url: &str,
     ) -> Result<String, GatewayError> {
@@ -265,6 +287,7 @@ impl StripeGateway {
         if let Some(member) = donor {
             metadata.insert("member_id".into(), member.to_string());
         }
+        add_source(&mut metadata, source);
         // On the payment intent too: a refund or dispute of the gift is known as ours by it.
         let mut intent_data = CreateCheckoutSessionPaymentIntentData::new();
         intent_data.metadata = Some(metadata.clone());
@@ -441,6 +464,7 @@ fn state_of(sub: Subscription) -> Result<SubscriptionState, GatewayError> {
             behavior: p.behavior.as_str().parse().unwrap_or(PauseBehavior::Void),
             resumes_at: p.resumes_at.map(micros),
         }),
+        source: source_of(&sub.metadata),
     })
 }
 
@@ -460,6 +484,7 @@ impl StripeGateway {
             ours: metadata.contains_key(OWNER_KEY),
             payment_intent: session.payment_intent.map(|p| p.id().to_string()),
             new_member: metadata.get("new_member").is_some_and(|v| v == "1"),
+            source: source_of(&metadata),
             paid: session.payment_status.as_str() == "paid" || session.payment_status.as_str() == "no_payment_required",
         })
     }
@@ -697,6 +722,8 @@ pub struct CheckoutInfo {
     pub paid: bool,
     /// The checkout created the member's account.
     pub new_member: bool,
+    /// Where the reader came from, from our metadata (unchecked).
+    pub source: Option<RawSource>,
 }
 
 #[derive(Clone, Debug)]

@@ -104,6 +104,10 @@ pub async fn apply_subscription(
     };
     let ever_paid = db::subscriptions::member_ever_had_mrr(&mut **tx, member_id).await?;
     db::subscriptions::upsert(&mut **tx, &row, now).await?;
+    // Where its checkout came from (kept from the first state that says).
+    if let Some(source) = super::sources::store(ctx, tx, state.source.as_ref()).await? {
+        db::sources::set_subscription_source(&mut **tx, &state.provider_id, &source).await?;
+    }
     tx.changed(Change::Standing(member_id));
     // Into or out of past due: the dunning report's record (MRR at stake: before a loss, after a failure).
     if let Some(step) = DunningStep::between(existing.as_ref().map(|s| s.status), status) {
@@ -213,8 +217,16 @@ pub async fn record_payment(
         membership = Some((tier, row.interval));
         payment.subscription_id = Some(row.id.clone());
         payment.member_id = payment.member_id.or(row.member_id);
+        if payment.source_id.is_none() {
+            payment.source_id = db::sources::of_subscription(&mut **tx, sub).await?;
+        }
         if payment.kind == PaymentKind::Subscription && payment.gross_minor > 0 {
-            db::subscriptions::mark_first_paid(&mut **tx, sub, payment.occurred_at).await?;
+            if db::subscriptions::mark_first_paid(&mut **tx, sub, payment.occurred_at).await? {
+                // A new patron, counted where the subscription's checkout came from.
+                let one = db::sources::SourceAmounts { new_patrons: 1, ..Default::default() };
+                let (source, kind, currency) = (payment.source_id.as_deref(), payment.kind, payment.currency);
+                db::sources::add_to_month(tx, source, kind, currency, payment.occurred_at, one).await?;
+            }
             if let Some(member) = row.member_id {
                 tx.changed(Change::Standing(member));
             }
@@ -289,6 +301,7 @@ pub fn simulated_payment(
         charge_id,
         description: Some(description.to_string()),
         occurred_at: at,
+        source_id: None,
     }
 }
 

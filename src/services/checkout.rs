@@ -9,7 +9,7 @@ use crate::db::payments::NewPayment;
 use crate::db::sessions::Owner;
 use crate::db::{self, Change, DbError};
 use crate::domain::{
-    Currency, Email, Interval, Locale, Member, MemberId, Money, PaymentKind, PersonName, SubscriptionState,
+    Currency, Email, Interval, Locale, Member, MemberId, Money, PaymentKind, PersonName, Source, SubscriptionState,
     SubscriptionStatus, Tier, TierPrice,
 };
 use crate::payments::Payments;
@@ -179,6 +179,9 @@ pub fn amount_for(price: &TierPrice, chosen: Option<Money>) -> Result<Money, Che
 }
 
 /// Starts the patron checkout for `email` (creating a free member when new).
+/// `source` is where the reader came from: the new member's first source, and
+/// the subscription's (and so its payments').
+#[allow(clippy::too_many_arguments)]
 #[tracing::instrument(skip_all, fields(price.id = %price.id))]
 pub async fn start_patron_checkout(
     ctx: &Context,
@@ -188,6 +191,7 @@ pub async fn start_patron_checkout(
     price: &TierPrice,
     amount: Money,
     ip: &str,
+    source: Option<&Source>,
 ) -> Result<CheckoutStart, CheckoutError> {
     rate_limit::check(ctx, &[(CHECKOUT_PER_IP, ip)]).await?;
     let mut tx = ctx.db.transaction().await?;
@@ -201,6 +205,9 @@ pub async fn start_patron_checkout(
     )
     .await?;
     let member = db::members::find_by_email(&mut *tx, email).await?.ok_or(DbError::NotFound)?;
+    if created {
+        super::sources::joined(ctx, &mut tx, member.id, source).await?;
+    }
     tx.commit().await.map_err(DbError::from)?;
     // A paused patron is one still: they resume rather than pay twice.
     let standing = billing::standing(ctx, member.id).await?;
@@ -225,6 +232,7 @@ pub async fn start_patron_checkout(
                 custom,
                 &price.id,
                 created,
+                source,
                 &ctx.url("/patron/welcome?session_id={CHECKOUT_SESSION_ID}"),
                 &ctx.url("/patron"),
             )
@@ -237,6 +245,7 @@ pub async fn start_patron_checkout(
     // Signing in straight from the success page is only safe for an account this
     // very checkout created; anyone else gets a sign-in link by email.
     checkout.new_member = created;
+    checkout.source = source.cloned();
     Ok(CheckoutStart::Redirect(demo_url(ctx, &checkout)))
 }
 
@@ -275,6 +284,7 @@ pub async fn start_donation_checkout(
     cover_fee: bool,
     locale: Locale,
     ip: &str,
+    source: Option<&Source>,
 ) -> Result<CheckoutStart, CheckoutError> {
     rate_limit::check(ctx, &[(CHECKOUT_PER_IP, ip)]).await?;
     let unit = 10_i64.pow(amount.currency.exponent());
@@ -295,6 +305,7 @@ pub async fn start_donation_checkout(
                 customer.as_deref(),
                 donor,
                 &description,
+                source,
                 &ctx.url("/donate/thanks"),
                 &ctx.url("/donate"),
             )
@@ -306,6 +317,7 @@ pub async fn start_donation_checkout(
     checkout.donor_name = donor_name.map(|n| n.to_string());
     checkout.cover_fee = cover_fee;
     checkout.gift_minor = Some(amount.minor);
+    checkout.source = source.cloned();
     Ok(CheckoutStart::Redirect(demo_url(ctx, &checkout)))
 }
 
@@ -474,6 +486,7 @@ pub async fn complete_demo_checkout(
                 canceled_at: None,
                 ended_at: None,
                 pause: None,
+                source: checkout.source.as_ref().map(Source::to_raw),
             };
             let applied = billing::apply_subscription(ctx, &mut tx, &state).await?;
             if !matches!(applied, Applied::Applied { .. }) {
@@ -512,7 +525,7 @@ pub async fn complete_demo_checkout(
                 Some(name) => format!("Donation from {name}"),
                 None => billing::DONATION.to_string(),
             };
-            let payment = demo_payment(
+            let mut payment = demo_payment(
                 ctx,
                 PaymentKind::Donation,
                 format!("demo_ch_{}", checkout.nonce),
@@ -522,6 +535,8 @@ pub async fn complete_demo_checkout(
                 checkout,
                 now,
             );
+            payment.source_id =
+                super::sources::store(ctx, &mut tx, checkout.source.as_ref().map(Source::to_raw).as_ref()).await?;
             billing::record_payment(ctx, &mut tx, &payment, None).await?;
             DemoResult::Donated
         }

@@ -86,6 +86,45 @@ struct Sim<'a> {
     report: Report,
     /// The next churn movement is involuntary (payments failed).
     involuntary: bool,
+    /// Where the member being made came from (its source id), if anywhere.
+    source: Option<String>,
+}
+
+/// Where the demo readers came from: articles on the demo newsroom's site,
+/// campaigns and referring sites (chosen by member number, not by the random
+/// sequence, so the rest of the data stays as it was).
+fn demo_source(n: u64) -> Option<crate::domain::Source> {
+    const ARTICLES: [&str; 7] = [
+        "https://newsroom.example/2026/03/bridge-repairs",
+        "https://newsroom.example/2026/04/school-meals",
+        "https://newsroom.example/2026/05/council-budget",
+        "https://newsroom.example/2026/06/river-cleanup",
+        "https://newsroom.example/2026/07/night-buses",
+        "",
+        "",
+    ];
+    const CAMPAIGNS: [(&str, &str, &str); 5] = [
+        ("newsletter", "email", "spring-drive"),
+        ("newsletter", "email", "year-end"),
+        ("facebook", "social", "year-end"),
+        ("", "", ""),
+        ("", "", ""),
+    ];
+    const REFERRERS: [&str; 5] = ["google.com", "facebook.com", "t.co", "", ""];
+    if n % 3 == 2 {
+        return None;
+    }
+    let (source, medium, campaign) = CAMPAIGNS[(n / 3 % 5) as usize];
+    let article = ARTICLES[(n * 7 / 3 % 7) as usize];
+    let referrer = REFERRERS[(n / 2 % 5) as usize];
+    let s = crate::domain::Source::from_stored(
+        article.into(),
+        referrer.into(),
+        source.into(),
+        medium.into(),
+        campaign.into(),
+    );
+    (!s.pairs().is_empty()).then_some(s)
 }
 
 pub async fn generate(ctx: &Context, options: Options) -> Result<Report, DemoDataError> {
@@ -100,8 +139,14 @@ pub async fn generate(ctx: &Context, options: Options) -> Result<Report, DemoDat
         return Err(DemoDataError::NoTiers);
     }
     let tiers = db::tiers::list_active(pool).await?;
-    let mut sim =
-        Sim { ctx, rng: Rng(options.seed), now: ctx.clock.now(), report: Report::default(), involuntary: false };
+    let mut sim = Sim {
+        ctx,
+        rng: Rng(options.seed),
+        now: ctx.clock.now(),
+        report: Report::default(),
+        involuntary: false,
+        source: None,
+    };
     let span = i64::from(options.months.max(1)) * 30 * DAY;
     let batch = 500;
     let mut index = 0u32;
@@ -578,6 +623,15 @@ impl Sim<'_> {
         let name = FIRST_NAMES[self.rng.below(FIRST_NAMES.len() as u64) as usize];
         let locale = if i > 0 && self.rng.chance(0.3) { Locale::Uk } else { Locale::En };
         db::members::insert_if_absent(&mut **tx, id, &email, Some(name), locale, created).await?;
+        self.source = match demo_source(u64::from(i)) {
+            Some(source) => {
+                let source_id = db::sources::upsert(&mut **tx, &source, created).await?;
+                db::sources::set_member_first(&mut **tx, id, &source_id).await?;
+                Some(source_id)
+            }
+            None => None,
+        };
+        db::sources::add_member(tx, self.source.as_deref(), created).await?;
         self.report.members += 1;
         // One in three becomes a patron (the demo patron always does).
         if i == 0 || self.rng.chance(0.33) {
@@ -665,6 +719,12 @@ impl Sim<'_> {
                 pause: None,
             };
             db::subscriptions::upsert(&mut **tx, &row, start).await?;
+            if let Some(source) = &self.source {
+                db::sources::set_subscription_source(&mut **tx, &provider_id, source).await?;
+            }
+            let one = db::sources::SourceAmounts { new_patrons: 1, ..Default::default() };
+            let (source, currency) = (self.source.as_deref(), amount.currency);
+            db::sources::add_to_month(tx, source, PaymentKind::Subscription, currency, start, one).await?;
             self.report.subscriptions += 1;
             self.movement(tx, &sub_id, member, first_kind, mrr, mrr, amount, start).await?;
             let monthly_churn: f64 = if interval == Interval::Year { 0.01 } else { 0.03 };
@@ -819,7 +879,7 @@ impl Sim<'_> {
     ) -> Result<String, DbError> {
         let provider_id = format!("demo_{}_{}", kind.as_str(), uuid::Uuid::now_v7().simple());
         let at = at.min(self.now);
-        let p = super::billing::simulated_payment(
+        let mut p = super::billing::simulated_payment(
             &self.ctx.card_fees,
             kind,
             provider_id.clone(),
@@ -830,6 +890,7 @@ impl Sim<'_> {
             description,
             at,
         );
+        p.source_id = self.source.clone();
         db::payments::insert(&mut **tx, &p, at).await?;
         self.report.ledger_rows += 1;
         Ok(provider_id)
@@ -875,6 +936,17 @@ pub async fn top_up_ledger(ctx: &Context, rows: u64, months: u32, seed: u64) -> 
     let now = ctx.clock.now();
     let span = i64::from(months.max(1)) * 30 * DAY;
     let mut added = 0u64;
+    let mut sources: Vec<Option<String>> = Vec::new();
+    {
+        let mut tx = ctx.db.transaction().await?;
+        for n in 0..30 {
+            sources.push(match demo_source(n) {
+                Some(s) => Some(db::sources::upsert(&mut *tx, &s, now).await?),
+                None => None,
+            });
+        }
+        tx.commit().await.map_err(DbError::from)?;
+    }
     while added < missing {
         let mut tx = ctx.db.transaction().await?;
         for _ in 0..missing.saturating_sub(added).min(2000) {
@@ -887,7 +959,7 @@ pub async fn top_up_ledger(ctx: &Context, rows: u64, months: u32, seed: u64) -> 
             };
             let at = now - 1 - rng.below(span as u64) as i64;
             let id = format!("demo_gift_{}", uuid::Uuid::now_v7().simple());
-            let p = super::billing::simulated_payment(
+            let mut p = super::billing::simulated_payment(
                 &ctx.card_fees,
                 PaymentKind::Donation,
                 id.clone(),
@@ -898,6 +970,7 @@ pub async fn top_up_ledger(ctx: &Context, rows: u64, months: u32, seed: u64) -> 
                 "One-time gift",
                 at,
             );
+            p.source_id = sources[(added % 30) as usize].clone();
             db::payments::insert(&mut *tx, &p, now).await?;
             added += 1;
         }

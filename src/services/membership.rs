@@ -68,7 +68,8 @@ struct SignInEmail<'a> {
 }
 
 /// Creates a free member (or finds the existing one) and emails a sign-in link.
-/// The caller shows the same "check your inbox" page either way.
+/// The caller shows the same "check your inbox" page either way. `source` (where
+/// the reader came from) becomes a new member's first source.
 #[tracing::instrument(skip_all)]
 pub async fn join(
     ctx: &Context,
@@ -76,6 +77,7 @@ pub async fn join(
     name: Option<&PersonName>,
     locale: Locale,
     ip: &str,
+    source: Option<&crate::domain::Source>,
 ) -> Result<(), MembershipError> {
     rate_limit::check(ctx, &[(SIGN_IN_PER_EMAIL, email.as_str()), (SIGN_IN_PER_IP, ip)]).await?;
     let mut tx = ctx.db.transaction().await?;
@@ -84,6 +86,9 @@ pub async fn join(
         db::members::insert_if_absent(&mut *tx, id, email, name.map(PersonName::as_str), locale, ctx.clock.now())
             .await?;
     let member = db::members::find_by_email(&mut *tx, email).await?.ok_or(DbError::NotFound)?;
+    if created {
+        super::sources::joined(ctx, &mut tx, member.id, source).await?;
+    }
     send_sign_in_link(ctx, &mut tx, &member, created).await?;
     tx.commit().await.map_err(DbError::from)?;
     ctx.mail_wakeup.notify_one();

@@ -21,6 +21,7 @@ pub mod rate_limit;
 pub mod reports;
 pub mod retention;
 pub mod sessions;
+pub mod sources;
 pub mod staff;
 pub mod stripe_events;
 pub mod tiers;
@@ -64,6 +65,8 @@ pub struct Context {
     pub votes: Arc<voting::batching::VoteQueue>,
     /// How long a worker holds a Stripe event or an email it took (JOB_LEASE_SECONDS).
     pub job_lease: crate::clock::Micros,
+    /// Which sources (article, referrer) are kept: the newsroom's origins (TRUSTED_ORIGINS).
+    pub sources: Arc<crate::domain::SourcePolicy>,
 }
 
 impl Context {

@@ -261,7 +261,9 @@ async fn apply(ctx: &Context, gateway: &StripeGateway, event: &StoredEvent) -> R
                 Some(sub) if session.subscription_mode => sync_subscription(ctx, gateway, sub).await,
                 _ if !session.paid => Ok(Outcome::Applied),
                 _ => match session.payment_intent.as_deref() {
-                    Some(intent) => record_donation(ctx, gateway, intent, session.member_hint).await,
+                    Some(intent) => {
+                        record_donation(ctx, gateway, intent, session.member_hint, session.source.as_ref()).await
+                    }
                     None => Ok(Outcome::Ignored),
                 },
             }
@@ -324,6 +326,7 @@ fn ledger_row(
         charge_id: Some(charge.id.clone()),
         description: Some(description.to_string()),
         occurred_at: at,
+        source_id: None,
     }
 }
 
@@ -334,6 +337,7 @@ async fn record_donation(
     gateway: &StripeGateway,
     intent: &str,
     donor: Option<MemberId>,
+    source: Option<&crate::domain::RawSource>,
 ) -> Result<Outcome, ApplyError> {
     let Some(charge_id) = gateway.payment_intent(intent).await?.latest_charge else {
         return Ok(Outcome::NotYet("payment not settled yet".into()));
@@ -349,7 +353,7 @@ async fn record_donation(
             None => None,
         },
     };
-    let row = ledger_row(
+    let mut row = ledger_row(
         PaymentKind::Donation,
         &charge.id,
         &charge,
@@ -361,6 +365,7 @@ async fn record_donation(
         charge.created,
     );
     let mut tx = ctx.db.transaction().await?;
+    row.source_id = super::sources::store(ctx, &mut tx, source).await?;
     billing::record_payment(ctx, &mut tx, &row, None).await?;
     db::stripe_events::wake_waiting(&mut *tx, &charge.id, ctx.clock.now()).await?;
     tx.commit().await.map_err(DbError::from)?;
@@ -556,6 +561,8 @@ async fn apply_invoice(
             charge_id: invoice.charge_id.clone(),
             description: Some("Membership".into()),
             occurred_at: invoice.paid_at.unwrap_or_else(|| ctx.clock.now()),
+            // The subscription's (billing reads it).
+            source_id: None,
         };
         let mut tx = ctx.db.transaction().await?;
         billing::record_payment(ctx, &mut tx, &payment, Some(sub)).await?;

@@ -255,7 +255,7 @@ async fn in_a_browser_ctrl_enter_on_selected_text_opens_the_corrections_form_and
 
 /// A page of the newsroom's site on another origin (`port` on loopback),
 /// serving `html` to every request.
-async fn newsroom_site(port: u16, html: String) -> (String, tokio::task::JoinHandle<()>) {
+pub(crate) async fn newsroom_site(port: u16, html: String) -> (String, tokio::task::JoinHandle<()>) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.expect("the site's port");
     let origin = format!("http://127.0.0.1:{port}");

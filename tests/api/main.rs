@@ -27,6 +27,7 @@ mod reports;
 mod retention;
 mod sign_in;
 mod slow_clients;
+mod sources;
 mod staff;
 mod staff_pages;
 mod stripe;

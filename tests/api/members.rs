@@ -72,6 +72,7 @@ async fn apply(
         canceled_at: ended,
         ended_at: ended,
         pause: None,
+        source: None,
     };
     let mut tx = app.db().transaction().await.expect("a transaction");
     billing::apply_subscription(&app.ctx, &mut tx, &state).await.expect("applied");

@@ -92,6 +92,7 @@ impl Sub {
             canceled_at: (status == SubscriptionStatus::Canceled).then_some(now),
             ended_at: (status == SubscriptionStatus::Canceled).then_some(now),
             pause: None,
+            source: None,
         };
         let mut tx = app.db().transaction().await.expect("tx");
         let applied = billing::apply_subscription(&app.ctx, &mut tx, &state).await.expect("applied");
@@ -118,6 +119,7 @@ impl Sub {
             canceled_at: Some(ended_at),
             ended_at: Some(ended_at),
             pause: None,
+            source: None,
         };
         let mut tx = app.db().transaction().await.expect("tx");
         billing::apply_subscription(&app.ctx, &mut tx, &state).await.expect("applied");
@@ -152,6 +154,7 @@ fn ledger_row(
         charge_id: Some(format!("ch_{provider_id}")),
         description: None,
         occurred_at: at,
+        source_id: None,
     }
 }
 

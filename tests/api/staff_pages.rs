@@ -29,6 +29,7 @@ async fn the_staff_pages_of_a_demo_newsroom_render_their_charts_in_a_browser() {
         ("report-votes", "/admin/reports/votes?range=all", false),
         ("report-tiers", "/admin/reports/tiers?range=all", true),
         ("report-donations", "/admin/reports/donations?range=12m", true),
+        ("report-sources", "/admin/reports/sources?range=12m", false),
         ("members", "/admin/members", false),
         ("embeds", "/admin/embeds", false),
         ("corrections", "/admin/corrections", false),

@@ -9,6 +9,7 @@ mod giving_reports;
 mod members;
 mod payments;
 mod reports;
+mod source_report;
 mod staff;
 mod texts;
 mod topics;
@@ -36,6 +37,7 @@ pub fn router() -> Router<AppState> {
         .merge(payments::router())
         .merge(reports::router())
         .merge(giving_reports::router())
+        .merge(source_report::router())
         .merge(topics::router())
         .merge(members::router())
         .merge(texts::router())
