@@ -165,6 +165,19 @@ mod tests {
         let _ = std::fs::remove_file(path);
     }
 
+    /// A PostgreSQL that refuses connections (nothing listens on the port) is
+    /// unreachable, and marks the connections idle until then for a ping.
+    #[tokio::test]
+    async fn a_refused_postgres_connection_is_unreachable_not_an_internal_error() {
+        use sqlx::Connection as _;
+        sqlx::any::install_default_drivers();
+        let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port();
+        let url = format!("postgres://postgres@127.0.0.1:{port}/x?sslmode=disable");
+        let e = DbError::from(sqlx::AnyConnection::connect(&url).await.expect_err("nothing listens"));
+        assert!(e.is_unreachable() && e.is_unavailable(), "{e:?}");
+        assert!(idle_since_connection_lost(Duration::from_secs(1)));
+    }
+
     #[test]
     fn sqlite_messages_map_to_postgres_style_names() {
         assert_eq!(sqlite_constraint("UNIQUE constraint failed: members.email").as_deref(), Some("members_email_key"));

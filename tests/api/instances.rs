@@ -1,7 +1,9 @@
 //! Several real `patronage serve` processes on one PostgreSQL database, over real
 //! HTTP on loopback: every job unit runs once, sessions and rate limits are
 //! shared, SIGTERM drains one instance (requests and job) while another carries on, and a SIGKILL
-//! in the middle of applying Stripe events loses and doubles nothing.
+//! in the middle of applying Stripe events loses and doubles nothing; and one instance
+//! on a PostgreSQL cluster of the test's own answers 503 while it is stopped and
+//! serves again once it is started, without a restart.
 //!
 //! PostgreSQL only (SQLite is one writer on one machine): without
 //! TEST_DATABASE_URL these tests print why and pass; under CI=true they fail.
