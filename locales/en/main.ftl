@@ -110,6 +110,7 @@ error-cross-site = This form was sent from another site, so we ignored it for yo
 error-method = That action is not available here.
 error-unavailable = We are busy right now. Please try again in a moment.
 error-storage-unavailable = We cannot save anything right now: the site’s storage is full or read-only. Nothing was changed. Please try again in a few minutes.
+error-database-unreachable = We cannot reach our records right now: the database is restarting or down. Please try again in a minute.
 error-email-empty = Enter your email address.
 error-email-too-long = That email address is too long.
 error-email-invalid = Enter an email address like name@example.org.

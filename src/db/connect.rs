@@ -107,6 +107,20 @@ pub const SQLITE_CACHE_KIB: i64 = 256;
 /// How long a PostgreSQL connection may sit idle before it is tested on its way out.
 pub(super) const STALE_AFTER: Duration = Duration::from_secs(30);
 
+/// The longest a query waits for a connection (a free one, or a new one while the
+/// server refuses them) before it is answered with [`DbError::Unreachable`]: well
+/// inside the request timeout, so a request fails with a 503 rather than hang.
+pub(super) const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Whether an idle PostgreSQL connection is pinged before it is handed out: when it
+/// has been idle long enough for the server (or something between) to drop it, or
+/// since before a connection was last seen failing (a restarted server kills
+/// every connection it had; each would otherwise fail one request before the pool
+/// let it go).
+pub(super) fn test_before_use(backend: Backend, idle_for: Duration) -> bool {
+    backend == Backend::Postgres && (idle_for >= STALE_AFTER || super::error::idle_since_connection_lost(idle_for))
+}
+
 fn pool_options(backend: Backend) -> AnyPoolOptions {
     AnyPoolOptions::new()
         // PostgreSQL does best with a few connections per core; beyond that they only
@@ -120,7 +134,7 @@ fn pool_options(backend: Backend) -> AnyPoolOptions {
         .test_before_acquire(false)
         .before_acquire(move |conn, meta| {
             Box::pin(async move {
-                if backend == Backend::Postgres && meta.idle_for >= STALE_AFTER {
+                if test_before_use(backend, meta.idle_for) {
                     conn.ping().await?;
                 }
                 // SQLite rolls a transaction back by itself when the disk is full (or
@@ -136,15 +150,20 @@ fn pool_options(backend: Backend) -> AnyPoolOptions {
                 Ok(true)
             })
         })
-        .acquire_timeout(Duration::from_secs(5))
+        .acquire_timeout(ACQUIRE_TIMEOUT)
         .after_connect(move |conn, _| Box::pin(async move { prepare(conn, backend).await }))
 }
 
 /// A connection outside the pool (for [`Db::read_hot`]), set up like the pool's.
+/// Bounded by [`ACQUIRE_TIMEOUT`] like the pool's, so a server that does not answer
+/// (rather than refusing) cannot hold a request past it.
 pub(super) async fn connect_one(url: &str, backend: Backend) -> Result<AnyConnection, DbError> {
-    let mut conn = AnyConnection::connect(url).await?;
-    prepare(&mut conn, backend).await?;
-    Ok(conn)
+    let connect = async {
+        let mut conn = AnyConnection::connect(url).await?;
+        prepare(&mut conn, backend).await?;
+        Ok::<_, DbError>(conn)
+    };
+    tokio::time::timeout(ACQUIRE_TIMEOUT, connect).await.map_err(|_| DbError::from(sqlx::Error::PoolTimedOut))?
 }
 
 /// What every new connection runs first.

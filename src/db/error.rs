@@ -1,3 +1,7 @@
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
 /// Errors of the query layer. Mapped from `sqlx::Error` here and nowhere else.
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
@@ -11,6 +15,11 @@ pub enum DbError {
     /// reports its disk full, its file or directory read-only, or an I/O error.
     #[error("the database cannot store changes right now: {0}")]
     Unavailable(anyhow::Error),
+    /// The database server cannot be reached now and may be again soon: it refuses
+    /// connections, is shutting down or starting up, dropped the connection, or the
+    /// pool found no connection within its acquire timeout.
+    #[error("the database cannot be reached right now: {0}")]
+    Unreachable(anyhow::Error),
     #[error(transparent)]
     Other(anyhow::Error),
 }
@@ -20,9 +29,14 @@ impl DbError {
         Self::Other(anyhow::anyhow!(message.into()))
     }
 
-    /// See [`DbError::Unavailable`].
+    /// Worth asking again later: [`DbError::Unavailable`] or [`DbError::Unreachable`].
     pub fn is_unavailable(&self) -> bool {
-        matches!(self, Self::Unavailable(_))
+        matches!(self, Self::Unavailable(_) | Self::Unreachable(_))
+    }
+
+    /// See [`DbError::Unreachable`].
+    pub fn is_unreachable(&self) -> bool {
+        matches!(self, Self::Unreachable(_))
     }
 
     pub fn is_conflict_on(&self, name: &str) -> bool {
@@ -45,9 +59,64 @@ impl From<sqlx::Error> for DbError {
             sqlx::Error::Database(ref db) if sqlite_storage_trouble(db.as_ref()) => {
                 Self::Unavailable(anyhow::Error::new(e))
             }
+            sqlx::Error::Database(ref db) if postgres_connection_trouble(db.as_ref()) => {
+                connection_lost();
+                Self::Unreachable(anyhow::Error::new(e))
+            }
+            sqlx::Error::Database(ref db) if postgres_storage_trouble(db.as_ref()) => {
+                Self::Unavailable(anyhow::Error::new(e))
+            }
+            // The socket failed (refused, reset, closed mid-answer), or no connection
+            // could be had in time: the server is down, restarting or swamped.
+            sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut => {
+                connection_lost();
+                Self::Unreachable(anyhow::Error::new(e))
+            }
             other => Self::Other(anyhow::Error::new(other)),
         }
     }
+}
+
+/// When a connection to the database was last seen failing, in microseconds since
+/// [`EPOCH`] (0: never). Connections left idle since then may be dead (the server
+/// restarted under them) and are tested before they are handed out again; see
+/// [`idle_since_connection_lost`]. One per process: a hint that costs, at worst, a
+/// ping of each idle connection once.
+static CONNECTION_LOST_AT: AtomicU64 = AtomicU64::new(0);
+static EPOCH: OnceLock<Instant> = OnceLock::new();
+
+fn micros_since_epoch(at: Instant) -> u64 {
+    let epoch = *EPOCH.get_or_init(Instant::now);
+    u64::try_from(at.saturating_duration_since(epoch).as_micros()).unwrap_or(u64::MAX).max(1)
+}
+
+/// Records that a connection to the database failed just now.
+pub(super) fn connection_lost() {
+    CONNECTION_LOST_AT.fetch_max(micros_since_epoch(Instant::now()), Ordering::Relaxed);
+}
+
+/// True when a connection idle for `idle_for` was already idle when a connection
+/// was last seen failing, so it may have died with the others.
+pub(super) fn idle_since_connection_lost(idle_for: Duration) -> bool {
+    let lost_at = CONNECTION_LOST_AT.load(Ordering::Relaxed);
+    let idle_since = Instant::now().checked_sub(idle_for).map_or(1, micros_since_epoch);
+    lost_at != 0 && idle_since <= lost_at
+}
+
+/// PostgreSQL's SQLSTATEs for a connection that ends or cannot start now: class 08
+/// (connection exception), 57P01/57P02 (the server is shutting down, by command or
+/// after a crash), 57P03 (it cannot take connections yet: starting up or shutting down).
+fn postgres_connection_trouble(db: &dyn sqlx::error::DatabaseError) -> bool {
+    db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>().is_some()
+        && db.code().is_some_and(|c| c.starts_with("08") || matches!(&*c, "57P01" | "57P02" | "57P03"))
+}
+
+/// PostgreSQL's counterparts of SQLite's full disk and read-only file: 53100
+/// (disk full), 53200 (out of memory), 53300 (too many connections) and 25006 (a
+/// read-only transaction, as on a standby or with default_transaction_read_only).
+fn postgres_storage_trouble(db: &dyn sqlx::error::DatabaseError) -> bool {
+    db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>().is_some()
+        && db.code().is_some_and(|c| matches!(&*c, "53100" | "53200" | "53300" | "25006"))
 }
 
 impl From<sqlx::migrate::MigrateError> for DbError {
@@ -94,6 +163,19 @@ mod tests {
         assert!(!e.is_unavailable(), "{e:?}");
         let _ = ro.close().await;
         let _ = std::fs::remove_file(path);
+    }
+
+    /// A PostgreSQL that refuses connections (nothing listens on the port) is
+    /// unreachable, and marks the connections idle until then for a ping.
+    #[tokio::test]
+    async fn a_refused_postgres_connection_is_unreachable_not_an_internal_error() {
+        use sqlx::Connection as _;
+        sqlx::any::install_default_drivers();
+        let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port();
+        let url = format!("postgres://postgres@127.0.0.1:{port}/x?sslmode=disable");
+        let e = DbError::from(sqlx::AnyConnection::connect(&url).await.expect_err("nothing listens"));
+        assert!(e.is_unreachable() && e.is_unavailable(), "{e:?}");
+        assert!(idle_since_connection_lost(Duration::from_secs(1)));
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::time::Instant;
 use sqlx::{AnyConnection, Connection};
 use tokio::sync::Semaphore;
 
-use super::connect::{STALE_AFTER, connect_one};
+use super::connect::{connect_one, test_before_use};
 use super::{Backend, Db, DbError};
 
 /// Reader connections beside the pool's. Together they stay within what the
@@ -77,10 +77,7 @@ impl Db {
         let conn = match idle {
             Some((mut conn, last_used)) => {
                 // Like the pool: a connection idle for a while may have been dropped by the server.
-                if readers.backend == Backend::Postgres
-                    && last_used.elapsed() >= STALE_AFTER
-                    && conn.ping().await.is_err()
-                {
+                if test_before_use(readers.backend, last_used.elapsed()) && conn.ping().await.is_err() {
                     connect_one(&readers.url, readers.backend).await?
                 } else {
                     conn

@@ -57,12 +57,19 @@ pub enum AppError {
     /// logged with its cause, answered 503 with Retry-After.
     #[error("storage unavailable")]
     StorageUnavailable(anyhow::Error),
+    /// The database server cannot be reached (down, restarting, no connection to be
+    /// had in time); logged with its cause, answered 503 with Retry-After.
+    #[error("database unreachable")]
+    DatabaseUnreachable(anyhow::Error),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
 
 /// Seconds a client is asked to wait after a 503 for storage trouble.
 const STORAGE_RETRY_AFTER_SECS: i64 = 60;
+/// Seconds a client is asked to wait after a 503 for an unreachable database (a
+/// restart takes seconds; the pool reconnects by itself).
+const UNREACHABLE_RETRY_AFTER_SECS: i64 = 10;
 
 /// Travels from the handler to [`render_error_pages`] in the response extensions.
 #[derive(Clone, Debug)]
@@ -95,6 +102,9 @@ impl AppError {
             Self::StorageUnavailable(_) => {
                 (StatusCode::SERVICE_UNAVAILABLE, "storage_unavailable", "error-storage-unavailable")
             }
+            Self::DatabaseUnreachable(_) => {
+                (StatusCode::SERVICE_UNAVAILABLE, "database_unreachable", "error-database-unreachable")
+            }
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal", "error-internal"),
         }
     }
@@ -112,6 +122,7 @@ impl IntoResponse for AppError {
         let retry_after = match &self {
             Self::RateLimited { retry_after_secs } => Some(*retry_after_secs),
             Self::StorageUnavailable(_) => Some(STORAGE_RETRY_AFTER_SECS),
+            Self::DatabaseUnreachable(_) => Some(UNREACHABLE_RETRY_AFTER_SECS),
             _ => None,
         };
         if let Some(secs) = retry_after
@@ -120,7 +131,7 @@ impl IntoResponse for AppError {
             response.headers_mut().insert(header::RETRY_AFTER, v);
         }
         let internal = match self {
-            Self::Internal(e) | Self::StorageUnavailable(e) => Some(Arc::new(e)),
+            Self::Internal(e) | Self::StorageUnavailable(e) | Self::DatabaseUnreachable(e) => Some(Arc::new(e)),
             _ => None,
         };
         response.extensions_mut().insert(ErrorInfo { code, message_key, internal });
@@ -132,6 +143,8 @@ impl From<StorageError> for AppError {
     fn from(e: StorageError) -> Self {
         if e.is_not_found() {
             Self::NotFound
+        } else if e.is_unreachable() {
+            Self::DatabaseUnreachable(anyhow::Error::new(e).context("database"))
         } else if e.is_unavailable() {
             Self::StorageUnavailable(anyhow::Error::new(e).context("database"))
         } else {

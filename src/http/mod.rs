@@ -106,10 +106,12 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
         .fallback(|| async { AppError::NotFound })
         // Innermost first: body limits (per route group, above), timeouts and CSRF
         // produce bare errors that the error-page layer renders in the reader's language.
+        // The session lookup runs inside the timeout (a database that does not answer
+        // cannot hold a request past it) and inside the error pages (it may answer 503).
+        .layer(middleware::from_fn_with_state(state.clone(), session::load_member))
         .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, REQUEST_TIMEOUT))
         .layer(middleware::from_fn(extract::refuse_invalid_query))
         .layer(middleware::from_fn_with_state(state.clone(), error::render_error_pages))
-        .layer(middleware::from_fn_with_state(state.clone(), session::load_member))
         .layer(middleware::from_fn(record_metrics))
         // Pages are small and change per request: the fastest level keeps most of the saving at a fraction of the CPU.
         .layer(CompressionLayer::new().quality(tower_http::CompressionLevel::Fastest))

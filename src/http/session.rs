@@ -2,7 +2,7 @@
 
 use axum::extract::{Request, State};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
 
@@ -90,6 +90,9 @@ pub async fn load_member(State(state): State<AppState>, jar: CookieJar, mut requ
         Some(cookie) => {
             match sessions::member_for_cookie(&state.ctx, cookie.value(), !request.method().is_safe()).await {
                 Ok(found) => found,
+                // Who this is cannot be known now: answering as if signed out would send
+                // a member to sign in again (which fails too) or show them a stranger's page.
+                Err(e) if e.is_unreachable() => return super::AppError::from(e).into_response(),
                 Err(e) => {
                     tracing::error!(error = %e, "session lookup failed");
                     None

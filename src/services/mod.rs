@@ -89,10 +89,16 @@ impl StorageError {
         matches!(self.0, DbError::NotFound)
     }
 
-    /// The database cannot store changes now (a full disk, a read-only file) and
-    /// may again later: nothing was changed; ask again.
+    /// The database cannot store changes now (a full disk, a read-only file) or
+    /// cannot be reached (see [`StorageError::is_unreachable`]), and may again later: ask again.
     pub fn is_unavailable(&self) -> bool {
         self.0.is_unavailable()
+    }
+
+    /// The database server cannot be reached now (down, restarting, no connection
+    /// to be had in time).
+    pub fn is_unreachable(&self) -> bool {
+        self.0.is_unreachable()
     }
 }
 

@@ -1,7 +1,9 @@
 //! Several real `patronage serve` processes on one PostgreSQL database, over real
 //! HTTP on loopback: every job unit runs once, sessions and rate limits are
 //! shared, SIGTERM drains one instance (requests and job) while another carries on, and a SIGKILL
-//! in the middle of applying Stripe events loses and doubles nothing.
+//! in the middle of applying Stripe events loses and doubles nothing; and one instance
+//! on a PostgreSQL cluster of the test's own answers 503 while it is stopped and
+//! serves again once it is started, without a restart.
 //!
 //! PostgreSQL only (SQLite is one writer on one machine): without
 //! TEST_DATABASE_URL these tests print why and pass; under CI=true they fail.
@@ -15,7 +17,8 @@ use serde_json::{Value, json};
 
 use crate::helpers::stripe_mock::Settled;
 use crate::helpers::{
-    SmtpSink, StripeMock, TestClient, TestDb, TestResponse, WEBHOOK_SECRET, stripe_event, stripe_signature, token_of,
+    RequestBuilder, SmtpSink, StripeMock, TempPostgres, TestClient, TestDb, TestResponse, WEBHOOK_SECRET, stripe_event,
+    stripe_signature, token_of,
 };
 
 const BIN: &str = env!("CARGO_BIN_EXE_patronage");
@@ -25,14 +28,7 @@ const PATIENCE: Duration = Duration::from_secs(60);
 /// The fresh PostgreSQL database for one test, or `None` (after saying why) when
 /// TEST_DATABASE_URL is not set outside CI.
 async fn postgres_db() -> Option<TestDb> {
-    if std::env::var("TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()).is_none() {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "CI=true but TEST_DATABASE_URL is not set: the multi-instance tests need PostgreSQL"
-        );
-        eprintln!(
-            "skipping: several instances share one PostgreSQL database; set TEST_DATABASE_URL=postgres://… to run this"
-        );
+    if !postgres_wanted() {
         return None;
     }
     let db = TestDb::create().await;
@@ -44,6 +40,22 @@ async fn postgres_db() -> Option<TestDb> {
     Some(db)
 }
 
+/// True when TEST_DATABASE_URL names PostgreSQL; otherwise says why these tests
+/// pass without running (and fails under CI=true).
+fn postgres_wanted() -> bool {
+    if std::env::var("TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()).is_none() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI=true but TEST_DATABASE_URL is not set: the multi-instance tests need PostgreSQL"
+        );
+        eprintln!(
+            "skipping: several instances share one PostgreSQL database; set TEST_DATABASE_URL=postgres://… to run this"
+        );
+        return false;
+    }
+    true
+}
+
 /// One `patronage serve` process and everything it logged (JSON lines).
 struct Instance {
     name: &'static str,
@@ -53,7 +65,7 @@ struct Instance {
 }
 
 struct Cluster<'a> {
-    db: &'a TestDb,
+    database_url: &'a str,
     smtp: &'a SmtpSink,
     stripe: &'a StripeMock,
     lease_seconds: u32,
@@ -66,7 +78,7 @@ impl Cluster<'_> {
             .arg("serve")
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("DATABASE_URL", &self.db.url)
+            .env("DATABASE_URL", self.database_url)
             .env("BIND_ADDR", "127.0.0.1:0")
             .env("SECRET_KEY", "instances-test-secret-key-0123456789abcdef")
             .env("SMTP_URL", self.smtp.url())
@@ -180,8 +192,13 @@ async fn count(db: &TestDb, sql: &'static str) -> i64 {
 }
 
 async fn count_with(db: &TestDb, sql: &'static str, bind: &str) -> i64 {
+    count_at(&db.url, sql, bind).await
+}
+
+async fn count_at(url: &str, sql: &'static str, bind: &str) -> i64 {
     use sqlx::Connection;
-    let mut conn = sqlx::AnyConnection::connect(&db.url).await.expect("connect for a count");
+    sqlx::any::install_default_drivers();
+    let mut conn = sqlx::AnyConnection::connect(url).await.expect("connect for a count");
     let mut query = sqlx::query_as::<_, (i64,)>(sql);
     if sql.contains("$1") {
         query = query.bind(bind.to_string());
@@ -251,7 +268,7 @@ async fn three_instances_send_each_email_apply_each_stripe_event_and_close_each_
         )
         .await;
     }
-    let cluster = Cluster { db: &db, smtp: &smtp, stripe: &stripe, lease_seconds: 120 };
+    let cluster = Cluster { database_url: &db.url, smtp: &smtp, stripe: &stripe, lease_seconds: 120 };
     let (a, b, c) = tokio::join!(cluster.start("a"), cluster.start("b"), cluster.start("c"));
     let instances = [&a, &b, &c];
 
@@ -311,7 +328,7 @@ async fn three_instances_send_each_email_apply_each_stripe_event_and_close_each_
 async fn a_session_and_the_sign_in_limit_hold_across_instances() {
     let Some(db) = postgres_db().await else { return };
     let (smtp, stripe) = (SmtpSink::start().await, StripeMock::start().await);
-    let cluster = Cluster { db: &db, smtp: &smtp, stripe: &stripe, lease_seconds: 120 };
+    let cluster = Cluster { database_url: &db.url, smtp: &smtp, stripe: &stripe, lease_seconds: 120 };
     let (a, b, c) = tokio::join!(cluster.start("a"), cluster.start("b"), cluster.start("c"));
 
     // Ask for the link on A, confirm it on B, use the session on C.
@@ -365,7 +382,7 @@ async fn a_session_and_the_sign_in_limit_hold_across_instances() {
 async fn sigterm_finishes_the_requests_and_the_job_in_flight_while_the_other_instance_carries_on() {
     let Some(db) = postgres_db().await else { return };
     let (smtp, stripe) = (SmtpSink::start().await, StripeMock::start().await);
-    let cluster = Cluster { db: &db, smtp: &smtp, stripe: &stripe, lease_seconds: 120 };
+    let cluster = Cluster { database_url: &db.url, smtp: &smtp, stripe: &stripe, lease_seconds: 120 };
     let a = cluster.start("a").await;
 
     // A gift paid earlier, whose event A's job will be applying when it is told to stop.
@@ -422,7 +439,7 @@ async fn events_an_instance_was_applying_when_killed_are_applied_once_by_another
     let Some(db) = postgres_db().await else { return };
     let (smtp, stripe) = (SmtpSink::start().await, StripeMock::start().await);
     // A short lease (JOB_LEASE_SECONDS), so the test need not wait the default two minutes.
-    let cluster = Cluster { db: &db, smtp: &smtp, stripe: &stripe, lease_seconds: 5 };
+    let cluster = Cluster { database_url: &db.url, smtp: &smtp, stripe: &stripe, lease_seconds: 5 };
     let a = cluster.start("a").await;
     let mut gifts = Vec::new();
     for n in 0..3 {
@@ -467,4 +484,111 @@ async fn events_an_instance_was_applying_when_killed_are_applied_once_by_another
     );
     drop((b, c));
     db.drop_database().await;
+}
+
+/// The request answered at all before the client gives up: the app's own request
+/// timeout plus a margin. A liveness bound (no hang), not a performance assertion.
+async fn answered(request: RequestBuilder<'_>) -> TestResponse {
+    let started = std::time::Instant::now();
+    let bound = patronage::http::REQUEST_TIMEOUT + Duration::from_secs(15);
+    let response = tokio::time::timeout(bound, request.send()).await.expect("answered within the request timeout");
+    eprintln!("answered {} in {} ms", response.status, started.elapsed().as_millis());
+    response
+}
+
+#[tokio::test]
+async fn postgres_stopped_and_started_again_answers_503_meanwhile_and_recovers_without_restarting_the_app() {
+    if !postgres_wanted() {
+        return;
+    }
+    let Some(mut pg) = TempPostgres::start().await else { return };
+    let (smtp, stripe) = (SmtpSink::start().await, StripeMock::start().await);
+    let database_url = pg.database_url("patronage");
+    let cluster = Cluster { database_url: &database_url, smtp: &smtp, stripe: &stripe, lease_seconds: 120 };
+    let a = cluster.start("a").await;
+
+    // A member signs in, and a gift is paid whose event Stripe has not delivered yet.
+    let member = a.client();
+    member.post_form("/join", &[("email", "steady@example.org"), ("name", "")]).send().await.assert_status(303);
+    let link = smtp.wait_for(1, PATIENCE).await[0].first_link_containing("/signin/confirm").expect("a sign-in link");
+    member.post_form("/signin/confirm", &[("token", &token_of(&link))]).send().await.assert_status(303);
+    member.get("/account").send().await.assert_status(200).assert_contains("steady@example.org");
+    let (session, charge) = paid_gift(&a, &stripe, 0).await;
+    let (event, body) = stripe_event("checkout.session.completed", session);
+    // Traffic leaves the pool and the reader connections open (and idle) when PostgreSQL stops.
+    let reader = a.client();
+    let busy: Vec<_> = (0..8)
+        .map(|_| {
+            let client = a.client();
+            tokio::spawn(async move { client.get("/topics").send().await.status })
+        })
+        .collect();
+    for request in busy {
+        assert_eq!(request.await.expect("the request task did not panic"), 200);
+    }
+    reader.get("/readyz").send().await.assert_status(200);
+
+    pg.stop().await;
+    // Pages that need the database: 503, the friendly page, Retry-After, in time.
+    for _ in 0..3 {
+        let r = answered(reader.post_form("/join", &[("email", "during@example.org"), ("name", "")])).await;
+        r.assert_status(503).assert_contains("cannot reach our records right now");
+        assert!(r.header("retry-after").is_some(), "a 503 says when to come back");
+    }
+    let r = answered(reader.get("/rounds").header("accept-language", "uk")).await;
+    r.assert_status(503).assert_contains("база даних перезапускається");
+    // A signed-in member is not taken for a stranger (sent to sign in again): 503.
+    answered(member.post_form("/account", &[("name", "Steady")])).await.assert_status(503);
+    // The process is alive; it is not ready.
+    answered(reader.get("/healthz")).await.assert_status(200);
+    let r = answered(reader.get("/readyz")).await;
+    r.assert_status(503).assert_contains("unreachable");
+    // Stripe's delivery could not be stored: not 2xx, so Stripe delivers it again later.
+    let r = tokio::time::timeout(PATIENCE, deliver(&a, &body)).await.expect("the webhook is answered");
+    assert!(!(200..300).contains(&r.status), "a webhook that was not stored is not acknowledged: {}", r.status);
+
+    pg.start_again().await;
+    // The same requests succeed again, from the first, with the same process.
+    reader.get("/readyz").send().await.assert_status(200);
+    for _ in 0..8 {
+        reader.get("/rounds").send().await.assert_status(200);
+    }
+    reader.post_form("/join", &[("email", "after@example.org"), ("name", "")]).send().await.assert_status(303);
+    member.get("/account").send().await.assert_status(200).assert_contains("steady@example.org");
+    // Stripe retries the delivery: stored now, and applied once.
+    deliver(&a, &body).await.assert_status(200);
+    until_logged(&[&a], "stripe event processed", "stripe.event_id", std::slice::from_ref(&event)).await;
+    deliver(&a, &body).await.assert_status(200);
+    assert_eq!(count_at(&database_url, "select count(*) from stripe_events where id = $1", &event).await, 1);
+    assert_eq!(count_at(&database_url, "select count(*) from payments where charge_id = $1", &charge).await, 1);
+    assert_eq!(a.logged("stripe event processed", "stripe.event_id", &event).len(), 1, "applied exactly once");
+    assert_eq!(
+        count_at(&database_url, "select count(*) from members where email = $1", "during@example.org").await,
+        0,
+        "nothing was stored during the outage"
+    );
+
+    // A quick restart with no request in between (as `systemctl restart`): the pool's
+    // idle connections all died with the server. The first request to meet one may
+    // fail; the connections idle since then are tested before use, so the rest succeed.
+    let warm: Vec<_> = (0..8)
+        .map(|_| {
+            let client = a.client();
+            tokio::spawn(async move { client.get("/rounds").send().await.status })
+        })
+        .collect();
+    for request in warm {
+        assert_eq!(request.await.expect("the request task did not panic"), 200);
+    }
+    pg.stop().await;
+    pg.start_again().await;
+    let mut statuses = Vec::new();
+    for _ in 0..8 {
+        statuses.push(answered(reader.get("/rounds")).await.status);
+    }
+    eprintln!("after a quick restart: {statuses:?}");
+    assert!(statuses.iter().all(|s| [200, 503].contains(s)), "{statuses:?}");
+    assert!(statuses[1..].iter().all(|s| *s == 200), "only the first request may meet a dead connection: {statuses:?}");
+    drop(a);
+    drop(pg);
 }

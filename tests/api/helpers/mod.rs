@@ -7,6 +7,7 @@ mod concurrency;
 pub mod http_client;
 pub mod smtp_sink;
 pub mod stripe_mock;
+pub mod temp_postgres;
 pub mod test_db;
 pub mod voting;
 
@@ -25,9 +26,10 @@ use patronage::startup::Application;
 use tokio::sync::oneshot;
 
 pub use concurrency::concurrently;
-pub use http_client::{TestClient, TestResponse};
+pub use http_client::{RequestBuilder, TestClient, TestResponse};
 pub use smtp_sink::{ReceivedMail, SmtpSink};
 pub use stripe_mock::StripeMock;
+pub use temp_postgres::TempPostgres;
 pub use test_db::TestDb;
 
 pub const STAFF_PASSWORD: &str = "correct horse battery staple";
