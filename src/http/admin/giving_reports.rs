@@ -6,16 +6,15 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Serialize;
 
-use super::reports::{axis_money, money, pct, pct_csv, range_view, read_range, refuse};
+use super::reports::{axis_money, export_range, money, pct, pct_csv, range_view, read_range, refuse};
 use super::{Authorized, ViewRevenue, staff_page};
-use crate::domain::{Currency, DonationMonthRow, DonationReport, Money, MonthRange, TierFigures, TierReport};
+use crate::domain::{Currency, DonationMonthRow, DonationReport, Money, TierFigures, TierReport};
 use crate::http::charts::{self, Series};
 use crate::http::csv;
 use crate::http::error::AppError;
 use crate::http::extract::ClientIp;
 use crate::http::state::AppState;
-use crate::services::audit::Actor;
-use crate::services::{giving_reports, reports};
+use crate::services::giving_reports;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -145,15 +144,10 @@ async fn export_tiers_csv(
     ClientIp(ip): ClientIp,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, AppError> {
-    let range = match read_range(&state, raw.as_deref()).await? {
+    let range = match export_range(&state, &staff.user, &ip, raw.as_deref(), ("tiers", "tiers"), |_| {}).await? {
         Ok(r) => r,
-        Err(message) => {
-            let page = staff_page(&state, Some(&staff.user), "/admin/reports/tiers");
-            return refuse(&state, page, "admin/reports/tiers.html", raw.as_deref(), &message);
-        }
+        Err(refused) => return Ok(refused),
     };
-    let actor = Actor::staff(&staff.user, &ip);
-    reports::record_export(&state.ctx, &actor, "tiers", format!("{} to {}", range.first, range.last)).await?;
     let mut rows: Vec<Vec<String>> = Vec::new();
     for r in giving_reports::tiers_report(&state.ctx, &range).await? {
         let c = r.currency;
@@ -300,16 +294,14 @@ async fn export_donations_csv(
     ClientIp(ip): ClientIp,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, AppError> {
-    let range: MonthRange = match read_range(&state, raw.as_deref()).await? {
+    let range = match export_range(&state, &staff.user, &ip, raw.as_deref(), ("donations", "donations"), |page| {
+        page.insert("largest_max", &giving_reports::LARGEST_GIFTS);
+    })
+    .await?
+    {
         Ok(r) => r,
-        Err(message) => {
-            let mut page = staff_page(&state, Some(&staff.user), "/admin/reports/donations");
-            page.insert("largest_max", &giving_reports::LARGEST_GIFTS);
-            return refuse(&state, page, "admin/reports/donations.html", raw.as_deref(), &message);
-        }
+        Err(refused) => return Ok(refused),
     };
-    let actor = Actor::staff(&staff.user, &ip);
-    reports::record_export(&state.ctx, &actor, "donations", format!("{} to {}", range.first, range.last)).await?;
     let mut rows: Vec<Vec<String>> = Vec::new();
     for r in giving_reports::donations_report(&state.ctx, &range).await? {
         let c = r.currency;

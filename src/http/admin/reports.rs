@@ -14,6 +14,7 @@ use axum::routing::get;
 use serde::Serialize;
 
 use super::{Authorized, ViewRevenue, staff_page};
+use crate::domain::StaffUser;
 use crate::domain::{
     CancelReason, Currency, DunningMonthRow, Money, MonthRange, MrrMonthRow, MrrReport, RangePreset, RevenueMonthRow,
     RevenueReport,
@@ -85,6 +86,30 @@ pub(super) struct RangeView {
     to: String,
     label: String,
     query: String,
+}
+
+/// The range a CSV export asks for, once the export is in the audit log (`what`
+/// and its range); a bad range is answered as the page of `report` answers it
+/// (`prepare` adds what that page shows besides the range).
+pub(super) async fn export_range(
+    state: &AppState,
+    staff: &StaffUser,
+    ip: &str,
+    raw: Option<&str>,
+    (report, what): (&str, &str),
+    prepare: impl FnOnce(&mut PageContext),
+) -> Result<Result<MonthRange, Response>, AppError> {
+    let range = match read_range(state, raw).await? {
+        Ok(r) => r,
+        Err(message) => {
+            let mut page = staff_page(state, Some(staff), &format!("/admin/reports/{report}"));
+            prepare(&mut page);
+            return Ok(Err(refuse(state, page, &format!("admin/reports/{report}.html"), raw, &message)?));
+        }
+    };
+    let actor = Actor::staff(staff, ip);
+    reports::record_export(&state.ctx, &actor, what, format!("{} to {}", range.first, range.last)).await?;
+    Ok(Ok(range))
 }
 
 pub(super) fn range_view(range: &MonthRange) -> RangeView {
@@ -285,15 +310,10 @@ async fn export_mrr_csv(
     ClientIp(ip): ClientIp,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, AppError> {
-    let range = match read_range(&state, raw.as_deref()).await? {
+    let range = match export_range(&state, &staff.user, &ip, raw.as_deref(), ("mrr", "mrr"), |_| {}).await? {
         Ok(r) => r,
-        Err(message) => {
-            let page = staff_page(&state, Some(&staff.user), "/admin/reports/mrr");
-            return refuse(&state, page, "admin/reports/mrr.html", raw.as_deref(), &message);
-        }
+        Err(refused) => return Ok(refused),
     };
-    let actor = Actor::staff(&staff.user, &ip);
-    reports::record_export(&state.ctx, &actor, "mrr", format!("{} to {}", range.first, range.last)).await?;
     let mut rows: Vec<Vec<String>> = Vec::new();
     for r in reports::mrr_report(&state.ctx, &range, reports::MrrNow::FromMovements).await? {
         let c = r.currency;
@@ -438,15 +458,10 @@ async fn export_revenue_csv(
     ClientIp(ip): ClientIp,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, AppError> {
-    let range = match read_range(&state, raw.as_deref()).await? {
+    let range = match export_range(&state, &staff.user, &ip, raw.as_deref(), ("revenue", "revenue"), |_| {}).await? {
         Ok(r) => r,
-        Err(message) => {
-            let page = staff_page(&state, Some(&staff.user), "/admin/reports/revenue");
-            return refuse(&state, page, "admin/reports/revenue.html", raw.as_deref(), &message);
-        }
+        Err(refused) => return Ok(refused),
     };
-    let actor = Actor::staff(&staff.user, &ip);
-    reports::record_export(&state.ctx, &actor, "revenue", format!("{} to {}", range.first, range.last)).await?;
     let mut rows: Vec<Vec<String>> = Vec::new();
     for r in reports::revenue_report(&state.ctx, &range).await? {
         let c = r.currency;
@@ -657,15 +672,11 @@ async fn export_cancel_comments_csv(
     ClientIp(ip): ClientIp,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, AppError> {
-    let range = match read_range(&state, raw.as_deref()).await? {
+    let range = match export_range(&state, &staff.user, &ip, raw.as_deref(), ("churn", "churn-reasons"), |_| {}).await?
+    {
         Ok(r) => r,
-        Err(message) => {
-            let page = staff_page(&state, Some(&staff.user), "/admin/reports/churn");
-            return refuse(&state, page, "admin/reports/churn.html", raw.as_deref(), &message);
-        }
+        Err(refused) => return Ok(refused),
     };
-    let actor = Actor::staff(&staff.user, &ip);
-    reports::record_export(&state.ctx, &actor, "churn-reasons", format!("{} to {}", range.first, range.last)).await?;
     let reasons = reports::cancel_reasons(&state.ctx, &range).await?;
     let rows: Vec<Vec<String>> = reasons
         .comments
@@ -684,15 +695,10 @@ async fn export_churn_csv(
     ClientIp(ip): ClientIp,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, AppError> {
-    let range = match read_range(&state, raw.as_deref()).await? {
+    let range = match export_range(&state, &staff.user, &ip, raw.as_deref(), ("churn", "churn"), |_| {}).await? {
         Ok(r) => r,
-        Err(message) => {
-            let page = staff_page(&state, Some(&staff.user), "/admin/reports/churn");
-            return refuse(&state, page, "admin/reports/churn.html", raw.as_deref(), &message);
-        }
+        Err(refused) => return Ok(refused),
     };
-    let actor = Actor::staff(&staff.user, &ip);
-    reports::record_export(&state.ctx, &actor, "churn", format!("{} to {}", range.first, range.last)).await?;
     let reasons = reports::cancel_reasons(&state.ctx, &range).await?;
     let mut rows: Vec<Vec<String>> = Vec::new();
     for r in reports::mrr_report(&state.ctx, &range, reports::MrrNow::FromMovements).await? {
@@ -865,18 +871,16 @@ async fn export_dunning_csv(
     ClientIp(ip): ClientIp,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, AppError> {
-    let range = match read_range(&state, raw.as_deref()).await? {
+    let range = match export_range(&state, &staff.user, &ip, raw.as_deref(), ("dunning", "dunning"), |page| {
+        page.insert("past_due", &Vec::<PastDueView>::new())
+            .insert("listed_max", &reports::PAST_DUE_LISTED)
+            .insert("grace_days", &(state.ctx.past_due_grace / crate::clock::DAY));
+    })
+    .await?
+    {
         Ok(r) => r,
-        Err(message) => {
-            let mut page = staff_page(&state, Some(&staff.user), "/admin/reports/dunning");
-            page.insert("past_due", &Vec::<PastDueView>::new())
-                .insert("listed_max", &reports::PAST_DUE_LISTED)
-                .insert("grace_days", &(state.ctx.past_due_grace / crate::clock::DAY));
-            return refuse(&state, page, "admin/reports/dunning.html", raw.as_deref(), &message);
-        }
+        Err(refused) => return Ok(refused),
     };
-    let actor = Actor::staff(&staff.user, &ip);
-    reports::record_export(&state.ctx, &actor, "dunning", format!("{} to {}", range.first, range.last)).await?;
     let report = reports::dunning_report(&state.ctx, &range).await?;
     let mut rows: Vec<Vec<String>> = Vec::new();
     for (c, months, total) in &report.months {
@@ -990,15 +994,10 @@ async fn export_cohort_csv(
     ClientIp(ip): ClientIp,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, AppError> {
-    let range = match read_range(&state, raw.as_deref()).await? {
+    let range = match export_range(&state, &staff.user, &ip, raw.as_deref(), ("cohorts", "cohorts"), |_| {}).await? {
         Ok(r) => r,
-        Err(message) => {
-            let page = staff_page(&state, Some(&staff.user), "/admin/reports/cohorts");
-            return refuse(&state, page, "admin/reports/cohorts.html", raw.as_deref(), &message);
-        }
+        Err(refused) => return Ok(refused),
     };
-    let actor = Actor::staff(&staff.user, &ip);
-    reports::record_export(&state.ctx, &actor, "cohorts", format!("{} to {}", range.first, range.last)).await?;
     let mut rows: Vec<Vec<String>> = Vec::new();
     for r in reports::cohort_report(&state.ctx, &range).await? {
         for row in &r.cohorts {
@@ -1103,15 +1102,10 @@ async fn export_votes_csv(
     ClientIp(ip): ClientIp,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, AppError> {
-    let range = match read_range(&state, raw.as_deref()).await? {
+    let range = match export_range(&state, &staff.user, &ip, raw.as_deref(), ("votes", "votes"), |_| {}).await? {
         Ok(r) => r,
-        Err(message) => {
-            let page = staff_page(&state, Some(&staff.user), "/admin/reports/votes");
-            return refuse(&state, page, "admin/reports/votes.html", raw.as_deref(), &message);
-        }
+        Err(refused) => return Ok(refused),
     };
-    let actor = Actor::staff(&staff.user, &ip);
-    reports::record_export(&state.ctx, &actor, "votes", format!("{} to {}", range.first, range.last)).await?;
     let report = reports::votes_report(&state.ctx, &range).await?;
     let zone = &state.ctx.zone;
     let rows: Vec<Vec<String>> = report

@@ -8,15 +8,14 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Serialize;
 
-use super::reports::{money, range_view, read_range, refuse};
+use super::reports::{export_range, money, range_view, read_range, refuse};
 use super::{Authorized, ViewRevenue, staff_page};
 use crate::domain::{Currency, Money, SourceDimension, SourceFigures, SourceLine};
 use crate::http::csv;
 use crate::http::error::AppError;
 use crate::http::extract::ClientIp;
 use crate::http::state::AppState;
-use crate::services::audit::Actor;
-use crate::services::{reports, sources};
+use crate::services::sources;
 
 /// Lines shown per table on the page; the CSV has them all.
 const SHOWN: usize = 50;
@@ -184,15 +183,10 @@ async fn export_sources_csv(
     ClientIp(ip): ClientIp,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, AppError> {
-    let range = match read_range(&state, raw.as_deref()).await? {
+    let range = match export_range(&state, &staff.user, &ip, raw.as_deref(), ("sources", "sources"), |_| {}).await? {
         Ok(r) => r,
-        Err(message) => {
-            let page = staff_page(&state, Some(&staff.user), "/admin/reports/sources");
-            return refuse(&state, page, "admin/reports/sources.html", raw.as_deref(), &message);
-        }
+        Err(refused) => return Ok(refused),
     };
-    let actor = Actor::staff(&staff.user, &ip);
-    reports::record_export(&state.ctx, &actor, "sources", format!("{} to {}", range.first, range.last)).await?;
     let report = sources::report(&state.ctx, &range).await?;
     let mut rows: Vec<Vec<String>> = Vec::new();
     for (d, lines) in &report.joins.tables {
