@@ -270,7 +270,7 @@ impl From<VotingError> for AppError {
 }
 
 fn wants_json(path: &str) -> bool {
-    path.starts_with("/api/") || path.starts_with("/embed/") || path == "/webhooks" || path.starts_with("/webhooks/")
+    super::api::is_api(path) || path.starts_with("/embed/") || path == "/webhooks" || path.starts_with("/webhooks/")
 }
 
 /// Gives every error response a body: logs internal errors once (with their cause

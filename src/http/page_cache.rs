@@ -14,7 +14,9 @@ use crate::clock::{Clock, Micros, SECOND};
 use crate::domain::{Locale, MemberId, RoundId};
 use crate::services::cache::{Cache, MemberVotes};
 
-const TTL: Micros = 2 * SECOND;
+/// How long a rendered page is served before it is rendered anew (any change
+/// through this instance renews it at once).
+pub const TTL: Micros = 2 * SECOND;
 /// Beyond this many pages the cache drops the expired ones, and starts over when
 /// all are live (memory stays bounded).
 const MAX_PAGES: usize = 256;
