@@ -74,9 +74,7 @@ pub fn router(trusted_origins: &[String]) -> anyhow::Result<Router<AppState>> {
         .allow_origin(AllowOrigin::list(origins))
         .allow_methods([Method::GET, Method::HEAD])
         .max_age(std::time::Duration::from_secs(3600));
-    Ok(v1
-        .route("/api/openapi.json", get(move || show_document(document.clone())))
-        .layer(cors))
+    Ok(v1.route("/api/openapi.json", get(move || show_document(document.clone()))).layer(cors))
 }
 
 /// Whether `path` is the API's, whose callers get JSON and no session.
@@ -270,9 +268,11 @@ async fn render_tiers(state: &AppState, lang: Locale) -> Result<String, AppError
                     amount: crate::numbers::money(lang, p.amount),
                     label: super::patron::price_label(state, lang, p.amount, p.interval),
                     flexible: p.flexible,
-                    checkout_url: state
-                        .ctx
-                        .url(&format!("/patron?currency={}&price={}", p.amount.currency.as_str(), p.id)),
+                    checkout_url: state.ctx.url(&format!(
+                        "/patron?currency={}&price={}",
+                        p.amount.currency.as_str(),
+                        p.id
+                    )),
                 })
                 .collect();
             ApiTier {

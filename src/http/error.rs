@@ -308,9 +308,7 @@ pub async fn render_error_pages(State(state): State<AppState>, request: Request,
     let (mut parts, _) = response.into_parts();
     let i18n = state.ctx.views.i18n();
     let message = match &info.subject {
-        Some(subject) => {
-            i18n.t(locale, info.message_key, &[("parameter", crate::i18n::Arg::Str(subject.as_str()))])
-        }
+        Some(subject) => i18n.t(locale, info.message_key, &[("parameter", crate::i18n::Arg::Str(subject.as_str()))]),
         None => i18n.t(locale, info.message_key, &[]),
     };
     if wants_json(&path) {

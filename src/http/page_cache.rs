@@ -182,12 +182,15 @@ fn weak_etag(content: &[u8]) -> Option<HeaderValue> {
 /// Whether `If-None-Match` names `etag` (weak comparison, as RFC 9110 asks for it).
 fn matches_etag(request_headers: &HeaderMap, etag: &HeaderValue) -> bool {
     let ours = etag.to_str().unwrap_or_default().trim_start_matches("W/");
-    request_headers.get_all(header::IF_NONE_MATCH).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')).any(
-        |tag| {
+    request_headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|tag| {
             let tag = tag.trim();
             tag == "*" || tag.trim_start_matches("W/") == ours
-        },
-    )
+        })
 }
 
 fn gzip(data: &[u8]) -> Option<Bytes> {
@@ -322,6 +325,32 @@ mod tests {
         assert_eq!(meanwhile.html().as_ref(), b"four");
         assert!(cache.pages.fresh_or_claim(now, &(en, 2)).is_none(), "never from older data");
         assert_eq!(response.headers().get(header::CONTENT_ENCODING).map(|v| v.as_bytes()), Some(&b"gzip"[..]));
+    }
+
+    #[tokio::test]
+    async fn a_json_document_is_revalidated_by_its_etag() {
+        let cache = PageCache::default();
+        let clock = Clock::default();
+        let key = PageKey::Api { path: "/api/v1/tiers", lang: Locale::En };
+        let doc = cache
+            .get_or_render_json(&clock, 0, key, || async { Ok::<_, ()>("{\"tiers\":[]}".to_string()) })
+            .await
+            .expect("renders");
+        let fresh = doc.respond_revalidated(&HeaderMap::new(), "public, max-age=5");
+        assert_eq!(fresh.status(), StatusCode::OK);
+        assert_eq!(fresh.headers().get(header::CONTENT_TYPE).map(|v| v.as_bytes()), Some(&b"application/json"[..]));
+        let etag = fresh.headers().get(header::ETAG).cloned().expect("an ETag");
+        let asking = |value: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(header::IF_NONE_MATCH, HeaderValue::from_str(value).expect("valid"));
+            doc.respond_revalidated(&h, "public, max-age=5").status()
+        };
+        let tag = etag.to_str().expect("ASCII").to_string();
+        assert_eq!(asking(&tag), StatusCode::NOT_MODIFIED);
+        assert_eq!(asking(tag.trim_start_matches("W/")), StatusCode::NOT_MODIFIED, "weak comparison");
+        assert_eq!(asking(&format!("\"other\", {tag}")), StatusCode::NOT_MODIFIED, "one of a list");
+        assert_eq!(asking("*"), StatusCode::NOT_MODIFIED);
+        assert_eq!(asking("W/\"other\""), StatusCode::OK);
     }
 
     #[test]

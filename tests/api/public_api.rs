@@ -159,7 +159,11 @@ async fn covered_stories_carry_their_articles_and_headlines_as_the_covered_page_
     assert_eq!(empty["stories"], serde_json::json!([]));
     let editor = staff(&app, "editor@news.test", Role::Editor).await;
     let topic = open_topic(&editor, "The river clean-up").await;
-    editor.post_form(&format!("/admin/topics/{topic}/plan"), &[("expected", "2027-01-15")]).send().await.assert_status(303);
+    editor
+        .post_form(&format!("/admin/topics/{topic}/plan"), &[("expected", "2027-01-15")])
+        .send()
+        .await
+        .assert_status(303);
     let article = "https://news.example/2027/river";
     let lines = format!("{article} Is the river clean at last? We tested it\nhttps://news.example/2027/river-2");
     editor.post_form(&format!("/admin/topics/{topic}/cover"), &[("articles", &lines)]).send().await.assert_status(303);
@@ -169,7 +173,10 @@ async fn covered_stories_carry_their_articles_and_headlines_as_the_covered_page_
     let stories = body["stories"].as_array().expect("stories");
     assert_eq!(stories.len(), 1);
     let story = &stories[0];
-    assert_eq!((story["topic_id"].as_str(), story["title"].as_str()), (Some(topic.as_str()), Some("The river clean-up")));
+    assert_eq!(
+        (story["topic_id"].as_str(), story["title"].as_str()),
+        (Some(topic.as_str()), Some("The river clean-up"))
+    );
     assert!(str_of(&story["url"]).ends_with(&format!("/topics/{topic}")));
     assert_eq!(
         story["articles"],
@@ -193,7 +200,8 @@ async fn cross_origin_reads_are_allowed_for_the_trusted_origins_only_and_no_cook
         trusted.assert_status(200);
         assert_eq!(trusted.header("access-control-allow-origin").as_deref(), Some(NEWSROOM), "{path}");
         assert!(trusted.header("access-control-allow-credentials").is_none(), "{path}");
-        let vary: Vec<String> = trusted.headers.get_all("vary").iter().filter_map(|v| v.to_str().ok()).map(str::to_lowercase).collect();
+        let vary: Vec<String> =
+            trusted.headers.get_all("vary").iter().filter_map(|v| v.to_str().ok()).map(str::to_lowercase).collect();
         assert!(vary.iter().any(|v| v.contains("origin")), "{path}: Vary {vary:?}");
 
         let other = app.new_browser().get(path).header("origin", "https://elsewhere.example").send().await;
@@ -252,15 +260,19 @@ async fn a_matching_etag_gets_304_and_a_changed_price_or_a_new_vote_a_new_docume
     let uk = app.new_browser().get("/api/v1/tiers?lang=uk").header("if-none-match", &etag).send().await;
     uk.assert_status(200);
     // A gzip client gets the same validator.
-    let gz = app.new_browser().get("/api/v1/tiers").header("accept-encoding", "gzip").header("if-none-match", &etag).send().await;
+    let gz = app
+        .new_browser()
+        .get("/api/v1/tiers")
+        .header("accept-encoding", "gzip")
+        .header("if-none-match", &etag)
+        .send()
+        .await;
     gz.assert_status(304);
 
     // Staff change a price: the next request gets the new price at once.
     app.sign_in_staff(&app.client, "admin@news.test", Role::Admin).await;
-    let (id,): (String,) = sqlx::query_as("select id from tiers where slug = 'supporter'")
-        .fetch_one(app.db().read())
-        .await
-        .expect("tier");
+    let (id,): (String,) =
+        sqlx::query_as("select id from tiers where slug = 'supporter'").fetch_one(app.db().read()).await.expect("tier");
     let form = [
         ("name", "Supporter"),
         ("slug", "supporter"),
@@ -313,11 +325,18 @@ async fn bad_parameters_and_unknown_paths_get_a_clear_json_error_and_change_noth
     let r = app.new_browser().get("/api/v1/tiers?currency=eur").send().await;
     let (code, message) = error(&r, 400);
     assert_eq!(code, "invalid_parameter");
-    assert_eq!(message, "Unknown parameter “currency”: this endpoint takes only lang (en or uk). See /api/openapi.json.");
+    assert_eq!(
+        message,
+        "Unknown parameter “currency”: this endpoint takes only lang (en or uk). See /api/openapi.json."
+    );
     let r = app.new_browser().get("/api/v1/covered?lang=fr").send().await;
     assert_eq!(error(&r, 400).1, "Unsupported language “fr”: use lang=en or lang=uk.");
     let r = app.new_browser().get("/api/v1/rounds/open?lang=fr").header("accept-language", "uk").send().await;
-    assert_eq!(error(&r, 400).1, "Мова «fr» не підтримується: укажіть lang=en або lang=uk.", "in the caller's language");
+    assert_eq!(
+        error(&r, 400).1,
+        "Мова «fr» не підтримується: укажіть lang=en або lang=uk.",
+        "in the caller's language"
+    );
     let r = app.new_browser().get("/api/v1/rounds/open?lang=en&lang=uk").send().await;
     assert_eq!(error(&r, 400).0, "invalid_parameter");
     for path in ["/api/v1/nothing", "/api/v1/tiers/extra", "/api/v2/tiers", "/api"] {
@@ -334,11 +353,7 @@ async fn bad_parameters_and_unknown_paths_get_a_clear_json_error_and_change_noth
 /// prints it in its `Debug` output).
 fn served_paths(router: &axum::Router<patronage::http::AppState>) -> BTreeSet<String> {
     let printed = format!("{router:?}");
-    printed
-        .split('"')
-        .filter(|s| s.starts_with("/api/"))
-        .map(str::to_string)
-        .collect()
+    printed.split('"').filter(|s| s.starts_with("/api/")).map(str::to_string).collect()
 }
 
 #[tokio::test]
@@ -369,12 +384,14 @@ async fn the_openapi_document_is_openapi_3_1_and_describes_every_route_the_api_s
     assert_eq!(documented, served, "every served route is documented, and nothing else");
     assert_eq!(serde_json::to_value(&generated).expect("serialises"), doc, "the served document is the generated one");
     for (path, item) in paths {
-        let operations: Vec<&String> = item.as_object().expect("a path item").keys().filter(|k| *k != "parameters").collect();
+        let operations: Vec<&String> =
+            item.as_object().expect("a path item").keys().filter(|k| *k != "parameters").collect();
         assert_eq!(operations, ["get"], "{path}: read-only");
         let get = &item["get"];
         assert!(get["responses"]["200"]["content"]["application/json"]["schema"].is_object(), "{path}");
         assert!(get["responses"]["400"].is_object(), "{path}");
-        let params: Vec<&str> = get["parameters"].as_array().expect("params").iter().map(|p| str_of(&p["name"])).collect();
+        let params: Vec<&str> =
+            get["parameters"].as_array().expect("params").iter().map(|p| str_of(&p["name"])).collect();
         assert_eq!(params, ["lang"], "{path}");
         json_of(&app.new_browser().get(path).send().await);
     }

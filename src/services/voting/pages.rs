@@ -332,12 +332,8 @@ async fn open_round_standing(ctx: &Context) -> Result<Option<RoundStanding>, Vot
 pub async fn open_rounds(ctx: &Context) -> Result<Vec<RoundStanding>, VotingError> {
     let now = ctx.clock.now();
     let board = super::rounds::board(ctx).await?;
-    let mut open: Vec<(&Round, &[BallotEntry])> = board
-        .rounds
-        .iter()
-        .filter(|(r, _)| r.phase(now) == RoundPhase::Open)
-        .map(|(r, b)| (r, b.as_slice()))
-        .collect();
+    let mut open: Vec<(&Round, &[BallotEntry])> =
+        board.rounds.iter().filter(|(r, _)| r.phase(now) == RoundPhase::Open).map(|(r, b)| (r, b.as_slice())).collect();
     open.sort_by_key(|(r, _)| r.closes_at);
     standings(ctx, &open, false).await
 }
