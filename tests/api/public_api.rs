@@ -228,6 +228,10 @@ async fn cross_origin_reads_are_allowed_for_the_trusted_origins_only_and_no_cook
         .send()
         .await;
     assert!(refused.header("access-control-allow-origin").is_none());
+    // HEAD is served as GET is, without the body.
+    let head = app.new_browser().request(axum::http::Method::HEAD, "/api/v1/tiers", Default::default()).send().await;
+    head.assert_status(200);
+    assert!(head.body.is_empty());
     // Writing methods are refused, in JSON.
     let post = app.new_browser().post_form("/api/v1/tiers", &[("x", "1")]).send().await;
     post.assert_status(405);
