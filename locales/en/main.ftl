@@ -122,6 +122,12 @@ error-bad-credentials = Wrong email or password.
 error-staff-email-taken = A staff account with this email exists already.
 error-last-admin = The last active administrator cannot be demoted or disabled.
 
+## The public JSON API (/api)
+api-error-unknown-parameter = Unknown parameter “{ $parameter }”: this endpoint takes only lang (en or uk). See /api/openapi.json.
+api-error-repeated-parameter = The parameter “{ $parameter }” is given more than once; give it once.
+api-error-bad-lang = Unsupported language “{ $parameter }”: use lang=en or lang=uk.
+api-error-not-found = There is no such API endpoint. The endpoints are listed in /api/openapi.json.
+
 ## Patrons and donations
 per-month = a month
 per-year = a year

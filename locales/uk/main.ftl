@@ -122,6 +122,12 @@ error-bad-credentials = Неправильна пошта або пароль.
 error-staff-email-taken = Обліковий запис працівника з цією поштою вже існує.
 error-last-admin = Останнього активного адміністратора не можна понизити чи вимкнути.
 
+## Публічний JSON API (/api)
+api-error-unknown-parameter = Невідомий параметр «{ $parameter }»: ця адреса приймає лише lang (en або uk). Див. /api/openapi.json.
+api-error-repeated-parameter = Параметр «{ $parameter }» указано більше ніж раз; укажіть його один раз.
+api-error-bad-lang = Мова «{ $parameter }» не підтримується: укажіть lang=en або lang=uk.
+api-error-not-found = Такої адреси API немає. Перелік адрес — у /api/openapi.json.
+
 ## Patrons and donations
 per-month = на місяць
 per-year = на рік

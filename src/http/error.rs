@@ -44,6 +44,10 @@ pub enum AppError {
     /// Refused for this person, with a catalogue message saying why.
     #[error("not allowed: {0}")]
     NotAllowed(&'static str),
+    /// A query parameter an API caller sent is unknown or its value is not
+    /// accepted; the key names a catalogue message that names the parameter.
+    #[error("invalid parameter {parameter}: {key}")]
+    InvalidParameter { key: &'static str, parameter: String },
     #[error("payload too large")]
     PayloadTooLarge,
     #[error("rate limited")]
@@ -76,6 +80,8 @@ const UNREACHABLE_RETRY_AFTER_SECS: i64 = 10;
 pub struct ErrorInfo {
     pub code: &'static str,
     pub message_key: &'static str,
+    /// The request's part the message names (a parameter), if any.
+    pub subject: Option<String>,
     pub internal: Option<Arc<anyhow::Error>>,
 }
 
@@ -93,6 +99,7 @@ impl AppError {
                 (StatusCode::SEE_OTHER, "sign_in_required", "error-sign-in-required")
             }
             Self::BadRequest(key) => (StatusCode::BAD_REQUEST, "bad_request", key),
+            Self::InvalidParameter { key, .. } => (StatusCode::BAD_REQUEST, "invalid_parameter", key),
             Self::Conflict(key) => (StatusCode::CONFLICT, "conflict", key),
             Self::NotAllowed(key) => (StatusCode::FORBIDDEN, "not_allowed", key),
             Self::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "error-too-large"),
@@ -130,11 +137,12 @@ impl IntoResponse for AppError {
         {
             response.headers_mut().insert(header::RETRY_AFTER, v);
         }
-        let internal = match self {
-            Self::Internal(e) | Self::StorageUnavailable(e) | Self::DatabaseUnreachable(e) => Some(Arc::new(e)),
-            _ => None,
+        let (internal, subject) = match self {
+            Self::Internal(e) | Self::StorageUnavailable(e) | Self::DatabaseUnreachable(e) => (Some(Arc::new(e)), None),
+            Self::InvalidParameter { parameter, .. } => (None, Some(parameter)),
+            _ => (None, None),
         };
-        response.extensions_mut().insert(ErrorInfo { code, message_key, internal });
+        response.extensions_mut().insert(ErrorInfo { code, message_key, subject, internal });
         response
     }
 }
@@ -275,7 +283,7 @@ impl From<VotingError> for AppError {
 }
 
 fn wants_json(path: &str) -> bool {
-    path.starts_with("/api/") || path.starts_with("/embed/") || path == "/webhooks" || path.starts_with("/webhooks/")
+    super::api::is_api(path) || path.starts_with("/embed/") || path == "/webhooks" || path.starts_with("/webhooks/")
 }
 
 /// Gives every error response a body: logs internal errors once (with their cause
@@ -283,7 +291,12 @@ fn wants_json(path: &str) -> bool {
 /// Responses that already are a page or JSON (a handler's own form page) pass untouched.
 pub async fn render_error_pages(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let path = request.uri().path().to_string();
-    let locale = resolve_locale(&request);
+    // API callers are anonymous: their language comes from the request alone.
+    let locale = if super::api::is_api(&path) {
+        super::api::locale_of(request.uri().query(), request.headers())
+    } else {
+        resolve_locale(&request)
+    };
     let response = next.run(request).await;
     let status = response.status();
     let has_own_body = response
@@ -296,13 +309,21 @@ pub async fn render_error_pages(State(state): State<AppState>, request: Request,
     {
         return response;
     }
-    let info = response.extensions().get::<ErrorInfo>().cloned().unwrap_or_else(|| fallback_info(status, &response));
+    let mut info =
+        response.extensions().get::<ErrorInfo>().cloned().unwrap_or_else(|| fallback_info(status, &response));
+    if super::api::is_api(&path) && info.code == "not_found" {
+        // Callers of a mistyped endpoint are told where the list is.
+        info.message_key = "api-error-not-found";
+    }
     if let Some(e) = &info.internal {
         tracing::error!(error = %format!("{e:#}"), http.path = %path, "request failed");
     }
     let (mut parts, _) = response.into_parts();
     let i18n = state.ctx.views.i18n();
-    let message = i18n.t(locale, info.message_key, &[]);
+    let message = match &info.subject {
+        Some(subject) => i18n.t(locale, info.message_key, &[("parameter", crate::i18n::Arg::Str(subject.as_str()))]),
+        None => i18n.t(locale, info.message_key, &[]),
+    };
     if wants_json(&path) {
         let body = serde_json::json!({ "error": { "code": info.code, "message": message } }).to_string();
         parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
@@ -342,5 +363,5 @@ fn fallback_info(status: StatusCode, response: &Response) -> ErrorInfo {
         s if s.is_client_error() => ("bad_request", "error-bad-request"),
         _ => ("internal", "error-internal"),
     };
-    ErrorInfo { code, message_key, internal: None }
+    ErrorInfo { code, message_key, subject: None, internal: None }
 }

@@ -1,6 +1,7 @@
 //! HTTP: one router per feature, merged here with the layers every request passes.
 pub mod account;
 pub mod admin;
+pub mod api;
 pub mod charts;
 pub mod corrections;
 pub mod csv;
@@ -100,6 +101,7 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
         .merge(embeddable)
         .merge(own)
         .merge(embed::router())
+        .merge(api::router(&state.config.trusted_origins)?)
         .merge(framed_forms)
         .merge(health::router())
         .merge(webhooks::router())

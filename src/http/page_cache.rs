@@ -14,7 +14,9 @@ use crate::clock::{Clock, Micros, SECOND};
 use crate::domain::{Locale, MemberId, RoundId};
 use crate::services::cache::{Cache, MemberVotes};
 
-const TTL: Micros = 2 * SECOND;
+/// How long a rendered page is served before it is rendered anew (any change
+/// through this instance renews it at once).
+pub const TTL: Micros = 2 * SECOND;
 /// Beyond this many pages the cache drops the expired ones, and starts over when
 /// all are live (memory stays bounded).
 const MAX_PAGES: usize = 256;
@@ -24,6 +26,9 @@ const MAX_PAGES: usize = 256;
 #[derive(Debug)]
 pub struct Page {
     body: Body,
+    content_type: &'static str,
+    /// A validator of the content (for JSON documents, which clients revalidate).
+    etag: Option<HeaderValue>,
 }
 
 #[derive(Debug)]
@@ -47,6 +52,9 @@ pub enum PageKey {
     ///
     /// [`Caches::member_version`]: crate::services::cache::Caches::member_version
     Account { member: MemberId, lang: Locale, version: u64 },
+    /// A document of the public JSON API (`/api/v1/…`) in a language: its path
+    /// stands for its query too, as the language is its only parameter.
+    Api { path: &'static str, lang: Locale },
     /// A box for the newsroom's pages (`patron` or `poll`), in a language,
     /// theme and currency: the same for every reader.
     Embed { kind: &'static str, lang: Locale, theme: &'static str, currency: String },
@@ -135,14 +143,54 @@ impl PageCache {
         self.pages
             .get_or_load(clock, (key, generation), || async {
                 let html = render().await?;
-                let body = match gzip(html.as_bytes()) {
-                    Some(gz) => Body::Gzip(gz),
-                    None => Body::Plain(Bytes::from(html)),
-                };
-                Ok(Arc::new(Page { body }))
+                Ok(Arc::new(Page::new(html, "text/html; charset=utf-8", None)))
             })
             .await
     }
+
+    /// As [`PageCache::get_or_render`], for a JSON document: kept with a weak
+    /// `ETag` (a digest of its text), so clients can revalidate it.
+    pub async fn get_or_render_json<E, F, Fut>(
+        &self,
+        clock: &Clock,
+        generation: u64,
+        key: PageKey,
+        render: F,
+    ) -> Result<Arc<Page>, E>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<String, E>>,
+    {
+        self.pages
+            .get_or_load(clock, (key, generation), || async {
+                let json = render().await?;
+                let etag = weak_etag(json.as_bytes());
+                Ok(Arc::new(Page::new(json, "application/json", etag)))
+            })
+            .await
+    }
+}
+
+/// `W/"<first 16 bytes of the SHA-256, hex>"`: weak, as the same text is sent
+/// gzipped or not.
+fn weak_etag(content: &[u8]) -> Option<HeaderValue> {
+    use sha2::{Digest, Sha256};
+    let digest = crate::tokens::hex(&Sha256::digest(content));
+    HeaderValue::from_str(&format!("W/\"{}\"", &digest[..32])).ok()
+}
+
+/// Whether `If-None-Match` names `etag` (weak comparison, as RFC 9110 asks for it).
+fn matches_etag(request_headers: &HeaderMap, etag: &HeaderValue) -> bool {
+    let ours = etag.to_str().unwrap_or_default().trim_start_matches("W/");
+    request_headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|tag| {
+            let tag = tag.trim();
+            tag == "*" || tag.trim_start_matches("W/") == ours
+        })
 }
 
 fn gzip(data: &[u8]) -> Option<Bytes> {
@@ -169,6 +217,34 @@ fn accepts_gzip(headers: &HeaderMap) -> bool {
 }
 
 impl Page {
+    fn new(text: String, content_type: &'static str, etag: Option<HeaderValue>) -> Self {
+        let body = match gzip(text.as_bytes()) {
+            Some(gz) => Body::Gzip(gz),
+            None => Body::Plain(Bytes::from(text)),
+        };
+        Self { body, content_type, etag }
+    }
+
+    /// The page as a response to a request that may hold a validator:
+    /// `304 Not Modified` (no body) when its `If-None-Match` names this page's
+    /// `ETag`, else the page; either way with the `ETag` and `cache_control`.
+    pub fn respond_revalidated(&self, request_headers: &HeaderMap, cache_control: &'static str) -> Response {
+        let mut response = match &self.etag {
+            Some(etag) if matches_etag(request_headers, etag) => {
+                let mut r = StatusCode::NOT_MODIFIED.into_response();
+                r.headers_mut().insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+                r
+            }
+            _ => self.respond(request_headers),
+        };
+        let headers = response.headers_mut();
+        if let Some(etag) = &self.etag {
+            headers.insert(header::ETAG, etag.clone());
+        }
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache_control));
+        response
+    }
+
     /// The page as a response, gzipped when the client takes it (the compression
     /// layer leaves responses that already have a `Content-Encoding` alone).
     pub fn respond(&self, request_headers: &HeaderMap) -> Response {
@@ -182,7 +258,7 @@ impl Page {
         };
         let mut response = body.into_response();
         let headers = response.headers_mut();
-        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(self.content_type));
         headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
         if encoded {
             headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
@@ -249,6 +325,32 @@ mod tests {
         assert_eq!(meanwhile.html().as_ref(), b"four");
         assert!(cache.pages.fresh_or_claim(now, &(en, 2)).is_none(), "never from older data");
         assert_eq!(response.headers().get(header::CONTENT_ENCODING).map(|v| v.as_bytes()), Some(&b"gzip"[..]));
+    }
+
+    #[tokio::test]
+    async fn a_json_document_is_revalidated_by_its_etag() {
+        let cache = PageCache::default();
+        let clock = Clock::default();
+        let key = PageKey::Api { path: "/api/v1/tiers", lang: Locale::En };
+        let doc = cache
+            .get_or_render_json(&clock, 0, key, || async { Ok::<_, ()>("{\"tiers\":[]}".to_string()) })
+            .await
+            .expect("renders");
+        let fresh = doc.respond_revalidated(&HeaderMap::new(), "public, max-age=5");
+        assert_eq!(fresh.status(), StatusCode::OK);
+        assert_eq!(fresh.headers().get(header::CONTENT_TYPE).map(|v| v.as_bytes()), Some(&b"application/json"[..]));
+        let etag = fresh.headers().get(header::ETAG).cloned().expect("an ETag");
+        let asking = |value: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(header::IF_NONE_MATCH, HeaderValue::from_str(value).expect("valid"));
+            doc.respond_revalidated(&h, "public, max-age=5").status()
+        };
+        let tag = etag.to_str().expect("ASCII").to_string();
+        assert_eq!(asking(&tag), StatusCode::NOT_MODIFIED);
+        assert_eq!(asking(tag.trim_start_matches("W/")), StatusCode::NOT_MODIFIED, "weak comparison");
+        assert_eq!(asking(&format!("\"other\", {tag}")), StatusCode::NOT_MODIFIED, "one of a list");
+        assert_eq!(asking("*"), StatusCode::NOT_MODIFIED);
+        assert_eq!(asking("W/\"other\""), StatusCode::OK);
     }
 
     #[test]

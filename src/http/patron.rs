@@ -143,7 +143,7 @@ pub(super) async fn tier_views(
 
 /// What a tier's patrons get from the voting rules as they are set now, so the
 /// page never promises a weight or a right the settings do not give.
-fn voting_benefits(
+pub(super) fn voting_benefits(
     state: &AppState,
     locale: Locale,
     settings: &crate::domain::VotingSettings,

@@ -85,8 +85,10 @@ pub fn removal(state: &AppState, name: &'static str, path: &'static str) -> Cook
 /// page) and records the result in the request extensions for extractors and
 /// templates. A request that changes something (not GET or HEAD) never trusts
 /// the cache.
+/// The public API is anonymous: its requests are never matched to a member.
 pub async fn load_member(State(state): State<AppState>, jar: CookieJar, mut request: Request, next: Next) -> Response {
-    let member = match jar.get(names(&state).member) {
+    let cookie = if super::api::is_api(request.uri().path()) { None } else { jar.get(names(&state).member) };
+    let member = match cookie {
         Some(cookie) => {
             match sessions::member_for_cookie(&state.ctx, cookie.value(), !request.method().is_safe()).await {
                 Ok(found) => found,

@@ -22,6 +22,7 @@ mod mail;
 mod members;
 mod money;
 mod patron_mail;
+mod public_api;
 mod reader_pages;
 mod reports;
 mod retention;

@@ -327,6 +327,17 @@ async fn open_round_standing(ctx: &Context) -> Result<Option<RoundStanding>, Vot
     })
 }
 
+/// The standing of every round open for votes now, the one closing first
+/// first: live tallies only where the round makes them public before it closes.
+pub async fn open_rounds(ctx: &Context) -> Result<Vec<RoundStanding>, VotingError> {
+    let now = ctx.clock.now();
+    let board = super::rounds::board(ctx).await?;
+    let mut open: Vec<(&Round, &[BallotEntry])> =
+        board.rounds.iter().filter(|(r, _)| r.phase(now) == RoundPhase::Open).map(|(r, b)| (r, b.as_slice())).collect();
+    open.sort_by_key(|(r, _)| r.closes_at);
+    standings(ctx, &open, false).await
+}
+
 pub async fn landing_teaser(ctx: &Context) -> Result<LandingTeaser, VotingError> {
     let open_round = open_round_standing(ctx).await?.map(|standing| {
         let leading = standing.entries.into_iter().take(3).map(|s| s.entry).collect();
