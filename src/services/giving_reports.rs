@@ -42,12 +42,23 @@ pub async fn donations_report(ctx: &Context, range: &MonthRange) -> Result<Vec<D
     }
     let in_range = db::giving_reports::donors_in_range(pool, &first, &last).await?;
     let mut largest: BTreeMap<Currency, Vec<LargestGift>> = BTreeMap::new();
-    for (currency, g) in db::giving_reports::largest_gifts(pool, from, to, LARGEST_GIFTS).await? {
-        largest.entry(currency).or_default().push(LargestGift {
-            amount_minor: g.gross_minor,
-            occurred_at: g.occurred_at,
-            public_name: g.public_name,
-        });
+    for (currency, by_month) in &months {
+        let gifts: i64 = by_month.values().map(|m| m.gifts).sum();
+        if gifts == 0 {
+            continue;
+        }
+        let found = db::giving_reports::largest_gifts(pool, *currency, (from, to), gifts, LARGEST_GIFTS).await?;
+        largest.insert(
+            *currency,
+            found
+                .into_iter()
+                .map(|g| LargestGift {
+                    amount_minor: g.gross_minor,
+                    occurred_at: g.occurred_at,
+                    public_name: g.public_name,
+                })
+                .collect(),
+        );
     }
     Ok(months
         .into_iter()
