@@ -33,5 +33,6 @@ mod staff_pages;
 mod stripe;
 mod stripe_delivery;
 mod topics;
+mod transparency;
 mod voting;
 mod voting_integrity;
