@@ -135,7 +135,7 @@ impl SupporterName {
             || Email::parse(s).is_ok()
             || lower.contains("://")
             || lower.starts_with("www.")
-            || lower.split_whitespace().any(|w| looks_like_domain(w))
+            || lower.split_whitespace().any(looks_like_domain)
         {
             return Err(SupporterNameError::LooksLikeAddress);
         }

@@ -393,7 +393,13 @@ async fn donation_page(
         && let Ok(target) = goals::gift_target(&state.ctx, &form.topic).await
     {
         currency = target.progress.goal.currency;
-        page.insert("toward", &GoalView::of(page.locale, &target.progress, &target.title));
+        let mut title = target.title.clone();
+        crate::services::content::localiser(&state.ctx, page.locale).await?.topic_texts(
+            &target.topic_id.to_string(),
+            &mut title,
+            None,
+        );
+        page.insert("toward", &GoalView::of(page.locale, &target.progress, &title));
     }
     let currencies: Vec<CurrencyChoice> = DONATION_CURRENCIES
         .iter()
