@@ -471,6 +471,9 @@ async fn only_supporters_who_opted_in_appear_under_the_name_they_chose() {
     assert_eq!(app.count("select count(*) from members where supporter_name is not null").await, 0);
     listed.post_form("/account/supporter", &[("supporter_name", "Reader from Lviv")]).send().await.assert_status(303);
     listed.get("/account").send().await.assert_contains("You are listed as Reader from Lviv.");
+    // It is theirs: in "download my data" too.
+    let export = listed.get("/account/export").send().await.json();
+    assert_eq!(export["member"]["supporter_name"], json!("Reader from Lviv"));
     // A member who never gave is no supporter, even opted in.
     let free = app.new_browser();
     app.post_join(&free, "free@example.org", "Free Reader").await;
