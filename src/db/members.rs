@@ -186,7 +186,8 @@ pub async fn touch_sign_in<'e, E: Executor<'e, Database = Any>>(
 /// point at it keep their meaning.
 pub async fn anonymise<'e, E: Executor<'e, Database = Any>>(ex: E, id: MemberId, now: Micros) -> Result<(), DbError> {
     let done = sqlx::query(
-        "update members set email = null, name = null, public_name = null, last_sign_in_at = null, deleted_at = $2,
+        "update members set email = null, name = null, public_name = null, supporter_name = null,
+             last_sign_in_at = null, deleted_at = $2,
              search_email = '', search_text = '', sort_name = '1'
          where id = $1 and deleted_at is null",
     )

@@ -27,6 +27,7 @@ mod connect;
 pub mod corrections;
 pub mod error;
 pub mod giving_reports;
+pub mod goals;
 pub mod login_tokens;
 pub mod member_directory;
 pub mod member_notes;
@@ -46,6 +47,7 @@ pub mod subscriptions;
 pub mod tiers;
 pub mod topics;
 pub mod translations;
+pub mod transparency;
 mod write;
 
 use std::str::FromStr;

@@ -4,7 +4,7 @@ use sqlx::{Any, Executor, FromRow};
 
 use super::{DbError, parse_stored};
 use crate::clock::Micros;
-use crate::domain::{Currency, MemberId, MrrMovementKind, PaymentKind, Settled};
+use crate::domain::{Currency, MemberId, MrrMovementKind, PaymentKind, Settled, TopicId};
 
 #[derive(Clone, Debug)]
 pub struct NewPayment {
@@ -23,6 +23,9 @@ pub struct NewPayment {
     pub occurred_at: Micros,
     /// Where the reader came from (`db::sources`): the checkout's, or its subscription's.
     pub source_id: Option<String>,
+    /// The topic a gift was given toward (a refund or dispute of it inherits it
+    /// from the gift's row, by its charge).
+    pub topic_id: Option<TopicId>,
 }
 
 /// Records a ledger row once; true when it was recorded now. A row recorded
@@ -45,8 +48,10 @@ pub async fn insert(mut conn: impl super::Conn, p: &NewPayment, now: Micros) -> 
     let done = sqlx::query(
         "insert into payments (id, kind, provider_id, member_id, subscription_id, gross_minor, currency,
              settlement_gross_minor, fee_minor, net_minor, settlement_currency, charge_id, description, occurred_at, created_at,
-             source_id)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+             source_id, topic_id)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
+             coalesce($17, (select g.topic_id from payments g
+                 where g.charge_id = $12 and g.kind = 'donation' and g.topic_id is not null limit 1)))
          on conflict (kind, provider_id) do update set
              settlement_gross_minor = excluded.settlement_gross_minor, fee_minor = excluded.fee_minor,
              net_minor = excluded.net_minor, settlement_currency = excluded.settlement_currency,
@@ -69,6 +74,7 @@ pub async fn insert(mut conn: impl super::Conn, p: &NewPayment, now: Micros) -> 
     .bind(p.occurred_at)
     .bind(now)
     .bind(p.source_id.as_deref())
+    .bind(p.topic_id.map(|t| t.to_string()))
     .execute(&mut *conn)
     .await?;
     if done.rows_affected() != 1 {

@@ -31,6 +31,10 @@ pub enum Change {
     VotingSettings,
     /// Content texts in any language (tiers', topics', rounds', the newsroom's pitch).
     Texts,
+    /// What public pages say about money: a ledger row or MRR movement booked
+    /// (patron counts, income, a goal's progress), a funding goal, a month's
+    /// note, a supporter's listing.
+    Giving,
 }
 
 /// Told what each write changed, once it is committed (the services' caches,

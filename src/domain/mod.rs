@@ -25,6 +25,7 @@ pub mod correction;
 pub mod email;
 pub mod fees;
 pub mod giving_report;
+pub mod goal;
 pub mod ids;
 pub mod locale;
 pub mod login;
@@ -54,6 +55,7 @@ pub use fees::{CardFee, CardFees, CardFeesError};
 pub use giving_report::{
     DonationMonthRow, DonationReport, GiftAmounts, LargestGift, TierFigures, TierLine, TierMove, TierReport,
 };
+pub use goal::{GoalAmount, GoalError, GoalProgress, MonthNote, MonthNoteError, SupporterName, SupporterNameError};
 pub use ids::{CorrectionId, MemberId, RoundId, StaffId, TierId, TopicId};
 pub use locale::Locale;
 pub use login::LoginPurpose;

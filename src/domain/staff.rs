@@ -51,6 +51,9 @@ pub enum Permission {
     /// The corrections queue: readers' suggestions (with the address a reader
     /// left for the reply), their status, notes and replies, and its CSV export.
     ManageCorrections,
+    /// Topics' funding goals and the transparency page's monthly notes (read
+    /// by everyone with the dashboard).
+    ManageTransparency,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -72,7 +75,9 @@ impl Role {
         use Permission::*;
         match self {
             Self::Admin => true,
-            Self::Editor => matches!(permission, ViewDashboard | ManageTopics | ViewVotes | ManageCorrections),
+            Self::Editor => {
+                matches!(permission, ViewDashboard | ManageTopics | ViewVotes | ManageCorrections | ManageTransparency)
+            }
             // Editors see no member pages nor revenue: they are built on money, which
             // the editorial firewall keeps from them.
             Self::Analyst => {
@@ -123,6 +128,9 @@ mod tests {
         assert!(Role::Admin.allows(Permission::ManageCorrections));
         assert!(Role::Editor.allows(Permission::ManageCorrections));
         assert!(!Role::Analyst.allows(Permission::ManageCorrections));
+        assert!(Role::Editor.allows(Permission::ManageTransparency));
+        assert!(Role::Admin.allows(Permission::ManageTransparency));
+        assert!(!Role::Analyst.allows(Permission::ManageTransparency));
     }
 
     #[test]

@@ -22,6 +22,7 @@ use crate::services::{membership, sessions};
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/account", get(show_account).post(update_account))
+        .route("/account/supporter", post(update_supporter))
         .route("/account/export", get(export_my_data))
         .route("/account/delete", post(delete_account))
         .route("/signout", post(sign_out))
@@ -199,8 +200,27 @@ async fn account_page(
     errors: &FieldErrors,
     payments_cursor: Option<&str>,
 ) -> Result<axum::response::Html<String>, AppError> {
+    account_page_with(state, page, member, form, errors, payments_cursor, None).await
+}
+
+/// [`account_page`], with the supporter name as typed (when refused).
+async fn account_page_with(
+    state: &AppState,
+    page: &mut PageContext,
+    member: &Member,
+    form: &Profile<'_>,
+    errors: &FieldErrors,
+    payments_cursor: Option<&str>,
+    typed_supporter: Option<&str>,
+) -> Result<axum::response::Html<String>, AppError> {
     insert_billing(state, page, member, payments_cursor).await?;
     insert_voting(state, page, member).await?;
+    let supporter = crate::services::transparency::supporter_name(&state.ctx, member.id).await?;
+    page.insert(
+        "form_supporter_name",
+        &typed_supporter.map(str::to_string).or_else(|| supporter.clone()).unwrap_or_default(),
+    );
+    page.insert("supporter_name", &supporter);
     page.insert("email", &member.email.as_ref().map(|e| e.to_string()))
         .insert("form_name", form.name)
         .insert("form_public_name", form.public_name)
@@ -270,6 +290,42 @@ async fn update_account(
     membership::update_profile(&state.ctx, member.id, name.as_ref(), public_name.as_ref(), locale).await?;
     let jar = jar.add(lang_cookie(&state, locale.as_str()));
     Ok((jar, Redirect::to("/account")).into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct SupporterForm {
+    supporter_name: String,
+    /// `remove`: take me off the list.
+    action: String,
+}
+
+/// "List me as a supporter": the member opts in under the name they choose
+/// (a pseudonym is fine), or out.
+#[tracing::instrument(skip_all, fields(member.id = %member.id))]
+async fn update_supporter(
+    State(state): State<AppState>,
+    SignedInMember(member): SignedInMember,
+    mut page: PageContext,
+    Form(form): Form<SupporterForm>,
+) -> Result<Response, AppError> {
+    let name = if form.action == "remove" {
+        None
+    } else {
+        match crate::domain::SupporterName::parse(&form.supporter_name) {
+            Ok(name) => Some(name),
+            Err(e) => {
+                let mut errors = FieldErrors::default();
+                errors.add("supporter_name", page.t(&state, e.message_key()));
+                let profile = Profile::stored(&member);
+                let typed = Some(form.supporter_name.as_str());
+                let html = account_page_with(&state, &mut page, &member, &profile, &errors, None, typed).await?;
+                return Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response());
+            }
+        }
+    };
+    crate::services::transparency::set_supporter_name(&state.ctx, member.id, name.as_ref()).await?;
+    Ok(Redirect::to("/account#supporter").into_response())
 }
 
 async fn sign_out(State(state): State<AppState>, jar: CookieJar) -> Result<Response, AppError> {

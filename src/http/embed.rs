@@ -127,6 +127,8 @@ struct PollEntry {
     id: String,
     title: String,
     votes: Option<i64>,
+    /// Its open funding goal's progress, if it has one.
+    goal: Option<super::patron::GoalView>,
 }
 
 async fn poll_box(
@@ -144,6 +146,13 @@ async fn poll_box(
         .get_or_render(&state.ctx.clock, generation, key, || async {
             context(&state, &mut page, &query, "/embed/poll");
             let poll = pages::poll_box(&state.ctx).await?;
+            let goals: std::collections::HashMap<String, crate::domain::GoalProgress> =
+                crate::services::goals::open_goals(&state.ctx)
+                    .await?
+                    .into_iter()
+                    .map(|(g, _)| (g.topic_id.to_string(), g))
+                    .collect();
+            let goal_of = |id: &str, title: &str| goals.get(id).map(|g| super::patron::GoalView::of(locale, g, title));
             if let Some(standing) = poll.open {
                 let entries: Vec<PollEntry> = standing
                     .entries
@@ -152,6 +161,7 @@ async fn poll_box(
                         id: s.entry.topic_id.clone(),
                         title: s.entry.title.clone(),
                         votes: standing.tallies_shown.then_some(s.weight),
+                        goal: goal_of(&s.entry.topic_id, &s.entry.title),
                     })
                     .collect();
                 page.insert(
@@ -173,6 +183,7 @@ async fn poll_box(
                         id: s.entry.topic_id.clone(),
                         title: s.entry.title.clone(),
                         votes: Some(s.weight),
+                        goal: goal_of(&s.entry.topic_id, &s.entry.title),
                     })
                     .collect();
                 page.insert(

@@ -236,9 +236,10 @@ impl From<CheckoutError> for AppError {
     fn from(e: CheckoutError) -> Self {
         match e {
             CheckoutError::RateLimited { retry_after_secs } => Self::RateLimited { retry_after_secs },
-            CheckoutError::UnknownPrice | CheckoutError::BelowMinimum | CheckoutError::AmountOutOfRange => {
-                Self::BadRequest("error-bad-request")
-            }
+            CheckoutError::UnknownPrice
+            | CheckoutError::BelowMinimum
+            | CheckoutError::AmountOutOfRange
+            | CheckoutError::GoalCurrency => Self::BadRequest("error-bad-request"),
             CheckoutError::Gateway(e) => {
                 tracing::error!(error = %e, "payment provider call failed");
                 Self::PaymentProvider(e.to_string())
@@ -246,6 +247,20 @@ impl From<CheckoutError> for AppError {
             CheckoutError::Membership(e) => e.into(),
             CheckoutError::Db(e) => StorageError::from(e).into(),
             CheckoutError::Billing(e) => e.into(),
+        }
+    }
+}
+
+impl From<crate::services::goals::GoalServiceError> for AppError {
+    fn from(e: crate::services::goals::GoalServiceError) -> Self {
+        use crate::services::goals::GoalServiceError;
+        match e {
+            GoalServiceError::UnknownTopic => Self::NotFound,
+            GoalServiceError::NotFundable | GoalServiceError::NoOpenGoal | GoalServiceError::CurrencyLocked => {
+                Self::BadRequest(e.message_key())
+            }
+            GoalServiceError::Outbox(e) => e.into(),
+            GoalServiceError::Db(e) => StorageError::from(e).into(),
         }
     }
 }

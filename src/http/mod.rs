@@ -18,6 +18,7 @@ pub mod signin;
 pub mod source;
 pub mod state;
 pub mod topics;
+pub mod transparency;
 pub mod webhooks;
 
 use std::time::{Duration, Instant};
@@ -83,6 +84,7 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
         .merge(retention::router())
         .merge(patron::router())
         .merge(topics::router())
+        .merge(transparency::router())
         .merge(admin::router())
         .route_layer(csrf_layer(&state.config.public_url, &[])?)
         .route_layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES))

@@ -15,6 +15,7 @@ use crate::clock::format_utc;
 use crate::domain::{Currency, Email, Locale, Member, Money, PersonName};
 use crate::payments::demo::{CheckoutKind, DemoCheckout};
 use crate::services::checkout::{self, CheckoutError, CheckoutStart, DONATION_CURRENCIES, DemoOutcome, DemoResult};
+use crate::services::goals::{self, GoalServiceError};
 use crate::services::retention;
 
 pub fn router() -> Router<AppState> {
@@ -323,9 +324,45 @@ struct DonationForm {
     name: String,
     anonymous: String,
     cover_fee: String,
+    /// Optional: the topic the gift goes toward (it must have an open goal).
+    topic: String,
     /// Optional: where the reader came from (`article`, `referrer`, `utm_*`).
     #[serde(flatten)]
     source: crate::domain::RawSource,
+}
+
+/// `?currency=&topic=`: the donation form's currency, and the topic a gift goes toward.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct DonationQuery {
+    currency: String,
+    topic: String,
+}
+
+/// A topic's goal as pages show it.
+#[derive(Serialize)]
+pub(super) struct GoalView {
+    pub topic_id: String,
+    pub title: String,
+    pub goal: String,
+    pub raised: String,
+    pub percent: i64,
+    pub reached: bool,
+    pub currency: String,
+}
+
+impl GoalView {
+    pub fn of(locale: Locale, progress: &crate::domain::GoalProgress, title: &str) -> Self {
+        Self {
+            topic_id: progress.topic_id.to_string(),
+            title: title.to_string(),
+            goal: crate::numbers::money(locale, progress.goal),
+            raised: crate::numbers::money(locale, progress.raised()),
+            percent: progress.percent(),
+            reached: progress.is_reached(),
+            currency: progress.goal.currency.as_str().to_string(),
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -350,7 +387,20 @@ async fn donation_page(
     form: &DonationForm,
     errors: &FieldErrors,
 ) -> Result<axum::response::Html<String>, AppError> {
-    let currency = donation_currency(&form.currency, page.locale);
+    let mut currency = donation_currency(&form.currency, page.locale);
+    // A gift toward a topic is in its goal's currency.
+    if !form.topic.is_empty()
+        && let Ok(target) = goals::gift_target(&state.ctx, &form.topic).await
+    {
+        currency = target.progress.goal.currency;
+        let mut title = target.title.clone();
+        crate::services::content::localiser(&state.ctx, page.locale).await?.topic_texts(
+            &target.topic_id.to_string(),
+            &mut title,
+            None,
+        );
+        page.insert("toward", &GoalView::of(page.locale, &target.progress, &title));
+    }
     let currencies: Vec<CurrencyChoice> = DONATION_CURRENCIES
         .iter()
         .map(|c| CurrencyChoice { code: c.as_str().to_string(), label: c.code(), current: *c == currency })
@@ -409,15 +459,20 @@ fn cover_label_for(state: &AppState, page: &PageContext, gift: Money) -> String 
 
 async fn show_donation_form(
     State(state): State<AppState>,
-    Query(query): Query<CurrencyQuery>,
+    Query(query): Query<DonationQuery>,
     mut page: PageContext,
 ) -> Result<Response, AppError> {
-    let currency = donation_currency(&query.currency, page.locale);
+    let mut currency = donation_currency(&query.currency, page.locale);
+    if !query.topic.is_empty() {
+        // Only a topic with an open goal takes gifts: anything else is not found.
+        currency = goals::gift_target(&state.ctx, &query.topic).await?.progress.goal.currency;
+    }
     // The second suggestion is preselected (the first is the smallest, "a cup of coffee").
     let presets =
         checkout::donation_presets(&state.ctx, currency).await.map_err(crate::services::StorageError::from)?;
     let preset = presets.get(1).or(presets.first()).map(i64::to_string).unwrap_or_default();
-    let form = DonationForm { preset, currency: currency.as_str().to_string(), ..Default::default() };
+    let form =
+        DonationForm { preset, currency: currency.as_str().to_string(), topic: query.topic, ..Default::default() };
     Ok(donation_page(&state, &mut page, &form, &FieldErrors::default()).await?.into_response())
 }
 
@@ -442,6 +497,24 @@ async fn submit_donation(
             None
         }
     });
+    // Toward a topic: it must have an open goal, in the gift's currency.
+    let toward = if form.topic.is_empty() {
+        None
+    } else {
+        match goals::gift_target(&state.ctx, &form.topic).await {
+            Ok(target) => {
+                if currency.is_some_and(|c| c != target.progress.goal.currency) {
+                    errors.add("topic", page.t(&state, "error-gift-currency"));
+                }
+                Some(target)
+            }
+            Err(e @ (GoalServiceError::Db(_) | GoalServiceError::Outbox(_))) => return Err(e.into()),
+            Err(e) => {
+                errors.add("topic", page.t(&state, e.message_key()));
+                None
+            }
+        }
+    };
     let anonymous = form.anonymous == "yes";
     let name =
         PersonName::parse_optional(&form.name).map_err(|e| errors.add("name", page.t(&state, e.message_key()))).ok();
@@ -463,6 +536,7 @@ async fn submit_donation(
         page.locale,
         &ip,
         source.as_ref(),
+        toward.as_ref(),
     );
     match start.await {
         Ok(CheckoutStart::Redirect(url)) => Ok(Redirect::to(&url).into_response()),

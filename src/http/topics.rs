@@ -325,6 +325,13 @@ async fn show_topic(
         .insert("history", &history)
         .insert("following", &t.following)
         .insert("round_id", &t.round.map(|r| r.to_string()));
+    // Its funding goal, while open: how far gifts toward it have come.
+    if let Some(goal) = crate::services::goals::progress(&state.ctx, topic.id).await?.filter(|g| g.is_open())
+        && topic.status.is_public()
+        && topic.status != crate::domain::TopicStatus::Declined
+    {
+        page.insert("goal", &super::patron::GoalView::of(page.locale, &goal, &topic.title));
+    }
     Ok(page.render(&state, "topics/topic.html")?.into_response())
 }
 

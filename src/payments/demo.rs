@@ -42,6 +42,9 @@ pub struct DemoCheckout {
     /// Where the reader came from (checked before it was sealed).
     #[serde(default)]
     pub source: Option<Source>,
+    /// Donations: the topic the gift goes toward (its goal checked before it was sealed).
+    #[serde(default)]
+    pub topic_id: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -67,6 +70,7 @@ impl DemoCheckout {
             gift_minor: None,
             new_member: false,
             source: None,
+            topic_id: None,
         }
     }
 

@@ -27,7 +27,7 @@ use stripe_types::List;
 
 use crate::domain::{
     Currency, Interval, MemberId, Money, Pause, PauseBehavior, RawSource, Settled, Source, SubscriptionState,
-    SubscriptionStatus,
+    SubscriptionStatus, TopicId,
 };
 
 /// Metadata key on every Stripe object we create: only those count as ours.
@@ -271,6 +271,7 @@ impl StripeGateway {
         amount: Money,
         customer: Option<&str>,
         donor: Option<MemberId>,
+        toward: Option<TopicId>,
         description: &str,
         source: Option<&Source>,
         success_url: &str,
@@ -286,6 +287,10 @@ impl StripeGateway {
         metadata.insert("kind".into(), "donation".into());
         if let Some(member) = donor {
             metadata.insert("member_id".into(), member.to_string());
+        }
+        // The topic the gift goes toward: read back from the PaymentIntent when it is booked.
+        if let Some(topic) = toward {
+            metadata.insert("topic_id".into(), topic.to_string());
         }
         add_source(&mut metadata, source);
         // On the payment intent too: a refund or dispute of the gift is known as ours by it.
@@ -617,9 +622,12 @@ impl StripeGateway {
         let intent = read::<PaymentIntent>(StripeMethod::Get, format!("/payment_intents/{id}"), &ReadParams::default())
             .send(&self.client)
             .await?;
+        let ours = intent.metadata.contains_key(OWNER_KEY);
         Ok(IntentInfo {
             latest_charge: intent.latest_charge.map(|c| c.id().to_string()),
-            ours: intent.metadata.contains_key(OWNER_KEY),
+            ours,
+            // Only from our own metadata; an id that does not parse is no tag.
+            topic_id: intent.metadata.get("topic_id").filter(|_| ours).and_then(|t| t.parse().ok()),
         })
     }
 }
@@ -641,6 +649,8 @@ pub struct IntentInfo {
     pub latest_charge: Option<String>,
     /// Carries our metadata (a donation's).
     pub ours: bool,
+    /// The topic the gift was given toward (our `topic_id` metadata).
+    pub topic_id: Option<TopicId>,
 }
 
 #[derive(Clone, Debug)]

@@ -150,6 +150,7 @@ pub async fn apply_subscription(
             },
         };
         db::payments::insert_mrr_movement(&mut **tx, &movement, now).await?;
+        tx.changed(Change::Giving);
         tracing::info!(member.id = %member_id, mrr.kind = kind.as_str(), mrr.delta = movement.delta_minor, "MRR movement");
     }
     // The mail the change causes, in this transaction (once per event, by key).
@@ -234,6 +235,17 @@ pub async fn record_payment(
     }
     describe_donation(tx, &mut payment).await?;
     let recorded = db::payments::insert(&mut **tx, &payment, now).await?;
+    if recorded {
+        // Patron counts, income and a goal's progress on the public pages.
+        tx.changed(Change::Giving);
+        if let Some(topic) = payment.topic_id {
+            super::goals::check_reached(ctx, tx, topic).await.map_err(|e| match e {
+                super::goals::GoalServiceError::Outbox(e) => BillingError::Mail(e),
+                super::goals::GoalServiceError::Db(e) => BillingError::Db(e),
+                other => BillingError::Db(DbError::other(other.to_string())),
+            })?;
+        }
+    }
     if recorded && let Some(member) = payment.member_id {
         // Their payment history changed.
         tx.changed(Change::Standing(member));
@@ -302,6 +314,7 @@ pub fn simulated_payment(
         description: Some(description.to_string()),
         occurred_at: at,
         source_id: None,
+        topic_id: None,
     }
 }
 

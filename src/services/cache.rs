@@ -274,6 +274,7 @@ impl ChangeListener for Caches {
                     self.translations.clear();
                     shared = true;
                 }
+                Change::Giving => shared = true,
                 Change::VotingSettings => {
                     self.voting_settings.clear();
                     self.eligibility.clear();

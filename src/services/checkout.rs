@@ -113,6 +113,9 @@ pub enum CheckoutError {
     BelowMinimum,
     #[error("the amount is outside the accepted range")]
     AmountOutOfRange,
+    /// A gift toward a topic in another currency than its goal's.
+    #[error("gifts toward this topic are made in its goal's currency")]
+    GoalCurrency,
     #[error("too many attempts; try again in {retry_after_secs} seconds")]
     RateLimited { retry_after_secs: i64 },
     #[error("the payment provider failed: {0}")]
@@ -285,12 +288,17 @@ pub async fn start_donation_checkout(
     locale: Locale,
     ip: &str,
     source: Option<&Source>,
+    toward: Option<&super::goals::GiftTarget>,
 ) -> Result<CheckoutStart, CheckoutError> {
     rate_limit::check(ctx, &[(CHECKOUT_PER_IP, ip)]).await?;
     let unit = 10_i64.pow(amount.currency.exponent());
     if amount.minor < DONATION_MIN_MAJOR * unit || amount.minor > DONATION_MAX_MAJOR * unit {
         return Err(CheckoutError::AmountOutOfRange);
     }
+    if toward.is_some_and(|t| t.progress.goal.currency != amount.currency) {
+        return Err(CheckoutError::GoalCurrency);
+    }
+    let topic = toward.map(|t| t.topic_id);
     let total = if cover_fee { ctx.card_fees.covering(amount) } else { amount };
     if let Payments::Stripe { gateway, .. } = &ctx.payments {
         let customer = match donor {
@@ -304,6 +312,7 @@ pub async fn start_donation_checkout(
                 total,
                 customer.as_deref(),
                 donor,
+                topic,
                 &description,
                 source,
                 &ctx.url("/donate/thanks"),
@@ -318,6 +327,7 @@ pub async fn start_donation_checkout(
     checkout.cover_fee = cover_fee;
     checkout.gift_minor = Some(amount.minor);
     checkout.source = source.cloned();
+    checkout.topic_id = topic.map(|t| t.to_string());
     Ok(CheckoutStart::Redirect(demo_url(ctx, &checkout)))
 }
 
@@ -537,6 +547,9 @@ pub async fn complete_demo_checkout(
             );
             payment.source_id =
                 super::sources::store(ctx, &mut tx, checkout.source.as_ref().map(Source::to_raw).as_ref()).await?;
+            // Checked when the checkout started; the gift is tagged even if the goal
+            // closed since (the money was given toward it).
+            payment.topic_id = checkout.topic_id.as_deref().and_then(|t| t.parse().ok());
             billing::record_payment(ctx, &mut tx, &payment, None).await?;
             DemoResult::Donated
         }

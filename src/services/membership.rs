@@ -321,6 +321,9 @@ pub struct ExportedMember {
     pub email: Option<String>,
     pub name: Option<String>,
     pub public_name: Option<String>,
+    /// The name they are listed under as a supporter, if they opted in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub supporter_name: Option<String>,
     pub language: String,
     pub joined_at: String,
     pub last_sign_in_at: Option<String>,
@@ -356,6 +359,7 @@ pub async fn export(ctx: &Context, member_id: MemberId) -> Result<MemberExport, 
             email: member.email.map(|e| e.to_string()),
             name: member.name,
             public_name: member.public_name,
+            supporter_name: db::transparency::supporter_name(ctx.db.read(), member_id).await?,
             language: member.locale.to_string(),
             joined_at: format_rfc3339(member.created_at),
             last_sign_in_at: member.last_sign_in_at.map(format_rfc3339),

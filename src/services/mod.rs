@@ -12,6 +12,7 @@ pub mod corrections;
 pub mod demo_data;
 pub mod dunning;
 pub mod giving_reports;
+pub mod goals;
 pub mod health;
 pub mod members;
 pub mod membership;
@@ -25,6 +26,7 @@ pub mod sources;
 pub mod staff;
 pub mod stripe_events;
 pub mod tiers;
+pub mod transparency;
 pub mod voting;
 
 use std::sync::Arc;

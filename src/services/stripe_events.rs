@@ -327,6 +327,7 @@ fn ledger_row(
         description: Some(description.to_string()),
         occurred_at: at,
         source_id: None,
+        topic_id: None,
     }
 }
 
@@ -339,7 +340,8 @@ async fn record_donation(
     donor: Option<MemberId>,
     source: Option<&crate::domain::RawSource>,
 ) -> Result<Outcome, ApplyError> {
-    let Some(charge_id) = gateway.payment_intent(intent).await?.latest_charge else {
+    let intent = gateway.payment_intent(intent).await?;
+    let Some(charge_id) = intent.latest_charge else {
         return Ok(Outcome::NotYet("payment not settled yet".into()));
     };
     let charge = gateway.charge(&charge_id).await?;
@@ -364,6 +366,7 @@ async fn record_donation(
         "Donation",
         charge.created,
     );
+    row.topic_id = intent.topic_id;
     let mut tx = ctx.db.transaction().await?;
     row.source_id = super::sources::store(ctx, &mut tx, source).await?;
     billing::record_payment(ctx, &mut tx, &row, None).await?;
@@ -451,6 +454,8 @@ async fn record_refunds(ctx: &Context, gateway: &StripeGateway, charge_id: &str)
         // Their payment history changed.
         tx.changed(db::Change::Standing(member));
     }
+    // Income, and the progress of a goal the gift was toward.
+    tx.changed(db::Change::Giving);
     tx.commit().await.map_err(DbError::from)?;
     Ok(Outcome::Applied)
 }
@@ -512,6 +517,8 @@ async fn record_dispute(ctx: &Context, gateway: &StripeGateway, dispute_id: &str
         // Their payment history changed.
         tx.changed(db::Change::Standing(member));
     }
+    // Income, and the progress of a goal the gift was toward.
+    tx.changed(db::Change::Giving);
     tx.commit().await.map_err(DbError::from)?;
     Ok(Outcome::Applied)
 }
@@ -563,6 +570,7 @@ async fn apply_invoice(
             occurred_at: invoice.paid_at.unwrap_or_else(|| ctx.clock.now()),
             // The subscription's (billing reads it).
             source_id: None,
+            topic_id: None,
         };
         let mut tx = ctx.db.transaction().await?;
         billing::record_payment(ctx, &mut tx, &payment, Some(sub)).await?;

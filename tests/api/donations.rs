@@ -135,10 +135,19 @@ async fn covering_the_fee_makes_the_newsrooms_net_exactly_the_gift_in_every_conf
         let unit = 10_i64.pow(currency.exponent());
         for gift in [10 * unit, 7 * unit + unit / 2, 1234 * unit] {
             let gift = Money::new(gift, currency);
-            let start =
-                checkout::start_donation_checkout(&app.ctx, gift, None, None, true, Locale::En, "192.0.2.1", None)
-                    .await
-                    .expect("a checkout");
+            let start = checkout::start_donation_checkout(
+                &app.ctx,
+                gift,
+                None,
+                None,
+                true,
+                Locale::En,
+                "192.0.2.1",
+                None,
+                None,
+            )
+            .await
+            .expect("a checkout");
             let CheckoutStart::Redirect(url) = start else { panic!("a redirect") };
             let page = app.client.get(&url).send().await;
             page.assert_status(200).assert_contains(&patronage::numbers::money(Locale::En, gift));

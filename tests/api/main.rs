@@ -34,5 +34,6 @@ mod staff_pages;
 mod stripe;
 mod stripe_delivery;
 mod topics;
+mod transparency;
 mod voting;
 mod voting_integrity;

@@ -21,8 +21,24 @@ async fn demo_newsroom() -> (TestApp, String, Vec<(&'static str, String)>) {
         .fetch_one(app.db().read())
         .await
         .expect("an open topic");
+    // A funding goal on the open topic, a month's note and amounts shown: the
+    // transparency page, the topic page and the donation form with all they show.
+    let topic_id: patronage::domain::TopicId = topic.parse().expect("a topic id");
+    let accepted = patronage::services::goals::currencies();
+    let goal = patronage::domain::GoalAmount::parse("2000", "EUR", accepted).expect("a goal");
+    let actor = patronage::services::audit::Actor::cli();
+    patronage::services::goals::set_goal(&app.ctx, &actor, topic_id, goal).await.expect("goal set");
+    patronage::services::transparency::set_show_amounts(&app.ctx, &actor, true).await.expect("amounts shown");
+    sqlx::query("insert into transparency_notes (month, body, updated_at) values ($1, $2, 0)")
+        .bind(app.ctx.zone.month_of(app.clock().now()).key())
+        .bind("Two reporters' time on the tram investigation, and the court fees.")
+        .execute(app.db().read())
+        .await
+        .expect("a note");
     let pages = vec![
         ("landing", "/".to_string()),
+        ("transparency", "/transparency".to_string()),
+        ("donate-toward", format!("/donate?topic={topic}")),
         ("join", "/join".to_string()),
         ("sign-in", "/signin".to_string()),
         ("sign-in-sent", "/signin/sent".to_string()),

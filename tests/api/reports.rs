@@ -155,6 +155,7 @@ fn ledger_row(
         description: None,
         occurred_at: at,
         source_id: None,
+        topic_id: None,
     }
 }
 

@@ -33,6 +33,7 @@ async fn the_staff_pages_of_a_demo_newsroom_render_their_charts_in_a_browser() {
         ("members", "/admin/members", false),
         ("embeds", "/admin/embeds", false),
         ("corrections", "/admin/corrections", false),
+        ("transparency", "/admin/transparency", false),
     ];
     for (name, path, chart) in pages {
         browser.goto(&format!("{}{path}", app.base_url)).await;

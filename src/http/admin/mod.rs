@@ -13,6 +13,7 @@ mod source_report;
 mod staff;
 mod texts;
 mod topics;
+mod transparency;
 
 use std::marker::PhantomData;
 
@@ -43,6 +44,7 @@ pub fn router() -> Router<AppState> {
         .merge(texts::router())
         .merge(embeds::router())
         .merge(corrections::router())
+        .merge(transparency::router())
 }
 
 /// Names a [`Permission`] at the type level.
@@ -93,6 +95,11 @@ impl Needs for ViewMembers {
 pub struct ManageMembers;
 impl Needs for ManageMembers {
     const PERMISSION: Permission = Permission::ManageMembers;
+}
+
+pub struct ManageTransparency;
+impl Needs for ManageTransparency {
+    const PERMISSION: Permission = Permission::ManageTransparency;
 }
 
 pub struct ManageCorrections;
