@@ -151,6 +151,8 @@ TARGETS = {
     "covered": ("≥ 50 % of /healthz", lambda rps, p50, p99, ratio: ratio >= 0.50),
     "round_results": ("≥ 50 % of /healthz", lambda rps, p50, p99, ratio: ratio >= 0.50),
     "api_open_round": ("≥ 50 % of /healthz", lambda rps, p50, p99, ratio: ratio >= 0.50),
+    "embed_patron": ("≥ 50 % of /healthz", lambda rps, p50, p99, ratio: ratio >= 0.50),
+    "embed_poll": ("≥ 50 % of /healthz", lambda rps, p50, p99, ratio: ratio >= 0.50),
 }
 RSS_TARGET_KB = 30 * 1024
 READY_TARGET_MS = 300
