@@ -6,7 +6,7 @@
 //! Its OpenAPI 3.1 document (`/api/openapi.json`) is generated from the
 //! handlers' `#[utoipa::path]` attributes and the response types below, by the
 //! same `routes!` calls that mount them: a route is served only with its
-//! documentation. Funding goals are not here yet (they are built elsewhere).
+//! documentation.
 use std::sync::Arc;
 
 use axum::Router;
@@ -27,7 +27,7 @@ use super::state::AppState;
 use crate::clock::{SECOND, format_date, format_rfc3339};
 use crate::domain::Locale;
 use crate::services::voting::pages::{self, RoundStanding};
-use crate::services::{content, tiers};
+use crate::services::{content, goals, tiers};
 
 /// What clients and shared caches may reuse without asking: a few seconds, as
 /// the page cache does; after that they revalidate with the `ETag` (a `304`
@@ -58,6 +58,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(list_tiers))
         .routes(routes!(list_open_rounds))
         .routes(routes!(list_covered))
+        .routes(routes!(list_goals))
         .split_for_parts()
 }
 
@@ -473,4 +474,82 @@ async fn render_covered(state: &AppState, lang: Locale) -> Result<String, AppErr
         })
         .collect();
     to_json(&CoveredResponse { lang: lang.as_str().into(), stories })
+}
+
+// ---------------------------------------------------------------- goals
+
+#[derive(Serialize, ToSchema)]
+struct GoalsResponse {
+    lang: String,
+    /// Open goals of public topics, the newest topics first.
+    goals: Vec<ApiGoal>,
+}
+
+#[derive(Serialize, ToSchema)]
+struct ApiGoal {
+    topic_id: String,
+    /// The topic's title in the asked language.
+    title: String,
+    /// The topic's page.
+    url: String,
+    /// Lower-case ISO code of the goal's currency: gifts toward it are in it.
+    currency: String,
+    /// In the currency's minor unit (cents; yen have none).
+    goal_minor: i64,
+    /// Gifts toward the topic less their refunds and disputes, never below zero.
+    raised_minor: i64,
+    /// 0 to 100 (a goal passed shows 100).
+    percent: i64,
+    /// Both amounts as the pages write them in the asked language.
+    goal_formatted: String,
+    raised_formatted: String,
+    reached: bool,
+    /// The donation form for a gift toward this topic.
+    give_url: String,
+}
+
+/// Funding goals of topics, with how far each has come.
+#[utoipa::path(
+    get,
+    path = "/api/v1/goals",
+    tag = "public",
+    params(LangQuery),
+    responses(
+        (status = 200, description = "Open funding goals", body = GoalsResponse),
+        (status = 304, description = "Not modified (If-None-Match names the current ETag)"),
+        (status = 400, description = "Unknown parameter or language", body = ApiError),
+    )
+)]
+async fn list_goals(
+    State(state): State<AppState>,
+    ApiLang(lang): ApiLang,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    cached_json(&state, &headers, "/api/v1/goals", lang, || render_goals(&state, lang)).await
+}
+
+async fn render_goals(state: &AppState, lang: Locale) -> Result<String, AppError> {
+    let texts = content::localiser(&state.ctx, lang).await?;
+    let goals = goals::open_goals(&state.ctx)
+        .await?
+        .into_iter()
+        .map(|(g, mut title)| {
+            let id = g.topic_id.to_string();
+            texts.topic_texts(&id, &mut title, None);
+            ApiGoal {
+                url: state.ctx.url(&format!("/topics/{id}")),
+                give_url: state.ctx.url(&format!("/donate?topic={id}")),
+                currency: g.goal.currency.as_str().to_string(),
+                goal_minor: g.goal.minor,
+                raised_minor: g.raised_minor.max(0),
+                percent: g.percent(),
+                goal_formatted: crate::numbers::money(lang, g.goal),
+                raised_formatted: crate::numbers::money(lang, g.raised()),
+                reached: g.reached_at.is_some(),
+                topic_id: id,
+                title,
+            }
+        })
+        .collect();
+    to_json(&GoalsResponse { lang: lang.as_str().into(), goals })
 }

@@ -524,3 +524,34 @@ async fn the_transparency_page_is_cached_until_a_gift_is_booked_and_linked_from_
     pay_demo(&reader, &start, "succeed").await.assert_status(303);
     visitor.get("/transparency").send().await.assert_contains("€25.00").assert_contains("Sneaked in");
 }
+
+#[tokio::test]
+async fn the_public_api_lists_open_goals_with_their_progress_as_the_topic_page_shows_it() {
+    let app = TestApp::spawn().await;
+    let editor = staff(&app, "editor@news.test", Role::Editor).await;
+    let topic = open_topic(&editor, "Who owns the riverbank?").await;
+    set_goal(&editor, &topic, "100", "EUR").await.assert_status(303);
+    let reader = app.new_browser();
+    let api = app.new_browser();
+    let before = api.get("/api/v1/goals?lang=en").send().await;
+    before.assert_status(200);
+    let doc: serde_json::Value = serde_json::from_str(&before.body).expect("json");
+    assert_eq!(doc["goals"][0]["raised_minor"], 0);
+    pay_demo(&reader, &give(&reader, &topic, "EUR", "30").await, "succeed").await.assert_status(303);
+    let after = api.get("/api/v1/goals?lang=en").send().await;
+    let doc: serde_json::Value = serde_json::from_str(&after.body).expect("json");
+    let goal = &doc["goals"][0];
+    assert_eq!(goal["topic_id"], topic.as_str());
+    assert_eq!(goal["title"], "Who owns the riverbank?");
+    assert_eq!(goal["currency"], "eur");
+    assert_eq!(
+        (goal["goal_minor"].as_i64(), goal["raised_minor"].as_i64(), goal["percent"].as_i64()),
+        (Some(10000), Some(3000), Some(30))
+    );
+    assert_eq!((goal["raised_formatted"].as_str(), goal["goal_formatted"].as_str()), (Some("€30.00"), Some("€100.00")));
+    assert_eq!(goal["reached"], false);
+    assert!(goal["give_url"].as_str().is_some_and(|u| u.ends_with(&format!("/donate?topic={topic}"))));
+    // The same figures as the topic page, and nothing personal.
+    reader.get(&format!("/topics/{topic}")).send().await.assert_contains("€30.00 raised of €100.00");
+    assert!(!after.body.contains("@"), "{}", after.body);
+}
