@@ -23,6 +23,7 @@ mod members;
 mod money;
 mod patron_mail;
 mod reader_pages;
+mod receipts;
 mod reports;
 mod retention;
 mod sign_in;
