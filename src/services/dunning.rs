@@ -109,7 +109,10 @@ pub async fn card_expiring(ctx: &Context, card: &ExpiringCard) -> Result<bool, o
     };
     let live = db::subscriptions::list_for_member(&mut *tx, member_id).await?.into_iter().any(|s| {
         s.customer_id == card.customer_id
-            && matches!(s.status, SubscriptionStatus::Active | SubscriptionStatus::Trialing | SubscriptionStatus::PastDue)
+            && matches!(
+                s.status,
+                SubscriptionStatus::Active | SubscriptionStatus::Trialing | SubscriptionStatus::PastDue
+            )
             && !s.cancel_at_period_end
     });
     if !live {
@@ -127,7 +130,8 @@ pub async fn card_expiring(ctx: &Context, card: &ExpiringCard) -> Result<bool, o
         account_url: ctx.url("/account"),
     };
     let key = format!("card-expiring:{}:{}-{:02}", card.id, card.exp_year, card.exp_month);
-    let enqueued = outbox::enqueue(ctx, &mut tx, "card_expiring", member.locale, email.as_str(), &mail, Some(key)).await?;
+    let enqueued =
+        outbox::enqueue(ctx, &mut tx, "card_expiring", member.locale, email.as_str(), &mail, Some(key)).await?;
     tx.commit().await.map_err(DbError::from)?;
     if enqueued {
         ctx.mail_wakeup.notify_one();

@@ -165,7 +165,8 @@ pub async fn receipt(
         None => Vec::new(),
     };
     let returned: i64 = returns.iter().map(|r| r.gross_minor).sum();
-    let net = (!returns.is_empty()).then(|| crate::numbers::money(locale, Money::new(p.gross_minor + returned, p.currency)));
+    let net =
+        (!returns.is_empty()).then(|| crate::numbers::money(locale, Money::new(p.gross_minor + returned, p.currency)));
     Ok(Some(Receipt {
         payee: payee(ctx),
         payer_name: member.name.clone(),

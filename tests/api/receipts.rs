@@ -170,13 +170,73 @@ async fn a_yearly_statement_counts_the_newsrooms_calendar_year_per_currency_with
     let zone = Zone::parse("Europe/Kyiv").expect("a zone");
     let this_year = zone.month_of(app.clock().now()).year();
     let (y, prev) = (this_year - 1, this_year - 2);
-    book(&app, member, PaymentKind::Subscription, "in_prev", 600, Currency::EUR, at(&zone, &format!("{prev}-06-10"), 0), "ch_prev").await;
+    book(
+        &app,
+        member,
+        PaymentKind::Subscription,
+        "in_prev",
+        600,
+        Currency::EUR,
+        at(&zone, &format!("{prev}-06-10"), 0),
+        "ch_prev",
+    )
+    .await;
     // Half past midnight on 1 January in Kyiv is still 31 December in UTC: it belongs to `y`.
-    book(&app, member, PaymentKind::Donation, "ch_newyear", 10_000, Currency::UAH, at(&zone, &format!("{y}-01-01"), 30), "ch_newyear").await;
-    book(&app, member, PaymentKind::Subscription, "in_march", 600, Currency::EUR, at(&zone, &format!("{y}-03-05"), 0), "ch_march").await;
-    book(&app, member, PaymentKind::Subscription, "in_may", 600, Currency::EUR, at(&zone, &format!("{y}-05-05"), 0), "ch_may").await;
-    book(&app, member, PaymentKind::Refund, "re_march", -200, Currency::EUR, at(&zone, &format!("{y}-04-01"), 0), "ch_march").await;
-    book(&app, member, PaymentKind::Donation, "ch_usd", 1_000, Currency::USD, at(&zone, &format!("{y}-12-31"), 23 * 60 + 30), "ch_usd").await;
+    book(
+        &app,
+        member,
+        PaymentKind::Donation,
+        "ch_newyear",
+        10_000,
+        Currency::UAH,
+        at(&zone, &format!("{y}-01-01"), 30),
+        "ch_newyear",
+    )
+    .await;
+    book(
+        &app,
+        member,
+        PaymentKind::Subscription,
+        "in_march",
+        600,
+        Currency::EUR,
+        at(&zone, &format!("{y}-03-05"), 0),
+        "ch_march",
+    )
+    .await;
+    book(
+        &app,
+        member,
+        PaymentKind::Subscription,
+        "in_may",
+        600,
+        Currency::EUR,
+        at(&zone, &format!("{y}-05-05"), 0),
+        "ch_may",
+    )
+    .await;
+    book(
+        &app,
+        member,
+        PaymentKind::Refund,
+        "re_march",
+        -200,
+        Currency::EUR,
+        at(&zone, &format!("{y}-04-01"), 0),
+        "ch_march",
+    )
+    .await;
+    book(
+        &app,
+        member,
+        PaymentKind::Donation,
+        "ch_usd",
+        1_000,
+        Currency::USD,
+        at(&zone, &format!("{y}-12-31"), 23 * 60 + 30),
+        "ch_usd",
+    )
+    .await;
     let browser = app.new_browser();
     app.sign_in_member(&browser, "giver@example.org").await;
     browser
@@ -195,7 +255,9 @@ async fn a_yearly_statement_counts_the_newsrooms_calendar_year_per_currency_with
         .assert_contains("ch_usd")
         .assert_not_contains("in_prev")
         // EUR: €12.00 paid, -€2.00 refunded, €10.00 net; the others on their own.
-        .assert_contains("<td class=\"num\">€12.00</td><td class=\"num\">-€2.00</td><td class=\"num\"><strong>€10.00</strong>")
+        .assert_contains(
+            "<td class=\"num\">€12.00</td><td class=\"num\">-€2.00</td><td class=\"num\"><strong>€10.00</strong>",
+        )
         .assert_contains("<strong>₴100.00</strong>")
         .assert_contains("<strong>$10.00</strong>")
         .assert_contains("Europe/Kyiv")
@@ -203,8 +265,18 @@ async fn a_yearly_statement_counts_the_newsrooms_calendar_year_per_currency_with
     let before = browser.get(&format!("/account/statement/{prev}")).send().await;
     before.assert_status(200).assert_contains("in_prev").assert_not_contains("ch_newyear");
     // Years there is no statement for: a clear error each.
-    browser.get(&format!("/account/statement/{}", prev - 1)).send().await.assert_status(400).assert_contains("no payments of yours before then");
-    browser.get(&format!("/account/statement/{}", this_year + 1)).send().await.assert_status(400).assert_contains("has not begun yet");
+    browser
+        .get(&format!("/account/statement/{}", prev - 1))
+        .send()
+        .await
+        .assert_status(400)
+        .assert_contains("no payments of yours before then");
+    browser
+        .get(&format!("/account/statement/{}", this_year + 1))
+        .send()
+        .await
+        .assert_status(400)
+        .assert_contains("has not begun yet");
     browser.get("/account/statement/twenty").send().await.assert_status(400).assert_contains("four digits");
     // Another member's statement is their own: this one's payments are not in it.
     let other = crate::helpers::voting::demo_patron(&app, "other@example.org", "reader").await;
@@ -226,9 +298,39 @@ async fn staff_email_a_years_statements_once_to_every_member_who_paid_in_it() {
     let uk = member_id(&app, "uk@example.org").await;
     let en = member_id(&app, "en@example.org").await;
     let older = member_id(&app, "older@example.org").await;
-    book(&app, uk, PaymentKind::Donation, "ch_uk", 25_000, Currency::UAH, at(&zone, &format!("{year}-02-02"), 0), "ch_uk").await;
-    book(&app, en, PaymentKind::Subscription, "in_en", 600, Currency::EUR, at(&zone, &format!("{year}-07-07"), 0), "ch_en").await;
-    book(&app, older, PaymentKind::Subscription, "in_old", 600, Currency::EUR, at(&zone, &format!("{}-07-07", year - 1), 0), "ch_old").await;
+    book(
+        &app,
+        uk,
+        PaymentKind::Donation,
+        "ch_uk",
+        25_000,
+        Currency::UAH,
+        at(&zone, &format!("{year}-02-02"), 0),
+        "ch_uk",
+    )
+    .await;
+    book(
+        &app,
+        en,
+        PaymentKind::Subscription,
+        "in_en",
+        600,
+        Currency::EUR,
+        at(&zone, &format!("{year}-07-07"), 0),
+        "ch_en",
+    )
+    .await;
+    book(
+        &app,
+        older,
+        PaymentKind::Subscription,
+        "in_old",
+        600,
+        Currency::EUR,
+        at(&zone, &format!("{}-07-07", year - 1), 0),
+        "ch_old",
+    )
+    .await;
 
     // Not for editors (or analysts), and not for a year that is not over.
     let outbox_before = app.outbox_count().await;
