@@ -305,7 +305,7 @@ async fn enqueue_statement(
 ) -> Result<bool, StatementError> {
     let Some(member) = db::members::find_by_id(&mut **tx, member_id).await? else { return Ok(false) };
     let Some(email) = member.email.clone().filter(|_| member.deleted_at.is_none()) else { return Ok(false) };
-    let statement = statement_of(ctx, &mut **tx, &member, year).await?;
+    let statement = statement_of(ctx, tx, &member, year).await?;
     let key = format!("statement:{year}:{member_id}");
     Ok(outbox::enqueue(ctx, tx, "statement", member.locale, email.as_str(), &statement, Some(key)).await?)
 }
