@@ -38,6 +38,12 @@ pub struct Settings {
     /// The newsroom's name, shown on every page and email.
     #[arg(long, env = "NEWSROOM_NAME", default_value = "The Daily Patron", global = true)]
     pub newsroom_name: String,
+    /// The newsroom's legal name, printed on receipts and giving statements (default: NEWSROOM_NAME).
+    #[arg(long, env = "NEWSROOM_LEGAL_NAME", default_value = "", global = true)]
+    pub newsroom_legal_name: String,
+    /// The newsroom's postal address, printed on receipts and statements; lines separated by ` | `.
+    #[arg(long, env = "NEWSROOM_ADDRESS", default_value = "", global = true)]
+    pub newsroom_address: String,
     /// The language the newsroom writes its content in first (`en` or `uk`): the
     /// text readers of a language without a translation see.
     #[arg(long, env = "NEWSROOM_LANGUAGE", default_value = "en", global = true)]
@@ -140,6 +146,8 @@ pub struct Config {
     /// their articles take corrections, and they may frame the corrections form.
     pub newsroom_site_origins: Vec<String>,
     pub newsroom_name: String,
+    /// Who receipts say was paid: NEWSROOM_LEGAL_NAME (else NEWSROOM_NAME) and NEWSROOM_ADDRESS.
+    pub legal: crate::domain::LegalEntity,
     /// The language of the content's own columns (NEWSROOM_LANGUAGE).
     pub newsroom_language: crate::domain::Locale,
     /// Reports count calendar months in this zone.
@@ -245,6 +253,19 @@ impl Config {
         if newsroom_name.is_empty() || newsroom_name.chars().count() > 100 {
             return Err(invalid("NEWSROOM_NAME", "expected 1 to 100 characters"));
         }
+        let legal_name = match s.newsroom_legal_name.trim() {
+            "" => newsroom_name.clone(),
+            name if name.chars().count() > 200 => {
+                return Err(invalid("NEWSROOM_LEGAL_NAME", "expected at most 200 characters"));
+            }
+            name => name.to_string(),
+        };
+        let address: Vec<String> =
+            s.newsroom_address.split('|').map(str::trim).filter(|l| !l.is_empty()).map(str::to_string).collect();
+        if address.len() > 8 || address.iter().any(|l| l.chars().count() > 200) {
+            return Err(invalid("NEWSROOM_ADDRESS", "expected at most 8 lines of 200 characters, separated by |"));
+        }
+        let legal = crate::domain::LegalEntity { name: legal_name, address };
         let newsroom_language = s
             .newsroom_language
             .parse::<crate::domain::Locale>()
@@ -272,6 +293,7 @@ impl Config {
             trusted_origins,
             newsroom_site_origins,
             newsroom_name,
+            legal,
             newsroom_language,
             zone,
             log_format: s.log_format,

@@ -57,6 +57,7 @@ pub async fn open_context(config: &Config, clock: Clock) -> anyhow::Result<Conte
         keys: Arc::new(Keys::new(&secret)),
         public_url: config.public_url.clone(),
         newsroom_name: config.newsroom_name.clone(),
+        legal: config.legal.clone(),
         newsroom_language: config.newsroom_language,
         zone: config.zone.clone(),
         mail_wakeup: Arc::new(Notify::new()),

@@ -191,6 +191,8 @@ pub struct PaymentRow {
     pub currency: Currency,
     pub description: Option<String>,
     pub occurred_at: Micros,
+    /// The charge it was paid with (refunds and disputes name it too).
+    pub charge_id: Option<String>,
 }
 
 #[derive(FromRow)]
@@ -202,6 +204,7 @@ struct MemberPaymentRow {
     currency: String,
     description: Option<String>,
     occurred_at: i64,
+    charge_id: Option<String>,
 }
 
 impl TryFrom<MemberPaymentRow> for PaymentRow {
@@ -215,6 +218,7 @@ impl TryFrom<MemberPaymentRow> for PaymentRow {
             currency: parse_stored("currency", &r.currency)?,
             description: r.description,
             occurred_at: r.occurred_at,
+            charge_id: r.charge_id,
         })
     }
 }
@@ -229,7 +233,7 @@ pub async fn list_for_member<'e, E: Executor<'e, Database = Any>>(
 ) -> Result<Vec<PaymentRow>, DbError> {
     let (at, id) = before.unwrap_or((i64::MAX, ""));
     let rows: Vec<MemberPaymentRow> = sqlx::query_as(
-        "select id, kind, provider_id, gross_minor, currency, description, occurred_at
+        "select id, kind, provider_id, gross_minor, currency, description, occurred_at, charge_id
          from payments where member_id = $1 and ($3 = '' or occurred_at < $2 or (occurred_at = $2 and id < $3))
          order by occurred_at desc, id desc limit $4",
     )
@@ -240,6 +244,141 @@ pub async fn list_for_member<'e, E: Executor<'e, Database = Any>>(
     .fetch_all(ex)
     .await?;
     rows.into_iter().map(PaymentRow::try_from).collect()
+}
+
+/// The ledger id of the row recorded for a provider's object.
+pub async fn find_id<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    kind: PaymentKind,
+    provider_id: &str,
+) -> Result<Option<String>, DbError> {
+    let row: Option<(String,)> = sqlx::query_as("select id from payments where kind = $1 and provider_id = $2")
+        .bind(kind.as_str())
+        .bind(provider_id)
+        .fetch_optional(ex)
+        .await?;
+    Ok(row.map(|(id,)| id))
+}
+
+/// A page of the member's receipts (their membership payments and gifts, not
+/// refunds), newest first, keyset-paged like [`list_for_member`].
+pub async fn list_receipts_for_member<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    member: MemberId,
+    before: Option<(Micros, &str)>,
+    limit: i64,
+) -> Result<Vec<PaymentRow>, DbError> {
+    let (at, id) = before.unwrap_or((i64::MAX, ""));
+    let rows: Vec<MemberPaymentRow> = sqlx::query_as(
+        "select id, kind, provider_id, gross_minor, currency, description, occurred_at, charge_id
+         from payments where member_id = $1 and kind in ('subscription', 'donation')
+             and ($3 = '' or occurred_at < $2 or (occurred_at = $2 and id < $3))
+         order by occurred_at desc, id desc limit $4",
+    )
+    .bind(member.to_string())
+    .bind(at)
+    .bind(id)
+    .bind(limit)
+    .fetch_all(ex)
+    .await?;
+    rows.into_iter().map(PaymentRow::try_from).collect()
+}
+
+/// One of the member's receipts by its ledger id: `None` when there is no such
+/// payment of theirs (someone else's id included).
+pub async fn find_receipt_of_member<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    member: MemberId,
+    id: &str,
+) -> Result<Option<PaymentRow>, DbError> {
+    let row: Option<MemberPaymentRow> = sqlx::query_as(
+        "select id, kind, provider_id, gross_minor, currency, description, occurred_at, charge_id
+         from payments where id = $1 and member_id = $2 and kind in ('subscription', 'donation')",
+    )
+    .bind(id)
+    .bind(member.to_string())
+    .fetch_optional(ex)
+    .await?;
+    row.map(PaymentRow::try_from).transpose()
+}
+
+/// What went back to the member from a charge of theirs (refunds, disputes and
+/// their reversals), oldest first.
+pub async fn list_returns_of_charge<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    member: MemberId,
+    charge_id: &str,
+) -> Result<Vec<PaymentRow>, DbError> {
+    let rows: Vec<MemberPaymentRow> = sqlx::query_as(
+        "select id, kind, provider_id, gross_minor, currency, description, occurred_at, charge_id
+         from payments where charge_id = $1 and member_id = $2
+             and kind in ('refund', 'refund_failed', 'dispute', 'dispute_won')
+         order by occurred_at, id",
+    )
+    .bind(charge_id)
+    .bind(member.to_string())
+    .fetch_all(ex)
+    .await?;
+    rows.into_iter().map(PaymentRow::try_from).collect()
+}
+
+/// Every ledger row of the member in `[from, to)`, oldest first (a statement).
+pub async fn list_for_member_between<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    member: MemberId,
+    from: Micros,
+    to: Micros,
+) -> Result<Vec<PaymentRow>, DbError> {
+    let rows: Vec<MemberPaymentRow> = sqlx::query_as(
+        "select id, kind, provider_id, gross_minor, currency, description, occurred_at, charge_id
+         from payments where member_id = $1 and occurred_at >= $2 and occurred_at < $3
+         order by occurred_at, id",
+    )
+    .bind(member.to_string())
+    .bind(from)
+    .bind(to)
+    .fetch_all(ex)
+    .await?;
+    rows.into_iter().map(PaymentRow::try_from).collect()
+}
+
+/// When the member first paid (a membership payment or a gift), if ever.
+pub async fn first_paid_at<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    member: MemberId,
+) -> Result<Option<Micros>, DbError> {
+    let row: Option<(i64,)> = sqlx::query_as(
+        "select occurred_at from payments where member_id = $1 and kind in ('subscription', 'donation')
+         order by occurred_at limit 1",
+    )
+    .bind(member.to_string())
+    .fetch_optional(ex)
+    .await?;
+    Ok(row.map(|(at,)| at))
+}
+
+/// The members who paid (a membership payment or a gift) in `[from, to)`, by id,
+/// up to `limit` after `after` (keyset-paged).
+pub async fn members_who_paid_between<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    from: Micros,
+    to: Micros,
+    after: &str,
+    limit: i64,
+) -> Result<Vec<MemberId>, DbError> {
+    let rows: Vec<(String,)> = sqlx::query_as(
+        "select distinct member_id from payments
+         where member_id is not null and member_id > $3 and kind in ('subscription', 'donation')
+             and occurred_at >= $1 and occurred_at < $2
+         order by member_id limit $4",
+    )
+    .bind(from)
+    .bind(to)
+    .bind(after)
+    .bind(limit)
+    .fetch_all(ex)
+    .await?;
+    rows.into_iter().map(|(m,)| parse_stored("member id", &m)).collect()
 }
 
 #[derive(Clone, Debug)]

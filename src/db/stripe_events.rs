@@ -42,6 +42,13 @@ pub async fn insert_if_absent<'e, E: Executor<'e, Database = Any>>(
     Ok(done.rows_affected() == 1)
 }
 
+/// The raw body of a stored event, as Stripe signed it.
+pub async fn payload<'e, E: Executor<'e, Database = Any>>(ex: E, id: &str) -> Result<Option<String>, DbError> {
+    let row: Option<(String,)> =
+        sqlx::query_as("select payload from stripe_events where id = $1").bind(id).fetch_optional(ex).await?;
+    Ok(row.map(|(p,)| p))
+}
+
 #[derive(Clone, Debug)]
 pub struct StoredEvent {
     pub id: String,

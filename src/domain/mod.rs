@@ -32,6 +32,7 @@ pub mod login;
 pub mod member;
 pub mod member_directory;
 pub mod money;
+pub mod receipt;
 pub mod report;
 pub mod retention;
 pub mod round;
@@ -64,6 +65,7 @@ pub use member_directory::{
     Cursor, DayRange, MemberFilter, MemberSort, NoteText, NoteTextError, SortDirection, SortValue, StoredStanding,
 };
 pub use money::{Currency, Money, MoneyError};
+pub use receipt::{CurrencyTotal, LegalEntity, StatementYearError};
 pub use report::{
     CohortReport, CohortRow, DunningMonthRow, DunningStep, MonthRange, MrrMonthRow, MrrReport, RangeError, RangePreset,
     RevenueMonthRow, RevenueReport,

@@ -1,6 +1,6 @@
 //! The member's own account: profile, sign-out, data export, deletion.
 use axum::Router;
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -17,13 +17,16 @@ use crate::domain::retention::{Effect, Request, decide};
 use crate::domain::{Locale, Member, MemberStatus, Money, PersonName};
 use crate::services::billing;
 use crate::services::voting::pages;
-use crate::services::{membership, sessions};
+use crate::services::{membership, receipts, sessions};
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/account", get(show_account).post(update_account))
         .route("/account/supporter", post(update_supporter))
         .route("/account/export", get(export_my_data))
+        .route("/account/receipts", get(list_receipts))
+        .route("/account/receipts/{id}", get(show_receipt))
+        .route("/account/statement/{year}", get(show_statement))
         .route("/account/delete", post(delete_account))
         .route("/signout", post(sign_out))
         .route("/signout/everywhere", post(sign_out_everywhere))
@@ -390,4 +393,59 @@ async fn delete_account(
 
 async fn show_goodbye(State(state): State<AppState>, page: PageContext) -> Result<Response, AppError> {
     Ok(page.render(&state, "account/goodbye.html")?.into_response())
+}
+
+/// `?before=<cursor>`: an older page of receipts.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ReceiptsQuery {
+    before: Option<String>,
+}
+
+/// Private pages: never kept by a shared cache.
+fn private(html: axum::response::Html<String>) -> Response {
+    let mut response = html.into_response();
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+    response
+}
+
+/// The member's receipts, newest first, and the years they have a statement for.
+async fn list_receipts(
+    State(state): State<AppState>,
+    SignedInMember(member): SignedInMember,
+    Query(query): Query<ReceiptsQuery>,
+    mut page: PageContext,
+) -> Result<Response, AppError> {
+    let cursor = query.before.as_deref().filter(|c| !c.is_empty());
+    let list = receipts::list(&state.ctx, &member, page.locale, cursor).await?;
+    page.insert("receipts", &list.receipts)
+        .insert("older", &list.older)
+        .insert("years", &list.years)
+        .insert("paged", &cursor.is_some());
+    Ok(private(page.render(&state, "account/receipts.html")?))
+}
+
+/// One printable receipt of the member's; any other id (someone else's payment
+/// included) is not found.
+async fn show_receipt(
+    State(state): State<AppState>,
+    SignedInMember(member): SignedInMember,
+    Path(id): Path<String>,
+    mut page: PageContext,
+) -> Result<Response, AppError> {
+    let receipt = receipts::receipt(&state.ctx, &member, page.locale, &id).await?.ok_or(AppError::NotFound)?;
+    page.insert("receipt", &receipt).insert("zone", state.ctx.zone.name());
+    Ok(private(page.render(&state, "account/receipt.html")?))
+}
+
+/// The member's giving statement for a calendar year, printable.
+async fn show_statement(
+    State(state): State<AppState>,
+    SignedInMember(member): SignedInMember,
+    Path(year): Path<String>,
+    mut page: PageContext,
+) -> Result<Response, AppError> {
+    let statement = receipts::statement(&state.ctx, &member, page.locale, &year).await?;
+    page.insert("statement", &statement).insert("zone", state.ctx.zone.name());
+    Ok(private(page.render(&state, "account/statement.html")?))
 }

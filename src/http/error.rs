@@ -161,6 +161,17 @@ impl From<StorageError> for AppError {
     }
 }
 
+impl From<crate::services::receipts::StatementError> for AppError {
+    fn from(e: crate::services::receipts::StatementError) -> Self {
+        use crate::services::receipts::StatementError;
+        match e {
+            StatementError::Year(e) => Self::BadRequest(e.message_key()),
+            StatementError::Storage(e) => e.into(),
+            StatementError::Mail(e) => e.into(),
+        }
+    }
+}
+
 impl From<BillingError> for AppError {
     fn from(e: BillingError) -> Self {
         match e {

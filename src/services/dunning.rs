@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::{Context, outbox};
 use crate::db::{self, DbError};
-use crate::domain::Money;
+use crate::domain::{Money, SubscriptionStatus};
 use crate::payments::stripe::InvoiceInfo;
 
 /// Why the patron hears from us about an unpaid invoice.
@@ -72,6 +72,70 @@ pub async fn notify(
     if enqueued {
         ctx.mail_wakeup.notify_one();
         tracing::info!(member.id = %member.id, stripe.invoice = %invoice.id, attempt = mail.attempt, notice = notice.template(), "patron told about an unpaid invoice");
+    }
+    Ok(enqueued)
+}
+
+/// A card Stripe says expires at the end of this month (`customer.source.expiring`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExpiringCard {
+    /// Stripe's id of the card (`card_…`) or source (`src_…`).
+    pub id: String,
+    pub customer_id: String,
+    pub brand: String,
+    pub last4: String,
+    pub exp_month: u8,
+    pub exp_year: u16,
+}
+
+#[derive(Serialize)]
+struct CardMail {
+    name: Option<String>,
+    brand: String,
+    last4: String,
+    /// `09/2026`: written the same way in every language we ship.
+    month: String,
+    account_url: String,
+}
+
+/// Tells the patron paying with `card` that it expires, once per card and
+/// expiry month (outbox key `card-expiring:{card}:{year}-{month}`), and only
+/// while they have a live subscription that will charge it again (active,
+/// trialing or past due, not cancelled at period end). True when enqueued.
+pub async fn card_expiring(ctx: &Context, card: &ExpiringCard) -> Result<bool, outbox::OutboxError> {
+    let mut tx = ctx.db.transaction().await?;
+    let Some(member_id) = db::members::find_by_customer_id(&mut *tx, &card.customer_id).await? else {
+        return Ok(false);
+    };
+    let live = db::subscriptions::list_for_member(&mut *tx, member_id).await?.into_iter().any(|s| {
+        s.customer_id == card.customer_id
+            && matches!(
+                s.status,
+                SubscriptionStatus::Active | SubscriptionStatus::Trialing | SubscriptionStatus::PastDue
+            )
+            && !s.cancel_at_period_end
+    });
+    if !live {
+        return Ok(false);
+    }
+    let Some(member) = db::members::find_by_id(&mut *tx, member_id).await?.filter(|m| m.deleted_at.is_none()) else {
+        return Ok(false);
+    };
+    let Some(email) = member.email.clone() else { return Ok(false) };
+    let mail = CardMail {
+        name: member.name.clone(),
+        brand: card.brand.clone(),
+        last4: card.last4.clone(),
+        month: format!("{:02}/{}", card.exp_month, card.exp_year),
+        account_url: ctx.url("/account"),
+    };
+    let key = format!("card-expiring:{}:{}-{:02}", card.id, card.exp_year, card.exp_month);
+    let enqueued =
+        outbox::enqueue(ctx, &mut tx, "card_expiring", member.locale, email.as_str(), &mail, Some(key)).await?;
+    tx.commit().await.map_err(DbError::from)?;
+    if enqueued {
+        ctx.mail_wakeup.notify_one();
+        tracing::info!(member.id = %member.id, stripe.card = %card.id, "patron told their card expires");
     }
     Ok(enqueued)
 }

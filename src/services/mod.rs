@@ -19,6 +19,7 @@ pub mod membership;
 pub mod outbox;
 pub mod patron_mail;
 pub mod rate_limit;
+pub mod receipts;
 pub mod reports;
 pub mod retention;
 pub mod sessions;
@@ -49,6 +50,8 @@ pub struct Context {
     /// Origin readers use, without trailing slash, for links in emails.
     pub public_url: String,
     pub newsroom_name: String,
+    /// Who receipts and statements say was paid (NEWSROOM_LEGAL_NAME, NEWSROOM_ADDRESS).
+    pub legal: crate::domain::LegalEntity,
     /// The language content's own columns are written in (NEWSROOM_LANGUAGE).
     pub newsroom_language: crate::domain::Locale,
     /// The newsroom's time zone: reports count calendar months there.

@@ -12,7 +12,7 @@
 use serde::Serialize;
 
 use super::{Context, outbox};
-use crate::clock::{DAY, Micros, format_date};
+use crate::clock::{DAY, Micros};
 use crate::db::{self, Tx};
 use crate::domain::{ContentKind, Interval, MemberId, Money, PaymentKind, Tier};
 
@@ -44,6 +44,11 @@ struct Receipt {
     interval: Option<&'static str>,
     reference: String,
     account_url: String,
+    /// The newsroom's legal name and postal address (NEWSROOM_LEGAL_NAME, NEWSROOM_ADDRESS).
+    payee_name: String,
+    payee_address: Vec<String>,
+    /// The printable receipt on the account page.
+    receipt_url: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -135,12 +140,18 @@ pub async fn receipt(
     let data = Receipt {
         name: member.name.clone(),
         amount: crate::numbers::money(member.locale, amount),
-        date: format_date(occurred_at),
+        // The newsroom's calendar, as on the account page and in statements.
+        date: ctx.zone.date(occurred_at),
         kind: kind_word,
         tier,
         interval,
         reference: provider_id.to_string(),
         account_url: ctx.url("/account"),
+        payee_name: ctx.legal.name.clone(),
+        payee_address: ctx.legal.address.clone(),
+        receipt_url: db::payments::find_id(&mut **tx, kind, provider_id)
+            .await?
+            .map(|id| ctx.url(&format!("/account/receipts/{id}"))),
     };
     send(ctx, tx, "receipt", &member, &data, format!("receipt:{}:{provider_id}", kind.as_str())).await
 }

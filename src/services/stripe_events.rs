@@ -272,6 +272,18 @@ async fn apply(ctx: &Context, gateway: &StripeGateway, event: &StoredEvent) -> R
         "invoice.payment_failed" => apply_invoice(ctx, gateway, object_id, Some(Notice::PaymentFailed)).await,
         "invoice.payment_action_required" => apply_invoice(ctx, gateway, object_id, Some(Notice::ActionRequired)).await,
         "charge.refunded" => record_refunds(ctx, gateway, object_id).await,
+        // Stripe has no API read for a customer's card by itself in our gateway: the
+        // signed event's object (a card or source) is what we act on.
+        "customer.source.expiring" => {
+            let payload = db::stripe_events::payload(ctx.db.read(), &event.id).await?.unwrap_or_default();
+            match expiring_card(&payload) {
+                Some(card) => {
+                    dunning::card_expiring(ctx, &card).await?;
+                    Ok(Outcome::Applied)
+                }
+                None => Ok(Outcome::Ignored),
+            }
+        }
         // A refund changed (it succeeded, failed or was canceled): its charge's refunds again.
         "refund.created" | "refund.updated" | "refund.failed" | "charge.refund.updated" => {
             match gateway.refund_charge(object_id).await? {
@@ -299,6 +311,26 @@ async fn apply(ctx: &Context, gateway: &StripeGateway, event: &StoredEvent) -> R
         }
         _ => Ok(Outcome::Ignored),
     }
+}
+
+/// The card in a `customer.source.expiring` event: a `card` (or a card
+/// `source`) with its customer and expiry; `None` for anything else.
+fn expiring_card(payload: &str) -> Option<dunning::ExpiringCard> {
+    let event: serde_json::Value = serde_json::from_str(payload).ok()?;
+    let o = &event["data"]["object"];
+    // A card source (`src_…`) keeps its card details under `card`.
+    let card = if o["object"] == "source" { &o["card"] } else { o };
+    let text = |v: &serde_json::Value| v.as_str().map(str::to_string);
+    let exp_month = u8::try_from(card["exp_month"].as_u64()?).ok().filter(|m| (1..=12).contains(m))?;
+    let exp_year = u16::try_from(card["exp_year"].as_u64()?).ok().filter(|y| (2000..=2200).contains(y))?;
+    Some(dunning::ExpiringCard {
+        id: text(&o["id"])?,
+        customer_id: text(&o["customer"])?,
+        brand: text(&card["brand"]).unwrap_or_default(),
+        last4: text(&card["last4"]).unwrap_or_default(),
+        exp_month,
+        exp_year,
+    })
 }
 
 /// A ledger row for a movement of a charge: `gross` in the charge's currency,

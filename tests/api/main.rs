@@ -24,6 +24,7 @@ mod money;
 mod patron_mail;
 mod public_api;
 mod reader_pages;
+mod receipts;
 mod reports;
 mod retention;
 mod sign_in;

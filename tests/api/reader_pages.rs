@@ -138,6 +138,22 @@ async fn check_reader_pages(lang: &str) {
     browser.goto(&app.base_url).await;
     browser.add_cookie("patronage_session", &cookie).await;
     problems.extend(check_all(&app, &browser, &format!("{lang}-member"), &member_pages()).await);
+    // Receipts: the list, the demo patron's latest receipt and this year's statement.
+    let (receipt,): (String,) = sqlx::query_as(
+        "select p.id from payments p join members m on m.id = p.member_id
+         where m.email = $1 and p.kind in ('subscription', 'donation') order by p.occurred_at desc limit 1",
+    )
+    .bind(DEMO_PATRON)
+    .fetch_one(app.db().read())
+    .await
+    .expect("a payment of the demo patron");
+    let year = app.ctx.zone.month_of(app.clock().now()).year();
+    let receipt_pages = [
+        ("receipts", "/account/receipts".to_string()),
+        ("receipt", format!("/account/receipts/{receipt}")),
+        ("statement", format!("/account/statement/{year}")),
+    ];
+    problems.extend(check_all(&app, &browser, &format!("{lang}-member"), &receipt_pages).await);
     // The account page's new states: paused (and when payments resume), then
     // cancelled at the period's end (with the way back).
     let (sub,): (String,) = sqlx::query_as(

@@ -27,6 +27,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/comps", post(comp_member))
         .route("/admin/donation-presets", post(set_donation_presets))
         .route("/admin/site", post(set_site))
+        .route("/admin/statements", post(email_statements))
 }
 
 /// Currencies offered in the tier form (more appear once a price uses them).
@@ -334,7 +335,19 @@ struct LedgerView {
     description: String,
 }
 
-async fn show_ledger(State(state): State<AppState>, staff: Authorized<ViewPayments>) -> Result<Response, AppError> {
+/// `?statements=<n>&year=<year>`: what pressing "email the statements" did.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct LedgerQuery {
+    statements: Option<u32>,
+    year: Option<i16>,
+}
+
+async fn show_ledger(
+    State(state): State<AppState>,
+    staff: Authorized<ViewPayments>,
+    axum::extract::Query(query): axum::extract::Query<LedgerQuery>,
+) -> Result<Response, AppError> {
     let rows: Vec<LedgerView> = reports::ledger(&state.ctx, 200)
         .await?
         .into_iter()
@@ -359,7 +372,13 @@ async fn show_ledger(State(state): State<AppState>, staff: Authorized<ViewPaymen
         })
         .collect();
     let mut page = staff_page(&state, Some(&staff.user), "/admin/ledger");
-    page.insert("rows", &rows).insert("can_comp", &staff.user.role.allows(Permission::ManagePayments));
+    // Statements are emailed in January for the year just ended.
+    let last_year = state.ctx.zone.month_of(state.ctx.clock.now()).year() - 1;
+    page.insert("rows", &rows)
+        .insert("can_comp", &staff.user.role.allows(Permission::ManagePayments))
+        .insert("statement_year", &last_year)
+        .insert("statements_sent", &query.statements)
+        .insert("statements_sent_year", &query.year);
     Ok(page.render(&state, "admin/ledger.html")?.into_response())
 }
 
@@ -458,4 +477,24 @@ async fn comp_member(
         return Err(AppError::NotFound);
     }
     Ok(Redirect::to("/admin/ledger").into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct StatementsForm {
+    year: String,
+}
+
+/// Admins email the giving statements of a year that is over to every member
+/// who paid in it (once each, however often this is pressed; audit-logged).
+async fn email_statements(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    staff: Authorized<ManagePayments>,
+    Form(form): Form<StatementsForm>,
+) -> Result<Response, AppError> {
+    let actor = Actor::staff(&staff.user, &ip);
+    let sent = crate::services::receipts::email_statements(&state.ctx, &actor, &form.year).await?;
+    let year = form.year.trim();
+    Ok(Redirect::to(&format!("/admin/ledger?statements={sent}&year={year}#statements")).into_response())
 }

@@ -47,6 +47,7 @@ pub struct TestAppBuilder {
     card_fees: Option<String>,
     timezone: Option<String>,
     database: Option<TestDb>,
+    legal: Option<(String, String)>,
 }
 
 pub struct TestApp {
@@ -123,6 +124,12 @@ impl TestAppBuilder {
         self
     }
 
+    /// `NEWSROOM_LEGAL_NAME` and `NEWSROOM_ADDRESS` (default: the newsroom's name, no address).
+    pub fn legal_entity(mut self, name: &str, address: &str) -> Self {
+        self.legal = Some((name.to_string(), address.to_string()));
+        self
+    }
+
     /// Runs on a database the test prepared (e.g. in an older schema) instead of a
     /// fresh one; it is migrated as the app starts, and dropped with the app.
     pub fn on_database(mut self, db: TestDb) -> Self {
@@ -156,6 +163,8 @@ impl TestAppBuilder {
             trusted_origins: self.trusted_origins.join(","),
             newsroom_site_origins: self.newsroom_site_origins.join(","),
             newsroom_name: "The Test Gazette".into(),
+            newsroom_legal_name: self.legal.as_ref().map(|l| l.0.clone()).unwrap_or_default(),
+            newsroom_address: self.legal.as_ref().map(|l| l.1.clone()).unwrap_or_default(),
             newsroom_language: "en".into(),
             log_format: LogFormat::Text,
             trust_forwarded_for: self.trust_forwarded_for,
@@ -219,6 +228,7 @@ impl TestApp {
             card_fees: None,
             timezone: None,
             database: None,
+            legal: None,
         }
     }
 

@@ -37,6 +37,7 @@ pub fn fixture(name: &str) -> Value {
         "dispute" => fixture!("dispute.json"),
         "invoice_payment" => fixture!("invoice_payment.json"),
         "payment_intent" => fixture!("payment_intent.json"),
+        "card" => fixture!("card.json"),
         other => panic!("no fixture {other}"),
     };
     serde_json::from_str(text).expect("fixtures are JSON")
