@@ -52,6 +52,7 @@ async fn book(
         description: None,
         occurred_at: at,
         source_id: None,
+        topic_id: None,
     };
     let mut tx = app.db().transaction().await.expect("a transaction");
     patronage::db::payments::insert(&mut *tx, &p, at).await.expect("booked");
