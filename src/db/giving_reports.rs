@@ -24,32 +24,34 @@ pub async fn donation_amounts<'e, E: Executor<'e, Database = Any>>(
     rows.into_iter().map(|(m, c, amount, n)| Ok((m, parse_stored("currency", &c)?, amount, n))).collect()
 }
 
-/// Distinct donors per month and currency in the months `first..=last`.
+/// Members who gave per month and currency in the months `first..=last`, and
+/// how many gifts they gave (every other gift is an anonymous donor of its own).
 pub async fn donors_by_month<'e, E: Executor<'e, Database = Any>>(
     ex: E,
     first: &str,
     last: &str,
-) -> Result<Vec<(String, Currency, i64)>, DbError> {
-    let rows: Vec<(String, String, i64)> = sqlx::query_as(
-        "select month, currency, count(*) from donor_monthly where month >= $1 and month <= $2
-         group by month, currency",
+) -> Result<Vec<(String, Currency, i64, i64)>, DbError> {
+    let rows: Vec<(String, String, i64, i64)> = sqlx::query_as(
+        "select month, currency, count(*), cast(sum(gifts) as bigint) from donor_monthly
+         where month >= $1 and month <= $2 group by month, currency",
     )
     .bind(first)
     .bind(last)
     .fetch_all(ex)
     .await?;
-    rows.into_iter().map(|(m, c, n)| Ok((m, parse_stored("currency", &c)?, n))).collect()
+    rows.into_iter().map(|(m, c, n, gifts)| Ok((m, parse_stored("currency", &c)?, n, gifts))).collect()
 }
 
-/// Per currency over the months `first..=last`: distinct donors, and those of
-/// them who gave more than once.
+/// Per currency over the months `first..=last`: distinct members who gave,
+/// those of them who gave more than once, and their gifts.
 pub async fn donors_in_range<'e, E: Executor<'e, Database = Any>>(
     ex: E,
     first: &str,
     last: &str,
-) -> Result<Vec<(Currency, i64, i64)>, DbError> {
-    let rows: Vec<(String, i64, i64)> = sqlx::query_as(
-        "select currency, count(*), cast(coalesce(sum(case when gifts > 1 then 1 else 0 end), 0) as bigint)
+) -> Result<Vec<(Currency, i64, i64, i64)>, DbError> {
+    let rows: Vec<(String, i64, i64, i64)> = sqlx::query_as(
+        "select currency, count(*), cast(coalesce(sum(case when gifts > 1 then 1 else 0 end), 0) as bigint),
+             cast(coalesce(sum(gifts), 0) as bigint)
          from (select currency, donor, sum(gifts) as gifts from donor_monthly
                where month >= $1 and month <= $2 group by currency, donor) d
          group by currency",
@@ -58,7 +60,7 @@ pub async fn donors_in_range<'e, E: Executor<'e, Database = Any>>(
     .bind(last)
     .fetch_all(ex)
     .await?;
-    rows.into_iter().map(|(c, n, repeat)| Ok((parse_stored("currency", &c)?, n, repeat))).collect()
+    rows.into_iter().map(|(c, n, repeat, gifts)| Ok((parse_stored("currency", &c)?, n, repeat, gifts))).collect()
 }
 
 /// A gift among the largest of its currency.

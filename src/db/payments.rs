@@ -98,8 +98,8 @@ pub async fn insert(mut conn: impl super::Conn, p: &NewPayment, now: Micros) -> 
                     .await?;
             }
             if p.kind == PaymentKind::Donation {
-                let donor = p.member_id.map_or_else(|| p.provider_id.clone(), |m| m.to_string());
-                super::reports::add_donor(conn, p.currency, &donor, p.gross_minor, p.occurred_at).await?;
+                let member = p.member_id.map(|m| m.to_string());
+                super::reports::add_donor(conn, p.currency, member.as_deref(), p.gross_minor, p.occurred_at).await?;
             }
         }
         // Completed: the row keeps its gross, charge currency and date; its settlement

@@ -114,10 +114,10 @@ pub async fn rebuild(conn: &mut AnyConnection, months: &[(String, Micros, Micros
     .await?;
     sqlx::query(
         "insert into donor_monthly (month, currency, donor, gifts)
-         select m.month, p.currency, coalesce(p.member_id, p.provider_id), count(*)
+         select m.month, p.currency, p.member_id, count(*)
          from payments p join report_months m on p.occurred_at >= m.starts_at and p.occurred_at < m.ends_at
-         where p.kind = 'donation'
-         group by m.month, p.currency, coalesce(p.member_id, p.provider_id)",
+         where p.kind = 'donation' and p.member_id is not null
+         group by m.month, p.currency, p.member_id",
     )
     .execute(&mut *conn)
     .await?;
@@ -295,26 +295,30 @@ pub async fn patron_counts<'e, E: Executor<'e, Database = Any>>(
     Ok(PatronCounts { paying, past_due, comped })
 }
 
-/// Records a gift of `amount_minor` from `donor` in `currency` in the month
-/// `at` falls in: the donor (and how often they gave), and the amount (medians).
+/// Records a gift of `amount_minor` in `currency` in the month `at` falls in:
+/// its amount (medians) and, when a member gave it, the member (how often they
+/// gave: repeat donors). An anonymous gift is a donor of its own, so it is
+/// counted from the ledger's gifts rather than kept here one row each.
 pub async fn add_donor(
     conn: &mut AnyConnection,
     currency: Currency,
-    donor: &str,
+    member: Option<&str>,
     amount_minor: i64,
     at: Micros,
 ) -> Result<(), DbError> {
-    sqlx::query(
-        "insert into donor_monthly (month, currency, donor, gifts)
+    if let Some(donor) = member {
+        sqlx::query(
+            "insert into donor_monthly (month, currency, donor, gifts)
          select month, $1, $2, 1 from report_months
          where month = (select month from report_months where starts_at <= $3 order by starts_at desc limit 1)
          on conflict (month, currency, donor) do update set gifts = donor_monthly.gifts + 1",
-    )
-    .bind(currency.as_str())
-    .bind(donor)
-    .bind(at)
-    .execute(&mut *conn)
-    .await?;
+        )
+        .bind(currency.as_str())
+        .bind(donor)
+        .bind(at)
+        .execute(&mut *conn)
+        .await?;
+    }
     sqlx::query(
         "insert into donation_amounts_monthly (month, currency, amount_minor, gifts)
          select month, $1, $2, 1 from report_months
@@ -342,8 +346,10 @@ where
     .bind(month)
     .fetch_all(ex)
     .await?;
-    let donors: Vec<(String, i64)> = sqlx::query_as(
-        "select currency, count(*) from donor_monthly where month = $1 group by currency order by currency",
+    // Members who gave, and their gifts; every other gift is an anonymous donor.
+    let donors: Vec<(String, i64, i64)> = sqlx::query_as(
+        "select currency, count(*), cast(sum(gifts) as bigint) from donor_monthly where month = $1
+         group by currency order by currency",
     )
     .bind(month)
     .fetch_all(ex)
@@ -352,7 +358,10 @@ where
         .into_iter()
         .filter(|(_, n, _)| *n != 0)
         .map(|(c, n, sum)| {
-            let donors = donors.iter().find(|(d, _)| *d == c).map_or(0, |(_, k)| *k);
+            let donors = donors
+                .iter()
+                .find(|(d, _, _)| *d == c)
+                .map_or(n, |(_, members, their_gifts)| members + n - their_gifts);
             Ok((parse_stored("currency", &c)?, n, donors, sum))
         })
         .collect()

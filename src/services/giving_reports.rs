@@ -37,8 +37,13 @@ pub async fn donations_report(ctx: &Context, range: &MonthRange) -> Result<Vec<D
     for (month, currency, amount, gifts) in db::giving_reports::donation_amounts(pool, &first, &last).await? {
         months.entry(currency).or_default().entry(month).or_default().amounts.add(amount, gifts);
     }
-    for (month, currency, donors) in db::giving_reports::donors_by_month(pool, &first, &last).await? {
-        months.entry(currency).or_default().entry(month).or_default().donors = donors;
+    // Members who gave, plus every anonymous gift as a donor of its own.
+    for (month, currency, members, their_gifts) in db::giving_reports::donors_by_month(pool, &first, &last).await? {
+        let row = months.entry(currency).or_default().entry(month).or_default();
+        row.donors = members - their_gifts;
+    }
+    for row in months.values_mut().flat_map(|m| m.values_mut()) {
+        row.donors += row.gifts;
     }
     let in_range = db::giving_reports::donors_in_range(pool, &first, &last).await?;
     let mut largest: BTreeMap<Currency, Vec<LargestGift>> = BTreeMap::new();
@@ -79,9 +84,9 @@ pub async fn donations_report(ctx: &Context, range: &MonthRange) -> Result<Vec<D
                     row
                 })
                 .collect();
-            let (donors, repeat_donors) =
-                in_range.iter().find(|(c, _, _)| *c == currency).map_or((0, 0), |(_, n, r)| (*n, *r));
-            total.donors = donors;
+            let (members, repeat_donors, their_gifts) =
+                in_range.iter().find(|(c, _, _, _)| *c == currency).map_or((0, 0, 0), |(_, n, r, g)| (*n, *r, *g));
+            total.donors = members + total.gifts - their_gifts;
             DonationReport {
                 currency,
                 months: rows,
