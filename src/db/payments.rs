@@ -231,16 +231,31 @@ pub async fn list_for_member<'e, E: Executor<'e, Database = Any>>(
     before: Option<(Micros, &str)>,
     limit: i64,
 ) -> Result<Vec<PaymentRow>, DbError> {
+    page_for_member(ex, member, before, limit, false).await
+}
+
+/// The rows of one page of a member's ledger; with `receipts_only`, their
+/// membership payments and gifts alone (not refunds or disputes).
+async fn page_for_member<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    member: MemberId,
+    before: Option<(Micros, &str)>,
+    limit: i64,
+    receipts_only: bool,
+) -> Result<Vec<PaymentRow>, DbError> {
     let (at, id) = before.unwrap_or((i64::MAX, ""));
     let rows: Vec<MemberPaymentRow> = sqlx::query_as(
         "select id, kind, provider_id, gross_minor, currency, description, occurred_at, charge_id
-         from payments where member_id = $1 and ($3 = '' or occurred_at < $2 or (occurred_at = $2 and id < $3))
+         from payments where member_id = $1
+             and ($5 = 0 or kind in ('subscription', 'donation'))
+             and ($3 = '' or occurred_at < $2 or (occurred_at = $2 and id < $3))
          order by occurred_at desc, id desc limit $4",
     )
     .bind(member.to_string())
     .bind(at)
     .bind(id)
     .bind(limit)
+    .bind(i64::from(receipts_only))
     .fetch_all(ex)
     .await?;
     rows.into_iter().map(PaymentRow::try_from).collect()
@@ -268,20 +283,7 @@ pub async fn list_receipts_for_member<'e, E: Executor<'e, Database = Any>>(
     before: Option<(Micros, &str)>,
     limit: i64,
 ) -> Result<Vec<PaymentRow>, DbError> {
-    let (at, id) = before.unwrap_or((i64::MAX, ""));
-    let rows: Vec<MemberPaymentRow> = sqlx::query_as(
-        "select id, kind, provider_id, gross_minor, currency, description, occurred_at, charge_id
-         from payments where member_id = $1 and kind in ('subscription', 'donation')
-             and ($3 = '' or occurred_at < $2 or (occurred_at = $2 and id < $3))
-         order by occurred_at desc, id desc limit $4",
-    )
-    .bind(member.to_string())
-    .bind(at)
-    .bind(id)
-    .bind(limit)
-    .fetch_all(ex)
-    .await?;
-    rows.into_iter().map(PaymentRow::try_from).collect()
+    page_for_member(ex, member, before, limit, true).await
 }
 
 /// One of the member's receipts by its ledger id: `None` when there is no such

@@ -112,37 +112,25 @@ pub async fn tiers_report(ctx: &Context, range: &MonthRange) -> Result<Vec<TierR
     };
     let position = |t: Option<TierId>| t.and_then(|t| names.get(&t)).map_or(i64::MAX, |(p, _)| *p);
     let mut reports: BTreeMap<Currency, TierReport> = BTreeMap::new();
-    let report = |reports: &mut BTreeMap<Currency, TierReport>, currency| {
-        reports.entry(currency).or_insert_with(|| TierReport {
-            currency,
-            lines: Vec::new(),
-            total: TierFigures::default(),
-            moves: Vec::new(),
-        });
-    };
+    let empty = |currency| TierReport { currency, lines: Vec::new(), total: TierFigures::default(), moves: Vec::new() };
     let now = ctx.clock.now();
     let mut figures = db::giving_reports::tier_figures(pool, now, from, to).await?;
     figures.sort_by_key(|(t, interval, _, _)| (position(*t), name(*t), *interval == crate::domain::Interval::Year));
     for (tier, interval, currency, f) in figures {
-        report(&mut reports, currency);
-        if let Some(r) = reports.get_mut(&currency) {
-            r.total.absorb(&f);
-            r.lines.push(TierLine { tier_id: tier, tier_name: name(tier), interval, figures: f });
-        }
+        let r = reports.entry(currency).or_insert_with(|| empty(currency));
+        r.total.absorb(&f);
+        r.lines.push(TierLine { tier_id: tier, tier_name: name(tier), interval, figures: f });
     }
     for (ft, fi, tt, ti, currency, upgrades, downgrades, delta) in
         db::giving_reports::tier_moves(pool, from, to).await?
     {
-        report(&mut reports, currency);
-        if let Some(r) = reports.get_mut(&currency) {
-            r.moves.push(TierMove {
-                from: format!("{} ({fi})", name(ft)),
-                to: format!("{} ({ti})", name(tt)),
-                upgrades,
-                downgrades,
-                mrr_delta_minor: delta,
-            });
-        }
+        reports.entry(currency).or_insert_with(|| empty(currency)).moves.push(TierMove {
+            from: format!("{} ({fi})", name(ft)),
+            to: format!("{} ({ti})", name(tt)),
+            upgrades,
+            downgrades,
+            mrr_delta_minor: delta,
+        });
     }
     for r in reports.values_mut() {
         r.moves.sort_by(|a, b| (b.upgrades + b.downgrades).cmp(&(a.upgrades + a.downgrades)).then(a.from.cmp(&b.from)));
