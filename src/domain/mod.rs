@@ -43,7 +43,7 @@ pub mod tier;
 pub mod topic;
 
 pub use billing::{
-    Interval, MrrMovementKind, Pause, PauseBehavior, PaymentKind, Settled, StripeEventStatus, Subscription,
+    Interval, MrrMovementKind, Pause, PauseBehavior, PaymentCard, PaymentKind, Settled, StripeEventStatus, Subscription,
     SubscriptionState, SubscriptionStatus,
 };
 pub use calendar::{Month, MonthError, Zone, ZoneError};
