@@ -26,8 +26,8 @@ use stripe_product::product::CreateProduct;
 use stripe_types::List;
 
 use crate::domain::{
-    Currency, Interval, MemberId, Money, Pause, PauseBehavior, PaymentCard, RawSource, Settled, Source, SubscriptionState,
-    SubscriptionStatus, TopicId,
+    Currency, Interval, MemberId, Money, Pause, PauseBehavior, PaymentCard, RawSource, Settled, Source,
+    SubscriptionState, SubscriptionStatus, TopicId,
 };
 
 /// Metadata key on every Stripe object we create: only those count as ours.
@@ -398,11 +398,8 @@ impl StripeGateway {
         let current = read::<Subscription>(StripeMethod::Get, format!("/subscriptions/{id}"), &ReadParams::default())
             .send(&self.client)
             .await?;
-        let item = current
-            .items
-            .data
-            .first()
-            .ok_or_else(|| GatewayError::Unexpected("subscription without items".into()))?;
+        let item =
+            current.items.data.first().ok_or_else(|| GatewayError::Unexpected("subscription without items".into()))?;
         let form = SwitchForm {
             items: vec![SwitchItem { id: item.id.to_string(), price: stripe_price.to_string() }],
             proration_behavior: "none",

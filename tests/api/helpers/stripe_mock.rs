@@ -38,6 +38,7 @@ pub fn fixture(name: &str) -> Value {
         "invoice_payment" => fixture!("invoice_payment.json"),
         "payment_intent" => fixture!("payment_intent.json"),
         "card" => fixture!("card.json"),
+        "payment_method" => fixture!("payment_method.json"),
         other => panic!("no fixture {other}"),
     };
     serde_json::from_str(text).expect("fixtures are JSON")
@@ -627,7 +628,9 @@ async fn update_subscription(
                 }
                 "items[0][id]" => {}
                 "items[0][price]" => {
-                    let Some(price) = prices.get(&value) else { return invalid_request(&format!("No such price: '{value}'")) };
+                    let Some(price) = prices.get(&value) else {
+                        return invalid_request(&format!("No such price: '{value}'"));
+                    };
                     sub["items"]["data"][0]["price"] = price.clone();
                     sub["items"]["data"][0]["plan"]["id"] = json!(value);
                     sub["items"]["data"][0]["plan"]["amount"] = price["unit_amount"].clone();
