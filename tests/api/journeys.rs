@@ -30,6 +30,13 @@ const ENTER: &str = "\u{E007}";
 const SPACE: &str = "\u{E00D}";
 const BACKSPACE: char = '\u{E003}';
 
+/// The moderate axe-core findings these pages are known to have, listed in
+/// `axe.txt` rather than failing the test; any other finding fails it.
+/// `heading-order`: a tier's name on the patron page and a topic on a round's
+/// ballot are `h3` under the page's `h1`, as the same partials sit under an `h2`
+/// on the landing and topics pages.
+const ACCEPTED: &[&str] = &["heading-order"];
+
 /// The texts a journey uses, in the reader's language.
 struct Texts {
     topics: [&'static str; 2],
@@ -105,13 +112,17 @@ impl<'b> Walk<'b> {
             }
         }
         let violations = self.browser.axe().await;
-        for v in violations.iter().filter(|v| v.blocks()) {
+        for v in violations.iter().filter(|v| v.blocks() || !ACCEPTED.contains(&v.id.as_str())) {
             self.problems.push(format!("{page} {path}: axe {v}"));
         }
-        let minor: Vec<String> =
-            violations.iter().filter(|v| !v.blocks()).map(|v| format!("{} ({})", v.id, v.impact)).collect();
-        let minor = if minor.is_empty() { "none".to_string() } else { minor.join(", ") };
-        self.axe_minor.push(format!("{page} {path}: {minor}"));
+        let minor: Vec<String> = violations
+            .iter()
+            .filter(|v| !v.blocks() && ACCEPTED.contains(&v.id.as_str()))
+            .map(|v| format!("\n    {v}"))
+            .collect();
+        let minor = if minor.is_empty() { " none".to_string() } else { minor.concat() };
+        let address = path.split('?').next().unwrap_or_default();
+        self.axe_minor.push(format!("{page} {address}:{minor}"));
         let unlabelled = self
             .browser
             .run(

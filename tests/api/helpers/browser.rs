@@ -410,10 +410,33 @@ impl Drop for Browser {
             "DELETE /session/{} HTTP/1.1\r\nHost: {address}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
             self.session
         );
-        if stream.write_all(request.as_bytes()).is_ok() {
-            let _ = stream.read_to_end(&mut Vec::new());
+        if stream.write_all(request.as_bytes()).is_err() {
+            return;
+        }
+        // ChromeDriver answers once Chromium has quit but keeps the connection
+        // open whatever the request said: read the one answer, not to the end
+        // (which waited out the read timeout, 30 s a test).
+        let (mut answer, mut chunk) = (Vec::new(), [0u8; 4096]);
+        while let Ok(n) = stream.read(&mut chunk) {
+            answer.extend_from_slice(&chunk[..n]);
+            if n == 0 || answer_complete(&answer) {
+                break;
+            }
         }
     }
+}
+
+/// Whether `answer` holds a whole HTTP response: its headers and as many bytes
+/// of body as its `Content-Length` says.
+fn answer_complete(answer: &[u8]) -> bool {
+    let Some(end) = answer.windows(4).position(|w| w == b"\r\n\r\n") else { return false };
+    let headers = String::from_utf8_lossy(&answer[..end]).to_ascii_lowercase();
+    let length = headers
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .unwrap_or(0);
+    answer.len() >= end + 4 + length
 }
 
 /// Where screenshots go: `target/screenshots/<name>.png`.
