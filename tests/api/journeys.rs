@@ -137,6 +137,26 @@ impl<'b> Walk<'b> {
         }
     }
 
+    /// The field `id` is marked invalid and described by its error message.
+    async fn assert_error_tied(&self, id: &str) {
+        let tied = self
+            .browser
+            .run(
+                "const field = document.getElementById(arguments[0]);
+                 const described = (field.getAttribute('aria-describedby') || '').split(/\\s+/)
+                   .map(id => document.getElementById(id)).filter(e => e && e.classList.contains('error'));
+                 return { invalid: field.getAttribute('aria-invalid'), error: described.map(e => e.innerText).join(' ') };",
+                json!([id]),
+            )
+            .await;
+        let path = self.path().await;
+        assert_eq!(tied["invalid"], json!("true"), "{path}: #{id} is marked invalid: {tied}");
+        assert!(
+            tied["error"].as_str().is_some_and(|e| !e.is_empty()),
+            "{path}: #{id} is described by its error: {tied}"
+        );
+    }
+
     /// Opens `path` as a person would from the address bar.
     async fn open(&mut self, path: &str) {
         self.browser.goto(&format!("{}{path}", self.base_url)).await;
@@ -253,6 +273,18 @@ async fn reader_journey(lang: &str) {
     let email = format!("olena.{lang}@example.org");
 
     let mut walk = Walk::new(&app, &browser, "reader", lang);
+    // First a try at paying with a mistyped address: the error is tied to its field.
+    walk.open("/patron").await;
+    walk.skip_to_main().await;
+    walk.tab_to("main input[name=price]").await;
+    browser.press(SPACE).await;
+    walk.tab_to("#patron-email").await;
+    browser.type_keys("olena.example.org").await;
+    walk.press_and_wait(ENTER).await;
+    walk.look("patron-error").await;
+    walk.assert_error_tied("patron-email").await;
+    assert_eq!(app.member_count().await, 0, "nothing stored for a bad address");
+
     walk.open("/").await;
     walk.look("landing").await;
     // Joining with a mistyped address: the error is tied to its field.
@@ -265,17 +297,7 @@ async fn reader_journey(lang: &str) {
     walk.press_and_wait(ENTER).await;
     assert_eq!(walk.path().await, "/join");
     walk.look("join-error").await;
-    let tied = browser
-        .run(
-            "const field = document.getElementById('join-email');
-             const described = (field.getAttribute('aria-describedby') || '').split(/\\s+/)
-               .map(id => document.getElementById(id)).filter(e => e && e.classList.contains('error'));
-             return { invalid: field.getAttribute('aria-invalid'), error: described.map(e => e.innerText).join(' ') };",
-            json!([]),
-        )
-        .await;
-    assert_eq!(tied["invalid"], json!("true"), "the email field is marked invalid: {tied}");
-    assert!(tied["error"].as_str().is_some_and(|e| !e.is_empty()), "the error is the field's description: {tied}");
+    walk.assert_error_tied("join-email").await;
     assert_eq!(app.member_count().await, 0, "nothing stored for a bad address");
     walk.skip_to_main().await;
     walk.tab_to("#join-email").await;
