@@ -22,7 +22,7 @@ use patronage::domain::Role;
 use serde_json::{Value, json};
 
 use crate::helpers::browser::{Browser, DESKTOP, PHONE, screenshot_path};
-use crate::helpers::voting::{demo_patron, open_round, open_topic, staff, vote, vote_count};
+use crate::helpers::voting::{demo_patron, open_round, open_topic, staff, suggest, vote, vote_count};
 use crate::helpers::{STAFF_PASSWORD, TestApp};
 
 const TAB: &str = "\u{E004}";
@@ -186,6 +186,13 @@ impl<'b> Walk<'b> {
     async fn press_and_wait(&self, key: &str) {
         self.browser.mark_page().await;
         self.browser.press(key).await;
+        self.browser.wait_for_next_page().await;
+    }
+
+    /// Clicks the first element matching `css` and waits for the page it leads to.
+    async fn click_and_wait(&self, css: &str) {
+        self.browser.mark_page().await;
+        self.browser.click(css).await;
         self.browser.wait_for_next_page().await;
     }
 
@@ -414,17 +421,7 @@ async fn staff_journey(lang: &str) {
     // A reader's suggestion, and an open topic staff added, as the topic tests do.
     let reader = app.new_browser();
     app.sign_in_member(&reader, "reader@example.org").await;
-    let suggested = reader
-        .post_form("/topics/suggest", &[("title", texts.topics[0]), ("description", ""), ("link", "")])
-        .send()
-        .await;
-    suggested.assert_status(303);
-    let topic = suggested
-        .location()
-        .expect("to the suggestion")
-        .trim_start_matches("/topics/")
-        .trim_end_matches("?suggested=1")
-        .to_string();
+    let topic = suggest(&reader, texts.topics[0]).await;
     let editor_email = "editor@news.test";
     let other = open_topic(&staff(&app, editor_email, Role::Editor).await, texts.topics[1]).await;
 
@@ -433,22 +430,16 @@ async fn staff_journey(lang: &str) {
     walk.look("sign-in").await;
     browser.type_into("#staff-email", editor_email).await;
     browser.type_into("#staff-password", STAFF_PASSWORD).await;
-    browser.mark_page().await;
-    browser.click("main button.primary").await;
-    browser.wait_for_next_page().await;
+    walk.click_and_wait("main button.primary").await;
     assert_eq!(walk.path().await, "/admin");
     walk.look("dashboard-start").await;
 
     // Moderation: the queue, the suggestion, approved.
     walk.open("/admin/topics?status=suggested").await;
     walk.look("moderation-queue").await;
-    browser.mark_page().await;
-    browser.click(&format!("a[href='/admin/topics/{topic}']")).await;
-    browser.wait_for_next_page().await;
+    walk.click_and_wait(&format!("a[href='/admin/topics/{topic}']")).await;
     walk.look("suggestion").await;
-    browser.mark_page().await;
-    browser.click("form[action$='/approve'] button").await;
-    browser.wait_for_next_page().await;
+    walk.click_and_wait("form[action$='/approve'] button").await;
     let (status,): (String,) = sqlx::query_as("select status from topics where id = $1")
         .bind(&topic)
         .fetch_one(app.db().read())
@@ -466,9 +457,7 @@ async fn staff_journey(lang: &str) {
     for t in [&topic, &other] {
         browser.click(&format!("input[name='topic_{t}']")).await;
     }
-    browser.mark_page().await;
-    browser.click("form[action='/admin/rounds'] button.primary").await;
-    browser.wait_for_next_page().await;
+    walk.click_and_wait("form[action='/admin/rounds'] button.primary").await;
     let path = walk.path().await;
     let round = path.strip_prefix("/admin/rounds/").unwrap_or_else(|| panic!("to the new round, not {path}"));
     let round = round.to_string();
@@ -492,9 +481,7 @@ async fn staff_journey(lang: &str) {
     walk.open(&format!("/admin/topics/{topic}")).await;
     walk.look("winner").await;
     browser.type_into("#c-articles", "https://news.example/2026/shops The empty shops").await;
-    browser.mark_page().await;
-    browser.click("form[action$='/cover'] button").await;
-    browser.wait_for_next_page().await;
+    walk.click_and_wait("form[action$='/cover'] button").await;
     walk.look("covered").await;
     app.deliver_mail().await;
 
