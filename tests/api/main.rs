@@ -17,6 +17,7 @@ mod harness;
 mod health;
 mod instances;
 mod join;
+mod journeys;
 mod languages;
 mod mail;
 mod members;

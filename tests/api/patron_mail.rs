@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use crate::helpers::stripe_mock::Settled;
-use crate::helpers::voting::{open_round, open_topic, pay_demo, staff};
+use crate::helpers::voting::{open_round, open_topic, pay_demo, staff, suggest};
 use crate::helpers::{TestApp, TestClient};
 use crate::stripe::{complete_checkout, paid_invoice, paying_patron, start_checkout};
 use patronage::domain::Role;
@@ -159,13 +159,7 @@ async fn stripe_sync_sends_no_mail_for_old_history_but_a_receipt_for_a_payment_b
 
 async fn suggested_topic(app: &TestApp, member: &TestClient, title: &str) -> String {
     app.sign_in_member(member, "suggester@example.org").await;
-    let r = member
-        .post_form("/topics/suggest", &[("title", title), ("description", "Why it matters"), ("link", "")])
-        .send()
-        .await;
-    r.assert_status(303);
-    let location = r.location().expect("redirect to the topic");
-    location.trim_start_matches("/topics/").trim_end_matches("?suggested=1").to_string()
+    suggest(member, title).await
 }
 
 /// Approving a topic that is already on a round taking votes (a round staff

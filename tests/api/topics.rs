@@ -2,19 +2,8 @@
 //! sends (exactly once), public pages and who may do what.
 use patronage::domain::Role;
 
-use crate::helpers::voting::{demo_patron, open_round, open_topic, staff, vote};
-use crate::helpers::{ReceivedMail, TestApp, TestClient};
-
-/// Suggests a topic as `member`; returns its id.
-async fn suggest(member: &TestClient, title: &str) -> String {
-    let r = member
-        .post_form("/topics/suggest", &[("title", title), ("description", "Why it matters"), ("link", "")])
-        .send()
-        .await;
-    r.assert_status(303);
-    let location = r.location().expect("redirect to the topic");
-    location.trim_start_matches("/topics/").trim_end_matches("?suggested=1").to_string()
-}
+use crate::helpers::voting::{demo_patron, open_round, open_topic, staff, suggest, vote};
+use crate::helpers::{ReceivedMail, TestApp};
 
 async fn status_of(app: &TestApp, topic: &str) -> String {
     let (s,): (String,) = sqlx::query_as("select status from topics where id = $1")

@@ -96,6 +96,28 @@ pub struct Findings {
     pub problems: Vec<String>,
 }
 
+/// One axe-core rule a page breaks: its id, how much it matters (`minor`,
+/// `moderate`, `serious` or `critical`) and the first few elements that break it.
+#[derive(Debug, Clone)]
+pub struct AxeViolation {
+    pub id: String,
+    pub impact: String,
+    pub targets: Vec<String>,
+}
+
+impl AxeViolation {
+    /// Serious or critical: what the browser tests fail on.
+    pub fn blocks(&self) -> bool {
+        matches!(self.impact.as_str(), "serious" | "critical")
+    }
+}
+
+impl std::fmt::Display for AxeViolation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({}): {}", self.id, self.impact, self.targets.join(", "))
+    }
+}
+
 impl Browser {
     /// A headless Chromium whose preferred language is `lang` (`en` or `uk`), or
     /// `None` when the browser is not installed (outside CI).
@@ -334,21 +356,65 @@ impl Browser {
         if !axe {
             return Findings { problems };
         }
-        let axe = self
+        for violation in self.axe().await.iter().filter(|v| v.blocks()) {
+            problems.push(format!("axe: {}: {}", violation.id, violation.targets.join(", ")));
+        }
+        Findings { problems }
+    }
+
+    /// Every axe-core violation on the open page, whatever its impact.
+    pub async fn axe(&self) -> Vec<AxeViolation> {
+        let found = self
             .run(
                 &format!(
                     "if (!window.axe) {{ {AXE}\n }}
                      const r = await axe.run(document, {{ resultTypes: ['violations'] }});
-                     return r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical')
-                       .map(v => v.id + ': ' + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', '));"
+                     return r.violations.map(v => ({{ id: v.id, impact: v.impact || '',
+                       targets: v.nodes.slice(0, 3).map(n => n.target.join(' ')) }}));"
                 ),
                 json!([]),
             )
             .await;
-        for violation in axe.as_array().into_iter().flatten() {
-            problems.push(format!("axe: {}", violation.as_str().unwrap_or_default()));
-        }
-        Findings { problems }
+        let text = |v: &Value| v.as_str().unwrap_or_default().to_string();
+        found
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|v| AxeViolation {
+                id: text(&v["id"]),
+                impact: text(&v["impact"]),
+                targets: v["targets"].as_array().into_iter().flatten().map(text).collect(),
+            })
+            .collect()
+    }
+
+    /// Types `keys` (characters, or WebDriver key codes such as `"\u{E003}"` for
+    /// Backspace) into whatever has the focus, as a keyboard would.
+    pub async fn type_keys(&self, keys: &str) {
+        let actions: Vec<Value> = keys
+            .chars()
+            .flat_map(|c| {
+                [
+                    json!({ "type": "keyDown", "value": c.to_string() }),
+                    json!({ "type": "keyUp", "value": c.to_string() }),
+                ]
+            })
+            .collect();
+        let keys = json!({ "actions": [{ "type": "key", "id": "keyboard", "actions": actions }] });
+        self.call(Method::POST, "/actions", Some(keys)).await;
+        self.call(Method::DELETE, "/actions", None).await;
+    }
+
+    /// Marks the open page, so [`Browser::wait_for_next_page`] can tell when
+    /// another one (even the same address again) has replaced it.
+    pub async fn mark_page(&self) {
+        self.run("window.__patronageOld = true;", json!([])).await;
+    }
+
+    /// Waits until a page loaded after [`Browser::mark_page`] has finished loading.
+    pub async fn wait_for_next_page(&self) {
+        let loaded = self.wait_for("return !window.__patronageOld && document.readyState === 'complete';").await;
+        assert_eq!(loaded, json!(true), "no new page loaded (still {})", self.current_url().await);
     }
 }
 
@@ -364,10 +430,33 @@ impl Drop for Browser {
             "DELETE /session/{} HTTP/1.1\r\nHost: {address}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
             self.session
         );
-        if stream.write_all(request.as_bytes()).is_ok() {
-            let _ = stream.read_to_end(&mut Vec::new());
+        if stream.write_all(request.as_bytes()).is_err() {
+            return;
+        }
+        // ChromeDriver answers once Chromium has quit but keeps the connection
+        // open whatever the request said: read the one answer, not to the end
+        // (which waited out the read timeout, 30 s a test).
+        let (mut answer, mut chunk) = (Vec::new(), [0u8; 4096]);
+        while let Ok(n) = stream.read(&mut chunk) {
+            answer.extend_from_slice(&chunk[..n]);
+            if n == 0 || answer_complete(&answer) {
+                break;
+            }
         }
     }
+}
+
+/// Whether `answer` holds a whole HTTP response: its headers and as many bytes
+/// of body as its `Content-Length` says.
+fn answer_complete(answer: &[u8]) -> bool {
+    let Some(end) = answer.windows(4).position(|w| w == b"\r\n\r\n") else { return false };
+    let headers = String::from_utf8_lossy(&answer[..end]).to_ascii_lowercase();
+    let length = headers
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .unwrap_or(0);
+    answer.len() >= end + 4 + length
 }
 
 /// Where screenshots go: `target/screenshots/<name>.png`.

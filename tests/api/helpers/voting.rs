@@ -40,6 +40,17 @@ pub async fn open_topic(staff: &TestClient, title: &str) -> String {
     r.location().expect("redirect to the topic").trim_start_matches("/admin/topics/").to_string()
 }
 
+/// Suggests a topic as `member`; returns its id.
+pub async fn suggest(member: &TestClient, title: &str) -> String {
+    let r = member
+        .post_form("/topics/suggest", &[("title", title), ("description", "Why it matters"), ("link", "")])
+        .send()
+        .await;
+    r.assert_status(303);
+    let location = r.location().expect("redirect to the topic");
+    location.trim_start_matches("/topics/").trim_end_matches("?suggested=1").to_string()
+}
+
 /// Creates a round open from a minute ago for a week; returns its id.
 pub async fn open_round(app: &TestApp, staff: &TestClient, topics: &[String], max_votes: u32, live: bool) -> String {
     let now = app.clock().now();
