@@ -29,9 +29,11 @@ pub async fn drain(ctx: &Context, mailer: &Mailer, worker: &str) -> anyhow::Resu
 /// Applies the Stripe events that are due: new ones (the webhook wakes this job)
 /// and retries.
 async fn apply_stripe_events(ctx: &Context, worker: &str) -> anyhow::Result<usize> {
-    // The demo gateway's own "events": pauses that ran out (Stripe reports its own).
+    // The demo gateway's own "events": pauses that ran out (Stripe reports its own),
     let resumed = crate::services::retention::resume_due_demo_pauses(ctx).await?;
-    Ok(resumed + crate::services::stripe_events::drain(ctx, worker).await?)
+    // And trials that ended: their first payment.
+    let charged = crate::services::checkout::charge_due_demo_trials(ctx).await?;
+    Ok(resumed + charged + crate::services::stripe_events::drain(ctx, worker).await?)
 }
 
 /// Closes the rounds whose time is up and records their results.

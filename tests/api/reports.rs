@@ -92,6 +92,7 @@ impl Sub {
             canceled_at: (status == SubscriptionStatus::Canceled).then_some(now),
             ended_at: (status == SubscriptionStatus::Canceled).then_some(now),
             pause: None,
+            offer: None,
             source: None,
         };
         let mut tx = app.db().transaction().await.expect("tx");
@@ -119,6 +120,7 @@ impl Sub {
             canceled_at: Some(ended_at),
             ended_at: Some(ended_at),
             pause: None,
+            offer: None,
             source: None,
         };
         let mut tx = app.db().transaction().await.expect("tx");
