@@ -49,7 +49,9 @@ impl TryFrom<Row> for Offer {
                 OfferBenefit::Discount { off: AmountOff::Percent(r.percent_off.unwrap_or(0)), duration: duration()? }
             }
             OfferKind::Amount => OfferBenefit::Discount {
-                off: AmountOff::Fixed(amounts_from_text(r.amounts_off.as_deref().unwrap_or_default()).map_err(DbError::other)?),
+                off: AmountOff::Fixed(
+                    amounts_from_text(r.amounts_off.as_deref().unwrap_or_default()).map_err(DbError::other)?,
+                ),
                 duration: duration()?,
             },
         };
@@ -76,7 +78,9 @@ impl TryFrom<Row> for Offer {
 pub async fn insert<'e, E: Executor<'e, Database = Any>>(ex: E, o: &Offer) -> Result<(), DbError> {
     let (percent, amounts, duration) = match &o.benefit {
         OfferBenefit::Discount { off: AmountOff::Percent(p), duration } => (Some(*p), None, Some(*duration)),
-        OfferBenefit::Discount { off: AmountOff::Fixed(a), duration } => (None, Some(amounts_to_text(a)), Some(*duration)),
+        OfferBenefit::Discount { off: AmountOff::Fixed(a), duration } => {
+            (None, Some(amounts_to_text(a)), Some(*duration))
+        }
         OfferBenefit::Trial { .. } => (None, None, None),
     };
     let join = |items: Vec<String>| items.join(",");
@@ -127,15 +131,19 @@ async fn find_where<'e, E: Executor<'e, Database = Any>>(
     condition: &'static str,
     value: &str,
 ) -> Result<Option<Offer>, DbError> {
-    let row: Option<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!("select {COLUMNS} from offers where {condition}")))
-        .bind(value)
-        .fetch_optional(ex)
-        .await?;
+    let row: Option<Row> =
+        sqlx::query_as(sqlx::AssertSqlSafe(format!("select {COLUMNS} from offers where {condition}")))
+            .bind(value)
+            .fetch_optional(ex)
+            .await?;
     row.map(Offer::try_from).transpose()
 }
 
 /// By our id or by its slug (the shareable link carries either).
-pub async fn find_by_link<'e, E: Executor<'e, Database = Any>>(ex: E, id_or_slug: &str) -> Result<Option<Offer>, DbError> {
+pub async fn find_by_link<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    id_or_slug: &str,
+) -> Result<Option<Offer>, DbError> {
     find_where(ex, "id = $1 or slug = $1", id_or_slug).await
 }
 
@@ -272,7 +280,13 @@ pub async fn figures<'e, E: Executor<'e, Database = Any>>(
     .await?;
     rows.into_iter()
         .map(|(offer_id, currency, redemptions, converted, mrr_minor)| {
-            Ok(OfferFigures { offer_id, currency: parse_stored("currency", &currency)?, redemptions, converted, mrr_minor })
+            Ok(OfferFigures {
+                offer_id,
+                currency: parse_stored("currency", &currency)?,
+                redemptions,
+                converted,
+                mrr_minor,
+            })
         })
         .collect()
 }

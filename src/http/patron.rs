@@ -12,7 +12,9 @@ use super::extract::{ClientIp, FieldErrors, Form, PageContext, SignedInMember, U
 use super::session::member_cookie;
 use super::state::AppState;
 use crate::clock::format_utc;
-use crate::domain::{AmountOff, Currency, DiscountDuration, Email, Locale, Member, Money, Offer, OfferBenefit, PersonName};
+use crate::domain::{
+    AmountOff, Currency, DiscountDuration, Email, Locale, Member, Money, Offer, OfferBenefit, PersonName,
+};
 use crate::payments::demo::{CheckoutKind, DemoCheckout};
 use crate::services::checkout::{self, CheckoutError, CheckoutStart, DONATION_CURRENCIES, DemoOutcome, DemoResult};
 use crate::services::goals::{self, GoalServiceError};
@@ -265,7 +267,9 @@ pub(super) fn offer_headline(state: &AppState, locale: Locale, offer: &Offer, cu
     use crate::i18n::Arg;
     let i18n = state.ctx.views.i18n();
     let (off, duration) = match &offer.benefit {
-        OfferBenefit::Trial { days } => return i18n.t(locale, "offer-headline-trial", &[("days", Arg::Num(*days as f64))]),
+        OfferBenefit::Trial { days } => {
+            return i18n.t(locale, "offer-headline-trial", &[("days", Arg::Num(*days as f64))]);
+        }
         OfferBenefit::Discount { off: AmountOff::Percent(p), duration } => (format!("{p}%"), duration),
         OfferBenefit::Discount { off: AmountOff::Fixed(amounts), duration } => {
             let m = amounts.iter().find(|m| Some(m.currency) == currency).or(amounts.first());
@@ -307,7 +311,9 @@ pub(super) fn offer_price_label(
         Interval::Year => ("offer-price-once-year", "offer-price-years", "years"),
     };
     match duration.invoices(interval) {
-        None => i18n.t(locale, &format!("offer-price-forever-{interval}"), &[("discounted", discounted), ("full", full)]),
+        None => {
+            i18n.t(locale, &format!("offer-price-forever-{interval}"), &[("discounted", discounted), ("full", full)])
+        }
         Some(1) => i18n.t(locale, once, &[("discounted", discounted), ("full", full)]),
         Some(n) => i18n.t(locale, many, &[("discounted", discounted), (count, Arg::Num(n as f64)), ("full", full)]),
     }

@@ -10,10 +10,10 @@ use stripe_billing::{Invoice, Subscription};
 use stripe_checkout::CheckoutSessionMode;
 use stripe_checkout::checkout_session::RetrieveCheckoutSession;
 use stripe_checkout::checkout_session::{
-    CreateCheckoutSession, CreateCheckoutSessionLineItems, CreateCheckoutSessionLineItemsPriceData,
-    CreateCheckoutSessionLineItemsPriceDataRecurring, CreateCheckoutSessionLineItemsPriceDataRecurringInterval,
-    CreateCheckoutSessionDiscounts, CreateCheckoutSessionPaymentIntentData, CreateCheckoutSessionSubscriptionData,
-    ProductData,
+    CreateCheckoutSession, CreateCheckoutSessionDiscounts, CreateCheckoutSessionLineItems,
+    CreateCheckoutSessionLineItemsPriceData, CreateCheckoutSessionLineItemsPriceDataRecurring,
+    CreateCheckoutSessionLineItemsPriceDataRecurringInterval, CreateCheckoutSessionPaymentIntentData,
+    CreateCheckoutSessionSubscriptionData, ProductData,
 };
 use stripe_client_core::{CustomizableStripeRequest, RequestBuilder, StripeMethod};
 use stripe_core::PaymentIntent;
@@ -384,9 +384,8 @@ impl StripeGateway {
     pub async fn subscription(&self, id: &str) -> Result<SubscriptionState, GatewayError> {
         // Expanded: a discount's coupon names the offer it came from.
         let params = ReadParams { expand: Some(&["discounts"]), ..Default::default() };
-        let sub = read::<Subscription>(StripeMethod::Get, format!("/subscriptions/{id}"), &params)
-            .send(&self.client)
-            .await?;
+        let sub =
+            read::<Subscription>(StripeMethod::Get, format!("/subscriptions/{id}"), &params).send(&self.client).await?;
         state_of(sub)
     }
 
@@ -439,7 +438,8 @@ impl StripeGateway {
                         form.amount_off = Some(m.minor);
                         form.currency = Some(m.currency.as_str().to_string());
                     } else {
-                        form.currency_options.insert(m.currency.as_str().to_string(), AmountOffForm { amount_off: m.minor });
+                        form.currency_options
+                            .insert(m.currency.as_str().to_string(), AmountOffForm { amount_off: m.minor });
                     }
                 }
             }

@@ -518,7 +518,11 @@ pub async fn complete_demo_checkout(
                 pause: None,
                 source: checkout.source.as_ref().map(Source::to_raw),
                 // The demo gateway decides the offer's limit and end, as Stripe does its coupon's.
-                offer: checkout.offer_id.clone().filter(|_| succeeded).map(|reference| OfferRef { reference, enforce: true }),
+                offer: checkout
+                    .offer_id
+                    .clone()
+                    .filter(|_| succeeded)
+                    .map(|reference| OfferRef { reference, enforce: true }),
             };
             let applied = billing::apply_subscription(ctx, &mut tx, &state).await?;
             if !matches!(applied, Applied::Applied { .. }) {

@@ -113,7 +113,8 @@ async fn open(ctx: &Context, offer: Option<Offer>, missing: OfferRefusal) -> Res
 /// The open offer a link names (`?offer=<id or slug>`); anything else is refused.
 pub async fn open_by_link(ctx: &Context, link: &str) -> Result<Offer, OfferError> {
     let link = link.trim();
-    let found = if link.is_empty() || link.len() > 100 { None } else { db::offers::find_by_link(ctx.db.read(), link).await? };
+    let found =
+        if link.is_empty() || link.len() > 100 { None } else { db::offers::find_by_link(ctx.db.read(), link).await? };
     open(ctx, found, OfferRefusal::Unknown).await
 }
 

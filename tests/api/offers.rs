@@ -7,7 +7,7 @@ use serde_json::json;
 
 use crate::helpers::voting::{pay_demo, staff};
 use crate::helpers::{TestApp, TestClient, concurrently};
-use crate::reports::parse_csv;
+use crate::reports::{assert_mrr_identity, parse_csv};
 use crate::stripe::{complete_checkout, start_checkout};
 
 const SUPPORTER: &str = "00000000-0000-7000-8000-000000000002";
@@ -25,9 +25,16 @@ async fn make_offer(app: &TestApp, admin: &TestClient, fields: &[(&str, &str)]) 
     id
 }
 
+/// An offer on the Supporter tier's monthly prices.
+async fn supporter_offer(app: &TestApp, admin: &TestClient, fields: &[(&str, &str)]) -> String {
+    let tier = format!("tier_{SUPPORTER}");
+    let mut all = vec![(tier.as_str(), "yes"), ("interval_month", "yes")];
+    all.extend_from_slice(fields);
+    make_offer(app, admin, &all).await
+}
+
 /// 50% off the Supporter tier's monthly price for three months.
 async fn half_for_three_months(app: &TestApp, admin: &TestClient, extra: &[(&str, &str)]) -> String {
-    let tier = format!("tier_{SUPPORTER}");
     let mut fields = vec![
         ("name", "Spring half price"),
         ("slug", "spring"),
@@ -35,11 +42,14 @@ async fn half_for_three_months(app: &TestApp, admin: &TestClient, extra: &[(&str
         ("percent", "50"),
         ("duration", "repeating"),
         ("months", "3"),
-        (tier.as_str(), "yes"),
-        ("interval_month", "yes"),
     ];
     fields.extend_from_slice(extra);
-    make_offer(app, admin, &fields).await
+    supporter_offer(app, admin, &fields).await
+}
+
+/// A free trial of `days` days on the Supporter tier, monthly.
+async fn try_us(app: &TestApp, admin: &TestClient, days: &str) -> String {
+    supporter_offer(app, admin, &[("name", "Try us"), ("slug", "try"), ("kind", "trial"), ("trial_days", days)]).await
 }
 
 async fn mrr_movements(app: &TestApp) -> Vec<(String, i64)> {
@@ -61,29 +71,10 @@ async fn ledger(app: &TestApp) -> Vec<i64> {
 
 /// `(status, mrr_minor, offer_id)` of the only subscription.
 async fn the_subscription(app: &TestApp) -> (String, i64, Option<String>) {
-    sqlx::query_as("select status, mrr_minor, offer_id from subscriptions").fetch_one(app.db().read()).await.expect("one")
-}
-
-/// The MRR report's identity (start + new + expansion + reactivation −
-/// contraction − churn = end) holds every month, and its last end is the MRR
-/// of the subscriptions now.
-async fn assert_mrr_identity(app: &TestApp, admin: &TestClient) {
-    let mrr = parse_csv(&admin.get("/admin/reports/mrr.csv?range=all").send().await.body);
-    let cents = |s: &str| -> i64 { (s.parse::<f64>().expect("a number") * 100.0).round() as i64 };
-    let mut last_end = std::collections::BTreeMap::new();
-    for row in &mrr[1..] {
-        let v: Vec<i64> = row[2..9].iter().map(|c| cents(c)).collect();
-        assert_eq!(v[0] + v[1] + v[2] + v[3] - v[4] - v[5], v[6], "{row:?}");
-        last_end.insert(row[1].to_lowercase(), v[6]);
-    }
-    let now: Vec<(String, i64)> =
-        sqlx::query_as("select currency, cast(sum(mrr_minor) as bigint) from subscriptions group by currency")
-            .fetch_all(app.db().read())
-            .await
-            .expect("mrr now");
-    for (currency, sum) in now {
-        assert_eq!(last_end.get(&currency).copied().unwrap_or(0), sum, "{currency}");
-    }
+    sqlx::query_as("select status, mrr_minor, offer_id from subscriptions")
+        .fetch_one(app.db().read())
+        .await
+        .expect("one")
 }
 
 #[tokio::test]
@@ -117,7 +108,14 @@ async fn staff_make_offers_with_a_link_and_a_code_and_bad_input_stores_nothing()
     admin
         .post_form(
             "/admin/offers",
-            &[("name", "Again"), ("slug", "spring"), ("kind", "trial"), ("trial_days", "7"), (&tier, "yes"), ("interval_month", "yes")],
+            &[
+                ("name", "Again"),
+                ("slug", "spring"),
+                ("kind", "trial"),
+                ("trial_days", "7"),
+                (&tier, "yes"),
+                ("interval_month", "yes"),
+            ],
         )
         .send()
         .await
@@ -143,8 +141,10 @@ async fn a_discount_for_some_months_through_the_demo_gateway_lowers_the_payment_
         .assert_contains("Offer: 50% off for 3 months")
         .assert_contains("€3.00 a month for 3 months, then €6.00 a month");
     let price = app.price_id("supporter", "month", "eur").await;
-    let start =
-        reader.post_form("/patron", &[("price", &price), ("email", "half@example.org"), ("offer", "spring")]).send().await;
+    let start = reader
+        .post_form("/patron", &[("price", &price), ("email", "half@example.org"), ("offer", "spring")])
+        .send()
+        .await;
     let checkout = reader.get(&start.location().expect("to the demo checkout")).send().await;
     checkout.assert_contains("€3.00 a month for 3 months, then €6.00 a month").assert_contains("€3.00");
     pay_demo(&reader, &start, "succeed").await.assert_status(303);
@@ -161,24 +161,17 @@ async fn a_discount_for_some_months_through_the_demo_gateway_lowers_the_payment_
 async fn a_fixed_amount_off_for_ever_lowers_mrr_and_applies_only_where_it_says() {
     let app = TestApp::spawn().await;
     let admin = staff(&app, "money@example.org", Role::Admin).await;
-    let tier = format!("tier_{SUPPORTER}");
-    make_offer(
+    supporter_offer(
         &app,
         &admin,
-        &[
-            ("name", "Loyal"),
-            ("slug", "loyal"),
-            ("kind", "amount"),
-            ("amount_eur", "1.50"),
-            ("duration", "forever"),
-            (&tier, "yes"),
-            ("interval_month", "yes"),
-        ],
+        &[("name", "Loyal"), ("slug", "loyal"), ("kind", "amount"), ("amount_eur", "1.50"), ("duration", "forever")],
     )
     .await;
     let reader = app.new_browser();
     // Another tier, another interval, a currency it has no amount in: refused, nothing stored.
-    for (slug, interval, currency) in [("reader", "month", "eur"), ("supporter", "year", "eur"), ("supporter", "month", "usd")] {
+    for (slug, interval, currency) in
+        [("reader", "month", "eur"), ("supporter", "year", "eur"), ("supporter", "month", "usd")]
+    {
         let price = app.price_id(slug, interval, currency).await;
         reader
             .post_form("/patron", &[("price", &price), ("email", "loyal@example.org"), ("offer", "loyal")])
@@ -194,8 +187,10 @@ async fn a_fixed_amount_off_for_ever_lowers_mrr_and_applies_only_where_it_says()
         .await
         .assert_contains("€4.50 a month for as long as you stay (instead of €6.00 a month)");
     let price = app.price_id("supporter", "month", "eur").await;
-    let start =
-        reader.post_form("/patron", &[("price", &price), ("email", "loyal@example.org"), ("offer", "loyal")]).send().await;
+    let start = reader
+        .post_form("/patron", &[("price", &price), ("email", "loyal@example.org"), ("offer", "loyal")])
+        .send()
+        .await;
     pay_demo(&reader, &start, "succeed").await.assert_status(303);
     assert_eq!(ledger(&app).await, [450]);
     assert_eq!(the_subscription(&app).await.1, 450, "a discount for ever lowers MRR");
@@ -208,18 +203,14 @@ async fn a_fixed_amount_off_for_ever_lowers_mrr_and_applies_only_where_it_says()
 async fn a_demo_trial_starts_trialing_counts_nothing_and_pays_at_its_end() {
     let app = TestApp::spawn().await;
     let admin = staff(&app, "money@example.org", Role::Admin).await;
-    let tier = format!("tier_{SUPPORTER}");
-    make_offer(
-        &app,
-        &admin,
-        &[("name", "Try us"), ("slug", "try"), ("kind", "trial"), ("trial_days", "14"), (&tier, "yes"), ("interval_month", "yes")],
-    )
-    .await;
+    try_us(&app, &admin, "14").await;
     let reader = app.new_browser();
     reader.get("/patron?offer=try").send().await.assert_contains("Free for 14 days, then €6.00 a month");
     let price = app.price_id("supporter", "month", "eur").await;
-    let start =
-        reader.post_form("/patron", &[("price", &price), ("email", "trial@example.org"), ("offer", "try")]).send().await;
+    let start = reader
+        .post_form("/patron", &[("price", &price), ("email", "trial@example.org"), ("offer", "try")])
+        .send()
+        .await;
     reader.get(&start.location().expect("checkout")).send().await.assert_contains("€0.00");
     pay_demo(&reader, &start, "succeed").await.assert_status(303);
     assert_eq!(the_subscription(&app).await.0, "trialing");
@@ -251,8 +242,7 @@ async fn codes_are_typed_in_any_case_and_refused_past_their_limit_or_end_date_st
     let admin = staff(&app, "money@example.org", Role::Admin).await;
     half_for_three_months(&app, &admin, &[("code", "SPRING50"), ("max_redemptions", "1")]).await;
     let tomorrow = patronage::clock::format_date(app.clock().now() + DAY);
-    let tier = format!("tier_{SUPPORTER}");
-    make_offer(
+    supporter_offer(
         &app,
         &admin,
         &[
@@ -263,15 +253,16 @@ async fn codes_are_typed_in_any_case_and_refused_past_their_limit_or_end_date_st
             ("duration", "once"),
             ("code", "weekend"),
             ("ends_on", &tomorrow),
-            (&tier, "yes"),
-            ("interval_month", "yes"),
         ],
     )
     .await;
     let price = app.price_id("supporter", "month", "eur").await;
     let first = app.new_browser();
     first.get("/patron?code=spring50").send().await.assert_status(200).assert_contains("Offer: 50% off for 3 months");
-    let start = first.post_form("/patron", &[("price", &price), ("email", "first@example.org"), ("code", "Spring50")]).send().await;
+    let start = first
+        .post_form("/patron", &[("price", &price), ("email", "first@example.org"), ("code", "Spring50")])
+        .send()
+        .await;
     pay_demo(&first, &start, "succeed").await.assert_status(303);
     assert_eq!(ledger(&app).await, [300]);
 
@@ -332,7 +323,10 @@ async fn forged_or_tampered_offer_ids_and_ended_offers_are_refused() {
     assert_eq!(app.member_count().await, 0);
 
     // A sealed demo checkout cannot be given another offer (or a cheaper first charge).
-    let start = reader.post_form("/patron", &[("price", &price), ("email", "forger@example.org"), ("offer", &offer)]).send().await;
+    let start = reader
+        .post_form("/patron", &[("price", &price), ("email", "forger@example.org"), ("offer", &offer)])
+        .send()
+        .await;
     let url = start.location().expect("checkout");
     let query = url.split_once('?').map(|(_, q)| q).unwrap_or_default();
     let params: Vec<(String, String)> = serde_urlencoded::from_str(query).expect("query");
@@ -367,7 +361,8 @@ async fn of_two_concurrent_last_redemptions_one_wins() {
     for n in 0..2 {
         let browser = app.new_browser();
         let email = format!("racer{n}@example.org");
-        let start = browser.post_form("/patron", &[("price", &price), ("email", &email), ("offer", "spring")]).send().await;
+        let start =
+            browser.post_form("/patron", &[("price", &price), ("email", &email), ("offer", "spring")]).send().await;
         started.push((browser, start));
     }
     let outcomes = concurrently(2, async |i| pay_demo(&started[i].0, &started[i].1, "succeed").await.status).await;
@@ -413,7 +408,8 @@ async fn a_code_on_stripe_makes_its_coupon_and_promotion_code_once_and_the_disco
 
     // Again, by its link this time: the coupon is reused, no promotion code is needed.
     let p = start_checkout(&app, "coupon2@example.org").await;
-    let again = app.client.post_form("/patron", &[("price", &price), ("email", "coupon3@example.org"), ("offer", "spring")]);
+    let again =
+        app.client.post_form("/patron", &[("price", &price), ("email", "coupon3@example.org"), ("offer", "spring")]);
     again.send().await.assert_status(303);
     assert_eq!(mock.requests_to("POST", "/v1/coupons").len(), 1);
     assert_eq!(mock.requests_to("POST", "/v1/promotion_codes").len(), 1);
@@ -434,13 +430,22 @@ async fn a_code_on_stripe_makes_its_coupon_and_promotion_code_once_and_the_disco
     assert_eq!(redeemed, offer);
 
     // Its first invoice, discounted by Stripe: the ledger books what was paid.
-    mock.put_charge("ch_off", 300, "eur", Some(&p.customer), crate::helpers::stripe_mock::Settled { amount: 300, fee: 20, currency: "eur" });
+    mock.put_charge(
+        "ch_off",
+        300,
+        "eur",
+        Some(&p.customer),
+        crate::helpers::stripe_mock::Settled { amount: 300, fee: 20, currency: "eur" },
+    );
     mock.put_paid_invoice("in_off", "sub_off", "ch_off");
     let invoice = mock.discount_invoice("in_off", 600, 300, "di_sub_off");
     app.send_stripe_event("invoice.paid", invoice).await.1.assert_status(200);
     assert_eq!(ledger(&app).await, [300]);
     // A later event (the subscription unchanged) records nothing twice.
-    app.send_stripe_event("customer.subscription.updated", mock.get("sub_off").expect("sub")).await.1.assert_status(200);
+    app.send_stripe_event("customer.subscription.updated", mock.get("sub_off").expect("sub"))
+        .await
+        .1
+        .assert_status(200);
     assert_eq!(app.count("select count(*) from offer_redemptions").await, 1);
     assert_eq!(mrr_movements(&app).await, [("new".to_string(), 600)]);
     assert_mrr_identity(&app, &admin).await;
@@ -451,8 +456,7 @@ async fn a_code_on_stripe_makes_its_coupon_and_promotion_code_once_and_the_disco
 async fn a_discount_for_ever_on_stripe_lowers_mrr_until_it_is_removed() {
     let app = TestApp::builder().with_stripe().spawn().await;
     let admin = staff(&app, "money@example.org", Role::Admin).await;
-    let tier = format!("tier_{SUPPORTER}");
-    let offer = make_offer(
+    let offer = supporter_offer(
         &app,
         &admin,
         &[
@@ -462,8 +466,6 @@ async fn a_discount_for_ever_on_stripe_lowers_mrr_until_it_is_removed() {
             ("amount_eur", "2"),
             ("amount_uah", "50"),
             ("duration", "forever"),
-            (&tier, "yes"),
-            ("interval_month", "yes"),
         ],
     )
     .await;
@@ -504,13 +506,7 @@ async fn a_discount_for_ever_on_stripe_lowers_mrr_until_it_is_removed() {
 async fn a_stripe_trial_counts_nothing_until_it_turns_active_and_is_paid() {
     let app = TestApp::builder().with_stripe().spawn().await;
     let admin = staff(&app, "money@example.org", Role::Admin).await;
-    let tier = format!("tier_{SUPPORTER}");
-    let offer = make_offer(
-        &app,
-        &admin,
-        &[("name", "Try us"), ("slug", "try"), ("kind", "trial"), ("trial_days", "14"), (&tier, "yes"), ("interval_month", "yes")],
-    )
-    .await;
+    let offer = try_us(&app, &admin, "14").await;
     let price = app.price_id("supporter", "month", "eur").await;
     app.client
         .post_form("/patron", &[("price", &price), ("email", "trial@example.org"), ("offer", "try")])
@@ -541,7 +537,13 @@ async fn a_stripe_trial_counts_nothing_until_it_turns_active_and_is_paid() {
     sub["status"] = json!("active");
     mock.put(sub.clone());
     app.send_stripe_event("customer.subscription.updated", sub).await.1.assert_status(200);
-    mock.put_charge("ch_trial", 600, "eur", Some(&p.customer), crate::helpers::stripe_mock::Settled { amount: 600, fee: 30, currency: "eur" });
+    mock.put_charge(
+        "ch_trial",
+        600,
+        "eur",
+        Some(&p.customer),
+        crate::helpers::stripe_mock::Settled { amount: 600, fee: 30, currency: "eur" },
+    );
     let invoice = mock.put_paid_invoice("in_trial", "sub_trial", "ch_trial");
     app.send_stripe_event("invoice.paid", invoice).await.1.assert_status(200);
     assert_eq!(the_subscription(&app).await.1, 600);
@@ -563,13 +565,7 @@ async fn the_report_counts_redemptions_conversions_and_what_converted_patrons_pa
     let app = TestApp::spawn().await;
     let admin = staff(&app, "money@example.org", Role::Admin).await;
     let offer = half_for_three_months(&app, &admin, &[]).await;
-    let tier = format!("tier_{SUPPORTER}");
-    make_offer(
-        &app,
-        &admin,
-        &[("name", "Try us"), ("slug", "try"), ("kind", "trial"), ("trial_days", "7"), (&tier, "yes"), ("interval_month", "yes")],
-    )
-    .await;
+    try_us(&app, &admin, "7").await;
     let price = app.price_id("supporter", "month", "eur").await;
     for (email, link) in [("a@example.org", "spring"), ("b@example.org", "spring"), ("c@example.org", "try")] {
         let browser = app.new_browser();
@@ -579,15 +575,17 @@ async fn the_report_counts_redemptions_conversions_and_what_converted_patrons_pa
     // One of the discounted patrons cancels at once in the demo portal.
     let patron = app.new_browser();
     app.sign_in_member(&patron, "b@example.org").await;
-    patron
-        .post_form("/demo/portal", &[("action", "cancel_now"), ("confirm", "yes")])
-        .send()
-        .await
-        .assert_status(303);
+    patron.post_form("/demo/portal", &[("action", "cancel_now"), ("confirm", "yes")]).send().await.assert_status(303);
     let csv = parse_csv(&admin.get("/admin/reports/offers.csv?range=12m").send().await.body);
     let rows: Vec<(String, Vec<String>)> = csv[1..].iter().map(|r| (r[1].clone(), r[3..].to_vec())).collect();
-    assert!(rows.contains(&("Spring half price".to_string(), vec!["EUR".into(), "2".into(), "1".into(), "6.00".into()])), "{rows:?}");
-    assert!(rows.contains(&("Try us".to_string(), vec!["EUR".into(), "1".into(), "0".into(), "0.00".into()])), "{rows:?}");
+    assert!(
+        rows.contains(&("Spring half price".to_string(), vec!["EUR".into(), "2".into(), "1".into(), "6.00".into()])),
+        "{rows:?}"
+    );
+    assert!(
+        rows.contains(&("Try us".to_string(), vec!["EUR".into(), "1".into(), "0".into(), "0.00".into()])),
+        "{rows:?}"
+    );
     assert!(csv[1..].iter().any(|r| r[0] == offer));
     admin
         .get("/admin/reports/offers?range=12m")
@@ -638,4 +636,57 @@ async fn the_landing_page_features_one_offer_in_the_readers_language_while_it_is
     app.advance_clock(patronage::http::page_cache::TTL);
     app.client.get("/").send().await.assert_not_contains("Special offer");
     let _ = READER;
+}
+
+/// The offer pages in headless Chromium, at 390 and 1280 px, in English and
+/// Ukrainian: the landing page featuring an offer, the patron form with an
+/// offer, a code refused, and the staff's offers page and report. No sideways
+/// scrolling, tap targets of 44 px, no serious axe-core violation. Screenshots
+/// go to `target/screenshots/offers/`.
+#[tokio::test]
+async fn the_offer_pages_fit_a_phone_and_pass_axe_in_both_languages() {
+    use crate::helpers::browser::{Browser, DESKTOP, PHONE, screenshot_path};
+    let app = TestApp::spawn().await;
+    let admin = staff(&app, "money@example.org", Role::Admin).await;
+    let offer = half_for_three_months(&app, &admin, &[("code", "SPRING50"), ("max_redemptions", "100")]).await;
+    admin.post_form("/admin/offers/featured", &[("offer", &offer)]).send().await.assert_status(303);
+    let price = app.price_id("supporter", "month", "eur").await;
+    let reader = app.new_browser();
+    let start = reader
+        .post_form("/patron", &[("price", &price), ("email", "shot@example.org"), ("offer", "spring")])
+        .send()
+        .await;
+    pay_demo(&reader, &start, "succeed").await.assert_status(303);
+    app.deliver_mail().await;
+    let cookie = admin.cookie("patronage_staff").expect("a staff session");
+    let mut problems = Vec::new();
+    for lang in ["en", "uk"] {
+        let Some(browser) = Browser::open(lang).await else { return };
+        let mut pages = vec![
+            ("landing", "/?currency=eur".to_string()),
+            ("patron-offer", "/patron?offer=spring&currency=eur".to_string()),
+            ("patron-code-refused", "/patron?code=NOPE&currency=eur".to_string()),
+        ];
+        if lang == "en" {
+            browser.goto(&app.base_url).await;
+            browser.add_cookie("patronage_staff", &cookie).await;
+            pages.push(("admin-offers", "/admin/offers".to_string()));
+            pages.push(("admin-report-offers", "/admin/reports/offers?range=12m".to_string()));
+        }
+        for (name, path) in &pages {
+            browser.goto(&format!("{}{path}", app.base_url)).await;
+            for width in [PHONE, DESKTOP] {
+                browser.set_width(width).await;
+                browser.screenshot(&screenshot_path(&format!("offers/{name}-{lang}-{width}"))).await;
+                // The staff pages are checked for fit at desktop width, as the other staff pages are.
+                if name.starts_with("admin") && width == PHONE {
+                    continue;
+                }
+                for problem in browser.check_page(width == PHONE).await.problems {
+                    problems.push(format!("{path} ({lang}, {width} px): {problem}"));
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{problems:#?}");
 }

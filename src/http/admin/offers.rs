@@ -159,12 +159,15 @@ async fn offers_page(
     page.insert("offers", &rows)
         .insert("tier_choices", &tier_choices)
         .insert("amount_fields", &amounts)
-        .insert("form", &serde_json::json!({
-            "name": form.name, "slug": form.slug, "kind": form.kind, "percent": form.percent,
-            "duration": form.duration, "months": form.months, "trial_days": form.trial_days, "code": form.code,
-            "ends_on": form.ends_on, "max_redemptions": form.max_redemptions,
-            "month": form.ticked("interval_month"), "year": form.ticked("interval_year"),
-        }))
+        .insert(
+            "form",
+            &serde_json::json!({
+                "name": form.name, "slug": form.slug, "kind": form.kind, "percent": form.percent,
+                "duration": form.duration, "months": form.months, "trial_days": form.trial_days, "code": form.code,
+                "ends_on": form.ends_on, "max_redemptions": form.max_redemptions,
+                "month": form.ticked("interval_month"), "year": form.ticked("interval_year"),
+            }),
+        )
         .insert("errors", &errors.0);
     Ok(page)
 }
@@ -248,8 +251,7 @@ fn parse_offer(state: &AppState, form: &OfferForm, tier_ids: &[TierId]) -> Resul
             None
         }
     };
-    let chosen_tiers: Vec<TierId> =
-        tier_ids.iter().copied().filter(|t| form.ticked(&format!("tier_{t}"))).collect();
+    let chosen_tiers: Vec<TierId> = tier_ids.iter().copied().filter(|t| form.ticked(&format!("tier_{t}"))).collect();
     if chosen_tiers.is_empty() {
         errors.add("tiers", "Choose at least one tier.".into());
     }

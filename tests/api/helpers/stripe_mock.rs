@@ -585,22 +585,28 @@ async fn create_coupon(State(inner): Mock, method: Method, uri: Uri, headers: He
         return reply;
     }
     let id = format!("coupon_mock{n}");
-    let created = {
+    let at = {
         let mut state = inner.lock().expect("lock");
         state.seconds += 1;
         SECONDS_BASE + state.seconds
     };
     let c = json!({
         "id": id, "object": "coupon", "amount_off": number(&body, "amount_off"), "applies_to": null,
-        "created": created, "currency": form_value(&body, "currency"), "currency_options": currency_options_of(&body),
+        "created": at, "currency": form_value(&body, "currency"), "currency_options": currency_options_of(&body),
         "duration": form_value(&body, "duration"), "duration_in_months": number(&body, "duration_in_months"),
         "livemode": false, "max_redemptions": number(&body, "max_redemptions"), "metadata": metadata_of(&body, "metadata"),
         "name": form_value(&body, "name"), "percent_off": number(&body, "percent_off"),
         "redeem_by": number(&body, "redeem_by"), "times_redeemed": 0, "valid": true,
     });
-    inner.lock().expect("lock").objects.insert(id, c.clone());
-    remember(&inner, &headers, &c);
-    axum::Json(c).into_response()
+    serve_created(&inner, &headers, c)
+}
+
+/// Serves a new object at its id from now on, and answers with it (again for a repeated key).
+fn serve_created(inner: &Arc<Mutex<Inner>>, headers: &HeaderMap, object: Value) -> Response {
+    let id = object["id"].as_str().unwrap_or_default().to_string();
+    inner.lock().expect("lock").objects.insert(id, object.clone());
+    remember(inner, headers, &object);
+    axum::Json(object).into_response()
 }
 
 /// `POST /v1/promotion_codes` (`promotion[type]=coupon`, `promotion[coupon]`, `code`).
@@ -631,9 +637,7 @@ async fn create_promotion_code(
         "restrictions": { "currency_options": null, "first_time_transaction": false, "minimum_amount": null, "minimum_amount_currency": null },
         "times_redeemed": 0,
     });
-    inner.lock().expect("lock").objects.insert(id, p.clone());
-    remember(&inner, &headers, &p);
-    axum::Json(p).into_response()
+    serve_created(&inner, &headers, p)
 }
 
 async fn create_portal_session(
