@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use super::payments::FORM_CURRENCIES;
 use super::reports::{export_range, money, range_view, read_range, refuse};
 use super::{Authorized, ManagePayments, ViewRevenue, staff_page};
-use crate::clock::{DAY, format_date};
+use crate::clock::DAY;
 use crate::domain::offer::{normalise_code, parse_slug, slug_from_name};
 use crate::domain::{AmountOff, DiscountDuration, Interval, Locale, Money, Offer, OfferBenefit, TierId};
 use crate::http::csv;
@@ -125,7 +125,7 @@ async fn offers_page(
                 what: what_text(state, &o),
                 link: state.ctx.url(&format!("/patron?offer={}", o.slug)),
                 applies: applies_text(&o, &names),
-                ends: o.ends_at.map(|t| format_date(t - 1)),
+                ends: o.ends_at.map(|t| state.ctx.zone.date(t - 1)),
                 redeemed: match o.max_redemptions {
                     Some(max) => format!("{redeemed} of {max}"),
                     None => redeemed.to_string(),
