@@ -288,8 +288,21 @@ async fn codes_are_typed_in_any_case_and_refused_past_their_limit_or_end_date_st
         .await
         .assert_status(422)
         .assert_contains("Цю пропозицію вже повністю використано.");
-    // Through its last day, then closed.
-    second.get("/patron?code=weekend").send().await.assert_contains("10% off your first payment");
+    // Through its last day (a discount on the first payment only: MRR at the full price), then closed.
+    let third = app.new_browser();
+    third
+        .get("/patron?code=weekend")
+        .send()
+        .await
+        .assert_contains("10% off your first payment")
+        .assert_contains("€5.40 for the first month, then €6.00 a month");
+    let start = third
+        .post_form("/patron", &[("price", &price), ("email", "third@example.org"), ("code", "WeekEnd")])
+        .send()
+        .await;
+    pay_demo(&third, &start, "succeed").await.assert_status(303);
+    assert_eq!(ledger(&app).await, [300, 540]);
+    assert_eq!(mrr_movements(&app).await, [("new".to_string(), 600), ("new".to_string(), 600)]);
     app.advance_clock(2 * DAY);
     second
         .post_form("/patron", &[("price", &price), ("email", "second@example.org"), ("code", "weekend")])
@@ -297,9 +310,9 @@ async fn codes_are_typed_in_any_case_and_refused_past_their_limit_or_end_date_st
         .await
         .assert_status(422)
         .assert_contains("This offer has ended.");
-    assert_eq!(app.member_count().await, members);
-    assert_eq!(app.count("select count(*) from subscriptions").await, 1);
-    assert_eq!(app.count("select count(*) from offer_redemptions").await, 1);
+    assert_eq!(app.member_count().await, members + 1, "only the third reader's");
+    assert_eq!(app.count("select count(*) from subscriptions").await, 2);
+    assert_eq!(app.count("select count(*) from offer_redemptions").await, 2);
     app.deliver_mail().await;
 }
 
