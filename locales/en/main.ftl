@@ -584,3 +584,41 @@ email-statement-printable = A printable version is in your account:
 email-card-expiring-subject = Your card for { $newsroom } expires soon
 email-card-expiring-body = The { $brand } card ending in { $last4 } that pays for your membership expires at the end of { $month }.
 email-card-expiring-action = To keep your membership going without a gap, open your account and choose “Manage billing” to add a new card:
+
+## Offers and trials
+offer-applied = Offer: { $headline }
+offer-code-label = Offer code
+offer-code-apply = Apply
+offer-featured-title = Special offer
+offer-featured-link = Claim the offer
+offer-headline-once = { $off } off your first payment
+offer-headline-months = { $off } off for { $months } { $months ->
+    [one] month
+   *[other] months
+}
+offer-headline-forever = { $off } off for as long as you stay
+offer-headline-trial = Try it free for { $days } { $days ->
+    [one] day
+   *[other] days
+}
+offer-price-once-month = { $discounted } for the first month, then { $full }
+offer-price-once-year = { $discounted } for the first year, then { $full }
+offer-price-months = { $discounted } a month for { $months } { $months ->
+    [one] month
+   *[other] months
+}, then { $full }
+offer-price-years = { $discounted } a year for { $years } { $years ->
+    [one] year
+   *[other] years
+}, then { $full }
+offer-price-forever-month = { $discounted } a month for as long as you stay (instead of { $full })
+offer-price-forever-year = { $discounted } a year for as long as you stay (instead of { $full })
+offer-price-trial = Free for { $days } { $days ->
+    [one] day
+   *[other] days
+}, then { $full }
+offer-error-unknown = This offer link is not valid. Check the link, or type the offer's code.
+offer-error-unknown-code = We do not know that offer code. Check it and try again.
+offer-error-ended = This offer has ended.
+offer-error-used-up = This offer has been fully redeemed.
+offer-error-not-for-price = This offer is not available for the tier and billing period you chose.

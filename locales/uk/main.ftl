@@ -592,3 +592,44 @@ email-statement-printable = Версія для друку — у вашому �
 email-card-expiring-subject = Термін дії вашої картки для { $newsroom } скоро спливає
 email-card-expiring-body = Термін дії картки { $brand } із закінченням { $last4 }, якою ви сплачуєте членство, спливає наприкінці { $month }.
 email-card-expiring-action = Щоб членство тривало без перерви, відкрийте профіль і виберіть «Керування оплатою», щоб додати нову картку:
+
+## Offers and trials
+offer-applied = Пропозиція: { $headline }
+offer-code-label = Код пропозиції
+offer-code-apply = Застосувати
+offer-featured-title = Спеціальна пропозиція
+offer-featured-link = Скористатися пропозицією
+offer-headline-once = Знижка { $off } на перший платіж
+offer-headline-months = Знижка { $off } на { $months } { $months ->
+    [one] місяць
+    [few] місяці
+   *[other] місяців
+}
+offer-headline-forever = Знижка { $off }, поки ви з нами
+offer-headline-trial = { $days } { $days ->
+    [one] день
+    [few] дні
+   *[other] днів
+} безкоштовно
+offer-price-once-month = { $discounted } за перший місяць, далі { $full }
+offer-price-once-year = { $discounted } за перший рік, далі { $full }
+offer-price-months = { $discounted } на місяць протягом { $months } { $months ->
+    [one] місяця
+   *[other] місяців
+}, далі { $full }
+offer-price-years = { $discounted } на рік протягом { $years } { $years ->
+    [one] року
+   *[other] років
+}, далі { $full }
+offer-price-forever-month = { $discounted } на місяць, поки ви з нами (замість { $full })
+offer-price-forever-year = { $discounted } на рік, поки ви з нами (замість { $full })
+offer-price-trial = Безкоштовно { $days } { $days ->
+    [one] день
+    [few] дні
+   *[other] днів
+}, далі { $full }
+offer-error-unknown = Це посилання на пропозицію недійсне. Перевірте посилання або введіть код пропозиції.
+offer-error-unknown-code = Ми не знаємо такого коду пропозиції. Перевірте його та спробуйте ще раз.
+offer-error-ended = Ця пропозиція вже закінчилася.
+offer-error-used-up = Цю пропозицію вже повністю використано.
+offer-error-not-for-price = Ця пропозиція не діє для вибраного рівня чи періоду оплати.

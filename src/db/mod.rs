@@ -32,6 +32,7 @@ pub mod login_tokens;
 pub mod member_directory;
 pub mod member_notes;
 pub mod members;
+pub mod offers;
 pub mod outbox;
 pub mod payment_cards;
 pub mod payments;

@@ -28,6 +28,7 @@ struct Row {
     mrr_minor: i64,
     pause_behavior: Option<String>,
     pause_resumes_at: Option<i64>,
+    offer_id: Option<String>,
 }
 
 impl TryFrom<Row> for Subscription {
@@ -58,11 +59,12 @@ impl TryFrom<Row> for Subscription {
                 .map(|b| parse_stored("pause behavior", b))
                 .transpose()?
                 .map(|behavior| Pause { behavior, resumes_at: r.pause_resumes_at }),
+            offer_id: r.offer_id,
         })
     }
 }
 
-const FIELDS: [&str; 20] = [
+const FIELDS: [&str; 21] = [
     "id",
     "provider_id",
     "member_id",
@@ -83,6 +85,7 @@ const FIELDS: [&str; 20] = [
     "mrr_minor",
     "pause_behavior",
     "pause_resumes_at",
+    "offer_id",
 ];
 
 /// The select list for a subscription row of `table` (a name or alias). The id
@@ -191,6 +194,22 @@ pub async fn list_demo_pauses_due<'e, E: Executor<'e, Database = Any>>(
     rows.into_iter().map(Subscription::try_from).collect()
 }
 
+/// Demo subscriptions whose trial ended by `now` (Stripe charges and reports its own).
+pub async fn list_demo_trials_due<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    now: Micros,
+) -> Result<Vec<Subscription>, DbError> {
+    let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {} from subscriptions where status = 'trialing' and current_period_end <= $1
+           and substr(provider_id, 1, 5) = 'demo_' order by current_period_end limit 100",
+        columns("subscriptions")
+    )))
+    .bind(now)
+    .fetch_all(ex)
+    .await?;
+    rows.into_iter().map(Subscription::try_from).collect()
+}
+
 pub async fn list_for_member<'e, E: Executor<'e, Database = Any>>(
     ex: E,
     member: MemberId,
@@ -210,8 +229,8 @@ pub async fn upsert<'e, E: Executor<'e, Database = Any>>(ex: E, s: &Subscription
     sqlx::query(
         "insert into subscriptions (id, provider_id, member_id, customer_id, tier_id, price_id, status, interval, amount_minor,
              currency, current_period_end, cancel_at_period_end, started_at, canceled_at, ended_at, past_due_since,
-             first_paid_at, mrr_minor, created_at, updated_at, pause_behavior, pause_resumes_at)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19, $20, $21)
+             first_paid_at, mrr_minor, created_at, updated_at, pause_behavior, pause_resumes_at, offer_id)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19, $20, $21, $22)
          on conflict (provider_id) do update set
              member_id = coalesce(excluded.member_id, subscriptions.member_id), customer_id = excluded.customer_id,
              tier_id = excluded.tier_id, price_id = excluded.price_id, status = excluded.status,
@@ -221,7 +240,8 @@ pub async fn upsert<'e, E: Executor<'e, Database = Any>>(ex: E, s: &Subscription
              past_due_since = excluded.past_due_since,
              first_paid_at = coalesce(subscriptions.first_paid_at, excluded.first_paid_at),
              mrr_minor = excluded.mrr_minor, updated_at = excluded.updated_at,
-             pause_behavior = excluded.pause_behavior, pause_resumes_at = excluded.pause_resumes_at",
+             pause_behavior = excluded.pause_behavior, pause_resumes_at = excluded.pause_resumes_at,
+             offer_id = excluded.offer_id",
     )
     .bind(&s.id)
     .bind(&s.provider_id)
@@ -244,6 +264,7 @@ pub async fn upsert<'e, E: Executor<'e, Database = Any>>(ex: E, s: &Subscription
     .bind(now)
     .bind(s.pause.map(|p| p.behavior.as_str()))
     .bind(s.pause.and_then(|p| p.resumes_at))
+    .bind(s.offer_id.as_deref())
     .execute(ex)
     .await?;
     Ok(())

@@ -279,6 +279,8 @@ pub struct Subscription {
     pub mrr_minor: i64,
     /// Payment collection paused, as the provider last reported it.
     pub pause: Option<Pause>,
+    /// The offer its discount or trial comes from now (none once a discount ended).
+    pub offer_id: Option<String>,
 }
 
 impl Subscription {
@@ -317,6 +319,18 @@ pub struct SubscriptionState {
     /// Where the reader came from, as the checkout carried it (unchecked: billing
     /// parses it before anything is stored).
     pub source: Option<crate::domain::RawSource>,
+    /// The offer behind its discount or trial, as the provider names it.
+    pub offer: Option<OfferRef>,
+}
+
+/// An offer as a provider's subscription names it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OfferRef {
+    /// Our offer id, or the Stripe coupon made for it.
+    pub reference: String,
+    /// The redemption limit and end date are ours to decide here (the demo
+    /// gateway); Stripe has decided its own coupon's before it reports one.
+    pub enforce: bool,
 }
 
 impl SubscriptionState {
@@ -339,6 +353,7 @@ impl SubscriptionState {
             ended_at: sub.ended_at,
             pause: sub.pause,
             source: None,
+            offer: sub.offer_id.clone().map(|reference| OfferRef { reference, enforce: false }),
         }
     }
 }

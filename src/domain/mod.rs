@@ -32,6 +32,7 @@ pub mod login;
 pub mod member;
 pub mod member_directory;
 pub mod money;
+pub mod offer;
 pub mod receipt;
 pub mod report;
 pub mod retention;
@@ -43,7 +44,7 @@ pub mod tier;
 pub mod topic;
 
 pub use billing::{
-    Interval, MrrMovementKind, Pause, PauseBehavior, PaymentCard, PaymentKind, Settled, StripeEventStatus,
+    Interval, MrrMovementKind, OfferRef, Pause, PauseBehavior, PaymentCard, PaymentKind, Settled, StripeEventStatus,
     Subscription, SubscriptionState, SubscriptionStatus,
 };
 pub use calendar::{Month, MonthError, Zone, ZoneError};
@@ -65,6 +66,7 @@ pub use member_directory::{
     Cursor, DayRange, MemberFilter, MemberSort, NoteText, NoteTextError, SortDirection, SortValue, StoredStanding,
 };
 pub use money::{Currency, Money, MoneyError};
+pub use offer::{AmountOff, DiscountDuration, Offer, OfferBenefit, OfferKind, OfferRefusal};
 pub use receipt::{CurrencyTotal, LegalEntity, StatementYearError};
 pub use report::{
     CohortReport, CohortRow, DunningMonthRow, DunningStep, MonthRange, MrrMonthRow, MrrReport, RangeError, RangePreset,

@@ -291,6 +291,7 @@ mod tests {
             first_paid_at: Some(0),
             mrr_minor: 600,
             pause: None,
+            offer_id: None,
         }
     }
 

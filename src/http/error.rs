@@ -172,11 +172,27 @@ impl From<crate::services::receipts::StatementError> for AppError {
     }
 }
 
+impl From<crate::services::offers::OfferError> for AppError {
+    fn from(e: crate::services::offers::OfferError) -> Self {
+        use crate::services::offers::OfferError;
+        match e {
+            OfferError::Refused(r) => Self::Conflict(r.message_key()),
+            OfferError::SlugTaken | OfferError::CodeTaken => Self::Conflict("error-bad-request"),
+            OfferError::Gateway(e) => {
+                tracing::error!(error = %e, "payment provider call failed");
+                Self::PaymentProvider(e.to_string())
+            }
+            OfferError::Db(e) => StorageError::from(e).into(),
+        }
+    }
+}
+
 impl From<BillingError> for AppError {
     fn from(e: BillingError) -> Self {
         match e {
             BillingError::Db(e) => StorageError::from(e).into(),
             BillingError::Mail(e) => e.into(),
+            BillingError::Offer(e) => Self::Conflict(e.message_key()),
         }
     }
 }
@@ -258,6 +274,7 @@ impl From<CheckoutError> for AppError {
             CheckoutError::Membership(e) => e.into(),
             CheckoutError::Db(e) => StorageError::from(e).into(),
             CheckoutError::Billing(e) => e.into(),
+            CheckoutError::Offer(e) => e.into(),
         }
     }
 }

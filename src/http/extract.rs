@@ -214,7 +214,7 @@ impl FromRequestParts<AppState> for PageContext {
 }
 
 /// Field errors for re-rendering a form: field name → catalogue key.
-#[derive(Default, Serialize)]
+#[derive(Clone, Default, Serialize)]
 pub struct FieldErrors(pub std::collections::BTreeMap<&'static str, String>);
 
 impl FieldErrors {

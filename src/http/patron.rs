@@ -12,10 +12,13 @@ use super::extract::{ClientIp, FieldErrors, Form, PageContext, SignedInMember, U
 use super::session::member_cookie;
 use super::state::AppState;
 use crate::clock::format_utc;
-use crate::domain::{Currency, Email, Locale, Member, Money, PersonName};
+use crate::domain::{
+    AmountOff, Currency, DiscountDuration, Email, Locale, Member, Money, Offer, OfferBenefit, PersonName,
+};
 use crate::payments::demo::{CheckoutKind, DemoCheckout};
 use crate::services::checkout::{self, CheckoutError, CheckoutStart, DONATION_CURRENCIES, DemoOutcome, DemoResult};
 use crate::services::goals::{self, GoalServiceError};
+use crate::services::offers::{self, OfferError};
 use crate::services::retention;
 
 pub fn router() -> Router<AppState> {
@@ -40,6 +43,8 @@ pub(super) struct PriceOption {
     id: String,
     label: String,
     flexible: bool,
+    /// With an offer that applies to it: what the reader pays, and after.
+    offer_label: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -127,6 +132,7 @@ pub(super) async fn tier_views(
                         id: p.id.clone(),
                         label: price_label(state, locale, p.amount, p.interval),
                         flexible: p.flexible,
+                        offer_label: None,
                     })
                     .collect(),
                 flexible_from: flexible_from.map(|m| crate::numbers::money(locale, m)),
@@ -182,6 +188,10 @@ pub struct PatronForm {
     pub lang: String,
     /// The currency the tiers are shown in.
     pub currency: String,
+    /// The offer's link (`?offer=<id or slug>`), carried by the form.
+    pub offer: String,
+    /// An offer code the reader typed (any case).
+    pub code: String,
     /// Our own form's pay-what-you-want fields, one per tier: `amount-<tier id>`.
     #[serde(flatten)]
     pub tier_amounts: std::collections::HashMap<String, String>,
@@ -203,7 +213,34 @@ pub async fn patron_form_context(
     form: &PatronForm,
     errors: &FieldErrors,
 ) -> Result<(), AppError> {
-    let (tiers, currencies, shown) = tier_views(state, page.locale, &form.currency, &form.tier_amounts).await?;
+    let (mut tiers, currencies, shown) = tier_views(state, page.locale, &form.currency, &form.tier_amounts).await?;
+    let mut errors = errors.clone();
+    let chosen = match offers::chosen(&state.ctx, &form.offer, &form.code).await {
+        Ok(chosen) => chosen,
+        Err(OfferError::Refused(r)) => {
+            errors.0.entry("offer").or_insert_with(|| page.t(state, r.message_key()));
+            None
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if let Some(chosen) = &chosen {
+        let catalog = crate::services::tiers::catalog(&state.ctx).await?;
+        for price in tiers.iter_mut().flat_map(|t| t.prices.iter_mut()) {
+            if let Some(p) = catalog.prices.iter().find(|p| p.id == price.id)
+                && chosen.offer.applies_to(p).is_ok()
+            {
+                price.offer_label = Some(offer_price_label(state, page.locale, &chosen.offer, p.amount, p.interval));
+            }
+        }
+        page.insert(
+            "offer",
+            &OfferView {
+                headline: offer_headline(state, page.locale, &chosen.offer, shown),
+                link: if chosen.by_code { String::new() } else { form.offer.trim().to_string() },
+                code: if chosen.by_code { form.code.trim().to_string() } else { String::new() },
+            },
+        );
+    }
     page.insert("tiers", &tiers)
         .insert("currencies", &currencies)
         .insert("currency", &shown.map(|c| c.as_str().to_string()))
@@ -211,8 +248,75 @@ pub async fn patron_form_context(
         .insert("patron_email", &form.email)
         .insert("patron_name", &form.name)
         .insert("patron_amount", &form.amount)
+        .insert("patron_code", &form.code)
         .insert("patron_errors", &errors.0);
     Ok(())
+}
+
+/// The offer on the patron form: what it gives, and how the form carries it.
+#[derive(Serialize)]
+struct OfferView {
+    headline: String,
+    link: String,
+    code: String,
+}
+
+/// What an offer gives, in the reader's language: "50% off for 3 months",
+/// "Free for 14 days". A fixed amount is shown in `currency` when the offer has one.
+pub(super) fn offer_headline(state: &AppState, locale: Locale, offer: &Offer, currency: Option<Currency>) -> String {
+    use crate::i18n::Arg;
+    let i18n = state.ctx.views.i18n();
+    let (off, duration) = match &offer.benefit {
+        OfferBenefit::Trial { days } => {
+            return i18n.t(locale, "offer-headline-trial", &[("days", Arg::Num(*days as f64))]);
+        }
+        OfferBenefit::Discount { off: AmountOff::Percent(p), duration } => (format!("{p}%"), duration),
+        OfferBenefit::Discount { off: AmountOff::Fixed(amounts), duration } => {
+            let m = amounts.iter().find(|m| Some(m.currency) == currency).or(amounts.first());
+            (m.map(|m| crate::numbers::money(locale, *m)).unwrap_or_default(), duration)
+        }
+    };
+    let off = Arg::Str(&off);
+    match duration {
+        DiscountDuration::Once => i18n.t(locale, "offer-headline-once", &[("off", off)]),
+        DiscountDuration::Months(n) => {
+            i18n.t(locale, "offer-headline-months", &[("off", off), ("months", Arg::Num(*n as f64))])
+        }
+        DiscountDuration::Forever => i18n.t(locale, "offer-headline-forever", &[("off", off)]),
+    }
+}
+
+/// What a reader pays with the offer and after it: "€2.25 a month for 3
+/// months, then €4.50 a month", "Free for 14 days, then €4.50 a month".
+pub(super) fn offer_price_label(
+    state: &AppState,
+    locale: Locale,
+    offer: &Offer,
+    amount: Money,
+    interval: crate::domain::Interval,
+) -> String {
+    use crate::domain::Interval;
+    use crate::i18n::Arg;
+    let i18n = state.ctx.views.i18n();
+    let full = price_label(state, locale, amount, interval);
+    let full = Arg::Str(&full);
+    let OfferBenefit::Discount { duration, .. } = &offer.benefit else {
+        let days = offer.trial_days().unwrap_or(0) as f64;
+        return i18n.t(locale, "offer-price-trial", &[("days", Arg::Num(days)), ("full", full)]);
+    };
+    let discounted = crate::numbers::money(locale, offer.first_charge(amount));
+    let discounted = Arg::Str(&discounted);
+    let (once, many, count) = match interval {
+        Interval::Month => ("offer-price-once-month", "offer-price-months", "months"),
+        Interval::Year => ("offer-price-once-year", "offer-price-years", "years"),
+    };
+    match duration.invoices(interval) {
+        None => {
+            i18n.t(locale, &format!("offer-price-forever-{interval}"), &[("discounted", discounted), ("full", full)])
+        }
+        Some(1) => i18n.t(locale, once, &[("discounted", discounted), ("full", full)]),
+        Some(n) => i18n.t(locale, many, &[("discounted", discounted), (count, Arg::Num(n as f64)), ("full", full)]),
+    }
 }
 
 /// `?currency=`: the currency the tiers are shown in.
@@ -229,6 +333,10 @@ pub struct CurrencyQuery {
 struct PatronQuery {
     currency: String,
     price: String,
+    /// An offer's shareable link: its id or slug.
+    offer: String,
+    /// An offer code typed into the form's "Apply" box.
+    code: String,
 }
 
 async fn show_patron_form(
@@ -236,7 +344,13 @@ async fn show_patron_form(
     Query(query): Query<PatronQuery>,
     mut page: PageContext,
 ) -> Result<Response, AppError> {
-    let form = PatronForm { currency: query.currency, price: query.price, ..Default::default() };
+    let form = PatronForm {
+        currency: query.currency,
+        price: query.price,
+        offer: query.offer,
+        code: query.code,
+        ..Default::default()
+    };
     patron_form_context(&state, &mut page, &form, &FieldErrors::default()).await?;
     Ok(page.render(&state, "patron/patron.html")?.into_response())
 }
@@ -288,6 +402,20 @@ async fn submit_patron(
         Some(p) => Some(p.amount),
         None => None,
     };
+    // An offer must be open and for the price chosen; otherwise nothing is stored.
+    let offer = match offers::chosen(&state.ctx, &form.offer, &form.code).await {
+        Ok(chosen) => chosen,
+        Err(OfferError::Refused(r)) => {
+            errors.add("offer", page.t(&state, r.message_key()));
+            None
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if let (Some(chosen), Some(price)) = (&offer, &price)
+        && let Err(r) = offers::check_price(chosen, price)
+    {
+        errors.add("offer", page.t(&state, r.message_key()));
+    }
     let (Some(email), Some(name), Some(price), Some(amount), true) = (email, name, price, amount, errors.is_empty())
     else {
         patron_form_context(&state, &mut page, &form, &errors).await?;
@@ -308,6 +436,7 @@ async fn submit_patron(
         amount,
         &ip,
         source.as_ref(),
+        offer.as_ref(),
     );
     match start.await? {
         CheckoutStart::Redirect(url) => Ok(Redirect::to(&url).into_response()),
@@ -580,14 +709,22 @@ async fn show_demo_checkout(
             let (mut tier, price) =
                 checkout::subscription_offer(&state.ctx, price_id).await?.ok_or(AppError::InvalidLink)?;
             crate::services::content::localiser(&state.ctx, page.locale).await?.tier(&mut tier);
-            format!("{} — {}", tier.name, price_label(&state, page.locale, checkout.amount(), price.interval))
+            let offer = match checkout.offer_id.as_deref() {
+                Some(id) => Some(offers::find(&state.ctx, id).await?.ok_or(AppError::InvalidLink)?),
+                None => None,
+            };
+            let label = match &offer {
+                Some(o) => offer_price_label(&state, page.locale, o, checkout.amount(), price.interval),
+                None => price_label(&state, page.locale, checkout.amount(), price.interval),
+            };
+            format!("{} — {label}", tier.name)
         }
         _ => {
             let gift = Money::new(checkout.gift_minor.unwrap_or(checkout.amount_minor), checkout.currency);
             checkout::donation_label(&state.ctx, page.locale, gift, checkout.amount())
         }
     };
-    let amount = crate::numbers::money(page.locale, checkout.amount());
+    let amount = crate::numbers::money(page.locale, checkout.due_now());
     page.insert("what", &what).insert("amount", &amount).insert("c", &params.c).insert("s", &params.s);
     Ok(page.render(&state, "patron/demo_checkout.html")?.into_response())
 }

@@ -64,6 +64,13 @@ async fn render_landing(state: &AppState, page: &mut PageContext, currency: &str
     page.insert("patron_count", &patrons.map(|n| crate::numbers::number(page.locale, n)));
     let pitch = crate::services::content::pitch(&state.ctx, page.locale).await?;
     page.insert("pitch", &pitch);
+    // The offer staff feature, in the reader's language (none once it closed).
+    if let Some(offer) = crate::services::offers::featured(&state.ctx).await? {
+        let shown = form.currency.parse().ok();
+        let headline = super::patron::offer_headline(state, page.locale, &offer, shown);
+        let link = format!("/patron?offer={}", offer.slug);
+        page.insert("featured_offer", &serde_json::json!({ "headline": headline, "link": link }));
+    }
     Ok(join_page(state, page, &JoinForm::default(), &FieldErrors::default(), "public/landing.html")?.0)
 }
 

@@ -29,13 +29,15 @@ pub async fn drain(ctx: &Context, mailer: &Mailer, worker: &str) -> anyhow::Resu
 /// Applies the Stripe events that are due: new ones (the webhook wakes this job)
 /// and retries.
 async fn apply_stripe_events(ctx: &Context, worker: &str) -> anyhow::Result<usize> {
-    // The demo gateway's own "events": pauses that ran out (Stripe reports its own).
+    // The demo gateway's own "events": pauses that ran out (Stripe reports its own),
     let resumed = crate::services::retention::resume_due_demo_pauses(ctx).await?;
+    // and trials that ended: their first payment.
+    let charged = crate::services::checkout::charge_due_demo_trials(ctx).await?;
     let applied = crate::services::stripe_events::drain(ctx, worker).await?;
     // Stripe says nothing before a PaymentMethod's card expires: we do (an indexed
     // look at the cards not yet reminded about, so nearly free when none are due).
     let reminded = crate::services::dunning::remind_expiring_cards(ctx).await?;
-    Ok(resumed + applied + reminded)
+    Ok(resumed + charged + applied + reminded)
 }
 
 /// Closes the rounds whose time is up and records their results.

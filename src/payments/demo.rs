@@ -45,6 +45,16 @@ pub struct DemoCheckout {
     /// Donations: the topic the gift goes toward (its goal checked before it was sealed).
     #[serde(default)]
     pub topic_id: Option<String>,
+    /// Subscriptions: the offer redeemed (checked before it was sealed, and again
+    /// when the checkout completes: its limit is decided then).
+    #[serde(default)]
+    pub offer_id: Option<String>,
+    /// A trial: the subscription starts as trialing and its first payment comes at the end.
+    #[serde(default)]
+    pub trial_days: Option<i64>,
+    /// A discount: what the first invoice comes to (`amount_minor` stays the plan's price).
+    #[serde(default)]
+    pub first_charge_minor: Option<i64>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -71,11 +81,20 @@ impl DemoCheckout {
             new_member: false,
             source: None,
             topic_id: None,
+            offer_id: None,
+            trial_days: None,
+            first_charge_minor: None,
         }
     }
 
     pub fn amount(&self) -> Money {
         Money::new(self.amount_minor, self.currency)
+    }
+
+    /// What is paid now: nothing for a trial, the discounted first invoice, or the price.
+    pub fn due_now(&self) -> Money {
+        let minor = if self.trial_days.is_some() { 0 } else { self.first_charge_minor.unwrap_or(self.amount_minor) };
+        Money::new(minor, self.currency)
     }
 
     /// `(payload, signature)` for the checkout URL.

@@ -10,9 +10,10 @@ use stripe_billing::{Invoice, Subscription};
 use stripe_checkout::CheckoutSessionMode;
 use stripe_checkout::checkout_session::RetrieveCheckoutSession;
 use stripe_checkout::checkout_session::{
-    CreateCheckoutSession, CreateCheckoutSessionLineItems, CreateCheckoutSessionLineItemsPriceData,
-    CreateCheckoutSessionLineItemsPriceDataRecurring, CreateCheckoutSessionLineItemsPriceDataRecurringInterval,
-    CreateCheckoutSessionPaymentIntentData, CreateCheckoutSessionSubscriptionData, ProductData,
+    CreateCheckoutSession, CreateCheckoutSessionDiscounts, CreateCheckoutSessionLineItems,
+    CreateCheckoutSessionLineItemsPriceData, CreateCheckoutSessionLineItemsPriceDataRecurring,
+    CreateCheckoutSessionLineItemsPriceDataRecurringInterval, CreateCheckoutSessionPaymentIntentData,
+    CreateCheckoutSessionSubscriptionData, ProductData,
 };
 use stripe_client_core::{CustomizableStripeRequest, RequestBuilder, StripeMethod};
 use stripe_core::PaymentIntent;
@@ -26,8 +27,8 @@ use stripe_product::product::CreateProduct;
 use stripe_types::List;
 
 use crate::domain::{
-    Currency, Interval, MemberId, Money, Pause, PauseBehavior, PaymentCard, RawSource, Settled, Source,
-    SubscriptionState, SubscriptionStatus, TopicId,
+    AmountOff, Currency, Interval, MemberId, Money, Offer, OfferBenefit, OfferRef, Pause, PauseBehavior, PaymentCard,
+    RawSource, Settled, Source, SubscriptionState, SubscriptionStatus, TopicId,
 };
 
 /// Metadata key on every Stripe object we create: only those count as ours.
@@ -217,6 +218,7 @@ impl StripeGateway {
         our_price_id: &str,
         new_member: bool,
         source: Option<&Source>,
+        offer: Option<CheckoutOffer<'_>>,
         success_url: &str,
         cancel_url: &str,
     ) -> Result<String, GatewayError> {
@@ -241,13 +243,32 @@ impl StripeGateway {
         // On the subscription too: its invoices' ledger rows carry the source.
         add_source(&mut metadata, source);
         let mut subscription_data = CreateCheckoutSessionSubscriptionData::new();
+        let mut discounts = Vec::new();
+        match offer {
+            Some(CheckoutOffer::Coupon(coupon)) => {
+                discounts.push(CreateCheckoutSessionDiscounts { coupon: Some(coupon.into()), promotion_code: None });
+            }
+            Some(CheckoutOffer::PromotionCode(code)) => {
+                discounts.push(CreateCheckoutSessionDiscounts { coupon: None, promotion_code: Some(code.into()) });
+            }
+            Some(CheckoutOffer::Trial { offer_id, days }) => {
+                subscription_data.trial_period_days = Some(days);
+                // A trial has no discount to name its offer: our metadata does.
+                metadata.insert(TRIAL_OFFER_KEY.into(), offer_id.to_string());
+            }
+            None => {}
+        }
         subscription_data.metadata = Some(metadata.clone());
         let mut session_metadata = metadata.clone();
         if new_member {
             // The success page may sign in only an account this checkout created.
             session_metadata.insert("new_member".into(), "1".into());
         }
-        let session = CreateCheckoutSession::new()
+        let mut request = CreateCheckoutSession::new();
+        if !discounts.is_empty() {
+            request = request.discounts(discounts);
+        }
+        let session = request
             .mode(CheckoutSessionMode::Subscription)
             .customer(customer)
             .client_reference_id(member.to_string())
@@ -361,9 +382,10 @@ impl StripeGateway {
 
     /// The subscription as Stripe has it now.
     pub async fn subscription(&self, id: &str) -> Result<SubscriptionState, GatewayError> {
-        let sub = read::<Subscription>(StripeMethod::Get, format!("/subscriptions/{id}"), &ReadParams::default())
-            .send(&self.client)
-            .await?;
+        // Expanded: a discount's coupon names the offer it came from.
+        let params = ReadParams { expand: Some(&["discounts"]), ..Default::default() };
+        let sub =
+            read::<Subscription>(StripeMethod::Get, format!("/subscriptions/{id}"), &params).send(&self.client).await?;
         state_of(sub)
     }
 
@@ -377,14 +399,16 @@ impl StripeGateway {
         change: SubscriptionUpdate,
     ) -> Result<SubscriptionState, GatewayError> {
         let form = UpdateForm::from(change);
-        let sub = RequestBuilder::new(StripeMethod::Post, format!("/subscriptions/{id}"))
+        RequestBuilder::new(StripeMethod::Post, format!("/subscriptions/{id}"))
             .form(&form)
             .customize::<Subscription>()
             .request_strategy(key(format!("subscription-update-{}", uuid::Uuid::now_v7()))?)
             .send(&self.client)
             .await?;
-        state_of(sub)
+        // Read again with its discount expanded (a discount for ever lowers MRR).
+        self.subscription(id).await
     }
+
     /// Moves the subscription's one item to `stripe_price` from the next
     /// period (`proration_behavior=none`: the period paid for is not refunded
     /// or charged again), and our metadata's `price_id` with it, so an inline
@@ -405,14 +429,136 @@ impl StripeGateway {
             proration_behavior: "none",
             metadata: HashMap::from([("price_id", our_price_id.to_string())]),
         };
-        let sub = RequestBuilder::new(StripeMethod::Post, format!("/subscriptions/{id}"))
+        RequestBuilder::new(StripeMethod::Post, format!("/subscriptions/{id}"))
             .form(&form)
             .customize::<Subscription>()
             .request_strategy(key(format!("subscription-switch-{}", uuid::Uuid::now_v7()))?)
             .send(&self.client)
             .await?;
-        state_of(sub)
+        // Read again with its discount expanded, as after any update.
+        self.subscription(id).await
     }
+
+    /// The Stripe coupon for an offer's discount (created once, keyed by its id):
+    /// percent or amount off (one amount per currency: the first as `amount_off`,
+    /// the others as `currency_options`), its duration, end date and limit.
+    pub async fn create_coupon(&self, offer: &Offer) -> Result<String, GatewayError> {
+        let OfferBenefit::Discount { off, duration } = &offer.benefit else {
+            return Err(GatewayError::Unexpected("a trial has no coupon".into()));
+        };
+        let mut metadata = ours();
+        metadata.insert("offer_id".into(), offer.id.clone());
+        let mut form = CouponForm {
+            duration: duration.as_str(),
+            duration_in_months: duration.months(),
+            percent_off: None,
+            amount_off: None,
+            currency: None,
+            currency_options: HashMap::new(),
+            name: offer.name.chars().take(40).collect(),
+            max_redemptions: offer.max_redemptions,
+            redeem_by: offer.ends_at.map(|t| t / 1_000_000),
+            metadata,
+        };
+        match off {
+            AmountOff::Percent(p) => form.percent_off = Some(*p),
+            AmountOff::Fixed(amounts) => {
+                for (n, m) in amounts.iter().enumerate() {
+                    if n == 0 {
+                        form.amount_off = Some(m.minor);
+                        form.currency = Some(m.currency.as_str().to_string());
+                    } else {
+                        form.currency_options
+                            .insert(m.currency.as_str().to_string(), AmountOffForm { amount_off: m.minor });
+                    }
+                }
+            }
+        }
+        let coupon = RequestBuilder::new(StripeMethod::Post, "/coupons")
+            .form(&form)
+            .customize::<stripe_shared::Coupon>()
+            .request_strategy(key(format!("coupon-{}", offer.id))?)
+            .send(&self.client)
+            .await?;
+        Ok(coupon.id.to_string())
+    }
+
+    /// The promotion code readers type for an offer with a code (created once).
+    pub async fn create_promotion_code(&self, offer: &Offer, coupon: &str, code: &str) -> Result<String, GatewayError> {
+        let mut metadata = ours();
+        metadata.insert("offer_id".into(), offer.id.clone());
+        let form = PromotionCodeForm {
+            promotion: PromotionForm { r#type: "coupon", coupon },
+            code,
+            max_redemptions: offer.max_redemptions,
+            expires_at: offer.ends_at.map(|t| t / 1_000_000),
+            metadata,
+        };
+        let promotion = RequestBuilder::new(StripeMethod::Post, "/promotion_codes")
+            .form(&form)
+            .customize::<stripe_shared::PromotionCode>()
+            .request_strategy(key(format!("promotion-code-{}", offer.id))?)
+            .send(&self.client)
+            .await?;
+        Ok(promotion.id.to_string())
+    }
+}
+
+/// Metadata key on a subscription whose trial came from one of our offers.
+pub const TRIAL_OFFER_KEY: &str = "trial_offer_id";
+
+/// An offer on a subscription checkout: its coupon (from the offer's link), its
+/// promotion code (the reader typed the code), or its trial.
+#[derive(Clone, Copy, Debug)]
+pub enum CheckoutOffer<'a> {
+    Coupon(&'a str),
+    PromotionCode(&'a str),
+    Trial { offer_id: &'a str, days: u32 },
+}
+
+/// The form of `POST /v1/coupons`.
+#[derive(serde::Serialize)]
+struct CouponForm {
+    duration: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    duration_in_months: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    percent_off: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    amount_off: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    currency: Option<String>,
+    #[serde(skip_serializing_if = "HashMap::is_empty")]
+    currency_options: HashMap<String, AmountOffForm>,
+    name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_redemptions: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    redeem_by: Option<i64>,
+    metadata: HashMap<String, String>,
+}
+
+#[derive(serde::Serialize)]
+struct AmountOffForm {
+    amount_off: i64,
+}
+
+/// The form of `POST /v1/promotion_codes` (`promotion[type]=coupon`, `promotion[coupon]`).
+#[derive(serde::Serialize)]
+struct PromotionCodeForm<'a> {
+    promotion: PromotionForm<'a>,
+    code: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_redemptions: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expires_at: Option<i64>,
+    metadata: HashMap<String, String>,
+}
+
+#[derive(serde::Serialize)]
+struct PromotionForm<'a> {
+    r#type: &'static str,
+    coupon: &'a str,
 }
 
 /// The form of a price switch: `items[0][id]`, `items[0][price]`,
@@ -527,7 +673,18 @@ fn state_of(sub: Subscription) -> Result<SubscriptionState, GatewayError> {
             resumes_at: p.resumes_at.map(micros),
         }),
         source: source_of(&sub.metadata),
+        offer: offer_of(&sub),
     })
+}
+
+/// The offer a subscription's discount (its coupon) or trial (our metadata) comes from.
+fn offer_of(sub: &Subscription) -> Option<OfferRef> {
+    let coupon = sub.discounts.iter().find_map(|d| match d {
+        stripe_types::Expandable::Object(discount) => discount.source.coupon.as_ref().map(|c| c.id().to_string()),
+        stripe_types::Expandable::Id(_) => None,
+    });
+    let trial = || sub.metadata.get(TRIAL_OFFER_KEY).filter(|_| sub.metadata.contains_key(OWNER_KEY)).cloned();
+    coupon.or_else(trial).map(|reference| OfferRef { reference, enforce: false })
 }
 
 impl StripeGateway {

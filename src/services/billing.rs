@@ -19,6 +19,9 @@ pub enum BillingError {
     Db(#[from] DbError),
     #[error(transparent)]
     Mail(#[from] super::outbox::OutboxError),
+    /// The demo gateway's checkout named an offer that closed meanwhile.
+    #[error(transparent)]
+    Offer(#[from] crate::domain::OfferRefusal),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -74,15 +77,32 @@ pub async fn apply_subscription(
     // A paused subscription contributes nothing while paused: pausing is churn and
     // resuming a reactivation, as `MrrMovementKind::classify` books any drop to 0
     // and return (see the README's "Pause instead of cancel").
+    let offer = match &state.offer {
+        Some(r) => db::offers::find_by_reference(&mut **tx, &r.reference).await?,
+        None => None,
+    };
+    // Only a discount for ever lowers recurring revenue; a trial counts nothing
+    // until its first payment (trialing does not count), as the README says.
+    let amount = crate::domain::Money::new(state.amount_minor, state.currency);
+    let recurring = state.amount_minor - offer.as_ref().map_or(0, |o| o.recurring_off(amount));
     let paying = status.counts_for_mrr() && state.pause.is_none();
-    let mrr_after = if paying { state.interval.monthly(state.amount_minor) } else { 0 };
+    let mrr_after = if paying { state.interval.monthly(recurring) } else { 0 };
     let mrr_before = existing.as_ref().map_or(0, |s| s.mrr_minor);
+    let sub_id = existing.as_ref().map_or_else(|| uuid::Uuid::now_v7().to_string(), |s| s.id.clone());
+    if let (Some(o), Some(r)) = (&offer, &state.offer)
+        && r.enforce
+        && db::offers::redeemed_by(&mut **tx, &sub_id).await?.is_none()
+    {
+        // Decided here, with the offer held: two last redemptions, one wins.
+        db::offers::lock(tx, ctx.db.backend(), &o.id).await?;
+        o.check_open(now, db::offers::redemption_count(&mut **tx, &o.id).await?)?;
+    }
     let past_due_since = match status {
         SubscriptionStatus::PastDue => Some(existing.as_ref().and_then(|s| s.past_due_since).unwrap_or(now)),
         _ => None,
     };
     let row = Subscription {
-        id: existing.as_ref().map_or_else(|| uuid::Uuid::now_v7().to_string(), |s| s.id.clone()),
+        id: sub_id,
         provider_id: state.provider_id.clone(),
         member_id: Some(member_id),
         customer_id: state.customer_id.clone(),
@@ -101,9 +121,13 @@ pub async fn apply_subscription(
         first_paid_at: existing.as_ref().and_then(|s| s.first_paid_at),
         mrr_minor: mrr_after,
         pause: state.pause,
+        offer_id: offer.as_ref().map(|o| o.id.clone()),
     };
     let ever_paid = db::subscriptions::member_ever_had_mrr(&mut **tx, member_id).await?;
     db::subscriptions::upsert(&mut **tx, &row, now).await?;
+    if let Some(o) = &offer {
+        db::offers::insert_redemption(&mut **tx, &o.id, member_id, &row.id, state.currency, now).await?;
+    }
     // Where its checkout came from (kept from the first state that says).
     if let Some(source) = super::sources::store(ctx, tx, state.source.as_ref()).await? {
         db::sources::set_subscription_source(&mut **tx, &state.provider_id, &source).await?;

@@ -9,8 +9,8 @@ use crate::db::payments::NewPayment;
 use crate::db::sessions::Owner;
 use crate::db::{self, Change, DbError};
 use crate::domain::{
-    Currency, Email, Interval, Locale, Member, MemberId, Money, PaymentKind, PersonName, Source, SubscriptionState,
-    SubscriptionStatus, Tier, TierPrice,
+    Currency, Email, Interval, Locale, Member, MemberId, Money, OfferRef, PaymentKind, PersonName, Source,
+    SubscriptionState, SubscriptionStatus, Tier, TierPrice,
 };
 use crate::payments::Payments;
 use crate::payments::demo::{CheckoutKind, DemoCheckout};
@@ -125,6 +125,8 @@ pub enum CheckoutError {
     #[error(transparent)]
     Billing(#[from] BillingError),
     #[error(transparent)]
+    Offer(#[from] super::offers::OfferError),
+    #[error(transparent)]
     Db(#[from] DbError),
 }
 
@@ -195,6 +197,7 @@ pub async fn start_patron_checkout(
     amount: Money,
     ip: &str,
     source: Option<&Source>,
+    offer: Option<&super::offers::ChosenOffer>,
 ) -> Result<CheckoutStart, CheckoutError> {
     rate_limit::check(ctx, &[(CHECKOUT_PER_IP, ip)]).await?;
     let mut tx = ctx.db.transaction().await?;
@@ -225,6 +228,10 @@ pub async fn start_patron_checkout(
         let customer = stripe_customer(ctx, gateway, &member).await?;
         let (product, stripe_price) = stripe_price(ctx, gateway, price).await?;
         let custom = (amount != price.amount).then_some((amount, price.interval));
+        let stripe_offer = match offer {
+            Some(chosen) => Some(super::offers::stripe_offer(ctx, gateway, chosen).await?),
+            None => None,
+        };
         let url = gateway
             .subscription_checkout(
                 &uuid::Uuid::now_v7().to_string(),
@@ -236,6 +243,7 @@ pub async fn start_patron_checkout(
                 &price.id,
                 created,
                 source,
+                stripe_offer.as_ref().map(super::offers::StripeOffer::as_checkout),
                 &ctx.url("/patron/welcome?session_id={CHECKOUT_SESSION_ID}"),
                 &ctx.url("/patron"),
             )
@@ -249,6 +257,11 @@ pub async fn start_patron_checkout(
     // very checkout created; anyone else gets a sign-in link by email.
     checkout.new_member = created;
     checkout.source = source.cloned();
+    if let Some(chosen) = offer {
+        checkout.offer_id = Some(chosen.offer.id.clone());
+        checkout.trial_days = chosen.offer.trial_days();
+        checkout.first_charge_minor = Some(chosen.offer.first_charge(amount).minor);
+    }
     Ok(CheckoutStart::Redirect(demo_url(ctx, &checkout)))
 }
 
@@ -480,23 +493,36 @@ pub async fn complete_demo_checkout(
             };
             let price = db::tiers::find_price(&mut *tx, price_id).await?.ok_or(CheckoutError::UnknownPrice)?;
             let succeeded = outcome == DemoOutcome::Succeed;
+            let trial = checkout.trial_days.filter(|_| succeeded);
+            let provider_id = format!("demo_sub_{}", checkout.nonce);
+            let first = db::subscriptions::find_by_provider_id(&mut *tx, &provider_id).await?.is_none();
             let state = SubscriptionState {
-                provider_id: format!("demo_sub_{}", checkout.nonce),
+                provider_id,
                 customer_id: format!("demo_cus_{member_id}"),
                 member_hint: Some(member_id),
                 price_ref: Some(price.id.clone()),
                 price_hint: None,
-                status: if succeeded { SubscriptionStatus::Active } else { SubscriptionStatus::Incomplete },
+                status: match (succeeded, trial) {
+                    (true, Some(_)) => SubscriptionStatus::Trialing,
+                    (true, None) => SubscriptionStatus::Active,
+                    (false, _) => SubscriptionStatus::Incomplete,
+                },
                 interval: price.interval,
                 amount_minor: amount.minor,
                 currency: amount.currency,
-                current_period_end: Some(now + period(price.interval)),
+                current_period_end: Some(now + trial.map_or_else(|| period(price.interval), |days| days * DAY)),
                 cancel_at_period_end: false,
                 started_at: Some(now),
                 canceled_at: None,
                 ended_at: None,
                 pause: None,
                 source: checkout.source.as_ref().map(Source::to_raw),
+                // The demo gateway decides the offer's limit and end, as Stripe does its coupon's.
+                offer: checkout
+                    .offer_id
+                    .clone()
+                    .filter(|_| succeeded)
+                    .map(|reference| OfferRef { reference, enforce: true }),
             };
             let applied = billing::apply_subscription(ctx, &mut tx, &state).await?;
             if !matches!(applied, Applied::Applied { .. }) {
@@ -507,12 +533,23 @@ pub async fn complete_demo_checkout(
                 ctx.mail_wakeup.notify_one();
                 return Ok(DemoResult::Failed);
             }
+            if trial.is_some() {
+                // Nothing is paid until the trial ends (`charge_due_demo_trials`).
+                let cookie = if first && checkout.new_member {
+                    Some(sessions::create(ctx, &mut tx, Owner::Member(member_id), user_agent).await?)
+                } else {
+                    None
+                };
+                tx.commit().await.map_err(DbError::from)?;
+                ctx.mail_wakeup.notify_one();
+                return Ok(DemoResult::Subscribed { member_id, cookie });
+            }
             let payment = demo_payment(
                 ctx,
                 PaymentKind::Subscription,
                 format!("demo_in_{}", checkout.nonce),
                 Some(member_id),
-                amount,
+                checkout.due_now(),
                 "Demo subscription payment",
                 checkout,
                 now,
@@ -574,6 +611,42 @@ fn demo_payment(
 ) -> NewPayment {
     let charge = Some(format!("demo_ch_{}", checkout.nonce));
     billing::simulated_payment(&ctx.card_fees, kind, provider_id, member_id, None, amount, charge, description, now)
+}
+
+/// Stripe charges a trial's first invoice when the trial ends and reports it; the
+/// demo gateway has no one to, so this job does it for demo subscriptions: the
+/// subscription turns active (new MRR) and its first payment is booked.
+pub async fn charge_due_demo_trials(ctx: &Context) -> Result<usize, CheckoutError> {
+    if !ctx.payments.is_demo() {
+        return Ok(0);
+    }
+    let due = db::subscriptions::list_demo_trials_due(ctx.db.read(), ctx.clock.now()).await?;
+    for sub in &due {
+        let ends = sub.current_period_end.unwrap_or_else(|| ctx.clock.now());
+        let mut state = SubscriptionState::from_mirror(sub);
+        state.status = SubscriptionStatus::Active;
+        state.current_period_end = Some(ends + period(sub.interval));
+        let mut tx = ctx.db.transaction().await?;
+        billing::apply_subscription(ctx, &mut tx, &state).await?;
+        let amount = Money::new(sub.amount_minor, sub.currency);
+        let payment = billing::simulated_payment(
+            &ctx.card_fees,
+            PaymentKind::Subscription,
+            format!("demo_in_{}_trial", sub.provider_id),
+            sub.member_id,
+            None,
+            amount,
+            Some(format!("demo_ch_{}_trial", sub.provider_id)),
+            "Demo subscription payment",
+            ends,
+        );
+        billing::record_payment(ctx, &mut tx, &payment, Some(&sub.provider_id)).await?;
+        tx.commit().await.map_err(DbError::from)?;
+    }
+    if !due.is_empty() {
+        ctx.mail_wakeup.notify_one();
+    }
+    Ok(due.len())
 }
 
 fn period(interval: Interval) -> crate::clock::Micros {

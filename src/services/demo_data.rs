@@ -717,6 +717,7 @@ impl Sim<'_> {
                 first_paid_at: Some(start),
                 mrr_minor: mrr,
                 pause: None,
+                offer_id: None,
             };
             db::subscriptions::upsert(&mut **tx, &row, start).await?;
             if let Some(source) = &self.source {

@@ -41,6 +41,7 @@ impl From<BillingError> for MembersError {
             BillingError::Db(e) => Self::Db(e),
             // Reading where a member stands writes no mail.
             BillingError::Mail(e) => Self::Db(DbError::other(e.to_string())),
+            BillingError::Offer(e) => Self::Db(DbError::other(e.to_string())),
         }
     }
 }

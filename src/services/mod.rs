@@ -16,6 +16,7 @@ pub mod goals;
 pub mod health;
 pub mod members;
 pub mod membership;
+pub mod offers;
 pub mod outbox;
 pub mod patron_mail;
 pub mod rate_limit;

@@ -22,6 +22,7 @@ mod languages;
 mod mail;
 mod members;
 mod money;
+mod offers;
 mod patron_mail;
 mod public_api;
 mod reader_pages;

@@ -72,6 +72,7 @@ async fn apply(
         canceled_at: ended,
         ended_at: ended,
         pause: None,
+        offer: None,
         source: None,
     };
     let mut tx = app.db().transaction().await.expect("a transaction");

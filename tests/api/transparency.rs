@@ -313,6 +313,7 @@ async fn subscription(
         canceled_at: ended,
         ended_at: ended,
         pause: None,
+        offer: None,
         source: None,
     };
     let mut tx = app.db().transaction().await.expect("tx");

@@ -7,6 +7,7 @@ mod dashboard;
 mod embeds;
 mod giving_reports;
 mod members;
+mod offers;
 mod payments;
 mod reports;
 mod source_report;
@@ -36,6 +37,7 @@ pub fn router() -> Router<AppState> {
         .merge(dashboard::router())
         .merge(staff::router())
         .merge(payments::router())
+        .merge(offers::router())
         .merge(reports::router())
         .merge(giving_reports::router())
         .merge(source_report::router())

@@ -31,7 +31,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// Currencies offered in the tier form (more appear once a price uses them).
-const FORM_CURRENCIES: [Currency; 3] = [Currency::UAH, Currency::EUR, Currency::USD];
+pub(super) const FORM_CURRENCIES: [Currency; 3] = [Currency::UAH, Currency::EUR, Currency::USD];
 
 #[derive(Serialize)]
 struct PriceCell {

@@ -49,6 +49,7 @@ impl From<BillingError> for VotingError {
         match e {
             BillingError::Db(e) => Self::Db(e),
             BillingError::Mail(e) => Self::Outbox(e),
+            BillingError::Offer(e) => Self::Db(crate::db::DbError::other(e.to_string())),
         }
     }
 }

@@ -117,6 +117,8 @@ impl StripeMock {
             .route("/v1/prices", post(create_price))
             .route("/v1/checkout/sessions", post(create_checkout_session))
             .route("/v1/billing_portal/sessions", post(create_portal_session))
+            .route("/v1/coupons", post(create_coupon))
+            .route("/v1/promotion_codes", post(create_promotion_code))
             .route("/v1/subscriptions", get(list_subscriptions))
             .route("/v1/invoices", get(list_invoices))
             .route("/v1/charges", get(list_charges))
@@ -386,6 +388,45 @@ impl StripeMock {
     }
 }
 
+impl StripeMock {
+    /// `sub` with the discount Stripe makes when a checkout applies `coupon`
+    /// (through `promotion_code`, when one was used): on `discounts` (expanded,
+    /// as asked for) and on the older single `discount`.
+    pub fn with_discount(&self, sub: &mut Value, coupon: &str, promotion_code: Option<&str>) {
+        let id = format!("di_{}", sub["id"].as_str().unwrap_or("sub"));
+        let discount = json!({
+            "id": id, "object": "discount", "checkout_session": null, "customer": sub["customer"].clone(),
+            "customer_account": null, "end": null, "invoice": null, "invoice_item": null,
+            "promotion_code": promotion_code, "source": { "type": "coupon", "coupon": coupon },
+            "start": self.tick(), "subscription": sub["id"].clone(), "subscription_item": null,
+        });
+        sub["discounts"] = json!([discount.clone()]);
+        sub["discount"] = discount;
+    }
+
+    /// `sub` in a trial that ends at `trial_end` (unix seconds), as Stripe has it.
+    pub fn in_trial(&self, sub: &mut Value, trial_end: i64) {
+        sub["status"] = json!("trialing");
+        sub["trial_start"] = json!(self.tick());
+        sub["trial_end"] = json!(trial_end);
+        sub["items"]["data"][0]["current_period_end"] = json!(trial_end);
+    }
+
+    /// Invoice `id` (made with [`Self::put_paid_invoice`]) as discounted by `off`
+    /// from `subtotal` by the subscription's discount: the amount paid is the charge's.
+    pub fn discount_invoice(&self, id: &str, subtotal: i64, off: i64, discount: &str) -> Value {
+        let mut invoice = self.get(id).expect("the invoice is served");
+        invoice["subtotal"] = json!(subtotal);
+        invoice["subtotal_excluding_tax"] = json!(subtotal);
+        invoice["total"] = json!(subtotal - off);
+        invoice["total_excluding_tax"] = json!(subtotal - off);
+        invoice["total_discount_amounts"] = json!([{ "amount": off, "discount": discount }]);
+        invoice["discounts"] = json!([discount]);
+        self.put(invoice.clone());
+        invoice
+    }
+}
+
 /// Where the builders' clock starts (unix seconds).
 pub const SECONDS_BASE: i64 = 1_780_000_000;
 
@@ -525,6 +566,84 @@ async fn create_checkout_session(
     s["cancel_url"] = json!(form_value(&body, "cancel_url"));
     inner.lock().expect("lock").objects.insert(id, s.clone());
     axum::Json(s).into_response()
+}
+
+/// `currency_options[uah][amount_off]=5000` form fields → `{ "uah": { "amount_off": 5000 } }`.
+fn currency_options_of(body: &Bytes) -> Value {
+    let form: Vec<(String, String)> = serde_urlencoded::from_bytes(body).unwrap_or_default();
+    let mut map = serde_json::Map::new();
+    for (k, v) in form {
+        if let Some(code) = k.strip_prefix("currency_options[").and_then(|r| r.strip_suffix("][amount_off]")) {
+            map.insert(code.to_string(), json!({ "amount_off": v.parse::<i64>().unwrap_or(0) }));
+        }
+    }
+    if map.is_empty() { Value::Null } else { Value::Object(map) }
+}
+
+fn number(body: &Bytes, key: &str) -> Value {
+    form_value(body, key).and_then(|v| v.parse::<i64>().ok()).map_or(Value::Null, |n| json!(n))
+}
+
+/// `POST /v1/coupons`, as Stripe answers it (a coupon object).
+async fn create_coupon(State(inner): Mock, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+    let Some(n) = record(&inner, &method, &uri, &headers, &body) else { return failure() };
+    if let Some(reply) = replay(&inner, &headers) {
+        return reply;
+    }
+    let id = format!("coupon_mock{n}");
+    let at = {
+        let mut state = inner.lock().expect("lock");
+        state.seconds += 1;
+        SECONDS_BASE + state.seconds
+    };
+    let c = json!({
+        "id": id, "object": "coupon", "amount_off": number(&body, "amount_off"), "applies_to": null,
+        "created": at, "currency": form_value(&body, "currency"), "currency_options": currency_options_of(&body),
+        "duration": form_value(&body, "duration"), "duration_in_months": number(&body, "duration_in_months"),
+        "livemode": false, "max_redemptions": number(&body, "max_redemptions"), "metadata": metadata_of(&body, "metadata"),
+        "name": form_value(&body, "name"), "percent_off": number(&body, "percent_off"),
+        "redeem_by": number(&body, "redeem_by"), "times_redeemed": 0, "valid": true,
+    });
+    serve_created(&inner, &headers, c)
+}
+
+/// Serves a new object at its id from now on, and answers with it (again for a repeated key).
+fn serve_created(inner: &Arc<Mutex<Inner>>, headers: &HeaderMap, object: Value) -> Response {
+    let id = object["id"].as_str().unwrap_or_default().to_string();
+    inner.lock().expect("lock").objects.insert(id, object.clone());
+    remember(inner, headers, &object);
+    axum::Json(object).into_response()
+}
+
+/// `POST /v1/promotion_codes` (`promotion[type]=coupon`, `promotion[coupon]`, `code`).
+async fn create_promotion_code(
+    State(inner): Mock,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let Some(n) = record(&inner, &method, &uri, &headers, &body) else { return failure() };
+    if let Some(reply) = replay(&inner, &headers) {
+        return reply;
+    }
+    let Some(coupon) = form_value(&body, "promotion[coupon]") else {
+        return invalid_request("Missing required param: promotion[coupon].");
+    };
+    if !inner.lock().expect("lock").objects.contains_key(&coupon) {
+        return not_found(&coupon);
+    }
+    let id = format!("promo_mock{n}");
+    let p = json!({
+        "id": id, "object": "promotion_code", "active": true, "code": form_value(&body, "code"),
+        "created": SECONDS_BASE, "customer": null, "customer_account": null,
+        "expires_at": number(&body, "expires_at"), "livemode": false,
+        "max_redemptions": number(&body, "max_redemptions"), "metadata": metadata_of(&body, "metadata"),
+        "promotion": { "type": form_value(&body, "promotion[type]"), "coupon": coupon },
+        "restrictions": { "currency_options": null, "first_time_transaction": false, "minimum_amount": null, "minimum_amount_currency": null },
+        "times_redeemed": 0,
+    });
+    serve_created(&inner, &headers, p)
 }
 
 async fn create_portal_session(
