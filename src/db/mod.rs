@@ -47,6 +47,7 @@ pub mod subscriptions;
 pub mod tiers;
 pub mod topics;
 pub mod translations;
+pub mod updates;
 pub mod transparency;
 mod write;
 

@@ -14,6 +14,7 @@ mod staff;
 mod texts;
 mod topics;
 mod transparency;
+mod updates;
 
 use std::marker::PhantomData;
 
@@ -45,6 +46,7 @@ pub fn router() -> Router<AppState> {
         .merge(embeds::router())
         .merge(corrections::router())
         .merge(transparency::router())
+        .merge(updates::router())
 }
 
 /// Names a [`Permission`] at the type level.
@@ -152,7 +154,8 @@ pub fn staff_page(state: &AppState, user: Option<&StaffUser>, path: &str) -> sup
             .insert("can_manage_topics", &u.role.allows(Permission::ManageTopics))
             .insert("can_view_votes", &u.role.allows(Permission::ViewVotes))
             .insert("can_view_members", &u.role.allows(Permission::ViewMembers))
-            .insert("can_manage_corrections", &u.role.allows(Permission::ManageCorrections));
+            .insert("can_manage_corrections", &u.role.allows(Permission::ManageCorrections))
+            .insert("can_manage_transparency", &u.role.allows(Permission::ManageTransparency));
     }
     page
 }
