@@ -584,7 +584,6 @@ email-card-expiring-body = The { $brand } card ending in { $last4 } that pays fo
 email-card-expiring-action = To keep your membership going without a gap, open your account and choose “Manage billing” to add a new card:
 
 ## Updates to patrons and anniversaries
-email-update-subject = News from { $newsroom }
 email-update-why = You get this as a member of { $newsroom }. Your membership does not depend on it.
 email-update-unsubscribe = Stop updates like this one (one click):
 email-anniversary-subject = { $years ->

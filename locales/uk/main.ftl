@@ -592,7 +592,6 @@ email-card-expiring-body = Термін дії картки { $brand } із за
 email-card-expiring-action = Щоб членство тривало без перерви, відкрийте профіль і виберіть «Керування оплатою», щоб додати нову картку:
 
 ## Новини для патронів і річниці
-email-update-subject = Новини від { $newsroom }
 email-update-why = Ви отримуєте цей лист як учасник { $newsroom }. Ваше членство від нього не залежить.
 email-update-unsubscribe = Більше не надсилати такі новини (одним клацанням):
 email-anniversary-subject = { $years ->

@@ -51,11 +51,14 @@ pub async fn enqueue_with<C: Serialize>(
     dedupe_key: Option<String>,
     extras: Extras,
 ) -> Result<bool, OutboxError> {
-    let rendered = ctx.views.render_email(template, locale, &ctx.newsroom_name, data).map_err(OutboxError::Render)?;
+    let rendered = ctx
+        .views
+        .render_email_with_subject(template, locale, &ctx.newsroom_name, data, extras.subject)
+        .map_err(OutboxError::Render)?;
     let email = NewEmail {
         to: to.to_string(),
         template: template.to_string(),
-        subject: extras.subject.unwrap_or(rendered.subject),
+        subject: rendered.subject,
         body_text: rendered.text,
         body_html: rendered.html,
         dedupe_key,

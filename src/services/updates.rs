@@ -171,8 +171,9 @@ fn render(ctx: &Context, locale: Locale, text: &UpdateText, name: Option<&str>, 
         paragraphs: paragraphs(text.body.as_str()),
         unsubscribe_url,
     };
-    let r = ctx.views.render_email("update", locale, &ctx.newsroom_name, &data)?;
-    Ok(Rendered { lang: locale.as_str(), subject: text.subject.as_str().to_string(), text: r.text, html: r.html })
+    let subject = Some(text.subject.as_str().to_string());
+    let r = ctx.views.render_email_with_subject("update", locale, &ctx.newsroom_name, &data, subject)?;
+    Ok(Rendered { lang: locale.as_str(), subject: r.subject, text: r.text, html: r.html })
 }
 
 /// The email as each language's readers will get it (English, and Ukrainian
