@@ -585,7 +585,7 @@ email-card-expiring-action = To keep your membership going without a gap, open y
 
 ## Updates to patrons and anniversaries
 email-update-why = You get this as a member of { $newsroom }. Your membership does not depend on it.
-email-update-unsubscribe = Stop updates like this one (one click):
+email-update-unsubscribe = Stop updates like this one
 email-anniversary-subject = { $years ->
     [one] One year with { $newsroom }: thank you
    *[other] { $years } years with { $newsroom }: thank you

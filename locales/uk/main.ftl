@@ -593,7 +593,7 @@ email-card-expiring-action = Щоб членство тривало без пе�
 
 ## Новини для патронів і річниці
 email-update-why = Ви отримуєте цей лист як учасник { $newsroom }. Ваше членство від нього не залежить.
-email-update-unsubscribe = Більше не надсилати такі новини (одним клацанням):
+email-update-unsubscribe = Більше не надсилати такі новини
 email-anniversary-subject = { $years ->
     [one] { $years } рік із { $newsroom }: дякуємо
     [few] { $years } роки з { $newsroom }: дякуємо

@@ -416,3 +416,58 @@ async fn the_anniversary_email_goes_once_a_year_with_the_covered_stories_voted_f
     assert_eq!(en_two.subject().as_deref(), Some("2 years with The Test Gazette: thank you"));
     assert_eq!(app.count("select count(*) from anniversary_emails").await, 4);
 }
+
+/// The pages of this feature in a real browser, in English and Ukrainian, at
+/// phone and desktop widths: the reader's (account setting, unsubscribe page,
+/// the update on the transparency page) without layout or serious axe-core
+/// problems, and the staff's (write, preview) without serious axe-core ones.
+/// Screenshots go to `target/screenshots/updates/`.
+#[tokio::test]
+async fn the_update_pages_read_well_in_a_browser() {
+    use crate::helpers::browser::{Browser, DESKTOP, PHONE, screenshot_path};
+    let app = TestApp::spawn().await;
+    let editor = staff(&app, "editor@news.test", Role::Editor).await;
+    let mut readers = Vec::new();
+    for lang in ["en", "uk"] {
+        readers.push(patron(&app, &format!("{lang}@example.org"), "reader", lang).await);
+    }
+    let mut fields = update_fields("patrons", "", "");
+    fields.push(("transparency", "yes"));
+    let sent = draft(&editor, &fields).await;
+    editor.post_form(&format!("/admin/updates/{sent}/send"), &[("expected", "2")]).send().await.assert_status(303);
+    app.deliver_mail().await;
+    let preview = draft(&editor, &update_fields("members", "", "")).await;
+    let staff_cookie = editor.cookie("patronage_staff").expect("a staff session");
+    for (lang, reader) in ["en", "uk"].into_iter().zip(&readers) {
+        let member = member_id(&app, &format!("{lang}@example.org")).await;
+        let token = patronage::services::updates::unsubscribe_token(&app.ctx, member);
+        let member_cookie = reader.cookie("patronage_session").expect("a member session");
+        let Some(browser) = Browser::open(lang).await else { return };
+        browser.goto(&app.base_url).await;
+        browser.add_cookie("patronage_session", &member_cookie).await;
+        browser.add_cookie("patronage_staff", &staff_cookie).await;
+        browser.add_cookie("lang", lang).await;
+        let pages = [
+            ("account", "/account#updates".to_string(), true),
+            ("unsubscribe", format!("/updates/unsubscribe?token={token}"), true),
+            ("unsubscribe-invalid", "/updates/unsubscribe?token=nope".to_string(), true),
+            ("transparency", "/transparency#updates".to_string(), true),
+            ("admin-updates", "/admin/updates".to_string(), false),
+            ("admin-preview", format!("/admin/updates/{preview}"), false),
+        ];
+        for width in [PHONE, DESKTOP] {
+            browser.set_width(width).await;
+            for (name, path, reader_page) in &pages {
+                if !reader_page && lang == "uk" {
+                    continue;
+                }
+                browser.goto(&format!("{}{path}", app.base_url)).await;
+                let findings = browser.check_page(true).await;
+                let problems: Vec<&String> =
+                    findings.problems.iter().filter(|p| *reader_page || p.starts_with("axe:")).collect();
+                assert!(problems.is_empty(), "{name} ({lang}, {width} px): {problems:#?}");
+                browser.screenshot(&screenshot_path(&format!("updates/{name}-{lang}-{width}"))).await;
+            }
+        }
+    }
+}
