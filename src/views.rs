@@ -81,7 +81,11 @@ impl Views {
         context.insert("lang", locale.as_str());
         context.insert("newsroom", newsroom);
         let subject = subject.unwrap_or_else(|| {
-            self.i18n.t(locale, &format!("email-{}-subject", name.replace('_', "-")), &[("newsroom", Arg::Str(newsroom))])
+            self.i18n.t(
+                locale,
+                &format!("email-{}-subject", name.replace('_', "-")),
+                &[("newsroom", Arg::Str(newsroom))],
+            )
         });
         Ok(RenderedEmail {
             subject,

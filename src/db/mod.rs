@@ -47,8 +47,8 @@ pub mod subscriptions;
 pub mod tiers;
 pub mod topics;
 pub mod translations;
-pub mod updates;
 pub mod transparency;
+pub mod updates;
 mod write;
 
 use std::str::FromStr;

@@ -77,7 +77,12 @@ pub async fn find<'e, E: Executor<'e, Database = Any>>(ex: E, id: UpdateId) -> R
 
 /// The newest updates, drafts and sent alike.
 pub async fn list<'e, E: Executor<'e, Database = Any>>(ex: E, limit: i64) -> Result<Vec<UpdateRow>, DbError> {
-    Ok(sqlx::query_as(AssertSqlSafe(format!("select {COLUMNS} from updates order by created_at desc, id desc limit $1"))).bind(limit).fetch_all(ex).await?)
+    Ok(sqlx::query_as(AssertSqlSafe(format!(
+        "select {COLUMNS} from updates order by created_at desc, id desc limit $1"
+    )))
+    .bind(limit)
+    .fetch_all(ex)
+    .await?)
 }
 
 /// Sent updates staff chose to show on the transparency page, newest first.
@@ -221,12 +226,12 @@ pub async fn set_unsubscribed<'e, E: Executor<'e, Database = Any>>(
             .execute(ex)
             .await?
         }
-        None => {
-            sqlx::query("update members set updates_unsubscribed_at = null where id = $1 and updates_unsubscribed_at is not null")
-                .bind(member.to_string())
-                .execute(ex)
-                .await?
-        }
+        None => sqlx::query(
+            "update members set updates_unsubscribed_at = null where id = $1 and updates_unsubscribed_at is not null",
+        )
+        .bind(member.to_string())
+        .execute(ex)
+        .await?,
     };
     Ok(done.rows_affected() == 1)
 }

@@ -96,7 +96,11 @@ async fn covered_stories(ctx: &Context, member: &db::updates::Recipient) -> Resu
         .collect();
     let mut items = Vec::new();
     for c in &covered {
-        items.push((ContentKind::Topic, c.id.clone(), db::translations::list_for_item(pool, ContentKind::Topic, &c.id).await?));
+        items.push((
+            ContentKind::Topic,
+            c.id.clone(),
+            db::translations::list_for_item(pool, ContentKind::Topic, &c.id).await?,
+        ));
     }
     let texts = content::Localiser::of_items(ctx, member.locale, &items);
     Ok(covered

@@ -18,8 +18,7 @@ use crate::db::updates::{NewUpdate, UpdateRow};
 use crate::db::{self, Change, DbError};
 use crate::domain::update::paragraphs;
 use crate::domain::{
-    Audience, Locale, MemberId, StaffId, TierId, TopicId, UpdateBody, UpdateId, UpdateSubject, UpdateText,
-    UpdateTexts,
+    Audience, Locale, MemberId, StaffId, TierId, TopicId, UpdateBody, UpdateId, UpdateSubject, UpdateText, UpdateTexts,
 };
 use crate::tokens::constant_time_eq;
 
@@ -107,7 +106,9 @@ pub async fn create(
 ) -> Result<UpdateId, UpdateError> {
     let mut tx = ctx.db.transaction().await?;
     match audience {
-        Audience::Tier(tier) if db::tiers::find(&mut *tx, tier).await?.is_none() => return Err(UpdateError::UnknownTier),
+        Audience::Tier(tier) if db::tiers::find(&mut *tx, tier).await?.is_none() => {
+            return Err(UpdateError::UnknownTier);
+        }
         Audience::Voters(topic) if db::topics::find(&mut *tx, topic).await?.is_none() => {
             return Err(UpdateError::UnknownTopic);
         }
@@ -164,7 +165,13 @@ pub struct Rendered {
     pub html: String,
 }
 
-fn render(ctx: &Context, locale: Locale, text: &UpdateText, name: Option<&str>, unsubscribe_url: &str) -> anyhow::Result<Rendered> {
+fn render(
+    ctx: &Context,
+    locale: Locale,
+    text: &UpdateText,
+    name: Option<&str>,
+    unsubscribe_url: &str,
+) -> anyhow::Result<Rendered> {
     let data = UpdateEmail {
         name,
         subject: text.subject.as_str(),
@@ -220,7 +227,8 @@ pub async fn send(
             paragraphs: paragraphs(text.body.as_str()),
             unsubscribe_url: &link,
         };
-        let extras = Extras { subject: Some(text.subject.as_str().to_string()), ..unsubscribe_extras(ctx, r.member_id) };
+        let extras =
+            Extras { subject: Some(text.subject.as_str().to_string()), ..unsubscribe_extras(ctx, r.member_id) };
         let key = format!("update:{id}:{}", r.member_id);
         outbox::enqueue_with(ctx, &mut tx, "update", locale, &r.email, &data, Some(key), extras).await?;
     }

@@ -67,7 +67,8 @@ async fn draft(staff: &TestClient, fields: &[(&str, &str)]) -> String {
 async fn previewed_count(staff: &TestClient, id: &str) -> i64 {
     let page = staff.get(&format!("/admin/updates/{id}")).send().await;
     page.assert_status(200);
-    let start = page.body.find("id=\"recipient-count\">").expect("the count is shown") + "id=\"recipient-count\">".len();
+    let start =
+        page.body.find("id=\"recipient-count\">").expect("the count is shown") + "id=\"recipient-count\">".len();
     let end = page.body[start..].find('<').expect("end of the count") + start;
     page.body[start..end].parse().expect("a number")
 }
@@ -98,8 +99,11 @@ fn update_fields<'a>(audience: &'a str, tier: &'a str, topic: &'a str) -> Vec<(&
 }
 
 async fn tier_id(app: &TestApp, slug: &str) -> String {
-    let (id,): (String,) =
-        sqlx::query_as("select id from tiers where slug = $1").bind(slug).fetch_one(app.db().read()).await.expect("tier");
+    let (id,): (String,) = sqlx::query_as("select id from tiers where slug = $1")
+        .bind(slug)
+        .fetch_one(app.db().read())
+        .await
+        .expect("tier");
     id
 }
 
@@ -184,7 +188,11 @@ async fn audiences_count_the_right_members_and_the_preview_count_is_what_is_sent
     let changed = editor.post_form(&format!("/admin/updates/{}/send", drafts[1]), &[("expected", "3")]).send().await;
     changed.assert_status(409).assert_contains("would now go to 2 recipients");
     assert!(app.deliver_mail().await.is_empty());
-    editor.post_form(&format!("/admin/updates/{}/send", drafts[1]), &[("expected", "2")]).send().await.assert_status(303);
+    editor
+        .post_form(&format!("/admin/updates/{}/send", drafts[1]), &[("expected", "2")])
+        .send()
+        .await
+        .assert_status(303);
     let tier_mail = app.deliver_mail().await;
     assert_eq!(recipients(&tier_mail), ["late@example.org", "reader@example.org"]);
 }
@@ -241,7 +249,10 @@ async fn the_signed_one_click_link_unsubscribes_and_a_tampered_one_changes_nothi
     };
     one_click(tampered.clone()).send().await.assert_status(400).assert_contains("not valid");
     app.new_browser().get(&tampered).send().await.assert_status(400).assert_contains("Nothing was changed");
-    let forged = path.replace(&member_id(&app, "reader@example.org").await.to_string(), &member_id(&app, "other@example.org").await.to_string());
+    let forged = path.replace(
+        &member_id(&app, "reader@example.org").await.to_string(),
+        &member_id(&app, "other@example.org").await.to_string(),
+    );
     one_click(forged).send().await.assert_status(400);
     assert_eq!(app.count("select count(*) from members where updates_unsubscribed_at is not null").await, 0);
 
@@ -297,11 +308,9 @@ async fn the_transparency_page_shows_an_update_only_when_staff_chose_it() {
     let mut shown = update_fields("patrons", "", "");
     shown.push(("transparency", "yes"));
     let shown = draft(&editor, &shown).await;
-    let hidden = draft(
-        &editor,
-        &[("subject_en", "Only for patrons' eyes"), ("body_en", "Private."), ("audience", "patrons")],
-    )
-    .await;
+    let hidden =
+        draft(&editor, &[("subject_en", "Only for patrons' eyes"), ("body_en", "Private."), ("audience", "patrons")])
+            .await;
     // A draft is not shown before it is sent.
     app.new_browser().get("/transparency").send().await.assert_not_contains(EN);
     for id in [&shown, &hidden] {
@@ -331,7 +340,10 @@ async fn bad_updates_are_refused_and_store_nothing() {
         ),
         (vec![("subject_en", "Hi"), ("body_en", "Text"), ("audience", "everyone")], "Choose who receives"),
         (vec![("subject_en", "Hi"), ("body_en", "Text"), ("audience", "tier"), ("tier", "x")], "Choose a tier"),
-        (vec![("subject_en", "Hi"), ("body_en", "Text"), ("audience", "tier"), ("tier", &unknown)], "a tier that exists"),
+        (
+            vec![("subject_en", "Hi"), ("body_en", "Text"), ("audience", "tier"), ("tier", &unknown)],
+            "a tier that exists",
+        ),
         (
             vec![("subject_en", "Hi"), ("body_en", "Text"), ("audience", "voters"), ("topic", &unknown)],
             "a topic that exists",

@@ -222,9 +222,11 @@ async fn send_update(
     let notice = match updates::send(&state.ctx, &actor, staff.user.id, id, expected).await {
         Ok(_) => return Ok(Redirect::to(&format!("/admin/updates/{id}")).into_response()),
         Err(UpdateError::AlreadySent) => message(&state, "error-update-already-sent"),
-        Err(UpdateError::AudienceChanged(n)) => {
-            state.ctx.views.i18n().t(Locale::En, "error-update-audience-changed", &[("count", crate::i18n::Arg::Num(n as f64))])
-        }
+        Err(UpdateError::AudienceChanged(n)) => state.ctx.views.i18n().t(
+            Locale::En,
+            "error-update-audience-changed",
+            &[("count", crate::i18n::Arg::Num(n as f64))],
+        ),
         Err(e) => return Err(internal(e)),
     };
     let update = updates::find(&state.ctx, id).await.map_err(internal)?;
