@@ -165,6 +165,12 @@ pub struct Rendered {
     pub html: String,
 }
 
+impl<'a> UpdateEmail<'a> {
+    fn new(text: &'a UpdateText, name: Option<&'a str>, unsubscribe_url: &'a str) -> Self {
+        Self { name, subject: text.subject.as_str(), paragraphs: paragraphs(text.body.as_str()), unsubscribe_url }
+    }
+}
+
 fn render(
     ctx: &Context,
     locale: Locale,
@@ -172,12 +178,7 @@ fn render(
     name: Option<&str>,
     unsubscribe_url: &str,
 ) -> anyhow::Result<Rendered> {
-    let data = UpdateEmail {
-        name,
-        subject: text.subject.as_str(),
-        paragraphs: paragraphs(text.body.as_str()),
-        unsubscribe_url,
-    };
+    let data = UpdateEmail::new(text, name, unsubscribe_url);
     let subject = Some(text.subject.as_str().to_string());
     let r = ctx.views.render_email_with_subject("update", locale, &ctx.newsroom_name, &data, subject)?;
     Ok(Rendered { lang: locale.as_str(), subject: r.subject, text: r.text, html: r.html })
@@ -221,12 +222,7 @@ pub async fn send(
     for r in &recipients {
         let (locale, text) = update.texts.for_locale(r.locale);
         let link = unsubscribe_url(ctx, r.member_id);
-        let data = UpdateEmail {
-            name: r.name.as_deref(),
-            subject: text.subject.as_str(),
-            paragraphs: paragraphs(text.body.as_str()),
-            unsubscribe_url: &link,
-        };
+        let data = UpdateEmail::new(text, r.name.as_deref(), &link);
         let extras =
             Extras { subject: Some(text.subject.as_str().to_string()), ..unsubscribe_extras(ctx, r.member_id) };
         let key = format!("update:{id}:{}", r.member_id);

@@ -4,16 +4,7 @@
 use crate::helpers::voting::{open_round, open_topic, pay_demo, staff, vote};
 use crate::helpers::{ReceivedMail, TestApp, TestClient, concurrently};
 use patronage::clock::{DAY, HOUR};
-use patronage::domain::{MemberId, Role};
-
-async fn member_id(app: &TestApp, email: &str) -> MemberId {
-    let (id,): (String,) = sqlx::query_as("select id from members where email = $1")
-        .bind(email)
-        .fetch_one(app.db().read())
-        .await
-        .expect("the member");
-    id.parse().expect("a member id")
-}
+use patronage::domain::Role;
 
 /// A new patron of `tier` (monthly, EUR) who chose `lang`, first payment cleared, signed in.
 async fn patron(app: &TestApp, email: &str, tier: &str, lang: &str) -> TestClient {
@@ -98,15 +89,6 @@ fn update_fields<'a>(audience: &'a str, tier: &'a str, topic: &'a str) -> Vec<(&
     ]
 }
 
-async fn tier_id(app: &TestApp, slug: &str) -> String {
-    let (id,): (String,) = sqlx::query_as("select id from tiers where slug = $1")
-        .bind(slug)
-        .fetch_one(app.db().read())
-        .await
-        .expect("tier");
-    id
-}
-
 /// Each audience counts whom it should (patrons: paying, past due within the
 /// grace, complimentary; a tier's paying patrons; a topic's voters; every
 /// member), never a member who unsubscribed; the preview's count is what is
@@ -134,7 +116,7 @@ async fn audiences_count_the_right_members_and_the_preview_count_is_what_is_sent
     vote(&supporter, &round, &topic).await.assert_status(303);
     vote(&quiet, &round, &topic).await.assert_status(303);
 
-    let reader_tier = tier_id(&app, "reader").await;
+    let reader_tier = app.tier_id("reader").await;
     let cases = [
         ("patrons", "", "", 4),
         ("tier", reader_tier.as_str(), "", 2),
@@ -219,17 +201,24 @@ async fn sending_one_update_twice_at_once_sends_it_once() {
     assert_eq!(app.count("select count(*) from email_outbox where template = 'update'").await, 3);
 }
 
-/// The one-click link: a POST as a mail provider makes it (RFC 8058, no
-/// browser headers) unsubscribes once signed; a tampered one changes nothing;
-/// the GET page asks first. The account page shows it and turns updates back on.
-#[tokio::test]
-async fn the_signed_one_click_link_unsubscribes_and_a_tampered_one_changes_nothing() {
+/// Two patrons (reader@ and other@), and an update to all patrons sent (queued,
+/// not delivered): the app, the editor who sent it and the reader's browser.
+async fn update_sent_to_two_patrons() -> (TestApp, TestClient, TestClient) {
     let app = TestApp::spawn().await;
     let editor = staff(&app, "editor@news.test", Role::Editor).await;
     let reader = patron(&app, "reader@example.org", "reader", "en").await;
     patron(&app, "other@example.org", "reader", "en").await;
     let id = draft(&editor, &update_fields("patrons", "", "")).await;
     editor.post_form(&format!("/admin/updates/{id}/send"), &[("expected", "2")]).send().await.assert_status(303);
+    (app, editor, reader)
+}
+
+/// The one-click link: a POST as a mail provider makes it (RFC 8058, no
+/// browser headers) unsubscribes once signed; a tampered one changes nothing;
+/// the GET page asks first. The account page shows it and turns updates back on.
+#[tokio::test]
+async fn the_signed_one_click_link_unsubscribes_and_a_tampered_one_changes_nothing() {
+    let (app, editor, reader) = update_sent_to_two_patrons().await;
     let mail = app.deliver_mail().await;
     let mine = mail.iter().find(|m| m.to == ["reader@example.org"]).expect("the reader's update");
     let header = mine.header("List-Unsubscribe").expect("the header");
@@ -250,8 +239,8 @@ async fn the_signed_one_click_link_unsubscribes_and_a_tampered_one_changes_nothi
     one_click(tampered.clone()).send().await.assert_status(400).assert_contains("not valid");
     app.new_browser().get(&tampered).send().await.assert_status(400).assert_contains("Nothing was changed");
     let forged = path.replace(
-        &member_id(&app, "reader@example.org").await.to_string(),
-        &member_id(&app, "other@example.org").await.to_string(),
+        &app.member_id("reader@example.org").await.to_string(),
+        &app.member_id("other@example.org").await.to_string(),
     );
     one_click(forged).send().await.assert_status(400);
     assert_eq!(app.count("select count(*) from members where updates_unsubscribed_at is not null").await, 0);
@@ -282,12 +271,7 @@ async fn the_signed_one_click_link_unsubscribes_and_a_tampered_one_changes_nothi
 /// sent is not sent it; receipts and sign-in mail still reach them.
 #[tokio::test]
 async fn an_update_queued_before_the_member_unsubscribed_is_not_sent_but_account_mail_is() {
-    let app = TestApp::spawn().await;
-    let editor = staff(&app, "editor@news.test", Role::Editor).await;
-    let reader = patron(&app, "reader@example.org", "reader", "en").await;
-    patron(&app, "other@example.org", "reader", "en").await;
-    let id = draft(&editor, &update_fields("patrons", "", "")).await;
-    editor.post_form(&format!("/admin/updates/{id}/send"), &[("expected", "2")]).send().await.assert_status(303);
+    let (app, _editor, reader) = update_sent_to_two_patrons().await;
     assert_eq!(app.count("select count(*) from email_outbox where template = 'update' and sent_at is null").await, 2);
     reader.post_form("/account/updates", &[("updates", "off")]).send().await.assert_status(303);
     let mail = app.deliver_mail().await;
@@ -451,7 +435,7 @@ async fn the_update_pages_read_well_in_a_browser() {
     let preview = draft(&editor, &update_fields("members", "", "")).await;
     let staff_cookie = editor.cookie("patronage_staff").expect("a staff session");
     for (lang, reader) in ["en", "uk"].into_iter().zip(&readers) {
-        let member = member_id(&app, &format!("{lang}@example.org")).await;
+        let member = app.member_id(&format!("{lang}@example.org")).await;
         let token = patronage::services::updates::unsubscribe_token(&app.ctx, member);
         let member_cookie = reader.cookie("patronage_session").expect("a member session");
         let Some(browser) = Browser::open(lang).await else { return };
