@@ -259,6 +259,8 @@ async fn the_signed_one_click_link_unsubscribes_and_a_tampered_one_changes_nothi
 
     // Still a patron; the account page says updates are off, and turns them back on.
     reader.get("/account").send().await.assert_contains("You turned updates off on").assert_contains("Patron");
+    let export = reader.get("/account/export").send().await.json();
+    assert!(export["member"]["updates_off_since"].is_string(), "{export}");
     let second = draft(&editor, &update_fields("patrons", "", "")).await;
     assert_eq!(previewed_count(&editor, &second).await, 1);
     reader.post_form("/account/updates", &[("updates", "on")]).send().await.assert_status(303);
