@@ -623,4 +623,7 @@ error-update-audience = Choose who receives the update.
 error-update-tier = Choose a tier that exists.
 error-update-topic = Choose a topic that exists.
 error-update-already-sent = This update was sent already; it was not sent again.
-error-update-audience-changed = Who receives this update changed since you looked: it would now go to { $count } recipients. Nothing was sent; check the number and send again.
+error-update-audience-changed = Who receives this update changed since you looked: it would now go to { $count ->
+    [one] { $count } recipient
+   *[other] { $count } recipients
+}. Nothing was sent; check the number and send again.
