@@ -56,7 +56,8 @@ impl Views {
     }
 
     /// Renders `templates/emails/<name>.txt` and `.html` with the subject from the
-    /// catalogue key `email-<name>-subject` (underscores in the name become dashes).
+    /// catalogue key `email-<name>-subject` (underscores in the name become dashes),
+    /// or `subject` when the caller has its own (an update's, written by staff).
     pub fn render_email<C: Serialize>(
         &self,
         name: &str,
@@ -64,14 +65,28 @@ impl Views {
         newsroom: &str,
         data: &C,
     ) -> anyhow::Result<RenderedEmail> {
+        self.render_email_with_subject(name, locale, newsroom, data, None)
+    }
+
+    /// [`Views::render_email`] with the caller's own subject, if any.
+    pub fn render_email_with_subject<C: Serialize>(
+        &self,
+        name: &str,
+        locale: Locale,
+        newsroom: &str,
+        data: &C,
+        subject: Option<String>,
+    ) -> anyhow::Result<RenderedEmail> {
         let mut context = Context::from_serialize(data).map_err(|e| anyhow::anyhow!("email context: {e:?}"))?;
         context.insert("lang", locale.as_str());
         context.insert("newsroom", newsroom);
-        let subject = self.i18n.t(
-            locale,
-            &format!("email-{}-subject", name.replace('_', "-")),
-            &[("newsroom", Arg::Str(newsroom))],
-        );
+        let subject = subject.unwrap_or_else(|| {
+            self.i18n.t(
+                locale,
+                &format!("email-{}-subject", name.replace('_', "-")),
+                &[("newsroom", Arg::Str(newsroom))],
+            )
+        });
         Ok(RenderedEmail {
             subject,
             text: self.render(&format!("emails/{name}.txt"), &context)?,

@@ -622,3 +622,48 @@ offer-error-unknown-code = We do not know that offer code. Check it and try agai
 offer-error-ended = This offer has ended.
 offer-error-used-up = This offer has been fully redeemed.
 offer-error-not-for-price = This offer is not available for the tier and billing period you chose.
+
+## Updates to patrons and anniversaries
+email-update-why = You get this as a member of { $newsroom }. Your membership does not depend on it.
+email-update-unsubscribe = Stop updates like this one
+email-anniversary-subject = { $years ->
+    [one] One year with { $newsroom }: thank you
+   *[other] { $years } years with { $newsroom }: thank you
+}
+email-anniversary-intro = { $years ->
+    [one] A year ago today you became a patron of { $newsroom }.
+   *[other] { $years } years ago today you became a patron of { $newsroom }.
+}
+email-anniversary-stories = These stories you voted for were covered:
+email-anniversary-no-stories = None of the stories you voted for has been covered yet; we are working on them.
+email-anniversary-commissioned = Every story you helped commission
+email-anniversary-thanks = Your support made this reporting possible. Thank you for staying with us.
+unsubscribe-title = Updates from the newsroom
+unsubscribe-lead = Stop emails with news about what your support paid for, and the yearly thank-you? Your membership, your votes, receipts and sign-in emails stay as they are.
+unsubscribe-button = Stop updates
+unsubscribe-done = Done: you will not get updates or the yearly thank-you any more. Your membership is unchanged.
+unsubscribe-done-hint = Changed your mind? Turn them back on in your account.
+unsubscribe-invalid = This unsubscribe link is not valid: it may have been cut short or changed. Nothing was changed. Copy the whole link from the email, or turn updates off in your account.
+unsubscribe-account-link = Your account
+account-updates-title = Updates from the newsroom
+account-updates-lead = Now and then we tell patrons what their support paid for, and thank you on each year as a patron. Receipts and sign-in emails always come.
+account-updates-on = You get these updates.
+account-updates-off = You turned updates off on { $date }.
+account-updates-turn-off = Stop updates
+account-updates-turn-on = Send me updates again
+transparency-updates-title = Updates to patrons
+error-update-subject-empty = Write a subject.
+error-update-subject-too-long = The subject can be at most 150 characters long.
+error-update-subject-control = The subject must be one line without control or invisible characters.
+error-update-body-empty = Write the update.
+error-update-body-too-long = The update can be at most 10,000 characters long.
+error-update-body-control = The update cannot contain control or invisible characters.
+error-update-translation-incomplete = A translation needs both a subject and a text.
+error-update-audience = Choose who receives the update.
+error-update-tier = Choose a tier that exists.
+error-update-topic = Choose a topic that exists.
+error-update-already-sent = This update was sent already; it was not sent again.
+error-update-audience-changed = Who receives this update changed since you looked: it would now go to { $count ->
+    [one] { $count } recipient
+   *[other] { $count } recipients
+}. Nothing was sent; check the number and send again.

@@ -633,3 +633,50 @@ offer-error-unknown-code = Ми не знаємо такого коду проп
 offer-error-ended = Ця пропозиція вже закінчилася.
 offer-error-used-up = Цю пропозицію вже повністю використано.
 offer-error-not-for-price = Ця пропозиція не діє для вибраного рівня чи періоду оплати.
+
+## Новини для патронів і річниці
+email-update-why = Ви отримуєте цей лист як учасник { $newsroom }. Ваше членство від нього не залежить.
+email-update-unsubscribe = Більше не надсилати такі новини
+email-anniversary-subject = { $years ->
+    [one] { $years } рік із { $newsroom }: дякуємо
+    [few] { $years } роки з { $newsroom }: дякуємо
+   *[other] { $years } років із { $newsroom }: дякуємо
+}
+email-anniversary-intro = { $years ->
+    [one] Сьогодні { $years } рік, як ви стали патроном { $newsroom }.
+    [few] Сьогодні { $years } роки, як ви стали патроном { $newsroom }.
+   *[other] Сьогодні { $years } років, як ви стали патроном { $newsroom }.
+}
+email-anniversary-stories = Ці теми, за які ви голосували, ми висвітлили:
+email-anniversary-no-stories = Жодну з тем, за які ви голосували, ще не висвітлено; ми над ними працюємо.
+email-anniversary-commissioned = Усі матеріали, які ви допомогли замовити
+email-anniversary-thanks = Ваша підтримка зробила цю журналістику можливою. Дякуємо, що ви з нами.
+unsubscribe-title = Новини від редакції
+unsubscribe-lead = Більше не надсилати листи про те, на що пішла ваша підтримка, і щорічну подяку? Ваше членство, голоси, квитанції та листи для входу залишаться як є.
+unsubscribe-button = Не надсилати новини
+unsubscribe-done = Готово: ви більше не отримуватимете новин і щорічної подяки. Ваше членство не змінилося.
+unsubscribe-done-hint = Передумали? Увімкніть їх знову у своєму профілі.
+unsubscribe-invalid = Це посилання для відписки недійсне: можливо, його обрізано або змінено. Нічого не змінено. Скопіюйте посилання з листа повністю або вимкніть новини у своєму профілі.
+unsubscribe-account-link = Ваш профіль
+account-updates-title = Новини від редакції
+account-updates-lead = Час від часу ми розповідаємо патронам, на що пішла їхня підтримка, і дякуємо щороку. Квитанції та листи для входу надходять завжди.
+account-updates-on = Ви отримуєте ці новини.
+account-updates-off = Ви вимкнули новини { $date }.
+account-updates-turn-off = Не надсилати новини
+account-updates-turn-on = Знову надсилати новини
+transparency-updates-title = Новини для патронів
+error-update-subject-empty = Напишіть тему.
+error-update-subject-too-long = Тема може мати щонайбільше 150 символів.
+error-update-subject-control = Тема має бути одним рядком без керівних чи невидимих символів.
+error-update-body-empty = Напишіть текст новини.
+error-update-body-too-long = Текст може мати щонайбільше 10 000 символів.
+error-update-body-control = Текст не може містити керівних чи невидимих символів.
+error-update-translation-incomplete = Для перекладу потрібні і тема, і текст.
+error-update-audience = Виберіть, хто отримає новину.
+error-update-tier = Виберіть рівень, який існує.
+error-update-topic = Виберіть тему, яка існує.
+error-update-already-sent = Цю новину вже надіслано; вдруге її не надіслано.
+error-update-audience-changed = Коло отримувачів змінилося, відколи ви дивилися: тепер новина піде { $count ->
+    [one] { $count } отримувачеві
+   *[other] { $count } отримувачам
+}. Нічого не надіслано; перевірте число й надішліть знову.

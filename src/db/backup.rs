@@ -96,6 +96,8 @@ pub const TABLES: &[Table] = &[
     rows("member_notes"),
     rows("corrections"),
     rows("transparency_notes"),
+    rows("updates"),
+    rows("anniversary_emails"),
     derived("standing_counts", STANDING),
     rows("translations"),
     // The reports' aggregates, kept in the same transactions as the ledger: a

@@ -50,6 +50,7 @@ pub mod tiers;
 pub mod topics;
 pub mod translations;
 pub mod transparency;
+pub mod updates;
 mod write;
 
 use std::str::FromStr;

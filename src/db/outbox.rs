@@ -14,6 +14,10 @@ pub struct NewEmail {
     pub body_html: String,
     /// At most one message is ever enqueued per key.
     pub dedupe_key: Option<String>,
+    /// Headers of this message besides the usual ones (`List-Unsubscribe`).
+    pub headers: Vec<(String, String)>,
+    /// A member whose updates unsubscribe stops this message, even once queued.
+    pub unless_unsubscribed: Option<String>,
 }
 
 #[derive(Clone, Debug, FromRow)]
@@ -25,6 +29,16 @@ pub struct OutboxMessage {
     pub body_text: String,
     pub body_html: String,
     pub attempts: i64,
+    /// `Name: value` lines (see [`NewEmail::headers`]).
+    pub headers: Option<String>,
+    pub unless_unsubscribed: Option<String>,
+}
+
+impl OutboxMessage {
+    /// The message's own headers, as enqueued.
+    pub fn extra_headers(&self) -> Vec<(&str, &str)> {
+        self.headers.as_deref().unwrap_or_default().lines().filter_map(|l| l.split_once(": ")).collect()
+    }
 }
 
 /// Enqueues; false when a message with the same dedupe key exists already.
@@ -34,8 +48,9 @@ pub async fn enqueue<'e, E: Executor<'e, Database = Any>>(
     now: Micros,
 ) -> Result<bool, DbError> {
     let done = sqlx::query(
-        "insert into email_outbox (id, to_address, template, subject, body_text, body_html, dedupe_key, created_at, due_at)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $8)
+        "insert into email_outbox (id, to_address, template, subject, body_text, body_html, dedupe_key, created_at, due_at,
+             headers, unless_unsubscribed)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10)
          on conflict (dedupe_key) do nothing",
     )
     .bind(uuid::Uuid::now_v7().to_string())
@@ -46,9 +61,22 @@ pub async fn enqueue<'e, E: Executor<'e, Database = Any>>(
     .bind(&email.body_html)
     .bind(email.dedupe_key.as_deref())
     .bind(now)
+    .bind(headers_text(&email.headers))
+    .bind(email.unless_unsubscribed.as_deref())
     .execute(ex)
     .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// Headers as stored: one `Name: value` line each; names and values with a
+/// line break or a name with a colon are left out (they cannot be headers).
+fn headers_text(headers: &[(String, String)]) -> Option<String> {
+    let lines: Vec<String> = headers
+        .iter()
+        .filter(|(n, v)| !n.contains([':', '\r', '\n']) && !v.contains(['\r', '\n']))
+        .map(|(n, v)| format!("{n}: {v}"))
+        .collect();
+    (!lines.is_empty()).then(|| lines.join("\n"))
 }
 
 /// Takes the next due message with a lease, by one conditional statement that
@@ -66,7 +94,7 @@ pub async fn claim_next<'e, E: Executor<'e, Database = Any>>(
                        and (locked_until is null or locked_until < $1)
                      order by due_at limit 1)
            and sent_at is null and (locked_until is null or locked_until < $1)
-         returning id, to_address, template, subject, body_text, body_html, attempts",
+         returning id, to_address, template, subject, body_text, body_html, attempts, headers, unless_unsubscribed",
     )
     .bind(now)
     .bind(lease_until)
@@ -88,6 +116,13 @@ pub async fn mark_sent<'e, E: Executor<'e, Database = Any>>(ex: E, id: &str, now
     .bind(now)
     .execute(ex)
     .await?;
+    Ok(())
+}
+
+/// Drops a message that must not be sent any more (its member unsubscribed
+/// after it was queued).
+pub async fn delete<'e, E: Executor<'e, Database = Any>>(ex: E, id: &str) -> Result<(), DbError> {
+    sqlx::query("delete from email_outbox where id = $1 and sent_at is null").bind(id).execute(ex).await?;
     Ok(())
 }
 

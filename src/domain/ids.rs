@@ -61,3 +61,7 @@ id_type!(
     /// A correction or clarification a reader suggested for an article.
     CorrectionId
 );
+id_type!(
+    /// An update staff wrote to patrons ("what your support paid for").
+    UpdateId
+);

@@ -42,6 +42,7 @@ pub mod staff;
 pub mod text;
 pub mod tier;
 pub mod topic;
+pub mod update;
 
 pub use billing::{
     Interval, MrrMovementKind, OfferRef, Pause, PauseBehavior, PaymentCard, PaymentKind, Settled, StripeEventStatus,
@@ -58,7 +59,7 @@ pub use giving_report::{
     DonationMonthRow, DonationReport, GiftAmounts, LargestGift, TierFigures, TierLine, TierMove, TierReport,
 };
 pub use goal::{GoalAmount, GoalError, GoalProgress, MonthNote, MonthNoteError, SupporterName, SupporterNameError};
-pub use ids::{CorrectionId, MemberId, RoundId, StaffId, TierId, TopicId};
+pub use ids::{CorrectionId, MemberId, RoundId, StaffId, TierId, TopicId, UpdateId};
 pub use locale::Locale;
 pub use login::LoginPurpose;
 pub use member::{Member, MemberStatus};
@@ -83,3 +84,4 @@ pub use tier::{Tier, TierPrice};
 pub use topic::{
     Article, ArticleUrl, Eligibility, TextError, Topic, TopicStatus, TopicText, VotingSettings, WeightMode,
 };
+pub use update::{Audience, AudienceError, UpdateBody, UpdateSubject, UpdateText, UpdateTextError, UpdateTexts};

@@ -23,6 +23,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/account", get(show_account).post(update_account))
         .route("/account/supporter", post(update_supporter))
+        .route("/account/updates", post(update_updates))
         .route("/account/export", get(export_my_data))
         .route("/account/receipts", get(list_receipts))
         .route("/account/receipts/{id}", get(show_receipt))
@@ -224,6 +225,8 @@ async fn account_page_with(
         &typed_supporter.map(str::to_string).or_else(|| supporter.clone()).unwrap_or_default(),
     );
     page.insert("supporter_name", &supporter);
+    let unsubscribed = crate::services::updates::unsubscribed_at(&state.ctx, member.id).await?;
+    page.insert("updates_off_since", &unsubscribed.map(format_date));
     page.insert("email", &member.email.as_ref().map(|e| e.to_string()))
         .insert("form_name", form.name)
         .insert("form_public_name", form.public_name)
@@ -329,6 +332,32 @@ async fn update_supporter(
     };
     crate::services::transparency::set_supporter_name(&state.ctx, member.id, name.as_ref()).await?;
     Ok(Redirect::to("/account#supporter").into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct UpdatesForm {
+    /// `on` or `off`.
+    updates: String,
+}
+
+/// Updates and anniversary emails on or off (receipts and account mail are not
+/// affected); the same setting the one-click link in those emails turns off.
+#[tracing::instrument(skip_all, fields(member.id = %member.id))]
+async fn update_updates(
+    State(state): State<AppState>,
+    SignedInMember(member): SignedInMember,
+    Form(form): Form<UpdatesForm>,
+) -> Result<Response, AppError> {
+    let receive = match form.updates.as_str() {
+        "on" => true,
+        "off" => false,
+        _ => return Err(AppError::BadRequest("error-bad-request")),
+    };
+    crate::services::updates::set_receives_updates(&state.ctx, member.id, receive)
+        .await
+        .map_err(crate::services::StorageError::from)?;
+    Ok(Redirect::to("/account#updates").into_response())
 }
 
 async fn sign_out(State(state): State<AppState>, jar: CookieJar) -> Result<Response, AppError> {

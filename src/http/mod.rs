@@ -19,6 +19,7 @@ pub mod source;
 pub mod state;
 pub mod topics;
 pub mod transparency;
+pub mod updates;
 pub mod webhooks;
 
 use std::time::{Duration, Instant};
@@ -76,6 +77,9 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
     let framed_forms = corrections::framed_router()
         .route_layer(csrf_layer(&state.config.public_url, &[])?)
         .route_layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES));
+    // The one-click unsubscribe is posted by mail providers' servers: no CSRF check
+    // (the signed token is the authority), the same body limit.
+    let unsubscribe = updates::router().route_layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES));
     let own = Router::new()
         .merge(public::router())
         .merge(corrections::router())
@@ -98,6 +102,7 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
     );
     let embeddable = embeddable.layer(deny_framing.clone());
     let own = own.layer(deny_framing.clone());
+    let unsubscribe = unsubscribe.layer(deny_framing.clone());
     let x_request_id = HeaderName::from_static("x-request-id");
     let router = Router::new()
         .merge(embeddable)
@@ -105,6 +110,7 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
         .merge(embed::router())
         .merge(api::router(&state.config.trusted_origins)?)
         .merge(framed_forms)
+        .merge(unsubscribe)
         .merge(health::router())
         .merge(webhooks::router())
         .fallback(|| async { AppError::NotFound })

@@ -16,7 +16,7 @@ use super::page_cache::PageKey;
 use super::patron::GoalView;
 use super::state::AppState;
 use crate::clock::format_date;
-use crate::services::{content, transparency};
+use crate::services::{content, transparency, updates};
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/transparency", get(show_transparency))
@@ -42,6 +42,14 @@ struct MonthView {
     income: Vec<String>,
     stories: Vec<StoryView>,
     note: Option<String>,
+}
+
+/// An update to patrons that staff chose to show here, in the reader's language.
+#[derive(Serialize)]
+struct UpdateView {
+    subject: String,
+    paragraphs: Vec<Vec<String>>,
+    date: String,
 }
 
 async fn show_transparency(
@@ -102,7 +110,13 @@ async fn render_transparency(state: &AppState, page: &mut PageContext) -> Result
             GoalView::of(locale, g, &title)
         })
         .collect();
+    let updates: Vec<UpdateView> = updates::published(&state.ctx, locale)
+        .await?
+        .into_iter()
+        .map(|u| UpdateView { subject: u.subject, paragraphs: u.paragraphs, date: format_date(u.sent_at) })
+        .collect();
     page.insert("months", &months)
+        .insert("updates", &updates)
         .insert("show_amounts", &figures.show_amounts)
         .insert("goals", &goals)
         .insert("supporters", &figures.supporters);

@@ -54,6 +54,12 @@ async fn send_mail(ctx: &Context, mailer: &Mailer, worker: &str) -> anyhow::Resu
     Ok(sent)
 }
 
+/// Queues the anniversary emails that are due (not part of [`drain`]: it is a
+/// look at the calendar, not a queue; tests run it themselves).
+pub async fn send_anniversaries(ctx: &Context) -> anyhow::Result<usize> {
+    Ok(crate::services::anniversaries::send_due(ctx).await?)
+}
+
 /// How a background loop is run: its name in logs, how often it looks for work,
 /// and what wakes it sooner.
 struct Schedule {
@@ -90,8 +96,8 @@ where
 pub const POLL_EVERY: Duration = Duration::from_secs(5);
 
 /// Starts the loops: Stripe events, closing rounds and mail (every `poll`; Stripe
-/// events and mail at once when this instance stores some), and the cleanup
-/// (every 10 min).
+/// events and mail at once when this instance stores some), anniversaries
+/// (hourly) and the cleanup (every 10 min).
 pub fn spawn(
     ctx: Context,
     mailer: Mailer,
@@ -123,9 +129,16 @@ pub fn spawn(
             async move { send_mail(&ctx, &mailer, &worker).await }
         })
     };
+    let anniversaries = {
+        let ctx = ctx.clone();
+        spawn_loop(every("anniversaries", Duration::from_secs(3600)), shutdown.clone(), move || {
+            let ctx = ctx.clone();
+            async move { send_anniversaries(&ctx).await }
+        })
+    };
     let cleanup = spawn_loop(every("cleanup", Duration::from_secs(600)), shutdown, move || {
         let ctx = ctx.clone();
         async move { cleanup::run(&ctx).await.map(|()| 0) }
     });
-    vec![events, rounds, mail, cleanup]
+    vec![events, rounds, mail, anniversaries, cleanup]
 }

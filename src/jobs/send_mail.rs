@@ -20,6 +20,16 @@ pub async fn send_next(ctx: &Context, mailer: &Mailer, worker: &str) -> anyhow::
     else {
         return Ok(None);
     };
+    // An update or anniversary whose member unsubscribed (or left) after it was
+    // queued is dropped, not sent: the queue decided who, this decides whether still.
+    if let Some(member) = &message.unless_unsubscribed
+        && !db::updates::may_send(ctx.db.read(), member).await?
+    {
+        db::outbox::delete(&mut *ctx.db.write().await?, &message.id).await?;
+        metrics::counter!("mail_dropped_unsubscribed_total").increment(1);
+        tracing::info!(mail.id = %message.id, mail.template = %message.template, "email dropped: the member unsubscribed");
+        return Ok(Some(true));
+    }
     match mailer.send(&message).await {
         Ok(()) => {
             db::outbox::mark_sent(&mut *ctx.db.write().await?, &message.id, ctx.clock.now()).await?;

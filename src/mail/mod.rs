@@ -1,4 +1,5 @@
 //! Delivering mail: SMTP (lettre, rustls) when `SMTP_URL` is set, else the log.
+use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
@@ -57,12 +58,17 @@ impl Mailer {
             Self::Smtp { transport, from } => {
                 let to: Mailbox =
                     message.to_address.parse().map_err(|e| MailError::Build(format!("recipient: {e}")))?;
-                let email = Message::builder()
+                let mut email = Message::builder()
                     .from(from.clone())
                     .to(to)
                     .subject(message.subject.clone())
                     .multipart(MultiPart::alternative_plain_html(message.body_text.clone(), message.body_html.clone()))
                     .map_err(|e| MailError::Build(e.to_string()))?;
+                for (name, value) in message.extra_headers() {
+                    let name = HeaderName::new_from_ascii(name.to_string())
+                        .map_err(|e| MailError::Build(format!("header {name:?}: {e}")))?;
+                    email.headers_mut().insert_raw(HeaderValue::new(name, value.to_string()));
+                }
                 transport.send(email).await.map_err(|e| MailError::Transport(e.to_string()))?;
                 Ok(())
             }

@@ -324,6 +324,9 @@ pub struct ExportedMember {
     /// The name they are listed under as a supporter, if they opted in.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub supporter_name: Option<String>,
+    /// When they turned updates and anniversary emails off, if they did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub updates_off_since: Option<String>,
     pub language: String,
     pub joined_at: String,
     pub last_sign_in_at: Option<String>,
@@ -360,6 +363,7 @@ pub async fn export(ctx: &Context, member_id: MemberId) -> Result<MemberExport, 
             name: member.name,
             public_name: member.public_name,
             supporter_name: db::transparency::supporter_name(ctx.db.read(), member_id).await?,
+            updates_off_since: db::updates::unsubscribed_at(ctx.db.read(), member_id).await?.map(format_rfc3339),
             language: member.locale.to_string(),
             joined_at: format_rfc3339(member.created_at),
             last_sign_in_at: member.last_sign_in_at.map(format_rfc3339),

@@ -2,6 +2,7 @@
 //! Callers above (http, jobs, the CLI) reach storage only through these
 //! functions, and see its failures as [`StorageError`] or as a service's own
 //! error enum.
+pub mod anniversaries;
 pub mod audit;
 pub mod backup;
 pub mod billing;
@@ -29,6 +30,7 @@ pub mod staff;
 pub mod stripe_events;
 pub mod tiers;
 pub mod transparency;
+pub mod updates;
 pub mod voting;
 
 use std::sync::Arc;

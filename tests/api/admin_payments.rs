@@ -4,15 +4,6 @@ use patronage::domain::Role;
 
 use crate::helpers::TestApp;
 
-async fn tier_id(app: &TestApp, slug: &str) -> String {
-    let (id,): (String,) = sqlx::query_as("select id from tiers where slug = $1")
-        .bind(slug)
-        .fetch_one(app.db().read())
-        .await
-        .expect("tier");
-    id
-}
-
 fn supporter_form(month_eur: &str) -> Vec<(&str, &str)> {
     vec![
         ("name", "Supporter"),
@@ -62,7 +53,7 @@ async fn changing_a_price_archives_the_old_one_and_subscribers_keep_it() {
         .assert_status(200)
         .assert_contains("Supporter")
         .assert_contains("€6.00 / month");
-    let id = tier_id(&app, "supporter").await;
+    let id = app.tier_id("supporter").await;
     app.client.get(&format!("/admin/tiers/{id}")).send().await.assert_status(200).assert_contains("value=\"6.00\"");
     app.client.post_form(&format!("/admin/tiers/{id}"), &supporter_form("7")).send().await.assert_status(303);
 
@@ -91,7 +82,7 @@ async fn changing_a_price_archives_the_old_one_and_subscribers_keep_it() {
 async fn invalid_tier_input_is_refused_and_changes_nothing() {
     let app = TestApp::spawn().await;
     app.sign_in_staff(&app.client, "admin@news.test", Role::Admin).await;
-    let id = tier_id(&app, "supporter").await;
+    let id = app.tier_id("supporter").await;
     let before = app.count("select count(*) from tier_prices").await;
     let mut form = supporter_form("six");
     app.client
@@ -147,7 +138,7 @@ async fn admins_create_and_archive_tiers() {
     ];
     app.client.post_form("/admin/tiers", &new).send().await.assert_status(303);
     app.new_browser().get("/").send().await.assert_contains("Founder").assert_contains("€250.00 a year");
-    let id = tier_id(&app, "founder").await;
+    let id = app.tier_id("founder").await;
     let archived = vec![
         ("name", "Founder"),
         ("slug", "founder"),

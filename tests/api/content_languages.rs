@@ -22,15 +22,6 @@ const TIER_UK_BENEFIT: &str = "Листівка з подякою від рук�
 const PITCH_EN: &str = "Local news, paid for by its readers.";
 const PITCH_UK: &str = "Місцеві новини, які оплачують читачі.";
 
-async fn tier_id(app: &TestApp, slug: &str) -> String {
-    let (id,): (String,) = sqlx::query_as("select id from tiers where slug = $1")
-        .bind(slug)
-        .fetch_one(app.db().read())
-        .await
-        .expect("a seeded tier");
-    id
-}
-
 async fn translation_count(app: &TestApp) -> i64 {
     app.count("select count(*) from translations").await
 }
@@ -73,7 +64,7 @@ async fn each_reader_sees_the_content_in_their_language_and_untranslated_items_w
         .send()
         .await
         .assert_status(303);
-    let tier = tier_id(&app, "reader").await;
+    let tier = app.tier_id("reader").await;
     admin
         .post_form(
             &format!("/admin/texts/tier/{tier}"),

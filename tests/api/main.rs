@@ -38,5 +38,6 @@ mod stripe;
 mod stripe_delivery;
 mod topics;
 mod transparency;
+mod updates;
 mod voting;
 mod voting_integrity;

@@ -10,15 +10,6 @@ use patronage::domain::{Currency, MemberId, PaymentKind, Role, Settled, Zone};
 const LEGAL: &str = "Test Gazette Media LLC";
 const ADDRESS: &str = "12 Press Street | 01001 Kyiv | Ukraine";
 
-async fn member_id(app: &TestApp, email: &str) -> MemberId {
-    let (id,): (String,) = sqlx::query_as("select id from members where email = $1")
-        .bind(email)
-        .fetch_one(app.db().read())
-        .await
-        .expect("the member");
-    id.parse().expect("a member id")
-}
-
 /// A new patron who paid for the Reader tier (€3.00) through the demo gateway, signed in.
 async fn demo_payer(app: &TestApp, email: &str, lang: &str) -> TestClient {
     let price = app.price_id("reader", "month", "eur").await;
@@ -115,7 +106,7 @@ async fn receipts_page_older_receipts() {
     let app = TestApp::spawn().await;
     app.post_join(&app.client, "many@example.org", "").await;
     app.deliver_mail().await;
-    let member = member_id(&app, "many@example.org").await;
+    let member = app.member_id("many@example.org").await;
     let now = app.clock().now();
     for i in 0..23 {
         book(&app, member, PaymentKind::Donation, &format!("ch_{i}"), 100 + i, Currency::EUR, now - i * 1_000_000, "x")
@@ -167,7 +158,7 @@ async fn a_yearly_statement_counts_the_newsrooms_calendar_year_per_currency_with
     let app = TestApp::builder().timezone("Europe/Kyiv").spawn().await;
     app.post_join(&app.client, "giver@example.org", "Giver").await;
     app.deliver_mail().await;
-    let member = member_id(&app, "giver@example.org").await;
+    let member = app.member_id("giver@example.org").await;
     let zone = Zone::parse("Europe/Kyiv").expect("a zone");
     let this_year = zone.month_of(app.clock().now()).year();
     let (y, prev) = (this_year - 1, this_year - 2);
@@ -294,9 +285,9 @@ async fn staff_email_a_years_statements_once_to_every_member_who_paid_in_it() {
     }
     app.deliver_mail().await;
     let zone = app.ctx.zone.clone();
-    let uk = member_id(&app, "uk@example.org").await;
-    let en = member_id(&app, "en@example.org").await;
-    let older = member_id(&app, "older@example.org").await;
+    let uk = app.member_id("uk@example.org").await;
+    let en = app.member_id("en@example.org").await;
+    let older = app.member_id("older@example.org").await;
     book(
         &app,
         uk,

@@ -15,6 +15,7 @@ mod staff;
 mod texts;
 mod topics;
 mod transparency;
+mod updates;
 
 use std::marker::PhantomData;
 
@@ -47,6 +48,7 @@ pub fn router() -> Router<AppState> {
         .merge(embeds::router())
         .merge(corrections::router())
         .merge(transparency::router())
+        .merge(updates::router())
 }
 
 /// Names a [`Permission`] at the type level.
@@ -154,7 +156,8 @@ pub fn staff_page(state: &AppState, user: Option<&StaffUser>, path: &str) -> sup
             .insert("can_manage_topics", &u.role.allows(Permission::ManageTopics))
             .insert("can_view_votes", &u.role.allows(Permission::ViewVotes))
             .insert("can_view_members", &u.role.allows(Permission::ViewMembers))
-            .insert("can_manage_corrections", &u.role.allows(Permission::ManageCorrections));
+            .insert("can_manage_corrections", &u.role.allows(Permission::ManageCorrections))
+            .insert("can_manage_transparency", &u.role.allows(Permission::ManageTransparency));
     }
     page
 }

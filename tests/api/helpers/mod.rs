@@ -412,6 +412,26 @@ impl TestApp {
         n
     }
 
+    /// The id of the member with `email`.
+    pub async fn member_id(&self, email: &str) -> patronage::domain::MemberId {
+        let (id,): (String,) = sqlx::query_as("select id from members where email = $1")
+            .bind(email)
+            .fetch_one(self.db().read())
+            .await
+            .expect("the member");
+        id.parse().expect("a member id")
+    }
+
+    /// The id of the tier with `slug`.
+    pub async fn tier_id(&self, slug: &str) -> String {
+        let (id,): (String,) = sqlx::query_as("select id from tiers where slug = $1")
+            .bind(slug)
+            .fetch_one(self.db().read())
+            .await
+            .expect("tier");
+        id
+    }
+
     pub async fn member_count(&self) -> i64 {
         self.count("select count(*) from members").await
     }
