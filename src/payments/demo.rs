@@ -16,6 +16,8 @@ pub const CHECKOUT_TTL: Micros = HOUR;
 pub enum CheckoutKind {
     Subscription,
     Donation,
+    /// A gift membership, paid once.
+    Gift,
 }
 
 /// What the visitor is paying for.
@@ -45,6 +47,9 @@ pub struct DemoCheckout {
     /// Donations: the topic the gift goes toward (its goal checked before it was sealed).
     #[serde(default)]
     pub topic_id: Option<String>,
+    /// Gift memberships: the gift (stored when the checkout started) this pays for.
+    #[serde(default)]
+    pub gift_id: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -71,6 +76,7 @@ impl DemoCheckout {
             new_member: false,
             source: None,
             topic_id: None,
+            gift_id: None,
         }
     }
 
