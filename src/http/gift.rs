@@ -158,10 +158,19 @@ async fn show_gift_form(
 }
 
 /// Every field of the form parsed, or the errors beside the fields.
-fn parse_order(state: &AppState, page: &PageContext, form: &GiftForm) -> Result<GiftOrder, FieldErrors> {
+/// `offered`: the currencies some tier can be given in.
+fn parse_order(
+    state: &AppState,
+    page: &PageContext,
+    form: &GiftForm,
+    offered: &[Currency],
+) -> Result<GiftOrder, FieldErrors> {
     let mut errors = FieldErrors::default();
     let mut field = |name: &'static str, key: &str| errors.add(name, page.t(state, key));
-    let currency = Currency::parse(&form.currency).map_err(|_| field("currency", "error-currency")).ok();
+    let currency = Currency::parse(&form.currency).ok().filter(|c| offered.contains(c));
+    if currency.is_none() {
+        field("currency", "error-currency");
+    }
     let tier = form.tier.trim().parse::<TierId>().map_err(|_| field("tier", "error-choose-tier")).ok();
     let months = form.months.parse::<GiftMonths>().map_err(|e| field("months", e.message_key())).ok();
     let recipient_name = match PersonName::parse_optional(&form.recipient_name) {
@@ -233,7 +242,8 @@ async fn submit_gift(
     mut page: PageContext,
     Form(form): Form<GiftForm>,
 ) -> Result<Response, AppError> {
-    let order = match parse_order(&state, &page, &form) {
+    let offered = gifts::currencies(&state.ctx).await?;
+    let order = match parse_order(&state, &page, &form, &offered) {
         Ok(order) => order,
         Err(errors) => {
             let html = gift_page(&state, &mut page, &form, &errors).await?;
