@@ -94,6 +94,10 @@ async fn a_gift_bought_with_demo_payments_is_booked_as_a_gift_receipted_and_deli
     assert!(body.contains("Taras дарує вам членство"), "{body}");
     assert!(body.contains("Happy birthday!"), "{body}");
     assert!(delivered[0].first_link_containing("/gift/redeem?t=").is_some());
+    // Staff see the sale in the donations report's own section, not as a donation.
+    let analyst = staff(&app, "analyst@news.test", Role::Analyst).await;
+    let report = analyst.get("/admin/reports/donations").send().await;
+    report.assert_status(200).assert_contains("id=\"gift-sales-EUR\">€9.00<").assert_contains("No one-time gifts in this range.");
     // The job runs again (and again tomorrow): never a second email.
     app.advance_clock(DAY);
     assert!(app.deliver_mail().await.is_empty());
