@@ -632,3 +632,4 @@ email-gift-redeemed-body = { $recipient } redeemed the { $months }-month members
 email-gift-ended-subject = Your gift membership of { $newsroom } has ended
 email-gift-ended-body = The gift membership of { $newsroom } ({ $tier }) you were given has ended. We hope you enjoyed being part of it.
 email-gift-ended-continue = Continue as a patron
+account-period-comped-open = Complimentary membership, with no end date.

@@ -668,3 +668,4 @@ email-gift-redeemed-body = { $recipient } отримує подароване в
 email-gift-ended-subject = Ваше подарункове членство в { $newsroom } завершилося
 email-gift-ended-body = Подароване вам членство в { $newsroom } ({ $tier }) завершилося. Сподіваємося, вам було цікаво бути з нами.
 email-gift-ended-continue = Залишитися з нами як патрон
+account-period-comped-open = Безкоштовне членство без кінцевої дати.

@@ -176,7 +176,11 @@ pub async fn mark_paid<'e, E: Executor<'e, Database = Any>>(
 }
 
 /// Paid gifts whose delivery day has come and that were not delivered yet.
-pub async fn list_due<'e, E: Executor<'e, Database = Any>>(ex: E, now: Micros, limit: i64) -> Result<Vec<Gift>, DbError> {
+pub async fn list_due<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    now: Micros,
+    limit: i64,
+) -> Result<Vec<Gift>, DbError> {
     let rows: Vec<GiftRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "select {COLUMNS} from gift_memberships
          where paid_at is not null and delivered_at is null and deliver_at <= $1 order by deliver_at, id limit $2"

@@ -278,10 +278,8 @@ pub async fn set_comp<'e, E: Executor<'e, Database = Any>>(
 
 /// Why the member is (or was last) complimentary.
 pub async fn comp_reason<'e, E: Executor<'e, Database = Any>>(ex: E, id: MemberId) -> Result<Option<String>, DbError> {
-    let row: Option<(Option<String>,)> = sqlx::query_as("select comp_reason from members where id = $1")
-        .bind(id.to_string())
-        .fetch_optional(ex)
-        .await?;
+    let row: Option<(Option<String>,)> =
+        sqlx::query_as("select comp_reason from members where id = $1").bind(id.to_string()).fetch_optional(ex).await?;
     Ok(row.and_then(|(r,)| r))
 }
 

@@ -54,11 +54,9 @@ pub use correction::{
 };
 pub use email::{Email, EmailError};
 pub use fees::{CardFee, CardFees, CardFeesError};
+pub use gift::{COMP_NO_END, CompReason, GiftError, GiftMessage, GiftMonths, extended_comp, gift_end, gift_price};
 pub use giving_report::{
     DonationMonthRow, DonationReport, GiftAmounts, LargestGift, TierFigures, TierLine, TierMove, TierReport,
-};
-pub use gift::{
-    COMP_NO_END, CompReason, GiftError, GiftMessage, GiftMonths, extended_comp, gift_end, gift_price,
 };
 pub use goal::{GoalAmount, GoalError, GoalProgress, MonthNote, MonthNoteError, SupporterName, SupporterNameError};
 pub use ids::{CorrectionId, MemberId, RoundId, StaffId, TierId, TopicId};

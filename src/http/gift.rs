@@ -112,7 +112,8 @@ async fn gift_page(
     let today = state.ctx.zone.date(now);
     let last = state.ctx.zone.date(now + crate::domain::gift::MAX_DELIVERY_DAYS_AHEAD * crate::clock::DAY);
     let signed_in_email = page.member.as_ref().and_then(|m| m.email.as_ref()).map(|e| e.to_string());
-    let giver_email = if form.giver_email.is_empty() { signed_in_email.unwrap_or_default() } else { form.giver_email.clone() };
+    let giver_email =
+        if form.giver_email.is_empty() { signed_in_email.unwrap_or_default() } else { form.giver_email.clone() };
     let giver_name = match (&page.member, form.giver_name.is_empty()) {
         (Some(m), true) => m.name.clone().unwrap_or_default(),
         _ => form.giver_name.clone(),
@@ -187,7 +188,8 @@ fn parse_order(
     let recipient_email =
         Email::parse(&form.recipient_email).map_err(|e| field("recipient_email", e.message_key())).ok();
     let message = GiftMessage::parse(&form.message).map_err(|e| field("message", e.message_key())).ok();
-    let deliver_on = gifts::delivery_day(&state.ctx, &form.deliver_on).map_err(|e| field("deliver_on", e.message_key())).ok();
+    let deliver_on =
+        gifts::delivery_day(&state.ctx, &form.deliver_on).map_err(|e| field("deliver_on", e.message_key())).ok();
     let recipient_locale = form.lang.parse::<Locale>().map_err(|_| field("lang", "error-gift-language")).ok();
     // A signed-in giver gives as themselves.
     let signed_in = page.member.as_ref().and_then(|m| m.email.clone());
@@ -195,7 +197,8 @@ fn parse_order(
         Some(email) => Some(email),
         None => Email::parse(&form.giver_email).map_err(|e| field("giver_email", e.message_key())).ok(),
     };
-    let giver_name = PersonName::parse_optional(&form.giver_name).map_err(|e| field("giver_name", e.message_key())).ok();
+    let giver_name =
+        PersonName::parse_optional(&form.giver_name).map_err(|e| field("giver_name", e.message_key())).ok();
     match (
         currency,
         tier,

@@ -15,8 +15,8 @@ use crate::db::sessions::Owner;
 use crate::db::{self, Change, DbError, Tx};
 use crate::domain::gift::MAX_DELIVERY_DAYS_AHEAD;
 use crate::domain::{
-    COMP_NO_END, Currency, Email, GiftError, GiftMessage, GiftMonths, Locale, MemberId, Money, PaymentKind,
-    PersonName, Tier, TierId, extended_comp, gift_price,
+    COMP_NO_END, Currency, Email, GiftError, GiftMessage, GiftMonths, Locale, MemberId, Money, PaymentKind, PersonName,
+    Tier, TierId, extended_comp, gift_price,
 };
 use crate::payments::Payments;
 use crate::payments::demo::{CheckoutKind, DemoCheckout};
@@ -101,7 +101,12 @@ pub async fn currencies(ctx: &Context) -> Result<Vec<Currency>, super::StorageEr
 
 /// What the gift costs, from the database: an active tier's live prices (a
 /// price archived a moment ago on another instance is not sold).
-pub async fn price(ctx: &Context, tier: TierId, months: GiftMonths, currency: Currency) -> Result<Money, CheckoutError> {
+pub async fn price(
+    ctx: &Context,
+    tier: TierId,
+    months: GiftMonths,
+    currency: Currency,
+) -> Result<Money, CheckoutError> {
     let pool = ctx.db.read();
     let active = db::tiers::find(pool, tier).await?.is_some_and(|t| t.active);
     if !active {
@@ -219,7 +224,8 @@ pub async fn book_payment(
     let mut row = payment.clone();
     row.kind = PaymentKind::Gift;
     row.member_id = Some(gift.giver);
-    row.description = Some(format!("Gift membership ({tier}, {} months) for {}", gift.months.get(), gift.recipient_name));
+    row.description =
+        Some(format!("Gift membership ({tier}, {} months) for {}", gift.months.get(), gift.recipient_name));
     // Marked first: the receipt the ledger row enqueues names the gift by its payment.
     db::gifts::mark_paid(&mut **tx, gift_id, &row.provider_id, row.occurred_at).await?;
     billing::record_payment(ctx, tx, &row, None).await

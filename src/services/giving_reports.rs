@@ -31,7 +31,9 @@ pub async fn gift_sales(ctx: &Context, range: &MonthRange) -> Result<Vec<GiftSal
         if r.kind != PaymentKind::Gift {
             continue;
         }
-        let sales = by_currency.entry(r.currency).or_insert_with(|| GiftSales { currency: Some(r.currency), ..Default::default() });
+        let sales = by_currency
+            .entry(r.currency)
+            .or_insert_with(|| GiftSales { currency: Some(r.currency), ..Default::default() });
         match sales.months.last_mut() {
             Some(m) if m.0 == r.month => {
                 m.1 += r.rows;

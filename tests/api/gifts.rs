@@ -11,8 +11,11 @@ use patronage::domain::Role;
 
 /// The tier id of `slug`.
 async fn tier_id(app: &TestApp, slug: &str) -> String {
-    let (id,): (String,) =
-        sqlx::query_as("select id from tiers where slug = $1").bind(slug).fetch_one(app.db().read()).await.expect("tier");
+    let (id,): (String,) = sqlx::query_as("select id from tiers where slug = $1")
+        .bind(slug)
+        .fetch_one(app.db().read())
+        .await
+        .expect("tier");
     id
 }
 
@@ -97,7 +100,10 @@ async fn a_gift_bought_with_demo_payments_is_booked_as_a_gift_receipted_and_deli
     // Staff see the sale in the donations report's own section, not as a donation.
     let analyst = staff(&app, "analyst@news.test", Role::Analyst).await;
     let report = analyst.get("/admin/reports/donations").send().await;
-    report.assert_status(200).assert_contains("id=\"gift-sales-EUR\">€9.00<").assert_contains("No one-time gifts in this range.");
+    report
+        .assert_status(200)
+        .assert_contains("id=\"gift-sales-EUR\">€9.00<")
+        .assert_contains("No one-time gifts in this range.");
     // The job runs again (and again tomorrow): never a second email.
     app.advance_clock(DAY);
     assert!(app.deliver_mail().await.is_empty());
@@ -220,7 +226,10 @@ async fn bad_gift_input_gets_field_errors_and_stores_nothing() {
     r.assert_status(422).assert_contains("Choose a currency from the list.");
     // In Ukrainian too.
     let uk = app.new_browser().with_default_header("accept-language", "uk");
-    post_gift(&uk, &gift_form(&app, &[("months", "5")]).await).await.assert_status(422).assert_contains("Оберіть 3, 6 або 12 місяців.");
+    post_gift(&uk, &gift_form(&app, &[("months", "5")]).await)
+        .await
+        .assert_status(422)
+        .assert_contains("Оберіть 3, 6 або 12 місяців.");
     assert_eq!(gift_count(&app).await, 0);
     assert_eq!(app.member_count().await, 0);
     assert_eq!(app.count("select count(*) from payments").await, 0);
@@ -285,7 +294,12 @@ async fn staff_grant_a_comp_with_a_reason_and_an_optional_end_on_the_member_page
     app.advance_clock(3 * 365 * DAY);
     app.sign_in_member(&member, "board@example.org").await;
     let admin = staff(&app, "admin2@news.test", Role::Admin).await;
-    member.get("/account").send().await.assert_contains("Complimentary patron");
+    member
+        .get("/account")
+        .send()
+        .await
+        .assert_contains("Complimentary patron")
+        .assert_contains("Complimentary membership, with no end date.");
     // An end date: through that day.
     let until = format_date(app.clock().now() + 9 * DAY);
     admin.post_form(&comp, &[("reason", "Fellowship"), ("until", &until)]).send().await.assert_status(303);

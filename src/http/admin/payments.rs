@@ -406,7 +406,10 @@ fn parse_comp(state: &AppState, form: &CompForm) -> Result<Option<billing::CompG
         "" => None,
         day => {
             let end = state.ctx.zone.parse_date(day).map(|start| start + DAY);
-            Some(end.filter(|end| *end > state.ctx.clock.now() + DAY).ok_or(AppError::BadRequest(GiftError::CompEnd.message_key()))?)
+            Some(
+                end.filter(|end| *end > state.ctx.clock.now() + DAY)
+                    .ok_or(AppError::BadRequest(GiftError::CompEnd.message_key()))?,
+            )
         }
     };
     Ok(Some(billing::CompGrant { until, reason }))
