@@ -175,15 +175,46 @@ pub async fn mark_paid<'e, E: Executor<'e, Database = Any>>(
     Ok(done.rows_affected() == 1)
 }
 
-/// Paid gifts whose delivery day has come and that were not delivered yet.
+/// A step a gift takes once, after it is paid: the email to its recipient, and
+/// the end of the membership it became.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Step {
+    Delivered,
+    Ended,
+}
+
+impl Step {
+    fn column(self) -> &'static str {
+        match self {
+            Self::Delivered => "delivered_at",
+            Self::Ended => "ended_at",
+        }
+    }
+
+    /// Which gifts are due for the step at `$1`: paid gifts whose day has come;
+    /// redeemed gifts whose months are over and whose recipient's comp has
+    /// ended too (a later gift or a staff comp keeps it going).
+    fn due(self) -> &'static str {
+        match self {
+            Self::Delivered => "g.paid_at is not null and g.deliver_at <= $1",
+            Self::Ended => {
+                "g.ends_at is not null and g.ends_at <= $1
+                 and not exists (select 1 from members m where m.id = g.recipient_member_id and m.comped_until > $1)"
+            }
+        }
+    }
+}
+
+/// Gifts due for `step` at `now` that have not taken it, oldest first.
 pub async fn list_due<'e, E: Executor<'e, Database = Any>>(
     ex: E,
+    step: Step,
     now: Micros,
     limit: i64,
 ) -> Result<Vec<Gift>, DbError> {
+    let (column, due) = (step.column(), step.due());
     let rows: Vec<GiftRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select {COLUMNS} from gift_memberships
-         where paid_at is not null and delivered_at is null and deliver_at <= $1 order by deliver_at, id limit $2"
+        "select {COLUMNS} from gift_memberships g where g.{column} is null and {due} order by g.created_at, g.id limit $2"
     )))
     .bind(now)
     .bind(limit)
@@ -192,13 +223,22 @@ pub async fn list_due<'e, E: Executor<'e, Database = Any>>(
     rows.into_iter().map(Gift::try_from).collect()
 }
 
-/// Marks the gift delivered; true the first time (the one who sends the email).
-pub async fn mark_delivered<'e, E: Executor<'e, Database = Any>>(ex: E, id: &str, at: Micros) -> Result<bool, DbError> {
-    let done = sqlx::query("update gift_memberships set delivered_at = $2 where id = $1 and delivered_at is null")
-        .bind(id)
-        .bind(at)
-        .execute(ex)
-        .await?;
+/// Marks the gift as having taken `step`; true the first time (the one who
+/// sends its email).
+pub async fn mark<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    id: &str,
+    step: Step,
+    at: Micros,
+) -> Result<bool, DbError> {
+    let column = step.column();
+    let done = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "update gift_memberships set {column} = $2 where id = $1 and {column} is null"
+    )))
+    .bind(id)
+    .bind(at)
+    .execute(ex)
+    .await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -221,35 +261,5 @@ pub async fn mark_redeemed<'e, E: Executor<'e, Database = Any>>(
     .bind(ends_at)
     .execute(ex)
     .await?;
-    Ok(done.rows_affected() == 1)
-}
-
-/// Redeemed gifts whose months are over and whose recipient's comp has ended
-/// too (a later gift or a staff comp keeps it going), not yet marked ended.
-pub async fn list_ended<'e, E: Executor<'e, Database = Any>>(
-    ex: E,
-    now: Micros,
-    limit: i64,
-) -> Result<Vec<Gift>, DbError> {
-    let rows: Vec<GiftRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select {COLUMNS} from gift_memberships g
-         where g.ended_at is null and g.ends_at is not null and g.ends_at <= $1
-             and not exists (select 1 from members m where m.id = g.recipient_member_id and m.comped_until > $1)
-         order by g.ends_at, g.id limit $2"
-    )))
-    .bind(now)
-    .bind(limit)
-    .fetch_all(ex)
-    .await?;
-    rows.into_iter().map(Gift::try_from).collect()
-}
-
-/// Marks a redeemed gift's membership over; true the first time.
-pub async fn mark_ended<'e, E: Executor<'e, Database = Any>>(ex: E, id: &str, at: Micros) -> Result<bool, DbError> {
-    let done = sqlx::query("update gift_memberships set ended_at = $2 where id = $1 and ended_at is null")
-        .bind(id)
-        .bind(at)
-        .execute(ex)
-        .await?;
     Ok(done.rows_affected() == 1)
 }

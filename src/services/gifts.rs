@@ -9,7 +9,7 @@ use super::checkout::{CHECKOUT_PER_IP, CheckoutError, CheckoutStart};
 use super::rate_limit;
 use super::{Context, billing, outbox, sessions};
 use crate::clock::{DAY, Micros};
-use crate::db::gifts::{Gift, NewGift};
+use crate::db::gifts::{Gift, NewGift, Step};
 use crate::db::payments::NewPayment;
 use crate::db::sessions::Owner;
 use crate::db::{self, Change, DbError, Tx};
@@ -375,9 +375,9 @@ async fn tell_giver(ctx: &Context, tx: &mut Tx, gift: &Gift) -> Result<bool, Red
 pub async fn run_due(ctx: &Context) -> Result<usize, RedeemError> {
     let now = ctx.clock.now();
     let mut handled = 0;
-    for gift in db::gifts::list_due(ctx.db.read(), now, BATCH).await? {
+    for gift in db::gifts::list_due(ctx.db.read(), Step::Delivered, now, BATCH).await? {
         let mut tx = ctx.db.transaction().await?;
-        if db::gifts::mark_delivered(&mut *tx, &gift.id, now).await? {
+        if db::gifts::mark(&mut *tx, &gift.id, Step::Delivered, now).await? {
             let data = DeliveredMail {
                 recipient_name: gift.recipient_name.clone(),
                 giver_name: gift.giver_name.clone(),
@@ -392,9 +392,9 @@ pub async fn run_due(ctx: &Context) -> Result<usize, RedeemError> {
         }
         tx.commit().await.map_err(DbError::from)?;
     }
-    for gift in db::gifts::list_ended(ctx.db.read(), now, BATCH).await? {
+    for gift in db::gifts::list_due(ctx.db.read(), Step::Ended, now, BATCH).await? {
         let mut tx = ctx.db.transaction().await?;
-        if db::gifts::mark_ended(&mut *tx, &gift.id, now).await?
+        if db::gifts::mark(&mut *tx, &gift.id, Step::Ended, now).await?
             && let Some(member) = gift.recipient_member
         {
             invite_to_continue(ctx, &mut tx, &gift, member).await?;

@@ -4,7 +4,8 @@ use patronage::domain::Role;
 
 use crate::helpers::TestApp;
 
-async fn tier_id(app: &TestApp, slug: &str) -> String {
+/// The id of the tier `slug`.
+pub(crate) async fn tier_id(app: &TestApp, slug: &str) -> String {
     let (id,): (String,) = sqlx::query_as("select id from tiers where slug = $1")
         .bind(slug)
         .fetch_one(app.db().read())

@@ -3,21 +3,12 @@
 //! itself and invites the recipient to continue; staff comps with a reason.
 use serde_json::json;
 
+use crate::admin_payments::tier_id;
 use crate::helpers::stripe_mock::Settled;
 use crate::helpers::voting::{open_round, open_topic, pay_demo, staff, vote};
 use crate::helpers::{TestApp, TestClient, TestResponse};
 use patronage::clock::{DAY, format_date};
 use patronage::domain::Role;
-
-/// The tier id of `slug`.
-async fn tier_id(app: &TestApp, slug: &str) -> String {
-    let (id,): (String,) = sqlx::query_as("select id from tiers where slug = $1")
-        .bind(slug)
-        .fetch_one(app.db().read())
-        .await
-        .expect("tier");
-    id
-}
 
 /// The gift form's fields for a gift of the `reader` tier, overridden by `changes`.
 async fn gift_form(app: &TestApp, changes: &[(&'static str, &str)]) -> Vec<(&'static str, String)> {
