@@ -313,4 +313,60 @@ async fn staff_grant_a_comp_with_a_reason_and_an_optional_end_on_the_member_page
     assert_eq!(app.count("select count(*) from audit_log where action = 'member.comp'").await, 4);
 }
 
+/// The gift pages (the form, with its errors, the thanks and the redemption
+/// page) and the member page's comp fit a phone and pass axe-core, in English
+/// and in Ukrainian; screenshots under `target/screenshots/gifts/`.
+#[tokio::test]
+async fn the_gift_pages_fit_a_phone_and_pass_axe_in_both_languages() {
+    use crate::helpers::browser::{Browser, DESKTOP, PHONE, screenshot_path};
+    let app = TestApp::spawn().await;
+    let mail = demo_gift(&app, &[("lang", "en")]).await;
+    let link = to(&mail, "olena@example.org")[0].first_link_containing("/gift/redeem?t=").expect("a link");
+    let redeem = link.split_once("/gift/redeem").map(|(_, q)| format!("/gift/redeem{q}")).expect("a path");
+    let admin = staff(&app, "admin@news.test", Role::Admin).await;
+    let (giver,): (String,) = sqlx::query_as("select id from members where email = 'giver@example.org'")
+        .fetch_one(app.db().read())
+        .await
+        .expect("the giver");
+    let member_page = format!("/admin/members/{giver}");
+    admin.post_form(&format!("{member_page}/comp"), &[("reason", "Board member"), ("until", "")]).send().await;
+    let mut problems = Vec::new();
+    for lang in ["en", "uk"] {
+        let Some(browser) = Browser::open(lang).await else { return };
+        let pages = [("form", "/gift".to_string()), ("thanks", "/gift/thanks".into()), ("redeem", redeem.clone())];
+        for (name, path) in pages {
+            browser.goto(&format!("{}{path}", app.base_url)).await;
+            for width in [PHONE, DESKTOP] {
+                browser.set_width(width).await;
+                browser.screenshot(&screenshot_path(&format!("gifts/{name}-{lang}-{width}"))).await;
+                for problem in browser.check_page(width == PHONE).await.problems {
+                    problems.push(format!("{path} ({lang}, {width} px): {problem}"));
+                }
+            }
+        }
+        // The form with its errors: submitted empty.
+        browser.goto(&format!("{}/gift", app.base_url)).await;
+        browser.run("document.querySelector('#gift-recipient-name').value = ''; document.querySelector('form[action=\"/gift\"]').submit();", json!([])).await;
+        browser.wait_for("return document.querySelector('.has-error') !== null;").await;
+        for width in [PHONE, DESKTOP] {
+            browser.set_width(width).await;
+            browser.screenshot(&screenshot_path(&format!("gifts/form-errors-{lang}-{width}"))).await;
+            for problem in browser.check_page(width == PHONE).await.problems {
+                problems.push(format!("/gift with errors ({lang}, {width} px): {problem}"));
+            }
+        }
+        if lang == "en" {
+            let cookie = admin.cookie("patronage_staff").expect("a staff session");
+            browser.goto(&app.base_url).await;
+            browser.add_cookie("patronage_staff", &cookie).await;
+            browser.goto(&format!("{}{member_page}#comp", app.base_url)).await;
+            browser.set_width(DESKTOP).await;
+            browser.screenshot(&screenshot_path("gifts/staff-member-comp-1280")).await;
+            let text = browser.text().await;
+            assert!(text.contains("Board member") && text.contains("no end date"), "{text}");
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
 mod postgres_only {}
