@@ -71,7 +71,13 @@ async fn a_gift_bought_with_demo_payments_is_booked_as_a_gift_receipted_and_deli
     app.client.get("/").send().await.assert_status(200).assert_contains("href=\"/gift\"");
     app.client.get("/patron").send().await.assert_status(200).assert_contains("href=\"/gift\"");
     app.client.get("/gift").send().await.assert_status(200).assert_contains("3 months");
-    let mail = demo_gift(&app, &[]).await;
+    // The demo checkout says what is being bought.
+    let start = post_gift(&app.client, &gift_form(&app, &[]).await).await;
+    let checkout = start.location().expect("to the demo checkout");
+    let page = app.client.get(&checkout).send().await;
+    page.assert_status(200).assert_contains("Gift membership (Reader, 3 months) for Olena").assert_contains("€9.00");
+    pay_demo(&app.client, &start, "succeed").await.assert_status(303);
+    let mail = app.deliver_mail().await;
     // The reader tier is €3.00 a month: 3 months are €9.00, once, booked as a gift (not a donation, no MRR).
     assert_eq!(ledger(&app).await, vec![("gift".into(), 900, "eur".into(), Some("giver@example.org".into()))]);
     assert_eq!(app.count("select count(*) from mrr_movements").await, 0);
