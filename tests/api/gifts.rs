@@ -179,6 +179,23 @@ async fn a_gift_is_redeemed_once_into_a_comp_that_ends_by_itself_and_invites_the
 }
 
 #[tokio::test]
+async fn concurrent_redemptions_of_one_gift_redeem_it_once() {
+    let app = TestApp::spawn().await;
+    let mail = demo_gift(&app, &[]).await;
+    let link = to(&mail, "olena@example.org")[0].first_link_containing("/gift/redeem?t=").expect("a link");
+    let token = link.split("t=").nth(1).expect("token").to_string();
+    let browsers: Vec<TestClient> = (0..6).map(|_| app.new_browser()).collect();
+    let answers = crate::helpers::concurrently(6, async |i| {
+        browsers[i].post_form("/gift/redeem", &[("t", &token)]).send().await.status
+    })
+    .await;
+    assert_eq!(answers.iter().filter(|s| **s == 303).count(), 1, "{answers:?}");
+    assert!(answers.iter().all(|s| *s == 303 || *s == 409), "{answers:?}");
+    assert_eq!(app.count("select count(*) from members where email = 'olena@example.org'").await, 1);
+    assert_eq!(to(&app.deliver_mail().await, "giver@example.org").len(), 1, "the giver is told once");
+}
+
+#[tokio::test]
 async fn a_tampered_or_made_up_redemption_link_is_refused() {
     let app = TestApp::spawn().await;
     let mail = demo_gift(&app, &[]).await;
