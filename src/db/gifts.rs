@@ -8,9 +8,9 @@ use super::{DbError, parse_stored};
 use crate::clock::Micros;
 use crate::domain::{Currency, GiftMonths, Locale, MemberId, Money, TierId};
 
-/// A gift as the checkout stores it.
+/// What a gift is, as the checkout stores it.
 #[derive(Clone, Debug)]
-pub struct NewGift {
+pub struct GiftDetails {
     pub id: String,
     pub giver: MemberId,
     pub giver_name: Option<String>,
@@ -27,20 +27,10 @@ pub struct NewGift {
     pub deliver_at: Micros,
 }
 
+/// A stored gift: what it is and how far it got.
 #[derive(Clone, Debug)]
 pub struct Gift {
-    pub id: String,
-    pub giver: MemberId,
-    pub giver_name: Option<String>,
-    pub recipient_name: String,
-    pub recipient_email: String,
-    pub message: String,
-    pub locale: Locale,
-    pub tier_id: TierId,
-    pub months: GiftMonths,
-    pub amount: Money,
-    pub deliver_on: String,
-    pub deliver_at: Micros,
+    pub details: GiftDetails,
     pub created_at: Micros,
     pub paid_at: Option<Micros>,
     pub payment_provider_id: Option<String>,
@@ -85,17 +75,20 @@ impl TryFrom<GiftRow> for Gift {
     fn try_from(r: GiftRow) -> Result<Self, DbError> {
         let currency: Currency = parse_stored("currency", &r.currency)?;
         Ok(Gift {
-            giver: parse_stored("member id", &r.giver_member_id)?,
-            giver_name: r.giver_name,
-            recipient_name: r.recipient_name,
-            recipient_email: r.recipient_email,
-            message: r.message,
-            locale: r.locale.parse().unwrap_or_default(),
-            tier_id: parse_stored("tier id", &r.tier_id)?,
-            months: GiftMonths::new(r.months).ok_or_else(|| DbError::other("stored gift months cannot be read"))?,
-            amount: Money::new(r.amount_minor, currency),
-            deliver_on: r.deliver_on,
-            deliver_at: r.deliver_at,
+            details: GiftDetails {
+                id: r.id,
+                giver: parse_stored("member id", &r.giver_member_id)?,
+                giver_name: r.giver_name,
+                recipient_name: r.recipient_name,
+                recipient_email: r.recipient_email,
+                message: r.message,
+                locale: r.locale.parse().unwrap_or_default(),
+                tier_id: parse_stored("tier id", &r.tier_id)?,
+                months: GiftMonths::new(r.months).ok_or_else(|| DbError::other("stored gift months cannot be read"))?,
+                amount: Money::new(r.amount_minor, currency),
+                deliver_on: r.deliver_on,
+                deliver_at: r.deliver_at,
+            },
             created_at: r.created_at,
             paid_at: r.paid_at,
             payment_provider_id: r.payment_provider_id,
@@ -104,12 +97,11 @@ impl TryFrom<GiftRow> for Gift {
             recipient_member: r.recipient_member_id.as_deref().map(|m| parse_stored("member id", m)).transpose()?,
             ends_at: r.ends_at,
             ended_at: r.ended_at,
-            id: r.id,
         })
     }
 }
 
-pub async fn insert<'e, E: Executor<'e, Database = Any>>(ex: E, g: &NewGift, now: Micros) -> Result<(), DbError> {
+pub async fn insert<'e, E: Executor<'e, Database = Any>>(ex: E, g: &GiftDetails, now: Micros) -> Result<(), DbError> {
     sqlx::query(
         "insert into gift_memberships (id, giver_member_id, giver_name, recipient_name, recipient_email, message,
              locale, tier_id, months, amount_minor, currency, deliver_on, deliver_at, created_at)

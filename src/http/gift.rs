@@ -289,11 +289,11 @@ async fn show_redeem(
     }
     let g = &view.gift;
     page.insert("token", &params.t)
-        .insert("recipient_name", &g.recipient_name)
-        .insert("giver_name", &g.giver_name)
-        .insert("message", &g.message)
+        .insert("recipient_name", &g.details.recipient_name)
+        .insert("giver_name", &g.details.giver_name)
+        .insert("message", &g.details.message)
         .insert("tier", &tier.map(|t| t.name))
-        .insert("months", &g.months.get())
+        .insert("months", &g.details.months.get())
         .insert("redeemed", &g.redeemed_at.is_some());
     let status = if g.redeemed_at.is_some() { StatusCode::CONFLICT } else { StatusCode::OK };
     Ok((status, page.render(&state, "gift/redeem.html")?).into_response())

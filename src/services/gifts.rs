@@ -9,7 +9,7 @@ use super::checkout::{CHECKOUT_PER_IP, CheckoutError, CheckoutStart};
 use super::rate_limit;
 use super::{Context, billing, outbox, sessions};
 use crate::clock::{DAY, Micros};
-use crate::db::gifts::{Gift, NewGift, Step};
+use crate::db::gifts::{Gift, GiftDetails, Step};
 use crate::db::payments::NewPayment;
 use crate::db::sessions::Owner;
 use crate::db::{self, Change, DbError, Tx};
@@ -138,9 +138,9 @@ pub async fn checkout_label(
     }) else {
         return Ok(None);
     };
-    let mut tier = db::tiers::find(ctx.db.read(), gift.tier_id).await?.ok_or(DbError::NotFound)?;
+    let mut tier = db::tiers::find(ctx.db.read(), gift.details.tier_id).await?.ok_or(DbError::NotFound)?;
     super::content::localiser(ctx, locale).await?.tier(&mut tier);
-    Ok(Some(label(ctx, locale, &tier.name, gift.months, &gift.recipient_name)))
+    Ok(Some(label(ctx, locale, &tier.name, gift.details.months, &gift.details.recipient_name)))
 }
 
 /// Stores the gift (and the giver as a member, for their receipt) and starts
@@ -169,7 +169,7 @@ pub async fn start_checkout(
     if created {
         super::sources::joined(ctx, &mut tx, giver.id, None).await?;
     }
-    let gift = NewGift {
+    let gift = GiftDetails {
         id: gift_id.clone(),
         giver: giver.id,
         giver_name: order.giver_name.as_ref().map(|n| n.to_string()).or(giver.name.clone()),
@@ -220,12 +220,15 @@ pub async fn book_payment(
         tracing::warn!(gift.id = gift_id, "payment for an unknown gift");
         return Ok(false);
     };
-    let tier = db::tiers::find(&mut **tx, gift.tier_id).await?.map(|t| t.name).unwrap_or_default();
+    let tier = db::tiers::find(&mut **tx, gift.details.tier_id).await?.map(|t| t.name).unwrap_or_default();
     let mut row = payment.clone();
     row.kind = PaymentKind::Gift;
-    row.member_id = Some(gift.giver);
-    row.description =
-        Some(format!("Gift membership ({tier}, {} months) for {}", gift.months.get(), gift.recipient_name));
+    row.member_id = Some(gift.details.giver);
+    row.description = Some(format!(
+        "Gift membership ({tier}, {} months) for {}",
+        gift.details.months.get(),
+        gift.details.recipient_name
+    ));
     // Marked first: the receipt the ledger row enqueues names the gift by its payment.
     db::gifts::mark_paid(&mut **tx, gift_id, &row.provider_id, row.occurred_at).await?;
     billing::record_payment(ctx, tx, &row, None).await
@@ -269,7 +272,7 @@ pub async fn for_token(ctx: &Context, token: &str) -> Result<GiftView, RedeemErr
     let id = open_token(&ctx.keys, token).ok_or(RedeemError::InvalidLink)?;
     let gift = db::gifts::find(ctx.db.read(), &id).await?.filter(|g| g.paid_at.is_some());
     let gift = gift.ok_or(RedeemError::InvalidLink)?;
-    let tier = db::tiers::find(ctx.db.read(), gift.tier_id).await?;
+    let tier = db::tiers::find(ctx.db.read(), gift.details.tier_id).await?;
     Ok(GiftView { gift, tier })
 }
 
@@ -294,34 +297,49 @@ pub async fn redeem(ctx: &Context, token: &str, user_agent: Option<&str>) -> Res
     if gift.redeemed_at.is_some() {
         return Err(RedeemError::AlreadyRedeemed);
     }
-    let email = Email::parse(&gift.recipient_email).map_err(|_| DbError::other("stored gift email cannot be read"))?;
-    db::members::insert_if_absent(&mut *tx, MemberId::new(), &email, Some(&gift.recipient_name), gift.locale, now)
-        .await?;
+    let email =
+        Email::parse(&gift.details.recipient_email).map_err(|_| DbError::other("stored gift email cannot be read"))?;
+    db::members::insert_if_absent(
+        &mut *tx,
+        MemberId::new(),
+        &email,
+        Some(&gift.details.recipient_name),
+        gift.details.locale,
+        now,
+    )
+    .await?;
     let member = db::members::find_by_email(&mut *tx, &email).await?.ok_or(DbError::NotFound)?;
-    let until = extended_comp(now, member.comped_until, gift.months);
-    if !db::gifts::mark_redeemed(&mut *tx, &gift.id, member.id, now, until).await? {
+    let until = extended_comp(now, member.comped_until, gift.details.months);
+    if !db::gifts::mark_redeemed(&mut *tx, &gift.details.id, member.id, now, until).await? {
         return Err(RedeemError::AlreadyRedeemed);
     }
     // An open-ended comp keeps its reason; otherwise the gift is why.
     let reason = match (member.comped_until, db::members::comp_reason(&mut *tx, member.id).await?) {
         (Some(COMP_NO_END), Some(reason)) => reason,
         _ => {
-            let giver = gift.giver_name.clone().unwrap_or_else(|| "a reader".to_string());
-            format!("Gift membership from {giver} ({} months)", gift.months.get())
+            let giver = gift.details.giver_name.clone().unwrap_or_else(|| "a reader".to_string());
+            format!("Gift membership from {giver} ({} months)", gift.details.months.get())
         }
     };
     db::members::set_comp(&mut *tx, member.id, Some(until), Some(&reason)).await?;
     tx.changed(Change::Member(member.id));
     tx.changed(Change::Standing(member.id));
     let actor = super::audit::Actor { staff_id: None, email: None, ip: None };
-    super::audit::record(ctx, &mut tx, &actor, "gift.redeem", Some(member.id.to_string()), Some(gift.id.clone()))
-        .await?;
+    super::audit::record(
+        ctx,
+        &mut tx,
+        &actor,
+        "gift.redeem",
+        Some(member.id.to_string()),
+        Some(gift.details.id.clone()),
+    )
+    .await?;
     tell_giver(ctx, &mut tx, &gift).await?;
     db::members::touch_sign_in(&mut *tx, member.id, now).await?;
     let cookie = sessions::create(ctx, &mut tx, Owner::Member(member.id), user_agent).await?;
     tx.commit().await.map_err(DbError::from)?;
     ctx.mail_wakeup.notify_one();
-    tracing::info!(gift.id = %gift.id, member.id = %member.id, "gift redeemed");
+    tracing::info!(gift.id = %gift.details.id, member.id = %member.id, "gift redeemed");
     Ok(Redeemed { member_id: member.id, cookie, comped_until: until })
 }
 
@@ -357,15 +375,15 @@ async fn tier_name(ctx: &Context, tx: &mut Tx, tier: TierId, locale: Locale) -> 
 }
 
 async fn tell_giver(ctx: &Context, tx: &mut Tx, gift: &Gift) -> Result<bool, RedeemError> {
-    let giver = db::members::find_by_id(&mut **tx, gift.giver).await?.filter(|m| m.deleted_at.is_none());
+    let giver = db::members::find_by_id(&mut **tx, gift.details.giver).await?.filter(|m| m.deleted_at.is_none());
     let Some((giver, Some(email))) = giver.map(|g| (g.clone(), g.email)) else { return Ok(false) };
     let data = RedeemedMail {
         name: giver.name.clone(),
-        recipient_name: gift.recipient_name.clone(),
-        tier: tier_name(ctx, tx, gift.tier_id, giver.locale).await?,
-        months: gift.months.get(),
+        recipient_name: gift.details.recipient_name.clone(),
+        tier: tier_name(ctx, tx, gift.details.tier_id, giver.locale).await?,
+        months: gift.details.months.get(),
     };
-    let key = Some(format!("gift-redeemed:{}", gift.id));
+    let key = Some(format!("gift-redeemed:{}", gift.details.id));
     Ok(outbox::enqueue(ctx, tx, "gift_redeemed", giver.locale, email.as_str(), &data, key).await?)
 }
 
@@ -377,24 +395,33 @@ pub async fn run_due(ctx: &Context) -> Result<usize, RedeemError> {
     let mut handled = 0;
     for gift in db::gifts::list_due(ctx.db.read(), Step::Delivered, now, BATCH).await? {
         let mut tx = ctx.db.transaction().await?;
-        if db::gifts::mark(&mut *tx, &gift.id, Step::Delivered, now).await? {
+        if db::gifts::mark(&mut *tx, &gift.details.id, Step::Delivered, now).await? {
             let data = DeliveredMail {
-                recipient_name: gift.recipient_name.clone(),
-                giver_name: gift.giver_name.clone(),
-                message: gift.message.clone(),
-                tier: tier_name(ctx, &mut tx, gift.tier_id, gift.locale).await?,
-                months: gift.months.get(),
-                redeem_url: ctx.url(&format!("/gift/redeem?t={}", token(&ctx.keys, &gift.id))),
+                recipient_name: gift.details.recipient_name.clone(),
+                giver_name: gift.details.giver_name.clone(),
+                message: gift.details.message.clone(),
+                tier: tier_name(ctx, &mut tx, gift.details.tier_id, gift.details.locale).await?,
+                months: gift.details.months.get(),
+                redeem_url: ctx.url(&format!("/gift/redeem?t={}", token(&ctx.keys, &gift.details.id))),
             };
-            let key = Some(format!("gift-delivered:{}", gift.id));
-            outbox::enqueue(ctx, &mut tx, "gift_delivered", gift.locale, &gift.recipient_email, &data, key).await?;
+            let key = Some(format!("gift-delivered:{}", gift.details.id));
+            outbox::enqueue(
+                ctx,
+                &mut tx,
+                "gift_delivered",
+                gift.details.locale,
+                &gift.details.recipient_email,
+                &data,
+                key,
+            )
+            .await?;
             handled += 1;
         }
         tx.commit().await.map_err(DbError::from)?;
     }
     for gift in db::gifts::list_due(ctx.db.read(), Step::Ended, now, BATCH).await? {
         let mut tx = ctx.db.transaction().await?;
-        if db::gifts::mark(&mut *tx, &gift.id, Step::Ended, now).await?
+        if db::gifts::mark(&mut *tx, &gift.details.id, Step::Ended, now).await?
             && let Some(member) = gift.recipient_member
         {
             invite_to_continue(ctx, &mut tx, &gift, member).await?;
@@ -422,9 +449,9 @@ async fn invite_to_continue(ctx: &Context, tx: &mut Tx, gift: &Gift, member: Mem
     }
     let data = EndedMail {
         name: m.name.clone(),
-        tier: tier_name(ctx, tx, gift.tier_id, m.locale).await?,
+        tier: tier_name(ctx, tx, gift.details.tier_id, m.locale).await?,
         rejoin_url: ctx.url("/patron"),
     };
-    let key = Some(format!("gift-ended:{}", gift.id));
+    let key = Some(format!("gift-ended:{}", gift.details.id));
     Ok(outbox::enqueue(ctx, tx, "gift_ended", m.locale, email.as_str(), &data, key).await?)
 }

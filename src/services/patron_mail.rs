@@ -142,9 +142,9 @@ pub async fn receipt(
     };
     let gift = match db::gifts::find_by_payment(&mut **tx, provider_id).await?.filter(|_| kind == PaymentKind::Gift) {
         Some(g) => {
-            let tier = db::tiers::find(&mut **tx, g.tier_id).await?;
+            let tier = db::tiers::find(&mut **tx, g.details.tier_id).await?;
             let tier = tier_name(ctx, tx, tier, member.locale).await?.unwrap_or_default();
-            Some(super::gifts::label(ctx, member.locale, &tier, g.months, &g.recipient_name))
+            Some(super::gifts::label(ctx, member.locale, &tier, g.details.months, &g.details.recipient_name))
         }
         None => None,
     };
