@@ -101,6 +101,10 @@ async fn a_gift_bought_with_demo_payments_is_booked_as_a_gift_receipted_and_deli
         .assert_status(200)
         .assert_contains("id=\"gift-sales-EUR\">€9.00<")
         .assert_contains("No one-time gifts in this range.");
+    // The transparency page counts it as money from readers.
+    let actor = patronage::services::audit::Actor::cli();
+    patronage::services::transparency::set_show_amounts(&app.ctx, &actor, true).await.expect("amounts shown");
+    app.client.get("/transparency").send().await.assert_status(200).assert_contains("<span>€9.00</span>");
     // The job runs again (and again tomorrow): never a second email.
     app.advance_clock(DAY);
     assert!(app.deliver_mail().await.is_empty());
