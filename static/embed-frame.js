@@ -3,8 +3,13 @@
 (function () {
   if (window.parent === window) return;
   var last = 0;
+  // The content's own height: the document's scrollHeight is never less than the
+  // frame, so a box whose content got shorter (a phone turned sideways) would keep
+  // its old height, and one the browser lays out taller would only ever grow.
   function report() {
-    var height = Math.ceil(document.documentElement.scrollHeight);
+    var body = document.body, style = getComputedStyle(body);
+    var height = Math.ceil(body.getBoundingClientRect().height
+      + parseFloat(style.marginTop) + parseFloat(style.marginBottom));
     if (height !== last) {
       last = height;
       window.parent.postMessage({ patronage: "height", path: location.pathname, height: height }, "*");

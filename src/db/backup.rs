@@ -82,6 +82,7 @@ pub const TABLES: &[Table] = &[
     rows("gift_memberships"),
     rows("stripe_events"),
     rows("stripe_deleted_customers"),
+    rows("payment_cards"),
     Table { self_ref: Some(("merged_into", "id")), ..rows("topics") },
     rows("topic_events"),
     rows("topic_articles"),

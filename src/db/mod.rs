@@ -34,6 +34,7 @@ pub mod member_directory;
 pub mod member_notes;
 pub mod members;
 pub mod outbox;
+pub mod payment_cards;
 pub mod payments;
 pub mod rate_limits;
 mod readers;

@@ -388,3 +388,27 @@ mod tests {
         }
     }
 }
+
+/// A card on file: what a charge's `payment_method_details.card`, or a
+/// PaymentMethod event's `card`, says of it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PaymentCard {
+    pub customer_id: String,
+    pub payment_method_id: Option<String>,
+    pub brand: String,
+    pub last4: String,
+    pub exp_month: i64,
+    pub exp_year: i64,
+}
+
+impl PaymentCard {
+    /// Months since year 0: one number that orders expiries.
+    pub fn expires_month(&self) -> i64 {
+        self.exp_year * 12 + self.exp_month - 1
+    }
+
+    /// A month and year a card can have (anything else is not a card we remind about).
+    pub fn is_plausible(&self) -> bool {
+        (1..=12).contains(&self.exp_month) && (2000..=2200).contains(&self.exp_year)
+    }
+}

@@ -44,8 +44,8 @@ pub mod tier;
 pub mod topic;
 
 pub use billing::{
-    Interval, MrrMovementKind, Pause, PauseBehavior, PaymentKind, Settled, StripeEventStatus, Subscription,
-    SubscriptionState, SubscriptionStatus,
+    Interval, MrrMovementKind, Pause, PauseBehavior, PaymentCard, PaymentKind, Settled, StripeEventStatus,
+    Subscription, SubscriptionState, SubscriptionStatus,
 };
 pub use calendar::{Month, MonthError, Zone, ZoneError};
 pub use content::{ContentField, ContentKind, ContentTexts};

@@ -150,6 +150,9 @@ pub enum Request {
     CancelNow,
     /// Undo a pause and a cancellation at the period's end.
     Resume,
+    /// Pay less: another of our prices (which ones are on offer is the
+    /// catalog's to say, see `services::retention::cheaper_prices`).
+    Switch,
 }
 
 /// What a request comes to for the subscription as it stands.
@@ -162,6 +165,8 @@ pub enum Effect {
         unpause: bool,
         uncancel: bool,
     },
+    /// The subscription's item moves to another price from the next period.
+    Switch,
     /// Already so (a form sent twice): nothing to change.
     Nothing,
 }
@@ -175,6 +180,10 @@ pub enum RetentionRefusal {
     NotPausable,
     #[error("nothing to resume")]
     NothingToResume,
+    #[error("only an active membership that is not paused or ending can change tier")]
+    NotSwitchable,
+    #[error("that price is not on offer for this membership")]
+    NotOnOffer,
 }
 
 impl RetentionRefusal {
@@ -183,6 +192,8 @@ impl RetentionRefusal {
             Self::Ended => "error-membership-ended",
             Self::NotPausable => "error-cannot-pause",
             Self::NothingToResume => "error-nothing-to-resume",
+            Self::NotSwitchable => "error-cannot-switch",
+            Self::NotOnOffer => "error-switch-not-on-offer",
         }
     }
 }
@@ -201,6 +212,12 @@ pub fn decide(sub: &Subscription, request: Request, now: i64) -> Result<Effect, 
                 return Err(RetentionRefusal::NotPausable);
             }
             Ok(Effect::Pause)
+        }
+        Request::Switch => {
+            if sub.status != SubscriptionStatus::Active || sub.cancel_at_period_end || sub.paused_at(now).is_some() {
+                return Err(RetentionRefusal::NotSwitchable);
+            }
+            Ok(Effect::Switch)
         }
         Request::Cancel if sub.cancel_at_period_end => Ok(Effect::Nothing),
         Request::Cancel => Ok(Effect::CancelAtPeriodEnd),
@@ -288,11 +305,14 @@ mod tests {
         let mut paused = active.clone();
         paused.pause = Some(Pause { behavior: PauseBehavior::Void, resumes_at: Some(40 * DAY) });
         assert_eq!(decide(&paused, Request::Pause, now), Err(RetentionRefusal::NotPausable));
+        assert_eq!(decide(&active, Request::Switch, now), Ok(Effect::Switch));
+        assert_eq!(decide(&paused, Request::Switch, now), Err(RetentionRefusal::NotSwitchable));
         assert_eq!(decide(&paused, Request::Resume, now), Ok(Effect::Resume { unpause: true, uncancel: false }));
         let mut ending = active.clone();
         ending.cancel_at_period_end = true;
         assert_eq!(decide(&ending, Request::Cancel, now), Ok(Effect::Nothing));
         assert_eq!(decide(&ending, Request::Pause, now), Err(RetentionRefusal::NotPausable));
+        assert_eq!(decide(&ending, Request::Switch, now), Err(RetentionRefusal::NotSwitchable));
         assert_eq!(decide(&ending, Request::Resume, now), Ok(Effect::Resume { unpause: false, uncancel: true }));
         // Its period ended: lapsed, whether or not the provider has said so yet.
         assert_eq!(decide(&ending, Request::Resume, 100 * DAY), Err(RetentionRefusal::Ended));

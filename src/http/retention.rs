@@ -21,6 +21,7 @@ pub fn router() -> Router<AppState> {
         .route("/account/cancel", get(show_cancel_offer).post(submit_cancel))
         .route("/account/pause", post(submit_pause))
         .route("/account/resume", post(submit_resume))
+        .route("/account/switch", post(submit_switch))
 }
 
 impl From<RetentionError> for AppError {
@@ -34,6 +35,8 @@ impl From<RetentionError> for AppError {
             }
             RetentionError::Billing(e) => e.into(),
             RetentionError::Db(e) => crate::services::StorageError::from(e).into(),
+            RetentionError::Storage(e) => e.into(),
+            RetentionError::Checkout(e) => e.into(),
         }
     }
 }
@@ -46,6 +49,7 @@ struct ReasonView {
 
 #[derive(Serialize)]
 struct CheaperView {
+    price_id: String,
     tier: String,
     price: String,
 }
@@ -83,6 +87,7 @@ pub(super) async fn insert_offer(
         .map(|(mut tier, price)| {
             texts.tier(&mut tier);
             CheaperView {
+                price_id: price.id.clone(),
                 tier: tier.name,
                 price: super::patron::price_label(state, page.locale, price.amount, price.interval),
             }
@@ -195,5 +200,24 @@ async fn submit_resume(
     Form(form): Form<ResumeForm>,
 ) -> Result<Response, AppError> {
     retention::change(&state.ctx, member.id, form.subscription.trim(), Ask::Resume).await?;
+    Ok(Redirect::to("/account").into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct SwitchForm {
+    subscription: String,
+    price: String,
+}
+
+/// "Switch to a cheaper tier" from the cancel offer: the new price applies from
+/// the next payment, and the patron stays a patron.
+#[tracing::instrument(skip_all, fields(member.id = %member.id))]
+async fn submit_switch(
+    State(state): State<AppState>,
+    SignedInMember(member): SignedInMember,
+    Form(form): Form<SwitchForm>,
+) -> Result<Response, AppError> {
+    retention::change(&state.ctx, member.id, form.subscription.trim(), Ask::Switch(form.price)).await?;
     Ok(Redirect::to("/account").into_response())
 }

@@ -26,8 +26,8 @@ use stripe_product::product::CreateProduct;
 use stripe_types::List;
 
 use crate::domain::{
-    Currency, Interval, MemberId, Money, Pause, PauseBehavior, RawSource, Settled, Source, SubscriptionState,
-    SubscriptionStatus, TopicId,
+    Currency, Interval, MemberId, Money, Pause, PauseBehavior, PaymentCard, RawSource, Settled, Source,
+    SubscriptionState, SubscriptionStatus, TopicId,
 };
 
 /// Metadata key on every Stripe object we create: only those count as ours.
@@ -422,6 +422,63 @@ impl StripeGateway {
             .await?;
         state_of(sub)
     }
+    /// Moves the subscription's one item to `stripe_price` from the next
+    /// period (`proration_behavior=none`: the period paid for is not refunded
+    /// or charged again), and our metadata's `price_id` with it, so an inline
+    /// (pay what you want) price no longer stands for the old tier.
+    pub async fn switch_price(
+        &self,
+        id: &str,
+        stripe_price: &str,
+        our_price_id: &str,
+    ) -> Result<SubscriptionState, GatewayError> {
+        let current = read::<Subscription>(StripeMethod::Get, format!("/subscriptions/{id}"), &ReadParams::default())
+            .send(&self.client)
+            .await?;
+        let item =
+            current.items.data.first().ok_or_else(|| GatewayError::Unexpected("subscription without items".into()))?;
+        let form = SwitchForm {
+            items: vec![SwitchItem { id: item.id.to_string(), price: stripe_price.to_string() }],
+            proration_behavior: "none",
+            metadata: HashMap::from([("price_id", our_price_id.to_string())]),
+        };
+        let sub = RequestBuilder::new(StripeMethod::Post, format!("/subscriptions/{id}"))
+            .form(&form)
+            .customize::<Subscription>()
+            .request_strategy(key(format!("subscription-switch-{}", uuid::Uuid::now_v7()))?)
+            .send(&self.client)
+            .await?;
+        state_of(sub)
+    }
+}
+
+/// The form of a price switch: `items[0][id]`, `items[0][price]`,
+/// `proration_behavior`, `metadata[price_id]`.
+#[derive(serde::Serialize)]
+struct SwitchForm {
+    items: Vec<SwitchItem>,
+    proration_behavior: &'static str,
+    metadata: HashMap<&'static str, String>,
+}
+
+#[derive(serde::Serialize)]
+struct SwitchItem {
+    id: String,
+    price: String,
+}
+
+/// The card a charge was paid with, with the customer it belongs to.
+fn charge_card(charge: &stripe_core::Charge) -> Option<PaymentCard> {
+    let card = charge.payment_method_details.as_ref()?.card.as_ref()?;
+    Some(PaymentCard {
+        customer_id: charge.customer.as_ref()?.id().to_string(),
+        payment_method_id: charge.payment_method.clone(),
+        brand: card.brand.clone().unwrap_or_default(),
+        last4: card.last4.clone().unwrap_or_default(),
+        exp_month: card.exp_month,
+        exp_year: card.exp_year,
+    })
+    .filter(PaymentCard::is_plausible)
 }
 
 /// What a patron may change on their subscription through us.
@@ -578,6 +635,7 @@ impl StripeGateway {
             Some(txn) => Some(self.balance_transaction(txn.id().as_str()).await?),
             None => None,
         };
+        let card = charge_card(&charge);
         let mut listed: Vec<stripe_core::Refund> = Vec::new();
         let mut more = false;
         if let Some(list) = charge.refunds {
@@ -606,6 +664,7 @@ impl StripeGateway {
             payment_intent: charge.payment_intent.as_ref().map(|p| p.id().to_string()),
             ours: charge.metadata.contains_key(OWNER_KEY),
             created: micros(charge.created),
+            card,
             settlement,
             refunds,
         })
@@ -706,6 +765,8 @@ pub struct ChargeInfo {
     /// Its balance transaction (none until it settles).
     pub settlement: Option<Settlement>,
     pub refunds: Vec<RefundInfo>,
+    /// The card it was paid with, when it was a card (for the expiry reminder).
+    pub card: Option<PaymentCard>,
 }
 
 /// Where a refund is. Only a succeeded one is money back.

@@ -347,7 +347,7 @@ async fn stripe_customer(ctx: &Context, gateway: &StripeGateway, member: &Member
 }
 
 /// The Stripe product and price behind one of our tier prices, created on first use.
-async fn stripe_price(
+pub(super) async fn stripe_price(
     ctx: &Context,
     gateway: &StripeGateway,
     price: &TierPrice,

@@ -139,3 +139,38 @@ pub async fn card_expiring(ctx: &Context, card: &ExpiringCard) -> Result<bool, o
     }
     Ok(enqueued)
 }
+
+/// How many cards one pass of [`remind_expiring_cards`] looks at.
+const CARD_BATCH: i64 = 200;
+
+/// Reminds patrons whose card on file (a PaymentMethod: Stripe sends no
+/// `customer.source.expiring` for those) expires next month or this month,
+/// through [`card_expiring`] (once per card and expiry, only while a live
+/// subscription will charge it). Each card is decided once per expiry, so a
+/// pass costs nothing once done. Returns how many reminders were queued.
+pub async fn remind_expiring_cards(ctx: &Context) -> Result<usize, outbox::OutboxError> {
+    let now = ctx.clock.now();
+    let today = crate::clock::to_datetime(now);
+    let this_month = i64::from(today.year()) * 12 + i64::from(u8::from(today.month())) - 1;
+    let mut queued = 0;
+    loop {
+        let due = db::payment_cards::due_reminders(ctx.db.read(), this_month, this_month + 1, CARD_BATCH).await?;
+        for card in &due {
+            let expiring = ExpiringCard {
+                id: card.payment_method_id.clone().unwrap_or_else(|| card.customer_id.clone()),
+                customer_id: card.customer_id.clone(),
+                brand: card.brand.clone(),
+                last4: card.last4.clone(),
+                exp_month: u8::try_from(card.exp_month).unwrap_or(12),
+                exp_year: u16::try_from(card.exp_year).unwrap_or(u16::MAX),
+            };
+            if card_expiring(ctx, &expiring).await? {
+                queued += 1;
+            }
+            db::payment_cards::mark_reminded(&mut *ctx.db.write().await?, card, now).await?;
+        }
+        if (due.len() as i64) < CARD_BATCH {
+            return Ok(queued);
+        }
+    }
+}

@@ -426,6 +426,9 @@ pub async fn delete_account(ctx: &Context, member_id: MemberId) -> Result<(), Me
     db::login_tokens::delete_for_member(&mut *tx, member_id).await?;
     db::topics::unfollow_all(&mut *tx, member_id).await?;
     db::cancel_reasons::erase_comments_of_member(&mut *tx, &member_id.to_string()).await?;
+    if let Some(customer) = db::members::customer_id(&mut *tx, member_id).await? {
+        db::payment_cards::forget_customer(&mut *tx, &customer).await?;
+    }
     db::members::anonymise(&mut *tx, member_id, ctx.clock.now()).await?;
     tx.changed(Change::Member(member_id));
     tx.commit().await.map_err(DbError::from)?;

@@ -11,7 +11,7 @@ use crate::db::{self, DbError};
 use crate::domain::retention::{self, Effect, Request};
 use crate::domain::{
     CancelSurvey, MemberId, Pause, PauseBehavior, PauseMonths, RetentionRefusal, Subscription, SubscriptionState,
-    SubscriptionStatus,
+    SubscriptionStatus, TierPrice,
 };
 use crate::payments::Payments;
 use crate::payments::stripe::{GatewayError, SubscriptionUpdate};
@@ -29,6 +29,10 @@ pub enum RetentionError {
     Billing(#[from] BillingError),
     #[error(transparent)]
     Db(#[from] DbError),
+    #[error(transparent)]
+    Storage(#[from] super::StorageError),
+    #[error(transparent)]
+    Checkout(#[from] super::checkout::CheckoutError),
 }
 
 /// What a patron asks, with what goes with it.
@@ -40,6 +44,8 @@ pub enum Ask {
     /// At once: the demo portal only (Stripe's own portal does this for Stripe).
     CancelNow(CancelSurvey),
     Resume,
+    /// To our price with this id, which must be one of [`cheaper_prices`].
+    Switch(String),
 }
 
 impl Ask {
@@ -49,6 +55,7 @@ impl Ask {
             Self::Cancel(_) => Request::Cancel,
             Self::CancelNow(_) => Request::CancelNow,
             Self::Resume => Request::Resume,
+            Self::Switch(_) => Request::Switch,
         }
     }
 }
@@ -69,9 +76,20 @@ pub async fn change(ctx: &Context, member: MemberId, subscription_id: &str, ask:
     let now = ctx.clock.now();
     let sub = owned(ctx.db.read(), member, subscription_id).await?;
     let effect = retention::decide(&sub, ask.request(), now)?;
+    let target = match &ask {
+        Ask::Switch(price) => Some(
+            cheaper_prices(ctx, &sub)
+                .await?
+                .into_iter()
+                .map(|(_, p)| p)
+                .find(|p| p.id == price.trim())
+                .ok_or(RetentionRefusal::NotOnOffer)?,
+        ),
+        _ => None,
+    };
     let state = match effect {
         Effect::Nothing => None,
-        effect => Some(provider_state(ctx, &sub, effect, &ask, now).await?),
+        effect => Some(provider_state(ctx, &sub, effect, &ask, target.as_ref(), now).await?),
     };
     let mut tx = ctx.db.transaction().await?;
     // Decided again where it is acted on: the subscription as it is now.
@@ -102,6 +120,7 @@ async fn provider_state(
     sub: &Subscription,
     effect: Effect,
     ask: &Ask,
+    target: Option<&TierPrice>,
     now: i64,
 ) -> Result<SubscriptionState, RetentionError> {
     let resumes_at = match ask {
@@ -114,19 +133,37 @@ async fn provider_state(
                 Effect::Pause => SubscriptionUpdate::Pause { resumes_at: resumes_at / 1_000_000 },
                 Effect::CancelAtPeriodEnd => SubscriptionUpdate::CancelAtPeriodEnd,
                 Effect::Resume { unpause, uncancel } => SubscriptionUpdate::Resume { unpause, uncancel },
+                Effect::Switch => {
+                    let price = target.ok_or(RetentionRefusal::NotOnOffer)?;
+                    let (_, stripe_price) = super::checkout::stripe_price(ctx, gateway, price).await?;
+                    return Ok(gateway.switch_price(&sub.provider_id, &stripe_price, &price.id).await?);
+                }
                 Effect::CancelNow => return Ok(gateway.cancel_subscription(&sub.provider_id).await?),
                 Effect::Nothing => return Ok(SubscriptionState::from_mirror(sub)),
             };
             Ok(gateway.update_subscription(&sub.provider_id, update).await?)
         }
-        _ => Ok(demo_state(sub, effect, resumes_at, now)),
+        _ => Ok(demo_state(sub, effect, target, resumes_at, now)),
     }
 }
 
 /// The demo gateway: the change made to our mirror's state, as Stripe would make it.
-fn demo_state(sub: &Subscription, effect: Effect, resumes_at: i64, now: i64) -> SubscriptionState {
+fn demo_state(
+    sub: &Subscription,
+    effect: Effect,
+    target: Option<&TierPrice>,
+    resumes_at: i64,
+    now: i64,
+) -> SubscriptionState {
     let mut state = SubscriptionState::from_mirror(sub);
     match effect {
+        // The demo takes no money, so there is no period to finish at the old price.
+        Effect::Switch => {
+            if let Some(price) = target {
+                state.price_ref = Some(price.id.clone());
+                state.amount_minor = price.amount.minor;
+            }
+        }
         Effect::Pause => state.pause = Some(Pause { behavior: PauseBehavior::Void, resumes_at: Some(resumes_at) }),
         Effect::CancelAtPeriodEnd => {
             state.cancel_at_period_end = true;
@@ -171,7 +208,7 @@ pub async fn resume_due_demo_pauses(ctx: &Context) -> Result<usize, RetentionErr
 
 /// Tiers a patron on `sub` could switch to and pay less: live prices of other
 /// active tiers in the same currency and interval, cheaper than what they pay
-/// (cheapest first). Offered through the billing portal, which changes the plan.
+/// (cheapest first). A patron switches to one on their account page.
 pub async fn cheaper_prices(
     ctx: &Context,
     sub: &Subscription,

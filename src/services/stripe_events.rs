@@ -10,7 +10,7 @@ use crate::clock::{HOUR, Micros, SECOND};
 use crate::db::payments::NewPayment;
 use crate::db::stripe_events::{NewEvent, StoredEvent};
 use crate::db::{self, DbError};
-use crate::domain::{MemberId, PaymentKind, Settled, StripeEventStatus};
+use crate::domain::{MemberId, PaymentCard, PaymentKind, Settled, StripeEventStatus};
 use crate::payments::stripe::{ChargeInfo, GatewayError, RefundStatus, StripeGateway};
 use crate::payments::{Payments, signature};
 
@@ -289,6 +289,22 @@ async fn apply(ctx: &Context, gateway: &StripeGateway, event: &StoredEvent) -> R
                 None => Ok(Outcome::Ignored),
             }
         }
+        // A card attached in the Customer Portal, or updated by the card networks
+        // (new expiry): the signed event's PaymentMethod is the customer's card now.
+        "payment_method.attached" | "payment_method.updated" | "payment_method.automatically_updated" => {
+            let payload = db::stripe_events::payload(ctx.db.read(), &event.id).await?.unwrap_or_default();
+            match method_card(&payload) {
+                Some((card, seen_at)) => {
+                    db::payment_cards::upsert(&mut *ctx.db.write().await?, &card, seen_at).await?;
+                    Ok(Outcome::Applied)
+                }
+                None => Ok(Outcome::Ignored),
+            }
+        }
+        "payment_method.detached" => {
+            db::payment_cards::forget_method(&mut *ctx.db.write().await?, object_id).await?;
+            Ok(Outcome::Applied)
+        }
         // A refund changed (it succeeded, failed or was canceled): its charge's refunds again.
         "refund.created" | "refund.updated" | "refund.failed" | "charge.refund.updated" => {
             match gateway.refund_charge(object_id).await? {
@@ -336,6 +352,25 @@ fn expiring_card(payload: &str) -> Option<dunning::ExpiringCard> {
         exp_month,
         exp_year,
     })
+}
+
+/// The card of a PaymentMethod event with its customer, and when Stripe sent it;
+/// `None` for a method that is not a card or has no customer.
+fn method_card(payload: &str) -> Option<(PaymentCard, Micros)> {
+    let event: serde_json::Value = serde_json::from_str(payload).ok()?;
+    let o = &event["data"]["object"];
+    let card = &o["card"];
+    let text = |v: &serde_json::Value| v.as_str().map(str::to_string);
+    let found = PaymentCard {
+        customer_id: text(&o["customer"])?,
+        payment_method_id: text(&o["id"]),
+        brand: text(&card["brand"]).unwrap_or_default(),
+        last4: text(&card["last4"]).unwrap_or_default(),
+        exp_month: card["exp_month"].as_i64()?,
+        exp_year: card["exp_year"].as_i64()?,
+    };
+    let created = event["created"].as_i64()?.checked_mul(SECOND)?;
+    found.is_plausible().then_some((found, created))
 }
 
 /// A ledger row for a movement of a charge: `gross` in the charge's currency,
@@ -626,6 +661,10 @@ async fn apply_invoice(
         };
         let mut tx = ctx.db.transaction().await?;
         billing::record_payment(ctx, &mut tx, &payment, Some(sub)).await?;
+        // The card that will pay the next invoice too: reminded about before it expires.
+        if let Some((card, c)) = charge.as_ref().and_then(|c| c.card.as_ref().map(|card| (card, c))) {
+            db::payment_cards::upsert(&mut *tx, card, c.created).await?;
+        }
         if let Some(charge) = &invoice.charge_id {
             db::stripe_events::wake_waiting(&mut *tx, charge, ctx.clock.now()).await?;
         }

@@ -275,3 +275,79 @@ pub(crate) async fn newsroom_site(port: u16, html: String) -> (String, tokio::ta
     });
     (origin, task)
 }
+
+/// In a real browser, as a reader sees it: an article on the newsroom's own
+/// site with the patron box, the poll box and the corrections link, in English
+/// and Ukrainian, at phone and desktop widths. Both frames size to their
+/// content, nothing scrolls sideways (on the host or in a box), the boxes pass
+/// axe-core, and a screenshot of each is written for a person to look at.
+#[tokio::test]
+async fn in_a_browser_an_article_with_both_boxes_reads_well_on_a_phone_and_a_desktop_in_both_languages() {
+    use crate::helpers::browser::{Browser, screenshot_path};
+    let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port();
+    let app = TestApp::builder().trusted_origin(&format!("http://127.0.0.1:{port}")).spawn().await;
+    let editor = staff(&app, "editor@example.org", patronage::domain::Role::Editor).await;
+    let topics = [open_topic(&editor, "Rents in the old town").await, open_topic(&editor, "The tram depot").await];
+    open_round(&app, &editor, &topics, 2, true).await;
+    let script = patronage::http::public::static_url("embed.js");
+    let base = app.base_url.clone();
+    let article = move |lang: &str| {
+        format!(
+            "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
+             <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>Article</title>\
+             <style>body{{font:18px/1.5 Georgia,serif;max-width:40rem;margin:0 auto;padding:1rem}}</style></head><body>\
+             <h1>The tram depot will become a park</h1><p>The city council voted on Tuesday to turn the old depot into a park.</p>\
+             <a href=\"{base}/patron\" data-patronage-box=\"patron\">Become a patron</a>\
+             <a href=\"{base}/topics\" data-patronage-box=\"poll\">Vote for our next story</a>\
+             <p><a href=\"{base}/corrections/new\" data-patronage-correction>Suggest a correction</a></p>\
+             <script async src=\"{base}{script}\"></script></body></html>"
+        )
+    };
+    for lang in ["en", "uk"] {
+        let (site_origin, site) = newsroom_site(port, article(lang)).await;
+        let Some(browser) = Browser::open(lang).await else { return };
+        for width in [390, 1280] {
+            browser.set_width(width).await;
+            browser.goto(&format!("{site_origin}/article")).await;
+            let sized = browser
+                .wait_for(
+                    "const f = [...document.querySelectorAll('iframe')].map(f => f.getBoundingClientRect().height);
+                     return f.length === 2 && f[0] > 200 && f[1] > 150 ? f : '';",
+                )
+                .await;
+            let wide = browser
+                .run("return document.documentElement.scrollWidth - window.innerWidth;", serde_json::json!([]))
+                .await;
+            assert!(wide.as_i64().unwrap_or(1) <= 0, "{lang} at {width}px: the host page scrolls sideways ({wide})");
+            browser.screenshot(&screenshot_path(&format!("embeds/article-{lang}-{width}"))).await;
+            for (i, kind) in ["patron", "poll"].iter().enumerate() {
+                let framed = browser
+                    .run(
+                        "return document.querySelectorAll('iframe')[arguments[0]].getBoundingClientRect().height;",
+                        serde_json::json!([i]),
+                    )
+                    .await
+                    .as_f64()
+                    .unwrap_or(0.0);
+                browser.enter_frame(&format!("iframe:nth-of-type({})", i + 1)).await;
+                let content = browser
+                    .run("return document.querySelector('main').getBoundingClientRect().bottom;", serde_json::json!([]))
+                    .await
+                    .as_f64()
+                    .unwrap_or(0.0);
+                assert!(
+                    (framed - content).abs() < 40.0,
+                    "{kind} box, {lang} at {width}px: the frame ({framed} px) fits its content ({content} px)"
+                );
+                let text = browser.text().await;
+                assert!(text.contains("The tram depot"), "{kind} box, {lang} at {width}px shows the round: {text}");
+                let findings = browser.check_page(true).await;
+                assert!(findings.problems.is_empty(), "{kind} box, {lang} at {width}px: {:?}", findings.problems);
+                browser.top().await;
+            }
+            assert!(sized.is_array(), "{sized}");
+        }
+        site.abort();
+        let _ = site.await;
+    }
+}

@@ -400,3 +400,81 @@ async fn a_patron_whose_card_expires_is_told_once_per_card_and_month() {
     app.send_stripe_event("customer.source.expiring", expiring_card("card_new", &p.customer)).await;
     assert!(app.deliver_mail().await.is_empty(), "no reminder for a membership that will not renew");
 }
+
+/// A card PaymentMethod of `customer` expiring in `month`/`year`, in the shape
+/// Stripe sends (tests/fixtures/stripe/payment_method.json).
+fn payment_method(id: &str, customer: &str, month: i64, year: i64) -> serde_json::Value {
+    let mut pm = crate::helpers::stripe_mock::fixture("payment_method");
+    pm["id"] = json!(id);
+    pm["customer"] = json!(customer);
+    pm["card"]["exp_month"] = json!(month);
+    pm["card"]["exp_year"] = json!(year);
+    pm["card"]["last4"] = json!("1881");
+    pm
+}
+
+/// The calendar month of `micros`, and the one after it.
+fn month_and_next(micros: i64) -> ((i64, i64), (i64, i64)) {
+    let d = patronage::clock::to_datetime(micros);
+    let (y, m) = (i64::from(d.year()), i64::from(u8::from(d.month())));
+    ((y, m), if m == 12 { (y + 1, 1) } else { (y, m + 1) })
+}
+
+#[tokio::test]
+async fn a_patron_paying_with_a_payment_method_is_reminded_once_before_its_card_expires() {
+    let app = TestApp::builder().with_stripe().spawn().await;
+    let p = crate::stripe::paying_patron(&app, "pm.expiring@example.org").await;
+    app.deliver_mail().await;
+    // The card that paid (the charge's payment_method_details) expires in 2030: nothing yet.
+    let (stored,): (i64,) = sqlx::query_as("select exp_year from payment_cards where customer_id = $1")
+        .bind(&p.customer)
+        .fetch_one(app.db().read())
+        .await
+        .expect("the paying card is on file");
+    assert_eq!(stored, 2030);
+    assert!(app.deliver_mail().await.is_empty());
+
+    // A new card attached in the portal, expiring next month: reminded once, however often the
+    // jobs run or Stripe repeats itself.
+    let (_, (year, month)) = month_and_next(app.clock().now());
+    let pm = payment_method("pm_soon", &p.customer, month, year);
+    app.send_stripe_event("payment_method.attached", pm.clone()).await.1.assert_status(200);
+    let mail = app.deliver_mail().await;
+    assert_eq!(mail.len(), 1, "one reminder");
+    let text = mail[0].text_body();
+    assert!(text.contains("ending in 1881") && text.contains(&format!("{month:02}/{year}")), "{text}");
+    app.send_stripe_event("payment_method.updated", pm).await.1.assert_status(200);
+    assert!(app.deliver_mail().await.is_empty());
+
+    // The card networks update its expiry: a card good for years is not reminded about;
+    // an older event arriving late does not bring the old expiry back.
+    let renewed = payment_method("pm_soon", &p.customer, month, year + 3);
+    app.send_stripe_event("payment_method.automatically_updated", renewed).await.1.assert_status(200);
+    assert!(app.deliver_mail().await.is_empty());
+    let (id, body) =
+        crate::helpers::stripe_event("payment_method.updated", payment_method("pm_soon", &p.customer, month, year));
+    let mut older: serde_json::Value = serde_json::from_str(&body).expect("json");
+    older["created"] = json!(1_789_000_000);
+    app.deliver_signed(&older.to_string()).await.assert_status(200);
+    app.apply_stripe_event(&id).await;
+    let (exp_year,): (i64,) = sqlx::query_as("select exp_year from payment_cards where customer_id = $1")
+        .bind(&p.customer)
+        .fetch_one(app.db().read())
+        .await
+        .expect("on file");
+    assert_eq!(exp_year, year + 3);
+
+    // Detached: forgotten. A card whose customer is not ours, or a membership that will not
+    // renew: no reminder.
+    app.send_stripe_event("payment_method.detached", payment_method("pm_soon", &p.customer, month, year + 3)).await;
+    app.drain_jobs().await;
+    assert_eq!(app.count("select count(*) from payment_cards").await, 0);
+    app.send_stripe_event("payment_method.attached", payment_method("pm_x", "cus_unknown", month, year)).await;
+    let mut sub = app.stripe().get("sub_inv").expect("the subscription");
+    sub["cancel_at_period_end"] = json!(true);
+    app.stripe().put(sub.clone());
+    app.send_stripe_event("customer.subscription.updated", sub).await.1.assert_status(200);
+    app.deliver_mail().await;
+    app.send_stripe_event("payment_method.attached", payment_method("pm_last", &p.customer, month, year)).await;
+    assert!(app.deliver_mail().await.is_empty(), "no reminder for a membership that will not renew");
+}

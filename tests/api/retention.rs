@@ -361,3 +361,111 @@ async fn deleting_the_account_erases_the_words_of_the_cancel_survey() {
         sqlx::query_as("select reason, comment from cancel_reasons").fetch_one(app.db().read()).await.expect("kept");
     assert_eq!((reason.as_str(), comment), ("other".to_string().as_str(), None));
 }
+
+/// The mirror's tier slug, amount and MRR of a provider's subscription.
+async fn plan(app: &TestApp, provider_id: &str) -> (String, i64, i64) {
+    sqlx::query_as(
+        "select t.slug, s.amount_minor, s.mrr_minor from subscriptions s join tiers t on t.id = s.tier_id
+         where s.provider_id = $1",
+    )
+    .bind(provider_id)
+    .fetch_one(app.db().read())
+    .await
+    .expect("mirrored")
+}
+
+#[tokio::test]
+async fn a_patron_switches_to_a_cheaper_tier_through_stripe_from_the_next_payment() {
+    let app = TestApp::builder().with_stripe().spawn().await;
+    paying_patron(&app, "thrifty@example.org").await;
+    renews_in(&app, 20).await;
+    let patron = app.new_browser();
+    app.sign_in_member(&patron, "thrifty@example.org").await;
+    let sub = our_id(&app, "sub_inv").await;
+    let reader = app.price_id("reader", "month", "eur").await;
+    patron.get("/account/cancel").send().await.assert_status(200).assert_contains("Switch to Reader · €3.00");
+
+    patron.post_form("/account/switch", &[("subscription", &sub), ("price", &reader)]).send().await.assert_status(303);
+    // Stripe is told the item's new price, without prorating the period paid for.
+    let item = app.stripe().get("sub_inv").expect("sub")["items"]["data"][0]["id"].clone();
+    let sent = app.stripe().requests_to("POST", "/v1/subscriptions/sub_inv");
+    assert_eq!(sent.len(), 1);
+    let stripe_price = app.stripe().requests_to("POST", "/v1/prices").len();
+    assert_eq!(stripe_price, 2, "the Reader price was created at Stripe on first use");
+    assert_eq!(sent[0].field("items[0][id]"), item.as_str());
+    assert!(sent[0].field("items[0][price]").is_some_and(|p| p.starts_with("price_mock")));
+    assert_eq!(sent[0].field("proration_behavior"), Some("none"));
+    assert_eq!(sent[0].field("metadata[price_id]"), Some(reader.as_str()));
+    assert_eq!(plan(&app, "sub_inv").await, ("reader".to_string(), 300, 300));
+
+    // Stripe's event that follows changes nothing more, however often it comes.
+    for _ in 0..2 {
+        let now = app.stripe().get("sub_inv").expect("sub");
+        app.send_stripe_event("customer.subscription.updated", now).await.1.assert_status(200);
+    }
+    assert_eq!(plan(&app, "sub_inv").await, ("reader".to_string(), 300, 300));
+    assert_eq!(movements(&app).await, [("new".to_string(), 600), ("contraction".to_string(), -300)]);
+    assert_eq!(app.count("select count(*) from tier_changes").await, 1);
+    assert_eq!(app.count("select count(*) from cancel_reasons").await, 0, "still a patron");
+    patron.get("/account").send().await.assert_contains("Reader").assert_contains("Renews on");
+}
+
+#[tokio::test]
+async fn a_switch_to_a_price_not_on_offer_or_not_allowed_is_refused_and_changes_nothing() {
+    let app = TestApp::builder().with_stripe().spawn().await;
+    paying_patron(&app, "picky@example.org").await;
+    renews_in(&app, 20).await;
+    let patron = app.new_browser();
+    app.sign_in_member(&patron, "picky@example.org").await;
+    let sub = our_id(&app, "sub_inv").await;
+    let not_on_offer = [
+        app.price_id("supporter", "month", "eur").await, // what they pay now
+        app.price_id("reader", "year", "eur").await,     // another interval
+        app.price_id("reader", "month", "usd").await,    // another currency
+        "00000000-0000-7000-9000-00000000ffff".to_string(),
+        "<script>".to_string(),
+        String::new(),
+    ];
+    for price in &not_on_offer {
+        patron
+            .post_form("/account/switch", &[("subscription", &sub), ("price", price)])
+            .send()
+            .await
+            .assert_status(409)
+            .assert_contains("That price is not on offer for your membership");
+    }
+    // Someone else's subscription, or none, is not found.
+    let reader = app.price_id("reader", "month", "eur").await;
+    let other = app.new_browser();
+    app.sign_in_member(&other, "other@example.org").await;
+    for id in [sub.as_str(), "not-an-id"] {
+        other.post_form("/account/switch", &[("subscription", id), ("price", &reader)]).send().await.assert_status(404);
+    }
+    // Paused: resume first.
+    patron.post_form("/account/pause", &[("subscription", &sub), ("months", "1")]).send().await.assert_status(303);
+    patron
+        .post_form("/account/switch", &[("subscription", &sub), ("price", &reader)])
+        .send()
+        .await
+        .assert_status(409)
+        .assert_contains("Only an active membership that is not paused or ending can change tier");
+    let sent = app.stripe().requests_to("POST", "/v1/subscriptions/sub_inv");
+    assert_eq!(sent.len(), 1, "only the pause reached Stripe");
+    assert_eq!(plan(&app, "sub_inv").await.0, "supporter");
+    assert_eq!(app.count("select count(*) from tier_changes").await, 0);
+}
+
+#[tokio::test]
+async fn a_demo_patron_switches_to_a_cheaper_tier_at_once() {
+    let app = TestApp::spawn().await;
+    let patron = demo_patron(&app, "demo.switch@example.org", "supporter").await;
+    let (sub, provider): (String, String) =
+        sqlx::query_as("select id, provider_id from subscriptions").fetch_one(app.db().read()).await.expect("sub");
+    let reader = app.price_id("reader", "month", "eur").await;
+    patron.get("/account/cancel").send().await.assert_contains("Switch to Reader");
+    patron.post_form("/account/switch", &[("subscription", &sub), ("price", &reader)]).send().await.assert_status(303);
+    assert_eq!(plan(&app, &provider).await, ("reader".to_string(), 300, 300));
+    assert_eq!(movements(&app).await.last(), Some(&("contraction".to_string(), -300)));
+    // Already on the cheapest tier: nothing cheaper is offered.
+    patron.get("/account/cancel").send().await.assert_status(200).assert_not_contains("Switch to");
+}

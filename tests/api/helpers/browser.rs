@@ -160,7 +160,12 @@ impl Browser {
     /// Sets the viewport to a phone (`width` ≤ 600: touch, 2× pixels) or a desktop.
     pub async fn set_width(&self, width: u32) {
         let mobile = width <= 600;
-        let params = json!({ "width": width, "height": if mobile { 800 } else { 900 },
+        self.set_viewport(width, if mobile { 800 } else { 900 }).await;
+    }
+
+    async fn set_viewport(&self, width: u32, height: u32) {
+        let mobile = width <= 600;
+        let params = json!({ "width": width, "height": height,
             "deviceScaleFactor": if mobile { 2 } else { 1 }, "mobile": mobile });
         self.call(
             Method::POST,
@@ -259,9 +264,21 @@ impl Browser {
     }
 
     /// A full-page PNG at `path` (its folder is created).
+    /// The viewport is made as tall as the page while it is taken: Chromium does not
+    /// paint a frame from another origin below the viewport into a capture.
     pub async fn screenshot(&self, path: &Path) {
         let height = self.run("return document.documentElement.scrollHeight;", json!([])).await;
         let width = self.run("return window.innerWidth;", json!([])).await;
+        let viewport = self.run("return window.innerHeight;", json!([])).await;
+        let (w, h, v) = (
+            width.as_u64().unwrap_or(1280) as u32,
+            height.as_u64().unwrap_or(900) as u32,
+            viewport.as_u64().unwrap_or(900) as u32,
+        );
+        if h > v {
+            self.set_viewport(w, h).await;
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        }
         let png = self
             .call(
                 Method::POST,
@@ -277,6 +294,9 @@ impl Browser {
             std::fs::create_dir_all(dir).expect("screenshot folder");
         }
         std::fs::write(path, bytes).expect("screenshot written");
+        if h > v {
+            self.set_viewport(w, v).await;
+        }
     }
 
     /// What a reader would trip over on the open page at the current width:

@@ -38,6 +38,7 @@ pub fn fixture(name: &str) -> Value {
         "invoice_payment" => fixture!("invoice_payment.json"),
         "payment_intent" => fixture!("payment_intent.json"),
         "card" => fixture!("card.json"),
+        "payment_method" => fixture!("payment_method.json"),
         other => panic!("no fixture {other}"),
     };
     serde_json::from_str(text).expect("fixtures are JSON")
@@ -496,6 +497,11 @@ async fn create_price(State(inner): Mock, method: Method, uri: Uri, headers: Hea
     p["unit_amount_decimal"] = json!(amount.to_string());
     p["product"] = json!(form_value(&body, "product"));
     p["metadata"] = metadata_of(&body, "metadata");
+    if form_value(&body, "recurring[interval]").as_deref() == Some("year") {
+        p["recurring"]["interval"] = json!("year");
+    }
+    // Kept, so that a subscription can be switched to it later.
+    inner.lock().expect("lock").objects.insert(format!("price_mock{n}"), p.clone());
     axum::Json(p).into_response()
 }
 
@@ -582,9 +588,11 @@ fn invalid_request(message: &str) -> Response {
 }
 
 /// `POST /v1/subscriptions/{id}` as Stripe answers it for the fields Patronage
-/// sends: `cancel_at_period_end`, and `pause_collection[behavior]` with
-/// `pause_collection[resumes_at]` (an empty `pause_collection` clears it). An
-/// unknown field, or a change to an ended subscription, is refused as Stripe does.
+/// sends: `cancel_at_period_end`, `pause_collection[behavior]` with
+/// `pause_collection[resumes_at]` (an empty `pause_collection` clears it), and a
+/// price switch (`items[0][id]` naming the item, `items[0][price]` a known
+/// price, `proration_behavior`, `metadata[…]` merged). An unknown field or price,
+/// another item's id, or a change to an ended subscription is refused as Stripe does.
 async fn update_subscription(
     State(inner): Mock,
     method: Method,
@@ -604,12 +612,37 @@ async fn update_subscription(
         let mut state = inner.lock().expect("lock");
         state.seconds += 1;
         let now = SECONDS_BASE + state.seconds;
+        let prices: HashMap<String, Value> = form
+            .iter()
+            .filter(|(k, _)| k == "items[0][price]")
+            .filter_map(|(_, v)| state.objects.get(v).map(|p| (v.clone(), p.clone())))
+            .collect();
         let Some(sub) = state.objects.get_mut(&id) else { return not_found(&id) };
         if sub["status"] == "canceled" {
             return invalid_request("A canceled subscription can only update its cancellation_details and metadata.");
         }
         for (key, value) in form {
             match key.as_str() {
+                "items[0][id]" if sub["items"]["data"][0]["id"] != json!(value) => {
+                    return invalid_request(&format!("Invalid subscription_item: {value}"));
+                }
+                "items[0][id]" => {}
+                "items[0][price]" => {
+                    let Some(price) = prices.get(&value) else {
+                        return invalid_request(&format!("No such price: '{value}'"));
+                    };
+                    sub["items"]["data"][0]["price"] = price.clone();
+                    sub["items"]["data"][0]["plan"]["id"] = json!(value);
+                    sub["items"]["data"][0]["plan"]["amount"] = price["unit_amount"].clone();
+                }
+                "proration_behavior" => {
+                    if !matches!(value.as_str(), "always_invoice" | "create_prorations" | "none") {
+                        return invalid_request("Invalid proration_behavior");
+                    }
+                }
+                k if k.starts_with("metadata[") && k.ends_with(']') => {
+                    sub["metadata"][&k[9..k.len() - 1]] = json!(value);
+                }
                 "cancel_at_period_end" => {
                     let on = value == "true";
                     sub["cancel_at_period_end"] = json!(on);
