@@ -667,3 +667,55 @@ error-update-audience-changed = Who receives this update changed since you looke
     [one] { $count } recipient
    *[other] { $count } recipients
 }. Nothing was sent; check the number and send again.
+
+# Gift memberships
+gift-link = Give a membership as a gift
+gift-title = Give a membership
+gift-lead = Give someone a membership for 3, 6 or 12 months, paid once. We email them a link to redeem it on the day you choose; it ends by itself, with no renewal.
+gift-tier = Membership
+gift-none = No membership can be given in this currency yet.
+gift-length = How long
+gift-months = { $months } months
+gift-recipient-name = Their name
+gift-recipient-email = Their email address
+gift-message = Your message to them (optional)
+gift-message-hint = Up to 500 characters; we include it in the email.
+gift-deliver-on = Send it on
+gift-deliver-on-hint = Today or any day in the next year.
+gift-language = Write to them in
+gift-giver-email = Your email address
+gift-giver-email-hint = For your receipt, and to tell you when your gift is redeemed.
+gift-giver-name = Your name (shown to them; optional)
+gift-submit = Continue to payment
+gift-what = Gift membership ({ $tier }, { $months } months) for { $recipient }
+gift-thanks-title = Thank you for your gift
+gift-thanks-body = Your receipt is on its way. We will email the recipient their gift on the day you chose, and tell you when they redeem it.
+gift-another = Give another membership
+gift-redeem-title = Your gift membership
+gift-redeem-from = { $recipient }, { $giver } gave you { $months } months of membership ({ $tier }).
+gift-redeem-anonymous = { $recipient }, you were given { $months } months of membership ({ $tier }).
+gift-redeem-explain = Redeem it to start your membership now: you are signed in with this email address, and it ends by itself after { $months } months, with nothing to pay.
+gift-redeem-submit = Redeem my gift
+gift-already-redeemed = This gift was redeemed already. Sign in with the email address it was sent to.
+payment-kind-gift = Gift membership
+error-gift-months = Choose 3, 6 or 12 months.
+error-gift-message-too-long = The message can be at most 500 characters long.
+error-gift-message-control = The message cannot contain control or invisible characters.
+error-gift-delivery-date = Choose a day from today to a year from now.
+error-gift-recipient-name = Give the name of the person you are giving it to.
+error-gift-language = Choose the language to write to them in.
+error-gift-tier = This membership cannot be given in this currency. Choose another.
+error-comp-reason = Give the reason for the complimentary membership.
+error-comp-reason-too-long = The reason can be at most 200 characters long.
+error-comp-end = The end date must be a day after today, or empty for no end.
+email-gift-delivered-subject = A gift membership of { $newsroom } for you
+email-gift-delivered-from = { $giver } gave you { $months } months of membership of { $newsroom } ({ $tier }).
+email-gift-delivered-anonymous = You were given { $months } months of membership of { $newsroom } ({ $tier }).
+email-gift-delivered-redeem = Redeem your gift
+email-gift-delivered-once = The link works once. Your membership starts when you redeem it and ends by itself, with nothing to pay.
+email-gift-redeemed-subject = Your gift to { $newsroom } was redeemed
+email-gift-redeemed-body = { $recipient } redeemed the { $months }-month membership of { $newsroom } ({ $tier }) you gave them. Thank you for sharing our reporting.
+email-gift-ended-subject = Your gift membership of { $newsroom } has ended
+email-gift-ended-body = The gift membership of { $newsroom } ({ $tier }) you were given has ended. We hope you enjoyed being part of it.
+email-gift-ended-continue = Continue as a patron
+account-period-comped-open = Complimentary membership, with no end date.

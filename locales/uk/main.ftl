@@ -680,3 +680,83 @@ error-update-audience-changed = Коло отримувачів змінилос
     [one] { $count } отримувачеві
    *[other] { $count } отримувачам
 }. Нічого не надіслано; перевірте число й надішліть знову.
+
+# Подарункові членства
+gift-link = Подарувати членство
+gift-title = Подарувати членство
+gift-lead = Подаруйте комусь членство на 3, 6 або 12 місяців з одноразовою оплатою. Ми надішлемо одержувачу посилання в день, який ви оберете; членство завершиться саме, без продовження.
+gift-tier = Членство
+gift-none = У цій валюті поки не можна подарувати жодного членства.
+gift-length = На який строк
+gift-months = { $months ->
+    [one] { $months } місяць
+    [few] { $months } місяці
+   *[other] { $months } місяців
+}
+gift-recipient-name = Ім'я одержувача
+gift-recipient-email = Електронна адреса одержувача
+gift-message = Ваше повідомлення (необов'язково)
+gift-message-hint = До 500 символів; ми додамо його до листа.
+gift-deliver-on = Надіслати
+gift-deliver-on-hint = Сьогодні або будь-якого дня протягом наступного року.
+gift-language = Мова листа одержувачу
+gift-giver-email = Ваша електронна адреса
+gift-giver-email-hint = Для квитанції і щоб повідомити вас, коли подарунок отримають.
+gift-giver-name = Ваше ім'я (його побачить одержувач; необов'язково)
+gift-submit = Перейти до оплати
+gift-what = Подарункове членство ({ $tier }, { $months ->
+    [one] { $months } місяць
+    [few] { $months } місяці
+   *[other] { $months } місяців
+}) для { $recipient }
+gift-thanks-title = Дякуємо за подарунок
+gift-thanks-body = Квитанцію вже надіслано. Ми надішлемо одержувачу подарунок у день, який ви обрали, і повідомимо вас, коли його отримають.
+gift-another = Подарувати ще одне членство
+gift-redeem-title = Ваше подарункове членство
+gift-redeem-from = { $recipient }, { $giver } дарує вам членство ({ $tier }) на { $months ->
+    [one] { $months } місяць
+    [few] { $months } місяці
+   *[other] { $months } місяців
+}.
+gift-redeem-anonymous = { $recipient }, вам подарували членство ({ $tier }) на { $months ->
+    [one] { $months } місяць
+    [few] { $months } місяці
+   *[other] { $months } місяців
+}.
+gift-redeem-explain = Отримайте його, щоб членство почалося вже зараз: ви увійдете з цією електронною адресою. Воно завершиться саме, і платити нічого не потрібно.
+gift-redeem-submit = Отримати подарунок
+gift-already-redeemed = Цей подарунок уже отримано. Увійдіть з електронною адресою, на яку його надіслали.
+payment-kind-gift = Подарункове членство
+error-gift-months = Оберіть 3, 6 або 12 місяців.
+error-gift-message-too-long = Повідомлення може мати щонайбільше 500 символів.
+error-gift-message-control = Повідомлення не може містити керівних чи невидимих символів.
+error-gift-delivery-date = Оберіть день від сьогодні до року вперед.
+error-gift-recipient-name = Вкажіть ім'я людини, якій даруєте членство.
+error-gift-language = Оберіть мову листа одержувачу.
+error-gift-tier = Це членство не можна подарувати в цій валюті. Оберіть інше.
+error-comp-reason = Вкажіть причину безкоштовного членства.
+error-comp-reason-too-long = Причина може мати щонайбільше 200 символів.
+error-comp-end = Дата завершення має бути пізнішою за сьогодні, або залиште поле порожнім.
+email-gift-delivered-subject = Подарункове членство в { $newsroom } для вас
+email-gift-delivered-from = { $giver } дарує вам членство в { $newsroom } ({ $tier }) на { $months ->
+    [one] { $months } місяць
+    [few] { $months } місяці
+   *[other] { $months } місяців
+}.
+email-gift-delivered-anonymous = Вам подарували членство в { $newsroom } ({ $tier }) на { $months ->
+    [one] { $months } місяць
+    [few] { $months } місяці
+   *[other] { $months } місяців
+}.
+email-gift-delivered-redeem = Отримати подарунок
+email-gift-delivered-once = Посилання діє один раз. Членство почнеться, щойно ви його отримаєте, і завершиться саме; платити нічого не потрібно.
+email-gift-redeemed-subject = Подароване вами членство в { $newsroom } отримано
+email-gift-redeemed-body = { $recipient } отримує подароване вами членство в { $newsroom } ({ $tier }) на { $months ->
+    [one] { $months } місяць
+    [few] { $months } місяці
+   *[other] { $months } місяців
+}. Дякуємо, що ділитеся нашою журналістикою.
+email-gift-ended-subject = Ваше подарункове членство в { $newsroom } завершилося
+email-gift-ended-body = Подароване вам членство в { $newsroom } ({ $tier }) завершилося. Сподіваємося, вам було цікаво бути з нами.
+email-gift-ended-continue = Залишитися з нами як патрон
+account-period-comped-open = Безкоштовне членство без кінцевої дати.

@@ -81,6 +81,7 @@ pub const TABLES: &[Table] = &[
     rows("mrr_movements"),
     rows("tier_changes"),
     rows("cancel_reasons"),
+    rows("gift_memberships"),
     rows("stripe_events"),
     rows("stripe_deleted_customers"),
     rows("payment_cards"),

@@ -256,21 +256,31 @@ pub async fn comped_until<'e, E: Executor<'e, Database = Any>>(ex: E, id: Member
     Ok(row.and_then(|(c,)| c))
 }
 
-/// Grants (or, with `None`, ends) complimentary patron status.
-pub async fn set_comped_until<'e, E: Executor<'e, Database = Any>>(
+/// Grants (or, with `None`, ends) complimentary patron status, with why.
+pub async fn set_comp<'e, E: Executor<'e, Database = Any>>(
     ex: E,
     id: MemberId,
     until: Option<Micros>,
+    reason: Option<&str>,
 ) -> Result<(), DbError> {
-    let done = sqlx::query("update members set comped_until = $2 where id = $1 and deleted_at is null")
-        .bind(id.to_string())
-        .bind(until)
-        .execute(ex)
-        .await?;
+    let done =
+        sqlx::query("update members set comped_until = $2, comp_reason = $3 where id = $1 and deleted_at is null")
+            .bind(id.to_string())
+            .bind(until)
+            .bind(reason)
+            .execute(ex)
+            .await?;
     if done.rows_affected() == 0 {
         return Err(DbError::NotFound);
     }
     Ok(())
+}
+
+/// Why the member is (or was last) complimentary.
+pub async fn comp_reason<'e, E: Executor<'e, Database = Any>>(ex: E, id: MemberId) -> Result<Option<String>, DbError> {
+    let row: Option<(Option<String>,)> =
+        sqlx::query_as("select comp_reason from members where id = $1").bind(id.to_string()).fetch_optional(ex).await?;
+    Ok(row.and_then(|(r,)| r))
 }
 
 /// Remembers that Stripe deleted a customer (and whose it was), so it is never

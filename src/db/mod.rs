@@ -26,6 +26,7 @@ pub mod cancel_reasons;
 mod connect;
 pub mod corrections;
 pub mod error;
+pub mod gifts;
 pub mod giving_reports;
 pub mod goals;
 pub mod login_tokens;

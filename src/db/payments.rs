@@ -247,7 +247,7 @@ async fn page_for_member<'e, E: Executor<'e, Database = Any>>(
     let rows: Vec<MemberPaymentRow> = sqlx::query_as(
         "select id, kind, provider_id, gross_minor, currency, description, occurred_at, charge_id
          from payments where member_id = $1
-             and ($5 = 0 or kind in ('subscription', 'donation'))
+             and ($5 = 0 or kind in ('subscription', 'donation', 'gift'))
              and ($3 = '' or occurred_at < $2 or (occurred_at = $2 and id < $3))
          order by occurred_at desc, id desc limit $4",
     )
@@ -295,7 +295,7 @@ pub async fn find_receipt_of_member<'e, E: Executor<'e, Database = Any>>(
 ) -> Result<Option<PaymentRow>, DbError> {
     let row: Option<MemberPaymentRow> = sqlx::query_as(
         "select id, kind, provider_id, gross_minor, currency, description, occurred_at, charge_id
-         from payments where id = $1 and member_id = $2 and kind in ('subscription', 'donation')",
+         from payments where id = $1 and member_id = $2 and kind in ('subscription', 'donation', 'gift')",
     )
     .bind(id)
     .bind(member.to_string())
@@ -350,7 +350,7 @@ pub async fn first_paid_at<'e, E: Executor<'e, Database = Any>>(
     member: MemberId,
 ) -> Result<Option<Micros>, DbError> {
     let row: Option<(i64,)> = sqlx::query_as(
-        "select occurred_at from payments where member_id = $1 and kind in ('subscription', 'donation')
+        "select occurred_at from payments where member_id = $1 and kind in ('subscription', 'donation', 'gift')
          order by occurred_at limit 1",
     )
     .bind(member.to_string())
@@ -370,7 +370,7 @@ pub async fn members_who_paid_between<'e, E: Executor<'e, Database = Any>>(
 ) -> Result<Vec<MemberId>, DbError> {
     let rows: Vec<(String,)> = sqlx::query_as(
         "select distinct member_id from payments
-         where member_id is not null and member_id > $3 and kind in ('subscription', 'donation')
+         where member_id is not null and member_id > $3 and kind in ('subscription', 'donation', 'gift')
              and occurred_at >= $1 and occurred_at < $2
          order by member_id limit $4",
     )
@@ -433,7 +433,7 @@ pub async fn owner_of_charge<'e, E: Executor<'e, Database = Any>>(
 ) -> Result<Option<(Option<MemberId>, Option<String>)>, DbError> {
     let row: Option<(Option<String>, Option<String>)> = sqlx::query_as(
         "select member_id, subscription_id from payments
-         where charge_id = $1 and kind in ('subscription', 'donation') order by occurred_at limit 1",
+         where charge_id = $1 and kind in ('subscription', 'donation', 'gift') order by occurred_at limit 1",
     )
     .bind(charge_id)
     .fetch_optional(ex)

@@ -117,7 +117,7 @@ pub async fn supporters<'e, E: Executor<'e, Database = Any>>(ex: E, limit: i64) 
         "select m.supporter_name from members m
          where m.supporter_name is not null and m.deleted_at is null
              and exists (select 1 from payments p where p.member_id = m.id
-                 and p.kind in ('subscription', 'donation') and p.gross_minor > 0)
+                 and p.kind in ('subscription', 'donation', 'gift') and p.gross_minor > 0)
          order by m.supporter_name, m.id limit $1",
     )
     .bind(limit)

@@ -142,6 +142,8 @@ impl MrrMovementKind {
 pub enum PaymentKind {
     Subscription,
     Donation,
+    /// A gift membership bought for someone else: one-time income, not a donation, not MRR.
+    Gift,
     Refund,
     /// Reverses a refund booked as succeeded that failed (or was canceled) later.
     RefundFailed,
@@ -152,6 +154,7 @@ pub enum PaymentKind {
 text_enum!(PaymentKind {
     Subscription => "subscription",
     Donation => "donation",
+    Gift => "gift",
     Refund => "refund",
     RefundFailed => "refund_failed",
     Dispute => "dispute",
@@ -382,7 +385,7 @@ mod tests {
 
     #[test]
     fn payment_kinds_and_event_statuses_round_trip() {
-        for k in ["subscription", "donation", "refund", "refund_failed", "dispute", "dispute_won"] {
+        for k in ["subscription", "donation", "gift", "refund", "refund_failed", "dispute", "dispute_won"] {
             assert_eq!(k.parse::<PaymentKind>().map(|x| x.as_str()), Ok(k));
         }
         for s in ["pending", "applied", "ignored", "unmatched", "failed", "unreadable"] {

@@ -24,6 +24,7 @@ pub mod content;
 pub mod correction;
 pub mod email;
 pub mod fees;
+pub mod gift;
 pub mod giving_report;
 pub mod goal;
 pub mod ids;
@@ -55,6 +56,7 @@ pub use correction::{
 };
 pub use email::{Email, EmailError};
 pub use fees::{CardFee, CardFees, CardFeesError};
+pub use gift::{COMP_NO_END, CompReason, GiftError, GiftMessage, GiftMonths, extended_comp, gift_end, gift_price};
 pub use giving_report::{
     DonationMonthRow, DonationReport, GiftAmounts, LargestGift, TierFigures, TierLine, TierMove, TierReport,
 };

@@ -98,7 +98,7 @@ pub fn totals_by_currency(rows: impl IntoIterator<Item = (PaymentKind, i64, Curr
         };
         let t = &mut totals[at];
         match kind {
-            PaymentKind::Subscription | PaymentKind::Donation => t.paid_minor += gross,
+            PaymentKind::Subscription | PaymentKind::Donation | PaymentKind::Gift => t.paid_minor += gross,
             PaymentKind::Refund | PaymentKind::RefundFailed | PaymentKind::Dispute | PaymentKind::DisputeWon => {
                 t.returned_minor += gross
             }

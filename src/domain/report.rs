@@ -260,7 +260,8 @@ impl RevenueMonthRow {
                 self.recurring += settled_gross;
                 self.fees += fee;
             }
-            PaymentKind::Donation => {
+            // Gift memberships are one-time income too (never MRR): see the README's "Gift memberships".
+            PaymentKind::Donation | PaymentKind::Gift => {
                 self.one_time += settled_gross;
                 self.fees += fee;
             }

@@ -65,6 +65,9 @@ async fn insert_billing(
     // What to say about the period: renews, ends (cancelled, still a patron),
     // ended (lapsed), or complimentary until.
     let (period_key, period_date) = match (status, sub) {
+        (MemberStatus::Comped, _) if standing.comped_until == Some(crate::domain::COMP_NO_END) => {
+            ("account-period-comped-open", None)
+        }
         (MemberStatus::Comped, _) => ("account-period-comped", standing.comped_until),
         (MemberStatus::Patron | MemberStatus::PastDue, Some(_)) if standing.pause.is_some() => {
             match standing.pause.and_then(|p| p.resumes_at) {

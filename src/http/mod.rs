@@ -8,6 +8,7 @@ pub mod csv;
 pub mod embed;
 pub mod error;
 pub mod extract;
+pub mod gift;
 pub mod health;
 pub mod page_cache;
 pub mod patron;
@@ -87,6 +88,7 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
         .merge(account::router())
         .merge(retention::router())
         .merge(patron::router())
+        .merge(gift::router())
         .merge(topics::router())
         .merge(transparency::router())
         .merge(admin::router())

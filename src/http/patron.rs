@@ -71,6 +71,14 @@ pub(super) struct CurrencyChoice {
     current: bool,
 }
 
+/// The currency switch of a form: each currency, the shown one marked.
+pub(super) fn currency_choices(currencies: Vec<Currency>, shown: Option<Currency>) -> Vec<CurrencyChoice> {
+    currencies
+        .into_iter()
+        .map(|c| CurrencyChoice { code: c.as_str().to_string(), label: c.code(), current: Some(c) == shown })
+        .collect()
+}
+
 /// The currency the tiers are shown in: the one asked for (`?currency=`) if some
 /// tier is priced in it, else the reader's language's (hryvnia for Ukrainian,
 /// euro otherwise) if in use, else the first one in use.
@@ -108,10 +116,7 @@ pub(super) async fn tier_views(
     let mut currencies: Vec<Currency> = catalog.prices.iter().map(|p| p.amount.currency).collect();
     currencies.sort_by_key(|c| (*c != Currency::UAH, *c != Currency::EUR, c.code()));
     currencies.dedup();
-    let choices = currencies
-        .into_iter()
-        .map(|c| CurrencyChoice { code: c.as_str().to_string(), label: c.code(), current: Some(c) == shown })
-        .collect();
+    let choices = currency_choices(currencies, shown);
     let tiers = catalog
         .tiers
         .iter()
@@ -719,6 +724,10 @@ async fn show_demo_checkout(
             };
             format!("{} — {label}", tier.name)
         }
+        (CheckoutKind::Gift, _) => {
+            let gift = crate::services::gifts::checkout_label(&state.ctx, page.locale, checkout.gift_id.as_deref());
+            gift.await?.ok_or(AppError::InvalidLink)?
+        }
         _ => {
             let gift = Money::new(checkout.gift_minor.unwrap_or(checkout.amount_minor), checkout.currency);
             checkout::donation_label(&state.ctx, page.locale, gift, checkout.amount())
@@ -742,13 +751,18 @@ async fn complete_demo_checkout(
         "cancel" => DemoOutcome::Cancel,
         _ => return Err(AppError::BadRequest("error-bad-request")),
     };
-    let back = if checkout.kind == CheckoutKind::Donation { "/donate" } else { "/patron" };
+    let back = match checkout.kind {
+        CheckoutKind::Donation => "/donate",
+        CheckoutKind::Gift => "/gift",
+        CheckoutKind::Subscription => "/patron",
+    };
     Ok(match checkout::complete_demo_checkout(&state.ctx, &checkout, outcome, ua.as_deref()).await? {
         DemoResult::Subscribed { cookie: Some(cookie), .. } => {
             (jar.add(member_cookie(&state, cookie)), Redirect::to("/patron/welcome")).into_response()
         }
         DemoResult::Subscribed { cookie: None, .. } => Redirect::to("/patron/welcome").into_response(),
         DemoResult::Donated => Redirect::to("/donate/thanks").into_response(),
+        DemoResult::Gifted => Redirect::to("/gift/thanks").into_response(),
         DemoResult::Failed => Redirect::to("/patron/failed").into_response(),
         DemoResult::Canceled => Redirect::to(back).into_response(),
     })

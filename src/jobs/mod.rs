@@ -26,8 +26,9 @@ pub async fn drain(ctx: &Context, mailer: &Mailer, worker: &str) -> anyhow::Resu
     Ok(handled)
 }
 
-/// Applies the Stripe events that are due: new ones (the webhook wakes this job)
-/// and retries.
+/// Applies the Stripe events that are due (new ones: the webhook wakes this job;
+/// and retries), then reminds about expiring cards and delivers and ends the gift
+/// memberships that are due.
 async fn apply_stripe_events(ctx: &Context, worker: &str) -> anyhow::Result<usize> {
     // The demo gateway's own "events": pauses that ran out (Stripe reports its own),
     let resumed = crate::services::retention::resume_due_demo_pauses(ctx).await?;
@@ -37,7 +38,10 @@ async fn apply_stripe_events(ctx: &Context, worker: &str) -> anyhow::Result<usiz
     // Stripe says nothing before a PaymentMethod's card expires: we do (an indexed
     // look at the cards not yet reminded about, so nearly free when none are due).
     let reminded = crate::services::dunning::remind_expiring_cards(ctx).await?;
-    Ok(resumed + charged + applied + reminded)
+    // Gift memberships due to be delivered or over: after the events, so a gift
+    // paid through one is delivered in the same run.
+    let gifts = crate::services::gifts::run_due(ctx).await?;
+    Ok(resumed + charged + applied + reminded + gifts)
 }
 
 /// Closes the rounds whose time is up and records their results.

@@ -16,6 +16,8 @@ pub const CHECKOUT_TTL: Micros = HOUR;
 pub enum CheckoutKind {
     Subscription,
     Donation,
+    /// A gift membership, paid once.
+    Gift,
 }
 
 /// What the visitor is paying for.
@@ -55,6 +57,9 @@ pub struct DemoCheckout {
     /// A discount: what the first invoice comes to (`amount_minor` stays the plan's price).
     #[serde(default)]
     pub first_charge_minor: Option<i64>,
+    /// Gift memberships: the gift (stored when the checkout started) this pays for.
+    #[serde(default)]
+    pub gift_id: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -84,6 +89,7 @@ impl DemoCheckout {
             offer_id: None,
             trial_days: None,
             first_charge_minor: None,
+            gift_id: None,
         }
     }
 

@@ -298,12 +298,6 @@ impl StripeGateway {
         success_url: &str,
         cancel_url: &str,
     ) -> Result<String, GatewayError> {
-        let mut data = CreateCheckoutSessionLineItemsPriceData::new(stripe_currency(amount.currency)?);
-        data.unit_amount = Some(amount.minor);
-        data.product_data = Some(ProductData::new(description));
-        let mut item = CreateCheckoutSessionLineItems::new();
-        item.price_data = Some(data);
-        item.quantity = Some(1);
         let mut metadata = ours();
         metadata.insert("kind".into(), "donation".into());
         if let Some(member) = donor {
@@ -314,7 +308,50 @@ impl StripeGateway {
             metadata.insert("topic_id".into(), topic.to_string());
         }
         add_source(&mut metadata, source);
-        // On the payment intent too: a refund or dispute of the gift is known as ours by it.
+        let key = format!("donation-{attempt}");
+        self.payment_checkout(&key, amount, customer, metadata, description, success_url, cancel_url).await
+    }
+
+    /// A payment-mode Checkout Session for a gift membership (`gift_id`, stored
+    /// before): one per gift, by its idempotency key.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn gift_checkout(
+        &self,
+        gift_id: &str,
+        amount: Money,
+        customer: Option<&str>,
+        giver: MemberId,
+        description: &str,
+        success_url: &str,
+        cancel_url: &str,
+    ) -> Result<String, GatewayError> {
+        let mut metadata = ours();
+        metadata.insert("kind".into(), "gift".into());
+        metadata.insert("gift_id".into(), gift_id.to_string());
+        metadata.insert("member_id".into(), giver.to_string());
+        let key = format!("gift-{gift_id}");
+        self.payment_checkout(&key, amount, customer, metadata, description, success_url, cancel_url).await
+    }
+
+    /// A one-time payment through Checkout, with our metadata on the session and
+    /// on its PaymentIntent (a refund or dispute of it is known as ours by it).
+    #[allow(clippy::too_many_arguments)]
+    async fn payment_checkout(
+        &self,
+        idempotency_key: &str,
+        amount: Money,
+        customer: Option<&str>,
+        metadata: HashMap<String, String>,
+        description: &str,
+        success_url: &str,
+        cancel_url: &str,
+    ) -> Result<String, GatewayError> {
+        let mut data = CreateCheckoutSessionLineItemsPriceData::new(stripe_currency(amount.currency)?);
+        data.unit_amount = Some(amount.minor);
+        data.product_data = Some(ProductData::new(description));
+        let mut item = CreateCheckoutSessionLineItems::new();
+        item.price_data = Some(data);
+        item.quantity = Some(1);
         let mut intent_data = CreateCheckoutSessionPaymentIntentData::new();
         intent_data.metadata = Some(metadata.clone());
         let mut request = CreateCheckoutSession::new()
@@ -328,7 +365,7 @@ impl StripeGateway {
             request = request.customer(customer);
         }
         let session =
-            request.customize().request_strategy(key(format!("donation-{attempt}"))?).send(&self.client).await?;
+            request.customize().request_strategy(key(idempotency_key.to_string())?).send(&self.client).await?;
         session.url.ok_or_else(|| GatewayError::Unexpected("checkout session without url".into()))
     }
 
@@ -703,6 +740,7 @@ impl StripeGateway {
             ours: metadata.contains_key(OWNER_KEY),
             payment_intent: session.payment_intent.map(|p| p.id().to_string()),
             new_member: metadata.get("new_member").is_some_and(|v| v == "1"),
+            gift_id: metadata.get("gift_id").filter(|_| metadata.get("kind").is_some_and(|k| k == "gift")).cloned(),
             source: source_of(&metadata),
             paid: session.payment_status.as_str() == "paid" || session.payment_status.as_str() == "no_payment_required",
         })
@@ -950,6 +988,8 @@ pub struct CheckoutInfo {
     pub paid: bool,
     /// The checkout created the member's account.
     pub new_member: bool,
+    /// A gift membership's checkout: the gift it pays for (our metadata).
+    pub gift_id: Option<String>,
     /// Where the reader came from, from our metadata (unchecked).
     pub source: Option<RawSource>,
 }

@@ -4,12 +4,12 @@
 //! transaction, so a subscription change, its ledger row and its MRR movement are
 //! stored together or not at all.
 use super::{Context, patron_mail};
-use crate::clock::{DAY, Micros};
+use crate::clock::Micros;
 use crate::db::giving_reports::NewTierChange;
 use crate::db::payments::{NewMrrMovement, NewPayment, PaymentRow};
 use crate::db::{self, Change, DbError, Tx};
 use crate::domain::{
-    DunningStep, Email, Member, MemberId, MemberStatus, MrrMovementKind, PaymentKind, Settled, Subscription,
+    DunningStep, Member, MemberId, MemberStatus, MrrMovementKind, PaymentKind, Settled, Subscription,
     SubscriptionState, SubscriptionStatus, Tier,
 };
 
@@ -290,20 +290,49 @@ pub async fn record_payment(
     Ok(recorded)
 }
 
-/// Grants the member with this address complimentary patron status for
-/// `days` days from now (0 ends it), with its audit entry, in one transaction.
-/// False when no member has this address.
-pub async fn comp(ctx: &Context, actor: &super::audit::Actor, email: &Email, days: i64) -> Result<bool, BillingError> {
-    let until = (days > 0).then(|| ctx.clock.now() + days * DAY);
+/// A complimentary membership staff grant: until when (`None`: no end) and why.
+#[derive(Clone, Debug)]
+pub struct CompGrant {
+    pub until: Option<Micros>,
+    pub reason: crate::domain::CompReason,
+}
+
+/// Grants the member complimentary patron status (`Some`) or ends it (`None`),
+/// with its audit entry, in one transaction. False when no member has this id.
+pub async fn comp(
+    ctx: &Context,
+    actor: &super::audit::Actor,
+    member: MemberId,
+    grant: Option<&CompGrant>,
+) -> Result<bool, BillingError> {
     let mut tx = ctx.db.transaction().await?;
-    let Some(member) = db::members::find_by_email(&mut *tx, email).await? else { return Ok(false) };
-    let member = member.id;
-    db::members::set_comped_until(&mut *tx, member, until).await?;
+    if db::members::find_by_id(&mut *tx, member).await?.filter(|m| m.deleted_at.is_none()).is_none() {
+        return Ok(false);
+    }
+    let until = grant.map(|g| g.until.unwrap_or(crate::domain::COMP_NO_END));
+    db::members::set_comp(&mut *tx, member, until, grant.map(|g| g.reason.as_str())).await?;
     tx.changed(Change::Member(member));
-    let detail = until.map_or_else(|| "ended".to_string(), crate::clock::format_utc);
+    let detail = match grant {
+        None => "ended".to_string(),
+        Some(CompGrant { until: None, reason }) => format!("no end: {}", reason.as_str()),
+        Some(CompGrant { until: Some(u), reason }) => format!("{}: {}", crate::clock::format_utc(*u), reason.as_str()),
+    };
     super::audit::record(ctx, &mut tx, actor, "member.comp", Some(member.to_string()), Some(detail)).await?;
     tx.commit().await.map_err(DbError::from)?;
     Ok(true)
+}
+
+/// [`comp`] for the member with this address (false when there is none).
+pub async fn comp_by_email(
+    ctx: &Context,
+    actor: &super::audit::Actor,
+    email: &crate::domain::Email,
+    grant: Option<&CompGrant>,
+) -> Result<bool, BillingError> {
+    match db::members::find_by_email(ctx.db.read(), email).await? {
+        Some(member) => comp(ctx, actor, member.id, grant).await,
+        None => Ok(false),
+    }
 }
 
 /// A ledger row for money that moved through the demo gateway (or the demo data),

@@ -446,7 +446,7 @@ pub async fn billing_portal_url(ctx: &Context, member: MemberId) -> Result<Strin
     }
 }
 
-fn demo_url(ctx: &Context, checkout: &DemoCheckout) -> String {
+pub(super) fn demo_url(ctx: &Context, checkout: &DemoCheckout) -> String {
     let (payload, signature) = checkout.seal(&ctx.keys);
     format!("/demo/checkout?c={payload}&s={signature}")
 }
@@ -467,6 +467,8 @@ pub enum DemoResult {
         cookie: Option<String>,
     },
     Donated,
+    /// A gift membership was paid for.
+    Gifted,
     Failed,
     Canceled,
 }
@@ -590,10 +592,22 @@ pub async fn complete_demo_checkout(
             billing::record_payment(ctx, &mut tx, &payment, None).await?;
             DemoResult::Donated
         }
+        CheckoutKind::Gift => {
+            if outcome == DemoOutcome::Fail {
+                return Ok(DemoResult::Failed);
+            }
+            let Some(gift_id) = checkout.gift_id.as_deref() else { return Err(CheckoutError::UnknownPrice) };
+            let provider_id = format!("demo_ch_{}", checkout.nonce);
+            let payment =
+                demo_payment(ctx, PaymentKind::Gift, provider_id, member_id, amount, "Gift membership", checkout, now);
+            super::gifts::book_payment(ctx, &mut tx, gift_id, &payment).await?;
+            DemoResult::Gifted
+        }
     };
     tx.commit().await.map_err(DbError::from)?;
-    // Receipts and the welcome were enqueued with the payment.
+    // Receipts and the welcome were enqueued with the payment; a gift for today is due now.
     ctx.mail_wakeup.notify_one();
+    ctx.stripe_wakeup.notify_one();
     Ok(result)
 }
 

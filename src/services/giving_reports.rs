@@ -11,6 +11,42 @@ use crate::domain::{
     TierMove, TierReport,
 };
 
+/// Gift memberships sold in one currency over a range: `(month, count, gross)`
+/// per month with any, and the totals. Their own section of the donations
+/// report: one-time income, but neither donations nor MRR.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct GiftSales {
+    pub currency: Option<Currency>,
+    pub months: Vec<(String, i64, i64)>,
+    pub count: i64,
+    pub gross_minor: i64,
+}
+
+/// Gift memberships sold per currency in `range` (the currency they were paid
+/// in, before refunds), from the ledger's monthly aggregates.
+pub async fn gift_sales(ctx: &Context, range: &MonthRange) -> Result<Vec<GiftSales>, StorageError> {
+    let (first, last) = (range.first.key(), range.last.key());
+    let mut by_currency: BTreeMap<Currency, GiftSales> = BTreeMap::new();
+    for r in db::reports::ledger_months(ctx.db.read(), &first, &last).await? {
+        if r.kind != PaymentKind::Gift {
+            continue;
+        }
+        let sales = by_currency
+            .entry(r.currency)
+            .or_insert_with(|| GiftSales { currency: Some(r.currency), ..Default::default() });
+        match sales.months.last_mut() {
+            Some(m) if m.0 == r.month => {
+                m.1 += r.rows;
+                m.2 += r.gross_minor;
+            }
+            _ => sales.months.push((r.month.clone(), r.rows, r.gross_minor)),
+        }
+        sales.count += r.rows;
+        sales.gross_minor += r.gross_minor;
+    }
+    Ok(by_currency.into_values().collect())
+}
+
 /// How many of the largest gifts the donations report lists per currency.
 pub const LARGEST_GIFTS: i64 = 10;
 

@@ -199,6 +199,8 @@ pub struct MemberDetail {
     pub member: Member,
     pub standing: Standing,
     pub stripe_customer_id: Option<String>,
+    /// Why they are (or were last) complimentary: staff's reason or the gift.
+    pub comp_reason: Option<String>,
     /// Newest first, with their tier's name.
     pub subscriptions: Vec<(Subscription, Option<String>)>,
     /// Every ledger row, oldest first.
@@ -262,6 +264,7 @@ fn history(
     for e in audit {
         let what = match e.action.as_str() {
             "member.comp" => format!("Complimentary membership: {}", e.detail.as_deref().unwrap_or("")),
+            "gift.redeem" => format!("Redeemed gift membership {}", e.detail.as_deref().unwrap_or("")),
             other => format!("Staff: {other} {}", e.detail.as_deref().unwrap_or("")),
         };
         lines.push(HistoryLine {
@@ -269,7 +272,7 @@ fn history(
             what: format!("{} (by {})", what.trim_end(), e.actor_email.as_deref().unwrap_or("?")),
         });
     }
-    if let Some(until) = member.comped_until {
+    if let Some(until) = member.comped_until.filter(|u| *u != crate::domain::COMP_NO_END) {
         lines.push(HistoryLine { at: until, what: "Complimentary membership ends".into() });
     }
     if let Some(at) = member.deleted_at {
@@ -303,6 +306,7 @@ pub async fn detail(ctx: &Context, id: MemberId) -> Result<MemberDetail, Members
     Ok(MemberDetail {
         history: history(&member, &subscriptions, &movements, &audit),
         stripe_customer_id: db::members::customer_id(pool, id).await?,
+        comp_reason: db::members::comp_reason(pool, id).await?,
         ledger: member_directory::ledger_of(pool, id).await?,
         votes: db::topics::votes_of(pool, id).await?,
         suggestions: db::topics::suggested_by(pool, id).await?,

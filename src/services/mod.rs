@@ -12,6 +12,7 @@ pub mod content;
 pub mod corrections;
 pub mod demo_data;
 pub mod dunning;
+pub mod gifts;
 pub mod giving_reports;
 pub mod goals;
 pub mod health;

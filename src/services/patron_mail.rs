@@ -37,8 +37,10 @@ struct Receipt {
     name: Option<String>,
     amount: String,
     date: String,
-    /// "membership" or "donation", for the wording.
+    /// "membership", "donation" or "gift", for the wording.
     kind: &'static str,
+    /// A gift membership: what was given to whom ("Reader, 6 months, for Olena").
+    gift: Option<String>,
     tier: Option<String>,
     /// "month" or "year" for a membership payment.
     interval: Option<&'static str>,
@@ -63,17 +65,17 @@ async fn recipient(tx: &mut Tx, member_id: MemberId) -> Result<Option<crate::dom
     Ok(db::members::find_by_id(&mut **tx, member_id).await?.filter(|m| m.deleted_at.is_none() && m.email.is_some()))
 }
 
-/// The tier's name in the member's language (or the default language's).
-async fn tier_name(
+/// The tier's name in `locale` (or the default language's).
+pub(super) async fn tier_name(
     ctx: &Context,
     tx: &mut Tx,
     tier: Option<Tier>,
-    member: &crate::domain::Member,
+    locale: crate::domain::Locale,
 ) -> Result<Option<String>, db::DbError> {
     let Some(mut tier) = tier else { return Ok(None) };
     let id = tier.id.to_string();
     let rows = db::translations::list_for_item(&mut **tx, ContentKind::Tier, &id).await?;
-    super::content::Localiser::of_items(ctx, member.locale, &[(ContentKind::Tier, id, rows)]).tier(&mut tier);
+    super::content::Localiser::of_items(ctx, locale, &[(ContentKind::Tier, id, rows)]).tier(&mut tier);
     Ok(Some(tier.name))
 }
 
@@ -105,7 +107,7 @@ pub async fn welcome(
         return Ok(false);
     }
     let Some(member) = recipient(tx, member_id).await? else { return Ok(false) };
-    let tier = tier_name(ctx, tx, tier, &member).await?;
+    let tier = tier_name(ctx, tx, tier, member.locale).await?;
     let data =
         Welcome { name: member.name.clone(), tier, topics_url: ctx.url("/topics"), account_url: ctx.url("/account") };
     send(ctx, tx, "patron_welcome", &member, &data, format!("patron-welcome:{member_id}")).await
@@ -127,6 +129,7 @@ pub async fn receipt(
     let kind_word = match kind {
         PaymentKind::Subscription => "membership",
         PaymentKind::Donation => "donation",
+        PaymentKind::Gift => "gift",
         _ => return Ok(false),
     };
     if amount.minor <= 0 || !is_fresh(ctx, occurred_at) {
@@ -134,8 +137,16 @@ pub async fn receipt(
     }
     let Some(member) = recipient(tx, member_id).await? else { return Ok(false) };
     let (tier, interval) = match membership {
-        Some((tier, interval)) => (tier_name(ctx, tx, tier, &member).await?, Some(interval.as_str())),
+        Some((tier, interval)) => (tier_name(ctx, tx, tier, member.locale).await?, Some(interval.as_str())),
         None => (None, None),
+    };
+    let gift = match db::gifts::find_by_payment(&mut **tx, provider_id).await?.filter(|_| kind == PaymentKind::Gift) {
+        Some(g) => {
+            let tier = db::tiers::find(&mut **tx, g.details.tier_id).await?;
+            let tier = tier_name(ctx, tx, tier, member.locale).await?.unwrap_or_default();
+            Some(super::gifts::label(ctx, member.locale, &tier, g.details.months, &g.details.recipient_name))
+        }
+        None => None,
     };
     let data = Receipt {
         name: member.name.clone(),
@@ -143,6 +154,7 @@ pub async fn receipt(
         // The newsroom's calendar, as on the account page and in statements.
         date: ctx.zone.date(occurred_at),
         kind: kind_word,
+        gift,
         tier,
         interval,
         reference: provider_id.to_string(),
@@ -169,7 +181,7 @@ pub async fn ended(
         return Ok(false);
     }
     let Some(member) = recipient(tx, member_id).await? else { return Ok(false) };
-    let tier = tier_name(ctx, tx, tier, &member).await?;
+    let tier = tier_name(ctx, tx, tier, member.locale).await?;
     let data = Ended { name: member.name.clone(), tier, rejoin_url: ctx.url("/patron") };
     send(ctx, tx, "membership_ended", &member, &data, format!("membership-ended:{subscription_id}")).await
 }

@@ -262,7 +262,12 @@ async fn apply(ctx: &Context, gateway: &StripeGateway, event: &StoredEvent) -> R
                 _ if !session.paid => Ok(Outcome::Applied),
                 _ => match session.payment_intent.as_deref() {
                     Some(intent) => {
-                        record_donation(ctx, gateway, intent, session.member_hint, session.source.as_ref()).await
+                        let paid_for = PaidFor {
+                            payer: session.member_hint,
+                            source: session.source.as_ref(),
+                            gift: session.gift_id.as_deref(),
+                        };
+                        record_one_time(ctx, gateway, intent, paid_for).await
                     }
                     None => Ok(Outcome::Ignored),
                 },
@@ -398,15 +403,23 @@ fn ledger_row(
     }
 }
 
-/// A one-time gift paid through Checkout: one ledger row per charge, dated when
-/// Stripe made the charge.
-async fn record_donation(
+/// What a one-time Checkout paid for: a donation (by `payer` when known) or,
+/// with `gift`, a gift membership.
+struct PaidFor<'a> {
+    payer: Option<MemberId>,
+    source: Option<&'a crate::domain::RawSource>,
+    gift: Option<&'a str>,
+}
+
+/// A one-time payment through Checkout (a donation or a gift membership): one
+/// ledger row per charge, dated when Stripe made the charge.
+async fn record_one_time(
     ctx: &Context,
     gateway: &StripeGateway,
     intent: &str,
-    donor: Option<MemberId>,
-    source: Option<&crate::domain::RawSource>,
+    paid_for: PaidFor<'_>,
 ) -> Result<Outcome, ApplyError> {
+    let PaidFor { payer: donor, source, gift } = paid_for;
     let intent = gateway.payment_intent(intent).await?;
     let Some(charge_id) = intent.latest_charge else {
         return Ok(Outcome::NotYet("payment not settled yet".into()));
@@ -436,7 +449,14 @@ async fn record_donation(
     row.topic_id = intent.topic_id;
     let mut tx = ctx.db.transaction().await?;
     row.source_id = super::sources::store(ctx, &mut tx, source).await?;
-    billing::record_payment(ctx, &mut tx, &row, None).await?;
+    match gift {
+        Some(gift) => {
+            super::gifts::book_payment(ctx, &mut tx, gift, &row).await?;
+        }
+        None => {
+            billing::record_payment(ctx, &mut tx, &row, None).await?;
+        }
+    }
     db::stripe_events::wake_waiting(&mut *tx, &charge.id, ctx.clock.now()).await?;
     tx.commit().await.map_err(DbError::from)?;
     Ok(Outcome::Applied)

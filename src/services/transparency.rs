@@ -73,6 +73,7 @@ fn from_readers(kind: PaymentKind) -> bool {
         kind,
         PaymentKind::Subscription
             | PaymentKind::Donation
+            | PaymentKind::Gift
             | PaymentKind::Refund
             | PaymentKind::RefundFailed
             | PaymentKind::Dispute

@@ -159,7 +159,8 @@ async fn analysts_see_money_but_cannot_change_it_and_editors_see_neither() {
     analyst.get("/admin/events").send().await.assert_status(200);
     analyst.get("/admin/tiers").send().await.assert_status(403);
     analyst.post_form("/admin/tiers", &supporter_form("1")).send().await.assert_status(403);
-    analyst.post_form("/admin/comps", &[("email", "x@example.org"), ("days", "30")]).send().await.assert_status(403);
+    let comp = [("email", "x@example.org"), ("reason", "Friend"), ("until", "")];
+    analyst.post_form("/admin/comps", &comp).send().await.assert_status(403);
     let editor = app.new_browser();
     app.sign_in_staff(&editor, "editor@news.test", Role::Editor).await;
     editor.get("/admin/ledger").send().await.assert_status(403);
@@ -172,20 +173,21 @@ async fn staff_comp_a_member_until_a_date() {
     let member = app.new_browser();
     app.sign_in_member(&member, "friend@example.org").await;
     app.sign_in_staff(&app.client, "admin@news.test", Role::Admin).await;
-    app.client
-        .post_form("/admin/comps", &[("email", "friend@example.org"), ("days", "30")])
-        .send()
-        .await
-        .assert_status(303);
+    // Through the 30th day from now (the newsroom's date): complimentary until that day ends.
+    let last_day = patronage::clock::format_date(app.clock().now() + 29 * DAY);
+    let grant = |email: &'static str, until: String| {
+        vec![("email", email.to_string()), ("reason", "Contributor".to_string()), ("until", until)]
+    };
+    let post = |fields: Vec<(&'static str, String)>| {
+        let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect::<Vec<_>>();
+        app.client.post_form("/admin/comps", &fields).send()
+    };
+    post(grant("friend@example.org", last_day.clone())).await.assert_status(303);
     member.get("/account").send().await.assert_contains("Complimentary patron");
-    app.client
-        .post_form("/admin/comps", &[("email", "nobody@example.org"), ("days", "30")])
-        .send()
-        .await
-        .assert_status(404);
-    app.client
-        .post_form("/admin/comps", &[("email", "friend@example.org"), ("days", "-1")])
-        .send()
+    post(grant("nobody@example.org", last_day.clone())).await.assert_status(404);
+    // A day that is not after today is refused, and so is a comp without a reason.
+    post(grant("friend@example.org", patronage::clock::format_date(app.clock().now()))).await.assert_status(400);
+    post(vec![("email", "friend@example.org".into()), ("reason", " ".into()), ("until", last_day)])
         .await
         .assert_status(400);
     app.advance_clock(29 * DAY);

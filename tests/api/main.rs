@@ -13,6 +13,7 @@ mod demo_payments;
 mod deploy;
 mod donations;
 mod embeds;
+mod gifts;
 mod harness;
 mod health;
 mod instances;

@@ -194,7 +194,11 @@ async fn each_filter_narrows_the_list() {
     apply(&app, lapsed, "sub_lapsed", ("reader", "month", "eur"), SubscriptionStatus::Canceled).await;
     let lapsed_day = patronage::clock::format_date(app.clock().now());
     let email = Email::parse("comped@example.org").expect("valid");
-    billing::comp(&app.ctx, &Actor::cli(), &email, 30).await.expect("comped");
+    let grant = billing::CompGrant {
+        until: Some(app.clock().now() + 30 * DAY),
+        reason: patronage::domain::CompReason::parse("Board member").expect("a reason"),
+    };
+    billing::comp_by_email(&app.ctx, &Actor::cli(), &email, Some(&grant)).await.expect("comped");
     app.sign_in_staff(&app.client, "admin@news.test", Role::Admin).await;
 
     assert_eq!(list(&app, "status=free").await, vec![s(free)]);

@@ -341,7 +341,8 @@ async fn a_quarter_in_kyiv_adds_up_on_every_report_to_the_minor_unit() {
     let app = TestApp::builder().timezone(KYIV).spawn().await;
     quarter(&app).await;
     let admin = staff(&app, "admin@news.test", Role::Admin).await;
-    admin.post_form("/admin/comps", &[("email", "mo@example.org"), ("days", "365")]).send().await.assert_status(303);
+    let comp = [("email", "mo@example.org"), ("reason", "Contributor"), ("until", "")];
+    admin.post_form("/admin/comps", &comp).send().await.assert_status(303);
 
     // MRR movements, worked out by hand (euros; contraction and churn are amounts lost):
     // January: ten new patrons: 6+3+12+5 (60/12)+6+3+6+6+12+3 = 62.

@@ -271,6 +271,16 @@ fn donation_view(state: &AppState, r: &DonationReport) -> DonationCurrencyView {
     }
 }
 
+/// Gift memberships sold in one currency, for their section of the donations page.
+#[derive(Serialize)]
+struct GiftSalesView {
+    code: String,
+    /// `(month, how many, gross)`.
+    months: Vec<(String, i64, String)>,
+    count: i64,
+    gross: String,
+}
+
 async fn show_donations_report(
     State(state): State<AppState>,
     staff: Authorized<ViewRevenue>,
@@ -284,7 +294,20 @@ async fn show_donations_report(
     };
     let views: Vec<DonationCurrencyView> =
         giving_reports::donations_report(&state.ctx, &range).await?.iter().map(|r| donation_view(&state, r)).collect();
-    page.insert("range", &range_view(&range)).insert("currencies", &views);
+    let gift_sales: Vec<GiftSalesView> = giving_reports::gift_sales(&state.ctx, &range)
+        .await?
+        .into_iter()
+        .filter_map(|g| {
+            let c = g.currency?;
+            Some(GiftSalesView {
+                code: c.code(),
+                months: g.months.into_iter().map(|(month, n, gross)| (month, n, money(gross, c))).collect(),
+                count: g.count,
+                gross: money(g.gross_minor, c),
+            })
+        })
+        .collect();
+    page.insert("range", &range_view(&range)).insert("currencies", &views).insert("gift_sales", &gift_sales);
     Ok(page.render(&state, "admin/reports/donations.html")?.into_response())
 }
 

@@ -461,7 +461,9 @@ async fn member_page(
         .insert("deleted", &members::when(m.deleted_at))
         .insert("status", status_label(d.standing.status))
         .insert("tier", &tier)
-        .insert("comped_until", &members::when(d.standing.comped_until))
+        .insert("comped_until", &super::payments::comp_end(d.standing.comped_until))
+        .insert("comp_reason", &d.comp_reason.clone().filter(|_| d.standing.comped_until.is_some()))
+        .insert("can_comp", &user.role.allows(Permission::ManagePayments))
         .insert("stripe_customer", &d.stripe_customer_id.clone().unwrap_or_default())
         .insert("can_manage", &user.role.allows(Permission::ManageMembers));
     let history: Vec<Line> = d.history.iter().map(|l| Line { at: format_utc(l.at), what: l.what.clone() }).collect();

@@ -8,8 +8,8 @@ use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 
 use super::{Authorized, ManagePayments, ViewPayments, staff_page};
-use crate::clock::format_utc;
-use crate::domain::{Currency, Email, Interval, Money, Permission, TierId};
+use crate::clock::{DAY, format_utc};
+use crate::domain::{COMP_NO_END, CompReason, Currency, Email, GiftError, Interval, Money, Permission, TierId};
 use crate::http::error::AppError;
 use crate::http::extract::{ClientIp, FieldErrors, Form};
 use crate::http::state::AppState;
@@ -25,6 +25,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/events/{id}/retry", post(retry_event))
         .route("/admin/ledger", get(show_ledger))
         .route("/admin/comps", post(comp_member))
+        .route("/admin/members/{id}/comp", post(comp_member_by_id))
         .route("/admin/donation-presets", post(set_donation_presets))
         .route("/admin/site", post(set_site))
         .route("/admin/statements", post(email_statements))
@@ -385,11 +386,44 @@ async fn show_ledger(
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct CompForm {
+    /// On the ledger page: whose (the member page posts to the member's own address).
     email: String,
-    days: String,
+    reason: String,
+    /// `YYYY-MM-DD`: complimentary through that day (the newsroom's); empty: no end.
+    until: String,
+    /// `end` ends the comp; anything else grants it.
+    action: String,
 }
 
-/// Complimentary patron status for `days` days (0 ends it).
+/// A comp as staff typed it: `None` ends it; a grant needs a reason and an
+/// end date after today, or none.
+fn parse_comp(state: &AppState, form: &CompForm) -> Result<Option<billing::CompGrant>, AppError> {
+    if form.action == "end" {
+        return Ok(None);
+    }
+    let reason = CompReason::parse(&form.reason).map_err(|e| AppError::BadRequest(e.message_key()))?;
+    let until = match form.until.trim() {
+        "" => None,
+        day => {
+            let end = state.ctx.zone.parse_date(day).map(|start| start + DAY);
+            Some(
+                end.filter(|end| *end > state.ctx.clock.now() + DAY)
+                    .ok_or(AppError::BadRequest(GiftError::CompEnd.message_key()))?,
+            )
+        }
+    };
+    Ok(Some(billing::CompGrant { until, reason }))
+}
+
+/// How a comp's end shows on staff pages: its date, "no end date", or empty.
+pub(super) fn comp_end(until: Option<crate::clock::Micros>) -> String {
+    match until {
+        Some(COMP_NO_END) => "no end date".to_string(),
+        Some(at) => format_utc(at),
+        None => String::new(),
+    }
+}
+
 #[derive(Serialize)]
 struct PresetsRow {
     code: String,
@@ -466,17 +500,27 @@ async fn comp_member(
     Form(form): Form<CompForm>,
 ) -> Result<Response, AppError> {
     let email = Email::parse(&form.email).map_err(|_| AppError::BadRequest("error-email-invalid"))?;
-    let days: i64 = form
-        .days
-        .trim()
-        .parse()
-        .ok()
-        .filter(|d| (0..=3660).contains(d))
-        .ok_or(AppError::BadRequest("error-bad-request"))?;
-    if !billing::comp(&state.ctx, &Actor::staff(&staff.user, &ip), &email, days).await? {
+    let grant = parse_comp(&state, &form)?;
+    if !billing::comp_by_email(&state.ctx, &Actor::staff(&staff.user, &ip), &email, grant.as_ref()).await? {
         return Err(AppError::NotFound);
     }
     Ok(Redirect::to("/admin/ledger").into_response())
+}
+
+/// The member page's comp form: grant (with a reason and an optional end) or end it.
+async fn comp_member_by_id(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    staff: Authorized<ManagePayments>,
+    Path(id): Path<String>,
+    Form(form): Form<CompForm>,
+) -> Result<Response, AppError> {
+    let member: crate::domain::MemberId = id.parse().map_err(|_| AppError::NotFound)?;
+    let grant = parse_comp(&state, &form)?;
+    if !billing::comp(&state.ctx, &Actor::staff(&staff.user, &ip), member, grant.as_ref()).await? {
+        return Err(AppError::NotFound);
+    }
+    Ok(Redirect::to(&format!("/admin/members/{member}#comp")).into_response())
 }
 
 #[derive(Deserialize, Default)]
