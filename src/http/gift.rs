@@ -106,7 +106,7 @@ async fn gift_page(
         .filter_map(|m| GiftMonths::new(*m))
         .map(|m| (m.get().to_string(), months_label(state, page.locale, m)))
         .collect();
-    let languages: Vec<LanguageView> =
+    let email_languages: Vec<LanguageView> =
         Locale::ALL.iter().map(|l| LanguageView { code: l.as_str(), name: l.native_name() }).collect();
     let now = state.ctx.clock.now();
     let today = state.ctx.zone.date(now);
@@ -123,7 +123,7 @@ async fn gift_page(
         .insert("form_currency", &shown.map(|c| c.as_str().to_string()))
         .insert("offers", &offers)
         .insert("month_choices", &months)
-        .insert("languages", &languages)
+        .insert("email_languages", &email_languages)
         .insert("today", &today)
         .insert("last_day", &last)
         .insert("form_tier", &form.tier)

@@ -68,3 +68,39 @@ async fn a_signed_in_members_saved_language_wins_over_the_browser() {
     let r = app.client.get("/account").header("accept-language", "en").send().await;
     r.assert_contains("<html lang=\"uk\">");
 }
+
+/// Every anonymous reader page's language switch marks the language the page is
+/// in (a page's own `languages` once replaced the layout's list, and the gift
+/// form's Ukrainian page said "English" in its switch).
+#[tokio::test]
+async fn every_reader_pages_language_switch_marks_the_pages_language() {
+    let app = TestApp::spawn().await;
+    let pages = [
+        "/",
+        "/patron",
+        "/donate",
+        "/gift",
+        "/topics",
+        "/rounds",
+        "/covered",
+        "/transparency",
+        "/signin",
+        "/join",
+        "/topics/suggest",
+        "/corrections/new",
+    ];
+    for (accept, code, name) in [("uk", "uk", "Українська"), ("en", "en", "English")] {
+        for path in pages {
+            let r = app.new_browser().get(path).header("accept-language", accept).send().await;
+            if r.status != 200 {
+                continue;
+            }
+            let switch = r.body.split("id=\"lang-select\"").nth(1).and_then(|s| s.split("</select>").next());
+            let switch = switch.unwrap_or_else(|| panic!("{path} has the language switch"));
+            assert!(
+                switch.contains(&format!("<option value=\"{code}\" selected>{name}</option>")),
+                "{path} in {code}: the switch does not mark {name}: {switch}"
+            );
+        }
+    }
+}
