@@ -57,6 +57,7 @@ const fn derived(name: &'static str, why: &'static str) -> Table {
 }
 
 const STANDING: &str = "members per standing, kept by triggers as the members are written";
+const DONORS: &str = "donor counts, kept by triggers as donor_monthly is written";
 
 /// Every table of the schema, each named once, in an order that writes a row
 /// after the rows it refers to (an import goes down the list, emptying goes up it).
@@ -108,6 +109,9 @@ pub const TABLES: &[Table] = &[
     rows("mrr_monthly"),
     rows("dunning_events"),
     rows("donor_monthly"),
+    derived("donor_month_counts", DONORS),
+    derived("donor_totals", DONORS),
+    derived("donor_counts", DONORS),
     rows("donation_amounts_monthly"),
     rows("cohort_monthly"),
     rows("source_monthly"),

@@ -32,8 +32,8 @@ pub async fn donors_by_month<'e, E: Executor<'e, Database = Any>>(
     last: &str,
 ) -> Result<Vec<(String, Currency, i64, i64)>, DbError> {
     let rows: Vec<(String, String, i64, i64)> = sqlx::query_as(
-        "select month, currency, count(*), cast(sum(gifts) as bigint) from donor_monthly
-         where month >= $1 and month <= $2 group by month, currency",
+        "select month, currency, donors, gifts from donor_month_counts
+         where month >= $1 and month <= $2 and donors > 0",
     )
     .bind(first)
     .bind(last)
@@ -43,23 +43,34 @@ pub async fn donors_by_month<'e, E: Executor<'e, Database = Any>>(
 }
 
 /// Per currency over the months `first..=last`: distinct members who gave,
-/// those of them who gave more than once, and their gifts.
-pub async fn donors_in_range<'e, E: Executor<'e, Database = Any>>(
+/// those of them who gave more than once, and their gifts. A range that holds
+/// every month with gifts is read from the all-time counts (one row per
+/// currency); any other from the donor-months of its range.
+pub async fn donors_in_range<'e, E: Executor<'e, Database = Any> + Copy>(
     ex: E,
     first: &str,
     last: &str,
 ) -> Result<Vec<(Currency, i64, i64, i64)>, DbError> {
-    let rows: Vec<(String, i64, i64, i64)> = sqlx::query_as(
-        "select currency, count(*), cast(coalesce(sum(case when gifts > 1 then 1 else 0 end), 0) as bigint),
+    let (earliest, latest): (Option<String>, Option<String>) =
+        sqlx::query_as("select min(month), max(month) from donor_month_counts").fetch_one(ex).await?;
+    let whole = earliest.is_none_or(|m| first <= m.as_str()) && latest.is_none_or(|m| last >= m.as_str());
+    let rows: Vec<(String, i64, i64, i64)> = if whole {
+        sqlx::query_as("select currency, donors, repeat_donors, gifts from donor_counts where donors > 0")
+            .fetch_all(ex)
+            .await?
+    } else {
+        sqlx::query_as(
+            "select currency, count(*), cast(coalesce(sum(case when gifts > 1 then 1 else 0 end), 0) as bigint),
              cast(coalesce(sum(gifts), 0) as bigint)
          from (select currency, donor, sum(gifts) as gifts from donor_monthly
                where month >= $1 and month <= $2 group by currency, donor) d
          group by currency",
-    )
-    .bind(first)
-    .bind(last)
-    .fetch_all(ex)
-    .await?;
+        )
+        .bind(first)
+        .bind(last)
+        .fetch_all(ex)
+        .await?
+    };
     rows.into_iter().map(|(c, n, repeat, gifts)| Ok((parse_stored("currency", &c)?, n, repeat, gifts))).collect()
 }
 

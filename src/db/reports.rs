@@ -348,8 +348,7 @@ where
     .await?;
     // Members who gave, and their gifts; every other gift is an anonymous donor.
     let donors: Vec<(String, i64, i64)> = sqlx::query_as(
-        "select currency, count(*), cast(sum(gifts) as bigint) from donor_monthly where month = $1
-         group by currency order by currency",
+        "select currency, donors, gifts from donor_month_counts where month = $1 and donors > 0 order by currency",
     )
     .bind(month)
     .fetch_all(ex)

@@ -688,6 +688,7 @@ async fn changing_the_newsroom_time_zone_rebuilds_the_months() {
     patronage::services::reports::prepare(&utc).await.expect("rebuilt");
     assert_eq!(month_of_gift(&app).await, "2031-01");
     assert_aggregates_match_the_ledger(&app).await;
+    assert_donor_counts_match(&app).await;
     patronage::services::reports::prepare(&app.ctx).await.expect("rebuilt");
     assert_eq!(month_of_gift(&app).await, "2031-02");
 }
@@ -1054,6 +1055,13 @@ async fn tiers_and_donations_of_the_quarter_worked_out_by_hand() {
             "<td class=\"num\">¥1500</td><td>2031-02-10 09:00</td><td><span class=\"hint\">not shown</span></td>",
         )
         .assert_not_contains("lu@example.org");
+    // March alone is read from its donor-months, not from the all-time counts.
+    analyst
+        .get("/admin/reports/donations?range=custom&from=2031-03&to=2031-03")
+        .send()
+        .await
+        .assert_contains("Donors in this range: 1, of whom 0 gave more than once; gifts: 1.");
+    assert_donor_counts_match(&app).await;
     // Anonymous gifts are donors of their own, counted from the ledger: no row each.
     assert_eq!(app.count("select count(*) from donor_monthly where currency = 'jpy'").await, 0);
     // What the report reads, kept gift by gift, equals a rebuild (a change of time zone).
@@ -1063,6 +1071,35 @@ async fn tiers_and_donations_of_the_quarter_worked_out_by_hand() {
         .send()
         .await
         .assert_contains("Donors in this range: 1, of whom 1 gave more than once; gifts: 3.");
+    assert_donor_counts_match(&app).await;
+}
+
+/// The donor counts the triggers keep (migration 0028) equal what donor_monthly says.
+async fn assert_donor_counts_match(app: &TestApp) {
+    let rows = async |sql: &'static str| -> Vec<(String, String, i64, i64)> {
+        sqlx::query_as(sql).fetch_all(app.db().read()).await.expect("counts")
+    };
+    assert_eq!(
+        rows("select month, currency, donors, gifts from donor_month_counts order by month, currency").await,
+        rows(
+            "select month, currency, count(*), cast(sum(gifts) as bigint) from donor_monthly
+             group by month, currency order by month, currency"
+        )
+        .await
+    );
+    let totals = async |sql: &'static str| -> Vec<(String, i64, i64, i64)> {
+        sqlx::query_as(sql).fetch_all(app.db().read()).await.expect("totals")
+    };
+    assert_eq!(
+        totals("select currency, donors, repeat_donors, gifts from donor_counts order by currency").await,
+        totals(
+            "select currency, count(*), cast(sum(case when gifts > 1 then 1 else 0 end) as bigint),
+                    cast(sum(gifts) as bigint)
+             from (select currency, donor, sum(gifts) as gifts from donor_monthly group by currency, donor) d
+             group by currency order by currency"
+        )
+        .await
+    );
 }
 
 #[tokio::test]
