@@ -9,6 +9,9 @@ use crate::db::{self, Change, DbError};
 use crate::domain::{Offer, OfferRefusal, TierPrice};
 use crate::payments::stripe::{CheckoutOffer, GatewayError, StripeGateway};
 
+/// What the offers report shows per offer and currency (read by the report page and its CSV).
+pub use crate::db::offers::OfferFigures;
+
 #[derive(Debug, thiserror::Error)]
 pub enum OfferError {
     #[error(transparent)]
@@ -199,7 +202,7 @@ pub async fn stripe_offer(
 pub async fn report(
     ctx: &Context,
     range: &crate::domain::MonthRange,
-) -> Result<(Vec<Offer>, Vec<db::offers::OfferFigures>), OfferError> {
+) -> Result<(Vec<Offer>, Vec<OfferFigures>), OfferError> {
     let offers = db::offers::list(ctx.db.read()).await?.into_iter().map(|(o, _)| o).collect();
     let figures = db::offers::figures(ctx.db.read(), &range.first.key(), &range.last.key()).await?;
     Ok((offers, figures))

@@ -376,7 +376,7 @@ struct ReportLine {
 async fn report_lines(
     state: &AppState,
     range: &crate::domain::MonthRange,
-) -> Result<Vec<(ReportLine, crate::db::offers::OfferFigures)>, AppError> {
+) -> Result<Vec<(ReportLine, offers::OfferFigures)>, AppError> {
     let (all, figures) = offers::report(&state.ctx, range).await?;
     let mut lines = Vec::new();
     for offer in &all {
