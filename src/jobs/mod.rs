@@ -27,21 +27,17 @@ pub async fn drain(ctx: &Context, mailer: &Mailer, worker: &str) -> anyhow::Resu
 }
 
 /// Applies the Stripe events that are due (new ones: the webhook wakes this job;
-/// and retries), then reminds about expiring cards and delivers and ends the gift
-/// memberships that are due.
+/// and retries), then delivers and ends the gift memberships that are due.
 async fn apply_stripe_events(ctx: &Context, worker: &str) -> anyhow::Result<usize> {
     // The demo gateway's own "events": pauses that ran out (Stripe reports its own),
     let resumed = crate::services::retention::resume_due_demo_pauses(ctx).await?;
     // and trials that ended: their first payment.
     let charged = crate::services::checkout::charge_due_demo_trials(ctx).await?;
     let applied = crate::services::stripe_events::drain(ctx, worker).await?;
-    // Stripe says nothing before a PaymentMethod's card expires: we do (an indexed
-    // look at the cards not yet reminded about, so nearly free when none are due).
-    let reminded = crate::services::dunning::remind_expiring_cards(ctx).await?;
     // Gift memberships due to be delivered or over: after the events, so a gift
     // paid through one is delivered in the same run.
     let gifts = crate::services::gifts::run_due(ctx).await?;
-    Ok(resumed + charged + applied + reminded + gifts)
+    Ok(resumed + charged + applied + gifts)
 }
 
 /// Closes the rounds whose time is up and records their results.
@@ -62,6 +58,18 @@ async fn send_mail(ctx: &Context, mailer: &Mailer, worker: &str) -> anyhow::Resu
 /// look at the calendar, not a queue; tests run it themselves).
 pub async fn send_anniversaries(ctx: &Context) -> anyhow::Result<usize> {
     Ok(crate::services::anniversaries::send_due(ctx).await?)
+}
+
+/// Reminds patrons whose PaymentMethod's card expires this month or next
+/// (Stripe sends no event for those): a look at the calendar as well, run with
+/// the anniversaries, not on every webhook; tests run it themselves.
+pub async fn remind_expiring_cards(ctx: &Context) -> anyhow::Result<usize> {
+    Ok(crate::services::dunning::remind_expiring_cards(ctx).await?)
+}
+
+/// The hourly look at the calendar: anniversaries and expiring cards.
+async fn calendar(ctx: &Context) -> anyhow::Result<usize> {
+    Ok(send_anniversaries(ctx).await? + remind_expiring_cards(ctx).await?)
 }
 
 /// How a background loop is run: its name in logs, how often it looks for work,
@@ -100,8 +108,8 @@ where
 pub const POLL_EVERY: Duration = Duration::from_secs(5);
 
 /// Starts the loops: Stripe events, closing rounds and mail (every `poll`; Stripe
-/// events and mail at once when this instance stores some), anniversaries
-/// (hourly) and the cleanup (every 10 min).
+/// events and mail at once when this instance stores some), the calendar:
+/// anniversaries and expiring cards (hourly), and the cleanup (every 10 min).
 pub fn spawn(
     ctx: Context,
     mailer: Mailer,
@@ -133,16 +141,16 @@ pub fn spawn(
             async move { send_mail(&ctx, &mailer, &worker).await }
         })
     };
-    let anniversaries = {
+    let calendar = {
         let ctx = ctx.clone();
-        spawn_loop(every("anniversaries", Duration::from_secs(3600)), shutdown.clone(), move || {
+        spawn_loop(every("calendar", Duration::from_secs(3600)), shutdown.clone(), move || {
             let ctx = ctx.clone();
-            async move { send_anniversaries(&ctx).await }
+            async move { calendar(&ctx).await }
         })
     };
     let cleanup = spawn_loop(every("cleanup", Duration::from_secs(600)), shutdown, move || {
         let ctx = ctx.clone();
         async move { cleanup::run(&ctx).await.map(|()| 0) }
     });
-    vec![events, rounds, mail, anniversaries, cleanup]
+    vec![events, rounds, mail, calendar, cleanup]
 }

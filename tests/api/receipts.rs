@@ -404,6 +404,12 @@ fn payment_method(id: &str, customer: &str, month: i64, year: i64) -> serde_json
     pm
 }
 
+/// The hourly calendar job's card reminders, then the mail that is due.
+async fn reminders_then_mail(app: &TestApp) -> Vec<crate::helpers::smtp_sink::ReceivedMail> {
+    patronage::jobs::remind_expiring_cards(&app.ctx).await.expect("the card reminders run");
+    app.deliver_mail().await
+}
+
 /// The calendar month of `micros`, and the one after it.
 fn month_and_next(micros: i64) -> ((i64, i64), (i64, i64)) {
     let d = patronage::clock::to_datetime(micros);
@@ -415,7 +421,7 @@ fn month_and_next(micros: i64) -> ((i64, i64), (i64, i64)) {
 async fn a_patron_paying_with_a_payment_method_is_reminded_once_before_its_card_expires() {
     let app = TestApp::builder().with_stripe().spawn().await;
     let p = crate::stripe::paying_patron(&app, "pm.expiring@example.org").await;
-    app.deliver_mail().await;
+    reminders_then_mail(&app).await;
     // The card that paid (the charge's payment_method_details) expires in 2030: nothing yet.
     let (stored,): (i64,) = sqlx::query_as("select exp_year from payment_cards where customer_id = $1")
         .bind(&p.customer)
@@ -423,25 +429,25 @@ async fn a_patron_paying_with_a_payment_method_is_reminded_once_before_its_card_
         .await
         .expect("the paying card is on file");
     assert_eq!(stored, 2030);
-    assert!(app.deliver_mail().await.is_empty());
+    assert!(reminders_then_mail(&app).await.is_empty());
 
     // A new card attached in the portal, expiring next month: reminded once, however often the
     // jobs run or Stripe repeats itself.
     let (_, (year, month)) = month_and_next(app.clock().now());
     let pm = payment_method("pm_soon", &p.customer, month, year);
     app.send_stripe_event("payment_method.attached", pm.clone()).await.1.assert_status(200);
-    let mail = app.deliver_mail().await;
+    let mail = reminders_then_mail(&app).await;
     assert_eq!(mail.len(), 1, "one reminder");
     let text = mail[0].text_body();
     assert!(text.contains("ending in 1881") && text.contains(&format!("{month:02}/{year}")), "{text}");
     app.send_stripe_event("payment_method.updated", pm).await.1.assert_status(200);
-    assert!(app.deliver_mail().await.is_empty());
+    assert!(reminders_then_mail(&app).await.is_empty());
 
     // The card networks update its expiry: a card good for years is not reminded about;
     // an older event arriving late does not bring the old expiry back.
     let renewed = payment_method("pm_soon", &p.customer, month, year + 3);
     app.send_stripe_event("payment_method.automatically_updated", renewed).await.1.assert_status(200);
-    assert!(app.deliver_mail().await.is_empty());
+    assert!(reminders_then_mail(&app).await.is_empty());
     let (id, body) =
         crate::helpers::stripe_event("payment_method.updated", payment_method("pm_soon", &p.customer, month, year));
     let mut older: serde_json::Value = serde_json::from_str(&body).expect("json");
@@ -465,7 +471,7 @@ async fn a_patron_paying_with_a_payment_method_is_reminded_once_before_its_card_
     sub["cancel_at_period_end"] = json!(true);
     app.stripe().put(sub.clone());
     app.send_stripe_event("customer.subscription.updated", sub).await.1.assert_status(200);
-    app.deliver_mail().await;
+    reminders_then_mail(&app).await;
     app.send_stripe_event("payment_method.attached", payment_method("pm_last", &p.customer, month, year)).await;
-    assert!(app.deliver_mail().await.is_empty(), "no reminder for a membership that will not renew");
+    assert!(reminders_then_mail(&app).await.is_empty(), "no reminder for a membership that will not renew");
 }
