@@ -162,10 +162,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::DemoData { members, months, seed, sessions, sessions_file, payments } => {
-            let ctx = startup::open_context(&config, Clock::default()).await?;
+            let mut ctx = startup::open_context(&config, Clock::default()).await?;
             let started = std::time::Instant::now();
             let options = crate::services::demo_data::Options { members, months, seed };
-            let r = crate::services::demo_data::generate(&ctx, options).await?;
+            let (r, added) = if ctx.db.backend() == crate::db::Backend::Postgres {
+                let made = demo_data_through_sqlite(&config, &ctx, options, payments).await?;
+                // The import replaced the settings: read them (and the key) afresh.
+                ctx = startup::open_context(&config, Clock::default()).await?;
+                made
+            } else {
+                (crate::services::demo_data::generate(&ctx, options).await?, None)
+            };
             say!(
                 "Demo newsroom ready in {:.1} s: {} members, {} subscriptions, {} ledger rows, {} MRR movements, \
                  {} topics, {} voting rounds, {} votes.\n\
@@ -180,7 +187,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 r.votes,
                 crate::services::demo_data::DEMO_PATRON
             );
-            if payments > 0 {
+            if let Some(added) = added {
+                say!("{added} one-time gifts among them: the ledger holds at least {payments} rows.");
+            } else if payments > 0 {
                 let started = std::time::Instant::now();
                 let added = crate::services::demo_data::top_up_ledger(&ctx, payments, months, seed).await?;
                 say!(
@@ -275,6 +284,57 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Version | Command::Healthcheck => Ok(()),
     }
+}
+
+/// `demo-data` on PostgreSQL: the same newsroom, made in a scratch SQLite file
+/// and imported (`patronage import`'s multi-row inserts, one transaction). Made
+/// there, it writes each row with its aggregates in-process; made over the wire,
+/// each of those statements is a round trip, and 100,000 members took over an
+/// hour. The scratch starts as a copy of this database's settings, key and tiers,
+/// so the newsroom is made from them and keeps them; like an import, it wants a
+/// database without a newsroom's data. Returns the report and the gifts added.
+async fn demo_data_through_sqlite(
+    config: &Config,
+    target: &crate::services::Context,
+    options: crate::services::demo_data::Options,
+    payments: u64,
+) -> anyhow::Result<(crate::services::demo_data::Report, Option<u64>)> {
+    use crate::services::{backup, demo_data};
+    {
+        let mut tx = target.db.snapshot().await?;
+        let holding = backup::tables_with_data(&mut tx).await?;
+        if !holding.is_empty() {
+            anyhow::bail!(
+                "demo data on PostgreSQL needs a database without a newsroom's data (this one has rows in {}); \
+                 create a new database for it",
+                holding.join(", ")
+            );
+        }
+    }
+    let dir = std::env::temp_dir().join(format!("patronage-demo-{}-{}", std::process::id(), uuid::Uuid::now_v7()));
+    std::fs::create_dir_all(&dir).map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?;
+    let made = async {
+        let clock = Clock::default();
+        let scratch_config =
+            Config { database_url: format!("sqlite://{}?mode=rwc", dir.join("demo.db").display()), ..config.clone() };
+        let (settings, newsroom) = (dir.join("settings.jsonl"), dir.join("newsroom.jsonl"));
+        backup::export(&target.db, &settings, clock.now()).await?;
+        let scratch = startup::open_database(&scratch_config, true).await?;
+        let copied = backup::import(&scratch, &settings, false).await;
+        scratch.close().await;
+        copied?;
+        let scratch = startup::open_context(&scratch_config, clock.clone()).await?;
+        let report = demo_data::generate(&scratch, options).await?;
+        let added = demo_data::top_up_ledger(&scratch, payments, options.months, options.seed).await?;
+        let exported = backup::export(&scratch.db, &newsroom, scratch.clock.now()).await;
+        scratch.db.close().await;
+        exported?;
+        backup::import(&target.db, &newsroom, false).await?;
+        anyhow::Ok((report, Some(added)))
+    }
+    .await;
+    let _ = std::fs::remove_dir_all(&dir);
+    made
 }
 
 /// `GET /readyz` on this machine's instance at `bind_addr` (a wildcard address is

@@ -308,6 +308,18 @@ async fn refuse_unknown_tables(conn: &mut sqlx::AnyConnection, backend: Backend)
     }
 }
 
+/// The tables holding a newsroom's data (anything but the seeded settings and
+/// tiers): an import, or `demo-data` on PostgreSQL, wants none.
+pub async fn tables_with_data(conn: &mut sqlx::AnyConnection) -> Result<Vec<&'static str>, DbError> {
+    let mut holding = Vec::new();
+    for table in store::TABLES.iter().filter(|t| t.keep == Keep::Rows && !t.seeded) {
+        if store::has_rows(conn, table.name).await? {
+            holding.push(table.name);
+        }
+    }
+    Ok(holding)
+}
+
 /// SQLite's page cache for the import's connection, while it imports.
 const IMPORT_CACHE_KIB: i64 = 64 * 1024;
 
@@ -359,12 +371,7 @@ pub async fn import(db: &Db, from: &Path, replace: bool) -> Result<ImportReport,
         store::set_sqlite_cache_kib(&mut tx, IMPORT_CACHE_KIB).await?;
     }
     refuse_unknown_tables(&mut tx, backend).await?;
-    let mut holding = Vec::new();
-    for table in store::TABLES.iter().filter(|t| t.keep == Keep::Rows && !t.seeded) {
-        if store::has_rows(&mut tx, table.name).await? {
-            holding.push(table.name);
-        }
-    }
+    let holding = tables_with_data(&mut tx).await?;
     if !holding.is_empty() && !replace {
         return Err(BackupError::Refused(format!(
             "the database already holds a newsroom's data (rows in {}): import into a new database, \

@@ -77,6 +77,20 @@ async fn demo_data_writes_sessions_of_patrons_who_may_vote() {
     let dir = std::env::temp_dir().join("patronage-tests").join(uuid::Uuid::new_v4().simple().to_string());
     std::fs::create_dir_all(&dir).expect("a temp directory");
     let file = dir.join("sessions.txt");
+    // What the newsroom set before: kept, and the demo made from it (on PostgreSQL
+    // the demo is made in a scratch SQLite file and imported).
+    sqlx::query("update tiers set name = 'Friend of the paper' where slug = 'reader'")
+        .execute(app.db().read())
+        .await
+        .expect("a tier renamed");
+    // The key the command signs with (the app here has its own in SECRET_KEY).
+    sqlx::query("insert into settings (key, value, updated_at) values ('secret_key', 'the-newsrooms-own-key', 0)")
+        .execute(app.db().read())
+        .await
+        .expect("a stored key");
+    let settings = "select key, value from settings order by key";
+    let settings_before: Vec<(String, String)> =
+        sqlx::query_as(settings).fetch_all(app.db().read()).await.expect("settings");
     let (url, path) = (app.config.database_url.clone(), file.display().to_string());
     let out = tokio::task::spawn_blocking(move || {
         std::process::Command::new(env!("CARGO_BIN_EXE_patronage"))
@@ -92,6 +106,18 @@ async fn demo_data_writes_sessions_of_patrons_who_may_vote() {
     .expect("joins")
     .expect("the binary runs");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let settings_after: Vec<(String, String)> =
+        sqlx::query_as(settings).fetch_all(app.db().read()).await.expect("settings");
+    assert_eq!(settings_after, settings_before, "the key and settings are the newsroom's own");
+    assert!(
+        app.count(
+            "select count(*) from subscriptions s join tiers t on t.id = s.tier_id where t.name = 'Friend of the paper'"
+        )
+        .await
+            > 0,
+        "patrons of the renamed tier"
+    );
+    crate::reports::assert_aggregates_match_the_ledger(&app).await;
     assert_eq!(std::fs::metadata(&file).expect("written").permissions().mode() & 0o777, 0o600);
     let text = std::fs::read_to_string(&file).expect("readable");
     let cookies: Vec<&str> = text.lines().collect();

@@ -573,7 +573,7 @@ async fn a_quarter_in_kyiv_adds_up_on_every_report_to_the_minor_unit() {
 /// month, kind, currency, settlement currency, rows, gross, settled gross, fee, net
 type LedgerMonthRow = (String, String, String, String, i64, i64, i64, i64, i64);
 
-async fn assert_aggregates_match_the_ledger(app: &TestApp) {
+pub(crate) async fn assert_aggregates_match_the_ledger(app: &TestApp) {
     // The members per standing the dashboard counts from, kept by a trigger.
     let kept: Vec<(i64, i64, i64, i64)> = sqlx::query_as(
         "select sub_rank, paying, deleted, members from standing_counts where members <> 0 order by 1, 2, 3",
