@@ -66,6 +66,24 @@ async fn demo_data_builds_a_consistent_newsroom_once() {
     assert_eq!(app.member_count().await, 300);
 }
 
+/// `patronage demo-data ARGS` on the database at `url`, as an operator runs it.
+async fn demo_data_command(url: &str, args: &[&str]) -> std::process::Output {
+    let (url, args): (String, Vec<String>) = (url.to_string(), args.iter().map(|a| a.to_string()).collect());
+    tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_patronage"))
+            .arg("demo-data")
+            .args(&args)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("DATABASE_URL", url)
+            .env("RUST_LOG", "warn")
+            .output()
+    })
+    .await
+    .expect("joins")
+    .expect("the binary runs")
+}
+
 /// `demo-data --sessions N --sessions-file PATH`, which `bench/run` uses for its
 /// vote scenario: the file (mode 0600) holds one cookie value per line, each a
 /// signed-in session of a distinct patron who may vote.
@@ -92,19 +110,8 @@ async fn demo_data_writes_sessions_of_patrons_who_may_vote() {
     let settings_before: Vec<(String, String)> =
         sqlx::query_as(settings).fetch_all(app.db().read()).await.expect("settings");
     let (url, path) = (app.config.database_url.clone(), file.display().to_string());
-    let out = tokio::task::spawn_blocking(move || {
-        std::process::Command::new(env!("CARGO_BIN_EXE_patronage"))
-            .args(["demo-data", "--members", "200", "--months", "12", "--seed", "3"])
-            .args(["--sessions", "30", "--sessions-file", &path])
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("DATABASE_URL", url)
-            .env("RUST_LOG", "warn")
-            .output()
-    })
-    .await
-    .expect("joins")
-    .expect("the binary runs");
+    let args = ["--members", "200", "--months", "12", "--seed", "3", "--sessions", "30", "--sessions-file", &path];
+    let out = demo_data_command(&url, &args).await;
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let settings_after: Vec<(String, String)> =
         sqlx::query_as(settings).fetch_all(app.db().read()).await.expect("settings");
@@ -188,5 +195,18 @@ async fn demo_data_writes_sessions_of_patrons_who_may_vote() {
         app.count("select count(*) from ballots b where b.used <> (select count(*) from votes v where v.round_id = b.round_id and v.member_id = b.member_id)").await,
         0
     );
+
+    // A second run is refused before it does anything, and changes nothing.
+    let (members, ledger) = (app.member_count().await, app.count("select count(*) from payments").await);
+    let again = demo_data_command(&app.config.database_url, &["--members", "50", "--months", "3"]).await;
+    assert!(!again.status.success());
+    let said = String::from_utf8_lossy(&again.stderr);
+    let why = if app.config.database_url.starts_with("postgres") {
+        "demo data on PostgreSQL needs a database without a newsroom's data"
+    } else {
+        "demo data is already present"
+    };
+    assert!(said.contains(why), "{said}");
+    assert_eq!((app.member_count().await, app.count("select count(*) from payments").await), (members, ledger));
     let _ = std::fs::remove_dir_all(dir);
 }
