@@ -255,3 +255,36 @@ pub async fn mark_redeemed<'e, E: Executor<'e, Database = Any>>(
     .await?;
     Ok(done.rows_affected() == 1)
 }
+
+/// The gifts `member` gave or redeemed, whatever step they reached.
+pub async fn list_of_member<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    member: MemberId,
+) -> Result<Vec<Gift>, DbError> {
+    let rows: Vec<GiftRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {COLUMNS} from gift_memberships g where g.giver_member_id = $1 or g.recipient_member_id = $1"
+    )))
+    .bind(member.to_string())
+    .fetch_all(ex)
+    .await?;
+    rows.into_iter().map(Gift::try_from).collect()
+}
+
+/// Erases a giver's own words from the gifts they gave: their name and message.
+pub async fn erase_giver<'e, E: Executor<'e, Database = Any>>(ex: E, giver: MemberId) -> Result<(), DbError> {
+    sqlx::query("update gift_memberships set giver_name = null, message = '' where giver_member_id = $1")
+        .bind(giver.to_string())
+        .execute(ex)
+        .await?;
+    Ok(())
+}
+
+/// Erases a recipient's name and address from the gifts they redeemed (the
+/// address was needed to deliver and redeem it, and both are done).
+pub async fn erase_recipient<'e, E: Executor<'e, Database = Any>>(ex: E, member: MemberId) -> Result<(), DbError> {
+    sqlx::query("update gift_memberships set recipient_name = '', recipient_email = '' where recipient_member_id = $1")
+        .bind(member.to_string())
+        .execute(ex)
+        .await?;
+    Ok(())
+}

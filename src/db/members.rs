@@ -276,6 +276,22 @@ pub async fn set_comp<'e, E: Executor<'e, Database = Any>>(
     Ok(())
 }
 
+/// Replaces the member's comp reason if it is still `old` (staff may have changed it).
+pub async fn replace_comp_reason<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    id: MemberId,
+    old: &str,
+    new: &str,
+) -> Result<(), DbError> {
+    sqlx::query("update members set comp_reason = $3 where id = $1 and comp_reason = $2")
+        .bind(id.to_string())
+        .bind(old)
+        .bind(new)
+        .execute(ex)
+        .await?;
+    Ok(())
+}
+
 /// Why the member is (or was last) complimentary.
 pub async fn comp_reason<'e, E: Executor<'e, Database = Any>>(ex: E, id: MemberId) -> Result<Option<String>, DbError> {
     let row: Option<(Option<String>,)> =

@@ -505,6 +505,22 @@ pub async fn list_recent<'e, E: Executor<'e, Database = Any>>(ex: E, limit: i64)
     rows.into_iter().map(LedgerRow::try_from).collect()
 }
 
+/// Rewrites the description of one ledger row (the amounts never change).
+pub async fn set_description<'e, E: Executor<'e, Database = Any>>(
+    ex: E,
+    kind: PaymentKind,
+    provider_id: &str,
+    description: &str,
+) -> Result<(), DbError> {
+    sqlx::query("update payments set description = $3 where kind = $1 and provider_id = $2")
+        .bind(kind.as_str())
+        .bind(provider_id)
+        .bind(description)
+        .execute(ex)
+        .await?;
+    Ok(())
+}
+
 /// How many ledger rows there are.
 pub async fn count<'e, E: Executor<'e, Database = Any>>(ex: E) -> Result<i64, DbError> {
     let (n,): (i64,) = sqlx::query_as("select count(*) from payments").fetch_one(ex).await?;

@@ -224,14 +224,49 @@ pub async fn book_payment(
     let mut row = payment.clone();
     row.kind = PaymentKind::Gift;
     row.member_id = Some(gift.details.giver);
-    row.description = Some(format!(
-        "Gift membership ({tier}, {} months) for {}",
-        gift.details.months.get(),
-        gift.details.recipient_name
-    ));
+    row.description = Some(ledger_description(&tier, gift.details.months.get(), Some(&gift.details.recipient_name)));
     // Marked first: the receipt the ledger row enqueues names the gift by its payment.
     db::gifts::mark_paid(&mut **tx, gift_id, &row.provider_id, row.occurred_at).await?;
     billing::record_payment(ctx, tx, &row, None).await
+}
+
+/// Why a gift's recipient is complimentary, as staff read it on the member page.
+fn comp_reason(giver: Option<&str>, months: i64) -> String {
+    format!("Gift membership from {} ({months} months)", giver.unwrap_or("a reader"))
+}
+
+/// The giver's ledger row of a gift, naming its recipient until they erase themselves.
+fn ledger_description(tier: &str, months: i64, recipient: Option<&str>) -> String {
+    match recipient {
+        Some(name) => format!("Gift membership ({tier}, {months} months) for {name}"),
+        None => format!("Gift membership ({tier}, {months} months)"),
+    }
+}
+
+/// A member deleting their account takes their part of every gift with them.
+/// As giver: their name and message (a gift not delivered yet still arrives,
+/// from "a reader", without a message) and their name in its recipient's comp
+/// reason. As the recipient of a redeemed gift: their name and address, and
+/// their name in the giver's ledger row.
+pub async fn forget_member(tx: &mut Tx, member: MemberId) -> Result<(), DbError> {
+    for gift in db::gifts::list_of_member(&mut **tx, member).await? {
+        let months = gift.details.months.get();
+        if gift.details.giver == member
+            && let (Some(recipient), Some(giver)) = (gift.recipient_member, gift.details.giver_name.as_deref())
+        {
+            let (named, unnamed) = (comp_reason(Some(giver), months), comp_reason(None, months));
+            db::members::replace_comp_reason(&mut **tx, recipient, &named, &unnamed).await?;
+        }
+        if gift.recipient_member == Some(member)
+            && let Some(payment) = &gift.payment_provider_id
+        {
+            let tier = db::tiers::find(&mut **tx, gift.details.tier_id).await?.map(|t| t.name).unwrap_or_default();
+            let description = ledger_description(&tier, months, None);
+            db::payments::set_description(&mut **tx, PaymentKind::Gift, payment, &description).await?;
+        }
+    }
+    db::gifts::erase_giver(&mut **tx, member).await?;
+    db::gifts::erase_recipient(&mut **tx, member).await
 }
 
 /// The redemption token of a gift: its id and a keyed hash of it.
@@ -316,10 +351,7 @@ pub async fn redeem(ctx: &Context, token: &str, user_agent: Option<&str>) -> Res
     // An open-ended comp keeps its reason; otherwise the gift is why.
     let reason = match (member.comped_until, db::members::comp_reason(&mut *tx, member.id).await?) {
         (Some(COMP_NO_END), Some(reason)) => reason,
-        _ => {
-            let giver = gift.details.giver_name.clone().unwrap_or_else(|| "a reader".to_string());
-            format!("Gift membership from {giver} ({} months)", gift.details.months.get())
-        }
+        _ => comp_reason(gift.details.giver_name.as_deref(), gift.details.months.get()),
     };
     db::members::set_comp(&mut *tx, member.id, Some(until), Some(&reason)).await?;
     tx.changed(Change::Member(member.id));

@@ -412,8 +412,8 @@ async fn cancel_subscriptions(ctx: &Context, member_id: MemberId) -> Result<(), 
 }
 
 /// Erases the member's personal data in one transaction: email, name, public
-/// name, sessions, sign-in links, follows, queued mail and the words of any
-/// cancel survey go; the anonymous row
+/// name, sessions, sign-in links, follows, queued mail, the words of any
+/// cancel survey and their part of gifts (see `gifts::forget_member`) go; the anonymous row
 /// stays for accounting, and so do their votes (they counted in results).
 #[tracing::instrument(skip_all, fields(member.id = %member_id))]
 pub async fn delete_account(ctx: &Context, member_id: MemberId) -> Result<(), MembershipError> {
@@ -430,6 +430,7 @@ pub async fn delete_account(ctx: &Context, member_id: MemberId) -> Result<(), Me
     db::login_tokens::delete_for_member(&mut *tx, member_id).await?;
     db::topics::unfollow_all(&mut *tx, member_id).await?;
     db::cancel_reasons::erase_comments_of_member(&mut *tx, &member_id.to_string()).await?;
+    super::gifts::forget_member(&mut tx, member_id).await?;
     if let Some(customer) = db::members::customer_id(&mut *tx, member_id).await? {
         db::payment_cards::forget_customer(&mut *tx, &customer).await?;
     }

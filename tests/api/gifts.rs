@@ -396,3 +396,72 @@ async fn the_gift_pages_fit_a_phone_and_pass_axe_in_both_languages() {
 }
 
 mod postgres_only {}
+
+/// `(giver_name, message, recipient_name, recipient_email)` of every gift, oldest first.
+async fn gift_people(app: &TestApp) -> Vec<(Option<String>, String, String, String)> {
+    sqlx::query_as(
+        "select giver_name, message, recipient_name, recipient_email from gift_memberships order by created_at, id",
+    )
+    .fetch_all(app.db().read())
+    .await
+    .expect("gifts")
+}
+
+async fn delete_account(app: &TestApp, email: &str) {
+    let browser = app.new_browser();
+    app.sign_in_member(&browser, email).await;
+    browser.post_form("/account/delete", &[("confirm", "yes")]).send().await.assert_status(303);
+}
+
+#[tokio::test]
+async fn deleting_an_account_erases_its_part_of_every_gift_and_a_gift_on_its_way_still_arrives() {
+    let app = TestApp::spawn().await;
+    // Taras gives Olena six months (redeemed), and Mykola three from next week.
+    let mail = demo_gift(&app, &[("lang", "en"), ("months", "6")]).await;
+    let link = to(&mail, "olena@example.org")[0].first_link_containing("/gift/redeem?t=").expect("a link");
+    let token = link.split("t=").nth(1).expect("token").to_string();
+    app.new_browser().post_form("/gift/redeem", &[("t", &token)]).send().await.assert_status(303);
+    let later = format_date(app.clock().now() + 7 * DAY);
+    let changes = [
+        ("deliver_on", later.as_str()),
+        ("recipient_name", "Mykola"),
+        ("recipient_email", "mykola@example.org"),
+        ("lang", "en"),
+    ];
+    demo_gift(&app, &changes).await;
+    app.deliver_mail().await;
+    let reason = "select comp_reason from members where email = 'olena@example.org'";
+    let (before,): (Option<String>,) = sqlx::query_as(reason).fetch_one(app.db().read()).await.expect("olena");
+    assert_eq!(before.as_deref(), Some("Gift membership from Taras (6 months)"));
+
+    // The giver goes: their name and message leave both gifts and Olena's comp reason.
+    delete_account(&app, "giver@example.org").await;
+    let people = gift_people(&app).await;
+    assert_eq!(people.len(), 2);
+    for (giver, message, ..) in &people {
+        assert_eq!((giver.as_deref(), message.as_str()), (None, ""));
+    }
+    let (after,): (Option<String>,) = sqlx::query_as(reason).fetch_one(app.db().read()).await.expect("olena");
+    assert_eq!(after.as_deref(), Some("Gift membership from a reader (6 months)"));
+    // Mykola's gift still arrives on its day, from nobody named, with no message.
+    app.advance_clock(7 * DAY);
+    let mail = to(&app.deliver_mail().await, "mykola@example.org");
+    assert_eq!(mail.len(), 1);
+    let text = mail[0].text_body();
+    assert!(text.contains("You were given 3 months of membership"), "{text}");
+    assert!(!text.contains("Taras") && !text.contains("Happy birthday"), "{text}");
+    assert!(mail[0].first_link_containing("/gift/redeem?t=").is_some());
+
+    // The recipient goes: their name and address leave the gift and the giver's ledger row.
+    let descriptions = "select description from payments where kind = 'gift' order by occurred_at, id";
+    let named: Vec<(String,)> = sqlx::query_as(descriptions).fetch_all(app.db().read()).await.expect("ledger");
+    assert!(named[0].0.ends_with("for Olena"), "{named:?}");
+    delete_account(&app, "olena@example.org").await;
+    let people = gift_people(&app).await;
+    assert_eq!((people[0].2.as_str(), people[0].3.as_str()), ("", ""));
+    assert_eq!((people[1].2.as_str(), people[1].3.as_str()), ("Mykola", "mykola@example.org"), "not redeemed yet");
+    let unnamed: Vec<(String,)> = sqlx::query_as(descriptions).fetch_all(app.db().read()).await.expect("ledger");
+    assert!(!unnamed[0].0.contains("Olena") && unnamed[0].0.starts_with("Gift membership ("), "{unnamed:?}");
+    assert_eq!(unnamed[1], named[1], "only hers changed");
+    assert_eq!(app.count("select count(*) from payments where kind = 'gift'").await, 2, "the ledger keeps its rows");
+}
