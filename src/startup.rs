@@ -74,6 +74,9 @@ pub async fn open_context(config: &Config, clock: Clock) -> anyhow::Result<Conte
     crate::services::reports::prepare(&ctx)
         .await
         .map_err(|e| anyhow::anyhow!("cannot prepare the report months for NEWSROOM_TIMEZONE: {e}"))?;
+    crate::services::tiers::localise_seeded(&ctx)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot give the first tiers their texts in both languages: {e}"))?;
     Ok(ctx)
 }
 

@@ -234,6 +234,26 @@ pub async fn has_rows(conn: &mut AnyConnection, table: &str) -> Result<bool, DbE
     Ok(n > 0)
 }
 
+/// True when `table` holds rows a newsroom wrote: beyond what every database
+/// starts with, which for `translations` is the seeded tiers' texts in the
+/// other language (`services::tiers::localise_seeded`).
+pub async fn has_newsroom_rows(conn: &mut AnyConnection, table: &str) -> Result<bool, DbError> {
+    if table != "translations" {
+        return has_rows(conn, table).await;
+    }
+    let [a, b, c] = crate::domain::tier::SEEDED_TIERS.map(|t| t.id);
+    let (n,): (i64,) = sqlx::query_as(
+        "select count(*) from (select 1 from translations
+             where not (kind = 'tier' and item_id in ($1, $2, $3)) limit 1) as any_row",
+    )
+    .bind(a)
+    .bind(b)
+    .bind(c)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(n > 0)
+}
+
 impl Db {
     /// A read-only transaction that sees one point in time while others write:
     /// SQLite's WAL snapshot from its first read, PostgreSQL's repeatable read.

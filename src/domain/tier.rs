@@ -27,3 +27,40 @@ pub struct TierPrice {
     pub flexible: bool,
     pub stripe_price_id: Option<String>,
 }
+
+/// A tier a new newsroom starts with (migrations 0002 and 0011): its fixed id,
+/// and its name, description and benefits in English and in Ukrainian.
+pub struct SeededTier {
+    pub id: &'static str,
+    pub en: [&'static str; 3],
+    pub uk: [&'static str; 3],
+}
+
+pub const SEEDED_TIERS: [SeededTier; 3] = [
+    SeededTier {
+        id: "00000000-0000-7000-8000-000000000001",
+        en: ["Reader", "A cup of coffee a month. Keeps our reporting free for everyone.", ""],
+        uk: ["Читач", "Горнятко кави на місяць. Наша журналістика лишається безкоштовною для всіх.", ""],
+    },
+    SeededTier {
+        id: "00000000-0000-7000-8000-000000000002",
+        en: ["Supporter", "Two cups a month: more reporting, free for everyone.", ""],
+        uk: ["Прихильник", "Два горнятка на місяць: більше журналістики, безкоштовної для всіх.", ""],
+    },
+    SeededTier {
+        id: "00000000-0000-7000-8000-000000000003",
+        en: [
+            "Co-creator",
+            "Fund a story a year and help decide what we investigate.",
+            "An annual call with the editors",
+        ],
+        uk: [
+            "Співавтор",
+            "Профінансуйте одну історію на рік і допоможіть вирішити, що ми розслідуємо.",
+            "Щорічна розмова з редакцією",
+        ],
+    },
+];
+
+/// The fields of [`SeededTier::en`] and [`SeededTier::uk`], in order.
+pub const SEEDED_TIER_FIELDS: [&str; 3] = ["name", "description", "benefits"];

@@ -308,12 +308,13 @@ async fn refuse_unknown_tables(conn: &mut sqlx::AnyConnection, backend: Backend)
     }
 }
 
-/// The tables holding a newsroom's data (anything but the seeded settings and
-/// tiers): an import, or `demo-data` on PostgreSQL, wants none.
+/// The tables holding a newsroom's data (anything but what a new database
+/// starts with: settings, the first tiers and their texts): an import, or
+/// `demo-data` on PostgreSQL, wants none.
 pub async fn tables_with_data(conn: &mut sqlx::AnyConnection) -> Result<Vec<&'static str>, DbError> {
     let mut holding = Vec::new();
     for table in store::TABLES.iter().filter(|t| t.keep == Keep::Rows && !t.seeded) {
-        if store::has_rows(conn, table.name).await? {
+        if store::has_newsroom_rows(conn, table.name).await? {
             holding.push(table.name);
         }
     }

@@ -294,18 +294,6 @@ const TOPICS_UK: [&str; 30] = [
     "Історія ділянки старої броварні",
 ];
 
-/// The default tiers' texts in Ukrainian, by slug: name, description, benefits.
-const TIERS_UK: [(&str, &str, &str, &str); 3] = [
-    ("reader", "Читач", "Горнятко кави на місяць. Наша журналістика лишається безкоштовною для всіх.", ""),
-    ("supporter", "Прихильник", "Два горнятка на місяць: більше журналістики, безкоштовної для всіх.", ""),
-    (
-        "cocreator",
-        "Співавтор",
-        "Профінансуйте одну історію на рік і допоможіть вирішити, що ми розслідуємо.",
-        "Щорічна розмова з редакцією",
-    ),
-];
-
 /// The demo content's English texts that have a Ukrainian version: a Ukrainian
 /// reader should meet none of them.
 pub fn english_texts_with_ukrainian_versions() -> Vec<String> {
@@ -352,24 +340,6 @@ impl Sim<'_> {
     ) -> Result<(), DbError> {
         let (_, locale, text) = self.texts(en, uk);
         db::translations::put(&mut **tx, kind, id, locale, field, Some(text).filter(|t| !t.is_empty()), self.now).await
-    }
-
-    /// Ukrainian versions of the default tiers (when the newsroom writes in English).
-    async fn translate_tiers(&self, tx: &mut db::Tx) -> Result<(), DbError> {
-        if self.ctx.newsroom_language != Locale::En {
-            return Ok(());
-        }
-        for tier in db::tiers::list_all(&mut **tx).await? {
-            let Some((_, name, description, benefits)) = TIERS_UK.iter().find(|(slug, ..)| *slug == tier.slug) else {
-                continue;
-            };
-            let id = tier.id.to_string();
-            for (field, text) in [("name", name), ("description", description), ("benefits", benefits)] {
-                let text = Some(*text).filter(|t| !t.is_empty());
-                db::translations::put(&mut **tx, ContentKind::Tier, &id, Locale::Uk, field, text, self.now).await?;
-            }
-        }
-        Ok(())
     }
 
     /// Topics in every state, closed rounds with results, and one open round the
@@ -454,7 +424,6 @@ impl Sim<'_> {
         let (title, ..) = self.texts(en, uk);
         self.round(&mut tx, round, title, self.now - 5 * DAY, self.now + 9 * DAY, &ballot, &turnout).await?;
         self.translate(&mut tx, ContentKind::Round, &round.to_string(), "title", en, uk).await?;
-        self.translate_tiers(&mut tx).await?;
         // Suggestions waiting for moderation, and one declined.
         for (n, status) in
             [TopicStatus::Suggested, TopicStatus::Suggested, TopicStatus::Suggested, TopicStatus::Declined]

@@ -140,3 +140,50 @@ async fn sync_to_stripe(ctx: &Context, tier: TierId) {
         }
     }
 }
+
+/// The setting that says the seeded tiers were given their texts (see [`localise_seeded`]).
+const SEEDED_TIERS_LOCALISED: &str = "seeded_tiers_localised";
+
+/// Gives the tiers a new newsroom starts with their texts in both languages,
+/// once per database: a Ukrainian reader of a new install met "Reader" and its
+/// English description. A seeded tier staff have not changed gets, in an English
+/// newsroom, its Ukrainian texts as translations; in a Ukrainian one, the
+/// Ukrainian texts in its columns and the English as translations. A tier staff
+/// changed, or translated themselves, is left as it is. Runs at start.
+pub async fn localise_seeded(ctx: &Context) -> Result<(), DbError> {
+    use crate::domain::tier::{SEEDED_TIER_FIELDS, SEEDED_TIERS};
+    use crate::domain::{ContentKind, Locale};
+    let now = ctx.clock.now();
+    let mut tx = ctx.db.transaction().await?;
+    if !db::settings::insert_if_absent(&mut *tx, SEEDED_TIERS_LOCALISED, "1", now).await? {
+        return Ok(());
+    }
+    for seed in &SEEDED_TIERS {
+        let Ok(id) = seed.id.parse::<TierId>() else { continue };
+        let Some(tier) = db::tiers::find(&mut *tx, id).await? else { continue };
+        let benefits = tier.benefits.join("\n");
+        if [tier.name.as_str(), tier.description.as_str(), benefits.as_str()] != seed.en {
+            continue;
+        }
+        let (columns, other, translated) = match ctx.newsroom_language {
+            Locale::En => (None, Locale::Uk, seed.uk),
+            Locale::Uk => (Some(seed.uk), Locale::En, seed.en),
+        };
+        let written = db::translations::list_for_item(&mut *tx, ContentKind::Tier, seed.id).await?;
+        if written.iter().any(|(l, ..)| l == other.as_str()) {
+            continue;
+        }
+        for (i, field) in SEEDED_TIER_FIELDS.into_iter().enumerate() {
+            if let Some(texts) = columns {
+                db::translations::set_column(&mut *tx, ContentKind::Tier, seed.id, field, Some(texts[i]), now).await?;
+            }
+            if !translated[i].is_empty() {
+                let text = Some(translated[i]);
+                db::translations::put(&mut *tx, ContentKind::Tier, seed.id, other, field, text, now).await?;
+            }
+        }
+    }
+    tx.changed(Change::Texts);
+    tx.changed(Change::Catalog);
+    tx.commit().await.map_err(DbError::from)
+}

@@ -173,11 +173,12 @@ async fn bad_texts_are_refused_with_a_clear_error_and_nothing_is_stored() {
         // The default language's title is required.
         &[("title_en", ""), ("title_uk", RENTS_UK)],
     ];
+    let before = translation_count(&app).await;
     for fields in cases {
         let r = editor.post_form(&path, fields).send().await;
         r.assert_status(422).assert_contains("Nothing was saved");
     }
-    assert_eq!(translation_count(&app).await, 0);
+    assert_eq!(translation_count(&app).await, before);
     let (title,): (String,) = sqlx::query_as("select title from topics where id = $1")
         .bind(&topic)
         .fetch_one(app.db().read())
@@ -186,7 +187,7 @@ async fn bad_texts_are_refused_with_a_clear_error_and_nothing_is_stored() {
     assert_eq!(title, RENTS_EN);
     // Tiers and the pitch are for admins only.
     editor.post_form("/admin/pitch", &[("pitch_en", PITCH_EN)]).send().await.assert_status(403);
-    assert_eq!(translation_count(&app).await, 0);
+    assert_eq!(translation_count(&app).await, before);
 }
 
 #[tokio::test]
@@ -209,4 +210,82 @@ async fn an_edit_shows_at_once_on_cached_pages() {
     app.new_browser().get("/").send().await.assert_not_contains(PITCH_UK);
     // Staff edits are audited.
     assert!(app.count("select count(*) from audit_log where action = 'content.texts'").await >= 2);
+}
+
+/// The tiers a new newsroom starts with speak both languages: a Ukrainian
+/// reader of a new install meets "Читач", not "Reader". A tier staff changed,
+/// and a translation they wrote, are theirs; it happens once per database.
+#[tokio::test]
+async fn the_first_tiers_are_in_both_languages_until_staff_change_them() {
+    use patronage::domain::Locale;
+    use patronage::services::tiers::localise_seeded;
+
+    let app = TestApp::spawn().await;
+    let reader = app.new_browser();
+    reader.post_form("/lang", &[("lang", "uk"), ("next", "/patron")]).send().await.assert_status(303);
+    let page = reader.get("/patron").send().await;
+    page.assert_status(200).assert_contains("Читач").assert_contains("Щорічна розмова з редакцією");
+    page.assert_not_contains(">Reader<").assert_not_contains("A cup of coffee a month");
+    app.client.get("/patron").send().await.assert_contains("Reader").assert_not_contains("Читач");
+
+    // As a new database: staff renamed one tier, and translated another's name their way.
+    let reset = [
+        "delete from translations",
+        "delete from settings where key = 'seeded_tiers_localised'",
+        "update tiers set name = 'Friend' where slug = 'reader'",
+    ];
+    for sql in reset {
+        sqlx::query(sql).execute(app.db().read()).await.expect("reset");
+    }
+    let supporter = app.tier_id("supporter").await;
+    sqlx::query(
+        "insert into translations (kind, item_id, locale, field, body, updated_at) values ('tier', $1, 'uk', 'name', 'Друг редакції', 0)",
+    )
+    .bind(&supporter)
+    .execute(app.db().read())
+    .await
+    .expect("a translation staff wrote");
+    localise_seeded(&app.ctx).await.expect("done");
+    let texts = "select t.slug, r.field, r.body from translations r join tiers t on t.id = r.item_id
+                 where r.locale = $1 order by t.position, r.field";
+    let uk: Vec<(String, String, String)> =
+        sqlx::query_as(texts).bind("uk").fetch_all(app.db().read()).await.expect("texts");
+    let uk: Vec<(&str, &str, &str)> = uk.iter().map(|(a, b, c)| (a.as_str(), b.as_str(), c.as_str())).collect();
+    assert_eq!(
+        uk,
+        [
+            ("supporter", "name", "Друг редакції"),
+            ("cocreator", "benefits", "Щорічна розмова з редакцією"),
+            ("cocreator", "description", "Профінансуйте одну історію на рік і допоможіть вирішити, що ми розслідуємо."),
+            ("cocreator", "name", "Співавтор"),
+        ],
+        "the renamed tier is left alone, and so is the supporter tier staff translated"
+    );
+    // Once per database: a translation staff delete later does not come back.
+    sqlx::query("delete from translations where field = 'benefits'").execute(app.db().read()).await.expect("deleted");
+    localise_seeded(&app.ctx).await.expect("done");
+    assert_eq!(app.count("select count(*) from translations where field = 'benefits'").await, 0);
+
+    // A Ukrainian newsroom: the columns in Ukrainian, English as the translation.
+    sqlx::query("delete from settings where key = 'seeded_tiers_localised'")
+        .execute(app.db().read())
+        .await
+        .expect("reset");
+    sqlx::query("delete from translations").execute(app.db().read()).await.expect("reset");
+    let mut ukrainian = app.ctx.clone();
+    ukrainian.newsroom_language = Locale::Uk;
+    localise_seeded(&ukrainian).await.expect("done");
+    let (name, description): (String, String) =
+        sqlx::query_as("select name, description from tiers where slug = 'cocreator'")
+            .fetch_one(app.db().read())
+            .await
+            .expect("the tier");
+    assert_eq!(name, "Співавтор");
+    assert!(description.starts_with("Профінансуйте"), "{description}");
+    let en: Vec<(String, String, String)> =
+        sqlx::query_as(texts).bind("en").fetch_all(app.db().read()).await.expect("texts");
+    assert!(en.contains(&("cocreator".into(), "name".into(), "Co-creator".into())), "{en:?}");
+    let (friend,): (String,) =
+        sqlx::query_as("select name from tiers where slug = 'reader'").fetch_one(app.db().read()).await.expect("it");
+    assert_eq!(friend, "Friend", "staff's own name stays");
 }

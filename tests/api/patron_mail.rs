@@ -36,11 +36,11 @@ async fn a_new_demo_patron_gets_a_welcome_and_a_receipt_in_their_language() {
     );
     let welcome = mail.iter().find(|m| m.subject().is_some_and(|s| s.starts_with("Ласкаво"))).expect("welcome");
     let text = welcome.text_body();
-    assert!(text.contains("Вітаємо, Олена!") && text.contains("(Supporter)"), "{text}");
+    assert!(text.contains("Вітаємо, Олена!") && text.contains("(Прихильник)"), "{text}");
     assert!(text.contains(&format!("{}/topics", app.base_url)), "{text}");
     let receipt = mail.iter().find(|m| m.subject().is_some_and(|s| s.starts_with("Ваша квитанція"))).expect("receipt");
     let text = receipt.text_body();
-    assert!(text.contains("Членство (Supporter), один рік"), "{text}");
+    assert!(text.contains("Членство (Прихильник), один рік"), "{text}");
     assert!(text.contains("Отримувач: The Test Gazette"), "{text}");
     assert!(receipt.html_body().is_some_and(|h| h.contains("lang=\"uk\"")));
     // English for an English reader, with the amount, date and what it was for.
