@@ -380,7 +380,13 @@ pub async fn import(db: &Db, from: &Path, replace: bool) -> Result<ImportReport,
             holding.join(", ")
         )));
     }
-    for table in store::TABLES.iter().rev().filter(|t| !matches!(t.keep, Keep::Derived(_))) {
+    // PostgreSQL writes with the counting triggers off and rebuilds what they keep
+    // at the end (see `set_pg_triggers`); SQLite keeps them as it goes.
+    let rebuild = backend == Backend::Postgres;
+    if rebuild {
+        store::set_pg_triggers(&mut tx, false).await?;
+    }
+    for table in store::TABLES.iter().rev().filter(|t| rebuild || !matches!(t.keep, Keep::Derived(_))) {
         store::delete_all(&mut tx, table.name).await?;
     }
 
@@ -519,6 +525,10 @@ pub async fn import(db: &Db, from: &Path, replace: bool) -> Result<ImportReport,
     }
     if backend == Backend::Sqlite {
         store::set_sqlite_cache_kib(&mut tx, crate::db::SQLITE_CACHE_KIB).await?;
+    }
+    if rebuild {
+        store::rebuild_derived(&mut tx).await?;
+        store::set_pg_triggers(&mut tx, true).await?;
     }
     tx.commit().await.map_err(DbError::from)?;
     Ok(ImportReport { schema_version: file_version, from_backend, rows: total })
