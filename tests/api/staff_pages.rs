@@ -1,6 +1,7 @@
 //! The staff pages of a demo newsroom in a real browser at desktop width: the
 //! dashboard with its charts, the reports, the member list, the boxes page and
-//! the corrections queue.
+//! the corrections queue; no sideways scrolling, tap targets of at least 44 px,
+//! no heading said twice, and no serious or critical axe-core violation.
 //! Screenshots go to `target/screenshots/staff/`.
 use patronage::domain::Role;
 use patronage::services::demo_data::{self, Options};
@@ -35,8 +36,10 @@ async fn the_staff_pages_of_a_demo_newsroom_render_their_charts_in_a_browser() {
         ("corrections", "/admin/corrections", false),
         ("transparency", "/admin/transparency", false),
     ];
+    let mut problems = Vec::new();
     for (name, path, chart) in pages {
         browser.goto(&format!("{}{path}", app.base_url)).await;
+        problems.extend(browser.check_page(true).await.problems.into_iter().map(|p| format!("{path}: {p}")));
         let text = browser.text().await;
         assert!(!text.contains("Something went wrong") && !text.contains("Sign in"), "{path}: {text}");
         if chart {
@@ -46,4 +49,5 @@ async fn the_staff_pages_of_a_demo_newsroom_render_their_charts_in_a_browser() {
         }
         browser.screenshot(&screenshot_path(&format!("staff/{name}-1280"))).await;
     }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
 }

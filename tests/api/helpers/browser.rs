@@ -329,9 +329,14 @@ impl Browser {
         let layout = self
             .run(
                 "const d = document.documentElement;
+                 // Inside a box that scrolls (a wide table's wrapper) is not cut off, if the box fits.
+                 const scrolled = e => { for (let a = e.parentElement; a; a = a.parentElement) {
+                     if (getComputedStyle(a).overflowX !== 'visible')
+                       return a.getBoundingClientRect().right <= window.innerWidth + 1; }
+                   return false; };
                  const wide = [...document.querySelectorAll('body *')]
                    .filter(e => { const r = e.getBoundingClientRect();
-                     return r.width > 0 && r.height > 0 && r.right > window.innerWidth + 1; })
+                     return r.width > 0 && r.height > 0 && r.right > window.innerWidth + 1 && !scrolled(e); })
                    .slice(0, 5).map(e => e.tagName.toLowerCase() + (e.className ? '.' + e.className : '')
                      + ' \"' + (e.innerText || '').trim().slice(0, 30) + '\"');
                  const small = [...document.querySelectorAll(
@@ -340,7 +345,10 @@ impl Browser {
                    .filter(e => { const r = e.getBoundingClientRect(); return r.height < 44 || r.width < 44; })
                    .slice(0, 8).map(e => { const r = e.getBoundingClientRect();
                      return e.tagName.toLowerCase() + ' \"' + (e.innerText || e.value || e.name || '').trim().slice(0, 30) + '\" ' + Math.round(r.width) + 'x' + Math.round(r.height); });
-                 return { scroll: d.scrollWidth, inner: window.innerWidth, wide, small };",
+                 const seen = {};
+                 const repeated = [...document.querySelectorAll('h1, h2')].filter(e => e.offsetParent !== null)
+                   .map(e => e.innerText.trim()).filter(t => t && (seen[t] = (seen[t] || 0) + 1) === 2);
+                 return { scroll: d.scrollWidth, inner: window.innerWidth, wide, small, repeated };",
                 json!([]),
             )
             .await;
@@ -352,6 +360,10 @@ impl Browser {
         }
         if let Some(small) = layout["small"].as_array().filter(|s| !s.is_empty()) {
             problems.push(format!("tap targets under 44 px: {small:?}"));
+        }
+        // Two sections under one heading read as one (a translation that said the same twice).
+        if let Some(repeated) = layout["repeated"].as_array().filter(|r| !r.is_empty()) {
+            problems.push(format!("headings repeated: {repeated:?}"));
         }
         if !axe {
             return Findings { problems };
