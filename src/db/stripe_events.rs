@@ -109,21 +109,26 @@ pub async fn claim<'e, E: Executor<'e, Database = Any>>(
     lease_until: Micros,
     worker: &str,
 ) -> Result<Option<StoredEvent>, DbError> {
-    let row: Option<EventRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    // Two statements, not one with "this id, or any": each has one plan that is
+    // good for every value (the queue's walks `stripe_events_queue_idx` in order).
+    let which = match id {
+        Some(_) => "$4",
+        None => {
+            "(select id from stripe_events
+              where status = 'pending' and due_at <= $1 and (locked_until is null or locked_until < $1)
+              order by due_at, received_at, id limit 1)"
+        }
+    };
+    let query = sqlx::AssertSqlSafe(format!(
         "update stripe_events set locked_until = $2, locked_by = $3, attempts = attempts + 1
-         where id = (select id from stripe_events
-                     where status = 'pending' and due_at <= $1 and (locked_until is null or locked_until < $1)
-                       and ($4 = '' or id = $4)
-                     order by due_at, received_at limit 1)
-           and status = 'pending' and (locked_until is null or locked_until < $1)
+         where id = {which} and status = 'pending' and (locked_until is null or locked_until < $1)
          returning {COLUMNS}"
-    )))
-    .bind(now)
-    .bind(lease_until)
-    .bind(worker)
-    .bind(id.unwrap_or(""))
-    .fetch_optional(ex)
-    .await?;
+    ));
+    let mut query = sqlx::query_as(query).bind(now).bind(lease_until).bind(worker);
+    if let Some(id) = id {
+        query = query.bind(id);
+    }
+    let row: Option<EventRow> = query.fetch_optional(ex).await?;
     row.map(StoredEvent::try_from).transpose()
 }
 

@@ -20,20 +20,21 @@ pub fn worker_id() -> String {
 /// is due now; returns how many items were handled.
 /// Tests call this instead of waiting for the loops.
 pub async fn drain(ctx: &Context, mailer: &Mailer, worker: &str) -> anyhow::Result<usize> {
-    let mut handled = apply_stripe_events(ctx, worker).await?;
+    let mut handled = apply_stripe_events(ctx, worker, &|| true).await?;
     handled += close_rounds(ctx, worker).await?;
-    handled += send_mail(ctx, mailer, worker).await?;
+    handled += send_mail(ctx, mailer, worker, &|| true).await?;
     Ok(handled)
 }
 
 /// Applies the Stripe events that are due (new ones: the webhook wakes this job;
 /// and retries), then delivers and ends the gift memberships that are due.
-async fn apply_stripe_events(ctx: &Context, worker: &str) -> anyhow::Result<usize> {
+/// Stops between two events once `go_on` says so (the process is stopping).
+async fn apply_stripe_events(ctx: &Context, worker: &str, go_on: &(dyn Fn() -> bool + Sync)) -> anyhow::Result<usize> {
     // The demo gateway's own "events": pauses that ran out (Stripe reports its own),
     let resumed = crate::services::retention::resume_due_demo_pauses(ctx).await?;
     // and trials that ended: their first payment.
     let charged = crate::services::checkout::charge_due_demo_trials(ctx).await?;
-    let applied = crate::services::stripe_events::drain(ctx, worker).await?;
+    let applied = crate::services::stripe_events::drain_while(ctx, worker, go_on).await?;
     // Gift memberships due to be delivered or over: after the events, so a gift
     // paid through one is delivered in the same run.
     let gifts = crate::services::gifts::run_due(ctx).await?;
@@ -45,10 +46,15 @@ async fn close_rounds(ctx: &Context, worker: &str) -> anyhow::Result<usize> {
     Ok(crate::services::voting::close_due_rounds(ctx, worker).await?)
 }
 
-/// Sends the mail that is due, one message at a time.
-async fn send_mail(ctx: &Context, mailer: &Mailer, worker: &str) -> anyhow::Result<usize> {
+/// Sends the mail that is due, one message at a time, until `go_on` says stop.
+async fn send_mail(
+    ctx: &Context,
+    mailer: &Mailer,
+    worker: &str,
+    go_on: &(dyn Fn() -> bool + Sync),
+) -> anyhow::Result<usize> {
     let mut sent = 0;
-    while send_mail::send_next(ctx, mailer, worker).await?.is_some() {
+    while go_on() && send_mail::send_next(ctx, mailer, worker).await?.is_some() {
         sent += 1;
     }
     Ok(sent)
@@ -80,16 +86,19 @@ struct Schedule {
     wakeup: Option<Arc<Notify>>,
 }
 
-/// Runs `work` on `schedule` until `shutdown` turns true; the run in hand finishes first.
+/// Runs `work` on `schedule` until `shutdown` turns true. A queue's run stops
+/// between two items once it does (what is left is taken up by the next start,
+/// or by another instance): a backlog of thousands of events or emails must
+/// not hold a deploy until the service manager kills the process.
 fn spawn_loop<F, Fut>(schedule: Schedule, mut shutdown: watch::Receiver<bool>, work: F) -> tokio::task::JoinHandle<()>
 where
-    F: Fn() -> Fut + Send + 'static,
+    F: Fn(watch::Receiver<bool>) -> Fut + Send + 'static,
     Fut: Future<Output = anyhow::Result<usize>> + Send,
 {
     tokio::spawn(async move {
         let wakeup = schedule.wakeup.unwrap_or_default();
         loop {
-            if let Err(e) = work().await {
+            if let Err(e) = work(shutdown.clone()).await {
                 tracing::error!(job.kind = schedule.kind, error = %format!("{e:#}"), "background job failed");
             }
             tokio::select! {
@@ -121,14 +130,14 @@ pub fn spawn(
     let events = {
         let schedule = Schedule { wakeup: Some(ctx.stripe_wakeup.clone()), ..every("apply_stripe_events", poll) };
         let (ctx, worker) = (ctx.clone(), worker.clone());
-        spawn_loop(schedule, shutdown.clone(), move || {
+        spawn_loop(schedule, shutdown.clone(), move |stop| {
             let (ctx, worker) = (ctx.clone(), worker.clone());
-            async move { apply_stripe_events(&ctx, &worker).await }
+            async move { apply_stripe_events(&ctx, &worker, &|| !*stop.borrow()).await }
         })
     };
     let rounds = {
         let (ctx, worker) = (ctx.clone(), worker.clone());
-        spawn_loop(every("close_rounds", poll), shutdown.clone(), move || {
+        spawn_loop(every("close_rounds", poll), shutdown.clone(), move |_| {
             let (ctx, worker) = (ctx.clone(), worker.clone());
             async move { close_rounds(&ctx, &worker).await }
         })
@@ -136,19 +145,19 @@ pub fn spawn(
     let mail = {
         let schedule = Schedule { wakeup: Some(ctx.mail_wakeup.clone()), ..every("send_mail", poll) };
         let (ctx, worker) = (ctx.clone(), worker.clone());
-        spawn_loop(schedule, shutdown.clone(), move || {
+        spawn_loop(schedule, shutdown.clone(), move |stop| {
             let (ctx, mailer, worker) = (ctx.clone(), mailer.clone(), worker.clone());
-            async move { send_mail(&ctx, &mailer, &worker).await }
+            async move { send_mail(&ctx, &mailer, &worker, &|| !*stop.borrow()).await }
         })
     };
     let calendar = {
         let ctx = ctx.clone();
-        spawn_loop(every("calendar", Duration::from_secs(3600)), shutdown.clone(), move || {
+        spawn_loop(every("calendar", Duration::from_secs(3600)), shutdown.clone(), move |_| {
             let ctx = ctx.clone();
             async move { calendar(&ctx).await }
         })
     };
-    let cleanup = spawn_loop(every("cleanup", Duration::from_secs(600)), shutdown, move || {
+    let cleanup = spawn_loop(every("cleanup", Duration::from_secs(600)), shutdown, move |_| {
         let ctx = ctx.clone();
         async move { cleanup::run(&ctx).await.map(|()| 0) }
     });

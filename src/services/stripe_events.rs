@@ -209,8 +209,13 @@ async fn attempt(ctx: &Context, gateway: &StripeGateway, event: &StoredEvent) ->
 
 /// Applies every due event; returns how many were taken.
 pub async fn drain(ctx: &Context, worker: &str) -> Result<usize, DbError> {
+    drain_while(ctx, worker, &|| true).await
+}
+
+/// [`drain`], stopping between two events once `go_on` says so.
+pub async fn drain_while(ctx: &Context, worker: &str, go_on: &(dyn Fn() -> bool + Sync)) -> Result<usize, DbError> {
     let mut n = 0;
-    while process(ctx, None, worker).await?.is_some() {
+    while go_on() && process(ctx, None, worker).await?.is_some() {
         n += 1;
     }
     Ok(n)

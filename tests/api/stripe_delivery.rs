@@ -162,3 +162,51 @@ async fn a_payment_the_bank_wants_confirmed_sends_the_3d_secure_link_in_the_memb
     assert!(mail[0].first_link_containing("https://invoice.stripe.com/i/acct_test/in_3ds").is_some());
     assert!(mail[0].text_body().contains("6,00\u{a0}€"), "the amount as Ukrainian writes it");
 }
+
+/// An instance told to stop while a backlog of events is being applied stops
+/// between two events (a deploy must not wait for the backlog, nor be killed in
+/// the middle of it); the next instance takes up what is left.
+#[tokio::test]
+async fn a_stopping_instance_leaves_the_rest_of_a_backlog_to_the_next() {
+    let mut app =
+        TestApp::builder().with_stripe().with_background_jobs().job_poll(Duration::from_secs(3600)).spawn().await;
+    let backlog = 20_000;
+    let mut tx = app.db().read().begin().await.expect("a transaction");
+    for batch in 0..backlog / 500 {
+        let rows: Vec<String> = (0..500)
+            .map(|i| {
+                format!(
+                    "('evt_backlog_{batch}_{i}', 'customer.updated', 'cus_backlog', '{{}}', 'pending', 0, 1790000000000000)"
+                )
+            })
+            .collect();
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "insert into stripe_events (id, type, object_id, payload, status, due_at, received_at) values {}",
+            rows.join(", ")
+        )))
+        .execute(&mut *tx)
+        .await
+        .expect("events stored");
+    }
+    tx.commit().await.expect("committed");
+    let pending = "select count(*) from stripe_events where status = 'pending'";
+    app.ctx.stripe_wakeup.notify_one();
+    while app.count(pending).await == backlog {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    app.stop().await;
+    // The next instance on the same database (its pool: the stopped one closed its own).
+    let next = patronage::startup::open_context(&app.config, patronage::clock::Clock::default())
+        .await
+        .expect("the next instance opens");
+    let count = async |sql: &str| -> i64 {
+        let (n,): (i64,) =
+            sqlx::query_as(sqlx::AssertSqlSafe(sql.to_string())).fetch_one(next.db.read()).await.expect("count");
+        n
+    };
+    assert!(count(pending).await > 0, "the instance stopped in the middle of the backlog, not after it");
+    // It applies the rest, each once.
+    patronage::services::stripe_events::drain(&next, "the-next-instance").await.expect("drained");
+    assert_eq!(count(pending).await, 0);
+    assert_eq!(count("select count(*) from stripe_events where status = 'applied'").await, backlog);
+}
