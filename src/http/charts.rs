@@ -119,9 +119,12 @@ fn open(
         );
         v += step;
     }
+    // At most about twelve labels, the last always: a regular one too close to it
+    // gives way (36 months drew "2026-10" over "2026-12").
     let every = labels.len().div_ceil(12).max(1);
+    let last = labels.len().saturating_sub(1);
     for (i, label) in labels.iter().enumerate() {
-        if i % every != 0 && i + 1 != labels.len() {
+        if i != last && (i % every != 0 || i + every > last) {
             continue;
         }
         let _ = write!(
@@ -307,6 +310,19 @@ mod tests {
         assert!(svg.contains("Jan &lt;2026&gt;"));
         assert!(!svg.contains("<2026>"));
         assert!(svg.ends_with("</svg>"));
+    }
+
+    #[test]
+    fn month_labels_are_thinned_and_the_last_never_overlaps_another() {
+        let labels: Vec<String> = (1..=36).map(|m| format!("m{m:02}")).collect();
+        let series = [Series { name: "MRR", class: "s1", values: vec![1; 36] }];
+        let svg = line("mrr", "MRR", "36 months", ("Month", "EUR"), &labels, &series, &|v| v.to_string());
+        let shown: Vec<&String> = labels.iter().filter(|l| svg.contains(&format!(">{l}</text>"))).collect();
+        let shown: Vec<&str> = shown.iter().map(|s| s.as_str()).collect();
+        assert_eq!(shown, ["m01", "m04", "m07", "m10", "m13", "m16", "m19", "m22", "m25", "m28", "m31", "m36"]);
+        let few: Vec<String> = (1..=5).map(|m| format!("m{m:02}")).collect();
+        let svg = line("f", "F", "5", ("Month", "EUR"), &few, &series, &|v| v.to_string());
+        assert!(few.iter().all(|l| svg.contains(&format!(">{l}</text>"))), "every label of a short chart");
     }
 
     #[test]
