@@ -224,6 +224,8 @@ def report(results, json_path, info):
          "target": "", "pass": None},
         {"measure": "demo-data generation (incl. gifts and sessions)",
          "value": f"{meta['demo_data_s']} s ({int(meta.get('ledger_rows', 0)):,} ledger rows)", "target": "", "pass": None},
+        {"measure": "after the mixed load, until every webhook event stored is applied (the backlog of both servers)",
+         "value": f"{meta.get('webhooks_drain_s', '?')} s", "target": "", "pass": None},
         *[{"measure": f"{name}: first request after start (cold) / median of 20 (warm), time to first byte",
            "value": f"{meta.get(f't_{key}_cold_ms', '?')} ms / {meta.get(f't_{key}_warm_ms', '?')} ms",
            "target": f"≤ {REPORT_TARGET_MS} ms each",
