@@ -71,3 +71,42 @@ async fn two_workers_never_send_the_same_message_twice() {
     recipients.dedup();
     assert_eq!(recipients.len(), 20);
 }
+
+/// An instance told to stop in the middle of a long queue of mail (an update to
+/// every patron) stops between two messages; the next one sends the rest, each once.
+#[tokio::test]
+async fn a_stopping_instance_leaves_the_rest_of_the_mail_to_the_next() {
+    let mut app =
+        TestApp::builder().with_background_jobs().job_poll(std::time::Duration::from_secs(3600)).spawn().await;
+    let queued: i64 = 200;
+    let rows: Vec<String> = (0..queued)
+        .map(|i| format!("('mail-{i:05}', 'reader{i}@example.org', 'update', 'News', 'Hello', '<p>Hello</p>', 0, 0)"))
+        .collect();
+    for chunk in rows.chunks(500) {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "insert into email_outbox (id, to_address, template, subject, body_text, body_html, created_at, due_at) values {}",
+            chunk.join(", ")
+        )))
+        .execute(app.db().read())
+        .await
+        .expect("mail queued");
+    }
+    app.ctx.mail_wakeup.notify_one();
+    app.smtp.wait_for(1, WAIT).await;
+    app.stop().await;
+    let next = patronage::startup::open_context(&app.config, patronage::clock::Clock::default())
+        .await
+        .expect("the next instance opens");
+    let unsent = "select count(*) from email_outbox where sent_at is null";
+    let (left,): (i64,) = sqlx::query_as(unsent).fetch_one(next.db.read()).await.expect("count");
+    assert!(left > 0, "the instance stopped in the middle of the queue, not after it");
+    let mailer = patronage::mail::Mailer::from_config(Some(&app.smtp.url()), "x <x@news.test>").expect("mailer");
+    patronage::jobs::drain(&next, &mailer, "the-next-instance").await.expect("drained");
+    let (left,): (i64,) = sqlx::query_as(unsent).fetch_one(next.db.read()).await.expect("count");
+    assert_eq!(left, 0);
+    let mail = app.smtp.wait_for(queued as usize, WAIT).await;
+    let mut to: Vec<&String> = mail.iter().flat_map(|m| &m.to).collect();
+    to.sort();
+    to.dedup();
+    assert_eq!(to.len(), queued as usize, "every message once");
+}
