@@ -166,10 +166,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let started = std::time::Instant::now();
             let options = crate::services::demo_data::Options { members, months, seed };
             let (r, added) = if ctx.db.backend() == crate::db::Backend::Postgres {
-                let made = demo_data_through_sqlite(&config, &ctx, options, payments).await?;
+                let (report, added) = demo_data_through_sqlite(&config, &ctx, options, payments).await?;
                 // The import replaced the settings: read them (and the key) afresh.
                 ctx = startup::open_context(&config, Clock::default()).await?;
-                made
+                (report, Some(added))
             } else {
                 (crate::services::demo_data::generate(&ctx, options).await?, None)
             };
@@ -298,7 +298,7 @@ async fn demo_data_through_sqlite(
     target: &crate::services::Context,
     options: crate::services::demo_data::Options,
     payments: u64,
-) -> anyhow::Result<(crate::services::demo_data::Report, Option<u64>)> {
+) -> anyhow::Result<(crate::services::demo_data::Report, u64)> {
     use crate::services::{backup, demo_data};
     {
         let mut tx = target.db.snapshot().await?;
@@ -330,7 +330,7 @@ async fn demo_data_through_sqlite(
         scratch.db.close().await;
         exported?;
         backup::import(&target.db, &newsroom, false).await?;
-        anyhow::Ok((report, Some(added)))
+        anyhow::Ok((report, added))
     }
     .await;
     let _ = std::fs::remove_dir_all(&dir);

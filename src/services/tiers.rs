@@ -153,8 +153,13 @@ const SEEDED_TIERS_LOCALISED: &str = "seeded_tiers_localised";
 pub async fn localise_seeded(ctx: &Context) -> Result<(), DbError> {
     use crate::domain::tier::{SEEDED_TIER_FIELDS, SEEDED_TIERS};
     use crate::domain::{ContentKind, Locale};
+    // Every start but the first: one read, no write transaction.
+    if db::settings::get(ctx.db.read(), SEEDED_TIERS_LOCALISED).await?.is_some() {
+        return Ok(());
+    }
     let now = ctx.clock.now();
     let mut tx = ctx.db.transaction().await?;
+    // Two instances starting together: only the one that marks it does it.
     if !db::settings::insert_if_absent(&mut *tx, SEEDED_TIERS_LOCALISED, "1", now).await? {
         return Ok(());
     }
